@@ -1,0 +1,96 @@
+// Package wire converts benchmark results between the public protobuf API
+// and the rating domain, so that neither has to know the other.
+package wire
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+)
+
+// Result converts an API result to the domain. A nil message gives the zero
+// Result, which validation refuses field by field.
+func Result(p *energylabelv1.BenchmarkResult) rating.Result {
+	o := p.GetOutput()
+	r := rating.Result{
+		Model:           p.GetModel(),
+		Task:            p.GetTask(),
+		Dataset:         p.GetDataset(),
+		Accelerator:     p.GetHardware().GetAccelerator(),
+		GPUCount:        int(p.GetHardware().GetCount()),
+		Queries:         p.GetQueries(),
+		FailedQueries:   p.GetFailedQueries(),
+		GPUEnergyWh:     p.GetGpuEnergyWh(),
+		DurationSeconds: p.GetDurationSeconds(),
+		RunEnergiesWh:   append([]float64(nil), p.GetRunEnergiesWh()...),
+		Output: rating.Output{
+			Tokens:       o.GetTokens(),
+			Images:       o.GetImages(),
+			ImageWidth:   int(o.GetImageWidth()),
+			ImageHeight:  int(o.GetImageHeight()),
+			VideoFrames:  o.GetVideoFrames(),
+			VideoWidth:   int(o.GetVideoWidth()),
+			VideoHeight:  int(o.GetVideoHeight()),
+			AudioSeconds: o.GetAudioSeconds(),
+		},
+		ParamsBillions:            p.GetParametersBillions(),
+		SizeClass:                 p.GetSizeClass(),
+		Precision:                 p.GetPrecision(),
+		BatchSize:                 int(p.GetBatchSize()),
+		ToolName:                  p.GetTool().GetName(),
+		ToolVersion:               p.GetTool().GetVersion(),
+		ThroughputTokensPerSecond: p.GetThroughputTokensPerSecond(),
+	}
+	if p.GetMeasuredAt() != nil {
+		r.MeasuredAt = p.GetMeasuredAt().AsTime()
+	}
+	return r
+}
+
+// BenchmarkResult converts a domain result to the API message.
+func BenchmarkResult(r *rating.Result) *energylabelv1.BenchmarkResult {
+	p := &energylabelv1.BenchmarkResult{
+		Model:           r.Model,
+		Task:            r.Task,
+		Dataset:         r.Dataset,
+		Hardware:        &energylabelv1.Hardware{Accelerator: r.Accelerator, Count: int32(r.GPUCount)},
+		Queries:         r.Queries,
+		FailedQueries:   r.FailedQueries,
+		GpuEnergyWh:     r.GPUEnergyWh,
+		DurationSeconds: r.DurationSeconds,
+		RunEnergiesWh:   append([]float64(nil), r.RunEnergiesWh...),
+		Output: &energylabelv1.Output{
+			Tokens:       r.Output.Tokens,
+			Images:       r.Output.Images,
+			ImageWidth:   int32(r.Output.ImageWidth),
+			ImageHeight:  int32(r.Output.ImageHeight),
+			VideoFrames:  r.Output.VideoFrames,
+			VideoWidth:   int32(r.Output.VideoWidth),
+			VideoHeight:  int32(r.Output.VideoHeight),
+			AudioSeconds: r.Output.AudioSeconds,
+		},
+		ParametersBillions:        r.ParamsBillions,
+		SizeClass:                 r.SizeClass,
+		Precision:                 r.Precision,
+		BatchSize:                 int32(r.BatchSize),
+		ThroughputTokensPerSecond: r.ThroughputTokensPerSecond,
+	}
+	if r.ToolName != "" || r.ToolVersion != "" {
+		p.Tool = &energylabelv1.Tool{Name: r.ToolName, Version: r.ToolVersion}
+	}
+	if !r.MeasuredAt.IsZero() {
+		p.MeasuredAt = timestamppb.New(r.MeasuredAt)
+	}
+	return p
+}
+
+// Timestamp converts a time, giving nil for the zero time.
+func Timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}

@@ -1,0 +1,78 @@
+// Package calibration holds the reference data bundled into energylabel and
+// derives the built-in grade scheme's references from it.
+package calibration
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"slices"
+
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
+)
+
+// GradeVersion is the built-in grade scheme version.
+const GradeVersion = "grade/2025.1"
+
+//go:embed data
+var data embed.FS
+
+// AIES202502 is the AI Energy Score leaderboard of February 2025, one
+// <task>.csv per task. Its provenance is in data/PROVENANCE.md.
+func AIES202502() fs.FS {
+	sub, err := fs.Sub(data, "data/aienergyscore-2025-02")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return sub
+}
+
+// Grade2025_1 derives grade/2025.1: for each cohort of the bundled data, the
+// reference is the median x, one value per model (its last result, as the
+// service keeps), and the mean of the two middle values for an even count.
+func Grade2025_1() (*rating.GradeScheme, error) {
+	results, err := aienergyscore.ParseDir(AIES202502())
+	if err != nil {
+		return nil, fmt.Errorf("bundled AIES 2025-02: %w", err)
+	}
+	refs, err := Medians(results)
+	if err != nil {
+		return nil, fmt.Errorf("bundled AIES 2025-02: %w", err)
+	}
+	return &rating.GradeScheme{Version: GradeVersion, References: refs}, nil
+}
+
+// Medians returns each cohort's median x over the latest result per model.
+func Medians(results []rating.Result) (map[rating.Cohort]float64, error) {
+	type key struct {
+		cohort rating.Cohort
+		model  string
+	}
+	latest := map[key]float64{}
+	for i := range results {
+		m, err := rating.Normalise(&results[i])
+		if err != nil {
+			return nil, fmt.Errorf("model %q: %w", results[i].Model, err)
+		}
+		latest[key{m.Cohort, results[i].Model}] = m.X()
+	}
+	byCohort := map[rating.Cohort][]float64{}
+	for k, x := range latest {
+		byCohort[k.cohort] = append(byCohort[k.cohort], x)
+	}
+	refs := make(map[rating.Cohort]float64, len(byCohort))
+	for c, xs := range byCohort {
+		refs[c] = median(xs)
+	}
+	return refs, nil
+}
+
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}

@@ -1,0 +1,115 @@
+// Package aienergyscore reads AI Energy Score leaderboard tables: one
+// <task>.csv per task with columns model, total_gpu_energy (kWh per 1,000
+// queries) and, for text generation, class.
+package aienergyscore
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/energylabel/energylabel/rating"
+)
+
+// Queries is the size of every AIES task dataset.
+const Queries = 1000
+
+// ToolName marks results imported from a published leaderboard.
+const ToolName = "AI Energy Score leaderboard"
+
+// Parse reads one leaderboard table for a task (id or AIES alias). Errors
+// name the line and column. The published energy_score column is ignored.
+func Parse(taskName string, r io.Reader) ([]rating.Result, error) {
+	task, ok := rating.LookupTask(taskName)
+	if !ok {
+		return nil, fmt.Errorf("unknown task %q", taskName)
+	}
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("line 1: reading header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, need := range []string{"model", "total_gpu_energy"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("line 1: missing column %q", need)
+		}
+	}
+	classCol, hasClass := col["class"]
+	if task.SizeClasses && !hasClass {
+		return nil, fmt.Errorf("line 1: missing column \"class\", needed for %s", task.ID)
+	}
+	var out []rating.Result
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, err // csv.ParseError names the line and column
+		}
+		kwh, err := strconv.ParseFloat(strings.TrimSpace(rec[col["total_gpu_energy"]]), 64)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: total_gpu_energy: %q is not a number", line, rec[col["total_gpu_energy"]])
+		}
+		res := rating.Result{
+			Model:       strings.TrimSpace(rec[col["model"]]),
+			Task:        task.ID,
+			Accelerator: "H100",
+			GPUCount:    1,
+			Queries:     Queries,
+			// kWh per 1,000 queries is Wh per query: the run's total in Wh.
+			GPUEnergyWh: kwh * 1000,
+			ToolName:    ToolName,
+		}
+		if task.SizeClasses {
+			res.SizeClass = strings.TrimSpace(rec[classCol])
+			if res.SizeClass == "C" {
+				res.GPUCount = 0 // several H100s, not reported
+			}
+		}
+		out = append(out, res)
+	}
+}
+
+// ParseDir reads every <task>.csv of a leaderboard directory, in file name
+// order. Errors name the file.
+func ParseDir(fsys fs.FS) ([]rating.Result, error) {
+	names, err := fs.Glob(fsys, "*.csv")
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, errors.New("no <task>.csv files found")
+	}
+	sort.Strings(names)
+	var out []rating.Result
+	for _, name := range names {
+		rs, err := parseFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+func parseFile(fsys fs.FS, name string) ([]rating.Result, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(strings.TrimSuffix(path.Base(name), ".csv"), f)
+}
