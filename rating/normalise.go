@@ -30,6 +30,13 @@ func Normalise(r *Result) (Measure, error) {
 	if err := r.Validate(); err != nil {
 		return Measure{}, err
 	}
+	return MeasureOf(r), nil
+}
+
+// MeasureOf computes the measure of a result that has already been
+// validated, such as one read back from storage. Validation rules may grow
+// stricter over time; a stored result keeps the measure it was accepted with.
+func MeasureOf(r *Result) Measure {
 	task, _ := LookupTask(r.Task)
 	m := Measure{
 		Cohort: Cohort{
@@ -65,5 +72,5 @@ func Normalise(r *Result) (Measure, error) {
 		m.Cohort.Basis = Query
 		m.EnergyPerUnit = m.WhPer1kQueries
 	}
-	return m, nil
+	return m
 }

@@ -1,0 +1,303 @@
+// Package store keeps results and tokens durably in one bbolt file and
+// serves reads from an in-memory index of cohorts. It is the only package
+// that imports bbolt.
+//
+// Bucket layout (schema version 1; values are energylabel.store.v1 messages):
+//
+//	meta/
+//	  version                        -> uint64 BE schema version
+//	results/                         append-only, never rewritten
+//	  <id uint64 BE>                 -> Result (with its Audit)
+//	latest/                          the current result of each model in each cohort
+//	  <cohort key> 0x00 <model>      -> <id uint64 BE>
+//	tokens/
+//	  <token id>                     -> Token (SHA-256 of the secret only)
+//
+// A cohort key is task, dataset, size class, hardware and basis joined by
+// 0x1f. The index is rebuilt from latest/ at Open and updated after each
+// commit, so reads never touch the file.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+	"google.golang.org/protobuf/proto"
+
+	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
+	"github.com/energylabel/energylabel/rating"
+)
+
+// schemaVersion is bumped with every layout change, together with a
+// migration in migrate.
+const schemaVersion = 1
+
+// FileName is the database file inside a data directory.
+const FileName = "energylabel.db"
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketResults = []byte("results")
+	bucketLatest  = []byte("latest")
+	bucketTokens  = []byte("tokens")
+	keyVersion    = []byte("version")
+)
+
+// Sentinel errors, matched with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrLocked means another process holds the database file.
+	ErrLocked = errors.New("database is locked by another process")
+	// ErrFull means the database reached its maximum size; reads go on.
+	ErrFull = errors.New("database is full")
+)
+
+// Options tune Open. The zero value is usable.
+type Options struct {
+	// LockTimeout bounds the wait for another process's file lock; 0 means 1s.
+	LockTimeout time.Duration
+	// MaxSize caps the file in bytes; 0 means no cap.
+	MaxSize int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is a bbolt-backed store of results and tokens.
+type Store struct {
+	db    *bolt.DB
+	path  string
+	now   func() time.Time
+	index *index
+	auth  *tokenCache
+}
+
+// Audit records who submitted a result, when, from where, and what bytes.
+type Audit struct {
+	TokenID       string
+	ReceivedAt    time.Time
+	ClientAddr    string
+	PayloadSHA256 string
+}
+
+// Open opens or creates the database in dir and rebuilds the index.
+func Open(dir string, opt Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	timeout := opt.LockTimeout
+	if timeout == 0 {
+		timeout = time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (is another energylabeld using this data directory?)", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, now: opt.Now, index: newIndex(), auth: newTokenCache()}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.initialize(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database file.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) initialize() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketResults, bucketLatest, bucketTokens} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		v := meta.Get(keyVersion)
+		if v == nil {
+			return meta.Put(keyVersion, u64(schemaVersion))
+		}
+		return migrate(tx, binary.BigEndian.Uint64(v))
+	})
+}
+
+// migrate brings an older schema up to schemaVersion.
+func migrate(_ *bolt.Tx, from uint64) error {
+	if from > schemaVersion {
+		return fmt.Errorf("schema version %d is newer than this binary's %d", from, schemaVersion)
+	}
+	return nil // version 1 is the first
+}
+
+// load rebuilds the index and the token cache from the file.
+func (s *Store) load() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		results := tx.Bucket(bucketResults)
+		err := tx.Bucket(bucketLatest).ForEach(func(_, idb []byte) error {
+			v := results.Get(idb)
+			if v == nil {
+				return fmt.Errorf("latest points at missing result %d", binary.BigEndian.Uint64(idb))
+			}
+			var rec storev1.Result
+			if err := proto.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("result %d: %w", binary.BigEndian.Uint64(idb), err)
+			}
+			s.index.put(entryOf(binary.BigEndian.Uint64(idb), &rec))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTokens).ForEach(func(_, v []byte) error {
+			var t storev1.Token
+			if err := proto.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			s.auth.put(tokenOf(&t))
+			return nil
+		})
+	})
+}
+
+// Submit stores a validated result durably and indexes it. It returns once
+// the result is on disk.
+func (s *Store) Submit(ctx context.Context, r *rating.Result, m rating.Measure, a Audit) (Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return Entry{}, err
+	}
+	rec := recordOf(r, a)
+	val, err := proto.Marshal(rec)
+	if err != nil {
+		return Entry{}, err
+	}
+	lkey := latestKey(m.Cohort, r.Model)
+	var id uint64
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		results := tx.Bucket(bucketResults)
+		seq, err := results.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := results.Put(u64(seq), val); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketLatest).Put(lkey, u64(seq)); err != nil {
+			return err
+		}
+		id = seq
+		return touchToken(tx, a.TokenID, a.ReceivedAt)
+	})
+	if err != nil {
+		return Entry{}, storageError("submit", err)
+	}
+	e := entryOfMeasure(id, r, m, a.ReceivedAt)
+	s.index.put(e)
+	if a.TokenID != "" {
+		s.auth.used(a.TokenID, a.ReceivedAt)
+	}
+	return *e, nil
+}
+
+// touchToken records a token's last use in the submission's own
+// transaction, so it costs no extra fsync.
+func touchToken(tx *bolt.Tx, id string, at time.Time) error {
+	b := tx.Bucket(bucketTokens)
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil // the admin token is not stored
+	}
+	var t storev1.Token
+	if err := proto.Unmarshal(v, &t); err != nil {
+		return fmt.Errorf("token %s: %w", id, err)
+	}
+	t.LastUsedAt = timestamp(at)
+	nv, err := proto.Marshal(&t)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(id), nv)
+}
+
+// storageError turns bbolt's errors into the store's.
+func storageError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, bolterrors.ErrMaxSizeReached) {
+		return fmt.Errorf("%s: %w", op, ErrFull)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Record returns a stored result with its audit trail.
+func (s *Store) Record(id uint64) (*rating.Result, Audit, error) {
+	var rec storev1.Result
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketResults).Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("result %d: %w", id, ErrNotFound)
+		}
+		return proto.Unmarshal(v, &rec) // Unmarshal copies; nothing escapes the tx
+	})
+	if err != nil {
+		return nil, Audit{}, err
+	}
+	r, a := resultOf(&rec)
+	return r, a, nil
+}
+
+// CountResults counts every stored result, superseded ones included.
+func (s *Store) CountResults() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketResults).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Check runs bbolt's consistency check over the whole file.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func latestKey(c rating.Cohort, model string) []byte {
+	var b bytes.Buffer
+	b.WriteString(cohortKey(c))
+	b.WriteByte(0)
+	b.WriteString(model)
+	return b.Bytes()
+}
+
+func cohortKey(c rating.Cohort) string {
+	const sep = "\x1f"
+	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String()
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/energylabel/energylabel/rating"
+)
+
+// openTest opens a fresh store under t.TempDir and checks the file's
+// consistency when the test ends.
+func openTest(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Check(); err != nil {
+			t.Errorf("tx.Check: %v", err)
+		}
+		s.Close()
+	})
+	return s
+}
+
+func submit(t testing.TB, s *Store, model string, wh float64) Entry {
+	t.Helper()
+	r := &rating.Result{Model: model, Task: "text-classification", Accelerator: "H100", GPUCount: 1, Queries: 1000, GPUEnergyWh: wh}
+	m, err := rating.Normalise(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Submit(context.Background(), r, m, Audit{ReceivedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var clf = rating.Cohort{Task: "text-classification", Dataset: "AIEnergyScore/text_classification", Hardware: "H100", Basis: rating.Query}
+
+func TestLatestResultPerModelWinsAndHistoryIsKept(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	submit(t, s, "a/one", 1)
+	submit(t, s, "a/two", 2)
+	submit(t, s, "a/one", 3) // resubmission replaces a/one's current entry
+
+	got := s.ListCohort(clf, nil, 10)
+	if len(got) != 2 || got[0].Model != "a/two" || got[1].Model != "a/one" || got[1].Measure.X() != 3 {
+		t.Fatalf("cohort = %+v", got)
+	}
+	if got[0].Lo != 2 || got[0].Hi != 3 || got[0].CohortSize != 2 {
+		t.Errorf("bounds = %v..%v n=%d", got[0].Lo, got[0].Hi, got[0].CohortSize)
+	}
+	if n, _ := s.CountResults(); n != 3 {
+		t.Errorf("%d results stored, want 3 (append-only)", n)
+	}
+}
+
+func TestIndexIsRebuiltOnReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		submit(t, s, fmt.Sprintf("m/%02d", i%20), float64(i+1))
+	}
+	tok, secret, err := s.CreateToken([]string{"m"}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.ListCohort(clf, nil, 100)
+	s.Close()
+
+	s = openTest(t, dir)
+	after := s.ListCohort(clf, nil, 100)
+	if fmt.Sprint(before) != fmt.Sprint(after) {
+		t.Errorf("index changed across reopen:\n%v\n%v", before, after)
+	}
+	if got, err := s.Authenticate(secret); err != nil || got.ID != tok.ID {
+		t.Errorf("token after reopen: %v %v", got, err)
+	}
+}
+
+func TestPagesResumeAfterTheCursor(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	for i := range 7 {
+		submit(t, s, fmt.Sprintf("m/%d", i), 5) // equal x: ties break by model
+	}
+	var seen []string
+	var after *Cursor
+	for {
+		page := s.ListCohort(clf, after, 3)
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			seen = append(seen, r.Model)
+		}
+		last := page[len(page)-1]
+		after = &Cursor{X: last.Measure.X(), Model: last.Model}
+	}
+	if fmt.Sprint(seen) != "[m/0 m/1 m/2 m/3 m/4 m/5 m/6]" {
+		t.Errorf("pages gave %v", seen)
+	}
+}
+
+func TestConcurrentSubmissionsAreAllDurable(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 10 {
+				submit(t, s, fmt.Sprintf("w%d/m%d", w, i), float64(1+w+i))
+			}
+		})
+	}
+	wg.Wait()
+	s.Close()
+	s = openTest(t, dir)
+	if n := len(s.ListCohort(clf, nil, 1000)); n != 80 {
+		t.Errorf("%d models after reopen, want 80", n)
+	}
+}
+
+func TestSecondOpenFailsWithLockError(t *testing.T) {
+	dir := t.TempDir()
+	openTest(t, dir)
+	_, err := Open(dir, Options{LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	s, err := Open(t.TempDir(), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tok, secret, _ := s.CreateToken([]string{"org-a"}, now.Add(time.Hour))
+	if got, err := s.Authenticate(secret); err != nil || !got.Allows("org-a") || got.Allows("org-b") {
+		t.Errorf("fresh token: %+v %v", got, err)
+	}
+	if _, err := s.Authenticate(secret + "x"); !errors.Is(err, ErrBadToken) {
+		t.Errorf("wrong secret: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	if _, err := s.Authenticate(secret); !errors.Is(err, ErrBadToken) {
+		t.Errorf("expired token: %v", err)
+	}
+	_, secret2, _ := s.CreateToken([]string{"*"}, time.Time{})
+	if err := s.RevokeToken(tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeToken("tok_nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoking unknown: %v", err)
+	}
+	if got, err := s.Authenticate(secret2); err != nil || !got.Allows("anyone") {
+		t.Errorf("wildcard token: %+v %v", got, err)
+	}
+	if list := s.Tokens(); len(list) != 2 || !list[0].Revoked {
+		t.Errorf("tokens = %+v", list)
+	}
+}
