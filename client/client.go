@@ -1,0 +1,266 @@
+// Package client is the Go client of the energylabel gRPC API, for programs that submit benchmark results and read energy ratings.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"iter"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+// Client talks to one energylabel server. It is safe for concurrent use.
+type Client struct {
+	conn    *grpc.ClientConn
+	ratings energylabelv1.RatingServiceClient
+	admin   energylabelv1.AdminServiceClient
+}
+
+// Option configures Dial.
+type Option func(*options)
+
+type options struct {
+	token    string
+	tls      *tls.Config
+	caFile   string
+	dialOpts []grpc.DialOption
+}
+
+// WithToken sends "authorization: Bearer <token>" with every call. Over
+// plaintext the token is only sent to a loopback address.
+func WithToken(token string) Option {
+	return func(o *options) { o.token = token }
+}
+
+// WithTLS connects over TLS with the given configuration; nil uses the
+// system roots.
+func WithTLS(cfg *tls.Config) Option {
+	return func(o *options) {
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		o.tls, o.caFile = cfg, ""
+	}
+}
+
+// WithCAFile connects over TLS, trusting the PEM certificates in path.
+func WithCAFile(path string) Option {
+	return func(o *options) { o.caFile, o.tls = path, nil }
+}
+
+// WithInsecure connects in plaintext, which is the default.
+func WithInsecure() Option {
+	return func(o *options) { o.tls, o.caFile = nil, "" }
+}
+
+// WithDialOptions adds gRPC dial options, applied after the client's own.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
+}
+
+// Dial prepares a client for the server at addr (host:port or a gRPC target).
+// Like grpc.NewClient it does not connect; the first call does.
+func Dial(addr string, opts ...Option) (*Client, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	transport := insecure.NewCredentials()
+	secure := false
+	switch {
+	case o.caFile != "":
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s: no PEM certificates", o.caFile)
+		}
+		transport, secure = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), true
+	case o.tls != nil:
+		transport, secure = credentials.NewTLS(o.tls.Clone()), true
+	}
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(transport)}
+	if o.token != "" {
+		// A bearer token must not cross a network in clear text.
+		if !secure && !isLoopback(addr) {
+			return nil, fmt.Errorf("dial %s: refusing to send a token in plaintext to a non-loopback address; use TLS", addr)
+		}
+		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(bearer{token: o.token, requireTLS: secure}))
+	}
+	conn, err := grpc.NewClient(addr, append(dialOpts, o.dialOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return &Client{
+		conn:    conn,
+		ratings: energylabelv1.NewRatingServiceClient(conn),
+		admin:   energylabelv1.NewAdminServiceClient(conn),
+	}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// bearer sends a bearer token as per-call metadata.
+type bearer struct {
+	token      string
+	requireTLS bool
+}
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + b.token}, nil
+}
+
+// RequireTransportSecurity is false only for plaintext to loopback, which
+// Dial has checked.
+func (b bearer) RequireTransportSecurity() bool { return b.requireTLS }
+
+// isLoopback reports whether a gRPC target names this machine.
+func isLoopback(target string) bool {
+	if strings.HasPrefix(target, "unix:") || strings.HasPrefix(target, "unix-abstract:") {
+		return true
+	}
+	if i := strings.Index(target, ":///"); i >= 0 {
+		target = target[i+len(":///"):]
+	}
+	host, _, err := net.SplitHostPort(target)
+	if err != nil {
+		host = strings.Trim(target, "[]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Submit stores one benchmark result and returns its id and ratings.
+// payloadSHA256 is the hex SHA-256 of the raw file it came from, or empty.
+func (c *Client) Submit(ctx context.Context, r *energylabelv1.BenchmarkResult, payloadSHA256 string) (*energylabelv1.SubmitResultResponse, error) {
+	resp, err := c.ratings.SubmitResult(ctx, &energylabelv1.SubmitResultRequest{Result: r, PayloadSha256: payloadSHA256})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp, nil
+}
+
+// GetRating returns a model's current ratings. task and scheme are optional.
+func (c *Client) GetRating(ctx context.Context, model, task, scheme string) ([]*energylabelv1.Rating, error) {
+	resp, err := c.ratings.GetRating(ctx, &energylabelv1.GetRatingRequest{Model: model, Task: task, Scheme: scheme})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp.GetRatings(), nil
+}
+
+// ListRatings returns one page of a cohort filter's ratings, best first.
+func (c *Client) ListRatings(ctx context.Context, req *energylabelv1.ListRatingsRequest) (*energylabelv1.ListRatingsResponse, error) {
+	resp, err := c.ratings.ListRatings(ctx, req)
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp, nil
+}
+
+// Ratings yields every rating matching filter, following page tokens. The
+// filter's page_token is the starting point; the filter is not modified.
+func (c *Client) Ratings(ctx context.Context, filter *energylabelv1.ListRatingsRequest) iter.Seq2[*energylabelv1.Rating, error] {
+	return func(yield func(*energylabelv1.Rating, error) bool) {
+		req := &energylabelv1.ListRatingsRequest{}
+		if filter != nil {
+			req = proto.CloneOf(filter)
+		}
+		seen := map[string]bool{}
+		for {
+			resp, err := c.ListRatings(ctx, req)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, r := range resp.GetRatings() {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			next := resp.GetNextPageToken()
+			if next == "" {
+				return
+			}
+			// A server that hands out a token twice would loop forever.
+			if seen[next] {
+				yield(nil, fmt.Errorf("list ratings: server repeated page token %q", next))
+				return
+			}
+			seen[next] = true
+			req.PageToken = next
+		}
+	}
+}
+
+// AllRatings returns every rating matching filter, over all pages.
+func (c *Client) AllRatings(ctx context.Context, filter *energylabelv1.ListRatingsRequest) ([]*energylabelv1.Rating, error) {
+	var all []*energylabelv1.Rating
+	for r, err := range c.Ratings(ctx, filter) {
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	return all, nil
+}
+
+// ListTasks returns the built-in task classes.
+func (c *Client) ListTasks(ctx context.Context) ([]*energylabelv1.Task, error) {
+	resp, err := c.ratings.ListTasks(ctx, &energylabelv1.ListTasksRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp.GetTasks(), nil
+}
+
+// CreateToken creates a publisher token for namespaces ("*" for all). A zero
+// expires means the token does not expire. The secret token is returned once.
+func (c *Client) CreateToken(ctx context.Context, namespaces []string, expires time.Time) (id, token string, err error) {
+	req := &energylabelv1.CreateTokenRequest{Namespaces: namespaces}
+	if !expires.IsZero() {
+		req.ExpiresAt = timestamppb.New(expires)
+	}
+	resp, err := c.admin.CreateToken(ctx, req)
+	if err != nil {
+		return "", "", fromStatus(err)
+	}
+	if resp.GetToken() == "" {
+		return "", "", errors.New("create token: server returned no token")
+	}
+	return resp.GetId(), resp.GetToken(), nil
+}
+
+// RevokeToken revokes a publisher token by id.
+func (c *Client) RevokeToken(ctx context.Context, id string) error {
+	_, err := c.admin.RevokeToken(ctx, &energylabelv1.RevokeTokenRequest{Id: id})
+	return fromStatus(err)
+}
+
+// ListTokens lists publisher tokens, without their secrets.
+func (c *Client) ListTokens(ctx context.Context) ([]*energylabelv1.TokenInfo, error) {
+	resp, err := c.admin.ListTokens(ctx, &energylabelv1.ListTokensRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp.GetTokens(), nil
+}

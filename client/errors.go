@@ -1,0 +1,128 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Errors a call can be tested for with errors.Is. The error itself keeps the
+// server's message.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrInvalidArgument   = errors.New("invalid argument")
+	ErrUnauthenticated   = errors.New("unauthenticated")
+	ErrPermissionDenied  = errors.New("permission denied")
+	ErrResourceExhausted = errors.New("resource exhausted")
+	ErrUnavailable       = errors.New("unavailable")
+)
+
+var sentinels = map[codes.Code]error{
+	codes.NotFound:          ErrNotFound,
+	codes.Unauthenticated:   ErrUnauthenticated,
+	codes.PermissionDenied:  ErrPermissionDenied,
+	codes.ResourceExhausted: ErrResourceExhausted,
+	codes.Unavailable:       ErrUnavailable,
+}
+
+// FieldViolation is one thing the server found wrong with one request field.
+type FieldViolation struct {
+	// Field is the field's path, e.g. "hardware.accelerator".
+	Field       string
+	Description string
+}
+
+// InvalidArgumentError is a refused request, with the fields the server named.
+// errors.Is(err, ErrInvalidArgument) is true for it.
+type InvalidArgumentError struct {
+	// Message is the server's message.
+	Message    string
+	Violations []FieldViolation
+	status     *status.Status
+}
+
+func (e *InvalidArgumentError) Error() string {
+	msg := e.Message
+	// Name every field, even when the server's message does not.
+	var missing []string
+	for _, v := range e.Violations {
+		if !strings.Contains(msg, v.Field) {
+			missing = append(missing, v.Field+": "+v.Description)
+		}
+	}
+	if len(missing) > 0 {
+		if msg != "" {
+			msg += "; "
+		}
+		msg += strings.Join(missing, "; ")
+	}
+	return join(ErrInvalidArgument, msg)
+}
+
+// Is makes errors.Is(err, ErrInvalidArgument) true.
+func (e *InvalidArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// GRPCStatus keeps status.Code and status.FromError working on the error.
+func (e *InvalidArgumentError) GRPCStatus() *status.Status { return e.status }
+
+// statusError is a gRPC status with a sentinel to match.
+type statusError struct {
+	kind   error
+	status *status.Status
+}
+
+func (e *statusError) Error() string              { return join(e.kind, e.status.Message()) }
+func (e *statusError) Unwrap() error              { return e.kind }
+func (e *statusError) GRPCStatus() *status.Status { return e.status }
+
+// join prefixes the server's message with what kind of error it is, unless
+// it already says so.
+func join(kind error, msg string) string {
+	switch {
+	case msg == "":
+		return kind.Error()
+	case strings.HasPrefix(strings.ToLower(msg), kind.Error()):
+		return msg
+	}
+	return kind.Error() + ": " + msg
+}
+
+// fromStatus turns a gRPC status error into an error callers can test with
+// errors.Is and errors.As. It is the one place that interprets status codes.
+// Errors without a status, and codes without a sentinel, are returned as they
+// are; cancellation and deadlines match the context errors.
+func fromStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	switch st.Code() {
+	case codes.OK:
+		return nil
+	case codes.InvalidArgument:
+		e := &InvalidArgumentError{Message: st.Message(), status: st}
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, v := range br.GetFieldViolations() {
+					e.Violations = append(e.Violations, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
+				}
+			}
+		}
+		return e
+	case codes.Canceled:
+		return &statusError{kind: context.Canceled, status: st}
+	case codes.DeadlineExceeded:
+		return &statusError{kind: context.DeadlineExceeded, status: st}
+	}
+	if kind, ok := sentinels[st.Code()]; ok {
+		return &statusError{kind: kind, status: st}
+	}
+	return err
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/energylabel/energylabel/client"
+)
+
+const defaultAddr = "127.0.0.1:50051"
+
+// app is one invocation of the CLI: where it writes, its environment, and the
+// configuration its flags resolve to.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	flags          globalFlags
+	cfg            config
+}
+
+// config is the resolved global configuration.
+type config struct {
+	Addr   string
+	Token  string
+	JSON   bool
+	TLS    bool
+	CACert string
+}
+
+// globalFlags holds the global flags as given; nil means not given, so that
+// the environment and the default can fill in.
+type globalFlags struct {
+	addr, token, caCert *string
+	json, tls           *bool
+}
+
+// register adds the global flags to a flag set. It is called on the top-level
+// set and on every command's set, so they may follow the command; the last
+// one given wins.
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	str := func(p **string) func(string) error {
+		return func(s string) error { *p = &s; return nil }
+	}
+	boolean := func(p **bool) func(string) error {
+		return func(s string) error {
+			v, err := strconv.ParseBool(s)
+			if err != nil {
+				return err
+			}
+			*p = &v
+			return nil
+		}
+	}
+	fs.Func("addr", "server address `HOST:PORT`", str(&g.addr))
+	fs.Func("token", "publisher or admin `token`", str(&g.token))
+	fs.Func("cacert", "PEM `file` of CA certificates to trust over TLS", str(&g.caCert))
+	fs.BoolFunc("json", "print one JSON object per line", boolean(&g.json))
+	fs.BoolFunc("tls", "connect over TLS", boolean(&g.tls))
+}
+
+// resolve applies the order flag, then environment variable, then default.
+func (g *globalFlags) resolve(getenv func(string) string) config {
+	pick := func(flag *string, env, def string) string {
+		if flag != nil {
+			return *flag
+		}
+		if v := getenv(env); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		Addr:   pick(g.addr, "ENERGYLABEL_ADDR", defaultAddr),
+		Token:  pick(g.token, "ENERGYLABEL_TOKEN", ""),
+		CACert: pick(g.caCert, "ENERGYLABEL_CACERT", ""),
+	}
+	if g.json != nil {
+		c.JSON = *g.json
+	}
+	if g.tls != nil {
+		c.TLS = *g.tls
+	}
+	return c
+}
+
+// newFlagSet returns a silent flag set carrying the global flags; usage
+// text is ours.
+func (a *app) newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.flags.register(fs)
+	return fs
+}
+
+// parseGlobal parses the flags before the command and returns the command
+// name and its arguments.
+func (a *app) parseGlobal(args []string) (name string, rest []string, err error) {
+	fs := a.newFlagSet("energylabel")
+	if err := fs.Parse(args); err != nil {
+		return "", nil, flagError("", err)
+	}
+	a.cfg = a.flags.resolve(a.getenv)
+	if fs.NArg() == 0 {
+		return "", nil, usageErrorf("", "no command given")
+	}
+	return fs.Arg(0), fs.Args()[1:], nil
+}
+
+// parse parses a command's arguments, letting flags and positional arguments
+// mix ("get MODEL -task T"), until "--". It then resolves the configuration.
+func (a *app) parse(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, flagError(cmd, err)
+		}
+		consumed := len(args) - fs.NArg()
+		rest := fs.Args()
+		if consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	a.cfg = a.flags.resolve(a.getenv)
+	return positional, nil
+}
+
+func flagError(cmd string, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return &helpError{cmd: cmd}
+	}
+	return &usageError{msg: err.Error(), cmd: cmd}
+}
+
+// dial connects to the configured server.
+func (a *app) dial() (*client.Client, error) {
+	var opts []client.Option
+	if a.cfg.Token != "" {
+		opts = append(opts, client.WithToken(a.cfg.Token))
+	}
+	switch {
+	case a.cfg.CACert != "":
+		opts = append(opts, client.WithCAFile(a.cfg.CACert))
+	case a.cfg.TLS:
+		opts = append(opts, client.WithTLS(&tls.Config{MinVersion: tls.VersionTLS12}))
+	}
+	return client.Dial(a.cfg.Addr, opts...)
+}
+
+// stringList is a repeatable flag that also splits on commas.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}

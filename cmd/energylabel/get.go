@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/energylabel/energylabel/client"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+var getCommand = &command{
+	name:    "get",
+	usage:   "get MODEL [-task T]",
+	summary: "a model's ratings",
+	run:     runGet,
+}
+
+const getHelp = `
+  -task T     only this task (id or AIES alias)
+  -scheme S   grade scheme version, e.g. grade/2025.1; default the current one
+`
+
+func runGet(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("get")
+	task := fs.String("task", "", "")
+	scheme := fs.String("scheme", "", "")
+	pos, err := a.parse("get", fs, args)
+	if err != nil {
+		return err
+	}
+	switch len(pos) {
+	case 0:
+		return usageErrorf("get", "missing MODEL")
+	case 1:
+	default:
+		return usageErrorf("get", "unexpected argument %q", pos[1])
+	}
+	model := pos[0]
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	t := *task
+	if t != "" {
+		t = taskID(t)
+	}
+	rs, err := c.GetRating(ctx, model, t, *scheme)
+	if err == nil && len(rs) == 0 {
+		err = client.ErrNotFound // asking for one model that has none is an error
+	}
+	if err != nil {
+		return fmt.Errorf("get %s: %w", model, err)
+	}
+	if a.cfg.JSON {
+		return a.printRatingsJSON(rs)
+	}
+	return a.printModelRatings(rs)
+}
+
+// printModelRatings prints one row per cohort a model is rated in.
+func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
+	notes := false
+	for _, r := range rs {
+		notes = notes || r.GetGradeNote() != ""
+	}
+	w := newTable(a.stdout)
+	header := []string{"MODEL", "TASK", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "COHORT", "WH/1K", "ENERGY/UNIT", "BASIS", "SCHEME"}
+	if notes {
+		header = append(header, "NOTE")
+	}
+	row(w, header...)
+	for _, r := range rs {
+		cells := []string{r.GetModel(), r.GetTask(), orDash(r.GetSizeClass()), hardware(r), grade(r), num(r.GetEei()),
+			stars(r.GetStars()), fmt.Sprint(r.GetCohortSize()), num(r.GetWhPer_1KQueries()), energyPerUnit(r),
+			r.GetBasis(), r.GetScheme()}
+		if notes {
+			cells = append(cells, orDash(r.GetGradeNote()))
+		}
+		row(w, cells...)
+	}
+	return w.Flush()
+}

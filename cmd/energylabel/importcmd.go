@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/energylabel/energylabel/internal/wire"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
+)
+
+var importCommand = &command{
+	name:    "import",
+	usage:   "import aienergyscore DIR",
+	summary: "import an AIES leaderboard directory of <task>.csv",
+	run:     runImport,
+}
+
+const importHelp = `
+  DIR holds one <task>.csv per AI Energy Score task (asr.csv, text_generation.csv, ...)
+  with columns model, total_gpu_energy (kWh per 1,000 queries) and, for text
+  generation, class. Every row is checked before any is sent, and rows are
+  sent in file order, so a model's last row is its latest result.
+  Needs a token that may publish for every owner: "*" or the admin token.
+`
+
+// leaderboardRow is one parsed row, with where it came from for messages.
+type leaderboardRow struct {
+	file   string
+	row    int
+	result rating.Result
+}
+
+func runImport(ctx context.Context, a *app, args []string) error {
+	pos, err := a.parse("import", a.newFlagSet("import"), args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return usageErrorf("import", "missing source and DIR")
+	case pos[0] != "aienergyscore":
+		return usageErrorf("import", "unknown import source %q (known: aienergyscore)", pos[0])
+	case len(pos) == 1:
+		return usageErrorf("import", "missing DIR")
+	case len(pos) > 2:
+		return usageErrorf("import", "unexpected argument %q", pos[2])
+	}
+	dir := pos[1]
+	rows, err := readLeaderboard(os.DirFS(dir))
+	if err != nil {
+		return fmt.Errorf("import aienergyscore %s: %w", dir, err)
+	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// In file order: a model's later row must be stored after its earlier one.
+	for i, r := range rows {
+		resp, err := c.Submit(ctx, wire.BenchmarkResult(&r.result), "")
+		if err != nil {
+			return fmt.Errorf("import aienergyscore %s: %s row %d (%s): %w%s", dir, r.file, r.row, r.result.Model, err, alreadySubmitted(i))
+		}
+		if a.cfg.JSON {
+			if err := a.printRatingsJSON(resp.GetRatings()); err != nil {
+				return err
+			}
+		}
+	}
+	summary := a.stdout
+	if a.cfg.JSON {
+		summary = a.stderr // stdout holds only JSON lines
+	}
+	_, err = fmt.Fprintf(summary, "imported %d results from %s\n", len(rows), dir)
+	return err
+}
+
+// readLeaderboard parses every <task>.csv in name order and validates every
+// row, so that nothing is sent when any row is bad.
+func readLeaderboard(fsys fs.FS) ([]leaderboardRow, error) {
+	names, err := fs.Glob(fsys, "*.csv")
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, errors.New("no <task>.csv files found")
+	}
+	sort.Strings(names)
+	var rows []leaderboardRow
+	for _, name := range names {
+		f, err := fsys.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		results, err := aienergyscore.Parse(strings.TrimSuffix(name, ".csv"), f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for i, r := range results {
+			if err := r.Validate(); err != nil {
+				return nil, fmt.Errorf("%s row %d (%s): %w", name, i+1, r.Model, err)
+			}
+			rows = append(rows, leaderboardRow{file: name, row: i + 1, result: r})
+		}
+	}
+	return rows, nil
+}

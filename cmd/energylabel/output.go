@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+// jsonLine is the -json format: proto field names on one line, with zero
+// values present so that e.g. "stars" and "grade" are always there.
+var jsonLine = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
+
+func (a *app) printJSON(m proto.Message) error {
+	b, err := jsonLine.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = a.stdout.Write(append(b, '\n'))
+	return err
+}
+
+func (a *app) printRatingsJSON(rs []*energylabelv1.Rating) error {
+	for _, r := range rs {
+		if err := a.printJSON(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+}
+
+// row writes one tab-separated table row.
+func row(w io.Writer, cells ...string) {
+	fmt.Fprintln(w, strings.Join(cells, "\t"))
+}
+
+// num prints a measurement with four significant digits, without an
+// exponent for large values.
+func num(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case math.Abs(v) >= 1e4:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+func stars(n int32) string {
+	if n < 1 || n > 5 {
+		return "-"
+	}
+	return strings.Repeat("★", int(n)) + strings.Repeat("☆", int(5-n))
+}
+
+func grade(r *energylabelv1.Rating) string {
+	if r.GetGrade() == "" {
+		return "-"
+	}
+	return r.GetGrade()
+}
+
+func energyPerUnit(r *energylabelv1.Rating) string {
+	return num(r.GetEnergyPerUnit()) + " " + r.GetUnit()
+}
+
+// hardware shows the accelerator with its count, e.g. "H100×8".
+func hardware(r *energylabelv1.Rating) string {
+	if r.GetGpuCount() > 0 {
+		return fmt.Sprintf("%s×%d", r.GetHardware(), r.GetGpuCount())
+	}
+	return r.GetHardware()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// cohortKey identifies the cohort a rating was graded in, for ranking.
+func cohortKey(r *energylabelv1.Rating) string {
+	return strings.Join([]string{r.GetTask(), r.GetDataset(), r.GetSizeClass(), r.GetHardware(), r.GetBasis()}, "\x00")
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/energylabel/energylabel/internal/wire"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+)
+
+var submitCommand = &command{
+	name:    "submit",
+	usage:   "submit FILE...",
+	summary: "submit result files",
+	run:     runSubmit,
+}
+
+const submitHelp = `
+  Each FILE is a BenchmarkResult in protojson, the native format:
+    {"model": "acme/tiny-clf", "task": "text-classification",
+     "hardware": {"accelerator": "H100", "count": 1},
+     "queries": 1000, "gpu_energy_wh": 0.21, "duration_seconds": 41.5}
+  Every file is checked before any is sent: one bad file submits nothing.
+  Needs a publisher token for the models' owners (-token or ENERGYLABEL_TOKEN).
+`
+
+// readOptions is what a result file may leave unsaid and the command line
+// supplies. Native files say everything; other tools' formats will need the
+// model, task, queries and hardware from flags.
+type readOptions struct{}
+
+// readResults parses one file into the results it holds.
+func readResults(name string, data []byte, _ readOptions) ([]rating.Result, error) {
+	var p energylabelv1.BenchmarkResult
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("not a BenchmarkResult in protojson: %w", err)
+	}
+	return []rating.Result{wire.Result(&p)}, nil
+}
+
+// resultFile is a file's results, ready to send.
+type resultFile struct {
+	name    string
+	sha256  string
+	results []rating.Result
+}
+
+func runSubmit(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("submit")
+	var opts readOptions
+	files, err := a.parse("submit", fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usageErrorf("submit", "missing FILE")
+	}
+	// Check everything first, so that one bad file submits nothing.
+	batch := make([]resultFile, 0, len(files))
+	for _, name := range files {
+		f, err := loadResultFile(name, opts)
+		if err != nil {
+			return fmt.Errorf("submit %s: %w", name, err)
+		}
+		batch = append(batch, f)
+	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	w := newTable(a.stdout)
+	if !a.cfg.JSON {
+		row(w, "FILE", "RESULT", "MODEL", "TASK", "CLASS", "HARDWARE", "GRADE", "STARS", "WH/1K", "ENERGY/UNIT")
+	}
+	submitted := 0
+	for _, f := range batch {
+		for i := range f.results {
+			resp, err := c.Submit(ctx, wire.BenchmarkResult(&f.results[i]), f.sha256)
+			if err != nil {
+				w.Flush()
+				return fmt.Errorf("submit %s: %w%s", f.name, err, alreadySubmitted(submitted))
+			}
+			submitted++
+			if a.cfg.JSON {
+				if err := a.printRatingsJSON(resp.GetRatings()); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, r := range resp.GetRatings() {
+				row(w, f.name, strconv.FormatUint(resp.GetResultId(), 10), r.GetModel(), r.GetTask(), orDash(r.GetSizeClass()),
+					hardware(r), grade(r), stars(r.GetStars()), num(r.GetWhPer_1KQueries()), energyPerUnit(r))
+			}
+		}
+	}
+	return w.Flush()
+}
+
+// loadResultFile reads, parses and validates one file.
+func loadResultFile(name string, opts readOptions) (resultFile, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return resultFile{}, err
+	}
+	rs, err := readResults(name, data, opts)
+	if err != nil {
+		return resultFile{}, err
+	}
+	if len(rs) == 0 {
+		return resultFile{}, fmt.Errorf("no results in file")
+	}
+	for i := range rs {
+		if err := rs[i].Validate(); err != nil {
+			if len(rs) > 1 {
+				return resultFile{}, fmt.Errorf("result %d (%s): %w", i+1, rs[i].Model, err)
+			}
+			return resultFile{}, err
+		}
+	}
+	sum := sha256.Sum256(data)
+	return resultFile{name: name, sha256: hex.EncodeToString(sum[:]), results: rs}, nil
+}
+
+// alreadySubmitted tells the user what a failure mid-way left stored.
+func alreadySubmitted(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d result(s) before it were submitted)", n)
+}
