@@ -1,0 +1,201 @@
+// Command energylabeld serves energy ratings of AI models over gRPC and
+// HTTP, from an embedded bbolt database.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/calibration"
+	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
+	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/store"
+)
+
+// minAdminTokenLen keeps guessable admin tokens out.
+const minAdminTokenLen = 32
+
+type config struct {
+	dataDir        string
+	grpcAddr       string
+	httpAddr       string
+	adminTokenFile string
+	demo           bool
+	tlsCert        string
+	tlsKey         string
+	maxDBSize      int
+	logFormat      string
+	baseURL        string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("energylabeld", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.StringVar(&c.dataDir, "data", "./energylabel-data", "data directory holding "+store.FileName)
+	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:50051", "gRPC listen address")
+	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address (badges, labels, pages, /healthz)")
+	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the admin token (else env ENERGYLABEL_ADMIN_TOKEN)")
+	fs.BoolVar(&c.demo, "demo", false, "serve a temporary data directory with the AIES 2025-02 leaderboard imported")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves gRPC and HTTP over TLS")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.IntVar(&c.maxDBSize, "max-db-size", 0, "maximum database size in bytes; writes beyond it are refused (0: no limit)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.baseURL, "base-url", "", "public HTTP URL that labels link to (default http://<-http address>)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "energylabeld: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := serve(ctx, c, stderr); err != nil {
+		fmt.Fprintf(stderr, "energylabeld: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, c config, stderr io.Writer) error {
+	log := newLogger(c.logFormat, stderr)
+	admin, err := adminToken(c)
+	if err != nil {
+		return err
+	}
+	if c.demo {
+		dir, err := os.MkdirTemp("", "energylabel-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c.dataDir = dir
+		if admin == "" {
+			admin = randomToken()
+			fmt.Fprintf(stderr, "demo admin token (this run only): %s\n", admin)
+		}
+	}
+	tlsConfig, err := loadTLS(c.tlsCert, c.tlsKey)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(c.dataDir, store.Options{MaxSize: c.maxDBSize})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	scheme, err := calibration.Grade2025_1()
+	if err != nil {
+		return err
+	}
+	baseURL := c.baseURL
+	if baseURL == "" {
+		scheme := "http"
+		if tlsConfig != nil {
+			scheme = "https"
+		}
+		baseURL = scheme + "://" + c.httpAddr
+	}
+	srv, err := server.New(server.Config{
+		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: admin, Logger: log, BaseURL: baseURL,
+	})
+	if err != nil {
+		return err
+	}
+	if admin == "" {
+		log.Warn("no admin token: the admin API is closed (set ENERGYLABEL_ADMIN_TOKEN or -admin-token-file)")
+	}
+	if c.demo {
+		n, err := importBundled(ctx, srv)
+		if err != nil {
+			return fmt.Errorf("demo import: %w", err)
+		}
+		log.Info("demo data imported", "results", n, "source", "AI Energy Score leaderboard 2025-02", "data", c.dataDir)
+	}
+	var l server.Listeners
+	if l.GRPC, err = net.Listen("tcp", c.grpcAddr); err != nil {
+		return err
+	}
+	if l.HTTP, err = net.Listen("tcp", c.httpAddr); err != nil {
+		l.GRPC.Close()
+		return err
+	}
+	return srv.Serve(ctx, l, server.ServeOptions{TLS: tlsConfig})
+}
+
+// importBundled imports the AIES leaderboard that ships in the binary.
+func importBundled(ctx context.Context, srv *server.Server) (int, error) {
+	results, err := aienergyscore.ParseDir(calibration.AIES202502())
+	if err != nil {
+		return 0, err
+	}
+	for i := range results {
+		if _, err := srv.Submit(ctx, &results[i], store.Audit{TokenID: "demo"}); err != nil {
+			return i, fmt.Errorf("model %q: %w", results[i].Model, err)
+		}
+	}
+	return len(results), nil
+}
+
+func adminToken(c config) (string, error) {
+	token := os.Getenv("ENERGYLABEL_ADMIN_TOKEN")
+	if c.adminTokenFile != "" {
+		b, err := os.ReadFile(c.adminTokenFile)
+		if err != nil {
+			return "", fmt.Errorf("admin token file: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token != "" && len(token) < minAdminTokenLen {
+		return "", fmt.Errorf("the admin token must have at least %d characters, it has %d", minAdminTokenLen, len(token))
+	}
+	return token, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS key pair: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}, nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

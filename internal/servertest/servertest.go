@@ -1,0 +1,124 @@
+// Package servertest runs a real energylabel server for tests: real gRPC and
+// HTTP over loopback sockets, over a real bbolt file in a temporary
+// directory, with the built-in grade scheme.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/calibration"
+	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/store"
+)
+
+// AdminToken is the admin token of every test server.
+const AdminToken = "test-admin-token-0123456789abcdef0123456789"
+
+// Server is a running test server.
+type Server struct {
+	// Addr is the gRPC address, HTTPAddr the HTTP one, both on 127.0.0.1.
+	Addr, HTTPAddr string
+	AdminToken     string
+	DataDir        string
+	// Logs collects everything the server logged, for tests that inspect it.
+	Logs *SyncBuffer
+
+	Server *server.Server
+	Store  *store.Store
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start starts a server on a fresh data directory and stops it when the
+// test ends, checking the database file's consistency.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{AdminToken: AdminToken, DataDir: t.TempDir(), Logs: &SyncBuffer{}, Addr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"}
+	s.start(t)
+	t.Cleanup(func() { s.Stop(t) })
+	return s
+}
+
+func (s *Server) start(t testing.TB) {
+	t.Helper()
+	st, err := store.Open(s.DataDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme, err := calibration.Grade2025_1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hl, err := net.Listen("tcp", s.HTTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Addr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
+	srv, err := server.New(server.Config{
+		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: s.AdminToken,
+		Logger:  slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BaseURL: "http://" + s.HTTPAddr,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.Server, s.Store, s.cancel, s.done = srv, st, cancel, make(chan error, 1)
+	go func() { s.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, HTTP: hl}, server.ServeOptions{}) }()
+}
+
+// Stop shuts the server down gracefully and checks the database file. It
+// is safe to call twice.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	if err := <-s.done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	if err := s.Store.Check(); err != nil {
+		t.Errorf("tx.Check: %v", err)
+	}
+	if err := s.Store.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	s.cancel = nil
+}
+
+// Restart stops the server and starts it again on the same directory and
+// addresses.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop(t)
+	s.start(t)
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

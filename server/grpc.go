@@ -1,0 +1,109 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+// Limits of every call.
+const (
+	// MaxRequestBytes bounds a request; larger ones get ResourceExhausted.
+	MaxRequestBytes = 1 << 20
+	// DefaultRPCTimeout applies to calls that arrive without a deadline.
+	DefaultRPCTimeout = 30 * time.Second
+)
+
+// NewGRPC builds the gRPC server with the rating and admin services,
+// health and reflection registered.
+func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
+	opts = append([]grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxRequestBytes),
+		grpc.ChainUnaryInterceptor(s.unaryEdge, s.unaryAuth),
+		grpc.ChainStreamInterceptor(s.streamEdge, s.streamAuth),
+	}, opts...)
+	g := grpc.NewServer(opts...)
+	energylabelv1.RegisterRatingServiceServer(g, ratingService{s: s})
+	energylabelv1.RegisterAdminServiceServer(g, adminService{s: s})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(g, hs)
+	for name := range g.GetServiceInfo() {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	reflection.Register(g)
+	return g, hs
+}
+
+// call is what the edge learns about a call as it passes inward.
+type call struct {
+	requestID string
+	tokenID   string
+}
+
+type callKey struct{}
+
+func callFrom(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// unaryEdge gives every call a request id and a deadline, maps its error
+// to a status, and logs it. Tokens are never logged.
+func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	c := &call{requestID: newRequestID()}
+	ctx = context.WithValue(ctx, callKey{}, c)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultRPCTimeout)
+		defer cancel()
+	}
+	resp, err := handler(ctx, req)
+	err = toStatus(err)
+	s.logCall(ctx, c, info.FullMethod, start, err)
+	return resp, err
+}
+
+func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	start := time.Now()
+	c := &call{requestID: newRequestID()}
+	ctx := context.WithValue(ss.Context(), callKey{}, c)
+	err := toStatus(handler(srv, &contextStream{ServerStream: ss, ctx: ctx}))
+	s.logCall(ctx, c, info.FullMethod, start, err)
+	return err
+}
+
+func (s *Server) logCall(ctx context.Context, c *call, method string, start time.Time, err error) {
+	code := status.Code(err)
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", c.requestID), slog.String("method", method),
+		slog.String("code", code.String()), slog.Duration("duration", time.Since(start)),
+	}
+	if c.tokenID != "" {
+		attrs = append(attrs, slog.String("token_id", c.tokenID))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", status.Convert(err).Message()))
+	}
+	s.log.LogAttrs(ctx, level, "rpc", attrs...)
+}

@@ -1,0 +1,167 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/peer"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/internal/wire"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/store"
+)
+
+// ratingService adapts Server to the RatingService API: decode, call the
+// domain, encode.
+type ratingService struct {
+	energylabelv1.UnimplementedRatingServiceServer
+	s *Server
+}
+
+func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.SubmitResultRequest) (*energylabelv1.SubmitResultResponse, error) {
+	if req.GetResult() == nil {
+		return nil, rating.Invalid("result", "required")
+	}
+	r := wire.Result(req.GetResult())
+	p := principalFrom(ctx)
+	owner, _, _ := strings.Cut(r.Model, "/")
+	if p == nil || !p.mayWrite(owner) {
+		return nil, fmt.Errorf("%w: token may not write namespace %q", errPermissionDenied, owner)
+	}
+	a := store.Audit{TokenID: p.tokenID, PayloadSHA256: req.GetPayloadSha256()}
+	if pr, ok := peer.FromContext(ctx); ok {
+		a.ClientAddr = pr.Addr.String()
+	}
+	e, err := rs.s.Submit(ctx, &r, a)
+	if err != nil {
+		return nil, err
+	}
+	rated, err := rs.s.ModelRatings(r.Model, e.Measure.Cohort.Task)
+	if err != nil {
+		return nil, err
+	}
+	resp := &energylabelv1.SubmitResultResponse{ResultId: e.ID}
+	for i := range rated {
+		if rated[i].Measure.Cohort == e.Measure.Cohort {
+			resp.Ratings = append(resp.Ratings, rs.s.ratingProto(&rated[i], rs.s.current))
+		}
+	}
+	return resp, nil
+}
+
+func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatingRequest) (*energylabelv1.GetRatingResponse, error) {
+	scheme, err := rs.s.Scheme(req.GetScheme())
+	if err != nil {
+		return nil, err
+	}
+	rated, err := rs.s.ModelRatings(req.GetModel(), req.GetTask())
+	if err != nil {
+		return nil, err
+	}
+	if len(rated) == 0 {
+		return nil, fmt.Errorf("model %q has no rating%s: %w", req.GetModel(), forTask(req.GetTask()), store.ErrNotFound)
+	}
+	resp := &energylabelv1.GetRatingResponse{Ratings: make([]*energylabelv1.Rating, len(rated))}
+	for i := range rated {
+		resp.Ratings[i] = rs.s.ratingProto(&rated[i], scheme)
+	}
+	return resp, nil
+}
+
+func forTask(task string) string {
+	if task == "" {
+		return ""
+	}
+	return " for task " + task
+}
+
+func (rs ratingService) ListRatings(_ context.Context, req *energylabelv1.ListRatingsRequest) (*energylabelv1.ListRatingsResponse, error) {
+	f, err := parseFilter(req.GetTask(), req.GetDataset(), req.GetSizeClass(), req.GetHardware())
+	if err != nil {
+		return nil, err
+	}
+	page, err := rs.s.List(f, req.GetPageToken(), int(req.GetPageSize()))
+	if err != nil {
+		return nil, err
+	}
+	resp := &energylabelv1.ListRatingsResponse{NextPageToken: page.Next, Ratings: make([]*energylabelv1.Rating, len(page.Ratings))}
+	for i := range page.Ratings {
+		resp.Ratings[i] = rs.s.ratingProto(&page.Ratings[i], rs.s.current)
+	}
+	return resp, nil
+}
+
+func (rs ratingService) ListTasks(context.Context, *energylabelv1.ListTasksRequest) (*energylabelv1.ListTasksResponse, error) {
+	resp := &energylabelv1.ListTasksResponse{}
+	for _, t := range rating.Tasks() {
+		resp.Tasks = append(resp.Tasks, &energylabelv1.Task{
+			Id: t.ID, AiesAlias: t.AIESAlias, FunctionalUnit: t.Unit.String(), Unit: t.Unit.Symbol(),
+			HasSizeClasses: t.SizeClasses, DefaultDataset: t.DefaultDataset,
+		})
+	}
+	return resp, nil
+}
+
+// ratingProto encodes a rated entry under a grade scheme.
+func (s *Server) ratingProto(r *store.Rated, scheme *rating.GradeScheme) *energylabelv1.Rating {
+	c := r.Measure.Cohort
+	g := scheme.Grade(r.Measure)
+	p := &energylabelv1.Rating{
+		Model: r.Model, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware,
+		Basis: c.Basis.String(), WhPer_1KQueries: r.Measure.WhPer1kQueries, EnergyPerUnit: r.Measure.EnergyPerUnit,
+		Unit: c.Basis.Symbol(), Stars: int32(r.Stars()), Grade: g.Grade.String(), Eei: g.EEI,
+		Scheme: scheme.Version, GradeNote: g.Note, PowerChecked: r.Measure.PowerChecked,
+		ResultId: r.ID, GpuCount: int32(r.GPUCount), MeasuredAt: wire.Timestamp(r.MeasuredAt),
+		ReceivedAt: wire.Timestamp(r.ReceivedAt), CohortSize: int32(r.CohortSize),
+		ParametersBillions: r.ParamsBillions,
+	}
+	if r.ToolName != "" || r.ToolVersion != "" {
+		p.Tool = &energylabelv1.Tool{Name: r.ToolName, Version: r.ToolVersion}
+	}
+	return p
+}
+
+// adminService adapts Server to the AdminService API.
+type adminService struct {
+	energylabelv1.UnimplementedAdminServiceServer
+	s *Server
+}
+
+func (as adminService) CreateToken(_ context.Context, req *energylabelv1.CreateTokenRequest) (*energylabelv1.CreateTokenResponse, error) {
+	for i, ns := range req.GetNamespaces() {
+		if ns != "*" && rating.ValidateModel(ns+"/x") != nil {
+			return nil, rating.Invalid(fmt.Sprintf("namespaces[%d]", i), "%q is not a valid namespace", ns)
+		}
+	}
+	if len(req.GetNamespaces()) == 0 {
+		return nil, rating.Invalid("namespaces", "at least one namespace (or \"*\") is required")
+	}
+	expires := wire.Time(req.GetExpiresAt())
+	t, secret, err := as.s.store.CreateToken(req.GetNamespaces(), expires)
+	if err != nil {
+		return nil, err
+	}
+	as.s.log.Info("token created", "token_id", t.ID, "namespaces", t.Namespaces)
+	return &energylabelv1.CreateTokenResponse{Id: t.ID, Token: secret}, nil
+}
+
+func (as adminService) RevokeToken(_ context.Context, req *energylabelv1.RevokeTokenRequest) (*energylabelv1.RevokeTokenResponse, error) {
+	if err := as.s.store.RevokeToken(req.GetId()); err != nil {
+		return nil, err
+	}
+	as.s.log.Info("token revoked", "token_id", req.GetId())
+	return &energylabelv1.RevokeTokenResponse{}, nil
+}
+
+func (as adminService) ListTokens(context.Context, *energylabelv1.ListTokensRequest) (*energylabelv1.ListTokensResponse, error) {
+	resp := &energylabelv1.ListTokensResponse{}
+	for _, t := range as.s.store.Tokens() {
+		resp.Tokens = append(resp.Tokens, &energylabelv1.TokenInfo{
+			Id: t.ID, Namespaces: t.Namespaces, CreatedAt: wire.Timestamp(t.CreatedAt),
+			LastUsedAt: wire.Timestamp(t.LastUsedAt), ExpiresAt: wire.Timestamp(t.ExpiresAt), Revoked: t.Revoked,
+		})
+	}
+	return resp, nil
+}

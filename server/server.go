@@ -1,0 +1,123 @@
+// Package server is energylabeld's edge: the gRPC services, their
+// interceptors, and the HTTP surface, over a Store and the rating domain.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/store"
+)
+
+// Store is what the server needs of storage. The bbolt store implements it;
+// a distributed one would implement the same.
+type Store interface {
+	Submit(ctx context.Context, r *rating.Result, m rating.Measure, a store.Audit) (store.Entry, error)
+	ModelRatings(model string) []store.Rated
+	Cohorts(keep func(rating.Cohort) bool) []rating.Cohort
+	ListCohort(c rating.Cohort, after *store.Cursor, limit int) []store.Rated
+	CreateToken(namespaces []string, expires time.Time) (store.Token, string, error)
+	RevokeToken(id string) error
+	Tokens() []store.Token
+	Authenticate(secret string) (store.Token, error)
+}
+
+// Config holds what a Server is built from.
+type Config struct {
+	Store Store
+	// Schemes are the published grade scheme versions; the last is current.
+	Schemes []*rating.GradeScheme
+	// AdminToken, when set, opens the admin API and acts as a "*" publisher.
+	AdminToken string
+	Logger     *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// BaseURL is the public HTTP address that labels link to.
+	BaseURL string
+}
+
+// Server rates results. Its methods are the domain operations behind both
+// the gRPC and the HTTP surfaces.
+type Server struct {
+	store   Store
+	schemes map[string]*rating.GradeScheme
+	current *rating.GradeScheme
+	admin   adminSecret
+	log     *slog.Logger
+	now     func() time.Time
+	baseURL string
+}
+
+// New builds a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || len(cfg.Schemes) == 0 {
+		return nil, fmt.Errorf("server: a store and at least one grade scheme are needed")
+	}
+	s := &Server{
+		store:   cfg.Store,
+		schemes: map[string]*rating.GradeScheme{},
+		current: cfg.Schemes[len(cfg.Schemes)-1],
+		admin:   newAdminSecret(cfg.AdminToken),
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		baseURL: cfg.BaseURL,
+	}
+	for _, sc := range cfg.Schemes {
+		s.schemes[sc.Version] = sc
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Submit validates, normalises and stores one result.
+func (s *Server) Submit(ctx context.Context, r *rating.Result, a store.Audit) (store.Entry, error) {
+	m, err := rating.Normalise(r)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	if a.ReceivedAt.IsZero() {
+		a.ReceivedAt = s.now()
+	}
+	return s.store.Submit(ctx, r, m, a)
+}
+
+// Scheme returns a published grade scheme version; "" is the current one.
+func (s *Server) Scheme(version string) (*rating.GradeScheme, error) {
+	if version == "" {
+		return s.current, nil
+	}
+	if sc, ok := s.schemes[version]; ok {
+		return sc, nil
+	}
+	return nil, rating.Invalid("scheme", "unknown grade scheme %q (current is %s)", version, s.current.Version)
+}
+
+// ModelRatings returns a model's current ratings, for one task or all.
+func (s *Server) ModelRatings(model, task string) ([]store.Rated, error) {
+	if err := rating.ValidateModel(model); err != nil {
+		return nil, err
+	}
+	all := s.store.ModelRatings(model)
+	if task == "" {
+		return all, nil
+	}
+	t, ok := rating.LookupTask(task)
+	if !ok {
+		return nil, rating.Invalid("task", "unknown task %q", task)
+	}
+	out := all[:0:0]
+	for _, r := range all {
+		if r.Measure.Cohort.Task == t.ID {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
