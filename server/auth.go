@@ -60,7 +60,7 @@ func principalFrom(ctx context.Context) *principal {
 
 // Calls that need a token. Everything else is a public read.
 var (
-	publisherMethods = map[string]bool{energylabelv1.RatingService_SubmitResult_FullMethodName: true}
+	publisherMethods   = map[string]bool{energylabelv1.RatingService_SubmitResult_FullMethodName: true}
 	adminServicePrefix = "/" + energylabelv1.AdminService_ServiceDesc.ServiceName + "/"
 )
 
