@@ -19,6 +19,7 @@ import (
 var (
 	errUnauthenticated  = errors.New("unauthenticated")
 	errPermissionDenied = errors.New("permission denied")
+	errUnsupported      = errors.New("not supported by this store")
 )
 
 // adminTokenID stands for the admin token in audit records.

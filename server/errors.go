@@ -7,6 +7,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/store"
@@ -21,7 +22,14 @@ func toStatus(err error) error {
 		return err
 	}
 	var invalid *rating.InvalidError
+	var limited *rateLimitedError
 	switch {
+	case errors.As(err, &limited):
+		st := status.New(codes.ResourceExhausted, err.Error())
+		if withDetails, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(limited.retryAfter)}); derr == nil {
+			st = withDetails
+		}
+		return st.Err()
 	case errors.As(err, &invalid):
 		st := status.New(codes.InvalidArgument, err.Error())
 		br := &errdetails.BadRequest{}
@@ -38,6 +46,8 @@ func toStatus(err error) error {
 		return status.Error(codes.PermissionDenied, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, errUnsupported):
+		return status.Error(codes.Unimplemented, err.Error())
 	case errors.Is(err, store.ErrFull):
 		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

@@ -76,6 +76,7 @@ func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerI
 	}
 	resp, err := handler(ctx, req)
 	err = toStatus(err)
+	s.metrics.observe(info.FullMethod, err, time.Since(start))
 	s.logCall(ctx, c, info.FullMethod, start, err)
 	return resp, err
 }
@@ -85,6 +86,7 @@ func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	c := &call{requestID: newRequestID()}
 	ctx := context.WithValue(ss.Context(), callKey{}, c)
 	err := toStatus(handler(srv, &contextStream{ServerStream: ss, ctx: ctx}))
+	s.metrics.observe(info.FullMethod, err, time.Since(start))
 	s.logCall(ctx, c, info.FullMethod, start, err)
 	return err
 }

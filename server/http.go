@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 )
 
-// HTTP is the HTTP surface: health now; badges, labels and pages join it.
+// HTTP is the HTTP surface: health, metrics, badges, labels and pages.
 type HTTP struct {
 	s        *Server
 	mux      *http.ServeMux
@@ -16,6 +16,7 @@ type HTTP struct {
 func (s *Server) NewHTTP() *HTTP {
 	h := &HTTP{s: s, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.mux.Handle("GET /metrics", s.metrics.handler())
 	return h
 }
 

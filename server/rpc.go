@@ -30,6 +30,11 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 	if p == nil || !p.mayWrite(owner) {
 		return nil, fmt.Errorf("%w: token may not write namespace %q", errPermissionDenied, owner)
 	}
+	if !p.admin {
+		if err := rs.s.limiter.allow(p.tokenID, rs.s.now()); err != nil {
+			return nil, err
+		}
+	}
 	a := store.Audit{TokenID: p.tokenID, PayloadSHA256: req.GetPayloadSha256()}
 	if pr, ok := peer.FromContext(ctx); ok {
 		a.ClientAddr = pr.Addr.String()

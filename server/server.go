@@ -37,6 +37,9 @@ type Config struct {
 	Now func() time.Time
 	// BaseURL is the public HTTP address that labels link to.
 	BaseURL string
+	// SubmitLimit is each publisher token's submission rate; the admin
+	// token, which bulk imports use, is exempt.
+	SubmitLimit RateLimit
 }
 
 // Server rates results. Its methods are the domain operations behind both
@@ -49,6 +52,8 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	baseURL string
+	limiter *submitLimiter
+	metrics *metrics
 }
 
 // New builds a Server.
@@ -64,7 +69,9 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		baseURL: cfg.BaseURL,
+		limiter: newSubmitLimiter(cfg.SubmitLimit),
 	}
+	s.metrics = newMetrics(s)
 	for _, sc := range cfg.Schemes {
 		s.schemes[sc.Version] = sc
 	}

@@ -180,3 +180,15 @@ func (s *Store) Cohorts(keep func(rating.Cohort) bool) []rating.Cohort {
 func (s *Store) ListCohort(c rating.Cohort, after *Cursor, limit int) []Rated {
 	return s.index.list(c, after, limit)
 }
+
+// EachLatest calls fn for every current entry, holding the index's read
+// lock; fn must not keep the pointer.
+func (s *Store) EachLatest(fn func(*Entry)) {
+	s.index.mu.RLock()
+	defer s.index.mu.RUnlock()
+	for _, ci := range s.index.cohorts {
+		for _, e := range ci.byModel {
+			fn(e)
+		}
+	}
+}

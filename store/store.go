@@ -24,6 +24,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -300,4 +301,23 @@ func latestKey(c rating.Cohort, model string) []byte {
 func cohortKey(c rating.Cohort) string {
 	const sep = "\x1f"
 	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String()
+}
+
+// Backup writes a consistent snapshot of the database to w while reads and
+// writes go on. size is called first with the snapshot's length.
+func (s *Store) Backup(w io.Writer, size func(int64) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if err := size(tx.Size()); err != nil {
+			return err
+		}
+		_, err := tx.WriteTo(w)
+		return err
+	})
+}
+
+// Size is the database file's size in bytes.
+func (s *Store) Size() int64 {
+	var n int64
+	s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
 }

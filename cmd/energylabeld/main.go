@@ -39,6 +39,7 @@ type config struct {
 	maxDBSize      int
 	logFormat      string
 	baseURL        string
+	submitLimit    server.RateLimit
 }
 
 func main() {
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.IntVar(&c.maxDBSize, "max-db-size", 0, "maximum database size in bytes; writes beyond it are refused (0: no limit)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.Float64Var(&c.submitLimit.Rate, "submit-rate", 5, "submissions per second allowed to each publisher token (0: no limit; the admin token is exempt)")
+	fs.IntVar(&c.submitLimit.Burst, "submit-burst", 50, "burst of submissions allowed to each publisher token")
 	fs.StringVar(&c.baseURL, "base-url", "", "public HTTP URL that labels link to (default http://<-http address>)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -119,6 +122,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	}
 	srv, err := server.New(server.Config{
 		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: admin, Logger: log, BaseURL: baseURL,
+		SubmitLimit: c.submitLimit,
 	})
 	if err != nil {
 		return err

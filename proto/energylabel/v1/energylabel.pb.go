@@ -1437,6 +1437,97 @@ func (x *ListTokensResponse) GetTokens() []*TokenInfo {
 	return nil
 }
 
+// BackupRequest is empty.
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+}
+
+// BackupResponse is one chunk of the snapshot, in order.
+type BackupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Chunk []byte                 `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	// Total size of the snapshot in bytes, set on the first chunk.
+	Size          int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupResponse) Reset() {
+	*x = BackupResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupResponse) ProtoMessage() {}
+
+func (x *BackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
+func (*BackupResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BackupResponse) GetChunk() []byte {
+	if x != nil {
+		return x.Chunk
+	}
+	return nil
+}
+
+func (x *BackupResponse) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
 // TokenInfo describes a publisher token.
 type TokenInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1452,7 +1543,7 @@ type TokenInfo struct {
 
 func (x *TokenInfo) Reset() {
 	*x = TokenInfo{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1464,7 +1555,7 @@ func (x *TokenInfo) String() string {
 func (*TokenInfo) ProtoMessage() {}
 
 func (x *TokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1477,7 +1568,7 @@ func (x *TokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenInfo.ProtoReflect.Descriptor instead.
 func (*TokenInfo) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TokenInfo) GetId() string {
@@ -1644,7 +1735,11 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x13RevokeTokenResponse\"\x13\n" +
 	"\x11ListTokensRequest\"G\n" +
 	"\x12ListTokensResponse\x121\n" +
-	"\x06tokens\x18\x01 \x03(\v2\x19.energylabel.v1.TokenInfoR\x06tokens\"\x89\x02\n" +
+	"\x06tokens\x18\x01 \x03(\v2\x19.energylabel.v1.TokenInfoR\x06tokens\"\x0f\n" +
+	"\rBackupRequest\":\n" +
+	"\x0eBackupResponse\x12\x14\n" +
+	"\x05chunk\x18\x01 \x01(\fR\x05chunk\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x03R\x04size\"\x89\x02\n" +
 	"\tTokenInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
 	"\n" +
@@ -1661,12 +1756,13 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12P\n" +
 	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\x12V\n" +
 	"\vListRatings\x12\".energylabel.v1.ListRatingsRequest\x1a#.energylabel.v1.ListRatingsResponse\x12P\n" +
-	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse2\x93\x02\n" +
+	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse2\xde\x02\n" +
 	"\fAdminService\x12V\n" +
 	"\vCreateToken\x12\".energylabel.v1.CreateTokenRequest\x1a#.energylabel.v1.CreateTokenResponse\x12V\n" +
 	"\vRevokeToken\x12\".energylabel.v1.RevokeTokenRequest\x1a#.energylabel.v1.RevokeTokenResponse\x12S\n" +
 	"\n" +
-	"ListTokens\x12!.energylabel.v1.ListTokensRequest\x1a\".energylabel.v1.ListTokensResponseBGZEgithub.com/energylabel/energylabel/proto/energylabel/v1;energylabelv1b\x06proto3"
+	"ListTokens\x12!.energylabel.v1.ListTokensRequest\x1a\".energylabel.v1.ListTokensResponse\x12I\n" +
+	"\x06Backup\x12\x1d.energylabel.v1.BackupRequest\x1a\x1e.energylabel.v1.BackupResponse0\x01BGZEgithub.com/energylabel/energylabel/proto/energylabel/v1;energylabelv1b\x06proto3"
 
 var (
 	file_energylabel_v1_energylabel_proto_rawDescOnce sync.Once
@@ -1680,7 +1776,7 @@ func file_energylabel_v1_energylabel_proto_rawDescGZIP() []byte {
 	return file_energylabel_v1_energylabel_proto_rawDescData
 }
 
-var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(*BenchmarkResult)(nil),       // 0: energylabel.v1.BenchmarkResult
 	(*Hardware)(nil),              // 1: energylabel.v1.Hardware
@@ -1702,27 +1798,29 @@ var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(*RevokeTokenResponse)(nil),   // 17: energylabel.v1.RevokeTokenResponse
 	(*ListTokensRequest)(nil),     // 18: energylabel.v1.ListTokensRequest
 	(*ListTokensResponse)(nil),    // 19: energylabel.v1.ListTokensResponse
-	(*TokenInfo)(nil),             // 20: energylabel.v1.TokenInfo
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*BackupRequest)(nil),         // 20: energylabel.v1.BackupRequest
+	(*BackupResponse)(nil),        // 21: energylabel.v1.BackupResponse
+	(*TokenInfo)(nil),             // 22: energylabel.v1.TokenInfo
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
 }
 var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
 	1,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
 	2,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
 	3,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
-	21, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
-	21, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
-	21, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
+	23, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
+	23, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
+	23, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
 	3,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
 	0,  // 7: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
 	4,  // 8: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
 	4,  // 9: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
 	4,  // 10: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
 	5,  // 11: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
-	21, // 12: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
-	20, // 13: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
-	21, // 14: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	21, // 15: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
-	21, // 16: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	23, // 12: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	22, // 13: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
+	23, // 14: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	23, // 15: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
+	23, // 16: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
 	6,  // 17: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
 	8,  // 18: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
 	10, // 19: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
@@ -1730,15 +1828,17 @@ var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
 	14, // 21: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
 	16, // 22: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
 	18, // 23: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
-	7,  // 24: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
-	9,  // 25: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
-	11, // 26: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
-	13, // 27: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
-	15, // 28: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
-	17, // 29: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
-	19, // 30: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
-	24, // [24:31] is the sub-list for method output_type
-	17, // [17:24] is the sub-list for method input_type
+	20, // 24: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
+	7,  // 25: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
+	9,  // 26: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
+	11, // 27: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
+	13, // 28: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
+	15, // 29: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
+	17, // 30: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
+	19, // 31: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
+	21, // 32: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
+	25, // [25:33] is the sub-list for method output_type
+	17, // [17:25] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -1755,7 +1855,7 @@ func file_energylabel_v1_energylabel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_v1_energylabel_proto_rawDesc), len(file_energylabel_v1_energylabel_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/store"
+)
+
+// Sizer reports the database size in bytes.
+type Sizer interface{ Size() int64 }
+
+// Walker visits every current entry of the index.
+type Walker interface{ EachLatest(func(*store.Entry)) }
+
+// metrics are the server's Prometheus metrics, in a registry of its own.
+type metrics struct {
+	registry    *prometheus.Registry
+	rpcDuration *prometheus.HistogramVec
+	submissions *prometheus.CounterVec
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		rpcDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "energylabel_rpc_duration_seconds",
+			Help:    "gRPC calls by method and status code, with their latency.",
+			Buckets: prometheus.ExponentialBuckets(50e-6, 2.5, 12),
+		}, []string{"method", "code"}),
+		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "energylabel_submissions_total",
+			Help: "Submitted results by outcome (accepted, rejected) and reason (the refused field, or the status code).",
+		}, []string{"outcome", "reason"}),
+	}
+	m.registry.MustRegister(m.rpcDuration, m.submissions,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if sz, ok := s.store.(Sizer); ok {
+		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "energylabel_db_size_bytes", Help: "Size of the database file.",
+		}, func() float64 { return float64(sz.Size()) }))
+	}
+	if w, ok := s.store.(Walker); ok {
+		m.registry.MustRegister(&gradeCollector{s: s, walk: w})
+	}
+	return m
+}
+
+func (m *metrics) observe(method string, err error, took time.Duration) {
+	code := status.Code(err)
+	m.rpcDuration.WithLabelValues(method, code.String()).Observe(took.Seconds())
+	if method != energylabelv1.RatingService_SubmitResult_FullMethodName {
+		return
+	}
+	if err == nil {
+		m.submissions.WithLabelValues("accepted", "").Inc()
+		return
+	}
+	reason := code.String()
+	if code == codes.InvalidArgument {
+		for _, d := range status.Convert(err).Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok && len(br.FieldViolations) > 0 {
+				reason = br.FieldViolations[0].Field
+			}
+		}
+	}
+	m.submissions.WithLabelValues("rejected", reason).Inc()
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// gradeCollector counts current ratings per grade under the current scheme
+// at scrape time, so that it never drifts from the index.
+type gradeCollector struct {
+	s    *Server
+	walk Walker
+}
+
+var ratingsDesc = prometheus.NewDesc("energylabel_ratings", "Current ratings by grade under the current scheme (\"none\": cohort without a reference).", []string{"grade"}, nil)
+
+func (g *gradeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- ratingsDesc }
+
+func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
+	var counts [8]int // A..G, then none
+	g.walk.EachLatest(func(e *store.Entry) {
+		if gr := g.s.current.Grade(e.Measure).Grade; gr != 0 {
+			counts[gr-'A']++
+		} else {
+			counts[7]++
+		}
+	})
+	for i, n := range counts {
+		label := "none"
+		if i < 7 {
+			label = rating.Grade('A' + i).String()
+		}
+		ch <- prometheus.MustNewConstMetric(ratingsDesc, prometheus.GaugeValue, float64(n), label)
+	}
+}
