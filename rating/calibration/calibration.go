@@ -10,6 +10,7 @@ import (
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
+	"github.com/energylabel/energylabel/rating/formats/mlenergy"
 )
 
 // GradeVersion is the built-in grade scheme version.
@@ -28,17 +29,45 @@ func AIES202502() fs.FS {
 	return sub
 }
 
+// MLEnergyV3 is the ML.ENERGY leaderboard v3 data: index.json and
+// tasks/<task>.json. Its provenance is in data/PROVENANCE.md.
+func MLEnergyV3() fs.FS {
+	sub, err := fs.Sub(data, "data/mlenergy-v3")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return sub
+}
+
 // Grade2025_1 derives grade/2025.1: for each cohort of the bundled data, the
 // reference is the median x, one value per model (its last result, as the
 // service keeps), and the mean of the two middle values for an even count.
+// AIES 2025-02 gives the query-basis cohorts on H100; ML.ENERGY v3, as
+// package mlenergy selects each model's configuration, gives the per-unit
+// cohorts of its workloads on H100 and B200. The two share no cohort, since
+// their datasets differ.
 func Grade2025_1() (*rating.GradeScheme, error) {
-	results, err := aienergyscore.ParseDir(AIES202502())
+	aies, err := aienergyscore.ParseDir(AIES202502())
 	if err != nil {
 		return nil, fmt.Errorf("bundled AIES 2025-02: %w", err)
 	}
-	refs, err := Medians(results)
+	refs, err := Medians(aies)
 	if err != nil {
 		return nil, fmt.Errorf("bundled AIES 2025-02: %w", err)
+	}
+	mle, err := mlenergy.ParseDir(MLEnergyV3())
+	if err != nil {
+		return nil, fmt.Errorf("bundled ML.ENERGY v3: %w", err)
+	}
+	perUnit, err := Medians(mle)
+	if err != nil {
+		return nil, fmt.Errorf("bundled ML.ENERGY v3: %w", err)
+	}
+	for c, ref := range perUnit {
+		if _, dup := refs[c]; dup {
+			return nil, fmt.Errorf("bundled ML.ENERGY v3: cohort %+v is also calibrated by AIES 2025-02", c)
+		}
+		refs[c] = ref
 	}
 	return &rating.GradeScheme{Version: GradeVersion, References: refs}, nil
 }

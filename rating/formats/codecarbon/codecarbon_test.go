@@ -1,0 +1,166 @@
+package codecarbon
+
+import (
+	"flag"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/formats/internal/golden"
+	"github.com/energylabel/energylabel/rating/formats/meta"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var logs = []string{"emissions_31_july_summarization", "emissions_6_aug_result_dashboard"}
+
+var flags = meta.Meta{Model: "facebook/bart-large-cnn", Task: "summarization", Queries: 6}
+
+func read(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + name + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestRealLogs(t *testing.T) {
+	// Independently summed from the files' gpu_energy column, in Wh.
+	wantWh := map[string]float64{
+		"emissions_31_july_summarization": 1000 * (4.5954200495770144e-08 + 5.9393292878237854e-08 + 2.7801943194450973e-08 +
+			1.3147811364785109e-08 + 2.3561474999846215e-08 + 0.0),
+		"emissions_6_aug_result_dashboard": 1000 * 9.46290771011263e-10,
+	}
+	for _, name := range logs {
+		t.Run(name, func(t *testing.T) {
+			rs, ws, err := Parse(name+".csv", read(t, name), flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rs[0]
+			if math.Abs(r.GPUEnergyWh-wantWh[name]) > 1e-12*wantWh[name] {
+				t.Errorf("GPUEnergyWh = %v, want %v", r.GPUEnergyWh, wantWh[name])
+			}
+			if r.Accelerator != "Apple M1 Pro" || r.GPUCount != 1 || r.ToolVersion != "3.0.4" {
+				t.Errorf("hardware or tool not read: %+v", r)
+			}
+			m, err := rating.Normalise(&r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Cohort.Hardware != "Apple M1 Pro" {
+				t.Errorf("cohort hardware %q", m.Cohort.Hardware)
+			}
+			var text []string
+			for _, w := range ws {
+				text = append(text, w.String())
+			}
+			golden.Check(t, "testdata/"+name+".golden.json", struct {
+				Results  []rating.Result
+				Warnings []string
+			}{rs, text}, *update)
+		})
+	}
+}
+
+func TestZeroGPURowWarns(t *testing.T) {
+	_, ws, err := Parse("e.csv", read(t, logs[0]), flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].String() != "e.csv: line 7: gpu_energy is 0 kWh (gpu_power 0.0 W): CodeCarbon measured the GPU idle; it counts 0" {
+		t.Errorf("warnings %v", ws)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	july := string(read(t, logs[0]))
+	header, rest, _ := strings.Cut(july, "\n")
+	rows := strings.Split(strings.TrimSpace(rest), "\n")
+	zeroGPU := header + "\n" + rows[5] + "\n"
+	replace := func(old, new string) string {
+		if !strings.Contains(july, old) {
+			t.Fatalf("log lacks %q", old)
+		}
+		return strings.Replace(july, old, new, 1)
+	}
+	for _, tc := range []struct {
+		name, data string
+		meta       meta.Meta
+		want       string
+	}{
+		{"missing column", strings.Replace(july, ",gpu_energy,", ",gpu_nrg,", 1), flags, `e.csv: line 1: missing column "gpu_energy"`},
+		{"non-numeric energy names the line", replace("4.5954200495770144e-08", "n/a"), flags, `e.csv: line 2: gpu_energy: "n/a" is not a number`},
+		{"negative energy", replace("4.5954200495770144e-08", "-4.5954200495770144e-08"), flags, "e.csv: line 2: gpu_energy: -4.5954200495770144e-08 kWh is negative"},
+		{"no GPU energy at all is not replaced by energy_consumed", zeroGPU, flags, "e.csv: gpu_energy sums to 0 kWh over 1 runs: CodeCarbon measured no GPU energy"},
+		{"two experiments", replace("45bb-9766-cc326314d9f1,4.690090958989458", "45bb-9766-cc326314d9f2,4.690090958989458"), flags, `e.csv: line 6: experiment_id "5b0fa12a-3dd7-45bb-9766-cc326314d9f2", but line 2 has`},
+		{"two machines", replace("1,Apple M1 Pro,,,16.0,machine,N,1.0\n2025-07-31T15:34:42", "2,Apple M1 Pro,,,16.0,machine,N,1.0\n2025-07-31T15:34:42"), flags, `e.csv: line 4: gpu_model "Apple M1 Pro" × 2, but line 2 has`},
+		{"short row", header + "\n1,2,3\n", flags, "e.csv: record on line 2: wrong number of fields"},
+		{"header only", header + "\n", flags, "e.csv: no rows"},
+		{"model is needed", july, meta.Meta{Task: "summarization", Queries: 6}, "e.csv: model unknown: pass -model owner/name"},
+		{"queries are needed", july, meta.Meta{Model: "a/b", Task: "summarization"}, "e.csv: queries unknown: pass -queries N"},
+		{"GPU count must agree", july, meta.Meta{Model: "a/b", Task: "summarization", Queries: 6, GPUs: 2}, "e.csv: line 2: gpu_count is 1 but -gpus says 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, _, err := Parse("e.csv", []byte(tc.data), tc.meta)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to begin %q", err, tc.want)
+			}
+			if rs != nil {
+				t.Errorf("results with an error: %v", rs)
+			}
+		})
+	}
+}
+
+// TestCumulativeRows proves that rows of one run_id, which CodeCarbon writes
+// cumulatively when it flushes, count once.
+func TestCumulativeRows(t *testing.T) {
+	csv := "run_id,duration,gpu_energy,gpu_count,gpu_model\n" +
+		"r1,10,0.001,1,1 x NVIDIA H100 80GB HBM3\n" +
+		"r1,20,0.002,1,1 x NVIDIA H100 80GB HBM3\n" +
+		"r2,5,0.0005,1,1 x NVIDIA H100 80GB HBM3\n"
+	rs, ws, err := Parse("e.csv", []byte(csv), flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if math.Abs(r.GPUEnergyWh-2.5) > 1e-12 || r.DurationSeconds != 25 || r.Accelerator != "NVIDIA H100 80GB HBM3" {
+		t.Errorf("got %v Wh in %v s on %q, want 2.5 Wh in 25 s on the GPU less its count", r.GPUEnergyWh, r.DurationSeconds, r.Accelerator)
+	}
+	if len(ws) != 1 || !strings.Contains(ws[0].String(), "e.csv: line 3: run_id r1 also on lines 2") {
+		t.Errorf("warnings %v", ws)
+	}
+	m := flags
+	m.Hardware = "H100"
+	rs, ws, err = Parse("e.csv", []byte(csv), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Accelerator != "H100" || len(ws) != 2 || !strings.Contains(ws[1].String(), `-hardware "H100" is used instead`) {
+		t.Errorf("-hardware: %q, warnings %v", rs[0].Accelerator, ws)
+	}
+}
+
+func FuzzCodeCarbon(f *testing.F) {
+	for _, name := range logs {
+		f.Add(read(f, name))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, _, err := Parse("f.csv", data, flags)
+		if err != nil {
+			if rs != nil {
+				t.Fatalf("results with an error: %v", err)
+			}
+			return
+		}
+		for i := range rs {
+			if err := rs[i].Validate(); err != nil {
+				t.Fatalf("result %d fails validation: %v", i, err)
+			}
+		}
+	})
+}
