@@ -6,6 +6,7 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"sync"
@@ -33,13 +34,30 @@ type Server struct {
 	Store  *store.Store
 	cancel context.CancelFunc
 	done   chan error
+	opt    Options
+}
+
+// Options change how a test server runs. The zero value is a plaintext
+// server without limits.
+type Options struct {
+	SubmitLimit server.RateLimit
+	MaxDBSize   int
+	TLS         *tls.Config
+	// DataDir, when set, starts on an existing data directory.
+	DataDir string
 }
 
 // Start starts a server on a fresh data directory and stops it when the
 // test ends, checking the database file's consistency.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
+
+// StartWith starts a server with options.
+func StartWith(t testing.TB, opt Options) *Server {
 	t.Helper()
-	s := &Server{AdminToken: AdminToken, DataDir: t.TempDir(), Logs: &SyncBuffer{}, Addr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"}
+	s := &Server{AdminToken: AdminToken, DataDir: opt.DataDir, Logs: &SyncBuffer{}, Addr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", opt: opt}
+	if s.DataDir == "" {
+		s.DataDir = t.TempDir()
+	}
 	s.start(t)
 	t.Cleanup(func() { s.Stop(t) })
 	return s
@@ -47,7 +65,7 @@ func Start(t testing.TB) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	st, err := store.Open(s.DataDir, store.Options{})
+	st, err := store.Open(s.DataDir, store.Options{MaxSize: s.opt.MaxDBSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,15 +84,18 @@ func (s *Server) start(t testing.TB) {
 	s.Addr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
 	srv, err := server.New(server.Config{
 		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: s.AdminToken,
-		Logger:  slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		BaseURL: "http://" + s.HTTPAddr,
+		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BaseURL:     "http://" + s.HTTPAddr,
+		SubmitLimit: s.opt.SubmitLimit,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.Server, s.Store, s.cancel, s.done = srv, st, cancel, make(chan error, 1)
-	go func() { s.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, HTTP: hl}, server.ServeOptions{}) }()
+	go func() {
+		s.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, HTTP: hl}, server.ServeOptions{TLS: s.opt.TLS})
+	}()
 }
 
 // Stop shuts the server down gracefully and checks the database file. It
