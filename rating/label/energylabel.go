@@ -1,0 +1,228 @@
+package label
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// Label geometry, in SVG user units: the portrait proportions of an EU
+// energy label, wide enough to read at 260 px.
+const (
+	labelWidth  = 260
+	labelHeight = 364
+	margin      = 12
+	inner       = labelWidth - 2*margin
+)
+
+var (
+	euBlue    = color.RGBA{0x00, 0x33, 0x99, 0xff}
+	headerSub = color.RGBA{0xc5, 0xd3, 0xf0, 0xff}
+	caption   = color.RGBA{0x6b, 0x6b, 0x6b, 0xff}
+	rule      = color.RGBA{0xd0, 0xd0, 0xd0, 0xff}
+	starOn    = color.RGBA{0xf2, 0xa9, 0x00, 0xff}
+	starOff   = color.RGBA{0xd6, 0xd6, 0xd6, 0xff}
+)
+
+// ErrURLTooLong is returned by Label for a page URL too long to encode in
+// a QR code that fits on the label and still scans.
+var ErrURLTooLong = errors.New("page URL too long for the label's QR code")
+
+// qrSpace is the side of the square the QR code gets, quiet zone included.
+const qrSpace = 84
+
+// Label draws the full energy label of a rating. It fails only when the
+// page URL is too long for its QR code; URLs of up to about 350 bytes fit.
+func Label(r Rating) (*Drawing, error) {
+	var bits [][]bool
+	module := 0.0
+	if r.PageURL != "" {
+		code, err := qrcode.New(r.PageURL, qrcode.Medium)
+		if err != nil {
+			return nil, fmt.Errorf("label: QR code for %q: %w", r.PageURL, err)
+		}
+		bits = code.Bitmap()
+		// Whole pixels per module at PNGScale keep the PNG's code sharp.
+		module = math.Floor(qrSpace*PNGScale/float64(len(bits))) / PNGScale
+		if module < 1 {
+			return nil, fmt.Errorf("label: QR code for %q: %w", r.PageURL, ErrURLTooLong)
+		}
+	}
+	if _, err := faces(); err != nil {
+		return nil, fmt.Errorf("label: embedded Go fonts: %w", err)
+	}
+	d := &Drawing{width: labelWidth, height: labelHeight, title: labelTitle(r)}
+	regular, bold := face(false), face(true)
+
+	d.rect(0, 0, labelWidth, labelHeight, white)
+	defer frame(d)
+
+	// Header.
+	d.rect(0, 0, labelWidth, 38, euBlue)
+	d.text(margin, 25, "AI energy label", 16, true, start, white)
+	d.text(labelWidth-margin, 24, "energylabel", 9, false, end, headerSub)
+
+	// Who and what was measured.
+	// A long name first gets smaller type, and is cut only when even that
+	// is not enough.
+	model := or(clean(r.Model))
+	size := 14.0
+	for size > 11 && bold.width(model, size) > inner {
+		size -= 1.5
+	}
+	d.boxed(margin, 59, model, size, true, start, ink, inner)
+
+	field := func(x, y, w float64, a anchor, name, value string) {
+		d.text(x, y, name, 7.5, false, a, caption)
+		d.boxed(x, y+11, or(value), 10, false, a, ink, w)
+	}
+	provider, _, _ := strings.Cut(clean(r.Model), "/")
+	field(margin, 75, 88, start, "Provider", provider)
+	field(margin, 100, inner, start, "Task", clean(r.Task))
+
+	// The GPU count must survive when a long accelerator name is cut.
+	const hwWidth = 84
+	hardware, count := or(clean(r.Hardware)), ""
+	if r.GPUCount > 1 {
+		count = " × " + strconv.Itoa(r.GPUCount)
+	}
+	hardware = regular.fit(hardware, 10, hwWidth-regular.width(count, 10)) + count
+	field(106, 75, hwWidth, start, "Hardware", hardware)
+
+	date := Dash
+	if !r.Date.IsZero() {
+		date = r.Date.UTC().Format(time.DateOnly)
+	}
+	field(labelWidth-margin, 75, 60, end, "Measured", date)
+	d.rect(margin, 118, inner, 0.5, rule)
+
+	ladder(d, r)
+	d.rect(margin, 266, inner, 0.5, rule)
+
+	// The figures.
+	d.text(margin, 282, "Wh per 1,000 queries", 7.5, false, start, caption)
+	d.text(margin, 307, FormatNumber(r.WhPer1kQueries), 26, true, start, ink)
+	n, rated := r.stars()
+	for i := range 5 {
+		fill := starOff
+		if rated && i < n {
+			fill = starOn
+		}
+		d.polygon(fill, star(margin+6+float64(i)*15, 320, 6.5)...)
+	}
+	starsNote := "no stars"
+	if rated {
+		starsNote = strconv.Itoa(n) + " of 5 stars"
+	}
+	d.text(margin+77, 323, starsNote, 8, false, start, caption)
+
+	perUnit := FormatNumber(r.EnergyPerUnit)
+	if perUnit != Dash && strings.TrimSpace(clean(r.Unit)) != "" {
+		perUnit += " " + clean(r.Unit)
+	}
+	d.text(margin, 338, "Energy per unit", 7.5, false, start, caption)
+	d.boxed(margin+62, 338, perUnit, 8.5, true, start, ink, 160-62-margin)
+	scheme := "basis " + or(clean(r.Basis)) + " · " + or(clean(r.Scheme))
+	if _, ok := r.grade(); ok {
+		scheme += " · EEI " + FormatNumber(r.EEI)
+	}
+	d.boxed(margin, 351, scheme, 7.5, false, start, caption, 160-margin)
+
+	if bits != nil {
+		// The bitmap's own quiet zone is the white space around the code.
+		size := module * float64(len(bits))
+		x := labelWidth - margin + 4*module - size
+		const top = 267
+		d.add(qr{x: x, y: top, module: module, bits: bits})
+		// Below the quiet zone, never in it, or scanners may miss the code.
+		d.text(x+size/2, top+size+6.5, "scan for this model", 7, false, middle, caption)
+	}
+	return d, nil
+}
+
+// frame draws the border last, over the header's edges.
+func frame(d *Drawing) {
+	d.rect(0, 0, labelWidth, 1, ink)
+	d.rect(0, labelHeight-1, labelWidth, 1, ink)
+	d.rect(0, 1, 1, labelHeight-2, ink)
+	d.rect(labelWidth-1, 1, 1, labelHeight-2, ink)
+}
+
+// ladder draws the seven class arrows and this rating's marker.
+func ladder(d *Drawing, r Rating) {
+	const (
+		top   = 126.0
+		row   = 16.0
+		pitch = 19.0
+	)
+	for i, fill := range gradeColours {
+		y := top + float64(i)*pitch
+		w := 74 + 13*float64(i)
+		d.polygon(fill, arrowRight(margin, y, w, row)...)
+		d.text(margin+6, y+12, string(rune('A'+i)), 11.5, true, start, textOn(fill))
+	}
+	g, ok := r.grade()
+	if !ok {
+		cy := top + 3*pitch + row/2
+		d.text(216, cy-8, "no grade:", 10, true, middle, caption)
+		d.text(216, cy+4, "no reference", 7.5, false, middle, caption)
+		d.text(216, cy+13, "for this cohort", 7.5, false, middle, caption)
+		return
+	}
+	cy := top + float64(g)*pitch + row/2
+	const h, x0, x1 = 30.0, 184.0, labelWidth - margin
+	d.polygon(ink, arrowLeft(x0, cy-h/2, x1-x0, h)...)
+	d.text((x0+h/2+x1)/2, cy+8, r.Grade, 23, true, middle, white)
+}
+
+// arrowRight is a class arrow: a bar with its point to the right.
+func arrowRight(x, y, w, h float64) []point {
+	tip := h / 2
+	return []point{{x, y}, {x + w - tip, y}, {x + w, y + h/2}, {x + w - tip, y + h}, {x, y + h}}
+}
+
+// arrowLeft is the marker, pointing back at the ladder.
+func arrowLeft(x, y, w, h float64) []point {
+	tip := h / 2
+	return []point{{x, y + h/2}, {x + tip, y}, {x + w, y}, {x + w, y + h}, {x + tip, y + h}}
+}
+
+// star is a five-pointed star, drawn rather than set as a glyph because the
+// Go fonts have no ★.
+func star(cx, cy, r float64) []point {
+	pts := make([]point, 10)
+	for i := range pts {
+		rad := r
+		if i%2 == 1 {
+			rad = r * 0.382 // a regular pentagram's inner radius
+		}
+		a := -math.Pi/2 + float64(i)*math.Pi/5
+		pts[i] = point{cx + rad*math.Cos(a), cy + rad*math.Sin(a)}
+	}
+	return pts
+}
+
+// labelTitle is the label's accessible name: what a sighted reader takes in.
+func labelTitle(r Rating) string {
+	var b strings.Builder
+	b.WriteString("AI energy label: " + or(clean(r.Model)))
+	if t := clean(r.Task); t != "" {
+		b.WriteString(", " + t)
+	}
+	if _, ok := r.grade(); ok {
+		b.WriteString(", grade " + r.Grade)
+	} else {
+		b.WriteString(", no grade")
+	}
+	if n, ok := r.stars(); ok {
+		b.WriteString(", " + strconv.Itoa(n) + " of 5 stars")
+	}
+	b.WriteString(", " + FormatNumber(r.WhPer1kQueries) + " Wh per 1,000 queries")
+	return b.String()
+}

@@ -1,0 +1,138 @@
+// Package label draws the badges and energy labels that model cards embed.
+package label
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Rating is what a badge or label shows about one graded model.
+type Rating struct {
+	// Model is "owner/name".
+	Model string
+	Task  string
+	// Hardware is the accelerator, e.g. "H100".
+	Hardware string
+	// GPUCount is 0 when not reported.
+	GPUCount int
+	// Date is when the energy was measured (or received); zero when unknown.
+	Date           time.Time
+	WhPer1kQueries float64
+	EnergyPerUnit  float64
+	// Unit is the unit of EnergyPerUnit, e.g. "J/token" or "Wh/1k queries".
+	Unit string
+	// Basis is the unit the rating is computed on, e.g. "query" or "output_token".
+	Basis string
+	// Stars is 1 to 5; anything else shows as unrated.
+	Stars int
+	// Grade is "A" to "G", or "" when the cohort has no reference.
+	Grade  string
+	EEI    float64
+	Scheme string
+	// PageURL is the absolute URL of the model's page, encoded in the QR code.
+	PageURL string
+}
+
+// grade returns the grade's index, 0 for A to 6 for G, and false when the
+// rating has no valid grade.
+func (r Rating) grade() (int, bool) {
+	if len(r.Grade) == 1 && r.Grade[0] >= 'A' && r.Grade[0] <= 'G' {
+		return int(r.Grade[0] - 'A'), true
+	}
+	return 0, false
+}
+
+func (r Rating) stars() (int, bool) { return r.Stars, r.Stars >= 1 && r.Stars <= 5 }
+
+// Colours of the EU energy label's class arrows, as the regulation's
+// artwork specifies them in CMYK (A 100/0/100/0, B 70/0/100/0,
+// C 30/0/100/0, D 0/0/100/0, E 0/30/100/0, F 0/70/100/0, G 0/100/100/0),
+// in the sRGB values print-to-screen conversion gives for them.
+var gradeColours = [7]color.RGBA{
+	{0x00, 0xa6, 0x51, 0xff}, // A
+	{0x50, 0xb8, 0x48, 0xff}, // B
+	{0xbe, 0xd6, 0x30, 0xff}, // C
+	{0xff, 0xf2, 0x00, 0xff}, // D
+	{0xfd, 0xb9, 0x13, 0xff}, // E
+	{0xf3, 0x70, 0x21, 0xff}, // F
+	{0xed, 0x1c, 0x24, 0xff}, // G
+}
+
+var (
+	grey      = color.RGBA{0x9f, 0x9f, 0x9f, 0xff} // shields.io "lightgrey"
+	starsBlue = color.RGBA{0x00, 0x7e, 0xc6, 0xff} // shields.io "blue": stars are not a grade, so they get no grade colour
+	white     = color.RGBA{0xff, 0xff, 0xff, 0xff}
+	ink       = color.RGBA{0x1a, 0x1a, 0x1a, 0xff}
+	darkText  = color.RGBA{0x33, 0x33, 0x33, 0xff}
+)
+
+// light reports whether dark text reads better on c, by badge-maker's rule:
+// perceived brightness (ITU-R BT.601 weights) above 0.69.
+func light(c color.RGBA) bool {
+	return (299*float64(c.R)+587*float64(c.G)+114*float64(c.B))/1000/255 > 0.69
+}
+
+// textOn is the text colour for a fill.
+func textOn(c color.RGBA) color.RGBA {
+	if light(c) {
+		return darkText
+	}
+	return white
+}
+
+// Dash stands for a value that is unknown or not a finite number.
+const Dash = "—"
+
+// FormatNumber formats v to three significant figures: 0.0214, 2.37, 29.9,
+// 1720. Outside [0.001, 1e6) it uses an exponent, and it gives Dash for NaN
+// and infinities.
+func FormatNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return Dash
+	}
+	if v == 0 {
+		return "0"
+	}
+	// Round once, in decimal, then read the exponent off the rounded value
+	// so that 999.6 becomes "1000", never "1.00e+03" or "999.6".
+	e := strconv.FormatFloat(v, 'e', 2, 64)
+	i := strings.IndexByte(e, 'e')
+	exp, _ := strconv.Atoi(e[i+1:])
+	if exp < -3 || exp >= 6 {
+		mant := e[:i]
+		return mant + "e" + strconv.Itoa(exp)
+	}
+	rounded, _ := strconv.ParseFloat(e, 64)
+	return strconv.FormatFloat(rounded, 'f', max(0, 2-exp), 64)
+}
+
+// clean makes s safe to measure and to put in XML: invalid UTF-8 becomes
+// U+FFFD, and control and format characters (newlines, bidi overrides),
+// which have no place on a one-line label, are dropped.
+func clean(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == 0xFFFE, r == 0xFFFF:
+			return -1
+		case r >= 0xD800 && r <= 0xDFFF:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// or returns s, or Dash when s is blank.
+func or(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return Dash
+	}
+	return s
+}

@@ -1,0 +1,631 @@
+package label
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// whisper is openai/whisper-large-v3 as the AIES 2025-02 leaderboard
+// measured it, graded under grade/2025.1.
+func whisper() Rating {
+	return Rating{
+		Model:          "openai/whisper-large-v3",
+		Task:           "automatic-speech-recognition",
+		Hardware:       "H100",
+		GPUCount:       1,
+		Date:           time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
+		WhPer1kQueries: 29.9,
+		EnergyPerUnit:  29.9,
+		Unit:           "Wh/1k queries",
+		Basis:          "query",
+		Stars:          3,
+		Grade:          "F",
+		EEI:            1.62,
+		Scheme:         "grade/2025.1",
+		PageURL:        "http://127.0.0.1:8080/models/openai/whisper-large-v3",
+	}
+}
+
+func ungraded() Rating {
+	r := whisper()
+	r.Grade, r.EEI = "", 0
+	return r
+}
+
+func mustLabel(t testing.TB, r Rating) *Drawing {
+	t.Helper()
+	d, err := Label(r)
+	if err != nil {
+		t.Fatalf("Label: %v", err)
+	}
+	return d
+}
+
+func mustPNG(t testing.TB, d *Drawing) []byte {
+	t.Helper()
+	p, err := d.PNG()
+	if err != nil {
+		t.Fatalf("PNG: %v", err)
+	}
+	return p
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	// A new Go release may compress a PNG differently; only the pixels
+	// are ours to keep stable.
+	if strings.HasSuffix(name, ".png") && samePixels(t, got, want) {
+		return
+	}
+	t.Errorf("%s differs from the golden file; if the change is intended, run go test -update and review the diff", name)
+}
+
+func samePixels(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	ia, err := png.Decode(bytes.NewReader(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return false
+	}
+	if ia.Bounds() != ib.Bounds() {
+		return false
+	}
+	for y := ia.Bounds().Min.Y; y < ia.Bounds().Max.Y; y++ {
+		for x := ia.Bounds().Min.X; x < ia.Bounds().Max.X; x++ {
+			if ia.At(x, y) != ib.At(x, y) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestGolden(t *testing.T) {
+	golden(t, "badge_grade.svg", Badge(whisper(), GradeBadge))
+	golden(t, "badge_stars.svg", Badge(whisper(), StarsBadge))
+	golden(t, "badge_nograde.svg", Badge(ungraded(), GradeBadge))
+	golden(t, "badge_notrated.svg", NotRated(whisper().Model))
+	d := mustLabel(t, whisper())
+	golden(t, "label.svg", d.SVG())
+	golden(t, "label.png", mustPNG(t, d))
+	golden(t, "label_nograde.svg", mustLabel(t, ungraded()).SVG())
+}
+
+// svgDoc is what the tests read back from an SVG.
+type svgDoc struct {
+	root     xml.StartElement
+	elements []string // names, in document order
+	title    string
+	texts    []string // the character data of each <text>
+}
+
+func (d svgDoc) attr(name string) (string, bool) {
+	for _, a := range d.root.Attr {
+		if a.Name.Local == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+func (d svgDoc) count(name string) int {
+	n := 0
+	for _, e := range d.elements {
+		if e == name {
+			n++
+		}
+	}
+	return n
+}
+
+// parseSVG decodes an SVG strictly, failing on anything that is not
+// well-formed XML, and on coordinates that are not finite numbers.
+func parseSVG(t testing.TB, b []byte) svgDoc {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	dec.Strict = true
+	var doc svgDoc
+	var stack []string
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v\n%s", err, b)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if len(doc.elements) == 0 {
+				doc.root = tok.Copy()
+			} else if len(stack) == 0 {
+				t.Fatalf("second root element <%s>", tok.Name.Local)
+			}
+			doc.elements = append(doc.elements, tok.Name.Local)
+			stack = append(stack, tok.Name.Local)
+			if tok.Name.Local == "text" {
+				doc.texts = append(doc.texts, "")
+			}
+			for _, a := range tok.Attr {
+				switch a.Name.Local {
+				case "x", "y", "width", "height", "textLength", "font-size":
+					v, err := strconv.ParseFloat(strings.TrimSuffix(a.Value, "%"), 64)
+					if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+						t.Fatalf("<%s %s=%q> is not a finite number", tok.Name.Local, a.Name.Local, a.Value)
+					}
+				}
+			}
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) == 0 {
+				continue
+			}
+			switch stack[len(stack)-1] {
+			case "title":
+				doc.title += string(tok)
+			case "text":
+				doc.texts[len(doc.texts)-1] += string(tok)
+			}
+		}
+	}
+	if doc.root.Name.Local != "svg" {
+		t.Fatalf("root element is <%s>, want <svg>", doc.root.Name.Local)
+	}
+	return doc
+}
+
+func TestSVGsAreAccessible(t *testing.T) {
+	tests := []struct {
+		name  string
+		svg   []byte
+		names string // what a screen reader must hear
+	}{
+		{"grade badge names the grade and energy", Badge(whisper(), GradeBadge), "AI energy: F · 29.9 Wh/1k"},
+		{"stars badge speaks the stars as a number", Badge(whisper(), StarsBadge), "AI energy: 3 of 5 stars"},
+		{"badge without a grade says so", Badge(ungraded(), GradeBadge), "AI energy: no grade · 29.9 Wh/1k"},
+		{"not rated badge says so", NotRated("acme/x"), "AI energy: not rated"},
+		{"label names model, grade and stars", mustLabel(t, whisper()).SVG(), "AI energy label: openai/whisper-large-v3, automatic-speech-recognition, grade F, 3 of 5 stars, 29.9 Wh per 1,000 queries"},
+		{"label without a grade says so", mustLabel(t, ungraded()).SVG(), "no grade"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := parseSVG(t, tt.svg)
+			if role, _ := doc.attr("role"); role != "img" {
+				t.Errorf(`role = %q, want "img"`, role)
+			}
+			aria, _ := doc.attr("aria-label")
+			if !strings.Contains(aria, tt.names) {
+				t.Errorf("aria-label = %q, want it to contain %q", aria, tt.names)
+			}
+			if !strings.HasPrefix(doc.title, aria) {
+				t.Errorf("<title> = %q, want it to start with the aria-label %q", doc.title, aria)
+			}
+			if doc.elements[1] != "title" {
+				t.Errorf("first child is <%s>, want <title>", doc.elements[1])
+			}
+		})
+	}
+}
+
+func TestLabelShowsTheRating(t *testing.T) {
+	doc := parseSVG(t, mustLabel(t, whisper()).SVG())
+	for _, want := range []string{
+		"openai/whisper-large-v3", "openai", "automatic-speech-recognition", "H100",
+		"2025-02-01", "F", "29.9", "3 of 5 stars", "29.9 Wh/1k queries", "basis query · grade/2025.1 · EEI 1.62",
+	} {
+		if !slices.Contains(doc.texts, want) {
+			t.Errorf("no text %q in %q", want, doc.texts)
+		}
+	}
+	if n := countOf(doc.texts, "F"); n != 2 {
+		t.Errorf("F appears %d times, want on its arrow and on the marker", n)
+	}
+	if n := doc.count("polygon"); n != 7+1+5 {
+		t.Errorf("%d polygons, want 7 arrows, the marker and 5 stars", n)
+	}
+	if doc.count("path") != 1 {
+		t.Error("no QR code")
+	}
+
+	doc = parseSVG(t, mustLabel(t, ungraded()).SVG())
+	if !slices.Contains(doc.texts, "no reference") || countOf(doc.texts, "F") != 1 {
+		t.Errorf("label without a grade shows %q", doc.texts)
+	}
+	if n := doc.count("polygon"); n != 7+5 {
+		t.Errorf("%d polygons, want 7 arrows and 5 stars but no marker", n)
+	}
+}
+
+func countOf(texts []string, s string) int {
+	n := 0
+	for _, t := range texts {
+		if t == s {
+			n++
+		}
+	}
+	return n
+}
+
+func TestLabelDetails(t *testing.T) {
+	r := whisper()
+	r.Hardware, r.GPUCount = "H100", 8
+	r.Date = time.Time{}
+	doc := parseSVG(t, mustLabel(t, r).SVG())
+	for _, want := range []string{"H100 × 8", Dash} {
+		if !slices.Contains(doc.texts, want) {
+			t.Errorf("no text %q in %q", want, doc.texts)
+		}
+	}
+
+	r.Hardware = "NVIDIA H100 SXM5 80GB HBM3 with a very long name"
+	doc = parseSVG(t, mustLabel(t, r).SVG())
+	found := false
+	for _, s := range doc.texts {
+		if strings.HasPrefix(s, "NVIDIA") && strings.HasSuffix(s, "… × 8") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("a cut hardware name lost its GPU count: %q", doc.texts)
+	}
+
+	r.PageURL = ""
+	doc = parseSVG(t, mustLabel(t, r).SVG())
+	if doc.count("path") != 0 {
+		t.Error("a QR code without a page URL")
+	}
+
+	r.PageURL = "http://example.com/" + strings.Repeat("x", 4000)
+	if _, err := Label(r); err == nil {
+		t.Error("a URL too long for any QR code gave no error")
+	}
+	r.PageURL = "http://example.com/" + strings.Repeat("x", 1000)
+	if _, err := Label(r); !errors.Is(err, ErrURLTooLong) {
+		t.Errorf("a URL too long for a legible QR code gave %v, want ErrURLTooLong", err)
+	}
+	r.PageURL = "http://127.0.0.1:8080/models/" + strings.Repeat("o", 96) + "/" + strings.Repeat("n", 96)
+	if _, err := Label(r); err != nil {
+		t.Errorf("the longest model page URL: %v", err)
+	}
+}
+
+func TestLongModelNamesAreCutToFit(t *testing.T) {
+	r := whisper()
+	r.Model = "acme/" + strings.Repeat("very-long-model-name-", 8)
+	d := mustLabel(t, r)
+	var name text
+	for _, it := range d.items {
+		if tx, ok := it.(text); ok && strings.HasPrefix(tx.s, "acme/") {
+			name = tx
+		}
+	}
+	if !strings.HasSuffix(name.s, "…") {
+		t.Errorf("model name %q was not cut", name.s)
+	}
+	if name.width > inner || name.x+name.width > labelWidth-margin {
+		t.Errorf("model name is %.1f wide, box is %d", name.width, inner)
+	}
+}
+
+func TestHostileTextIsOnlyEverEscaped(t *testing.T) {
+	const evil = `<script>alert(1)</script>"'&]]><![CDATA[x]]><!-- -->`
+	r := whisper()
+	r.Model = "owner/" + evil
+	r.Task, r.Hardware, r.Unit, r.Basis, r.Scheme = evil, evil, evil, evil, evil
+	r.Grade = evil
+	outputs := map[string][]byte{
+		"badge": Badge(r, GradeBadge),
+		"stars": Badge(r, StarsBadge),
+		"not":   NotRated(r.Model),
+		"label": mustLabel(t, r).SVG(),
+	}
+	benign := map[string][]byte{
+		"badge": Badge(ungraded(), GradeBadge),
+		"stars": Badge(ungraded(), StarsBadge),
+		"not":   NotRated("a/b"),
+		"label": mustLabel(t, ungraded()).SVG(),
+	}
+	for name, out := range outputs {
+		t.Run(name, func(t *testing.T) {
+			for _, raw := range []string{"<script", "</script", "<![CDATA", "<!--"} {
+				if bytes.Contains(out, []byte(raw)) {
+					t.Errorf("output contains raw %q", raw)
+				}
+			}
+			doc, want := parseSVG(t, out), parseSVG(t, benign[name])
+			if !slices.Equal(doc.elements, want.elements) {
+				t.Errorf("elements\n%v\nwant\n%v", doc.elements, want.elements)
+			}
+			if !strings.Contains(doc.title, "<script>alert(1)</script>") {
+				t.Errorf("title %q lost the text instead of escaping it", doc.title)
+			}
+		})
+	}
+}
+
+func TestControlCharactersNeverReachTheXML(t *testing.T) {
+	r := whisper()
+	r.Model = "a/b\x00\x1b[31m\uFFFE\u202Eevil\xff\n"
+	for _, out := range [][]byte{Badge(r, GradeBadge), NotRated(r.Model), mustLabel(t, r).SVG()} {
+		parseSVG(t, out) // Strict decoding refuses characters XML does not allow.
+	}
+}
+
+func TestRenderingIsDeterministic(t *testing.T) {
+	r := whisper()
+	if !bytes.Equal(Badge(r, GradeBadge), Badge(r, GradeBadge)) {
+		t.Error("badge differs between renders")
+	}
+	a, b := mustLabel(t, r), mustLabel(t, r)
+	if !bytes.Equal(a.SVG(), b.SVG()) {
+		t.Error("label SVG differs between renders")
+	}
+	if !bytes.Equal(mustPNG(t, a), mustPNG(t, b)) {
+		t.Error("label PNG differs between renders")
+	}
+}
+
+func TestPNG(t *testing.T) {
+	p := mustPNG(t, mustLabel(t, whisper()))
+	if !bytes.HasPrefix(p, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatal("no PNG signature")
+	}
+	img, err := png.Decode(bytes.NewReader(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 520 || b.Dy() < 728 {
+		t.Errorf("PNG is %v, want at least 520×728", b.Size())
+	}
+	// The grade marker is black and the A arrow green, where the layout
+	// puts them: the PNG shows the same drawing as the SVG.
+	at := func(x, y float64) [3]uint32 {
+		r, g, b, _ := img.At(int(x*PNGScale), int(y*PNGScale)).RGBA()
+		return [3]uint32{r >> 8, g >> 8, b >> 8}
+	}
+	if c := at(240, 126+5*19+8); c != [3]uint32{0x1a, 0x1a, 0x1a} {
+		t.Errorf("F marker pixel is %x, want ink", c)
+	}
+	if c := at(60, 126+2); c != [3]uint32{0x00, 0xa6, 0x51} {
+		t.Errorf("A arrow pixel is %x, want EU green", c)
+	}
+	if _, _, err := image.DecodeConfig(bytes.NewReader(p)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestBadgeWidthsFollowVerdana(t *testing.T) {
+	// badge-maker draws "build | passing" 37 + 51 wide.
+	if w := badgeTextWidth("build") + 2*badgePadding; w != 37 {
+		t.Errorf(`"build" box is %d wide, want 37`, w)
+	}
+	if w := badgeTextWidth("passing") + 2*badgePadding; w != 51 {
+		t.Errorf(`"passing" box is %d wide, want 51`, w)
+	}
+	width := func(b []byte) int {
+		w, _ := parseSVG(t, b).attr("width")
+		n, _ := strconv.Atoi(w)
+		return n
+	}
+	r := whisper()
+	narrow := width(Badge(r, GradeBadge))
+	r.WhPer1kQueries = 1234
+	wide := width(Badge(r, GradeBadge))
+	if wide <= narrow {
+		t.Errorf("badge for 1230 Wh is %d wide, for 29.9 Wh %d; want wider", wide, narrow)
+	}
+	if verdanaText("WWW", 11) <= verdanaText("iii", 11) {
+		t.Error("W is not wider than i")
+	}
+}
+
+func TestBadgeColours(t *testing.T) {
+	for _, g := range "ABCDEFG" {
+		r := whisper()
+		r.Grade = string(g)
+		want := hex(gradeColours[g-'A'])
+		if b := Badge(r, GradeBadge); !bytes.Contains(b, []byte(`fill="`+want+`"`)) {
+			t.Errorf("grade %c badge has no %s fill", g, want)
+		}
+	}
+	// Yellow needs dark text; red needs white.
+	if !light(gradeColours[3]) || light(gradeColours[6]) {
+		t.Error("text contrast rule picks the wrong colour")
+	}
+}
+
+func TestFormatNumber(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0.0214, "0.0214"},
+		{2.37, "2.37"},
+		{2.374, "2.37"},
+		{29.9, "29.9"},
+		{1723.4, "1720"},
+		{999.6, "1000"},
+		{99999, "100000"},
+		{0.001, "0.00100"},
+		{0.000123, "1.23e-4"},
+		{1234567, "1.23e6"},
+		{0, "0"},
+		{-2.37, "-2.37"},
+		{math.NaN(), Dash},
+		{math.Inf(1), Dash},
+		{math.Inf(-1), Dash},
+	}
+	for _, tt := range tests {
+		if got := FormatNumber(tt.in); got != tt.want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNonFiniteNumbersShowAsDash(t *testing.T) {
+	r := whisper()
+	r.WhPer1kQueries, r.EnergyPerUnit, r.EEI = math.NaN(), math.Inf(1), math.Inf(-1)
+	if b := Badge(r, GradeBadge); !bytes.Contains(b, []byte("F · —")) {
+		t.Errorf("badge for NaN energy: %s", b)
+	}
+	doc := parseSVG(t, mustLabel(t, r).SVG())
+	if !slices.Contains(doc.texts, Dash) {
+		t.Errorf("label for NaN energy shows %q", doc.texts)
+	}
+}
+
+func FuzzBadge(f *testing.F) {
+	f.Add("openai/whisper-large-v3", "automatic-speech-recognition", "H100", "Wh/1k queries", "F", 29.9, 29.9, 3, 1, "http://127.0.0.1:8080/models/openai/whisper-large-v3")
+	f.Add(`<script>alert(1)</script>`, `"'&]]>`, "\x00\xff", "J/token", "", math.NaN(), math.Inf(1), 0, 8, "")
+	f.Add("a/"+strings.Repeat("W", 300), "\u202e\ufffe", "", "", "A", -1.0, 1e300, 9, -1, "x")
+
+	// The element structure that harmless text gives, for each shape the
+	// label can take: any element that fuzzed text adds or removes is an
+	// injection.
+	type shape struct{ graded, qr bool }
+	want := map[shape][]string{}
+	for _, graded := range []bool{false, true} {
+		for _, qr := range []bool{false, true} {
+			r := whisper()
+			if !graded {
+				r.Grade = ""
+			}
+			if !qr {
+				r.PageURL = ""
+			}
+			want[shape{graded, qr}] = parseSVG(f, mustLabel(f, r).SVG()).elements
+		}
+	}
+	badgeWant := parseSVG(f, NotRated("a/b")).elements
+
+	f.Fuzz(func(t *testing.T, model, task, hardware, unit, grade string, wh, perUnit float64, stars, gpus int, url string) {
+		r := Rating{
+			Model: model, Task: task, Hardware: hardware, GPUCount: gpus,
+			WhPer1kQueries: wh, EnergyPerUnit: perUnit, EEI: wh / 10,
+			Unit: unit, Basis: task, Stars: stars, Grade: grade, Scheme: unit, PageURL: url,
+		}
+		for _, b := range [][]byte{Badge(r, GradeBadge), Badge(r, StarsBadge), NotRated(model)} {
+			if got := parseSVG(t, b).elements; !slices.Equal(got, badgeWant) {
+				t.Fatalf("badge elements %v, want %v", got, badgeWant)
+			}
+		}
+		d, err := Label(r)
+		if err != nil {
+			if url == "" {
+				t.Fatalf("Label failed without a URL: %v", err)
+			}
+			return // only a URL too long for a QR code fails
+		}
+		_, graded := r.grade()
+		w := want[shape{graded, url != ""}]
+		if got := parseSVG(t, d.SVG()).elements; !slices.Equal(got, w) {
+			t.Fatalf("label elements %v, want %v", got, w)
+		}
+	})
+}
+
+func BenchmarkBadge(b *testing.B) {
+	r := whisper()
+	for b.Loop() {
+		Badge(r, GradeBadge)
+	}
+}
+
+func BenchmarkLabelSVG(b *testing.B) {
+	r := whisper()
+	for b.Loop() {
+		d, _ := Label(r)
+		d.SVG()
+	}
+}
+
+func BenchmarkLabelPNG(b *testing.B) {
+	r := whisper()
+	for b.Loop() {
+		d, _ := Label(r)
+		if _, err := d.PNG(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestPNGCarriesTheQRCode(t *testing.T) {
+	d := mustLabel(t, whisper())
+	var code qr
+	for _, it := range d.items {
+		if q, ok := it.(qr); ok {
+			code = q
+		}
+	}
+	want, err := qrcode.New(whisper().PageURL, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(code.bits, want.Bitmap(), slices.Equal) {
+		t.Fatal("the label's QR code is not the page URL's")
+	}
+	if m := code.module * PNGScale; m != math.Trunc(m) || m < 3 {
+		t.Errorf("QR modules are %v px; want whole pixels, at least 3", m)
+	}
+	img, err := png.Decode(bytes.NewReader(mustPNG(t, d)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Modules are whole pixels, so every pixel of the code, quiet zone
+	// included, is pure black or white unless something else drew on it.
+	x0, y0 := int(code.x*PNGScale), int(code.y*PNGScale)
+	side := int(code.module * PNGScale * float64(len(code.bits)))
+	for y := y0; y < y0+side; y++ {
+		for x := x0; x < x0+side; x++ {
+			if r, g, b, _ := img.At(x, y).RGBA(); !(r == g && g == b && (r == 0 || r == 0xffff)) {
+				t.Fatalf("pixel (%d, %d) of the QR code is %x %x %x, not black or white", x, y, r, g, b)
+			}
+		}
+	}
+	// Reading each module's centre back proves a scanner sees the code.
+	for y, row := range code.bits {
+		for x, dark := range row {
+			px := int((code.x + (float64(x)+0.5)*code.module) * PNGScale)
+			py := int((code.y + (float64(y)+0.5)*code.module) * PNGScale)
+			r, _, _, _ := img.At(px, py).RGBA()
+			if (r < 0x8000) != dark {
+				t.Fatalf("module (%d, %d) reads %v, want dark=%v", x, y, r, dark)
+			}
+		}
+	}
+}
