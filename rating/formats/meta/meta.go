@@ -141,8 +141,13 @@ func (m Meta) ApplySize(file string, r *rating.Result) error {
 		r.ParamsBillions = m.Params
 	}
 	if m.SizeClass != "" {
-		if !task.SizeClasses {
+		switch {
+		case !task.SizeClasses:
 			return fmt.Errorf("%s: -size-class %s: task %s has no size classes", file, m.SizeClass, task.ID)
+		case m.SizeClass != "A" && m.SizeClass != "B" && m.SizeClass != "C":
+			return fmt.Errorf("%s: -size-class %q: want A, B or C", file, m.SizeClass)
+		case m.Params > 0 && rating.SizeClass(m.Params) != m.SizeClass:
+			return fmt.Errorf("%s: -size-class %s disagrees with -params %v, which is class %s", file, m.SizeClass, m.Params, rating.SizeClass(m.Params))
 		}
 		if r.SizeClass == "" {
 			r.SizeClass = m.SizeClass
