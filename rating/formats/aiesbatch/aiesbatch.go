@@ -39,8 +39,8 @@ import (
 // ToolName names the tool on every result.
 const ToolName = "AI Energy Score batch runner"
 
-// Columns are the columns a table must have.
-var Columns = []string{
+// columns are the columns a table must have.
+var columns = []string{
 	"model_name", "model_class", "task", "total_prompts", "successful_prompts",
 	"failed_prompts", "total_duration_seconds", "total_completion_tokens",
 	"throughput_tokens_per_second", "gpu_energy_wh", "wh_per_1000_queries",
@@ -68,7 +68,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 	case m.GPUs < 0:
 		return nil, nil, fmt.Errorf("%s: -gpus %d: must not be negative", name, m.GPUs)
 	}
-	t, err := decode.NewTable(data, Columns...)
+	t, err := decode.NewTable(data, columns...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}

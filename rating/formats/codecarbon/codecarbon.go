@@ -42,8 +42,8 @@ import (
 // ToolName names the tool on every result.
 const ToolName = "codecarbon"
 
-// Columns are the columns a file must have.
-var Columns = []string{"run_id", "duration", "gpu_energy", "gpu_count", "gpu_model"}
+// columns are the columns a file must have.
+var columns = []string{"run_id", "duration", "gpu_energy", "gpu_count", "gpu_model"}
 
 type tracker struct {
 	line       int
@@ -57,7 +57,7 @@ type tracker struct {
 // Parse reads an emissions.csv called name. m supplies the model, task and
 // queries, and may replace the file's gpu_model.
 func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warning, error) {
-	t, err := decode.NewTable(data, Columns...)
+	t, err := decode.NewTable(data, columns...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}

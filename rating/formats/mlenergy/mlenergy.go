@@ -122,8 +122,8 @@ func ParseTask(name string, data []byte) ([]rating.Result, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: task: %q is not an ML.ENERGY v3 task energylabel knows", name, *f.Task)
 	}
-	if f.Configurations == nil {
-		return nil, fmt.Errorf("%s: configurations: missing", name)
+	if len(f.Configurations) == 0 {
+		return nil, fmt.Errorf("%s: configurations: missing or empty", name)
 	}
 	type key struct{ model, gpu string }
 	best := map[key]pick{}

@@ -35,8 +35,8 @@ import (
 // ToolName names the tool on every result.
 const ToolName = "optimum-benchmark"
 
-// Phases are the phases whose GPU energy counts, as AIES scores a report.
-var Phases = [...]string{"preprocess", "prefill", "decode"}
+// phases are the phases whose GPU energy counts, as AIES scores a report.
+var phases = [...]string{"preprocess", "prefill", "decode"}
 
 type energy struct {
 	Unit *string  `json:"unit"`
@@ -108,7 +108,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 	total, once := 0.0, 0.0
 	counted := 0
 	var measured []string // phases with per-run measures
-	for _, ph := range Phases {
+	for _, ph := range phases {
 		p := rep.phase(ph)
 		if p == nil || p.Energy == nil {
 			warn(ph, "no energy reported; it counts 0 Wh")
@@ -208,7 +208,7 @@ func runEnergies(name string, rep *report, measured []string, once float64, warn
 	return runs, nil
 }
 
-// ignoredPhases warns about phases outside Phases that report GPU energy,
+// ignoredPhases warns about phases outside phases that report GPU energy,
 // such as load_model or forward: AIES does not count them, and neither does
 // energylabel. per_token is a ratio, not a phase, and is skipped silently.
 func ignoredPhases(name string, data []byte) []meta.Warning {
