@@ -1,0 +1,42 @@
+package rating
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+// FuzzNormalise feeds arbitrary results through validation and
+// normalisation: either a field-naming refusal, or a finite positive measure.
+func FuzzNormalise(f *testing.F) {
+	f.Add("acme/tiny-clf", "text-classification", "H100", 1, int64(1000), int64(0), 0.21, 41.5, int64(0), int64(0), 0, 0, 0.07, "")
+	f.Add("meta-llama/Llama-3.1-8B", "text_generation", "NVIDIA H100 SXM", 8, int64(1000), int64(3), 50.0, 600.0, int64(200000), int64(0), 0, 0, 8.0, "")
+	f.Add("acme/sd", "image_generation", "B200", 1, int64(10), int64(0), 1.0, 0.0, int64(0), int64(10), 1024, 1024, 0.0, "")
+	f.Add("../etc", "asr", "", -1, int64(0), int64(5), math.NaN(), -1.0, int64(-1), int64(-1), -5, 0, -1.0, "Z")
+	f.Fuzz(func(t *testing.T, model, task, acc string, gpus int, queries, failed int64, wh, dur float64, tokens, images int64, w, h int, params float64, class string) {
+		r := Result{Model: model, Task: task, Accelerator: acc, GPUCount: gpus, Queries: queries, FailedQueries: failed,
+			GPUEnergyWh: wh, DurationSeconds: dur, Output: Output{Tokens: tokens, Images: images, ImageWidth: w, ImageHeight: h},
+			ParamsBillions: params, SizeClass: class}
+		m, err := Normalise(&r)
+		if err != nil {
+			var inv *InvalidError
+			if !errors.As(err, &inv) || len(inv.Violations) == 0 {
+				t.Fatalf("error without violations: %v", err)
+			}
+			for _, v := range inv.Violations {
+				if v.Field == "" || v.Description == "" {
+					t.Fatalf("violation without field or description: %+v", v)
+				}
+			}
+			return
+		}
+		for _, x := range []float64{m.X(), m.WhPer1kQueries} {
+			if !(x > 0) || math.IsInf(x, 0) {
+				t.Fatalf("accepted result has measure %+v", m)
+			}
+		}
+		if _, ok := LookupTask(m.Cohort.Task); !ok || m.Cohort.Hardware == "" || m.Cohort.Dataset == "" {
+			t.Fatalf("accepted result has cohort %+v", m.Cohort)
+		}
+	})
+}
