@@ -9,6 +9,7 @@ import (
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/label"
 )
 
 // Result converts an API result to the domain. A nil message gives the zero
@@ -101,4 +102,17 @@ func Time(ts *timestamppb.Timestamp) time.Time {
 		return time.Time{}
 	}
 	return ts.AsTime()
+}
+
+// LabelRating converts an API rating into what badges and labels draw.
+// pageURL is the model's page, which the label's QR code encodes. The date
+// is when the result was measured; a result that does not say (a row of a
+// published leaderboard) shows none rather than the day it was imported.
+func LabelRating(r *energylabelv1.Rating, pageURL string) label.Rating {
+	return label.Rating{
+		Model: r.GetModel(), Task: r.GetTask(), Hardware: r.GetHardware(), GPUCount: int(r.GetGpuCount()),
+		Date: Time(r.GetMeasuredAt()), WhPer1kQueries: r.GetWhPer_1KQueries(), EnergyPerUnit: r.GetEnergyPerUnit(),
+		Unit: r.GetUnit(), Basis: r.GetBasis(), Stars: int(r.GetStars()), Grade: r.GetGrade(),
+		EEI: r.GetEei(), Scheme: r.GetScheme(), PageURL: pageURL,
+	}
 }

@@ -1,0 +1,152 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"image/png"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/energylabel/energylabel/internal/servertest"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+func get(t *testing.T, rawURL string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", rawURL, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, body
+}
+
+// wellFormed parses an SVG and returns its text content.
+func wellFormed(t *testing.T, body []byte) string {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(body))
+	var text strings.Builder
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return text.String()
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v\n%s", err, body)
+		}
+		switch tok := tok.(type) {
+		case xml.CharData:
+			text.Write(tok)
+		case xml.StartElement:
+			if tok.Name.Local == "script" || tok.Name.Local == "foreignObject" {
+				t.Fatalf("SVG holds a <%s> element", tok.Name.Local)
+			}
+		}
+	}
+}
+
+func TestBadgesAndLabels(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	importAIES(t, rs, srv.AdminToken)
+	base := "http://" + srv.HTTPAddr
+
+	badgeURL := base + "/badge/openai/whisper-large-v3.svg?task=automatic-speech-recognition"
+	resp, body := get(t, badgeURL)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || resp.Header.Get("Cache-Control") != "max-age=300" {
+		t.Fatalf("badge: %d %v", resp.StatusCode, resp.Header)
+	}
+	if text := wellFormed(t, body); !strings.Contains(text, "G · 86.7 Wh/1k") {
+		t.Errorf("badge text %q does not name the grade G and the energy", text)
+	}
+	etag := resp.Header.Get("ETag")
+	if !strings.HasPrefix(etag, `"`) {
+		t.Fatalf("ETag %q is not a strong ETag", etag)
+	}
+	if again, body2 := get(t, badgeURL); again.Header.Get("ETag") != etag || !bytes.Equal(body, body2) {
+		t.Error("the same rating gave different bytes or ETag")
+	}
+	if resp, body := get(t, badgeURL, "If-None-Match", etag); resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("If-None-Match: %d with %d bytes, want 304 and none", resp.StatusCode, len(body))
+	}
+	// The model has one rating, so the task may be left out.
+	if resp, _ := get(t, base+"/badge/openai/whisper-large-v3.svg"); resp.StatusCode != 200 {
+		t.Errorf("badge without task: %d", resp.StatusCode)
+	}
+	if _, body := get(t, badgeURL+"&scheme=stars"); !strings.Contains(wellFormed(t, body), "★☆☆☆☆") {
+		t.Errorf("stars badge lacks ★☆☆☆☆: %s", body)
+	}
+
+	resp, body = get(t, base+"/badge/acme/never-heard-of.svg?task=asr")
+	if resp.StatusCode != 200 || !strings.Contains(wellFormed(t, body), "not rated") {
+		t.Errorf("unknown model: %d %s", resp.StatusCode, body)
+	}
+	for _, hostile := range []string{`<script>alert(1)</script>`, `a"b`, `x' onload='y`} {
+		resp, body := get(t, base+"/badge/acme/"+url.PathEscape(hostile)+".svg")
+		if resp.StatusCode == 200 {
+			wellFormed(t, body)
+		}
+		if bytes.Contains(body, []byte("<script")) || resp.Header.Get("Content-Type") == "text/html" {
+			t.Errorf("hostile name %q reflected unescaped (%d): %s", hostile, resp.StatusCode, body)
+		}
+	}
+
+	resp, body = get(t, base+"/label/openai/whisper-large-v3.svg?task=asr")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Fatalf("label SVG: %d %v", resp.StatusCode, resp.Header)
+	}
+	if text := wellFormed(t, body); !strings.Contains(text, "openai/whisper-large-v3") || !strings.Contains(text, "86.7") || !strings.Contains(text, "grade/2025.1") {
+		t.Errorf("label SVG lacks the rating's values: %q", text)
+	}
+	resp, body = get(t, base+"/label/openai/whisper-large-v3.png?task=asr")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(body, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("label PNG: %d %v", resp.StatusCode, resp.Header)
+	}
+	img, err := png.Decode(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 520 || b.Dy() < 728 {
+		t.Errorf("label PNG is %v, want at least 520×728", b)
+	}
+	if resp, _ := get(t, base+"/label/acme/never-heard-of.png"); resp.StatusCode != 404 {
+		t.Errorf("label of an unknown model: %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestPages(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	importAIES(t, rs, srv.AdminToken)
+	base := "http://" + srv.HTTPAddr
+	for path, wants := range map[string][]string{
+		"/":                               {`href="/tasks/text-generation"`, "40 rated"},
+		"/tasks/text-generation":          {"size class C", `href="/models/openai-community/gpt2"`},
+		"/tasks/asr":                      {"openai/whisper-large-v3"},
+		"/models/openai/whisper-large-v3": {`src="/label/openai/whisper-large-v3.svg?task=automatic-speech-recognition"`, "[![AI energy rating](http://" + srv.HTTPAddr + "/badge/openai/whisper-large-v3.svg?task=automatic-speech-recognition)](http://" + srv.HTTPAddr + "/models/openai/whisper-large-v3)"},
+	} {
+		resp, body := get(t, base+path)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		for _, want := range wants {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("%s lacks %s", path, want)
+			}
+		}
+		if bytes.Contains(body, []byte("http://")) && !bytes.Contains(body, []byte(srv.HTTPAddr)) {
+			t.Errorf("%s refers to another host", path)
+		}
+	}
+	if resp, _ := get(t, base+"/models/acme/nothing"); resp.StatusCode != 404 {
+		t.Errorf("unknown model page: %d", resp.StatusCode)
+	}
+}
