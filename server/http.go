@@ -45,6 +45,8 @@ func (s *Server) NewHTTP() *HTTP {
 	h.mux.HandleFunc("GET /models/{owner}/{name}", h.modelPage)
 	h.mux.HandleFunc("GET /tasks/{task}", h.taskPage)
 	h.mux.HandleFunc("GET /{$}", h.indexPage)
+	h.mux.HandleFunc("GET /favicon.svg", favicon)
+	h.mux.HandleFunc("GET /favicon.ico", favicon)
 	return h
 }
 
@@ -155,6 +157,13 @@ func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	serveImage(w, r, "image/png", png)
+}
+
+// faviconSVG is a green energy-class arrow.
+const faviconSVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M2 6h20l8 10-8 10H2z" fill="#00a651"/><text x="11" y="22" font-family="Verdana,sans-serif" font-size="15" font-weight="bold" fill="#fff" text-anchor="middle">A</text></svg>`
+
+func favicon(w http.ResponseWriter, r *http.Request) {
+	serveImage(w, r, "image/svg+xml", []byte(faviconSVG))
 }
 
 // serveImage answers with a strong ETag from the content, and 304 when the

@@ -1,0 +1,132 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/energylabel/energylabel/internal/servertest"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+// findChromium returns a Chromium binary, or "" when none is installed.
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestPagesInABrowser loads the leaderboard and a model page from a real
+// server with the AIES leaderboard imported, in headless Chromium.
+func TestPagesInABrowser(t *testing.T) {
+	bin := findChromium()
+	if bin == "" {
+		t.Skip("no chromium on PATH: install Debian's chromium to run the browser test (CI does)")
+	}
+	srv := servertest.Start(t)
+	importAIES(t, energylabelv1.NewRatingServiceClient(dial(t, srv.Addr)), srv.AdminToken)
+	base := "http://" + srv.HTTPAddr
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1100, 1400))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	var problems []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.APITypeError || ev.Type == runtime.APITypeWarning {
+				problems = append(problems, fmt.Sprintf("console %s: %v", ev.Type, ev.Args))
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+ev.ExceptionDetails.Text)
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.LevelError {
+				problems = append(problems, fmt.Sprintf("log %s: %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+			}
+		}
+	})
+
+	var rows int
+	var shot []byte
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(),
+		chromedp.Navigate(base+"/tasks/text-generation"),
+		chromedp.WaitVisible("table", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll("tbody tr").length`, &rows),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 40 {
+		t.Errorf("leaderboard lists %d text-generation models, want 40", rows)
+	}
+	var first string
+	chromedp.Run(ctx, chromedp.Text("tbody tr td a", &first, chromedp.ByQuery))
+	if first != "distilbert/distilgpt2" {
+		t.Errorf("best class A model is %q, want distilbert/distilgpt2", first)
+	}
+
+	var broken []string
+	var images int
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/models/openai/whisper-large-v3"),
+		chromedp.WaitVisible("img.label", chromedp.ByQuery),
+		chromedp.Poll(`Array.from(document.images).every(i => i.complete)`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`document.images.length`, &images),
+		chromedp.Evaluate(`Array.from(document.images).filter(i => i.naturalWidth === 0).map(i => i.src)`, &broken),
+		chromedp.FullScreenshot(&shot, 90),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if images < 3 || len(broken) > 0 {
+		t.Errorf("%d images, broken: %v", images, broken)
+	}
+	dir := artifactDir(t)
+	path := filepath.Join(dir, "model-page.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the model page: %s", path)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("the browser reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// artifactDir is where browser screenshots go: $ENERGYLABEL_ARTIFACTS, or
+// testdata/artifacts beside the test.
+func artifactDir(t *testing.T) string {
+	dir := os.Getenv("ENERGYLABEL_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
