@@ -55,10 +55,10 @@ func Parse(taskName string, r io.Reader) ([]rating.Result, error) {
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return nil, err // csv.ParseError names the line and column
 		}
+		line, _ := cr.FieldPos(0)
 		kwh, err := strconv.ParseFloat(strings.TrimSpace(rec[col["total_gpu_energy"]]), 64)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: total_gpu_energy: %q is not a number", line, rec[col["total_gpu_energy"]])
