@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -89,6 +90,23 @@ func join(kind error, msg string) string {
 		return msg
 	}
 	return kind.Error() + ": " + msg
+}
+
+// RetryAfter reports how long the server asked the caller to wait before
+// trying again, as it does when a publisher goes over its rate limit
+// (ErrResourceExhausted with google.rpc.RetryInfo). ok is false when the
+// error carries no such advice, e.g. when the database is full.
+func RetryAfter(err error) (d time.Duration, ok bool) {
+	var se interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &se) {
+		return 0, false
+	}
+	for _, detail := range se.GRPCStatus().Details() {
+		if ri, isRetry := detail.(*errdetails.RetryInfo); isRetry && ri.GetRetryDelay() != nil {
+			return max(0, ri.GetRetryDelay().AsDuration()), true
+		}
+	}
+	return 0, false
 }
 
 // fromStatus turns a gRPC status error into an error callers can test with

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 func badRequest(t *testing.T, msg string, fields ...string) error {
@@ -123,5 +125,27 @@ func TestFromStatusPassesOtherErrorsThrough(t *testing.T) {
 	internal := status.Error(codes.Internal, "boom")
 	if got := fromStatus(internal); got != internal {
 		t.Errorf("fromStatus(internal) = %v, want it unchanged", got)
+	}
+}
+
+func TestRetryAfterReadsRetryInfo(t *testing.T) {
+	st, err := status.New(codes.ResourceExhausted, "over the rate limit").
+		WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(1500 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited := fmt.Errorf("submit: %w", fromStatus(st.Err()))
+	if d, ok := RetryAfter(limited); !ok || d != 1500*time.Millisecond {
+		t.Errorf("RetryAfter = %v, %v; want 1.5s", d, ok)
+	}
+	if !errors.Is(limited, ErrResourceExhausted) {
+		t.Errorf("%v is not ErrResourceExhausted", limited)
+	}
+	full := fromStatus(status.Error(codes.ResourceExhausted, "database full"))
+	if _, ok := RetryAfter(full); ok {
+		t.Error("RetryAfter found advice in an error without RetryInfo")
+	}
+	if _, ok := RetryAfter(errors.New("plain")); ok {
+		t.Error("RetryAfter found advice in a plain error")
 	}
 }

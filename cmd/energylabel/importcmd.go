@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/energylabel/energylabel/internal/wire"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
 )
@@ -61,13 +62,17 @@ func runImport(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer c.Close()
-	// In file order: a model's later row must be stored after its earlier one.
-	for i, r := range rows {
-		resp, err := c.Submit(ctx, wire.BenchmarkResult(&r.result), "")
-		if err != nil {
-			return fmt.Errorf("import aienergyscore %s: %s row %d (%s): %w%s", dir, r.file, r.row, r.result.Model, err, alreadySubmitted(i))
-		}
-		if a.cfg.JSON {
+	msgs := make([]*energylabelv1.BenchmarkResult, len(rows))
+	for i := range rows {
+		msgs[i] = wire.BenchmarkResult(&rows[i].result)
+	}
+	resps, failedAt, err := submitAll(ctx, c, msgs)
+	if err != nil {
+		r := rows[failedAt]
+		return fmt.Errorf("import aienergyscore %s: %s row %d (%s): %w%s", dir, r.file, r.row, r.result.Model, err, alreadySubmitted(countSent(resps)))
+	}
+	if a.cfg.JSON {
+		for _, resp := range resps {
 			if err := a.printRatingsJSON(resp.GetRatings()); err != nil {
 				return err
 			}
@@ -111,4 +116,14 @@ func readLeaderboard(fsys fs.FS) ([]leaderboardRow, error) {
 		}
 	}
 	return rows, nil
+}
+
+func countSent(resps []*energylabelv1.SubmitResultResponse) int {
+	n := 0
+	for _, r := range resps {
+		if r != nil {
+			n++
+		}
+	}
+	return n
 }

@@ -84,7 +84,7 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 	submitted := 0
 	for _, f := range batch {
 		for i := range f.results {
-			resp, err := c.Submit(ctx, wire.BenchmarkResult(&f.results[i]), f.sha256)
+			resp, err := submit(ctx, c, wire.BenchmarkResult(&f.results[i]), f.sha256)
 			if err != nil {
 				w.Flush()
 				return fmt.Errorf("submit %s: %w%s", f.name, err, alreadySubmitted(submitted))
@@ -135,5 +135,5 @@ func alreadySubmitted(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%d result(s) before it were submitted)", n)
+	return fmt.Sprintf(" (%d other result(s) were submitted)", n)
 }

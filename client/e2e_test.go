@@ -1,0 +1,138 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/energylabel/energylabel/client"
+	"github.com/energylabel/energylabel/internal/servertest"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+func dial(t *testing.T, addr string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.Dial(addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func classifier(model string, whPer1k float64) *energylabelv1.BenchmarkResult {
+	return &energylabelv1.BenchmarkResult{
+		Model: model, Task: "text-classification",
+		Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
+		Queries:  1000, GpuEnergyWh: whPer1k, DurationSeconds: 60,
+	}
+}
+
+func TestAgainstARealServer(t *testing.T) {
+	srv := servertest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := dial(t, srv.Addr, client.WithToken(srv.AdminToken))
+	public := dial(t, srv.Addr)
+
+	id, token, err := admin.CreateToken(ctx, []string{"org-a"}, time.Now().Add(time.Hour))
+	if err != nil || id == "" || token == "" {
+		t.Fatalf("CreateToken = %q, %q, %v", id, token, err)
+	}
+	publisher := dial(t, srv.Addr, client.WithToken(token))
+
+	if _, err := public.Submit(ctx, classifier("org-a/m0", 0.2), ""); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Errorf("Submit without a token = %v, want ErrUnauthenticated", err)
+	}
+	if _, err := publisher.Submit(ctx, classifier("org-b/m0", 0.2), ""); !errors.Is(err, client.ErrPermissionDenied) {
+		t.Errorf("Submit outside the token's namespace = %v, want ErrPermissionDenied", err)
+	}
+
+	bad := classifier("org-a/bad", math.NaN())
+	bad.Queries = 0
+	_, err = publisher.Submit(ctx, bad, "")
+	var inv *client.InvalidArgumentError
+	if !errors.As(err, &inv) || !errors.Is(err, client.ErrInvalidArgument) {
+		t.Fatalf("Submit of a bad result = %v, want an *InvalidArgumentError", err)
+	}
+	fields := map[string]bool{}
+	for _, v := range inv.Violations {
+		fields[v.Field] = true
+	}
+	if !fields["gpu_energy_wh"] || !fields["queries"] {
+		t.Errorf("violations %+v do not name gpu_energy_wh and queries", inv.Violations)
+	}
+
+	for i := range 7 {
+		resp, err := publisher.Submit(ctx, classifier(fmt.Sprintf("org-a/m%d", i), 0.1*float64(i+1)), "ab12")
+		if err != nil || resp.GetResultId() == 0 || len(resp.GetRatings()) != 1 {
+			t.Fatalf("Submit %d = %v, %v", i, resp, err)
+		}
+	}
+
+	rs, err := public.GetRating(ctx, "org-a/m0", "", "")
+	if err != nil || len(rs) != 1 || rs[0].GetStars() != 5 || rs[0].GetCohortSize() != 7 {
+		t.Errorf("GetRating = %v, %v", rs, err)
+	}
+	if _, err := public.GetRating(ctx, "org-a/nothing", "", ""); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("GetRating of an unknown model = %v, want ErrNotFound", err)
+	}
+
+	// Two per page: AllRatings follows the tokens to the end, best first.
+	all, err := public.AllRatings(ctx, &energylabelv1.ListRatingsRequest{Task: "text-classification", PageSize: 2})
+	if err != nil || len(all) != 7 {
+		t.Fatalf("AllRatings = %d ratings, %v; want 7", len(all), err)
+	}
+	for i, r := range all {
+		if want := fmt.Sprintf("org-a/m%d", i); r.GetModel() != want {
+			t.Errorf("rating %d is %s, want %s", i, r.GetModel(), want)
+		}
+	}
+	page, err := public.ListRatings(ctx, &energylabelv1.ListRatingsRequest{Task: "text-classification", PageSize: 2})
+	if err != nil || len(page.GetRatings()) != 2 || page.GetNextPageToken() == "" {
+		t.Errorf("ListRatings = %v, %v; want one page of 2 and a token", page, err)
+	}
+	n := 0
+	for _, err := range public.Ratings(ctx, &energylabelv1.ListRatingsRequest{Task: "text-classification", PageSize: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 {
+			break // stopping early is allowed
+		}
+	}
+	if _, err := public.AllRatings(ctx, &energylabelv1.ListRatingsRequest{}); !errors.Is(err, client.ErrInvalidArgument) {
+		t.Errorf("AllRatings without a task = %v, want ErrInvalidArgument", err)
+	}
+
+	tasks, err := public.ListTasks(ctx)
+	if err != nil || len(tasks) != 14 {
+		t.Errorf("ListTasks = %d tasks, %v", len(tasks), err)
+	}
+
+	if _, err := publisher.ListTokens(ctx); err == nil {
+		t.Error("ListTokens with a publisher token succeeded")
+	}
+	infos, err := admin.ListTokens(ctx)
+	if err != nil || len(infos) != 1 || infos[0].GetId() != id || infos[0].GetRevoked() {
+		t.Fatalf("ListTokens = %v, %v", infos, err)
+	}
+	if err := admin.RevokeToken(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := publisher.Submit(ctx, classifier("org-a/m9", 0.2), ""); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Errorf("Submit with a revoked token = %v, want ErrUnauthenticated", err)
+	}
+}
+
+func TestStoppedServerIsUnavailable(t *testing.T) {
+	srv := servertest.Start(t)
+	c := dial(t, srv.Addr)
+	srv.Stop(t)
+	if _, err := c.ListTasks(context.Background()); !errors.Is(err, client.ErrUnavailable) {
+		t.Errorf("ListTasks on a stopped server = %v, want ErrUnavailable", err)
+	}
+}

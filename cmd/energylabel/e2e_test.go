@@ -1,0 +1,334 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/energylabel/energylabel/internal/servertest"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/server"
+)
+
+const leaderboardDir = "../../testdata/aienergyscore-2025-02"
+
+// publishedStars reads the leaderboard's energy_score column, the test's
+// oracle: task id → size class → model → stars. A model's last row wins.
+func publishedStars(t *testing.T) map[string]map[string]map[string]int32 {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(leaderboardDir, "*.csv"))
+	if err != nil || len(names) != 10 {
+		t.Fatalf("leaderboard files: %v %v", names, err)
+	}
+	out := map[string]map[string]map[string]int32{}
+	for _, name := range names {
+		task, ok := rating.LookupTask(strings.TrimSuffix(filepath.Base(name), ".csv"))
+		if !ok {
+			t.Fatalf("%s: unknown task", name)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		col := map[string]int{}
+		for i, h := range recs[0] {
+			col[h] = i
+		}
+		out[task.ID] = map[string]map[string]int32{}
+		for _, rec := range recs[1:] {
+			class := ""
+			if i, ok := col["class"]; ok {
+				class = rec[i]
+			}
+			stars, err := strconv.Atoi(rec[col["energy_score"]])
+			if err != nil {
+				t.Fatalf("%s: energy_score %q", name, rec[col["energy_score"]])
+			}
+			if out[task.ID][class] == nil {
+				out[task.ID][class] = map[string]int32{}
+			}
+			out[task.ID][class][rec[col["model"]]] = int32(stars)
+		}
+	}
+	return out
+}
+
+// ratingsOf parses -json output: one protojson Rating per line.
+func ratingsOf(t *testing.T, stdout string) []*energylabelv1.Rating {
+	t.Helper()
+	var rs []*energylabelv1.Rating
+	for line := range strings.Lines(stdout) {
+		r := &energylabelv1.Rating{}
+		if err := protojson.Unmarshal([]byte(line), r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// ratingKeys are the fields the contract says a JSON rating always has.
+var ratingKeys = []string{"model", "task", "size_class", "hardware", "basis", "wh_per_1k_queries",
+	"energy_per_unit", "unit", "stars", "grade", "eei", "scheme"}
+
+func checkRatingKeys(t *testing.T, line string) {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatalf("not one JSON object: %q: %v", line, err)
+	}
+	for _, k := range ratingKeys {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON rating lacks %q: %s", k, line)
+		}
+	}
+}
+
+func TestImportReproducesThePublishedLeaderboard(t *testing.T) {
+	srv := servertest.Start(t)
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "import", "aienergyscore", leaderboardDir)
+	if code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	if want := "imported 166 results from " + leaderboardDir + "\n"; stdout != want {
+		t.Errorf("import stdout = %q, want %q", stdout, want)
+	}
+
+	oracle := publishedStars(t)
+	grades := map[string]int{}
+	rated := 0
+	for task, classes := range oracle {
+		for class, want := range classes {
+			args := []string{"-addr", srv.Addr, "-json", "list", "-task", task}
+			if class != "" {
+				args = append(args, "-class", class)
+			}
+			code, stdout, stderr := cli(t, args...)
+			if code != 0 {
+				t.Fatalf("%q: exit %d: %s", args, code, stderr)
+			}
+			checkRatingKeys(t, strings.SplitN(stdout, "\n", 2)[0])
+			got := map[string]int32{}
+			prev := 0.0
+			for i, r := range ratingsOf(t, stdout) {
+				if _, dup := got[r.GetModel()]; dup {
+					t.Errorf("%s %s: %s listed twice", task, class, r.GetModel())
+				}
+				got[r.GetModel()] = r.GetStars()
+				grades[r.GetGrade()]++
+				rated++
+				if r.GetTask() != task || r.GetSizeClass() != class || r.GetBasis() != "query" {
+					t.Errorf("%s %s: rating in cohort %s/%s/%s", task, class, r.GetTask(), r.GetSizeClass(), r.GetBasis())
+				}
+				if i > 0 && r.GetEnergyPerUnit() < prev {
+					t.Errorf("%s %s: %s listed after a better model", task, class, r.GetModel())
+				}
+				prev = r.GetEnergyPerUnit()
+			}
+			for model, stars := range want {
+				if g, ok := got[model]; !ok {
+					t.Errorf("%s %s: %s missing from the list", task, class, model)
+				} else if g != stars {
+					t.Errorf("%s %s: %s has %d stars, published %d", task, class, model, g, stars)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s %s: listed %d models, published %d", task, class, len(got), len(want))
+			}
+		}
+	}
+	if rated != 164 {
+		t.Errorf("listed %d ratings, want 164", rated)
+	}
+	want := map[string]int{"A": 2, "B": 2, "C": 8, "D": 25, "E": 48, "F": 44, "G": 35}
+	if fmt.Sprint(grades) != fmt.Sprint(want) {
+		t.Errorf("grade spread = %v, want %v", grades, want)
+	}
+
+	// Listing text generation across its classes, a few per page, gives the
+	// same ratings as one class at a time.
+	_, all, _ := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text_generation", "-page-size", "3")
+	var perClass []string
+	for _, c := range []string{"A", "B", "C"} {
+		_, out, _ := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-generation", "-class", c)
+		for _, r := range ratingsOf(t, out) {
+			perClass = append(perClass, r.GetModel()+"/"+r.GetSizeClass())
+		}
+	}
+	var paged []string
+	for _, r := range ratingsOf(t, all) {
+		paged = append(paged, r.GetModel()+"/"+r.GetSizeClass())
+	}
+	slices.Sort(paged)
+	slices.Sort(perClass)
+	if !slices.Equal(paged, perClass) {
+		t.Errorf("paged listing of all classes differs from per-class listings:\n%q\n%q", paged, perClass)
+	}
+
+	// The table shows the same leaderboard to a person.
+	code, stdout, _ = cli(t, "-addr", srv.Addr, "list", "-task", "asr")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 1+len(oracle["automatic-speech-recognition"][""]) ||
+		!strings.HasPrefix(lines[0], "RANK") || !strings.HasPrefix(lines[1], "1 ") || !strings.Contains(lines[1], "★★★★★") {
+		t.Errorf("list table:\n%s", stdout)
+	}
+
+	// Ratings survive a restart.
+	srv.Restart(t)
+	code, stdout, stderr = cli(t, "-addr", srv.Addr, "-json", "list", "-task", "image_generation")
+	if code != 0 || len(ratingsOf(t, stdout)) != len(oracle["text-to-image"][""]) {
+		t.Errorf("after restart: exit %d, %q, %s", code, stdout, stderr)
+	}
+}
+
+func TestTokensScopeSubmissionsAndReadsArePublic(t *testing.T) {
+	srv := servertest.Start(t)
+	dir := t.TempDir()
+	orgA := writeResult(t, dir, "org-a.json", `"acme/tiny-clf"`, `"org-a/tiny-clf"`)
+	orgB := writeResult(t, dir, "org-b.json", `"acme/tiny-clf"`, `"org-b/x"`)
+
+	code, _, stderr := cli(t, "-addr", srv.Addr, "submit", orgA)
+	wantOneLineError(t, code, stderr, "submit "+orgA, "unauthenticated")
+
+	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", "not-a-token", "submit", orgA)
+	wantOneLineError(t, code, stderr, "unauthenticated")
+
+	code, token, stderr := cli(t, "token", "create", "-namespace", "org-a", "-addr", srv.Addr, "-token", srv.AdminToken)
+	if code != 0 || strings.Count(token, "\n") != 1 || strings.TrimSpace(token) == "" || strings.ContainsAny(strings.TrimSpace(token), " \t") {
+		t.Fatalf("token create: exit %d, stdout %q, stderr %q", code, token, stderr)
+	}
+	token = strings.TrimSpace(token)
+	if !strings.HasPrefix(stderr, "created token ") {
+		t.Errorf("token create stderr = %q", stderr)
+	}
+	id := strings.TrimSpace(strings.TrimPrefix(stderr, "created token "))
+
+	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", token, "submit", orgB)
+	wantOneLineError(t, code, stderr, "submit "+orgB, "permission denied", "org-b")
+
+	// The token comes from the environment when no flag gives it.
+	t.Setenv("ENERGYLABEL_ADDR", srv.Addr)
+	t.Setenv("ENERGYLABEL_TOKEN", token)
+	code, stdout, stderr := cli(t, "submit", orgA)
+	if code != 0 || !strings.Contains(stdout, "org-a/tiny-clf") || !strings.HasPrefix(stdout, "FILE") {
+		t.Fatalf("submit with a token for org-a: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = cli(t, "-json", "submit", orgA)
+	rs := ratingsOf(t, stdout)
+	if code != 0 || len(rs) != 1 || rs[0].GetModel() != "org-a/tiny-clf" || rs[0].GetStars() != 5 || rs[0].GetResultId() == 0 {
+		t.Errorf("submit -json: exit %d, %q", code, stdout)
+	}
+	checkRatingKeys(t, strings.TrimSpace(stdout))
+
+	// A publisher token is not an admin token.
+	code, _, stderr = cli(t, "token", "create", "-namespace", "org-b")
+	if code != 1 || !strings.Contains(stderr, "unauthenticated") && !strings.Contains(stderr, "permission denied") {
+		t.Errorf("token create with a publisher token: exit %d, %q", code, stderr)
+	}
+
+	// Reads need no token.
+	t.Setenv("ENERGYLABEL_TOKEN", "")
+	for _, args := range [][]string{
+		{"get", "org-a/tiny-clf"}, {"-json", "get", "org-a/tiny-clf", "-task", "text_classification"},
+		{"list", "-task", "text-classification"}, {"tasks"}, {"-json", "tasks"},
+	} {
+		code, stdout, stderr := cli(t, args...)
+		if code != 0 || stdout == "" || stderr != "" {
+			t.Errorf("%q without a token: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	_, stdout, _ = cli(t, "-json", "get", "org-a/tiny-clf")
+	if rs := ratingsOf(t, stdout); len(rs) != 1 || rs[0].GetGrade() == "" || rs[0].GetScheme() != "grade/2025.1" {
+		t.Errorf("get -json = %q", stdout)
+	}
+	_, stdout, _ = cli(t, "tasks")
+	if !strings.Contains(stdout, "automatic-speech-recognition") || !strings.Contains(stdout, "asr") || !strings.Contains(stdout, "J/token") {
+		t.Errorf("tasks table:\n%s", stdout)
+	}
+
+	// Revoked, the token no longer submits.
+	code, stdout, _ = cli(t, "-token", srv.AdminToken, "token", "list")
+	if code != 0 || !strings.Contains(stdout, id) || !strings.Contains(stdout, "org-a") || strings.Contains(stdout, token) {
+		t.Errorf("token list: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := cli(t, "-token", srv.AdminToken, "token", "revoke", id); code != 0 {
+		t.Fatalf("token revoke: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = cli(t, "-token", token, "submit", orgA)
+	wantOneLineError(t, code, stderr, "unauthenticated")
+}
+
+func TestBadResultsAreRefusedAndNothingIsStored(t *testing.T) {
+	srv := servertest.Start(t)
+	dir := t.TempDir()
+	for _, tt := range badResults {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := writeResult(t, dir, "bad.json", tt.edit...)
+			code, stdout, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "submit", bad)
+			wantOneLineError(t, code, stderr, "submit "+bad, tt.field)
+			if stdout != "" {
+				t.Errorf("stdout = %q", stdout)
+			}
+		})
+	}
+	for _, model := range []string{"acme/tiny-clf", "org-b/x"} {
+		code, stdout, stderr := cli(t, "-addr", srv.Addr, "get", model)
+		wantOneLineError(t, code, stderr, "get "+model, "not found")
+		if stdout != "" {
+			t.Errorf("get %s printed %q", model, stdout)
+		}
+	}
+	code, stdout, _ := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-classification")
+	if code != 0 || stdout != "" {
+		t.Errorf("list after refusals: exit %d, %q", code, stdout)
+	}
+}
+
+func TestServerSideRefusalsReachTheUser(t *testing.T) {
+	srv := servertest.Start(t)
+	// The server checks what the CLI does not: here, an unknown size class
+	// filter, which the CLI passes through.
+	code, _, stderr := cli(t, "-addr", srv.Addr, "list", "-task", "text-generation", "-class", "Z")
+	wantOneLineError(t, code, stderr, "list -task text-generation", "invalid argument", "size_class")
+	code, _, stderr = cli(t, "-addr", srv.Addr, "list", "-task", "juggling")
+	wantOneLineError(t, code, stderr, "task", "juggling")
+	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "create", "-namespace", "../etc")
+	wantOneLineError(t, code, stderr, "token create", "namespaces[0]")
+	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "revoke", "no-such-token")
+	wantOneLineError(t, code, stderr, "token revoke no-such-token")
+}
+
+func TestImportWaitsOutThePublisherRateLimit(t *testing.T) {
+	srv := servertest.StartWith(t, servertest.Options{SubmitLimit: server.RateLimit{Rate: 200, Burst: 5}})
+	code, token, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "create", "-namespace", "*")
+	if code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "-token", strings.TrimSpace(token), "-json", "import", "aienergyscore", leaderboardDir)
+	if code != 0 {
+		t.Fatalf("import with a rate-limited token: exit %d: %s", code, stderr)
+	}
+	if rs := ratingsOf(t, stdout); len(rs) != 166 {
+		t.Errorf("import -json printed %d ratings, want one per row (166)", len(rs))
+	}
+	if want := "imported 166 results from " + leaderboardDir + "\n"; stderr != want {
+		t.Errorf("stderr = %q, want the summary %q", stderr, want)
+	}
+	if !strings.Contains(srv.Logs.String(), "ResourceExhausted") {
+		t.Error("the server never limited the import: the test proves nothing")
+	}
+}
