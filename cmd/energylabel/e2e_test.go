@@ -332,3 +332,53 @@ func TestImportWaitsOutThePublisherRateLimit(t *testing.T) {
 		t.Error("the server never limited the import: the test proves nothing")
 	}
 }
+
+func TestBadgeFetchesTheServersImages(t *testing.T) {
+	srv := servertest.Start(t)
+	dir := t.TempDir()
+	result := writeResult(t, dir, "r.json")
+	if code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "submit", result); code != 0 {
+		t.Fatalf("submit: %s", stderr)
+	}
+	httpBase := "http://" + srv.HTTPAddr
+
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-task", "text_classification", "-http", httpBase)
+	if code != 0 || !strings.HasPrefix(stdout, "<svg") || !strings.Contains(stdout, "Wh/1k") {
+		t.Errorf("badge: exit %d, stderr %q, stdout %.200q", code, stderr, stdout)
+	}
+
+	png := filepath.Join(dir, "label.png")
+	t.Setenv("ENERGYLABEL_HTTP", srv.HTTPAddr) // host:port, no scheme
+	code, stdout, stderr = cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-kind", "label", "-format", "png", "-o", png)
+	if code != 0 || stdout != "" {
+		t.Fatalf("label png: exit %d, stderr %q", code, stderr)
+	}
+	if b, err := os.ReadFile(png); err != nil || !strings.HasPrefix(string(b), "\x89PNG\r\n\x1a\n") {
+		t.Errorf("label.png is not a PNG (%v)", err)
+	}
+
+	_, stdout, _ = cli(t, "badge", "acme/tiny-clf", "-task", "asr", "-markdown", "-http", "https://energy.example.org/")
+	want := "[![AI energy label of acme/tiny-clf](https://energy.example.org/badge/acme/tiny-clf.svg?task=automatic-speech-recognition)](https://energy.example.org/models/acme/tiny-clf)\n"
+	if stdout != want {
+		t.Errorf("markdown = %q\nwant       %q", stdout, want)
+	}
+
+	// An unrated model gets the grey badge, not an error; its label is an error.
+	code, stdout, _ = cli(t, "-addr", srv.Addr, "badge", "acme/unrated")
+	if code != 0 || !strings.Contains(stdout, "not rated") {
+		t.Errorf("badge of an unrated model: exit %d, %.200q", code, stdout)
+	}
+	code, _, stderr = cli(t, "-addr", srv.Addr, "badge", "acme/unrated", "-kind", "label")
+	wantOneLineError(t, code, stderr, "badge acme/unrated", "404")
+
+	code, _, stderr = cli(t, "badge", "../etc", "-markdown")
+	wantOneLineError(t, code, stderr, "model")
+	for _, args := range [][]string{
+		{"badge"}, {"badge", "acme/x", "-format", "png"}, {"badge", "acme/x", "-kind", "poster"},
+		{"badge", "acme/x", "-markdown", "-o", "f"}, {"badge", "acme/x", "-http", "ftp://x"},
+	} {
+		if code, _, _ := cli(t, args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+	}
+}

@@ -13,6 +13,7 @@ var getCommand = &command{
 	name:    "get",
 	usage:   "get MODEL [-task T]",
 	summary: "a model's ratings",
+	help:    getHelp,
 	run:     runGet,
 }
 

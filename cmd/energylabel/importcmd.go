@@ -19,14 +19,15 @@ var importCommand = &command{
 	name:    "import",
 	usage:   "import aienergyscore DIR",
 	summary: "import an AIES leaderboard directory of <task>.csv",
+	help:    importHelp,
 	run:     runImport,
 }
 
 const importHelp = `
   DIR holds one <task>.csv per AI Energy Score task (asr.csv, text_generation.csv, ...)
   with columns model, total_gpu_energy (kWh per 1,000 queries) and, for text
-  generation, class. Every row is checked before any is sent, and rows are
-  sent in file order, so a model's last row is its latest result.
+  generation, class. Every row is checked before any is sent, and each
+  model's rows are sent in file order, so its last row is its latest result.
   Needs a token that may publish for every owner: "*" or the admin token.
 `
 

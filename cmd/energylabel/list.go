@@ -14,6 +14,7 @@ var listCommand = &command{
 	name:    "list",
 	usage:   "list -task T [-dataset D] [-class C] [-hardware H]",
 	summary: "a cohort's leaderboard, best first (all pages)",
+	help:    listHelp,
 	run:     runList,
 }
 

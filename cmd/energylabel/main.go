@@ -26,7 +26,9 @@ type command struct {
 	// usage is the synopsis after "energylabel", with the command's flags.
 	usage   string
 	summary string
-	run     func(ctx context.Context, a *app, args []string) error
+	// help describes the command's own flags.
+	help string
+	run  func(ctx context.Context, a *app, args []string) error
 }
 
 // commands is in the order the usage text lists them.
@@ -37,6 +39,7 @@ var commands = []*command{
 	listCommand,
 	tasksCommand,
 	tokenCommand,
+	badgeCommand,
 }
 
 func lookupCommand(name string) *command {
@@ -65,7 +68,7 @@ func usageText() string {
 	var b strings.Builder
 	b.WriteString(globalUsage)
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-52s %s\n", c.usage, c.summary)
+		fmt.Fprintf(&b, "  %s\n      %s\n", c.usage, c.summary)
 	}
 	b.WriteString("\nRun 'energylabel help COMMAND' for a command's flags.\n")
 	return b.String()
@@ -127,25 +130,8 @@ func commandUsage(name string) string {
 	if cmd == nil {
 		return usageText()
 	}
-	return "usage: energylabel [global flags] " + cmd.usage + "\n\n" + cmd.summary + ".\n" + cmd.help() +
+	return "usage: energylabel [global flags] " + cmd.usage + "\n\n" + cmd.summary + ".\n" + cmd.help +
 		"\nGlobal flags: -addr HOST:PORT, -token T, -json, -tls, -cacert FILE (see 'energylabel help').\n"
-}
-
-// help describes a command's own flags.
-func (c *command) help() string {
-	switch c.name {
-	case "submit":
-		return submitHelp
-	case "import":
-		return importHelp
-	case "get":
-		return getHelp
-	case "list":
-		return listHelp
-	case "token":
-		return tokenHelp
-	}
-	return ""
 }
 
 // exit reports err and turns it into the exit code: 0 success, 2 usage

@@ -19,6 +19,7 @@ var submitCommand = &command{
 	name:    "submit",
 	usage:   "submit FILE...",
 	summary: "submit result files",
+	help:    submitHelp,
 	run:     runSubmit,
 }
 

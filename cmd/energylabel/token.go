@@ -16,6 +16,7 @@ var tokenCommand = &command{
 	name:    "token",
 	usage:   "token create -namespace NS",
 	summary: "(admin) print a new publisher token, alone on stdout, once; also token revoke ID, token list",
+	help:    tokenHelp,
 	run:     runToken,
 }
 
