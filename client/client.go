@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net"
 	"os"
@@ -263,4 +264,36 @@ func (c *Client) ListTokens(ctx context.Context) ([]*energylabelv1.TokenInfo, er
 		return nil, fromStatus(err)
 	}
 	return resp.GetTokens(), nil
+}
+
+// Backup streams a consistent snapshot of the server's database to w and
+// returns its size. Saved as DIR/energylabel.db, it is a data directory
+// energylabeld can start on. It needs the admin token.
+func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	stream, err := c.admin.Backup(ctx, &energylabelv1.BackupRequest{})
+	if err != nil {
+		return 0, fromStatus(err)
+	}
+	var written, announced int64
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return written, fromStatus(err)
+		}
+		if msg.GetSize() > 0 {
+			announced = msg.GetSize()
+		}
+		n, err := w.Write(msg.GetChunk())
+		written += int64(n)
+		if err != nil {
+			return written, err
+		}
+	}
+	if written != announced {
+		return written, fmt.Errorf("backup ended after %d of %d bytes", written, announced)
+	}
+	return written, nil
 }

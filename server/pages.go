@@ -6,6 +6,7 @@ import (
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/label"
 )
 
 // leaderboardLimit caps a cohort's table on a page; the API pages further.
@@ -86,22 +87,11 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 	var views []modelView
 	for i := range rated {
 		p := h.s.ratingProto(&rated[i], h.s.current)
-		views = append(views, modelView{Rating: p, Query: "?task=" + p.Task, Markdown: h.Markdown(p)})
+		views = append(views, modelView{Rating: p, Query: "?task=" + p.Task, Markdown: label.Markdown(h.s.baseURL, p.Model, p.Task)})
 	}
 	status := http.StatusOK
 	if len(views) == 0 {
 		status = http.StatusNotFound
 	}
 	h.render(w, status, "model.html", map[string]any{"Model": model, "Ratings": views})
-}
-
-// Markdown is the snippet a publisher pastes into a model card: the badge,
-// linking to the model's page.
-func (h *HTTP) Markdown(r *energylabelv1.Rating) string {
-	return MarkdownSnippet(h.s.baseURL, r.GetModel(), r.GetTask())
-}
-
-// MarkdownSnippet builds the model-card snippet for a model's rating.
-func MarkdownSnippet(baseURL, model, task string) string {
-	return "[![AI energy rating](" + baseURL + "/badge/" + model + ".svg?task=" + task + ")](" + baseURL + "/models/" + model + ")"
 }

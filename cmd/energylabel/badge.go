@@ -2,16 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
+	"github.com/energylabel/energylabel/client"
+	"github.com/energylabel/energylabel/internal/wire"
 	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/label"
 )
 
 var badgeCommand = &command{
@@ -28,10 +29,10 @@ const badgeHelp = `
   -scheme S      what a badge shows: grade (A-G, default) or stars
   -format F      svg (default) or png (labels only)
   -o FILE        write the image to FILE instead of stdout
-  -markdown      print Markdown that embeds the image and links the model's page
-  -http URL      the server's public HTTP address (env ENERGYLABEL_HTTP;
-                 default http://<host of -addr>:8080)
-  Images come from the server's HTTP surface, exactly as model cards show them.
+  -markdown      print the Markdown a model card embeds: the badge, linking the model's page
+  -http URL      the server's public HTTP address, which links and the label's QR
+                 code point to (env ENERGYLABEL_HTTP; default http://<host of -addr>:8080)
+  The rating comes over gRPC; the image is drawn here with the server's own code.
 `
 
 // badgeHTTPPort is energylabeld's default HTTP port.
@@ -76,33 +77,65 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return usageErrorf("badge", "-http: %v", err)
 	}
-	owner, name, _ := strings.Cut(model, "/")
-	page := base + "/models/" + url.PathEscape(owner) + "/" + url.PathEscape(name)
-	image := fmt.Sprintf("%s/%s/%s/%s.%s", base, *kind, url.PathEscape(owner), url.PathEscape(name), *format)
-	q := url.Values{}
-	if *task != "" {
-		q.Set("task", taskID(*task))
-	}
-	if *scheme != "" {
-		q.Set("scheme", *scheme)
-	}
-	if len(q) > 0 {
-		image += "?" + q.Encode()
-	}
-	if *markdown {
-		_, err := fmt.Fprintf(a.stdout, "[![AI energy label of %s](%s)](%s)\n", model, image, page)
+	if *markdown && *task != "" {
+		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, taskID(*task)))
 		return err
 	}
-	body, err := fetch(ctx, image)
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ratings, err := c.GetRating(ctx, model, taskID(*task), "")
+	if errors.Is(err, client.ErrNotFound) && *kind == "badge" && !*markdown {
+		// As on a model card: a grey badge, never a broken image.
+		return a.writeImage(*out, label.NotRated(model))
+	}
 	if err != nil {
 		return fmt.Errorf("badge %s: %w", model, err)
 	}
-	if *out == "" {
-		_, err = a.stdout.Write(body)
+	if len(ratings) > 1 && *task == "" {
+		tasks := make([]string, len(ratings))
+		for i, r := range ratings {
+			tasks[i] = r.GetTask()
+		}
+		return usageErrorf("badge", "%s has %d ratings (%s): pass -task", model, len(ratings), strings.Join(tasks, ", "))
+	}
+	r := ratings[0]
+	if *markdown {
+		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, r.GetTask()))
 		return err
 	}
-	if err := os.WriteFile(*out, body, 0o644); err != nil {
-		return fmt.Errorf("badge %s: %w", model, err)
+	lr := wire.LabelRating(r, base+"/models/"+model)
+	var body []byte
+	switch {
+	case *kind == "badge" && *scheme == "stars":
+		body = label.Badge(lr, label.StarsBadge)
+	case *kind == "badge":
+		body = label.Badge(lr, label.GradeBadge)
+	default:
+		d, err := label.Label(lr)
+		if err != nil {
+			return fmt.Errorf("badge %s: %w", model, err)
+		}
+		body = d.SVG()
+		if *format == "png" {
+			if body, err = d.PNG(); err != nil {
+				return fmt.Errorf("badge %s: %w", model, err)
+			}
+		}
+	}
+	return a.writeImage(*out, body)
+}
+
+// writeImage writes to the file, or to stdout when there is none.
+func (a *app) writeImage(file string, body []byte) error {
+	if file == "" {
+		_, err := a.stdout.Write(body)
+		return err
+	}
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		return fmt.Errorf("badge: %w", err)
 	}
 	return nil
 }
@@ -129,32 +162,4 @@ func (a *app) httpBase(flagValue string) (string, error) {
 		return "", fmt.Errorf("%q is not an http(s) URL", base)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
-}
-
-// maxImageBytes bounds what the CLI accepts as an image.
-const maxImageBytes = 8 << 20
-
-func fetch(ctx context.Context, u string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxImageBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
-	}
-	if len(body) > maxImageBytes {
-		return nil, fmt.Errorf("GET %s: image larger than %d bytes", u, maxImageBytes)
-	}
-	return body, nil
 }

@@ -95,7 +95,7 @@ func TestHelpGoesToStdoutAndSucceeds(t *testing.T) {
 		}
 	}
 	_, stdout, _ := cli(t, "help")
-	for _, c := range []string{"submit FILE...", "import aienergyscore DIR", "get MODEL", "list -task T", "tasks", "token create -namespace NS", "ENERGYLABEL_ADDR", "ENERGYLABEL_TOKEN"} {
+	for _, c := range []string{"submit FILE...", "import aienergyscore|mlenergy DIR", "get MODEL", "list -task T", "tasks", "token create -namespace NS", "ENERGYLABEL_ADDR", "ENERGYLABEL_TOKEN"} {
 		if !strings.Contains(stdout, c) {
 			t.Errorf("usage does not mention %q", c)
 		}
@@ -163,7 +163,7 @@ func TestSubmitRefusesBadFilesLocally(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bad := writeResult(t, dir, "bad.json", tt.edit...)
 			code, stdout, stderr := cli(t, "-addr", addr, "submit", bad)
-			wantOneLineError(t, code, stderr, "submit "+bad+": ", tt.field)
+			wantOneLineError(t, code, stderr, "submit: "+bad+": ", tt.field)
 			if stdout != "" {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}
@@ -177,7 +177,7 @@ func TestSubmitRefusesBadFilesLocally(t *testing.T) {
 func TestSubmitMessageNamesTheFileAndField(t *testing.T) {
 	bad := writeResult(t, t.TempDir(), "bad.json", `"gpu_energy_wh": 0.21`, `"gpu_energy_wh": -1`)
 	_, _, stderr := cli(t, "submit", bad)
-	want := "energylabel: submit " + bad + ": invalid result: gpu_energy_wh: must be a positive number, got -1\n"
+	want := "energylabel: submit: " + bad + ": invalid result: gpu_energy_wh: must be a positive number, got -1\n"
 	if stderr != want {
 		t.Errorf("stderr = %q\nwant     %q", stderr, want)
 	}
@@ -200,7 +200,7 @@ func TestSubmitRefusesUnreadableFiles(t *testing.T) {
 	tests := []struct {
 		name, body, mention string
 	}{
-		{"not JSON", "model: acme/x", "not a BenchmarkResult"},
+		{"not JSON", "model: acme/x", "no result format energylabel knows"},
 		{"unknown field", `{"model": "acme/x", "energy_kwh": 1}`, "energy_kwh"},
 		{"wrong type", `{"model": "acme/x", "queries": "many"}`, "queries"},
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -279,7 +281,7 @@ func TestBadResultsAreRefusedAndNothingIsStored(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bad := writeResult(t, dir, "bad.json", tt.edit...)
 			code, stdout, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "submit", bad)
-			wantOneLineError(t, code, stderr, "submit "+bad, tt.field)
+			wantOneLineError(t, code, stderr, "submit: "+bad+": ", tt.field)
 			if stdout != "" {
 				t.Errorf("stdout = %q", stdout)
 			}
@@ -333,7 +335,7 @@ func TestImportWaitsOutThePublisherRateLimit(t *testing.T) {
 	}
 }
 
-func TestBadgeFetchesTheServersImages(t *testing.T) {
+func TestBadgeRendersTheRatingLocally(t *testing.T) {
 	srv := servertest.Start(t)
 	dir := t.TempDir()
 	result := writeResult(t, dir, "r.json")
@@ -358,7 +360,7 @@ func TestBadgeFetchesTheServersImages(t *testing.T) {
 	}
 
 	_, stdout, _ = cli(t, "badge", "acme/tiny-clf", "-task", "asr", "-markdown", "-http", "https://energy.example.org/")
-	want := "[![AI energy label of acme/tiny-clf](https://energy.example.org/badge/acme/tiny-clf.svg?task=automatic-speech-recognition)](https://energy.example.org/models/acme/tiny-clf)\n"
+	want := "[![AI energy rating](https://energy.example.org/badge/acme/tiny-clf.svg?task=automatic-speech-recognition)](https://energy.example.org/models/acme/tiny-clf)\n"
 	if stdout != want {
 		t.Errorf("markdown = %q\nwant       %q", stdout, want)
 	}
@@ -369,7 +371,19 @@ func TestBadgeFetchesTheServersImages(t *testing.T) {
 		t.Errorf("badge of an unrated model: exit %d, %.200q", code, stdout)
 	}
 	code, _, stderr = cli(t, "-addr", srv.Addr, "badge", "acme/unrated", "-kind", "label")
-	wantOneLineError(t, code, stderr, "badge acme/unrated", "404")
+	wantOneLineError(t, code, stderr, "badge acme/unrated", "not found")
+
+	// The CLI draws with the server's code: the same rating, the same bytes.
+	_, local, _ := cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-task", "text_classification", "-http", httpBase)
+	resp, err := http.Get(httpBase + "/badge/acme/tiny-clf.svg?task=text-classification")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if local != string(served) {
+		t.Errorf("the CLI's badge differs from the server's:\n%s\n%s", local, served)
+	}
 
 	code, _, stderr = cli(t, "badge", "../etc", "-markdown")
 	wantOneLineError(t, code, stderr, "model")

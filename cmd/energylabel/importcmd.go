@@ -13,12 +13,13 @@ import (
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
+	"github.com/energylabel/energylabel/rating/formats/mlenergy"
 )
 
 var importCommand = &command{
 	name:    "import",
-	usage:   "import aienergyscore DIR",
-	summary: "import an AIES leaderboard directory of <task>.csv",
+	usage:   "import aienergyscore|mlenergy DIR",
+	summary: "import a published leaderboard: AIES <task>.csv files, or ML.ENERGY v3 data",
 	help:    importHelp,
 	run:     runImport,
 }
@@ -28,7 +29,14 @@ const importHelp = `
   with columns model, total_gpu_energy (kWh per 1,000 queries) and, for text
   generation, class. Every row is checked before any is sent, and each
   model's rows are sent in file order, so its last row is its latest result.
-  Needs a token that may publish for every owner: "*" or the admin token.
+
+  import mlenergy DIR
+  DIR is ML.ENERGY leaderboard v3 data (index.json and tasks/<task>.json).
+  For each task and each (model, GPU), the configuration with the least
+  energy per output unit is imported as a 1,000-request result on the
+  dataset ml.energy/<task>, as ML.ENERGY itself ranks models.
+
+  Both need a token that may publish for every owner: "*" or the admin token.
 `
 
 // leaderboardRow is one parsed row, with where it came from for messages.
@@ -46,17 +54,21 @@ func runImport(ctx context.Context, a *app, args []string) error {
 	switch {
 	case len(pos) == 0:
 		return usageErrorf("import", "missing source and DIR")
-	case pos[0] != "aienergyscore":
-		return usageErrorf("import", "unknown import source %q (known: aienergyscore)", pos[0])
+	case pos[0] != "aienergyscore" && pos[0] != "mlenergy":
+		return usageErrorf("import", "unknown import source %q (known: aienergyscore, mlenergy)", pos[0])
 	case len(pos) == 1:
 		return usageErrorf("import", "missing DIR")
 	case len(pos) > 2:
 		return usageErrorf("import", "unexpected argument %q", pos[2])
 	}
-	dir := pos[1]
-	rows, err := readLeaderboard(os.DirFS(dir))
+	source, dir := pos[0], pos[1]
+	read := readLeaderboard
+	if source == "mlenergy" {
+		read = readMLEnergy
+	}
+	rows, err := read(os.DirFS(dir))
 	if err != nil {
-		return fmt.Errorf("import aienergyscore %s: %w", dir, err)
+		return fmt.Errorf("import %s %s: %w", source, dir, err)
 	}
 	c, err := a.dial()
 	if err != nil {
@@ -70,7 +82,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 	resps, failedAt, err := submitAll(ctx, c, msgs)
 	if err != nil {
 		r := rows[failedAt]
-		return fmt.Errorf("import aienergyscore %s: %s row %d (%s): %w%s", dir, r.file, r.row, r.result.Model, err, alreadySubmitted(countSent(resps)))
+		return fmt.Errorf("import %s %s: %s row %d (%s): %w%s", source, dir, r.file, r.row, r.result.Model, err, alreadySubmitted(countSent(resps)))
 	}
 	if a.cfg.JSON {
 		for _, resp := range resps {
@@ -115,6 +127,22 @@ func readLeaderboard(fsys fs.FS) ([]leaderboardRow, error) {
 			}
 			rows = append(rows, leaderboardRow{file: name, row: i + 1, result: r})
 		}
+	}
+	return rows, nil
+}
+
+// readMLEnergy selects and validates ML.ENERGY v3 configurations.
+func readMLEnergy(fsys fs.FS) ([]leaderboardRow, error) {
+	results, err := mlenergy.ParseDir(fsys)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]leaderboardRow, len(results))
+	for i, r := range results {
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("result %d (%s): %w", i+1, r.Model, err)
+		}
+		rows[i] = leaderboardRow{file: r.Dataset, row: i + 1, result: r}
 	}
 	return rows, nil
 }

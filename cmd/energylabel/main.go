@@ -39,6 +39,7 @@ var commands = []*command{
 	listCommand,
 	tasksCommand,
 	tokenCommand,
+	adminCommand,
 	badgeCommand,
 }
 

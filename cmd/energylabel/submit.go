@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/formats"
 )
 
 var submitCommand = &command{
@@ -24,26 +26,58 @@ var submitCommand = &command{
 }
 
 const submitHelp = `
-  Each FILE is a BenchmarkResult in protojson, the native format:
-    {"model": "acme/tiny-clf", "task": "text-classification",
-     "hardware": {"accelerator": "H100", "count": 1},
-     "queries": 1000, "gpu_energy_wh": 0.21, "duration_seconds": 41.5}
+  Each FILE's format is detected from its content (or forced with -format):
+    native       a BenchmarkResult in protojson:
+                 {"model": "acme/tiny-clf", "task": "text-classification",
+                  "hardware": {"accelerator": "H100", "count": 1},
+                  "queries": 1000, "gpu_energy_wh": 0.21, "duration_seconds": 41.5}
+    optimum-benchmark     benchmark_report.json (GPU energy of preprocess,
+                          prefill and decode; non-positive runs are dropped)
+    ai_energy_benchmarks  its results JSON (summary and energy)
+    aies-batch            AIES batch master_results.csv, one result per row
+    codecarbon            CodeCarbon emissions.csv (gpu_energy of one experiment)
+  What a file does not say comes from flags; an error names the flag needed:
+  -format F  -model OWNER/NAME  -task T  -dataset D  -queries N
+  -hardware ACCELERATOR  -gpus N  -params BILLIONS  -size-class A|B|C
   Every file is checked before any is sent: one bad file submits nothing.
   Needs a publisher token for the models' owners (-token or ENERGYLABEL_TOKEN).
 `
 
 // readOptions is what a result file may leave unsaid and the command line
-// supplies. Native files say everything; other tools' formats will need the
-// model, task, queries and hardware from flags.
-type readOptions struct{}
+// supplies, and the format when it is forced.
+type readOptions struct {
+	format formats.Format
+	meta   formats.Meta
+	// warn reports what a parser dropped or did not use.
+	warn func(formats.Warning)
+}
 
 // readResults parses one file into the results it holds.
-func readResults(name string, data []byte, _ readOptions) ([]rating.Result, error) {
-	var p energylabelv1.BenchmarkResult
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("not a BenchmarkResult in protojson: %w", err)
+func readResults(name string, data []byte, opts readOptions) ([]rating.Result, error) {
+	f := opts.format
+	if f == formats.Unknown {
+		var err error
+		if f, err = formats.Detect(name, data); err != nil {
+			return nil, err
+		}
 	}
-	return []rating.Result{wire.Result(&p)}, nil
+	if f == formats.Native {
+		var p energylabelv1.BenchmarkResult
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(data, &p); err != nil {
+			return nil, fmt.Errorf("%s: not a BenchmarkResult in protojson: %w", name, err)
+		}
+		return []rating.Result{wire.Result(&p)}, nil
+	}
+	results, warnings, err := formats.Parse(name, data, f, opts.meta)
+	for _, w := range warnings {
+		if opts.warn != nil {
+			opts.warn(w)
+		}
+	}
+	if errors.Is(err, formats.ErrMissing) {
+		return nil, usageErrorf("submit", "%v", err)
+	}
+	return results, err
 }
 
 // resultFile is a file's results, ready to send.
@@ -55,10 +89,25 @@ type resultFile struct {
 
 func runSubmit(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("submit")
-	var opts readOptions
+	opts := readOptions{warn: func(w formats.Warning) { fmt.Fprintf(a.stderr, "energylabel: warning: %s\n", w) }}
+	format := fs.String("format", "", "")
+	m := &opts.meta
+	fs.StringVar(&m.Model, "model", "", "")
+	fs.StringVar(&m.Task, "task", "", "")
+	fs.StringVar(&m.Dataset, "dataset", "", "")
+	fs.Int64Var(&m.Queries, "queries", 0, "")
+	fs.StringVar(&m.Hardware, "hardware", "", "")
+	fs.IntVar(&m.GPUs, "gpus", 0, "")
+	fs.Float64Var(&m.Params, "params", 0, "")
+	fs.StringVar(&m.SizeClass, "size-class", "", "")
 	files, err := a.parse("submit", fs, args)
 	if err != nil {
 		return err
+	}
+	if *format != "" {
+		if opts.format, err = formats.ParseFormat(*format); err != nil {
+			return usageErrorf("submit", "-format: %v", err)
+		}
 	}
 	if len(files) == 0 {
 		return usageErrorf("submit", "missing FILE")
@@ -68,7 +117,7 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 	for _, name := range files {
 		f, err := loadResultFile(name, opts)
 		if err != nil {
-			return fmt.Errorf("submit %s: %w", name, err)
+			return fmt.Errorf("submit: %w", err) // the error names the file
 		}
 		batch = append(batch, f)
 	}
@@ -117,14 +166,14 @@ func loadResultFile(name string, opts readOptions) (resultFile, error) {
 		return resultFile{}, err
 	}
 	if len(rs) == 0 {
-		return resultFile{}, fmt.Errorf("no results in file")
+		return resultFile{}, fmt.Errorf("%s: no results in file", name)
 	}
 	for i := range rs {
 		if err := rs[i].Validate(); err != nil {
 			if len(rs) > 1 {
-				return resultFile{}, fmt.Errorf("result %d (%s): %w", i+1, rs[i].Model, err)
+				return resultFile{}, fmt.Errorf("%s: result %d (%s): %w", name, i+1, rs[i].Model, err)
 			}
-			return resultFile{}, err
+			return resultFile{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	sum := sha256.Sum256(data)

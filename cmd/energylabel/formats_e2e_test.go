@@ -1,0 +1,197 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/energylabel/energylabel/internal/servertest"
+)
+
+// The measuring tools' real files, kept with their provenance in testdata.
+var (
+	optimumReport = filepath.Join("..", "..", "rating", "formats", "optimum", "testdata", "benchmark_report.json")
+	codecarbonLog = []string{
+		filepath.Join("..", "..", "rating", "formats", "codecarbon", "testdata", "emissions_31_july_summarization.csv"),
+		filepath.Join("..", "..", "rating", "formats", "codecarbon", "testdata", "emissions_6_aug_result_dashboard.csv"),
+	}
+	mlenergyDir = filepath.Join("..", "..", "rating", "calibration", "data", "mlenergy-v3")
+)
+
+func TestSubmitOptimumBenchmarkReport(t *testing.T) {
+	srv := servertest.Start(t)
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "-json", "submit",
+		"-model", "acme/m", "-task", "text-generation", "-queries", "1000", "-hardware", "H100", "-params", "7", optimumReport)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, dropped := range []string{"decode.measures[4]", "prefill.measures[6]"} {
+		if !strings.Contains(stderr, dropped) {
+			t.Errorf("warnings do not report the dropped run %s:\n%s", dropped, stderr)
+		}
+	}
+	rs := ratingsOf(t, stdout)
+	if len(rs) != 1 || rs[0].GetSizeClass() != "A" || rs[0].GetBasis() != "query" {
+		t.Fatalf("ratings = %v", rs)
+	}
+	id := rs[0].GetResultId()
+	stored, _, err := srv.Store.Record(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1000 × the sum of the three phases' gpu kWh in the report.
+	var report map[string]struct {
+		Energy struct{ GPU float64 } `json:"energy"`
+	}
+	raw, _ := os.ReadFile(optimumReport)
+	if err := json.Unmarshal(raw, &report); err != nil {
+		t.Fatal(err)
+	}
+	want := 1000 * (report["preprocess"].Energy.GPU + report["prefill"].Energy.GPU + report["decode"].Energy.GPU)
+	if math.Abs(stored.GPUEnergyWh-want) > 1e-9*want {
+		t.Errorf("stored gpu_energy_wh = %v, want %v", stored.GPUEnergyWh, want)
+	}
+}
+
+func TestSubmitCodeCarbonLandsInItsOwnCohort(t *testing.T) {
+	srv := servertest.Start(t)
+	for i, log := range codecarbonLog {
+		model := []string{"acme/summariser", "acme/dashboard"}[i]
+		code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "submit", "-model", model, "-task", "summarization", "-queries", "1000", log)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", log, code, stderr)
+		}
+	}
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "summarization", "-hardware", "Apple M1 Pro")
+	if code != 0 {
+		t.Fatalf("list: %s", stderr)
+	}
+	rs := ratingsOf(t, stdout)
+	if len(rs) != 2 {
+		t.Fatalf("Apple M1 Pro cohort has %d ratings, want 2", len(rs))
+	}
+	for _, r := range rs {
+		if r.GetHardware() != "Apple M1 Pro" || r.GetGrade() != "" || r.GetGradeNote() == "" || r.GetStars() == 0 {
+			t.Errorf("rating %v: want stars but no grade, with a note, in the Apple M1 Pro cohort", r)
+		}
+	}
+}
+
+func TestMissingMetadataNamesTheFlag(t *testing.T) {
+	code, _, stderr := cli(t, "submit", "-task", "text-generation", "-queries", "1000", "-hardware", "H100", optimumReport)
+	if code != 2 || !strings.Contains(stderr, "-model") {
+		t.Errorf("exit %d, stderr %q; want 2 naming -model", code, stderr)
+	}
+}
+
+func TestMalformedFilesSubmitNothing(t *testing.T) {
+	srv := servertest.Start(t)
+	dir := t.TempDir()
+	good := writeResult(t, dir, "good.json")
+	report, _ := os.ReadFile(optimumReport)
+	carbon, _ := os.ReadFile(codecarbonLog[0])
+	carbonLines := strings.SplitN(string(carbon), "\n", 2)
+	cases := map[string]string{
+		"truncated.json":   string(report[:len(report)/2]),
+		"wrong-units.json": strings.Replace(string(report), `"unit": "kWh"`, `"unit": "furlongs"`, 1),
+		"bad-energy.json":  strings.Replace(string(report), `"gpu": 0.00016414957576398048`, `"gpu": "lots"`, 1),
+		"no-column.csv":    strings.Replace(carbonLines[0], "gpu_energy,", "", 1) + "\n" + carbonLines[1],
+		"nan-energy.csv":   carbonLines[0] + "\n" + nthField(carbonLines[1], carbonLines[0], "gpu_energy", "abc"),
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			bad := filepath.Join(dir, name)
+			if err := os.WriteFile(bad, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "submit",
+				"-model", "acme/m", "-task", "summarization", "-queries", "1000", "-hardware", "H100", good, bad)
+			wantOneLineError(t, code, stderr, name)
+			if !strings.Contains(stderr, "line") && !strings.Contains(stderr, ".") {
+				t.Errorf("error %q names no line or field", stderr)
+			}
+		})
+	}
+	if n, _ := srv.Store.CountResults(); n != 0 {
+		t.Errorf("%d results stored after refused batches, want 0", n)
+	}
+}
+
+// nthField replaces one named column's value in a CSV row.
+func nthField(row, header, column, value string) string {
+	cols := strings.Split(header, ",")
+	fields := strings.Split(row, ",")
+	if i := slices.Index(cols, column); i >= 0 && i < len(fields) {
+		fields[i] = value
+	}
+	return strings.Join(fields, ",")
+}
+
+func TestImportMLEnergy(t *testing.T) {
+	srv := servertest.Start(t)
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "-json", "import", "mlenergy", mlenergyDir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := len(ratingsOf(t, stdout)); n != 113 {
+		t.Errorf("import printed %d ratings, want 113", n)
+	}
+	code, stdout, stderr = cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-generation", "-dataset", "ml.energy/lm-arena-chat", "-hardware", "H100", "-class", "A")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	rs := ratingsOf(t, stdout)
+	if len(rs) != 6 {
+		t.Fatalf("lm-arena-chat H100 class A lists %d models, want 6", len(rs))
+	}
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		if r.GetUnit() != "J/token" || r.GetGrade() == "" {
+			t.Errorf("%s: unit %q grade %q", r.GetModel(), r.GetUnit(), r.GetGrade())
+		}
+		xs[i] = r.GetEnergyPerUnit()
+	}
+	slices.Sort(xs)
+	median := (xs[2] + xs[3]) / 2
+	for _, r := range rs {
+		if ref := r.GetEnergyPerUnit() / r.GetEei(); math.Abs(ref-median) > 1e-9*median {
+			t.Errorf("%s: energy_per_unit/eei = %v, want the cohort median %v", r.GetModel(), ref, median)
+		}
+	}
+}
+
+func TestBackupAndTokenCommands(t *testing.T) {
+	srv := servertest.Start(t)
+	leaderboard := filepath.Join("..", "..", "testdata", "aienergyscore-2025-02")
+	if code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "import", "aienergyscore", leaderboard); code != 0 {
+		t.Fatal(stderr)
+	}
+	backup := filepath.Join(t.TempDir(), "snapshot.db")
+	if code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "admin", "backup", "-o", backup); code != 0 {
+		t.Fatalf("backup: %s", stderr)
+	}
+	restoredDir := t.TempDir()
+	data, _ := os.ReadFile(backup)
+	os.WriteFile(filepath.Join(restoredDir, "energylabel.db"), data, 0o600)
+	restored := servertest.StartWith(t, servertest.Options{DataDir: restoredDir})
+	for _, task := range []string{"asr", "text-generation", "image_generation"} {
+		_, a, _ := cli(t, "-addr", srv.Addr, "-json", "list", "-task", task)
+		_, b, _ := cli(t, "-addr", restored.Addr, "-json", "list", "-task", task)
+		if a != b || a == "" {
+			t.Errorf("%s: list -json differs after restore", task)
+		}
+	}
+
+	code, token, _ := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "create", "-namespace", "acme")
+	if code != 0 {
+		t.Fatal("token create failed")
+	}
+	code, stdout, _ := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "list")
+	if code != 0 || !strings.Contains(stdout, "acme") || strings.Contains(stdout, strings.TrimSpace(token)) {
+		t.Errorf("token list: exit %d\n%s", code, stdout)
+	}
+}
