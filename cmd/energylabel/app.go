@@ -57,7 +57,8 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	}
 	fs.Func("addr", "server address `HOST:PORT`", str(&g.addr))
 	fs.Func("token", "publisher or admin `token`", str(&g.token))
-	fs.Func("cacert", "PEM `file` of CA certificates to trust over TLS", str(&g.caCert))
+	fs.Func("ca", "PEM `file` of CA certificates to trust over TLS", str(&g.caCert))
+	fs.Func("cacert", "the same as -ca", str(&g.caCert))
 	fs.BoolFunc("json", "print one JSON object per line", boolean(&g.json))
 	fs.BoolFunc("tls", "connect over TLS", boolean(&g.tls))
 }

@@ -59,7 +59,8 @@ Global flags, also accepted after the command:
   -token T         publisher or admin token (env ENERGYLABEL_TOKEN)
   -json            print one JSON object per line (protojson, proto field names)
   -tls             connect over TLS with the system's roots
-  -cacert FILE     connect over TLS trusting the PEM certificates in FILE (env ENERGYLABEL_CACERT)
+  -ca FILE         connect over TLS trusting the PEM certificates in FILE (env ENERGYLABEL_CACERT;
+                   -cacert is the same flag)
 
 Commands:
 `
@@ -132,7 +133,7 @@ func commandUsage(name string) string {
 		return usageText()
 	}
 	return "usage: energylabel [global flags] " + cmd.usage + "\n\n" + cmd.summary + ".\n" + cmd.help +
-		"\nGlobal flags: -addr HOST:PORT, -token T, -json, -tls, -cacert FILE (see 'energylabel help').\n"
+		"\nGlobal flags: -addr HOST:PORT, -token T, -json, -tls, -ca FILE (see 'energylabel help').\n"
 }
 
 // exit reports err and turns it into the exit code: 0 success, 2 usage
