@@ -29,7 +29,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/formats/internal/decode"
@@ -120,7 +119,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 	sort.Slice(keys, func(i, j int) bool { return dup[keys[i]].lines[0] < dup[keys[j]].lines[0] })
 	for _, k := range keys {
 		s := dup[k]
-		ws = append(ws, meta.Warning{File: name, Where: "lines " + joinInts(s.lines), Message: fmt.Sprintf(
+		ws = append(ws, meta.Warning{File: name, Where: "lines " + decode.JoinInts(s.lines), Message: fmt.Sprintf(
 			"%s has %d %s results (reasoning_state %s); the service rates the one submitted last",
 			k[0], len(s.lines), k[1], strings.Join(s.states, ", "))})
 	}
@@ -223,28 +222,11 @@ func parseRow(row decode.Row, m meta.Meta) (rating.Result, string, error) {
 		}
 	}
 	if ts := row.String("timestamp"); ts != "" {
-		at, err := parseTime(ts)
+		at, err := decode.Time(ts)
 		if err != nil {
 			return fail("timestamp: %q is not an ISO 8601 time", ts)
 		}
 		r.MeasuredAt = at
 	}
 	return r, warning, nil
-}
-
-// parseTime reads an ISO 8601 time, with or without a zone; without one it
-// is taken as UTC.
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	return time.Parse("2006-01-02T15:04:05.999999999", s)
-}
-
-func joinInts(xs []int) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = fmt.Sprint(x)
-	}
-	return strings.Join(parts, ", ")
 }

@@ -125,7 +125,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		}
 		var at time.Time
 		if ts := row.String("timestamp"); ts != "" {
-			if at, err = parseTime(ts); err != nil {
+			if at, err = decode.Time(ts); err != nil {
 				return fail(row.Line, "timestamp: %q is not an ISO 8601 time", ts)
 			}
 		}
@@ -153,7 +153,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		tr := trackers[id]
 		if len(tr.lines) > 1 {
 			warn(fmt.Sprintf("line %d", tr.line), "run_id %s also on lines %s: CodeCarbon's rows of one run are cumulative, so only its last counts",
-				id, joinInts(tr.lines[:len(tr.lines)-1]))
+				id, decode.JoinInts(tr.lines[:len(tr.lines)-1]))
 		}
 		if tr.kwh == 0 {
 			power := ""
@@ -200,21 +200,4 @@ func wholeNumber(row decode.Row, col string) (int64, error) {
 		return 0, fmt.Errorf("line %d: %s: %q is not a count", row.Line, col, row.String(col))
 	}
 	return int64(v), nil
-}
-
-// parseTime reads an ISO 8601 time, with or without a zone; without one it
-// is taken as UTC.
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	return time.Parse("2006-01-02T15:04:05.999999999", s)
-}
-
-func joinInts(xs []int) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = strconv.Itoa(x)
-	}
-	return strings.Join(parts, ", ")
 }

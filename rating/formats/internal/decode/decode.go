@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // JSON unmarshals data into v. Its errors name the line and column of a
@@ -178,4 +179,22 @@ func CountsPromptTokens(throughput float64, totalTokens, completionTokens int64,
 	}
 	all := float64(totalTokens) / seconds
 	return math.Abs(throughput-all) <= 0.01*all+0.005
+}
+
+// Time reads an ISO 8601 time, with or without a zone; without one it is
+// taken as UTC, as Python's isoformat() writes it.
+func Time(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02T15:04:05.999999999", s)
+}
+
+// JoinInts lists line numbers for a message: "3, 7, 9".
+func JoinInts(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(x)
+	}
+	return strings.Join(parts, ", ")
 }
