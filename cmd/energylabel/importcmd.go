@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
-	"strings"
 
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
@@ -41,8 +38,7 @@ const importHelp = `
 
 // leaderboardRow is one parsed row, with where it came from for messages.
 type leaderboardRow struct {
-	file   string
-	row    int
+	where  string
 	result rating.Result
 }
 
@@ -82,7 +78,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 	resps, failedAt, err := submitAll(ctx, c, msgs)
 	if err != nil {
 		r := rows[failedAt]
-		return fmt.Errorf("import %s %s: %s row %d (%s): %w%s", source, dir, r.file, r.row, r.result.Model, err, alreadySubmitted(countSent(resps)))
+		return fmt.Errorf("import %s %s: %s (%s): %w%s", source, dir, r.where, r.result.Model, err, alreadySubmitted(countSent(resps)))
 	}
 	if a.cfg.JSON {
 		for _, resp := range resps {
@@ -102,31 +98,16 @@ func runImport(ctx context.Context, a *app, args []string) error {
 // readLeaderboard parses every <task>.csv in name order and validates every
 // row, so that nothing is sent when any row is bad.
 func readLeaderboard(fsys fs.FS) ([]leaderboardRow, error) {
-	names, err := fs.Glob(fsys, "*.csv")
+	parsed, err := aienergyscore.Rows(fsys)
 	if err != nil {
 		return nil, err
 	}
-	if len(names) == 0 {
-		return nil, errors.New("no <task>.csv files found")
-	}
-	sort.Strings(names)
-	var rows []leaderboardRow
-	for _, name := range names {
-		f, err := fsys.Open(name)
-		if err != nil {
-			return nil, err
+	rows := make([]leaderboardRow, len(parsed))
+	for i, p := range parsed {
+		if err := p.Result.Validate(); err != nil {
+			return nil, fmt.Errorf("%s line %d (%s): %w", p.File, p.Line, p.Result.Model, err)
 		}
-		results, err := aienergyscore.Parse(strings.TrimSuffix(name, ".csv"), f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		for i, r := range results {
-			if err := r.Validate(); err != nil {
-				return nil, fmt.Errorf("%s row %d (%s): %w", name, i+1, r.Model, err)
-			}
-			rows = append(rows, leaderboardRow{file: name, row: i + 1, result: r})
-		}
+		rows[i] = leaderboardRow{where: fmt.Sprintf("%s line %d", p.File, p.Line), result: p.Result}
 	}
 	return rows, nil
 }
@@ -142,7 +123,7 @@ func readMLEnergy(fsys fs.FS) ([]leaderboardRow, error) {
 		if err := r.Validate(); err != nil {
 			return nil, fmt.Errorf("result %d (%s): %w", i+1, r.Model, err)
 		}
-		rows[i] = leaderboardRow{file: r.Dataset, row: i + 1, result: r}
+		rows[i] = leaderboardRow{where: r.Dataset + " on " + r.Accelerator, result: r}
 	}
 	return rows, nil
 }

@@ -83,9 +83,30 @@ func Parse(taskName string, r io.Reader) ([]rating.Result, error) {
 	}
 }
 
+// Row is one parsed row and where it came from.
+type Row struct {
+	File string
+	// Line is the row's line in File, counting the header as line 1.
+	Line   int
+	Result rating.Result
+}
+
 // ParseDir reads every <task>.csv of a leaderboard directory, in file name
 // order. Errors name the file.
 func ParseDir(fsys fs.FS) ([]rating.Result, error) {
+	rows, err := Rows(fsys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rating.Result, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Result
+	}
+	return out, nil
+}
+
+// Rows is ParseDir keeping each row's file and line, for messages.
+func Rows(fsys fs.FS) ([]Row, error) {
 	names, err := fs.Glob(fsys, "*.csv")
 	if err != nil {
 		return nil, err
@@ -94,13 +115,15 @@ func ParseDir(fsys fs.FS) ([]rating.Result, error) {
 		return nil, errors.New("no <task>.csv files found")
 	}
 	sort.Strings(names)
-	var out []rating.Result
+	var out []Row
 	for _, name := range names {
 		rs, err := parseFile(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		out = append(out, rs...)
+		for i, r := range rs {
+			out = append(out, Row{File: name, Line: i + 2, Result: r})
+		}
 	}
 	return out, nil
 }
