@@ -96,7 +96,7 @@ func TestPagesInABrowser(t *testing.T) {
 		chromedp.Poll(`Array.from(document.images).every(i => i.complete)`, nil, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Evaluate(`document.images.length`, &images),
 		chromedp.Evaluate(`Array.from(document.images).filter(i => i.naturalWidth === 0).map(i => i.src)`, &broken),
-		chromedp.FullScreenshot(&shot, 90),
+		chromedp.FullScreenshot(&shot, 100), // 100 gives PNG
 	); err != nil {
 		t.Fatal(err)
 	}
