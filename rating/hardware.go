@@ -35,18 +35,28 @@ const PowerLimitFactor = 1.1
 // ignoring case, spacing, dashes and a leading "NVIDIA".
 func LookupAccelerator(name string) (Accelerator, bool) {
 	key := acceleratorKey(name)
-	for _, a := range accelerators {
-		if acceleratorKey(a.Name) == key {
-			return a, true
+	for i, k := range acceleratorKeys {
+		if k.name == key {
+			return accelerators[i], true
 		}
 	}
-	for _, a := range accelerators {
-		if acceleratorKey(a.Family) == key {
-			return a, true
+	for i, k := range acceleratorKeys {
+		if k.family == key {
+			return accelerators[i], true
 		}
 	}
 	return Accelerator{}, false
 }
+
+// acceleratorKeys are the table's names as acceleratorKey spells them,
+// computed once: every submission and every index rebuild looks one up.
+var acceleratorKeys = func() []struct{ name, family string } {
+	keys := make([]struct{ name, family string }, len(accelerators))
+	for i, a := range accelerators {
+		keys[i].name, keys[i].family = acceleratorKey(a.Name), acceleratorKey(a.Family)
+	}
+	return keys
+}()
 
 // HardwareCohort is the cohort name of an accelerator: its family when
 // known, otherwise the reported name with its spacing tidied.
@@ -60,5 +70,10 @@ func HardwareCohort(name string) string {
 func acceleratorKey(name string) string {
 	s := strings.ToUpper(name)
 	s = strings.TrimPrefix(strings.TrimSpace(s), "NVIDIA")
-	return strings.NewReplacer(" ", "", "-", "", "_", "").Replace(s)
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '_' {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -15,9 +13,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/energylabel/energylabel/internal/wire"
-	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
+	"github.com/energylabel/energylabel/store"
 )
 
 // imageMaxAge is how long caches may keep a badge or label.
@@ -28,15 +26,17 @@ var templateFS embed.FS
 
 // HTTP is the HTTP surface: health, metrics, badges, labels and pages.
 type HTTP struct {
-	s        *Server
-	mux      *http.ServeMux
-	pages    *template.Template
-	draining atomic.Bool
+	s         *Server
+	mux       *http.ServeMux
+	pages     *template.Template
+	images    *imageCache
+	responses *responseCache // nil when the store has no Version
+	draining  atomic.Bool
 }
 
 // NewHTTP builds the HTTP handler.
 func (s *Server) NewHTTP() *HTTP {
-	h := &HTTP{s: s, mux: http.NewServeMux()}
+	h := &HTTP{s: s, mux: http.NewServeMux(), images: newImageCache(imageCacheBudget), responses: newResponseCache(s.store, responseCacheSize)}
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.Handle("GET /metrics", s.metrics.handler())
@@ -50,7 +50,17 @@ func (s *Server) NewHTTP() *HTTP {
 	return h
 }
 
-func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Only images are cached, and only GET requests look: whatever else
+	// reaches the handlers as before.
+	if r.Method == http.MethodGet {
+		if img := h.responses.get(r.RequestURI); img != nil {
+			img.serve(w, r)
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // Drain makes /healthz report 503, so that balancers stop sending traffic
 // before shutdown.
@@ -69,27 +79,48 @@ func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
 // modelRating finds the rating an image shows: the model's rating for the
 // task, or its only rating when no task is given. ok is false when the
 // model has no such rating.
-func (h *HTTP) modelRating(model, task string) (r *energylabelv1.Rating, ok bool, err error) {
-	rated, err := h.s.ModelRatings(model, task)
-	if err != nil {
-		return nil, false, err
+func (h *HTTP) modelRating(model, task string) (r store.Rated, ok bool, err error) {
+	if err := rating.ValidateModel(model); err != nil {
+		return r, false, err
 	}
-	switch {
-	case len(rated) == 0:
-		return nil, false, nil
-	case len(rated) > 1 && task == "":
-		tasks := make([]string, len(rated))
-		for i := range rated {
-			tasks[i] = rated[i].Measure.Cohort.Task
+	if task != "" {
+		t, ok := rating.LookupTask(task)
+		if !ok {
+			return r, false, rating.Invalid("task", "unknown task %q", task)
 		}
-		return nil, false, rating.Invalid("task", "model %s has %d ratings (%s): add ?task=", model, len(rated), strings.Join(tasks, ", "))
+		task = t.ID
+	}
+	r, n := h.s.store.ModelRating(model, task)
+	switch {
+	case n == 0:
+		return r, false, nil
+	case n > 1 && task == "":
+		var tasks []string
+		for _, rt := range h.s.store.ModelRatings(model) {
+			tasks = append(tasks, rt.Measure.Cohort.Task)
+		}
+		return r, false, rating.Invalid("task", "model %s has %d ratings (%s): add ?task=", model, n, strings.Join(tasks, ", "))
 	}
 	// Several cohorts of one task (e.g. H100 and B200): the first, in cohort order.
-	return h.s.ratingProto(&rated[0], h.s.current), true, nil
+	return r, true, nil
 }
 
 func (h *HTTP) pageURL(model string) string {
 	return h.s.baseURL + "/models/" + model
+}
+
+// image returns the rendered image of a rating, drawing it on a miss.
+func (h *HTTP) image(rt *store.Rated, kind imageKind, draw func(label.Rating) (*image, error)) (*image, error) {
+	key := keyOf(rt, kind, h.s.current.Version)
+	if img := h.images.get(key); img != nil {
+		return img, nil
+	}
+	img, err := draw(wire.LabelRating(h.s.ratingProto(rt, h.s.current), h.pageURL(rt.Model)))
+	if err != nil {
+		return nil, err
+	}
+	h.images.put(key, img)
+	return img, nil
 }
 
 func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
@@ -99,25 +130,35 @@ func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	model := r.PathValue("owner") + "/" + name
-	kind := label.GradeBadge
-	switch r.URL.Query().Get("scheme") {
+	version := h.responses.version() // before reading the store
+	kind, lk := gradeBadge, label.GradeBadge
+	switch queryValue(r.URL.RawQuery, "scheme") {
 	case "", "grade":
 	case "stars":
-		kind = label.StarsBadge
+		kind, lk = starsBadge, label.StarsBadge
 	default:
 		httpError(w, rating.Invalid("scheme", "badge scheme must be grade or stars"))
 		return
 	}
-	rt, found, err := h.modelRating(model, r.URL.Query().Get("task"))
+	rt, found, err := h.modelRating(model, queryValue(r.URL.RawQuery, "task"))
 	if err != nil {
 		httpError(w, err)
 		return
 	}
-	if !found {
-		serveImage(w, r, "image/svg+xml", label.NotRated(model))
+	var img *image
+	if found {
+		img, err = h.image(&rt, kind, func(lr label.Rating) (*image, error) {
+			return newImage("image/svg+xml", label.Badge(lr, lk)), nil
+		})
+	} else {
+		img = newImage("image/svg+xml", label.NotRated(model))
+	}
+	if err != nil {
+		httpError(w, err)
 		return
 	}
-	serveImage(w, r, "image/svg+xml", label.Badge(wire.LabelRating(rt, h.pageURL(model)), kind))
+	h.responses.put(r.RequestURI, version, img)
+	img.serve(w, r)
 }
 
 func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
@@ -133,30 +174,41 @@ func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	model := r.PathValue("owner") + "/" + name
-	rt, found, err := h.modelRating(model, r.URL.Query().Get("task"))
+	version := h.responses.version() // before reading the store
+	task := queryValue(r.URL.RawQuery, "task")
+	rt, found, err := h.modelRating(model, task)
 	if err != nil {
 		httpError(w, err)
 		return
 	}
 	if !found {
-		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(r.URL.Query().Get("task"))), http.StatusNotFound)
+		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(task)), http.StatusNotFound)
 		return
 	}
-	d, err := label.Label(wire.LabelRating(rt, h.pageURL(model)))
+	kind := labelSVG
+	if format == ".png" {
+		kind = labelPNG
+	}
+	img, err := h.image(&rt, kind, func(lr label.Rating) (*image, error) {
+		d, err := label.Label(lr)
+		if err != nil {
+			return nil, err
+		}
+		if kind == labelSVG {
+			return newImage("image/svg+xml", d.SVG()), nil
+		}
+		png, err := d.PNG()
+		if err != nil {
+			return nil, err
+		}
+		return newImage("image/png", png), nil
+	})
 	if err != nil {
 		httpError(w, err)
 		return
 	}
-	if format == ".svg" {
-		serveImage(w, r, "image/svg+xml", d.SVG())
-		return
-	}
-	png, err := d.PNG()
-	if err != nil {
-		httpError(w, err)
-		return
-	}
-	serveImage(w, r, "image/png", png)
+	h.responses.put(r.RequestURI, version, img)
+	img.serve(w, r)
 }
 
 // faviconSVG is a green energy-class arrow.
@@ -169,28 +221,7 @@ func favicon(w http.ResponseWriter, r *http.Request) {
 // serveImage answers with a strong ETag from the content, and 304 when the
 // client already has it.
 func serveImage(w http.ResponseWriter, r *http.Request, contentType string, body []byte) {
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	hdr := w.Header()
-	hdr.Set("ETag", etag)
-	hdr.Set("Cache-Control", imageMaxAge)
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	hdr.Set("Content-Type", contentType)
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	w.Write(body)
-}
-
-func etagMatches(header, etag string) bool {
-	for _, candidate := range strings.Split(header, ",") {
-		c := strings.TrimSpace(candidate)
-		if c == etag || c == "*" {
-			return true
-		}
-	}
-	return false
+	newImage(contentType, body).serve(w, r)
 }
 
 // httpError answers with the status the domain error maps to. The message

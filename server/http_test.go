@@ -12,6 +12,7 @@ import (
 
 	"github.com/energylabel/energylabel/internal/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating/label"
 )
 
 func get(t *testing.T, rawURL string, header ...string) (*http.Response, []byte) {
@@ -148,5 +149,48 @@ func TestPages(t *testing.T) {
 	}
 	if resp, _ := get(t, base+"/models/acme/nothing"); resp.StatusCode != 404 {
 		t.Errorf("unknown model page: %d", resp.StatusCode)
+	}
+}
+
+func TestBadgeFollowsStarsThatMove(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	for model, wh := range map[string]float64{"acme/low": 0.1, "acme/mid": 0.2} {
+		if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf(model, wh)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	badgeURL := "http://" + srv.HTTPAddr + "/badge/acme/mid.svg?scheme=stars"
+	before, body := get(t, badgeURL)
+	if text := wellFormed(t, body); !strings.Contains(text, "★☆☆☆☆") {
+		t.Fatalf("the worst of two has %q, want one star", text)
+	}
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/high", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	after, body := get(t, badgeURL, "If-None-Match", before.Header.Get("ETag"))
+	if after.StatusCode != 200 || after.Header.Get("ETag") == before.Header.Get("ETag") {
+		t.Fatalf("after a new worst model: %d with ETag %s, want 200 with a new ETag", after.StatusCode, after.Header.Get("ETag"))
+	}
+	if text := wellFormed(t, body); !strings.Contains(text, "★★★★★") {
+		t.Errorf("after a new worst model the badge shows %q, want five stars", text)
+	}
+}
+
+func TestABadgeChangesWithItsModelsNextResult(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	badgeURL := "http://" + srv.HTTPAddr + "/badge/acme/clf.svg"
+	if _, body := get(t, badgeURL); !strings.Contains(wellFormed(t, body), "not rated") {
+		t.Fatalf("before any result the badge reads %q", wellFormed(t, body))
+	}
+	for i, wh := range []float64{0.1, 0.4, 0.2} {
+		if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/clf", wh)}); err != nil {
+			t.Fatal(err)
+		}
+		_, body := get(t, badgeURL)
+		if want := label.FormatNumber(wh*1000) + " Wh/1k"; !strings.Contains(wellFormed(t, body), want) {
+			t.Errorf("after result %d the badge reads %q, want %q", i+1, wellFormed(t, body), want)
+		}
 	}
 }

@@ -16,7 +16,12 @@ import (
 // a distributed one would implement the same.
 type Store interface {
 	Submit(ctx context.Context, r *rating.Result, m rating.Measure, a store.Audit) (store.Entry, error)
+	// ModelRatings returns a new slice of a model's current ratings, one per
+	// cohort, in cohort order.
 	ModelRatings(model string) []store.Rated
+	// ModelRating returns the first of them of a task ("" for any) and how
+	// many there are, without allocating: every badge request asks.
+	ModelRating(model, task string) (store.Rated, int)
 	Cohorts(keep func(rating.Cohort) bool) []rating.Cohort
 	ListCohort(c rating.Cohort, after *store.Cursor, limit int) []store.Rated
 	CreateToken(namespaces []string, expires time.Time) (store.Token, string, error)
@@ -120,7 +125,7 @@ func (s *Server) ModelRatings(model, task string) ([]store.Rated, error) {
 	if !ok {
 		return nil, rating.Invalid("task", "unknown task %q", task)
 	}
-	out := all[:0:0]
+	out := all[:0] // all is ours: filter it in place
 	for _, r := range all {
 		if r.Measure.Cohort.Task == t.ID {
 			out = append(out, r)

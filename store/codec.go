@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -56,6 +57,35 @@ func resultOf(p *storev1.Result) (*rating.Result, Audit) {
 func entryOf(id uint64, p *storev1.Result) *Entry {
 	r, a := resultOf(p)
 	return entryOfMeasure(id, r, rating.MeasureOf(r), a.ReceivedAt)
+}
+
+func latestOf(e *Entry) *storev1.Latest {
+	c := e.Measure.Cohort
+	return &storev1.Latest{
+		ResultId: e.ID, Model: e.Model,
+		Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(),
+		WhPer_1KQueries: e.Measure.WhPer1kQueries, EnergyPerUnit: e.Measure.EnergyPerUnit, PowerChecked: e.Measure.PowerChecked,
+		GpuCount: int32(e.GPUCount), ParametersBillions: e.ParamsBillions,
+		MeasuredAt: timestamp(e.MeasuredAt), ReceivedAt: timestamp(e.ReceivedAt),
+		ToolName: e.ToolName, ToolVersion: e.ToolVersion,
+	}
+}
+
+func entryOfLatest(p *storev1.Latest) (*Entry, error) {
+	basis, ok := rating.ParseUnit(p.Basis)
+	if !ok {
+		return nil, fmt.Errorf("result %d: unknown basis %q", p.ResultId, p.Basis)
+	}
+	return &Entry{
+		ID: p.ResultId, Model: p.Model,
+		Measure: rating.Measure{
+			Cohort:         rating.Cohort{Task: p.Task, Dataset: p.Dataset, SizeClass: p.SizeClass, Hardware: p.Hardware, Basis: basis},
+			WhPer1kQueries: p.WhPer_1KQueries, EnergyPerUnit: p.EnergyPerUnit, PowerChecked: p.PowerChecked,
+		},
+		GPUCount: int(p.GpuCount), ParamsBillions: p.ParametersBillions,
+		MeasuredAt: canonicalTime(timeOf(p.MeasuredAt)), ReceivedAt: canonicalTime(timeOf(p.ReceivedAt)),
+		ToolName: p.ToolName, ToolVersion: p.ToolVersion,
+	}, nil
 }
 
 func entryOfMeasure(id uint64, r *rating.Result, m rating.Measure, received time.Time) *Entry {

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/google/btree"
 
@@ -45,20 +47,82 @@ type Cursor struct {
 
 // index holds the latest entry per model and cohort, ordered best first, so
 // that stars come from the ends of the order instead of a scan.
+//
+// The index is most of the server's heap, and the garbage collector walks
+// all of it in every cycle, so it keeps few objects: an entry, its model's
+// string, and a slot in its cohort's btree and in the models map.
 type index struct {
 	mu      sync.RWMutex
 	cohorts map[rating.Cohort]*cohortIndex
-	models  map[string][]*Entry
+	models  map[string]modelCohorts
+	// version counts changes; put bumps it under the write lock, after
+	// changing the index.
+	version atomic.Uint64
+}
+
+// modelEntry is one of a model's current entries, with its cohort.
+type modelEntry struct {
+	e  *Entry
+	ci *cohortIndex
+}
+
+// modelCohorts are a model's current entries, one per cohort, in cohort
+// order. Most models are rated in one cohort, which is kept inline.
+type modelCohorts struct {
+	first modelEntry
+	more  []modelEntry
+}
+
+func (mc modelCohorts) len() int {
+	if mc.first.e == nil {
+		return 0
+	}
+	return 1 + len(mc.more)
+}
+
+func (mc modelCohorts) at(i int) modelEntry {
+	if i == 0 {
+		return mc.first
+	}
+	return mc.more[i-1]
+}
+
+// in returns the model's entry in a cohort, or nil.
+func (mc modelCohorts) in(ci *cohortIndex) *Entry {
+	for i := range mc.len() {
+		if me := mc.at(i); me.ci == ci {
+			return me.e
+		}
+	}
+	return nil
+}
+
+// with returns mc with e as its entry in ci, replacing or adding it.
+func (mc modelCohorts) with(e *Entry, ci *cohortIndex) modelCohorts {
+	all := make([]modelEntry, 0, mc.len()+1)
+	for i := range mc.len() {
+		if me := mc.at(i); me.ci != ci {
+			all = append(all, me)
+		}
+	}
+	all = append(all, modelEntry{e, ci})
+	slices.SortFunc(all, func(a, b modelEntry) int { return compareCohorts(a.ci.cohort, b.ci.cohort) })
+	if len(all) == 1 {
+		return modelCohorts{first: all[0]}
+	}
+	return modelCohorts{first: all[0], more: all[1:]}
 }
 
 type cohortIndex struct {
-	cohort  rating.Cohort
-	byModel map[string]*Entry
-	order   *btree.BTreeG[*Entry]
+	cohort rating.Cohort
+	order  *btree.BTreeG[*Entry]
+	// lo and hi are the lowest and highest x, kept up to date by put, so
+	// that rating an entry reads two fields and never walks the cohort.
+	lo, hi float64
 }
 
 func newIndex() *index {
-	return &index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string][]*Entry{}}
+	return &index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string]modelCohorts{}}
 }
 
 func bestFirst(a, b *Entry) bool {
@@ -73,47 +137,105 @@ func bestFirst(a, b *Entry) bool {
 func (ix *index) put(e *Entry) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.putLocked(e)
+	ix.version.Add(1)
+}
+
+// putAll puts entries in order, under one hold of the lock.
+func (ix *index) putAll(entries []*Entry) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, e := range entries {
+		ix.putLocked(e)
+	}
+	ix.version.Add(1)
+}
+
+func (ix *index) putLocked(e *Entry) {
 	ci := ix.cohorts[e.Measure.Cohort]
 	if ci == nil {
-		ci = &cohortIndex{cohort: e.Measure.Cohort, byModel: map[string]*Entry{}, order: btree.NewG(32, bestFirst)}
+		ci = &cohortIndex{cohort: e.Measure.Cohort, order: btree.NewG(32, bestFirst)}
 		ix.cohorts[ci.cohort] = ci
 	}
 	e.Measure.Cohort = ci.cohort // share the cohort's strings
-	old := ci.byModel[e.Model]
+	// A few tools measure every result: keep one copy of their names.
+	e.ToolName, e.ToolVersion = unique.Make(e.ToolName).Value(), unique.Make(e.ToolVersion).Value()
+	mc := ix.models[e.Model]
+	if mc.len() > 0 {
+		e.Model = mc.first.e.Model // one copy of the string, shared with the map's key
+	}
+	old := mc.in(ci)
 	if old != nil {
 		if old.ID > e.ID {
 			return
 		}
 		ci.order.Delete(old)
 	}
-	ci.byModel[e.Model] = e
 	ci.order.ReplaceOrInsert(e)
-	entries := ix.models[e.Model]
-	if i := slices.Index(entries, old); old != nil && i >= 0 {
-		entries[i] = e
-	} else {
-		entries = append(entries, e)
-		slices.SortFunc(entries, func(a, b *Entry) int { return compareCohorts(a.Measure.Cohort, b.Measure.Cohort) })
+	ci.bounds(e, old)
+	switch {
+	case old == nil:
+		ix.models[e.Model] = mc.with(e, ci)
+	case mc.first.ci == ci:
+		mc.first.e = e
+		ix.models[e.Model] = mc
+	default: // readers copy entries out under the read lock: mc.more may change in place
+		mc.more[slices.IndexFunc(mc.more, func(me modelEntry) bool { return me.ci == ci })].e = e
 	}
-	ix.models[e.Model] = entries
+}
+
+// bounds updates lo and hi after e replaced old (nil for a new model). A
+// new extreme costs nothing; only when old held a bound and e moved off it
+// does the bound come from the order's end, in O(log n).
+func (ci *cohortIndex) bounds(e, old *Entry) {
+	x := e.Measure.X()
+	if ci.order.Len() == 1 {
+		ci.lo, ci.hi = x, x
+		return
+	}
+	if old != nil && (old.Measure.X() == ci.lo || old.Measure.X() == ci.hi) {
+		lo, _ := ci.order.Min()
+		hi, _ := ci.order.Max()
+		ci.lo, ci.hi = lo.Measure.X(), hi.Measure.X()
+		return
+	}
+	ci.lo, ci.hi = min(ci.lo, x), max(ci.hi, x)
 }
 
 func (ci *cohortIndex) rated(e *Entry) Rated {
-	lo, _ := ci.order.Min()
-	hi, _ := ci.order.Max()
-	return Rated{Entry: *e, Lo: lo.Measure.X(), Hi: hi.Measure.X(), CohortSize: ci.order.Len()}
+	return Rated{Entry: *e, Lo: ci.lo, Hi: ci.hi, CohortSize: ci.order.Len()}
 }
 
 // model returns a model's current entries, one per cohort, in cohort order.
 func (ix *index) model(model string) []Rated {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	entries := ix.models[model]
-	out := make([]Rated, len(entries))
-	for i, e := range entries {
-		out[i] = ix.cohorts[e.Measure.Cohort].rated(e)
+	mc := ix.models[model]
+	out := make([]Rated, mc.len())
+	for i := range out {
+		me := mc.at(i)
+		out[i] = me.ci.rated(me.e)
 	}
 	return out
+}
+
+// first returns the model's first entry, in cohort order, of a task (any
+// task when empty), and how many entries of the task it has.
+func (ix *index) first(model, task string) (Rated, int) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	mc := ix.models[model]
+	var r Rated
+	n := 0
+	for i := range mc.len() {
+		if me := mc.at(i); task == "" || me.ci.cohort.Task == task {
+			if n == 0 {
+				r = me.ci.rated(me.e)
+			}
+			n++
+		}
+	}
+	return r, n
 }
 
 // matching returns the cohorts keep accepts, in cohort order.
@@ -167,8 +289,17 @@ func compareCohorts(a, b rating.Cohort) int {
 	)
 }
 
+// Version changes whenever the index does. Whatever a reader derives from
+// reads that follow a call of Version stays current for as long as Version
+// returns the same number.
+func (s *Store) Version() uint64 { return s.index.version.Load() }
+
 // ModelRatings returns a model's current entries with their cohort bounds.
 func (s *Store) ModelRatings(model string) []Rated { return s.index.model(model) }
+
+// ModelRating returns the first of a model's current entries of a task
+// (any task when empty), in cohort order, and how many it has.
+func (s *Store) ModelRating(model, task string) (Rated, int) { return s.index.first(model, task) }
 
 // Cohorts returns the cohorts keep accepts, in a stable order.
 func (s *Store) Cohorts(keep func(rating.Cohort) bool) []rating.Cohort {
@@ -187,8 +318,6 @@ func (s *Store) EachLatest(fn func(*Entry)) {
 	s.index.mu.RLock()
 	defer s.index.mu.RUnlock()
 	for _, ci := range s.index.cohorts {
-		for _, e := range ci.byModel {
-			fn(e)
-		}
+		ci.order.Ascend(func(e *Entry) bool { fn(e); return true })
 	}
 }

@@ -2,20 +2,22 @@
 // serves reads from an in-memory index of cohorts. It is the only package
 // that imports bbolt.
 //
-// Bucket layout (schema version 1; values are energylabel.store.v1 messages):
+// Bucket layout (schema version 2; values are energylabel.store.v1 messages):
 //
 //	meta/
 //	  version                        -> uint64 BE schema version
 //	results/                         append-only, never rewritten
 //	  <id uint64 BE>                 -> Result (with its Audit)
 //	latest/                          the current result of each model in each cohort
-//	  <cohort key> 0x00 <model>      -> <id uint64 BE>
+//	  <cohort key> 0x00 <model>      -> Latest (the result's id and what the index keeps of it)
 //	tokens/
 //	  <token id>                     -> Token (SHA-256 of the secret only)
 //
 // A cohort key is task, dataset, size class, hardware and basis joined by
-// 0x1f. The index is rebuilt from latest/ at Open and updated after each
-// commit, so reads never touch the file.
+// 0x1f. The index is rebuilt from latest/ alone at Open, without reading
+// results/, and updated after each commit, so reads never touch the file.
+//
+// Version 1 kept only the result's id in latest/; migrate rewrites it.
 package store
 
 import (
@@ -27,6 +29,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,7 +42,7 @@ import (
 
 // schemaVersion is bumped with every layout change, together with a
 // migration in migrate.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // FileName is the database file inside a data directory.
 const FileName = "energylabel.db"
@@ -78,6 +81,8 @@ type Store struct {
 	now   func() time.Time
 	index *index
 	auth  *tokenCache
+	// writers counts submissions in progress.
+	writers atomic.Int32
 }
 
 // Audit records who submitted a result, when, from where, and what bytes.
@@ -138,34 +143,86 @@ func (s *Store) initialize() error {
 		if v == nil {
 			return meta.Put(keyVersion, u64(schemaVersion))
 		}
-		return migrate(tx, binary.BigEndian.Uint64(v))
+		from := binary.BigEndian.Uint64(v)
+		if from == schemaVersion {
+			return nil
+		}
+		if err := migrate(tx, from); err != nil {
+			return err
+		}
+		return meta.Put(keyVersion, u64(schemaVersion))
 	})
 }
 
-// migrate brings an older schema up to schemaVersion.
-func migrate(_ *bolt.Tx, from uint64) error {
+// migrate brings an older schema up to schemaVersion, in the transaction
+// that records the new version: a crash leaves the old one whole.
+func migrate(tx *bolt.Tx, from uint64) error {
 	if from > schemaVersion {
 		return fmt.Errorf("schema version %d is newer than this binary's %d", from, schemaVersion)
 	}
-	return nil // version 1 is the first
+	if from < 2 {
+		if err := migrateLatestValues(tx); err != nil {
+			return fmt.Errorf("migrate to schema 2: %w", err)
+		}
+	}
+	return nil
 }
 
-// load rebuilds the index and the token cache from the file.
+// migrateLatestValues turns version 1's result ids in latest/ into Latest
+// records, with the measure the current code computes for each result.
+func migrateLatestValues(tx *bolt.Tx) error {
+	results, latest := tx.Bucket(bucketResults), tx.Bucket(bucketLatest)
+	var keys, vals [][]byte
+	err := latest.ForEach(func(k, idb []byte) error {
+		v := results.Get(idb)
+		if v == nil {
+			return fmt.Errorf("latest points at missing result %d", binary.BigEndian.Uint64(idb))
+		}
+		var rec storev1.Result
+		if err := proto.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("result %d: %w", binary.BigEndian.Uint64(idb), err)
+		}
+		nv, err := proto.Marshal(latestOf(entryOf(binary.BigEndian.Uint64(idb), &rec)))
+		if err != nil {
+			return err
+		}
+		keys, vals = append(keys, bytes.Clone(k)), append(vals, nv)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range keys { // a bucket may not change under ForEach
+		if err := latest.Put(keys[i], vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load rebuilds the index and the token cache from the file. It reads
+// latest/ and tokens/ only: results/, by far the largest bucket, is not
+// paged in.
 func (s *Store) load() error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		results := tx.Bucket(bucketResults)
-		err := tx.Bucket(bucketLatest).ForEach(func(_, idb []byte) error {
-			v := results.Get(idb)
-			if v == nil {
-				return fmt.Errorf("latest points at missing result %d", binary.BigEndian.Uint64(idb))
-			}
-			var rec storev1.Result
+		var entries []*Entry
+		var rec storev1.Latest
+		err := tx.Bucket(bucketLatest).ForEach(func(k, v []byte) error {
+			rec.Reset()
 			if err := proto.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("result %d: %w", binary.BigEndian.Uint64(idb), err)
+				return fmt.Errorf("latest %q: %w", k, err)
 			}
-			s.index.put(entryOf(binary.BigEndian.Uint64(idb), &rec))
+			e, err := entryOfLatest(&rec)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, e)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		s.index.putAll(entries)
 		if err != nil {
 			return err
 		}
@@ -191,10 +248,18 @@ func (s *Store) Submit(ctx context.Context, r *rating.Result, m rating.Measure, 
 	if err != nil {
 		return Entry{}, err
 	}
+	e := entryOfMeasure(0, r, m, a.ReceivedAt)
 	lkey := latestKey(m.Cohort, r.Model)
-	var id uint64
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	// A lone submission commits at once; concurrent ones share a commit
+	// through Batch, which waits up to MaxBatchDelay to gather them.
+	commit := s.db.Batch
+	if s.writers.Add(1) == 1 {
+		commit = s.db.Update
+	}
+	defer s.writers.Add(-1)
+	err = commit(func(tx *bolt.Tx) error {
 		results := tx.Bucket(bucketResults)
+		results.FillPercent = appendFill
 		seq, err := results.NextSequence()
 		if err != nil {
 			return err
@@ -202,16 +267,19 @@ func (s *Store) Submit(ctx context.Context, r *rating.Result, m rating.Measure, 
 		if err := results.Put(u64(seq), val); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketLatest).Put(lkey, u64(seq)); err != nil {
+		e.ID = seq
+		lv, err := proto.Marshal(latestOf(e))
+		if err != nil {
 			return err
 		}
-		id = seq
+		if err := tx.Bucket(bucketLatest).Put(lkey, lv); err != nil {
+			return err
+		}
 		return touchToken(tx, a.TokenID, a.ReceivedAt)
 	})
 	if err != nil {
 		return Entry{}, storageError("submit", err)
 	}
-	e := entryOfMeasure(id, r, m, a.ReceivedAt)
 	s.index.put(e)
 	if a.TokenID != "" {
 		s.auth.used(a.TokenID, a.ReceivedAt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -172,5 +173,20 @@ func TestTokens(t *testing.T) {
 	}
 	if list := s.Tokens(); len(list) != 2 || !list[0].Revoked {
 		t.Errorf("tokens = %+v", list)
+	}
+}
+
+func TestCohortBoundsFollowEveryChange(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 500 {
+		// Ten models resubmitting, often moving off a bound.
+		submit(t, s, fmt.Sprintf("m/%d", rng.IntN(10)), 0.01+rng.Float64())
+		ci := s.index.cohorts[clf]
+		lo, _ := ci.order.Min()
+		hi, _ := ci.order.Max()
+		if ci.lo != lo.Measure.X() || ci.hi != hi.Measure.X() {
+			t.Fatalf("after %d submissions the bounds are %v..%v, the cohort spans %v..%v", i+1, ci.lo, ci.hi, lo.Measure.X(), hi.Measure.X())
+		}
 	}
 }

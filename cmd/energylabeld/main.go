@@ -38,6 +38,7 @@ type config struct {
 	tlsKey         string
 	maxDBSize      int
 	logFormat      string
+	logLevel       slog.Level
 	baseURL        string
 	submitLimit    server.RateLimit
 }
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.IntVar(&c.maxDBSize, "max-db-size", 0, "maximum database size in bytes; writes beyond it are refused (0: no limit)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "least severe log level: debug, info (one line per call), warn or error")
 	fs.Float64Var(&c.submitLimit.Rate, "submit-rate", 5, "submissions per second allowed to each publisher token (0: no limit; the admin token is exempt)")
 	fs.IntVar(&c.submitLimit.Burst, "submit-burst", 50, "burst of submissions allowed to each publisher token")
 	fs.StringVar(&c.baseURL, "base-url", "", "public HTTP URL that labels link to (default http://<-http address>)")
@@ -82,7 +84,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 }
 
 func serve(ctx context.Context, c config, stderr io.Writer) error {
-	log := newLogger(c.logFormat, stderr)
+	log := newLogger(c.logFormat, c.logLevel, stderr)
 	admin, err := adminToken(c)
 	if err != nil {
 		return err
@@ -197,9 +199,10 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}, nil
 }
 
-func newLogger(format string, w io.Writer) *slog.Logger {
+func newLogger(format string, level slog.Level, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(slog.NewTextHandler(w, opts))
 }

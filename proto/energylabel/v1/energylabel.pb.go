@@ -1528,6 +1528,115 @@ func (x *BackupResponse) GetSize() int64 {
 	return 0
 }
 
+// ImportResultsRequest is one message of a bulk load.
+type ImportResultsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*BenchmarkResult     `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportResultsRequest) Reset() {
+	*x = ImportResultsRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportResultsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportResultsRequest) ProtoMessage() {}
+
+func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportResultsRequest.ProtoReflect.Descriptor instead.
+func (*ImportResultsRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ImportResultsRequest) GetResults() []*BenchmarkResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// ImportResultsResponse says what a bulk load stored, all of it durable.
+type ImportResultsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Results stored.
+	Imported int64 `protobuf:"varint,1,opt,name=imported,proto3" json:"imported,omitempty"`
+	// Ids of the first and last stored results; ids are consecutive within a
+	// transaction, and transactions follow the stream's order.
+	FirstResultId uint64 `protobuf:"varint,2,opt,name=first_result_id,json=firstResultId,proto3" json:"first_result_id,omitempty"`
+	LastResultId  uint64 `protobuf:"varint,3,opt,name=last_result_id,json=lastResultId,proto3" json:"last_result_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportResultsResponse) Reset() {
+	*x = ImportResultsResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportResultsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportResultsResponse) ProtoMessage() {}
+
+func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportResultsResponse.ProtoReflect.Descriptor instead.
+func (*ImportResultsResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ImportResultsResponse) GetImported() int64 {
+	if x != nil {
+		return x.Imported
+	}
+	return 0
+}
+
+func (x *ImportResultsResponse) GetFirstResultId() uint64 {
+	if x != nil {
+		return x.FirstResultId
+	}
+	return 0
+}
+
+func (x *ImportResultsResponse) GetLastResultId() uint64 {
+	if x != nil {
+		return x.LastResultId
+	}
+	return 0
+}
+
 // TokenInfo describes a publisher token.
 type TokenInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1543,7 +1652,7 @@ type TokenInfo struct {
 
 func (x *TokenInfo) Reset() {
 	*x = TokenInfo{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1664,7 @@ func (x *TokenInfo) String() string {
 func (*TokenInfo) ProtoMessage() {}
 
 func (x *TokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1677,7 @@ func (x *TokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenInfo.ProtoReflect.Descriptor instead.
 func (*TokenInfo) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TokenInfo) GetId() string {
@@ -1739,7 +1848,13 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\rBackupRequest\":\n" +
 	"\x0eBackupResponse\x12\x14\n" +
 	"\x05chunk\x18\x01 \x01(\fR\x05chunk\x12\x12\n" +
-	"\x04size\x18\x02 \x01(\x03R\x04size\"\x89\x02\n" +
+	"\x04size\x18\x02 \x01(\x03R\x04size\"Q\n" +
+	"\x14ImportResultsRequest\x129\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.energylabel.v1.BenchmarkResultR\aresults\"\x81\x01\n" +
+	"\x15ImportResultsResponse\x12\x1a\n" +
+	"\bimported\x18\x01 \x01(\x03R\bimported\x12&\n" +
+	"\x0ffirst_result_id\x18\x02 \x01(\x04R\rfirstResultId\x12$\n" +
+	"\x0elast_result_id\x18\x03 \x01(\x04R\flastResultId\"\x89\x02\n" +
 	"\tTokenInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
 	"\n" +
@@ -1756,13 +1871,14 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12P\n" +
 	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\x12V\n" +
 	"\vListRatings\x12\".energylabel.v1.ListRatingsRequest\x1a#.energylabel.v1.ListRatingsResponse\x12P\n" +
-	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse2\xde\x02\n" +
+	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse2\xbe\x03\n" +
 	"\fAdminService\x12V\n" +
 	"\vCreateToken\x12\".energylabel.v1.CreateTokenRequest\x1a#.energylabel.v1.CreateTokenResponse\x12V\n" +
 	"\vRevokeToken\x12\".energylabel.v1.RevokeTokenRequest\x1a#.energylabel.v1.RevokeTokenResponse\x12S\n" +
 	"\n" +
 	"ListTokens\x12!.energylabel.v1.ListTokensRequest\x1a\".energylabel.v1.ListTokensResponse\x12I\n" +
-	"\x06Backup\x12\x1d.energylabel.v1.BackupRequest\x1a\x1e.energylabel.v1.BackupResponse0\x01BGZEgithub.com/energylabel/energylabel/proto/energylabel/v1;energylabelv1b\x06proto3"
+	"\x06Backup\x12\x1d.energylabel.v1.BackupRequest\x1a\x1e.energylabel.v1.BackupResponse0\x01\x12^\n" +
+	"\rImportResults\x12$.energylabel.v1.ImportResultsRequest\x1a%.energylabel.v1.ImportResultsResponse(\x01BGZEgithub.com/energylabel/energylabel/proto/energylabel/v1;energylabelv1b\x06proto3"
 
 var (
 	file_energylabel_v1_energylabel_proto_rawDescOnce sync.Once
@@ -1776,7 +1892,7 @@ func file_energylabel_v1_energylabel_proto_rawDescGZIP() []byte {
 	return file_energylabel_v1_energylabel_proto_rawDescData
 }
 
-var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(*BenchmarkResult)(nil),       // 0: energylabel.v1.BenchmarkResult
 	(*Hardware)(nil),              // 1: energylabel.v1.Hardware
@@ -1800,48 +1916,53 @@ var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(*ListTokensResponse)(nil),    // 19: energylabel.v1.ListTokensResponse
 	(*BackupRequest)(nil),         // 20: energylabel.v1.BackupRequest
 	(*BackupResponse)(nil),        // 21: energylabel.v1.BackupResponse
-	(*TokenInfo)(nil),             // 22: energylabel.v1.TokenInfo
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*ImportResultsRequest)(nil),  // 22: energylabel.v1.ImportResultsRequest
+	(*ImportResultsResponse)(nil), // 23: energylabel.v1.ImportResultsResponse
+	(*TokenInfo)(nil),             // 24: energylabel.v1.TokenInfo
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
 	1,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
 	2,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
 	3,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
-	23, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
-	23, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
-	23, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
+	25, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
+	25, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
+	25, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
 	3,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
 	0,  // 7: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
 	4,  // 8: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
 	4,  // 9: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
 	4,  // 10: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
 	5,  // 11: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
-	23, // 12: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
-	22, // 13: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
-	23, // 14: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	23, // 15: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
-	23, // 16: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	6,  // 17: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
-	8,  // 18: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
-	10, // 19: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
-	12, // 20: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
-	14, // 21: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
-	16, // 22: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
-	18, // 23: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
-	20, // 24: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
-	7,  // 25: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
-	9,  // 26: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
-	11, // 27: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
-	13, // 28: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
-	15, // 29: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
-	17, // 30: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
-	19, // 31: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
-	21, // 32: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
-	25, // [25:33] is the sub-list for method output_type
-	17, // [17:25] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	25, // 12: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	24, // 13: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
+	0,  // 14: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
+	25, // 15: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	25, // 16: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
+	25, // 17: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	6,  // 18: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
+	8,  // 19: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
+	10, // 20: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
+	12, // 21: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
+	14, // 22: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
+	16, // 23: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
+	18, // 24: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
+	20, // 25: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
+	22, // 26: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
+	7,  // 27: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
+	9,  // 28: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
+	11, // 29: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
+	13, // 30: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
+	15, // 31: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
+	17, // 32: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
+	19, // 33: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
+	21, // 34: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
+	23, // 35: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
+	27, // [27:36] is the sub-list for method output_type
+	18, // [18:27] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_v1_energylabel_proto_init() }
@@ -1855,7 +1976,7 @@ func file_energylabel_v1_energylabel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_v1_energylabel_proto_rawDesc), len(file_energylabel_v1_energylabel_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -252,10 +252,11 @@ var RatingService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	AdminService_CreateToken_FullMethodName = "/energylabel.v1.AdminService/CreateToken"
-	AdminService_RevokeToken_FullMethodName = "/energylabel.v1.AdminService/RevokeToken"
-	AdminService_ListTokens_FullMethodName  = "/energylabel.v1.AdminService/ListTokens"
-	AdminService_Backup_FullMethodName      = "/energylabel.v1.AdminService/Backup"
+	AdminService_CreateToken_FullMethodName   = "/energylabel.v1.AdminService/CreateToken"
+	AdminService_RevokeToken_FullMethodName   = "/energylabel.v1.AdminService/RevokeToken"
+	AdminService_ListTokens_FullMethodName    = "/energylabel.v1.AdminService/ListTokens"
+	AdminService_Backup_FullMethodName        = "/energylabel.v1.AdminService/Backup"
+	AdminService_ImportResults_FullMethodName = "/energylabel.v1.AdminService/ImportResults"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -274,6 +275,12 @@ type AdminServiceClient interface {
 	// Backup streams a consistent snapshot of the database file. Saved as
 	// DIR/energylabel.db, it is a data directory energylabeld can start on.
 	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error)
+	// ImportResults bulk-loads results: the client streams them in messages of
+	// any size, and the server validates each, stores them in transactions of
+	// thousands, and answers once the last transaction is on disk. A refused
+	// result ends the call with InvalidArgument naming it: every result before
+	// it is stored, and the error says how many; none after it is.
+	ImportResults(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportResultsRequest, ImportResultsResponse], error)
 }
 
 type adminServiceClient struct {
@@ -333,6 +340,19 @@ func (c *adminServiceClient) Backup(ctx context.Context, in *BackupRequest, opts
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_BackupClient = grpc.ServerStreamingClient[BackupResponse]
 
+func (c *adminServiceClient) ImportResults(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportResultsRequest, ImportResultsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[1], AdminService_ImportResults_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportResultsRequest, ImportResultsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_ImportResultsClient = grpc.ClientStreamingClient[ImportResultsRequest, ImportResultsResponse]
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -349,6 +369,12 @@ type AdminServiceServer interface {
 	// Backup streams a consistent snapshot of the database file. Saved as
 	// DIR/energylabel.db, it is a data directory energylabeld can start on.
 	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error
+	// ImportResults bulk-loads results: the client streams them in messages of
+	// any size, and the server validates each, stores them in transactions of
+	// thousands, and answers once the last transaction is on disk. A refused
+	// result ends the call with InvalidArgument naming it: every result before
+	// it is stored, and the error says how many; none after it is.
+	ImportResults(grpc.ClientStreamingServer[ImportResultsRequest, ImportResultsResponse]) error
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -370,6 +396,9 @@ func (UnimplementedAdminServiceServer) ListTokens(context.Context, *ListTokensRe
 }
 func (UnimplementedAdminServiceServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error {
 	return status.Error(codes.Unimplemented, "method Backup not implemented")
+}
+func (UnimplementedAdminServiceServer) ImportResults(grpc.ClientStreamingServer[ImportResultsRequest, ImportResultsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportResults not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -457,6 +486,13 @@ func _AdminService_Backup_Handler(srv interface{}, stream grpc.ServerStream) err
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_BackupServer = grpc.ServerStreamingServer[BackupResponse]
 
+func _AdminService_ImportResults_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AdminServiceServer).ImportResults(&grpc.GenericServerStream[ImportResultsRequest, ImportResultsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_ImportResultsServer = grpc.ClientStreamingServer[ImportResultsRequest, ImportResultsResponse]
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -482,6 +518,11 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Backup",
 			Handler:       _AdminService_Backup_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "ImportResults",
+			Handler:       _AdminService_ImportResults_Handler,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "energylabel/v1/energylabel.proto",

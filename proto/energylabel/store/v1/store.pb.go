@@ -347,6 +347,174 @@ func (x *Audit) GetPayloadSha256() string {
 	return ""
 }
 
+// Latest is a model's current result in a cohort as the in-memory index
+// keeps it, so that start-up rebuilds the index from latest/ alone, without
+// reading results/. The measure is the one the result was accepted with.
+type Latest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ResultId  uint64                 `protobuf:"varint,1,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
+	Model     string                 `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	Task      string                 `protobuf:"bytes,3,opt,name=task,proto3" json:"task,omitempty"`
+	Dataset   string                 `protobuf:"bytes,4,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	SizeClass string                 `protobuf:"bytes,5,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
+	Hardware  string                 `protobuf:"bytes,6,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	// The basis, as rating.Unit spells it.
+	Basis              string                 `protobuf:"bytes,7,opt,name=basis,proto3" json:"basis,omitempty"`
+	WhPer_1KQueries    float64                `protobuf:"fixed64,8,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
+	EnergyPerUnit      float64                `protobuf:"fixed64,9,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
+	PowerChecked       bool                   `protobuf:"varint,10,opt,name=power_checked,json=powerChecked,proto3" json:"power_checked,omitempty"`
+	GpuCount           int32                  `protobuf:"varint,11,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	ParametersBillions float64                `protobuf:"fixed64,12,opt,name=parameters_billions,json=parametersBillions,proto3" json:"parameters_billions,omitempty"`
+	MeasuredAt         *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
+	ReceivedAt         *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	ToolName           string                 `protobuf:"bytes,15,opt,name=tool_name,json=toolName,proto3" json:"tool_name,omitempty"`
+	ToolVersion        string                 `protobuf:"bytes,16,opt,name=tool_version,json=toolVersion,proto3" json:"tool_version,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Latest) Reset() {
+	*x = Latest{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Latest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Latest) ProtoMessage() {}
+
+func (x *Latest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Latest.ProtoReflect.Descriptor instead.
+func (*Latest) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Latest) GetResultId() uint64 {
+	if x != nil {
+		return x.ResultId
+	}
+	return 0
+}
+
+func (x *Latest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *Latest) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *Latest) GetDataset() string {
+	if x != nil {
+		return x.Dataset
+	}
+	return ""
+}
+
+func (x *Latest) GetSizeClass() string {
+	if x != nil {
+		return x.SizeClass
+	}
+	return ""
+}
+
+func (x *Latest) GetHardware() string {
+	if x != nil {
+		return x.Hardware
+	}
+	return ""
+}
+
+func (x *Latest) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *Latest) GetWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.WhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *Latest) GetEnergyPerUnit() float64 {
+	if x != nil {
+		return x.EnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Latest) GetPowerChecked() bool {
+	if x != nil {
+		return x.PowerChecked
+	}
+	return false
+}
+
+func (x *Latest) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+func (x *Latest) GetParametersBillions() float64 {
+	if x != nil {
+		return x.ParametersBillions
+	}
+	return 0
+}
+
+func (x *Latest) GetMeasuredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MeasuredAt
+	}
+	return nil
+}
+
+func (x *Latest) GetReceivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedAt
+	}
+	return nil
+}
+
+func (x *Latest) GetToolName() string {
+	if x != nil {
+		return x.ToolName
+	}
+	return ""
+}
+
+func (x *Latest) GetToolVersion() string {
+	if x != nil {
+		return x.ToolVersion
+	}
+	return ""
+}
+
 // Token is a publisher token; only the SHA-256 of its secret is kept.
 type Token struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -363,7 +531,7 @@ type Token struct {
 
 func (x *Token) Reset() {
 	*x = Token{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -375,7 +543,7 @@ func (x *Token) String() string {
 func (*Token) ProtoMessage() {}
 
 func (x *Token) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -388,7 +556,7 @@ func (x *Token) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Token.ProtoReflect.Descriptor instead.
 func (*Token) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{2}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Token) GetId() string {
@@ -485,7 +653,28 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"receivedAt\x12\x1f\n" +
 	"\vclient_addr\x18\x03 \x01(\tR\n" +
 	"clientAddr\x12%\n" +
-	"\x0epayload_sha256\x18\x04 \x01(\tR\rpayloadSha256\"\xaa\x02\n" +
+	"\x0epayload_sha256\x18\x04 \x01(\tR\rpayloadSha256\"\xba\x04\n" +
+	"\x06Latest\x12\x1b\n" +
+	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x12\x14\n" +
+	"\x05model\x18\x02 \x01(\tR\x05model\x12\x12\n" +
+	"\x04task\x18\x03 \x01(\tR\x04task\x12\x18\n" +
+	"\adataset\x18\x04 \x01(\tR\adataset\x12\x1d\n" +
+	"\n" +
+	"size_class\x18\x05 \x01(\tR\tsizeClass\x12\x1a\n" +
+	"\bhardware\x18\x06 \x01(\tR\bhardware\x12\x14\n" +
+	"\x05basis\x18\a \x01(\tR\x05basis\x12)\n" +
+	"\x11wh_per_1k_queries\x18\b \x01(\x01R\x0ewhPer1kQueries\x12&\n" +
+	"\x0fenergy_per_unit\x18\t \x01(\x01R\renergyPerUnit\x12#\n" +
+	"\rpower_checked\x18\n" +
+	" \x01(\bR\fpowerChecked\x12\x1b\n" +
+	"\tgpu_count\x18\v \x01(\x05R\bgpuCount\x12/\n" +
+	"\x13parameters_billions\x18\f \x01(\x01R\x12parametersBillions\x12;\n" +
+	"\vmeasured_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"measuredAt\x12;\n" +
+	"\vreceived_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"receivedAt\x12\x1b\n" +
+	"\ttool_name\x18\x0f \x01(\tR\btoolName\x12!\n" +
+	"\ftool_version\x18\x10 \x01(\tR\vtoolVersion\"\xaa\x02\n" +
 	"\x05Token\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rsecret_sha256\x18\x02 \x01(\fR\fsecretSha256\x12\x1e\n" +
@@ -512,25 +701,28 @@ func file_energylabel_store_v1_store_proto_rawDescGZIP() []byte {
 	return file_energylabel_store_v1_store_proto_rawDescData
 }
 
-var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_energylabel_store_v1_store_proto_goTypes = []any{
 	(*Result)(nil),                // 0: energylabel.store.v1.Result
 	(*Audit)(nil),                 // 1: energylabel.store.v1.Audit
-	(*Token)(nil),                 // 2: energylabel.store.v1.Token
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*Latest)(nil),                // 2: energylabel.store.v1.Latest
+	(*Token)(nil),                 // 3: energylabel.store.v1.Token
+	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
 }
 var file_energylabel_store_v1_store_proto_depIdxs = []int32{
-	3, // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
+	4, // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
 	1, // 1: energylabel.store.v1.Result.audit:type_name -> energylabel.store.v1.Audit
-	3, // 2: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
-	3, // 3: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
-	3, // 4: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	3, // 5: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	4, // 2: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
+	4, // 3: energylabel.store.v1.Latest.measured_at:type_name -> google.protobuf.Timestamp
+	4, // 4: energylabel.store.v1.Latest.received_at:type_name -> google.protobuf.Timestamp
+	4, // 5: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
+	4, // 6: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	4, // 7: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_store_v1_store_proto_init() }
@@ -544,7 +736,7 @@ func file_energylabel_store_v1_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_store_v1_store_proto_rawDesc), len(file_energylabel_store_v1_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// run is one load run as ghz reports it in JSON, or elbench http in the
+// same shape.
+type loadRun struct {
+	Count   int64            `json:"count"`
+	Total   int64            `json:"total"` // ns
+	Codes   map[string]int64 `json:"statusCodeDistribution"`
+	Latency []struct {
+		Percentage float64 `json:"percentage"`
+		Latency    int64   `json:"latency"` // ns
+	} `json:"latencyDistribution"`
+}
+
+// rps counts successful calls only: ghz also counts the calls it cancels
+// when its time is up.
+func (r loadRun) rps() float64 { return float64(r.Codes["OK"]) / (float64(r.Total) / 1e9) }
+
+func (r loadRun) pct(p float64) time.Duration {
+	for _, l := range r.Latency {
+		if l.Percentage == p {
+			return time.Duration(l.Latency)
+		}
+	}
+	return 0
+}
+
+// reportDir reads the files scripts/bench.sh writes.
+type reportDir struct {
+	dir string
+	err error
+}
+
+func (d *reportDir) read(name string, v any) {
+	if d.err != nil {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(d.dir, name))
+	if err != nil {
+		d.err = err
+		return
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		d.err = fmt.Errorf("%s: %w", name, err)
+	}
+}
+
+func (d *reportDir) run(name string) loadRun {
+	var r loadRun
+	d.read(name, &r)
+	if d.err == nil && r.Codes["OK"] == 0 {
+		d.err = fmt.Errorf("%s: no successful calls", name)
+	}
+	return r
+}
+
+// pair is a measure taken twice, in ABBA order against its baseline, so
+// that drift of a shared machine cancels.
+func (d *reportDir) pair(name string) (a, b loadRun) {
+	return d.run(name + "-1.json"), d.run(name + "-2.json")
+}
+
+func meanRPS(a, b loadRun) float64 { return (a.rps() + b.rps()) / 2 }
+
+func meanPct(p float64, a, b loadRun) time.Duration { return (a.pct(p) + b.pct(p)) / 2 }
+
+type row struct {
+	target, required, measured, baseline, absolute string
+	pass                                           bool
+	info                                           bool // not a target: context for the one above
+}
+
+// report writes the table of targets from a directory of results.
+func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	dir := fs.String("dir", ".", "results directory written by scripts/bench.sh")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d := &reportDir{dir: *dir}
+	var params struct {
+		N, Small    int
+		Duration    string
+		Concurrency int
+		Seed        uint64
+		GoVersion   string `json:"go_version"`
+		Filesystem  string
+		Commit      string
+	}
+	d.read("params.json", &params)
+
+	var rows []row
+	ratio := func(target, required string, min, measured, baseline float64, unit, extra string) {
+		r := measured / baseline
+		rows = append(rows, row{target, required, fmt.Sprintf("**%.2f×**", r), fmt.Sprintf("%s %s", num(baseline), unit),
+			fmt.Sprintf("%s %s%s", num(measured), unit, extra), r >= min, false})
+	}
+	scale := func(target string, at1M, at1k time.Duration, extra string) {
+		r := float64(at1M) / float64(at1k)
+		rows = append(rows, row{target, "≤ 1.5×", fmt.Sprintf("**%.2f×**", r), fmt.Sprintf("%s at %s", ms(at1k), count(params.Small)),
+			fmt.Sprintf("%s at %s%s", ms(at1M), count(params.N), extra), r <= 1.5, false})
+	}
+
+	// 1. GetRating against the gRPC floor.
+	h1, h2 := d.pair("large/health")
+	g1, g2 := d.pair("large/getrating")
+	ratio("1. GetRating throughput vs grpc.health.v1.Health/Check (ghz, 16 concurrent, keep-alive)", "≥ 0.80×", 0.80,
+		meanRPS(g1, g2), meanRPS(h1, h2), "calls/s",
+		fmt.Sprintf("; p99 %s vs %s", ms(meanPct(99, g1, g2)), ms(meanPct(99, h1, h2))))
+
+	fh1, fh2 := d.pair("large/floor-health")
+	fg1, fg2 := d.pair("large/floor-getrating")
+	floorRatio := meanRPS(fg1, fg2) / meanRPS(fh1, fh2)
+	rows = append(rows, row{target: "1′. The method's ceiling: the same two runs against a bare grpc-go server (same transport options, no interceptors) whose GetRating answers canned copies of the real answers",
+		required: "(information)", measured: fmt.Sprintf("**%.2f×**", floorRatio), baseline: fmt.Sprintf("%s calls/s", num(meanRPS(fh1, fh2))),
+		absolute: fmt.Sprintf("%s calls/s; energylabeld reaches %.0f%% of this ceiling", num(meanRPS(fg1, fg2)), 100*(meanRPS(g1, g2)/meanRPS(h1, h2))/floorRatio), info: true})
+
+	// 2. Badges against /healthz.
+	z1, z2 := d.pair("large/healthz")
+	b1, b2 := d.pair("large/badge")
+	n1, n2 := d.pair("large/notmodified")
+	ratio("2a. Badge SVG throughput vs /healthz (HTTP/1.1 keep-alive, 16 connections)", "≥ 0.80×", 0.80,
+		meanRPS(b1, b2), meanRPS(z1, z2), "req/s", fmt.Sprintf("; p99 %s vs %s", ms(meanPct(99, b1, b2)), ms(meanPct(99, z1, z2))))
+	ratio("2b. Badge 304 (If-None-Match) throughput vs /healthz", "≥ 0.90×", 0.90,
+		meanRPS(n1, n2), meanRPS(z1, z2), "req/s", fmt.Sprintf("; p99 %s", ms(meanPct(99, n1, n2))))
+
+	// 3. Durable submissions against raw bbolt.
+	submit, raw, valueBytes, err := storeBench(filepath.Join(*dir, "store-bench.txt"))
+	if err != nil && d.err == nil {
+		d.err = err
+	}
+	ratio("3. Store.Submit, fsync on, 32 goroutines vs raw bbolt Batch put of same-sized values", "≥ 0.50×", 0.50,
+		submit, raw, "writes/s", fmt.Sprintf("; values of %.0f bytes", valueBytes))
+
+	// 4. Scale.
+	sg1, sg2 := d.pair("small/getrating")
+	vs := count(params.N) + " vs " + count(params.Small) + " results"
+	scale("4a. GetRating p99, "+vs, meanPct(99, g1, g2), meanPct(99, sg1, sg2), "")
+	var smallPrep, largePrep struct {
+		Rows float64 `json:"list_rows_per_page"`
+	}
+	d.read("small/prepare.json", &smallPrep)
+	d.read("large/prepare.json", &largePrep)
+	sl1, sl2 := d.pair("small/list")
+	l1, l2 := d.pair("large/list")
+	scale("4b. ListRatings (page of 50) p99, "+vs, meanPct(99, l1, l2), meanPct(99, sl1, sl2),
+		fmt.Sprintf(" (%.0f vs %.0f rows a page)", largePrep.Rows, smallPrep.Rows))
+	ss, ls := d.run("small/submit.json"), d.run("large/submit.json")
+	scale("4c. Submission latency (median, one client, fsync), "+vs, ls.pct(50), ss.pct(50),
+		fmt.Sprintf("; p99 %s vs %s", ms(ls.pct(99)), ms(ss.pct(99))))
+	var startup struct{ Seconds float64 }
+	d.read("large/startup.json", &startup)
+	rows = append(rows, row{"4d. Start-up with " + count(params.N) + " results, index rebuilt", "≤ 5 s",
+		fmt.Sprintf("**%.2f s**", startup.Seconds), "", "from exec to the first /healthz 200", startup.Seconds <= 5, false})
+	var rss struct {
+		VmRSS, VmHWM int64 // kB
+	}
+	d.read("large/rss.json", &rss)
+	rows = append(rows, row{"4e. Server RSS at " + count(params.N) + " results (VmRSS after the load runs)", "≤ 512 MiB",
+		fmt.Sprintf("**%.0f MiB**", float64(rss.VmRSS)/1024), "", fmt.Sprintf("peak (VmHWM) %.0f MiB", float64(rss.VmHWM)/1024), float64(rss.VmRSS)/1024 <= 512, false})
+
+	// 5. Bulk load.
+	var load struct {
+		Results int64
+		Seconds float64
+		Rate    float64 `json:"results_per_second"`
+		Series  int
+	}
+	d.read("large/load.json", &load)
+	var loadRSS struct{ VmHWM int64 }
+	d.read("large/load-rss.json", &loadRSS)
+	rows = append(rows, row{"5. Bulk load over AdminService.ImportResults, durable at the end", "≥ 20,000/s",
+		fmt.Sprintf("**%s/s**", num(load.Rate)), "", fmt.Sprintf("%s results in %.1f s; server peak RSS %.0f MiB", count(int(load.Results)), load.Seconds, float64(loadRSS.VmHWM)/1024),
+		load.Rate >= 20000, false})
+	if d.err != nil {
+		return d.err
+	}
+
+	w := bufio.NewWriter(stdout)
+	fmt.Fprintf(w, "# Benchmarks\n\n")
+	fmt.Fprintf(w, "Written by `scripts/bench.sh %d` on %s. Every target is a ratio of two figures measured in the same run on the same machine; absolute figures are for information.\n\n",
+		params.N, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "| Target | Required | Measured | Baseline | Absolute | Result |\n|---|---|---|---|---|---|\n")
+	passed, targets := 0, 0
+	for _, r := range rows {
+		result := "**FAIL**"
+		switch {
+		case r.info:
+			result = "—"
+		case r.pass:
+			result, passed = "pass", passed+1
+		}
+		if !r.info {
+			targets++
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.target, r.required, r.measured, r.baseline, r.absolute, result)
+	}
+	fmt.Fprintf(w, "\n%d of %d targets met.\n\n", passed, targets)
+	fmt.Fprintf(w, "## Machine\n\n%s\n", machine(params.GoVersion, params.Filesystem, params.Commit))
+	fmt.Fprintf(w, "## How it was measured\n\n")
+	fmt.Fprintf(w, "- A real `energylabeld` (`-log-level warn`), loaded with %s synthetic results (%d series of one model in one cohort, 20 cohorts; `internal/synth`, seed %d) through `AdminService.ImportResults`, then restarted to time start-up; a second one loaded with %s for the scale comparisons.\n",
+		count(params.N), load.Series, params.Seed, count(params.Small))
+	fmt.Fprintf(w, "- gRPC: ghz v0.93.0, `-c %d -z %s`, one keep-alive connection, requests replayed round-robin from `elbench prepare` (GetRating: %s models sampled evenly over the series; ListRatings: the first page and pages deep into two multi-cohort listings of text generation).\n",
+		params.Concurrency, params.Duration, "1,000")
+	fmt.Fprintf(w, "- HTTP: `elbench http`, %d keep-alive HTTP/1.1 connections for %s after a 1 s warm-up, cycling over the badges of the same models (304: each with its ETag).\n", params.Concurrency, params.Duration)
+	fmt.Fprintf(w, "- Each throughput ratio is run twice in ABBA order (baseline, measure, measure, baseline) and averaged, so that a shared machine's drift cancels.\n")
+	fmt.Fprintf(w, "- Durable writes: `go test ./store -bench 'SubmitDurable|BoltBatchBaseline'`, twice each, alternating.\n")
+	fmt.Fprintf(w, "- Submission latency: ghz `-c 1`, new models in one cohort, admin token, each call one fsynced transaction.\n")
+	return w.Flush()
+}
+
+var benchLine = regexp.MustCompile(`^Benchmark(SubmitDurable|BoltBatchBaseline)\S*\s+\d+\s+.*?([\d.]+) writes/s`)
+var valueBytes = regexp.MustCompile(`([\d.]+) value-bytes`)
+
+// storeBench averages the writes/s of the durable-write benchmarks.
+func storeBench(path string) (submit, raw, value float64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer f.Close()
+	sums, ns := map[string]float64{}, map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		v, _ := strconv.ParseFloat(m[2], 64)
+		sums[m[1]] += v
+		ns[m[1]]++
+		if vb := valueBytes.FindStringSubmatch(sc.Text()); vb != nil {
+			value, _ = strconv.ParseFloat(vb[1], 64)
+		}
+	}
+	if ns["SubmitDurable"] == 0 || ns["BoltBatchBaseline"] == 0 {
+		return 0, 0, 0, fmt.Errorf("%s: no durable-write benchmark results", path)
+	}
+	return sums["SubmitDurable"] / float64(ns["SubmitDurable"]), sums["BoltBatchBaseline"] / float64(ns["BoltBatchBaseline"]), value, sc.Err()
+}
+
+// machine describes the host from /proc.
+func machine(goVersion, fs, commit string) string {
+	cpu, mem := "unknown CPU", ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "MemTotal:") {
+				f := strings.Fields(l)
+				if len(f) >= 2 {
+					kb, _ := strconv.ParseFloat(f[1], 64)
+					mem = fmt.Sprintf("%.1f GiB RAM", kb/1024/1024)
+				}
+			}
+		}
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	var b strings.Builder
+	fmt.Fprintf(&b, "- %d × %s, %s\n", runtime.NumCPU(), cpu, mem)
+	fmt.Fprintf(&b, "- Linux %s, data on %s\n", strings.TrimSpace(string(kernel)), fs)
+	fmt.Fprintf(&b, "- %s; commit %s\n", goVersion, commit)
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(&b, "- load average at the end: %s (other work on the machine shares its CPUs)\n", strings.Join(strings.Fields(string(l))[:3], " "))
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+// num writes a figure to three significant digits, with thousands separated.
+func num(v float64) string {
+	if v >= 1000 {
+		return count(int(v + 0.5))
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// count writes 1000000 as 1,000,000.
+func count(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// summarize prints one line about a load run: successful calls a second
+// and the median and p99 latencies.
+func summarize(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, path := range fs.Args() {
+		d := &reportDir{dir: filepath.Dir(path)}
+		r := d.run(filepath.Base(path))
+		if d.err != nil {
+			return d.err
+		}
+		fmt.Fprintf(stdout, "%-20s %9s/s  p50 %s  p99 %s\n", strings.TrimSuffix(filepath.Base(path), ".json"), num(r.rps()), ms(r.pct(50)), ms(r.pct(99)))
+	}
+	return nil
+}

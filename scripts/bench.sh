@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Benchmarks energylabel against the performance targets (issue 6): starts a
+# real energylabeld, bulk-loads N synthetic results, runs ghz and elbench's
+# HTTP load against it, and writes the table of targets to BENCHMARKS.md.
+#
+#   scripts/bench.sh [N]          N results, default 1000000 (a few minutes)
+#
+# Environment: BENCH_DURATION (each load run, default 10s), BENCH_OUT (the
+# table, default BENCHMARKS.md), BENCH_STORE_TIME (go test -benchtime of the
+# durable-write benchmarks, default 3s). Needs Go; installs the pinned ghz
+# into ./bin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+N=${1:-1000000}
+SMALL=1000
+DUR=${BENCH_DURATION:-10s}
+OUT=${BENCH_OUT:-BENCHMARKS.md}
+STORE_TIME=${BENCH_STORE_TIME:-3s}
+C=16
+SEED=1
+
+export GOBIN="$PWD/bin"
+echo "--- install ghz v0.93.0 and build"
+go install github.com/bojand/ghz/cmd/ghz@v0.93.0
+GHZ="$GOBIN/ghz"
+work="$(mktemp -d "${TMPDIR:-/tmp}/energylabel-bench.XXXXXX")"
+pid=""
+cleanup() {
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/energylabeld" ./cmd/energylabeld
+go build -o "$work/elbench" ./cmd/elbench
+EL="$work/elbench"
+results="$work/results"
+mkdir -p "$results/small" "$results/large"
+export ENERGYLABEL_ADMIN_TOKEN="bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		if ! (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+GRPC="127.0.0.1:$(free_port)"
+HTTP="127.0.0.1:$(free_port)"
+
+# start DATA_DIR RESULT_DIR: starts energylabeld and times it to healthy.
+start() {
+	local since
+	since=$(date +%s%N)
+	"$work/energylabeld" -data "$1" -grpc "$GRPC" -http "$HTTP" -log-level warn -submit-rate 0 2>>"$work/daemon.log" &
+	pid=$!
+	"$EL" wait -http "$HTTP" -since "$since" >"$2/startup.json"
+}
+
+stop() {
+	kill -TERM "$pid"
+	wait "$pid" || true
+	pid=""
+}
+
+rss() {
+	awk '/^VmRSS|^VmHWM/ { sub(":", "", $1); v[$1] = $2 } END { printf "{\"VmRSS\": %d, \"VmHWM\": %d}\n", v["VmRSS"], v["VmHWM"] }' "/proc/$pid/status"
+}
+
+ghz() {
+	local out=$1
+	shift
+	"$GHZ" --insecure -O json -o "$out" "$@" "${TARGET:-$GRPC}"
+	"$EL" summary "$out"
+}
+
+http() {
+	local out=$1
+	shift
+	"$EL" http -addr "$HTTP" -c "$C" -d "$DUR" "$@" >"$out"
+	"$EL" summary "$out"
+}
+
+getrating() { ghz "$1" --call energylabel.v1.RatingService/GetRating -c "$C" -z "$DUR" -D "$2/getrating.json"; }
+list() { ghz "$1" --call energylabel.v1.RatingService/ListRatings -c "$C" -z "$DUR" -D "$2/list.json"; }
+health() { ghz "$1" --call grpc.health.v1.Health/Check -c "$C" -z "$DUR" -d '{}'; }
+submit() {
+	ghz "$1" --call energylabel.v1.RatingService/SubmitResult -c 1 -n 300 \
+		-m "{\"authorization\": \"Bearer $ENERGYLABEL_ADMIN_TOKEN\"}" \
+		-d '{"result": {"model": "bench/new-{{.RequestNumber}}", "task": "text-classification",
+			"hardware": {"accelerator": "H100", "count": 1}, "queries": 1000, "gpu_energy_wh": 0.8,
+			"duration_seconds": 41.5}}'
+}
+
+# load SIZE RESULT_DIR: a fresh server loaded with SIZE results, then
+# restarted so that start-up rebuilds the index from the file.
+load() {
+	local data="$work/data-$1"
+	start "$data" "$2"
+	echo "--- $1 results: bulk load"
+	"$EL" load -addr "$GRPC" -token "$ENERGYLABEL_ADMIN_TOKEN" -n "$1" -seed "$SEED" | tee "$2/load.json"
+	rss >"$2/load-rss.json"
+	stop
+	start "$data" "$2"
+	echo "  start-up: $(cat "$2/startup.json")"
+	"$EL" prepare -addr "$GRPC" -http "$HTTP" -n "$1" -seed "$SEED" -out "$2" | tee "$2/prepare.json"
+}
+
+echo "--- durable writes (store benchmarks)"
+for _ in 1 2; do
+	go test ./store -run '^$' -bench '^(BenchmarkSubmitDurable|BenchmarkBoltBatchBaseline)$' -benchtime "$STORE_TIME" | tee -a "$results/store-bench.txt"
+done
+
+load "$SMALL" "$results/small"
+echo "--- $SMALL results: load runs"
+s="$results/small"
+getrating "$s/getrating-1.json" "$s"
+list "$s/list-1.json" "$s"
+getrating "$s/getrating-2.json" "$s"
+list "$s/list-2.json" "$s"
+submit "$s/submit.json"
+stop
+
+load "$N" "$results/large"
+echo "--- $N results: load runs (ABBA: baseline, measure, measure, baseline)"
+l="$results/large"
+health "$l/health-1.json"
+getrating "$l/getrating-1.json" "$l"
+getrating "$l/getrating-2.json" "$l"
+health "$l/health-2.json"
+list "$l/list-1.json" "$l"
+list "$l/list-2.json" "$l"
+# The floor of target 1's method: the same runs against a bare gRPC server
+# that answers GetRating with canned copies of the real answers.
+FLOOR="127.0.0.1:$(free_port)"
+"$EL" floor -addr "$GRPC" -listen "$FLOOR" -requests "$l/getrating.json" >/dev/null &
+floor_pid=$!
+for _ in $(seq 600); do
+	if (echo >"/dev/tcp/${FLOOR%:*}/${FLOOR#*:}") 2>/dev/null || ! kill -0 "$floor_pid" 2>/dev/null; then break; fi
+	sleep 0.05
+done
+TARGET=$FLOOR health "$l/floor-health-1.json"
+TARGET=$FLOOR getrating "$l/floor-getrating-1.json" "$l"
+TARGET=$FLOOR getrating "$l/floor-getrating-2.json" "$l"
+TARGET=$FLOOR health "$l/floor-health-2.json"
+kill "$floor_pid"
+wait "$floor_pid" 2>/dev/null || true
+http "$l/healthz-1.json" -path /healthz
+http "$l/badge-1.json" -urls "$l/badges.tsv"
+http "$l/notmodified-1.json" -urls "$l/badges.tsv" -etags
+http "$l/notmodified-2.json" -urls "$l/badges.tsv" -etags
+http "$l/badge-2.json" -urls "$l/badges.tsv"
+http "$l/healthz-2.json" -path /healthz
+submit "$l/submit.json"
+rss >"$l/rss.json"
+stop
+
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with local changes)"; fi
+fs="$(df -T "$work" | awk 'NR == 2 { print $2 }')"
+cat >"$results/params.json" <<EOF
+{"n": $N, "small": $SMALL, "duration": "$DUR", "concurrency": $C, "seed": $SEED,
+ "go_version": "$(go version)", "filesystem": "$fs", "commit": "$commit"}
+EOF
+"$EL" report -dir "$results" >"$work/report.md"
+cp "$work/report.md" "$OUT"
+echo
+cat "$OUT"

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"net/url"
+	"testing"
+)
+
+func TestQueryValueAgreesWithParseQuery(t *testing.T) {
+	for _, q := range []string{
+		"", "task=asr", "task=asr&scheme=stars", "scheme=stars&task=text%2Dgeneration",
+		"task=a+b", "task=%zz&task=asr", "task=a;b&task=c", "t%61sk=asr", "task", "task=&task=x",
+		"&&task=x", "task=%E2%98%85",
+	} {
+		v, _ := url.ParseQuery(q)
+		if got, want := queryValue(q, "task"), v.Get("task"); got != want {
+			t.Errorf("queryValue(%q) = %q, url.ParseQuery gives %q", q, got, want)
+		}
+	}
+}
+
+func FuzzQueryValue(f *testing.F) {
+	f.Add("task=asr&scheme=stars")
+	f.Add("t%61sk=a+b;c&task=%zz")
+	f.Fuzz(func(t *testing.T, q string) {
+		v, _ := url.ParseQuery(q)
+		if got, want := queryValue(q, "task"), v.Get("task"); got != want {
+			t.Errorf("queryValue(%q) = %q, url.ParseQuery gives %q", q, got, want)
+		}
+	})
+}
+
+func TestImageCacheStaysInItsBudget(t *testing.T) {
+	c := newImageCache(imageShards * 10 << 10)
+	body := make([]byte, 1000)
+	for i := range 100 * imageShards {
+		c.put(imageKey{result: uint64(i)}, newImage("image/svg+xml", body))
+		for s := range c.shards {
+			if sh := &c.shards[s]; sh.bytes > sh.budget {
+				t.Fatalf("after %d puts shard %d holds %d bytes, over its budget of %d", i+1, s, sh.bytes, sh.budget)
+			}
+		}
+	}
+	for s := range c.shards {
+		if n := len(c.shards[s].m); n < 5 || n > 10 {
+			t.Errorf("shard %d holds %d images of 1 kB in 10 kB", s, n)
+		}
+	}
+	last := imageKey{result: 100*imageShards - 1}
+	if c.get(last) == nil {
+		t.Error("the last image put is not in the cache")
+	}
+	c.put(imageKey{result: 1}, newImage("image/png", make([]byte, 20<<10)))
+	if img := c.get(imageKey{result: 1}); img != nil && len(img.body) > 1000 {
+		t.Error("an image larger than a shard's budget was kept")
+	}
+}
+
+func TestETagMatches(t *testing.T) {
+	etag := `"abc"`
+	for _, tc := range []struct {
+		header []string
+		want   bool
+	}{
+		{nil, false}, {[]string{`"abc"`}, true}, {[]string{`"x", "abc"`}, true},
+		{[]string{`"x"`, ` "abc" `}, true}, {[]string{"*"}, true}, {[]string{`"abcd"`}, false}, {[]string{`W/"abc"`}, false},
+	} {
+		if got := etagMatches(tc.header, etag); got != tc.want {
+			t.Errorf("etagMatches(%q) = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}

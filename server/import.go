@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/peer"
+
+	"github.com/energylabel/energylabel/internal/wire"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/store"
+)
+
+// importBatch is how many results one import transaction holds: enough
+// that its fsync costs each result little, few enough that a transaction
+// stays small in memory.
+const importBatch = 8192
+
+// Importer is a store that takes validated results in durable batches.
+type Importer interface {
+	Import(ctx context.Context, batch []store.Imported) (first uint64, err error)
+}
+
+// ImportResults validates the streamed results one by one and stores them
+// in batches. Committing a batch overlaps with receiving and validating the
+// next, so that the fsync's wait costs no throughput.
+func (as adminService) ImportResults(stream grpc.ClientStreamingServer[energylabelv1.ImportResultsRequest, energylabelv1.ImportResultsResponse]) error {
+	imp, ok := as.s.store.(Importer)
+	if !ok {
+		return fmt.Errorf("import: %w", errUnsupported)
+	}
+	ctx := stream.Context()
+	audit := store.Audit{TokenID: adminTokenID}
+	if p := principalFrom(ctx); p != nil {
+		audit.TokenID = p.tokenID
+	}
+	if pr, ok := peer.FromContext(ctx); ok {
+		audit.ClientAddr = pr.Addr.String()
+	}
+	c := newCommitter(ctx, imp)
+	var pending []store.Imported
+	n := 0 // results received
+	var err error
+	for err == nil {
+		var req *energylabelv1.ImportResultsRequest
+		if req, err = stream.Recv(); err != nil {
+			break
+		}
+		audit.ReceivedAt = as.s.now()
+		for _, p := range req.GetResults() {
+			r := wire.Result(p)
+			m, verr := rating.Normalise(&r)
+			if verr != nil {
+				err = refused(n, r.Model, verr)
+				break
+			}
+			pending = append(pending, store.Imported{Result: &r, Measure: m, Audit: audit})
+			n++
+			if len(pending) == importBatch {
+				if err = c.commit(pending); err != nil {
+					break
+				}
+				pending = make([]store.Imported, 0, importBatch)
+			}
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	// Every result before the end of the stream, or before a refused one,
+	// is stored.
+	if len(pending) > 0 {
+		c.commit(pending) // a failure shows in wait
+	}
+	resp, cerr := c.wait()
+	if cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		var invalid *rating.InvalidError
+		if errors.As(err, &invalid) {
+			return fmt.Errorf("%w; the %d results before it are stored", err, resp.Imported)
+		}
+		return err
+	}
+	as.s.log.Info("results imported", "results", resp.Imported, "first_id", resp.FirstResultId, "last_id", resp.LastResultId)
+	return stream.SendAndClose(resp)
+}
+
+// refused names the stream's n-th result in each violation of err.
+func refused(n int, model string, err error) error {
+	var invalid *rating.InvalidError
+	if !errors.As(err, &invalid) {
+		return err
+	}
+	out := &rating.InvalidError{Violations: make([]rating.Violation, len(invalid.Violations))}
+	for i, v := range invalid.Violations {
+		out.Violations[i] = rating.Violation{Field: fmt.Sprintf("results[%d].%s", n, v.Field), Description: v.Description}
+	}
+	return fmt.Errorf("result %d (model %q): %w", n, model, out)
+}
+
+// committer stores batches in order on a goroutine of its own, one
+// transaction at a time.
+type committer struct {
+	batches chan []store.Imported
+	done    chan struct{}
+	resp    energylabelv1.ImportResultsResponse
+	err     error         // the goroutine's; read after done
+	failed  chan struct{} // closed when err is set
+}
+
+func newCommitter(ctx context.Context, imp Importer) *committer {
+	c := &committer{batches: make(chan []store.Imported, 1), done: make(chan struct{}), failed: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for batch := range c.batches {
+			if c.err != nil {
+				continue // drain
+			}
+			first, err := imp.Import(ctx, batch)
+			if err != nil {
+				c.err = err
+				close(c.failed)
+				continue
+			}
+			if c.resp.FirstResultId == 0 {
+				c.resp.FirstResultId = first
+			}
+			c.resp.LastResultId = first + uint64(len(batch)) - 1
+			c.resp.Imported += int64(len(batch))
+		}
+	}()
+	return c
+}
+
+// commit queues a batch; it fails once an earlier batch has failed.
+func (c *committer) commit(batch []store.Imported) error {
+	select {
+	case <-c.failed:
+		return errors.New("import: an earlier batch failed")
+	case c.batches <- batch:
+		return nil
+	}
+}
+
+// wait waits for every queued batch to be on disk.
+func (c *committer) wait() (*energylabelv1.ImportResultsResponse, error) {
+	close(c.batches)
+	<-c.done
+	if c.err != nil {
+		return nil, fmt.Errorf("import: %w; %d results were stored before it", c.err, c.resp.Imported)
+	}
+	return &c.resp, nil
+}
