@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unique"
 
 	"github.com/google/btree"
 
@@ -49,38 +48,54 @@ type Cursor struct {
 // that stars come from the ends of the order instead of a scan.
 //
 // The index is most of the server's heap, and the garbage collector walks
-// all of it in every cycle, so it keeps few objects: an entry, its model's
-// string, and a slot in its cohort's btree and in the models map.
+// all of it in every cycle; how long a cycle takes is what a large registry
+// adds to the tail latency of every call. So it keeps few objects with few
+// pointers: a compact entry (its model's string and its cohort are its only
+// pointers), the model's string, and a slot in its cohort's btree and in the
+// models map. Reads expand entries into Entry values.
 type index struct {
 	mu      sync.RWMutex
 	cohorts map[rating.Cohort]*cohortIndex
 	models  map[string]modelCohorts
+	// tools are the distinct (name, version) pairs entries refer to.
+	tools  []tool
+	toolID map[tool]uint32
 	// version counts changes; put bumps it under the write lock, after
 	// changing the index.
 	version atomic.Uint64
 }
 
-// modelEntry is one of a model's current entries, with its cohort.
-type modelEntry struct {
-	e  *Entry
-	ci *cohortIndex
+type tool struct{ name, version string }
+
+// entry is an Entry as the index keeps it. Its pointers come first, so that
+// the collector stops scanning it after them.
+type entry struct {
+	model                  string
+	ci                     *cohortIndex
+	id                     uint64
+	x, whPer1k, params     float64
+	measuredS, receivedS   int64 // Unix seconds and nanoseconds, which
+	measuredNs, receivedNs int32 // round-trip the zero time too
+	gpus                   int32
+	tool                   uint32
+	powerChecked           bool
 }
 
 // modelCohorts are a model's current entries, one per cohort, in cohort
 // order. Most models are rated in one cohort, which is kept inline.
 type modelCohorts struct {
-	first modelEntry
-	more  []modelEntry
+	first *entry
+	more  []*entry
 }
 
 func (mc modelCohorts) len() int {
-	if mc.first.e == nil {
+	if mc.first == nil {
 		return 0
 	}
 	return 1 + len(mc.more)
 }
 
-func (mc modelCohorts) at(i int) modelEntry {
+func (mc modelCohorts) at(i int) *entry {
 	if i == 0 {
 		return mc.first
 	}
@@ -88,25 +103,23 @@ func (mc modelCohorts) at(i int) modelEntry {
 }
 
 // in returns the model's entry in a cohort, or nil.
-func (mc modelCohorts) in(ci *cohortIndex) *Entry {
+func (mc modelCohorts) in(ci *cohortIndex) *entry {
 	for i := range mc.len() {
-		if me := mc.at(i); me.ci == ci {
-			return me.e
+		if e := mc.at(i); e.ci == ci {
+			return e
 		}
 	}
 	return nil
 }
 
-// with returns mc with e as its entry in ci, replacing or adding it.
-func (mc modelCohorts) with(e *Entry, ci *cohortIndex) modelCohorts {
-	all := make([]modelEntry, 0, mc.len()+1)
+// with returns mc with e added.
+func (mc modelCohorts) with(e *entry) modelCohorts {
+	all := make([]*entry, 0, mc.len()+1)
 	for i := range mc.len() {
-		if me := mc.at(i); me.ci != ci {
-			all = append(all, me)
-		}
+		all = append(all, mc.at(i))
 	}
-	all = append(all, modelEntry{e, ci})
-	slices.SortFunc(all, func(a, b modelEntry) int { return compareCohorts(a.ci.cohort, b.ci.cohort) })
+	all = append(all, e)
+	slices.SortFunc(all, func(a, b *entry) int { return compareCohorts(a.ci.cohort, b.ci.cohort) })
 	if len(all) == 1 {
 		return modelCohorts{first: all[0]}
 	}
@@ -115,21 +128,56 @@ func (mc modelCohorts) with(e *Entry, ci *cohortIndex) modelCohorts {
 
 type cohortIndex struct {
 	cohort rating.Cohort
-	order  *btree.BTreeG[*Entry]
+	order  *btree.BTreeG[*entry]
 	// lo and hi are the lowest and highest x, kept up to date by put, so
 	// that rating an entry reads two fields and never walks the cohort.
 	lo, hi float64
 }
 
 func newIndex() *index {
-	return &index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string]modelCohorts{}}
+	return &index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string]modelCohorts{}, toolID: map[tool]uint32{}}
 }
 
-func bestFirst(a, b *Entry) bool {
-	if a.Measure.X() != b.Measure.X() {
-		return a.Measure.X() < b.Measure.X()
+func bestFirst(a, b *entry) bool {
+	if a.x != b.x {
+		return a.x < b.x
 	}
-	return a.Model < b.Model
+	return a.model < b.model
+}
+
+// compact makes the index's entry of e, in cohort ci.
+func (ix *index) compact(e *Entry, ci *cohortIndex) *entry {
+	t := tool{e.ToolName, e.ToolVersion}
+	id, ok := ix.toolID[t]
+	if !ok {
+		id = uint32(len(ix.tools))
+		ix.tools = append(ix.tools, t)
+		ix.toolID[t] = id
+	}
+	m, r := e.MeasuredAt, e.ReceivedAt
+	return &entry{
+		model: e.Model, ci: ci, id: e.ID,
+		x: e.Measure.EnergyPerUnit, whPer1k: e.Measure.WhPer1kQueries, params: e.ParamsBillions,
+		measuredS: m.Unix(), measuredNs: int32(m.Nanosecond()), receivedS: r.Unix(), receivedNs: int32(r.Nanosecond()),
+		gpus: int32(e.GPUCount), tool: id, powerChecked: e.Measure.PowerChecked,
+	}
+}
+
+// expand is the Entry of e.
+func (ix *index) expand(e *entry) Entry {
+	t := ix.tools[e.tool]
+	return Entry{
+		ID: e.id, Model: e.model,
+		Measure:  rating.Measure{Cohort: e.ci.cohort, WhPer1kQueries: e.whPer1k, EnergyPerUnit: e.x, PowerChecked: e.powerChecked},
+		GPUCount: int(e.gpus), ParamsBillions: e.params,
+		MeasuredAt: time.Unix(e.measuredS, int64(e.measuredNs)).UTC(), ReceivedAt: time.Unix(e.receivedS, int64(e.receivedNs)).UTC(),
+		ToolName: t.name, ToolVersion: t.version,
+	}
+}
+
+func (ix *index) rated(e *entry) Rated {
+	ci := e.ci
+	return Rated{Entry: ix.expand(e), Lo: ci.lo, Hi: ci.hi, CohortSize: ci.order.Len()}
 }
 
 // put makes e its model's current entry in its cohort, unless a later
@@ -151,22 +199,20 @@ func (ix *index) putAll(entries []*Entry) {
 	ix.version.Add(1)
 }
 
-func (ix *index) putLocked(e *Entry) {
-	ci := ix.cohorts[e.Measure.Cohort]
+func (ix *index) putLocked(in *Entry) {
+	ci := ix.cohorts[in.Measure.Cohort]
 	if ci == nil {
-		ci = &cohortIndex{cohort: e.Measure.Cohort, order: btree.NewG(32, bestFirst)}
+		ci = &cohortIndex{cohort: in.Measure.Cohort, order: btree.NewG(32, bestFirst)}
 		ix.cohorts[ci.cohort] = ci
 	}
-	e.Measure.Cohort = ci.cohort // share the cohort's strings
-	// A few tools measure every result: keep one copy of their names.
-	e.ToolName, e.ToolVersion = unique.Make(e.ToolName).Value(), unique.Make(e.ToolVersion).Value()
-	mc := ix.models[e.Model]
+	e := ix.compact(in, ci)
+	mc := ix.models[e.model]
 	if mc.len() > 0 {
-		e.Model = mc.first.e.Model // one copy of the string, shared with the map's key
+		e.model = mc.first.model // one copy of the string, shared with the map's key
 	}
 	old := mc.in(ci)
 	if old != nil {
-		if old.ID > e.ID {
+		if old.id > e.id {
 			return
 		}
 		ci.order.Delete(old)
@@ -175,35 +221,30 @@ func (ix *index) putLocked(e *Entry) {
 	ci.bounds(e, old)
 	switch {
 	case old == nil:
-		ix.models[e.Model] = mc.with(e, ci)
-	case mc.first.ci == ci:
-		mc.first.e = e
-		ix.models[e.Model] = mc
+		ix.models[e.model] = mc.with(e)
+	case mc.first == old:
+		mc.first = e
+		ix.models[e.model] = mc
 	default: // readers copy entries out under the read lock: mc.more may change in place
-		mc.more[slices.IndexFunc(mc.more, func(me modelEntry) bool { return me.ci == ci })].e = e
+		mc.more[slices.Index(mc.more, old)] = e
 	}
 }
 
 // bounds updates lo and hi after e replaced old (nil for a new model). A
 // new extreme costs nothing; only when old held a bound and e moved off it
 // does the bound come from the order's end, in O(log n).
-func (ci *cohortIndex) bounds(e, old *Entry) {
-	x := e.Measure.X()
+func (ci *cohortIndex) bounds(e, old *entry) {
 	if ci.order.Len() == 1 {
-		ci.lo, ci.hi = x, x
+		ci.lo, ci.hi = e.x, e.x
 		return
 	}
-	if old != nil && (old.Measure.X() == ci.lo || old.Measure.X() == ci.hi) {
+	if old != nil && (old.x == ci.lo || old.x == ci.hi) {
 		lo, _ := ci.order.Min()
 		hi, _ := ci.order.Max()
-		ci.lo, ci.hi = lo.Measure.X(), hi.Measure.X()
+		ci.lo, ci.hi = lo.x, hi.x
 		return
 	}
-	ci.lo, ci.hi = min(ci.lo, x), max(ci.hi, x)
-}
-
-func (ci *cohortIndex) rated(e *Entry) Rated {
-	return Rated{Entry: *e, Lo: ci.lo, Hi: ci.hi, CohortSize: ci.order.Len()}
+	ci.lo, ci.hi = min(ci.lo, e.x), max(ci.hi, e.x)
 }
 
 // model returns a model's current entries, one per cohort, in cohort order.
@@ -213,8 +254,7 @@ func (ix *index) model(model string) []Rated {
 	mc := ix.models[model]
 	out := make([]Rated, mc.len())
 	for i := range out {
-		me := mc.at(i)
-		out[i] = me.ci.rated(me.e)
+		out[i] = ix.rated(mc.at(i))
 	}
 	return out
 }
@@ -228,9 +268,9 @@ func (ix *index) first(model, task string) (Rated, int) {
 	var r Rated
 	n := 0
 	for i := range mc.len() {
-		if me := mc.at(i); task == "" || me.ci.cohort.Task == task {
+		if e := mc.at(i); task == "" || e.ci.cohort.Task == task {
 			if n == 0 {
-				r = me.ci.rated(me.e)
+				r = ix.rated(e)
 			}
 			n++
 		}
@@ -261,17 +301,17 @@ func (ix *index) list(c rating.Cohort, after *Cursor, limit int) []Rated {
 		return nil
 	}
 	out := make([]Rated, 0, min(limit, ci.order.Len()))
-	visit := func(e *Entry) bool {
-		out = append(out, ci.rated(e))
+	visit := func(e *entry) bool {
+		out = append(out, ix.rated(e))
 		return len(out) < limit
 	}
 	if after == nil {
 		ci.order.Ascend(visit)
 		return out
 	}
-	pivot := &Entry{Model: after.Model, Measure: rating.Measure{EnergyPerUnit: after.X}}
-	ci.order.AscendGreaterOrEqual(pivot, func(e *Entry) bool {
-		if e.Model == after.Model && e.Measure.X() == after.X {
+	pivot := &entry{model: after.Model, x: after.X}
+	ci.order.AscendGreaterOrEqual(pivot, func(e *entry) bool {
+		if e.model == after.Model && e.x == after.X {
 			return true // the cursor's own entry was on the last page
 		}
 		return visit(e)
@@ -315,9 +355,14 @@ func (s *Store) ListCohort(c rating.Cohort, after *Cursor, limit int) []Rated {
 // EachLatest calls fn for every current entry, holding the index's read
 // lock; fn must not keep the pointer.
 func (s *Store) EachLatest(fn func(*Entry)) {
-	s.index.mu.RLock()
-	defer s.index.mu.RUnlock()
-	for _, ci := range s.index.cohorts {
-		ci.order.Ascend(func(e *Entry) bool { fn(e); return true })
+	ix := s.index
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, ci := range ix.cohorts {
+		ci.order.Ascend(func(e *entry) bool {
+			x := ix.expand(e)
+			fn(&x)
+			return true
+		})
 	}
 }

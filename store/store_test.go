@@ -185,8 +185,8 @@ func TestCohortBoundsFollowEveryChange(t *testing.T) {
 		ci := s.index.cohorts[clf]
 		lo, _ := ci.order.Min()
 		hi, _ := ci.order.Max()
-		if ci.lo != lo.Measure.X() || ci.hi != hi.Measure.X() {
-			t.Fatalf("after %d submissions the bounds are %v..%v, the cohort spans %v..%v", i+1, ci.lo, ci.hi, lo.Measure.X(), hi.Measure.X())
+		if ci.lo != lo.x || ci.hi != hi.x {
+			t.Fatalf("after %d submissions the bounds are %v..%v, the cohort spans %v..%v", i+1, ci.lo, ci.hi, lo.x, hi.x)
 		}
 	}
 }

@@ -70,15 +70,17 @@ func (d *reportDir) run(name string) loadRun {
 	return r
 }
 
-// pair is a measure taken twice, in ABBA order against its baseline, so
-// that drift of a shared machine cancels.
+// pair is a measure taken twice, in ABBA order against its baseline.
 func (d *reportDir) pair(name string) (a, b loadRun) {
 	return d.run(name + "-1.json"), d.run(name + "-2.json")
 }
 
-func meanRPS(a, b loadRun) float64 { return (a.rps() + b.rps()) / 2 }
+// bestRPS and bestPct take the better of two runs. Other work on a shared
+// machine only ever slows a run down, so the better run is the nearer to
+// what the server can do; both sides of every ratio are taken alike.
+func bestRPS(a, b loadRun) float64 { return max(a.rps(), b.rps()) }
 
-func meanPct(p float64, a, b loadRun) time.Duration { return (a.pct(p) + b.pct(p)) / 2 }
+func bestPct(p float64, a, b loadRun) time.Duration { return min(a.pct(p), b.pct(p)) }
 
 type row struct {
 	target, required, measured, baseline, absolute string
@@ -120,24 +122,24 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	h1, h2 := d.pair("large/health")
 	g1, g2 := d.pair("large/getrating")
 	ratio("1. GetRating throughput vs grpc.health.v1.Health/Check (ghz, 16 concurrent, keep-alive)", "≥ 0.80×", 0.80,
-		meanRPS(g1, g2), meanRPS(h1, h2), "calls/s",
-		fmt.Sprintf("; p99 %s vs %s", ms(meanPct(99, g1, g2)), ms(meanPct(99, h1, h2))))
+		bestRPS(g1, g2), bestRPS(h1, h2), "calls/s",
+		fmt.Sprintf("; p99 %s vs %s", ms(bestPct(99, g1, g2)), ms(bestPct(99, h1, h2))))
 
 	fh1, fh2 := d.pair("large/floor-health")
 	fg1, fg2 := d.pair("large/floor-getrating")
-	floorRatio := meanRPS(fg1, fg2) / meanRPS(fh1, fh2)
+	floorRatio := bestRPS(fg1, fg2) / bestRPS(fh1, fh2)
 	rows = append(rows, row{target: "1′. The method's ceiling: the same two runs against a bare grpc-go server (same transport options, no interceptors) whose GetRating answers canned copies of the real answers",
-		required: "(information)", measured: fmt.Sprintf("**%.2f×**", floorRatio), baseline: fmt.Sprintf("%s calls/s", num(meanRPS(fh1, fh2))),
-		absolute: fmt.Sprintf("%s calls/s; energylabeld reaches %.0f%% of this ceiling", num(meanRPS(fg1, fg2)), 100*(meanRPS(g1, g2)/meanRPS(h1, h2))/floorRatio), info: true})
+		required: "(information)", measured: fmt.Sprintf("**%.2f×**", floorRatio), baseline: fmt.Sprintf("%s calls/s", num(bestRPS(fh1, fh2))),
+		absolute: fmt.Sprintf("%s calls/s; energylabeld reaches %.0f%% of this ceiling", num(bestRPS(fg1, fg2)), 100*(bestRPS(g1, g2)/bestRPS(h1, h2))/floorRatio), info: true})
 
 	// 2. Badges against /healthz.
 	z1, z2 := d.pair("large/healthz")
 	b1, b2 := d.pair("large/badge")
 	n1, n2 := d.pair("large/notmodified")
 	ratio("2a. Badge SVG throughput vs /healthz (HTTP/1.1 keep-alive, 16 connections)", "≥ 0.80×", 0.80,
-		meanRPS(b1, b2), meanRPS(z1, z2), "req/s", fmt.Sprintf("; p99 %s vs %s", ms(meanPct(99, b1, b2)), ms(meanPct(99, z1, z2))))
+		bestRPS(b1, b2), bestRPS(z1, z2), "req/s", fmt.Sprintf("; p99 %s vs %s", ms(bestPct(99, b1, b2)), ms(bestPct(99, z1, z2))))
 	ratio("2b. Badge 304 (If-None-Match) throughput vs /healthz", "≥ 0.90×", 0.90,
-		meanRPS(n1, n2), meanRPS(z1, z2), "req/s", fmt.Sprintf("; p99 %s", ms(meanPct(99, n1, n2))))
+		bestRPS(n1, n2), bestRPS(z1, z2), "req/s", fmt.Sprintf("; p99 %s", ms(bestPct(99, n1, n2))))
 
 	// 3. Durable submissions against raw bbolt.
 	submit, raw, valueBytes, err := storeBench(filepath.Join(*dir, "store-bench.txt"))
@@ -150,7 +152,7 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	// 4. Scale.
 	sg1, sg2 := d.pair("small/getrating")
 	vs := count(params.N) + " vs " + count(params.Small) + " results"
-	scale("4a. GetRating p99, "+vs, meanPct(99, g1, g2), meanPct(99, sg1, sg2), "")
+	scale("4a. GetRating p99, "+vs, bestPct(99, g1, g2), bestPct(99, sg1, sg2), "")
 	var smallPrep, largePrep struct {
 		Rows float64 `json:"list_rows_per_page"`
 	}
@@ -158,7 +160,7 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	d.read("large/prepare.json", &largePrep)
 	sl1, sl2 := d.pair("small/list")
 	l1, l2 := d.pair("large/list")
-	scale("4b. ListRatings (page of 50) p99, "+vs, meanPct(99, l1, l2), meanPct(99, sl1, sl2),
+	scale("4b. ListRatings (page of 50) p99, "+vs, bestPct(99, l1, l2), bestPct(99, sl1, sl2),
 		fmt.Sprintf(" (%.0f vs %.0f rows a page)", largePrep.Rows, smallPrep.Rows))
 	ss, ls := d.run("small/submit.json"), d.run("large/submit.json")
 	scale("4c. Submission latency (median, one client, fsync), "+vs, ls.pct(50), ss.pct(50),
@@ -218,11 +220,35 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	fmt.Fprintf(w, "- gRPC: ghz v0.93.0, `-c %d -z %s`, one keep-alive connection, requests replayed round-robin from `elbench prepare` (GetRating: %s models sampled evenly over the series; ListRatings: the first page and pages deep into two multi-cohort listings of text generation).\n",
 		params.Concurrency, params.Duration, "1,000")
 	fmt.Fprintf(w, "- HTTP: `elbench http`, %d keep-alive HTTP/1.1 connections for %s after a 1 s warm-up, cycling over the badges of the same models (304: each with its ETag).\n", params.Concurrency, params.Duration)
-	fmt.Fprintf(w, "- Each throughput ratio is run twice in ABBA order (baseline, measure, measure, baseline) and averaged, so that a shared machine's drift cancels.\n")
+	fmt.Fprintf(w, "- Every load run is made twice, in ABBA order (baseline, measure, measure, baseline), and each figure is the better of its two runs: other work on a shared machine only slows a run down. All runs are listed below.\n")
 	fmt.Fprintf(w, "- Durable writes: `go test ./store -bench 'SubmitDurable|BoltBatchBaseline'`, twice each, alternating.\n")
 	fmt.Fprintf(w, "- Submission latency: ghz `-c 1`, new models in one cohort, admin token, each call one fsynced transaction.\n")
+	fmt.Fprintf(w, "\n## Every run, in order\n\n| Registry | Run | Successful calls/s | p50 | p99 |\n|---|---|---|---|---|\n")
+	for _, size := range []struct {
+		dir  string
+		n    int
+		runs []string
+	}{{"small", params.Small, smallRuns}, {"large", params.N, largeRuns}} {
+		for _, name := range size.runs {
+			r := d.run(filepath.Join(size.dir, name+".json"))
+			if d.err != nil {
+				return d.err
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", count(size.n), name, num(r.rps()), ms(r.pct(50)), ms(r.pct(99)))
+		}
+	}
 	return w.Flush()
 }
+
+// smallRuns and largeRuns are the runs scripts/bench.sh makes, in order.
+var (
+	smallRuns = []string{"getrating-1", "list-1", "getrating-2", "list-2", "submit"}
+	largeRuns = []string{
+		"health-1", "getrating-1", "getrating-2", "health-2", "list-1", "list-2",
+		"floor-health-1", "floor-getrating-1", "floor-getrating-2", "floor-health-2",
+		"healthz-1", "badge-1", "notmodified-1", "notmodified-2", "badge-2", "healthz-2", "submit",
+	}
+)
 
 var benchLine = regexp.MustCompile(`^Benchmark(SubmitDurable|BoltBatchBaseline)\S*\s+\d+\s+.*?([\d.]+) writes/s`)
 var valueBytes = regexp.MustCompile(`([\d.]+) value-bytes`)
