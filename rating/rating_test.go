@@ -35,6 +35,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"size class on a task without classes is refused", func(r *Result) { r.SizeClass = "A" }, "size_class"},
 		{"text generation needs a size class or parameters", func(r *Result) { r.Task = "text-generation" }, "size_class"},
 		{"missing accelerator is refused", func(r *Result) { r.Accelerator = " " }, "hardware.accelerator"},
+		{"a control byte in the accelerator is refused", func(r *Result) { r.Accelerator = "H100\x1fB200" }, "hardware.accelerator"},
+		{"a control byte in the dataset is refused", func(r *Result) { r.Dataset = "ml.energy/x\x00y" }, "dataset"},
 		{"tokens that contradict throughput are refused", func(r *Result) {
 			r.Output.Tokens, r.ThroughputTokensPerSecond = 10000, 1000 // 41.5 s × 1000 tok/s ≠ 10000
 		}, "throughput_tokens_per_second"},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrInvalid is matched by every validation error.
@@ -88,6 +90,13 @@ func (r *Result) Validate() error {
 	}
 	if strings.TrimSpace(r.Accelerator) == "" {
 		bad("hardware.accelerator", "required, e.g. \"H100\"")
+	}
+	// Names that make up a cohort are shown on labels and pages and are
+	// part of storage keys: printable text of a sensible length only.
+	for _, f := range []struct{ field, value string }{{"hardware.accelerator", r.Accelerator}, {"dataset", r.Dataset}} {
+		if d := nameProblem(f.value); d != "" {
+			bad(f.field, "%s", d)
+		}
 	}
 	if r.GPUCount < 0 {
 		bad("hardware.count", "must not be negative, got %d", r.GPUCount)
@@ -205,6 +214,24 @@ func (r *Result) validatePhysics(bad func(string, string, ...any)) {
 // ConsistencyTolerance is the relative difference allowed between J/token
 // from the totals and power divided by throughput.
 const ConsistencyTolerance = 0.10
+
+// maxNameLen bounds dataset and accelerator names.
+const maxNameLen = 128
+
+func nameProblem(s string) string {
+	if len(s) > maxNameLen {
+		return fmt.Sprintf("at most %d characters, got %d", maxNameLen, len(s))
+	}
+	if !utf8.ValidString(s) {
+		return "not valid UTF-8"
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) {
+			return fmt.Sprintf("%q holds a control character", s)
+		}
+	}
+	return ""
+}
 
 func positive(v float64) bool    { return v > 0 && !math.IsInf(v, 1) }
 func nonNegative(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
