@@ -211,18 +211,10 @@ func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
 	img.serve(w, r)
 }
 
-// faviconSVG is a green energy-class arrow.
-const faviconSVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M2 6h20l8 10-8 10H2z" fill="#00a651"/><text x="11" y="22" font-family="Verdana,sans-serif" font-size="15" font-weight="bold" fill="#fff" text-anchor="middle">A</text></svg>`
+// faviconImage is a green energy-class arrow, with its ETag made once.
+var faviconImage = newImage("image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M2 6h20l8 10-8 10H2z" fill="#00a651"/><text x="11" y="22" font-family="Verdana,sans-serif" font-size="15" font-weight="bold" fill="#fff" text-anchor="middle">A</text></svg>`))
 
-func favicon(w http.ResponseWriter, r *http.Request) {
-	serveImage(w, r, "image/svg+xml", []byte(faviconSVG))
-}
-
-// serveImage answers with a strong ETag from the content, and 304 when the
-// client already has it.
-func serveImage(w http.ResponseWriter, r *http.Request, contentType string, body []byte) {
-	newImage(contentType, body).serve(w, r)
-}
+func favicon(w http.ResponseWriter, r *http.Request) { faviconImage.serve(w, r) }
 
 // httpError answers with the status the domain error maps to. The message
 // may echo a hostile path, so it is escaped even though it is plain text.

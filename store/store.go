@@ -223,9 +223,6 @@ func (s *Store) load() error {
 			return err
 		}
 		s.index.putAll(entries)
-		if err != nil {
-			return err
-		}
 		return tx.Bucket(bucketTokens).ForEach(func(_, v []byte) error {
 			var t storev1.Token
 			if err := proto.Unmarshal(v, &t); err != nil {
