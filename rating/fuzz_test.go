@@ -9,7 +9,8 @@ import (
 // FuzzNormalise feeds arbitrary results through validation and
 // normalisation: either a field-naming refusal, or a finite positive measure.
 func FuzzNormalise(f *testing.F) {
-	f.Add("acme/tiny-clf", "text-classification", "H100", 1, int64(1000), int64(0), 0.21, 41.5, int64(0), int64(0), 0, 0, 0.07, "")
+	f.Add("acme/tiny-clf", "text-classification", "H100", 1, int64(1000), int64(0), 0.9, 41.5, int64(0), int64(0), 0, 0, 0.07, "")
+	f.Add("acme/tiny-clf", "text-classification", "1 x NVIDIA H100 80GB HBM3", 0, int64(1000), int64(0), 0.9, 41.5, int64(9e18), int64(0), 0, 0, 0.07, "")
 	f.Add("meta-llama/Llama-3.1-8B", "text_generation", "NVIDIA H100 SXM", 8, int64(1000), int64(3), 50.0, 600.0, int64(200000), int64(0), 0, 0, 8.0, "")
 	f.Add("acme/sd", "image_generation", "B200", 1, int64(10), int64(0), 1.0, 0.0, int64(0), int64(10), 1024, 1024, 0.0, "")
 	f.Add("../etc", "asr", "", -1, int64(0), int64(5), math.NaN(), -1.0, int64(-1), int64(-1), -5, 0, -1.0, "Z")
@@ -17,7 +18,7 @@ func FuzzNormalise(f *testing.F) {
 		r := Result{Model: model, Task: task, Accelerator: acc, GPUCount: gpus, Queries: queries, FailedQueries: failed,
 			GPUEnergyWh: wh, DurationSeconds: dur, Output: Output{Tokens: tokens, Images: images, ImageWidth: w, ImageHeight: h},
 			ParamsBillions: params, SizeClass: class}
-		m, err := Normalise(&r)
+		m, err := Builtin().Normalise(&r, Publisher)
 		if err != nil {
 			var inv *InvalidError
 			if !errors.As(err, &inv) || len(inv.Violations) == 0 {
@@ -37,6 +38,30 @@ func FuzzNormalise(f *testing.F) {
 		}
 		if _, ok := LookupTask(m.Cohort.Task); !ok || m.Cohort.Hardware == "" || m.Cohort.Dataset == "" {
 			t.Fatalf("accepted result has cohort %+v", m.Cohort)
+		}
+	})
+}
+
+// FuzzResolveAccelerator feeds arbitrary names to the accelerator matcher:
+// a name resolves to a registered variant, or is refused naming
+// hardware.accelerator; a non-ASCII name never resolves.
+func FuzzResolveAccelerator(f *testing.F) {
+	for _, s := range []string{"NVIDIA H100 80GB HBM3", "1 x NVIDIA H100 80GB HBM3", "H100", "Н100", "H100\u200b", "H１００",
+		"99999 x B200", "x H100", "12 xH100", "nvidia", "Apple M1 Pro", ""} {
+		f.Add(s)
+	}
+	reg := BuiltinAccelerators()
+	f.Fuzz(func(t *testing.T, name string) {
+		a, n, err := reg.Resolve(name)
+		if err != nil {
+			var inv *InvalidError
+			if !errors.As(err, &inv) || inv.Violations[0].Field != "hardware.accelerator" || len(err.Error()) > 512 {
+				t.Fatalf("Resolve(%q): %v", name, err)
+			}
+			return
+		}
+		if !printableASCII(name) || a.Family == "" || !(a.BoardWatts > 0) || n < 0 || n > 99999 {
+			t.Fatalf("Resolve(%q) = %+v, %d", name, a, n)
 		}
 	})
 }

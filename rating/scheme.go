@@ -49,10 +49,22 @@ type GradeScheme struct {
 	References map[Cohort]float64
 }
 
+// ClassBounds are the upper x of classes A to F for a cohort whose
+// reference is ref; G is everything above the last.
+func ClassBounds(ref float64) [6]float64 {
+	var out [6]float64
+	for i, b := range gradeBounds {
+		out[i] = b * ref
+	}
+	return out
+}
+
 // Graded is the grade of one measure under a scheme.
 type Graded struct {
 	Grade Grade
 	EEI   float64
+	// Reference is the cohort's reference x; 0 when it has none.
+	Reference float64
 	// Note says why there is no grade, when there is none.
 	Note string
 }
@@ -64,5 +76,5 @@ func (s *GradeScheme) Grade(m Measure) Graded {
 		return Graded{Note: "no reference for this cohort in " + s.Version}
 	}
 	eei := m.X() / ref
-	return Graded{Grade: GradeOf(eei), EEI: eei}
+	return Graded{Grade: GradeOf(eei), EEI: eei, Reference: ref}
 }

@@ -46,6 +46,8 @@ func toStatus(err error) error {
 		return status.Error(codes.PermissionDenied, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, store.ErrExists):
+		return status.Error(codes.AlreadyExists, err.Error())
 	case errors.Is(err, errUnsupported):
 		return status.Error(codes.Unimplemented, err.Error())
 	case errors.Is(err, store.ErrFull):

@@ -111,7 +111,7 @@ func (h *HTTP) pageURL(model string) string {
 
 // image returns the rendered image of a rating, drawing it on a miss.
 func (h *HTTP) image(rt *store.Rated, kind imageKind, draw func(label.Rating) (*image, error)) (*image, error) {
-	key := keyOf(rt, kind, h.s.current.Version)
+	key := keyOf(rt, h.s.stars(rt), kind, h.s.current.Version)
 	if img := h.images.get(key); img != nil {
 		return img, nil
 	}

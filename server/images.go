@@ -32,8 +32,8 @@ type imageKey struct {
 	scheme string
 }
 
-func keyOf(r *store.Rated, kind imageKind, scheme string) imageKey {
-	return imageKey{result: r.ID, kind: kind, stars: int8(r.Stars()), scheme: scheme}
+func keyOf(r *store.Rated, stars int, kind imageKind, scheme string) imageKey {
+	return imageKey{result: r.ID, kind: kind, stars: int8(stars), scheme: scheme}
 }
 
 // image is a rendered image with its headers made once: a cache hit, and

@@ -32,7 +32,7 @@ func (f Filter) keep(c rating.Cohort) bool {
 
 // parseFilter checks a cohort filter. The task is required; an empty
 // dataset means the task's default one.
-func parseFilter(task, dataset, sizeClass, hardware string) (Filter, error) {
+func parseFilter(reg rating.Registry, task, dataset, sizeClass, hardware string) (Filter, error) {
 	if task == "" {
 		return Filter{}, rating.Invalid("task", "required (see ListTasks)")
 	}
@@ -48,7 +48,11 @@ func parseFilter(task, dataset, sizeClass, hardware string) (Filter, error) {
 		f.Dataset = t.DefaultDataset
 	}
 	if hardware != "" {
-		f.Hardware = rating.HardwareCohort(hardware)
+		// A filter may name a family the registry lacks: it then matches
+		// nothing, rather than failing.
+		if f.Hardware = reg.Accelerators.Family(hardware); f.Hardware == "" {
+			f.Hardware = hardware
+		}
 	}
 	return f, nil
 }

@@ -29,11 +29,11 @@ func FuzzPageToken(f *testing.F) {
 	}
 	for _, m := range []string{"a/x", "a/y", "a/z"} {
 		r := rating.Result{Model: m, Task: "asr", Accelerator: "H100", Queries: 1000, GPUEnergyWh: float64(len(m))}
-		if _, err := s.Submit(context.Background(), &r, store.Audit{}); err != nil {
+		if _, err := s.Submit(context.Background(), &r, rating.Published, store.Audit{}); err != nil {
 			f.Fatal(err)
 		}
 	}
-	filter, _ := parseFilter("asr", "", "", "")
+	filter, _ := parseFilter(rating.Builtin(), "asr", "", "", "")
 	first, _ := s.List(filter, "", 1)
 	f.Add(first.Next)
 	f.Add("")

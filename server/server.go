@@ -28,6 +28,15 @@ type Store interface {
 	RevokeToken(id string) error
 	Tokens() []store.Token
 	Authenticate(secret string) (store.Token, error)
+	// The registries operators extend, and the star releases.
+	AddAccelerator(rating.Accelerator) error
+	AddDataset(rating.Dataset) error
+	Registered() ([]rating.Accelerator, []rating.Dataset, error)
+	CreateRelease(*rating.Release) error
+	Releases() ([]*rating.Release, error)
+	// CohortBounds and EachLatest are what a release is made from.
+	CohortBounds() map[rating.Cohort]rating.Bounds
+	EachLatest(func(*store.Entry))
 }
 
 // Config holds what a Server is built from.
@@ -59,6 +68,7 @@ type Server struct {
 	baseURL string
 	limiter *submitLimiter
 	metrics *metrics
+	reg     registries
 }
 
 // New builds a Server.
@@ -76,6 +86,9 @@ func New(cfg Config) (*Server, error) {
 		baseURL: cfg.BaseURL,
 		limiter: newSubmitLimiter(cfg.SubmitLimit),
 	}
+	if err := s.reg.load(cfg.Store); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.metrics = newMetrics(s)
 	for _, sc := range cfg.Schemes {
 		s.schemes[sc.Version] = sc
@@ -89,9 +102,12 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Submit validates, normalises and stores one result.
-func (s *Server) Submit(ctx context.Context, r *rating.Result, a store.Audit) (store.Entry, error) {
-	m, err := rating.Normalise(r)
+// Submit validates, normalises and stores one result, as src vouches for it.
+func (s *Server) Submit(ctx context.Context, r *rating.Result, src rating.Source, a store.Audit) (store.Entry, error) {
+	if err := rating.ValidatePayloadHash(a.PayloadSHA256); err != nil {
+		return store.Entry{}, err
+	}
+	m, err := s.Registry().Normalise(r, src)
 	if err != nil {
 		return store.Entry{}, err
 	}

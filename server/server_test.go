@@ -160,45 +160,70 @@ func listAll(t *testing.T, rs energylabelv1.RatingServiceClient, req *energylabe
 	}
 }
 
-func TestANewBestModelMovesStarsButNotGrades(t *testing.T) {
+func createRelease(t *testing.T, conn *grpc.ClientConn, adminToken, name string) *energylabelv1.CreateReleaseResponse {
+	t.Helper()
+	resp, err := energylabelv1.NewAdminServiceClient(conn).CreateRelease(withToken(adminToken), &energylabelv1.CreateReleaseRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestANewBestModelMovesNoStarsUntilTheNextRelease(t *testing.T) {
 	srv := servertest.Start(t)
-	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
 	importAIES(t, rs, srv.AdminToken)
+	createRelease(t, conn, srv.AdminToken, "r1")
 	req := &energylabelv1.ListRatingsRequest{Task: "object_detection", PageSize: 4}
 	before := listAll(t, rs, req)
 	if len(before) != 6 {
 		t.Fatalf("%d object detection ratings, want 6", len(before))
 	}
-	lo, hi := before[0].WhPer_1KQueries, before[len(before)-1].WhPer_1KQueries
+	hi := before[len(before)-1].WhPer_1KQueries
 
-	newBest := lo / 10
-	r := &energylabelv1.BenchmarkResult{Model: "acme/detr-tiny", Task: "object_detection", Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1}, Queries: 1000, GpuEnergyWh: newBest}
+	// A tenth of the best, at 150 W on one H100.
+	newBest := before[0].WhPer_1KQueries / 10
+	r := &energylabelv1.BenchmarkResult{Model: "acme/detr-tiny", Task: "object_detection", Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
+		Queries: 1000, GpuEnergyWh: newBest, DurationSeconds: newBest * 3600 / 150}
 	resp, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := resp.Ratings[0]; got.Stars != 5 || got.CohortSize != 7 {
-		t.Errorf("new best: %d stars in a cohort of %d", got.Stars, got.CohortSize)
+	if got := resp.Ratings[0]; got.GetStars() != 5 || got.GetRelease() != "r1" || got.GetCohortSize() != 7 || got.GetRank() != 1 {
+		t.Errorf("new best: %d stars of %q, rank %d in a cohort of %d", got.GetStars(), got.GetRelease(), got.GetRank(), got.GetCohortSize())
 	}
 	after := map[string]*energylabelv1.Rating{}
 	for _, r := range listAll(t, rs, req) {
 		after[r.Model] = r
 	}
-	moved := 0
 	for _, b := range before {
-		a := after[b.Model]
-		if want := rating.Stars(b.WhPer_1KQueries, newBest, hi); int(a.Stars) != want {
-			t.Errorf("%s: %d stars, the rule gives %d", b.Model, a.Stars, want)
-		}
-		if a.Stars != b.Stars {
-			moved++
-		}
-		if a.Grade != b.Grade || a.Eei != b.Eei {
-			t.Errorf("%s: grade %s (eei %v) became %s (eei %v)", b.Model, b.Grade, b.Eei, a.Grade, a.Eei)
+		if a := after[b.Model]; a.GetStars() != b.GetStars() || a.GetGrade() != b.GetGrade() || a.GetEei() != b.GetEei() {
+			t.Errorf("%s: %d stars, grade %s became %d stars, grade %s before a new release", b.Model, b.GetStars(), b.GetGrade(), a.GetStars(), a.GetGrade())
 		}
 	}
-	if moved == 0 {
-		t.Error("no model's stars moved; the test proves nothing")
+
+	// The next release moves stars exactly as the AIES rule says over the
+	// new cohort; grades never move.
+	ch := createRelease(t, conn, srv.AdminToken, "r2")
+	moved := 0
+	for _, r := range listAll(t, rs, req) {
+		after[r.Model] = r
+	}
+	for _, b := range before {
+		a := after[b.Model]
+		if want := rating.Stars(b.WhPer_1KQueries, newBest, hi); int(a.GetStars()) != want || a.GetRelease() != "r2" {
+			t.Errorf("%s: %d stars of %s, the rule gives %d", b.Model, a.GetStars(), a.GetRelease(), want)
+		}
+		if a.GetStars() != b.GetStars() {
+			moved++
+		}
+		if a.GetGrade() != b.GetGrade() || a.GetEei() != b.GetEei() {
+			t.Errorf("%s: grade %s (eei %v) became %s (eei %v)", b.Model, b.GetGrade(), b.GetEei(), a.GetGrade(), a.GetEei())
+		}
+	}
+	if moved == 0 || int64(moved) != ch.GetRatingsChanged() {
+		t.Errorf("%d ratings' stars moved; the release said %d", moved, ch.GetRatingsChanged())
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -79,6 +80,11 @@ func (s *Store) Import(ctx context.Context, batch []Imported) (first uint64, err
 			}
 			if err := lb.Put(p.key, v); err != nil {
 				return err
+			}
+		}
+		for i := range batch {
+			if err := claimPayload(tx, batch[i].Audit.PayloadSHA256, batch[i].Result.Model); err != nil {
+				return fmt.Errorf("result %d of the batch: %w", i, err)
 			}
 		}
 		for id, at := range lastUse(batch) {

@@ -64,7 +64,8 @@ func latestOf(e *Entry) *storev1.Latest {
 	return &storev1.Latest{
 		ResultId: e.ID, Model: e.Model,
 		Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(),
-		WhPer_1KQueries: e.Measure.WhPer1kQueries, EnergyPerUnit: e.Measure.EnergyPerUnit, PowerChecked: e.Measure.PowerChecked,
+		WhPer_1KQueries: e.Measure.WhPer1kQueries, EnergyPerUnit: e.Measure.EnergyPerUnit,
+		PowerChecked: e.Measure.PowerChecked(), Checks: uint32(e.Measure.Checks),
 		GpuCount: int32(e.GPUCount), ParametersBillions: e.ParamsBillions,
 		MeasuredAt: timestamp(e.MeasuredAt), ReceivedAt: timestamp(e.ReceivedAt),
 		ToolName: e.ToolName, ToolVersion: e.ToolVersion,
@@ -76,11 +77,15 @@ func entryOfLatest(p *storev1.Latest) (*Entry, error) {
 	if !ok {
 		return nil, fmt.Errorf("result %d: unknown basis %q", p.ResultId, p.Basis)
 	}
+	checks := rating.Checks(p.Checks)
+	if p.PowerChecked { // schema 2 records have only this
+		checks |= rating.CheckPower
+	}
 	return &Entry{
 		ID: p.ResultId, Model: p.Model,
 		Measure: rating.Measure{
 			Cohort:         rating.Cohort{Task: p.Task, Dataset: p.Dataset, SizeClass: p.SizeClass, Hardware: p.Hardware, Basis: basis},
-			WhPer1kQueries: p.WhPer_1KQueries, EnergyPerUnit: p.EnergyPerUnit, PowerChecked: p.PowerChecked,
+			WhPer1kQueries: p.WhPer_1KQueries, EnergyPerUnit: p.EnergyPerUnit, Checks: checks,
 		},
 		GPUCount: int(p.GpuCount), ParamsBillions: p.ParametersBillions,
 		MeasuredAt: canonicalTime(timeOf(p.MeasuredAt)), ReceivedAt: canonicalTime(timeOf(p.ReceivedAt)),

@@ -26,16 +26,14 @@ type Entry struct {
 	ToolVersion    string
 }
 
-// Rated is an entry with the cohort bounds its stars derive from.
+// Rated is an entry with its place in its cohort now.
 type Rated struct {
 	Entry
-	// Lo and Hi are the cohort's lowest and highest x.
-	Lo, Hi     float64
+	// CohortSize is how many models the cohort has.
 	CohortSize int
+	// Rank is 1 for the least energy; equal energies share a rank.
+	Rank int
 }
-
-// Stars rates the entry within its cohort.
-func (r *Rated) Stars() int { return rating.Stars(r.Measure.X(), r.Lo, r.Hi) }
 
 // Cursor is a position in a cohort's best-first order: after the entry with
 // this x and model.
@@ -78,7 +76,7 @@ type entry struct {
 	measuredNs, receivedNs int32 // round-trip the zero time too
 	gpus                   int32
 	tool                   uint32
-	powerChecked           bool
+	checks                 rating.Checks
 }
 
 // modelCohorts are a model's current entries, one per cohort, in cohort
@@ -130,8 +128,11 @@ type cohortIndex struct {
 	cohort rating.Cohort
 	order  *btree.BTreeG[*entry]
 	// lo and hi are the lowest and highest x, kept up to date by put, so
-	// that rating an entry reads two fields and never walks the cohort.
+	// that a release's bounds read two fields and never walk the cohort.
 	lo, hi float64
+	// xs are the cohort's x in order, for ranks; put clears it and the
+	// first read after a change rebuilds it, so a rank is a binary search.
+	xs atomic.Pointer[[]float64]
 }
 
 func newIndex() *index {
@@ -159,7 +160,7 @@ func (ix *index) compact(e *Entry, ci *cohortIndex) *entry {
 		model: e.Model, ci: ci, id: e.ID,
 		x: e.Measure.EnergyPerUnit, whPer1k: e.Measure.WhPer1kQueries, params: e.ParamsBillions,
 		measuredS: m.Unix(), measuredNs: int32(m.Nanosecond()), receivedS: r.Unix(), receivedNs: int32(r.Nanosecond()),
-		gpus: int32(e.GPUCount), tool: id, powerChecked: e.Measure.PowerChecked,
+		gpus: int32(e.GPUCount), tool: id, checks: e.Measure.Checks,
 	}
 }
 
@@ -168,7 +169,7 @@ func (ix *index) expand(e *entry) Entry {
 	t := ix.tools[e.tool]
 	return Entry{
 		ID: e.id, Model: e.model,
-		Measure:  rating.Measure{Cohort: e.ci.cohort, WhPer1kQueries: e.whPer1k, EnergyPerUnit: e.x, PowerChecked: e.powerChecked},
+		Measure:  rating.Measure{Cohort: e.ci.cohort, WhPer1kQueries: e.whPer1k, EnergyPerUnit: e.x, Checks: e.checks},
 		GPUCount: int(e.gpus), ParamsBillions: e.params,
 		MeasuredAt: time.Unix(e.measuredS, int64(e.measuredNs)).UTC(), ReceivedAt: time.Unix(e.receivedS, int64(e.receivedNs)).UTC(),
 		ToolName: t.name, ToolVersion: t.version,
@@ -177,7 +178,22 @@ func (ix *index) expand(e *entry) Entry {
 
 func (ix *index) rated(e *entry) Rated {
 	ci := e.ci
-	return Rated{Entry: ix.expand(e), Lo: ci.lo, Hi: ci.hi, CohortSize: ci.order.Len()}
+	return Rated{Entry: ix.expand(e), CohortSize: ci.order.Len(), Rank: ci.rank(e.x)}
+}
+
+// rank is 1 plus the number of entries with less energy than x. Callers
+// hold the index's read lock, so the order does not change under it;
+// concurrent readers may each rebuild xs, to the same result.
+func (ci *cohortIndex) rank(x float64) int {
+	xs := ci.xs.Load()
+	if xs == nil {
+		all := make([]float64, 0, ci.order.Len())
+		ci.order.Ascend(func(e *entry) bool { all = append(all, e.x); return true })
+		xs = &all
+		ci.xs.Store(xs)
+	}
+	i, _ := slices.BinarySearch(*xs, x)
+	return i + 1
 }
 
 // put makes e its model's current entry in its cohort, unless a later
@@ -219,6 +235,7 @@ func (ix *index) putLocked(in *Entry) {
 	}
 	ci.order.ReplaceOrInsert(e)
 	ci.bounds(e, old)
+	ci.xs.Store(nil)
 	switch {
 	case old == nil:
 		ix.models[e.model] = mc.with(e)
@@ -350,6 +367,19 @@ func (s *Store) Cohorts(keep func(rating.Cohort) bool) []rating.Cohort {
 // cursor (nil for the first page).
 func (s *Store) ListCohort(c rating.Cohort, after *Cursor, limit int) []Rated {
 	return s.index.list(c, after, limit)
+}
+
+// CohortBounds returns every cohort's star bounds now: its lowest and
+// highest x and its number of models, which a release freezes.
+func (s *Store) CohortBounds() map[rating.Cohort]rating.Bounds {
+	ix := s.index
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make(map[rating.Cohort]rating.Bounds, len(ix.cohorts))
+	for c, ci := range ix.cohorts {
+		out[c] = rating.Bounds{Lo: ci.lo, Hi: ci.hi, Models: ci.order.Len()}
+	}
+	return out
 }
 
 // EachLatest calls fn for every current entry, holding the index's read

@@ -2,7 +2,7 @@
 // serves reads from an in-memory index of cohorts. It is the only package
 // that imports bbolt.
 //
-// Bucket layout (schema version 2; values are energylabel.store.v1 messages):
+// Bucket layout (schema version 3; values are energylabel.store.v1 messages):
 //
 //	meta/
 //	  version                        -> uint64 BE schema version
@@ -12,12 +12,22 @@
 //	  <cohort key> 0x00 <model>      -> Latest (the result's id and what the index keeps of it)
 //	tokens/
 //	  <token id>                     -> Token (SHA-256 of the secret only)
+//	payloads/                        one measurement labels one model
+//	  <payload SHA-256, hex>         -> the model it labels
+//	accelerators/                    variants operators registered, in order
+//	  <seq uint64 BE>                -> Accelerator
+//	datasets/                        datasets operators registered, in order
+//	  <seq uint64 BE>                -> Dataset
+//	releases/                        star releases, oldest first
+//	  <seq uint64 BE>                -> Release (every cohort's star bounds)
 //
 // A cohort key is task, dataset, size class, hardware and basis joined by
 // 0x1f. The index is rebuilt from latest/ alone at Open, without reading
 // results/, and updated after each commit, so reads never touch the file.
 //
 // Version 1 kept only the result's id in latest/; migrate rewrites it.
+// Version 2 had no payloads/, registries or releases; migrate fills
+// payloads/ from results/.
 package store
 
 import (
@@ -42,7 +52,7 @@ import (
 
 // schemaVersion is bumped with every layout change, together with a
 // migration in migrate.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // FileName is the database file inside a data directory.
 const FileName = "energylabel.db"
@@ -53,6 +63,11 @@ var (
 	bucketLatest  = []byte("latest")
 	bucketTokens  = []byte("tokens")
 	keyVersion    = []byte("version")
+
+	bucketPayloads     = []byte("payloads")
+	bucketAccelerators = []byte("accelerators")
+	bucketDatasets     = []byte("datasets")
+	bucketReleases     = []byte("releases")
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -133,7 +148,8 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) initialize() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketResults, bucketLatest, bucketTokens} {
+		for _, b := range [][]byte{bucketMeta, bucketResults, bucketLatest, bucketTokens,
+			bucketPayloads, bucketAccelerators, bucketDatasets, bucketReleases} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -163,6 +179,11 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	if from < 2 {
 		if err := migrateLatestValues(tx); err != nil {
 			return fmt.Errorf("migrate to schema 2: %w", err)
+		}
+	}
+	if from < 3 {
+		if err := migratePayloads(tx); err != nil {
+			return fmt.Errorf("migrate to schema 3: %w", err)
 		}
 	}
 	return nil
@@ -270,6 +291,9 @@ func (s *Store) Submit(ctx context.Context, r *rating.Result, m rating.Measure, 
 			return err
 		}
 		if err := tx.Bucket(bucketLatest).Put(lkey, lv); err != nil {
+			return err
+		}
+		if err := claimPayload(tx, a.PayloadSHA256, r.Model); err != nil {
 			return err
 		}
 		return touchToken(tx, a.TokenID, a.ReceivedAt)

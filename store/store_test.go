@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,8 +56,11 @@ func TestLatestResultPerModelWinsAndHistoryIsKept(t *testing.T) {
 	if len(got) != 2 || got[0].Model != "a/two" || got[1].Model != "a/one" || got[1].Measure.X() != 3 {
 		t.Fatalf("cohort = %+v", got)
 	}
-	if got[0].Lo != 2 || got[0].Hi != 3 || got[0].CohortSize != 2 {
-		t.Errorf("bounds = %v..%v n=%d", got[0].Lo, got[0].Hi, got[0].CohortSize)
+	if got[0].Rank != 1 || got[1].Rank != 2 || got[0].CohortSize != 2 {
+		t.Errorf("ranks %d, %d of %d", got[0].Rank, got[1].Rank, got[0].CohortSize)
+	}
+	if b := s.CohortBounds()[clf]; b != (rating.Bounds{Lo: 2, Hi: 3, Models: 2}) {
+		t.Errorf("bounds = %+v, want 2..3 over 2 models", b)
 	}
 	if n, _ := s.CountResults(); n != 3 {
 		t.Errorf("%d results stored, want 3 (append-only)", n)
@@ -188,5 +192,84 @@ func TestCohortBoundsFollowEveryChange(t *testing.T) {
 		if ci.lo != lo.x || ci.hi != hi.x {
 			t.Fatalf("after %d submissions the bounds are %v..%v, the cohort spans %v..%v", i+1, ci.lo, ci.hi, lo.x, hi.x)
 		}
+	}
+}
+
+func TestEqualEnergiesShareARank(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	for i, x := range []float64{5, 1, 3, 3, 9} {
+		submit(t, s, fmt.Sprintf("m/%d", i), x)
+	}
+	var ranks []int
+	for _, r := range s.ListCohort(clf, nil, 10) {
+		ranks = append(ranks, r.Rank)
+	}
+	if fmt.Sprint(ranks) != "[1 2 2 4 5]" {
+		t.Errorf("ranks = %v, want [1 2 2 4 5]", ranks)
+	}
+	submit(t, s, "m/1", 10) // the best model resubmits and falls to last
+	if r, _ := s.ModelRating("m/1", ""); r.Rank != 5 {
+		t.Errorf("rank after resubmission = %d, want 5", r.Rank)
+	}
+}
+
+func TestOneMeasurementLabelsOneModel(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	sha := strings.Repeat("ab", 32)
+	r := rating.Result{Model: "a/one", Task: "text-classification", Accelerator: "H100", Queries: 1000, GPUEnergyWh: 1}
+	m := rating.MeasureOf(&r)
+	if _, err := s.Submit(context.Background(), &r, m, Audit{PayloadSHA256: sha}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Submit(context.Background(), &r, m, Audit{PayloadSHA256: sha}); err != nil {
+		t.Errorf("the same model resubmitting its payload: %v", err)
+	}
+	other := r
+	other.Model = "b/two"
+	if _, err := s.Submit(context.Background(), &other, rating.MeasureOf(&other), Audit{PayloadSHA256: sha}); !errors.Is(err, ErrExists) {
+		t.Errorf("another model with the same payload: %v, want ErrExists", err)
+	}
+	if got := s.ModelRatings("b/two"); len(got) != 0 {
+		t.Errorf("the refused submission was indexed: %+v", got)
+	}
+}
+
+func TestRegistriesAndReleasesSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaudi := rating.Accelerator{Name: "Gaudi 3", Family: "Gaudi 3", BoardWatts: 900, Aliases: []string{"Intel Gaudi 3"}, Source: "datasheet"}
+	ds := rating.Dataset{Name: "acme/eval", Task: "text-generation", Basis: rating.OutputToken}
+	if err := s.AddAccelerator(gaudi); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddAccelerator(gaudi); !errors.Is(err, ErrExists) {
+		t.Errorf("second AddAccelerator = %v, want ErrExists", err)
+	}
+	if err := s.AddDataset(ds); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, s, "a/one", 1)
+	submit(t, s, "a/two", 4)
+	rel := &rating.Release{Name: "r1", CreatedAt: time.Unix(1700000000, 0).UTC(), Cohorts: s.CohortBounds()}
+	if err := s.CreateRelease(rel); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRelease(rel); !errors.Is(err, ErrExists) {
+		t.Errorf("second CreateRelease = %v, want ErrExists", err)
+	}
+	s.Close()
+
+	s = openTest(t, dir)
+	accels, datasets, err := s.Registered()
+	if err != nil || len(accels) != 1 || accels[0].Name != "Gaudi 3" || accels[0].Aliases[0] != "Intel Gaudi 3" || len(datasets) != 1 || datasets[0] != ds {
+		t.Errorf("Registered() = %+v, %+v, %v", accels, datasets, err)
+	}
+	rels, err := s.Releases()
+	if err != nil || len(rels) != 1 || rels[0].Name != "r1" || !rels[0].CreatedAt.Equal(rel.CreatedAt) ||
+		rels[0].Cohorts[clf] != (rating.Bounds{Lo: 1, Hi: 4, Models: 2}) {
+		t.Errorf("Releases() = %+v, %v", rels, err)
 	}
 }

@@ -137,7 +137,10 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("demo import: %w", err)
 		}
-		log.Info("demo data imported", "results", n, "source", "AI Energy Score leaderboard 2025-02", "data", c.dataDir)
+		if _, err := srv.CreateRelease(demoRelease, false); err != nil {
+			return fmt.Errorf("demo release: %w", err)
+		}
+		log.Info("demo data imported", "results", n, "source", "AI Energy Score leaderboard 2025-02", "release", demoRelease, "data", c.dataDir)
 	}
 	var l server.Listeners
 	if l.GRPC, err = net.Listen("tcp", c.grpcAddr); err != nil {
@@ -150,14 +153,19 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	return srv.Serve(ctx, l, server.ServeOptions{TLS: tlsConfig})
 }
 
-// importBundled imports the AIES leaderboard that ships in the binary.
+// demoRelease is the star release -demo freezes after importing the
+// bundled leaderboard, named after it.
+const demoRelease = "aies-2025-02"
+
+// importBundled imports the AIES leaderboard that ships in the binary, as
+// the published figures they are.
 func importBundled(ctx context.Context, srv *server.Server) (int, error) {
 	results, err := aienergyscore.ParseDir(calibration.AIES202502())
 	if err != nil {
 		return 0, err
 	}
 	for i := range results {
-		if _, err := srv.Submit(ctx, &results[i], store.Audit{TokenID: "demo"}); err != nil {
+		if _, err := srv.Submit(ctx, &results[i], rating.Published, store.Audit{TokenID: "demo"}); err != nil {
 			return i, fmt.Errorf("model %q: %w", results[i].Model, err)
 		}
 	}

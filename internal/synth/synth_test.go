@@ -35,7 +35,7 @@ func TestEveryResultIsValidAndLandsInItsCohort(t *testing.T) {
 func hasSeries(g *Registry, model string, c rating.Cohort) bool {
 	for _, s := range g.Series() {
 		sc := Cohorts[s.Cohort]
-		if s.Model == model && sc.Task == c.Task && sc.Basis == c.Basis && sc.SizeClass == c.SizeClass && rating.HardwareCohort(sc.Accelerator) == c.Hardware {
+		if s.Model == model && sc.Task == c.Task && sc.Basis == c.Basis && sc.SizeClass == c.SizeClass && rating.BuiltinAccelerators().Family(sc.Accelerator) == c.Hardware {
 			return true
 		}
 	}

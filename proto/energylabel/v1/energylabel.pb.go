@@ -41,15 +41,17 @@ type BenchmarkResult struct {
 	FailedQueries int64 `protobuf:"varint,6,opt,name=failed_queries,json=failedQueries,proto3" json:"failed_queries,omitempty"`
 	// GPU energy in Wh, summed over all successful queries.
 	GpuEnergyWh float64 `protobuf:"fixed64,7,opt,name=gpu_energy_wh,json=gpuEnergyWh,proto3" json:"gpu_energy_wh,omitempty"`
-	// Wall-clock duration of the measured run; 0 when unknown.
+	// Wall-clock duration of the measured run; required from publishers.
 	DurationSeconds float64 `protobuf:"fixed64,8,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
 	// Energy of each repeated run, in Wh.
 	RunEnergiesWh []float64 `protobuf:"fixed64,9,rep,packed,name=run_energies_wh,json=runEnergiesWh,proto3" json:"run_energies_wh,omitempty"`
 	// Output totals over all successful queries.
-	Output             *Output `protobuf:"bytes,10,opt,name=output,proto3" json:"output,omitempty"`
+	Output *Output `protobuf:"bytes,10,opt,name=output,proto3" json:"output,omitempty"`
+	// Parameters in billions, in (0, 10000]; required from publishers for
+	// tasks with size classes.
 	ParametersBillions float64 `protobuf:"fixed64,11,opt,name=parameters_billions,json=parametersBillions,proto3" json:"parameters_billions,omitempty"`
-	// "A", "B" or "C" for tasks with size classes; empty derives it from
-	// parameters_billions.
+	// Derived from parameters_billions (A ≤ 20 < B ≤ 66 < C); a declared class
+	// that disagrees is refused.
 	SizeClass  string                 `protobuf:"bytes,12,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
 	Precision  string                 `protobuf:"bytes,13,opt,name=precision,proto3" json:"precision,omitempty"`
 	BatchSize  int32                  `protobuf:"varint,14,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
@@ -213,9 +215,11 @@ func (x *BenchmarkResult) GetThroughputTokensPerSecond() float64 {
 // Hardware is the accelerator a result was measured on.
 type Hardware struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Accelerator model, e.g. "H100".
+	// Accelerator as the measuring tool reports it, e.g. "NVIDIA H100 80GB
+	// HBM3", "1 x NVIDIA H100 80GB HBM3" or "H100"; resolved through the
+	// accelerator registry.
 	Accelerator string `protobuf:"bytes,1,opt,name=accelerator,proto3" json:"accelerator,omitempty"`
-	// Number of accelerators; 0 when not reported.
+	// Number of accelerators, 1 to 1024; required from publishers.
 	Count         int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -427,35 +431,56 @@ type Rating struct {
 	Dataset   string                 `protobuf:"bytes,3,opt,name=dataset,proto3" json:"dataset,omitempty"`
 	SizeClass string                 `protobuf:"bytes,4,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
 	Hardware  string                 `protobuf:"bytes,5,opt,name=hardware,proto3" json:"hardware,omitempty"`
-	// "query", or the task's functional unit when the result reported output sizes.
+	// "query", or the task's functional unit, as the dataset declares.
 	Basis           string  `protobuf:"bytes,6,opt,name=basis,proto3" json:"basis,omitempty"`
 	WhPer_1KQueries float64 `protobuf:"fixed64,7,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
 	// Energy per functional unit, in `unit`.
 	EnergyPerUnit float64 `protobuf:"fixed64,8,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
 	Unit          string  `protobuf:"bytes,9,opt,name=unit,proto3" json:"unit,omitempty"`
-	// AI Energy Score compatible stars, 1 to 5, relative to the cohort.
-	Stars int32 `protobuf:"varint,10,opt,name=stars,proto3" json:"stars,omitempty"`
-	// A to G against the grade scheme's fixed reference; empty when the cohort
-	// has no reference (see grade_note).
-	Grade string `protobuf:"bytes,11,opt,name=grade,proto3" json:"grade,omitempty"`
+	// AI Energy Score compatible stars, 1 to 5, against the star release's
+	// frozen bounds for the cohort; absent when there are none (see
+	// stars_note).
+	Stars *int32 `protobuf:"varint,10,opt,name=stars,proto3,oneof" json:"stars,omitempty"`
+	// A to G against the grade scheme's fixed reference; absent when the
+	// cohort has no reference (see grade_note).
+	Grade *string `protobuf:"bytes,11,opt,name=grade,proto3,oneof" json:"grade,omitempty"`
 	// Energy efficiency index: energy per unit divided by the reference.
-	Eei float64 `protobuf:"fixed64,12,opt,name=eei,proto3" json:"eei,omitempty"`
+	Eei *float64 `protobuf:"fixed64,12,opt,name=eei,proto3,oneof" json:"eei,omitempty"`
 	// Grade scheme version, e.g. "grade/2025.1".
 	Scheme string `protobuf:"bytes,13,opt,name=scheme,proto3" json:"scheme,omitempty"`
 	// Why there is no grade, when there is none.
 	GradeNote string `protobuf:"bytes,14,opt,name=grade_note,json=gradeNote,proto3" json:"grade_note,omitempty"`
-	// Whether the physical power limit could be checked (it needs a duration).
+	// Whether the physical power check ran and passed: it needs a duration,
+	// which published leaderboard figures may lack.
 	PowerChecked bool                   `protobuf:"varint,15,opt,name=power_checked,json=powerChecked,proto3" json:"power_checked,omitempty"`
 	ResultId     uint64                 `protobuf:"varint,16,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
 	GpuCount     int32                  `protobuf:"varint,17,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
 	MeasuredAt   *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
 	ReceivedAt   *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
-	// Models in the cohort, which the stars are relative to.
+	// Models in the cohort now.
 	CohortSize         int32   `protobuf:"varint,20,opt,name=cohort_size,json=cohortSize,proto3" json:"cohort_size,omitempty"`
 	Tool               *Tool   `protobuf:"bytes,21,opt,name=tool,proto3" json:"tool,omitempty"`
 	ParametersBillions float64 `protobuf:"fixed64,22,opt,name=parameters_billions,json=parametersBillions,proto3" json:"parameters_billions,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The star release the stars come from.
+	Release string `protobuf:"bytes,23,opt,name=release,proto3" json:"release,omitempty"`
+	// Why there are no stars, when there are none.
+	StarsNote string `protobuf:"bytes,24,opt,name=stars_note,json=starsNote,proto3" json:"stars_note,omitempty"`
+	// The cohort's reference x under the grade scheme, in `unit`.
+	Reference *float64 `protobuf:"fixed64,25,opt,name=reference,proto3,oneof" json:"reference,omitempty"`
+	// The grade classes as energies for this cohort, A to G.
+	Classes []*GradeClass `protobuf:"bytes,26,rep,name=classes,proto3" json:"classes,omitempty"`
+	// The model's rank in its cohort now, 1 being the least energy; models
+	// with equal energy share a rank.
+	Rank int32 `protobuf:"varint,27,opt,name=rank,proto3" json:"rank,omitempty"`
+	// The plausibility checks the result passed: "power" (average power per
+	// accelerator between its floor and 1.1 × board power), "output_rate"
+	// (output per second per accelerator under its ceiling), "throughput"
+	// (J/token agrees with power over throughput).
+	Checks []string `protobuf:"bytes,28,rep,name=checks,proto3" json:"checks,omitempty"`
+	// Models the cohort had in the release, which the stars are relative to.
+	ReleaseCohortSize int32 `protobuf:"varint,29,opt,name=release_cohort_size,json=releaseCohortSize,proto3" json:"release_cohort_size,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Rating) Reset() {
@@ -552,22 +577,22 @@ func (x *Rating) GetUnit() string {
 }
 
 func (x *Rating) GetStars() int32 {
-	if x != nil {
-		return x.Stars
+	if x != nil && x.Stars != nil {
+		return *x.Stars
 	}
 	return 0
 }
 
 func (x *Rating) GetGrade() string {
-	if x != nil {
-		return x.Grade
+	if x != nil && x.Grade != nil {
+		return *x.Grade
 	}
 	return ""
 }
 
 func (x *Rating) GetEei() float64 {
-	if x != nil {
-		return x.Eei
+	if x != nil && x.Eei != nil {
+		return *x.Eei
 	}
 	return 0
 }
@@ -642,6 +667,367 @@ func (x *Rating) GetParametersBillions() float64 {
 	return 0
 }
 
+func (x *Rating) GetRelease() string {
+	if x != nil {
+		return x.Release
+	}
+	return ""
+}
+
+func (x *Rating) GetStarsNote() string {
+	if x != nil {
+		return x.StarsNote
+	}
+	return ""
+}
+
+func (x *Rating) GetReference() float64 {
+	if x != nil && x.Reference != nil {
+		return *x.Reference
+	}
+	return 0
+}
+
+func (x *Rating) GetClasses() []*GradeClass {
+	if x != nil {
+		return x.Classes
+	}
+	return nil
+}
+
+func (x *Rating) GetRank() int32 {
+	if x != nil {
+		return x.Rank
+	}
+	return 0
+}
+
+func (x *Rating) GetChecks() []string {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+func (x *Rating) GetReleaseCohortSize() int32 {
+	if x != nil {
+		return x.ReleaseCohortSize
+	}
+	return 0
+}
+
+// GradeClass is one grade's energy range in a cohort: above < x ≤ up_to.
+type GradeClass struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Grade string                 `protobuf:"bytes,1,opt,name=grade,proto3" json:"grade,omitempty"`
+	Above float64                `protobuf:"fixed64,2,opt,name=above,proto3" json:"above,omitempty"`
+	// Absent for G, which has no upper bound.
+	UpTo          *float64 `protobuf:"fixed64,3,opt,name=up_to,json=upTo,proto3,oneof" json:"up_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GradeClass) Reset() {
+	*x = GradeClass{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GradeClass) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GradeClass) ProtoMessage() {}
+
+func (x *GradeClass) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GradeClass.ProtoReflect.Descriptor instead.
+func (*GradeClass) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GradeClass) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *GradeClass) GetAbove() float64 {
+	if x != nil {
+		return x.Above
+	}
+	return 0
+}
+
+func (x *GradeClass) GetUpTo() float64 {
+	if x != nil && x.UpTo != nil {
+		return *x.UpTo
+	}
+	return 0
+}
+
+// Accelerator is one variant in the accelerator registry.
+type Accelerator struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Canonical variant name, e.g. "H100 SXM".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The cohort its results are graded in, e.g. "H100".
+	Family string `protobuf:"bytes,2,opt,name=family,proto3" json:"family,omitempty"`
+	// Maximum board power from the vendor's datasheet, in W.
+	BoardWatts float64 `protobuf:"fixed64,3,opt,name=board_watts,json=boardWatts,proto3" json:"board_watts,omitempty"`
+	// The lowest plausible average power per accelerator, in W.
+	FloorWatts float64 `protobuf:"fixed64,4,opt,name=floor_watts,json=floorWatts,proto3" json:"floor_watts,omitempty"`
+	// Other names tools report for it.
+	Aliases []string `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	// Where board_watts comes from.
+	Source string `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	// Whether it is built in, rather than registered by an operator.
+	Builtin       bool `protobuf:"varint,7,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Accelerator) Reset() {
+	*x = Accelerator{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Accelerator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Accelerator) ProtoMessage() {}
+
+func (x *Accelerator) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Accelerator.ProtoReflect.Descriptor instead.
+func (*Accelerator) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Accelerator) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Accelerator) GetFamily() string {
+	if x != nil {
+		return x.Family
+	}
+	return ""
+}
+
+func (x *Accelerator) GetBoardWatts() float64 {
+	if x != nil {
+		return x.BoardWatts
+	}
+	return 0
+}
+
+func (x *Accelerator) GetFloorWatts() float64 {
+	if x != nil {
+		return x.FloorWatts
+	}
+	return 0
+}
+
+func (x *Accelerator) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *Accelerator) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Accelerator) GetBuiltin() bool {
+	if x != nil {
+		return x.Builtin
+	}
+	return false
+}
+
+// Dataset is a registered standard workload.
+type Dataset struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Task id.
+	Task string `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
+	// "query", or the task's functional unit.
+	Basis         string `protobuf:"bytes,3,opt,name=basis,proto3" json:"basis,omitempty"`
+	Builtin       bool   `protobuf:"varint,4,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Dataset) Reset() {
+	*x = Dataset{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Dataset) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Dataset) ProtoMessage() {}
+
+func (x *Dataset) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Dataset.ProtoReflect.Descriptor instead.
+func (*Dataset) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Dataset) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Dataset) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *Dataset) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *Dataset) GetBuiltin() bool {
+	if x != nil {
+		return x.Builtin
+	}
+	return false
+}
+
+// Release is a named, immutable snapshot of every cohort's star bounds.
+type Release struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// Cohorts in the release, and those with enough models for stars.
+	Cohorts        int32 `protobuf:"varint,3,opt,name=cohorts,proto3" json:"cohorts,omitempty"`
+	StarredCohorts int32 `protobuf:"varint,4,opt,name=starred_cohorts,json=starredCohorts,proto3" json:"starred_cohorts,omitempty"`
+	// Models over all its cohorts.
+	Models        int32 `protobuf:"varint,5,opt,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Release) Reset() {
+	*x = Release{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Release) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release) ProtoMessage() {}
+
+func (x *Release) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release.ProtoReflect.Descriptor instead.
+func (*Release) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Release) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Release) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Release) GetCohorts() int32 {
+	if x != nil {
+		return x.Cohorts
+	}
+	return 0
+}
+
+func (x *Release) GetStarredCohorts() int32 {
+	if x != nil {
+		return x.StarredCohorts
+	}
+	return 0
+}
+
+func (x *Release) GetModels() int32 {
+	if x != nil {
+		return x.Models
+	}
+	return 0
+}
+
 // Task is a built-in task class.
 type Task struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -659,7 +1045,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +1057,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +1070,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Task) GetId() string {
@@ -741,7 +1127,7 @@ type SubmitResultRequest struct {
 
 func (x *SubmitResultRequest) Reset() {
 	*x = SubmitResultRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +1139,7 @@ func (x *SubmitResultRequest) String() string {
 func (*SubmitResultRequest) ProtoMessage() {}
 
 func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +1152,7 @@ func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultRequest.ProtoReflect.Descriptor instead.
 func (*SubmitResultRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SubmitResultRequest) GetResult() *BenchmarkResult {
@@ -794,7 +1180,7 @@ type SubmitResultResponse struct {
 
 func (x *SubmitResultResponse) Reset() {
 	*x = SubmitResultResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +1192,7 @@ func (x *SubmitResultResponse) String() string {
 func (*SubmitResultResponse) ProtoMessage() {}
 
 func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +1205,7 @@ func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResultResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SubmitResultResponse) GetResultId() uint64 {
@@ -850,7 +1236,7 @@ type GetRatingRequest struct {
 
 func (x *GetRatingRequest) Reset() {
 	*x = GetRatingRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +1248,7 @@ func (x *GetRatingRequest) String() string {
 func (*GetRatingRequest) ProtoMessage() {}
 
 func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +1261,7 @@ func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingRequest.ProtoReflect.Descriptor instead.
 func (*GetRatingRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetRatingRequest) GetModel() string {
@@ -909,7 +1295,7 @@ type GetRatingResponse struct {
 
 func (x *GetRatingResponse) Reset() {
 	*x = GetRatingResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1307,7 @@ func (x *GetRatingResponse) String() string {
 func (*GetRatingResponse) ProtoMessage() {}
 
 func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1320,7 @@ func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingResponse.ProtoReflect.Descriptor instead.
 func (*GetRatingResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetRatingResponse) GetRatings() []*Rating {
@@ -960,7 +1346,7 @@ type ListRatingsRequest struct {
 
 func (x *ListRatingsRequest) Reset() {
 	*x = ListRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1358,7 @@ func (x *ListRatingsRequest) String() string {
 func (*ListRatingsRequest) ProtoMessage() {}
 
 func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1371,7 @@ func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsRequest.ProtoReflect.Descriptor instead.
 func (*ListRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListRatingsRequest) GetTask() string {
@@ -1041,7 +1427,7 @@ type ListRatingsResponse struct {
 
 func (x *ListRatingsResponse) Reset() {
 	*x = ListRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1439,7 @@ func (x *ListRatingsResponse) String() string {
 func (*ListRatingsResponse) ProtoMessage() {}
 
 func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1452,7 @@ func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsResponse.ProtoReflect.Descriptor instead.
 func (*ListRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListRatingsResponse) GetRatings() []*Rating {
@@ -1092,7 +1478,7 @@ type ListTasksRequest struct {
 
 func (x *ListTasksRequest) Reset() {
 	*x = ListTasksRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1490,7 @@ func (x *ListTasksRequest) String() string {
 func (*ListTasksRequest) ProtoMessage() {}
 
 func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1503,7 @@ func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
 func (*ListTasksRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
 }
 
 // ListTasksResponse lists the task classes.
@@ -1130,7 +1516,7 @@ type ListTasksResponse struct {
 
 func (x *ListTasksResponse) Reset() {
 	*x = ListTasksResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1528,7 @@ func (x *ListTasksResponse) String() string {
 func (*ListTasksResponse) ProtoMessage() {}
 
 func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1541,7 @@ func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
 func (*ListTasksResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListTasksResponse) GetTasks() []*Task {
@@ -1163,6 +1549,550 @@ func (x *ListTasksResponse) GetTasks() []*Task {
 		return x.Tasks
 	}
 	return nil
+}
+
+// ListAcceleratorsRequest is empty.
+type ListAcceleratorsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAcceleratorsRequest) Reset() {
+	*x = ListAcceleratorsRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAcceleratorsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAcceleratorsRequest) ProtoMessage() {}
+
+func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAcceleratorsRequest.ProtoReflect.Descriptor instead.
+func (*ListAcceleratorsRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
+}
+
+// ListAcceleratorsResponse lists the registry's variants.
+type ListAcceleratorsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accelerators  []*Accelerator         `protobuf:"bytes,1,rep,name=accelerators,proto3" json:"accelerators,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAcceleratorsResponse) Reset() {
+	*x = ListAcceleratorsResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAcceleratorsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAcceleratorsResponse) ProtoMessage() {}
+
+func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAcceleratorsResponse.ProtoReflect.Descriptor instead.
+func (*ListAcceleratorsResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListAcceleratorsResponse) GetAccelerators() []*Accelerator {
+	if x != nil {
+		return x.Accelerators
+	}
+	return nil
+}
+
+// ListDatasetsRequest optionally names a task.
+type ListDatasetsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDatasetsRequest) Reset() {
+	*x = ListDatasetsRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDatasetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDatasetsRequest) ProtoMessage() {}
+
+func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDatasetsRequest.ProtoReflect.Descriptor instead.
+func (*ListDatasetsRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListDatasetsRequest) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+// ListDatasetsResponse lists registered datasets.
+type ListDatasetsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Datasets      []*Dataset             `protobuf:"bytes,1,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDatasetsResponse) Reset() {
+	*x = ListDatasetsResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDatasetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDatasetsResponse) ProtoMessage() {}
+
+func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDatasetsResponse.ProtoReflect.Descriptor instead.
+func (*ListDatasetsResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListDatasetsResponse) GetDatasets() []*Dataset {
+	if x != nil {
+		return x.Datasets
+	}
+	return nil
+}
+
+// ListReleasesRequest is empty.
+type ListReleasesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReleasesRequest) Reset() {
+	*x = ListReleasesRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReleasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReleasesRequest) ProtoMessage() {}
+
+func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReleasesRequest.ProtoReflect.Descriptor instead.
+func (*ListReleasesRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+}
+
+// ListReleasesResponse lists releases, oldest first.
+type ListReleasesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Releases      []*Release             `protobuf:"bytes,1,rep,name=releases,proto3" json:"releases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReleasesResponse) Reset() {
+	*x = ListReleasesResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReleasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReleasesResponse) ProtoMessage() {}
+
+func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReleasesResponse.ProtoReflect.Descriptor instead.
+func (*ListReleasesResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListReleasesResponse) GetReleases() []*Release {
+	if x != nil {
+		return x.Releases
+	}
+	return nil
+}
+
+// CreateReleaseRequest names a new release.
+type CreateReleaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 to 64 letters, digits, '-', '_' and '.'; unique.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Report what would change without creating it.
+	DryRun        bool `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateReleaseRequest) Reset() {
+	*x = CreateReleaseRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReleaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReleaseRequest) ProtoMessage() {}
+
+func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReleaseRequest.ProtoReflect.Descriptor instead.
+func (*CreateReleaseRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CreateReleaseRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateReleaseRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+// CreateReleaseResponse says what the release changes.
+type CreateReleaseResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Release *Release               `protobuf:"bytes,1,opt,name=release,proto3" json:"release,omitempty"`
+	// Current ratings whose stars differ from the previous release's.
+	RatingsChanged int64 `protobuf:"varint,2,opt,name=ratings_changed,json=ratingsChanged,proto3" json:"ratings_changed,omitempty"`
+	// Current ratings that have stars under the new release.
+	RatingsStarred int64 `protobuf:"varint,3,opt,name=ratings_starred,json=ratingsStarred,proto3" json:"ratings_starred,omitempty"`
+	DryRun         bool  `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CreateReleaseResponse) Reset() {
+	*x = CreateReleaseResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReleaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReleaseResponse) ProtoMessage() {}
+
+func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReleaseResponse.ProtoReflect.Descriptor instead.
+func (*CreateReleaseResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CreateReleaseResponse) GetRelease() *Release {
+	if x != nil {
+		return x.Release
+	}
+	return nil
+}
+
+func (x *CreateReleaseResponse) GetRatingsChanged() int64 {
+	if x != nil {
+		return x.RatingsChanged
+	}
+	return 0
+}
+
+func (x *CreateReleaseResponse) GetRatingsStarred() int64 {
+	if x != nil {
+		return x.RatingsStarred
+	}
+	return 0
+}
+
+func (x *CreateReleaseResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+// AddAcceleratorRequest registers a variant.
+type AddAcceleratorRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accelerator   *Accelerator           `protobuf:"bytes,1,opt,name=accelerator,proto3" json:"accelerator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddAcceleratorRequest) Reset() {
+	*x = AddAcceleratorRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddAcceleratorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddAcceleratorRequest) ProtoMessage() {}
+
+func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddAcceleratorRequest.ProtoReflect.Descriptor instead.
+func (*AddAcceleratorRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AddAcceleratorRequest) GetAccelerator() *Accelerator {
+	if x != nil {
+		return x.Accelerator
+	}
+	return nil
+}
+
+// AddAcceleratorResponse is empty.
+type AddAcceleratorResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddAcceleratorResponse) Reset() {
+	*x = AddAcceleratorResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddAcceleratorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddAcceleratorResponse) ProtoMessage() {}
+
+func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddAcceleratorResponse.ProtoReflect.Descriptor instead.
+func (*AddAcceleratorResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
+}
+
+// AddDatasetRequest registers a dataset.
+type AddDatasetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dataset       *Dataset               `protobuf:"bytes,1,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddDatasetRequest) Reset() {
+	*x = AddDatasetRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddDatasetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddDatasetRequest) ProtoMessage() {}
+
+func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddDatasetRequest.ProtoReflect.Descriptor instead.
+func (*AddDatasetRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *AddDatasetRequest) GetDataset() *Dataset {
+	if x != nil {
+		return x.Dataset
+	}
+	return nil
+}
+
+// AddDatasetResponse is empty.
+type AddDatasetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddDatasetResponse) Reset() {
+	*x = AddDatasetResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddDatasetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddDatasetResponse) ProtoMessage() {}
+
+func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddDatasetResponse.ProtoReflect.Descriptor instead.
+func (*AddDatasetResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
 }
 
 // CreateTokenRequest scopes a new publisher token.
@@ -1178,7 +2108,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1190,7 +2120,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1203,7 +2133,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateTokenRequest) GetNamespaces() []string {
@@ -1231,7 +2161,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +2173,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +2186,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateTokenResponse) GetId() string {
@@ -1283,7 +2213,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +2225,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +2238,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RevokeTokenRequest) GetId() string {
@@ -1327,7 +2257,7 @@ type RevokeTokenResponse struct {
 
 func (x *RevokeTokenResponse) Reset() {
 	*x = RevokeTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +2269,7 @@ func (x *RevokeTokenResponse) String() string {
 func (*RevokeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +2282,7 @@ func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
 }
 
 // ListTokensRequest is empty.
@@ -1364,7 +2294,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1376,7 +2306,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1389,7 +2319,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
 }
 
 // ListTokensResponse lists publisher tokens without secrets.
@@ -1402,7 +2332,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +2344,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +2357,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListTokensResponse) GetTokens() []*TokenInfo {
@@ -1446,7 +2376,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1458,7 +2388,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1471,7 +2401,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
 }
 
 // BackupResponse is one chunk of the snapshot, in order.
@@ -1486,7 +2416,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +2428,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +2441,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BackupResponse) GetChunk() []byte {
@@ -1538,7 +2468,7 @@ type ImportResultsRequest struct {
 
 func (x *ImportResultsRequest) Reset() {
 	*x = ImportResultsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +2480,7 @@ func (x *ImportResultsRequest) String() string {
 func (*ImportResultsRequest) ProtoMessage() {}
 
 func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +2493,7 @@ func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsRequest.ProtoReflect.Descriptor instead.
 func (*ImportResultsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ImportResultsRequest) GetResults() []*BenchmarkResult {
@@ -1588,7 +2518,7 @@ type ImportResultsResponse struct {
 
 func (x *ImportResultsResponse) Reset() {
 	*x = ImportResultsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +2530,7 @@ func (x *ImportResultsResponse) String() string {
 func (*ImportResultsResponse) ProtoMessage() {}
 
 func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +2543,7 @@ func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsResponse.ProtoReflect.Descriptor instead.
 func (*ImportResultsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ImportResultsResponse) GetImported() int64 {
@@ -1652,7 +2582,7 @@ type TokenInfo struct {
 
 func (x *TokenInfo) Reset() {
 	*x = TokenInfo{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +2594,7 @@ func (x *TokenInfo) String() string {
 func (*TokenInfo) ProtoMessage() {}
 
 func (x *TokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +2607,7 @@ func (x *TokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenInfo.ProtoReflect.Descriptor instead.
 func (*TokenInfo) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TokenInfo) GetId() string {
@@ -1765,7 +2695,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\fvideo_height\x18\b \x01(\x05R\vvideoHeight\"4\n" +
 	"\x04Tool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion\"\xce\x05\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\"\xf5\a\n" +
 	"\x06Rating\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
@@ -1776,11 +2706,11 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x05basis\x18\x06 \x01(\tR\x05basis\x12)\n" +
 	"\x11wh_per_1k_queries\x18\a \x01(\x01R\x0ewhPer1kQueries\x12&\n" +
 	"\x0fenergy_per_unit\x18\b \x01(\x01R\renergyPerUnit\x12\x12\n" +
-	"\x04unit\x18\t \x01(\tR\x04unit\x12\x14\n" +
+	"\x04unit\x18\t \x01(\tR\x04unit\x12\x19\n" +
 	"\x05stars\x18\n" +
-	" \x01(\x05R\x05stars\x12\x14\n" +
-	"\x05grade\x18\v \x01(\tR\x05grade\x12\x10\n" +
-	"\x03eei\x18\f \x01(\x01R\x03eei\x12\x16\n" +
+	" \x01(\x05H\x00R\x05stars\x88\x01\x01\x12\x19\n" +
+	"\x05grade\x18\v \x01(\tH\x01R\x05grade\x88\x01\x01\x12\x15\n" +
+	"\x03eei\x18\f \x01(\x01H\x02R\x03eei\x88\x01\x01\x12\x16\n" +
 	"\x06scheme\x18\r \x01(\tR\x06scheme\x12\x1d\n" +
 	"\n" +
 	"grade_note\x18\x0e \x01(\tR\tgradeNote\x12#\n" +
@@ -1794,7 +2724,48 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\vcohort_size\x18\x14 \x01(\x05R\n" +
 	"cohortSize\x12(\n" +
 	"\x04tool\x18\x15 \x01(\v2\x14.energylabel.v1.ToolR\x04tool\x12/\n" +
-	"\x13parameters_billions\x18\x16 \x01(\x01R\x12parametersBillions\"\xc5\x01\n" +
+	"\x13parameters_billions\x18\x16 \x01(\x01R\x12parametersBillions\x12\x18\n" +
+	"\arelease\x18\x17 \x01(\tR\arelease\x12\x1d\n" +
+	"\n" +
+	"stars_note\x18\x18 \x01(\tR\tstarsNote\x12!\n" +
+	"\treference\x18\x19 \x01(\x01H\x03R\treference\x88\x01\x01\x124\n" +
+	"\aclasses\x18\x1a \x03(\v2\x1a.energylabel.v1.GradeClassR\aclasses\x12\x12\n" +
+	"\x04rank\x18\x1b \x01(\x05R\x04rank\x12\x16\n" +
+	"\x06checks\x18\x1c \x03(\tR\x06checks\x12.\n" +
+	"\x13release_cohort_size\x18\x1d \x01(\x05R\x11releaseCohortSizeB\b\n" +
+	"\x06_starsB\b\n" +
+	"\x06_gradeB\x06\n" +
+	"\x04_eeiB\f\n" +
+	"\n" +
+	"_reference\"\\\n" +
+	"\n" +
+	"GradeClass\x12\x14\n" +
+	"\x05grade\x18\x01 \x01(\tR\x05grade\x12\x14\n" +
+	"\x05above\x18\x02 \x01(\x01R\x05above\x12\x18\n" +
+	"\x05up_to\x18\x03 \x01(\x01H\x00R\x04upTo\x88\x01\x01B\b\n" +
+	"\x06_up_to\"\xc7\x01\n" +
+	"\vAccelerator\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06family\x18\x02 \x01(\tR\x06family\x12\x1f\n" +
+	"\vboard_watts\x18\x03 \x01(\x01R\n" +
+	"boardWatts\x12\x1f\n" +
+	"\vfloor_watts\x18\x04 \x01(\x01R\n" +
+	"floorWatts\x12\x18\n" +
+	"\aaliases\x18\x05 \x03(\tR\aaliases\x12\x16\n" +
+	"\x06source\x18\x06 \x01(\tR\x06source\x12\x18\n" +
+	"\abuiltin\x18\a \x01(\bR\abuiltin\"a\n" +
+	"\aDataset\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04task\x18\x02 \x01(\tR\x04task\x12\x14\n" +
+	"\x05basis\x18\x03 \x01(\tR\x05basis\x12\x18\n" +
+	"\abuiltin\x18\x04 \x01(\bR\abuiltin\"\xb3\x01\n" +
+	"\aRelease\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x18\n" +
+	"\acohorts\x18\x03 \x01(\x05R\acohorts\x12'\n" +
+	"\x0fstarred_cohorts\x18\x04 \x01(\x05R\x0estarredCohorts\x12\x16\n" +
+	"\x06models\x18\x05 \x01(\x05R\x06models\"\xc5\x01\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1829,7 +2800,31 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x12\n" +
 	"\x10ListTasksRequest\"?\n" +
 	"\x11ListTasksResponse\x12*\n" +
-	"\x05tasks\x18\x01 \x03(\v2\x14.energylabel.v1.TaskR\x05tasks\"o\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x14.energylabel.v1.TaskR\x05tasks\"\x19\n" +
+	"\x17ListAcceleratorsRequest\"[\n" +
+	"\x18ListAcceleratorsResponse\x12?\n" +
+	"\faccelerators\x18\x01 \x03(\v2\x1b.energylabel.v1.AcceleratorR\faccelerators\")\n" +
+	"\x13ListDatasetsRequest\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\"K\n" +
+	"\x14ListDatasetsResponse\x123\n" +
+	"\bdatasets\x18\x01 \x03(\v2\x17.energylabel.v1.DatasetR\bdatasets\"\x15\n" +
+	"\x13ListReleasesRequest\"K\n" +
+	"\x14ListReleasesResponse\x123\n" +
+	"\breleases\x18\x01 \x03(\v2\x17.energylabel.v1.ReleaseR\breleases\"C\n" +
+	"\x14CreateReleaseRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x17\n" +
+	"\adry_run\x18\x02 \x01(\bR\x06dryRun\"\xb5\x01\n" +
+	"\x15CreateReleaseResponse\x121\n" +
+	"\arelease\x18\x01 \x01(\v2\x17.energylabel.v1.ReleaseR\arelease\x12'\n" +
+	"\x0fratings_changed\x18\x02 \x01(\x03R\x0eratingsChanged\x12'\n" +
+	"\x0fratings_starred\x18\x03 \x01(\x03R\x0eratingsStarred\x12\x17\n" +
+	"\adry_run\x18\x04 \x01(\bR\x06dryRun\"V\n" +
+	"\x15AddAcceleratorRequest\x12=\n" +
+	"\vaccelerator\x18\x01 \x01(\v2\x1b.energylabel.v1.AcceleratorR\vaccelerator\"\x18\n" +
+	"\x16AddAcceleratorResponse\"F\n" +
+	"\x11AddDatasetRequest\x121\n" +
+	"\adataset\x18\x01 \x01(\v2\x17.energylabel.v1.DatasetR\adataset\"\x14\n" +
+	"\x12AddDatasetResponse\"o\n" +
 	"\x12CreateTokenRequest\x12\x1e\n" +
 	"\n" +
 	"namespaces\x18\x01 \x03(\tR\n" +
@@ -1866,19 +2861,26 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"lastUsedAt\x129\n" +
 	"\n" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x18\n" +
-	"\arevoked\x18\x06 \x01(\bR\arevoked2\xe6\x02\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked2\x83\x05\n" +
 	"\rRatingService\x12Y\n" +
 	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12P\n" +
 	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\x12V\n" +
 	"\vListRatings\x12\".energylabel.v1.ListRatingsRequest\x1a#.energylabel.v1.ListRatingsResponse\x12P\n" +
-	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse2\xbe\x03\n" +
+	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse\x12e\n" +
+	"\x10ListAccelerators\x12'.energylabel.v1.ListAcceleratorsRequest\x1a(.energylabel.v1.ListAcceleratorsResponse\x12Y\n" +
+	"\fListDatasets\x12#.energylabel.v1.ListDatasetsRequest\x1a$.energylabel.v1.ListDatasetsResponse\x12Y\n" +
+	"\fListReleases\x12#.energylabel.v1.ListReleasesRequest\x1a$.energylabel.v1.ListReleasesResponse2\xd2\x05\n" +
 	"\fAdminService\x12V\n" +
 	"\vCreateToken\x12\".energylabel.v1.CreateTokenRequest\x1a#.energylabel.v1.CreateTokenResponse\x12V\n" +
 	"\vRevokeToken\x12\".energylabel.v1.RevokeTokenRequest\x1a#.energylabel.v1.RevokeTokenResponse\x12S\n" +
 	"\n" +
 	"ListTokens\x12!.energylabel.v1.ListTokensRequest\x1a\".energylabel.v1.ListTokensResponse\x12I\n" +
 	"\x06Backup\x12\x1d.energylabel.v1.BackupRequest\x1a\x1e.energylabel.v1.BackupResponse0\x01\x12^\n" +
-	"\rImportResults\x12$.energylabel.v1.ImportResultsRequest\x1a%.energylabel.v1.ImportResultsResponse(\x01BGZEgithub.com/energylabel/energylabel/proto/energylabel/v1;energylabelv1b\x06proto3"
+	"\rImportResults\x12$.energylabel.v1.ImportResultsRequest\x1a%.energylabel.v1.ImportResultsResponse(\x01\x12\\\n" +
+	"\rCreateRelease\x12$.energylabel.v1.CreateReleaseRequest\x1a%.energylabel.v1.CreateReleaseResponse\x12_\n" +
+	"\x0eAddAccelerator\x12%.energylabel.v1.AddAcceleratorRequest\x1a&.energylabel.v1.AddAcceleratorResponse\x12S\n" +
+	"\n" +
+	"AddDataset\x12!.energylabel.v1.AddDatasetRequest\x1a\".energylabel.v1.AddDatasetResponseBGZEgithub.com/energylabel/energylabel/proto/energylabel/v1;energylabelv1b\x06proto3"
 
 var (
 	file_energylabel_v1_energylabel_proto_rawDescOnce sync.Once
@@ -1892,77 +2894,113 @@ func file_energylabel_v1_energylabel_proto_rawDescGZIP() []byte {
 	return file_energylabel_v1_energylabel_proto_rawDescData
 }
 
-var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_energylabel_v1_energylabel_proto_goTypes = []any{
-	(*BenchmarkResult)(nil),       // 0: energylabel.v1.BenchmarkResult
-	(*Hardware)(nil),              // 1: energylabel.v1.Hardware
-	(*Output)(nil),                // 2: energylabel.v1.Output
-	(*Tool)(nil),                  // 3: energylabel.v1.Tool
-	(*Rating)(nil),                // 4: energylabel.v1.Rating
-	(*Task)(nil),                  // 5: energylabel.v1.Task
-	(*SubmitResultRequest)(nil),   // 6: energylabel.v1.SubmitResultRequest
-	(*SubmitResultResponse)(nil),  // 7: energylabel.v1.SubmitResultResponse
-	(*GetRatingRequest)(nil),      // 8: energylabel.v1.GetRatingRequest
-	(*GetRatingResponse)(nil),     // 9: energylabel.v1.GetRatingResponse
-	(*ListRatingsRequest)(nil),    // 10: energylabel.v1.ListRatingsRequest
-	(*ListRatingsResponse)(nil),   // 11: energylabel.v1.ListRatingsResponse
-	(*ListTasksRequest)(nil),      // 12: energylabel.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),     // 13: energylabel.v1.ListTasksResponse
-	(*CreateTokenRequest)(nil),    // 14: energylabel.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),   // 15: energylabel.v1.CreateTokenResponse
-	(*RevokeTokenRequest)(nil),    // 16: energylabel.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),   // 17: energylabel.v1.RevokeTokenResponse
-	(*ListTokensRequest)(nil),     // 18: energylabel.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),    // 19: energylabel.v1.ListTokensResponse
-	(*BackupRequest)(nil),         // 20: energylabel.v1.BackupRequest
-	(*BackupResponse)(nil),        // 21: energylabel.v1.BackupResponse
-	(*ImportResultsRequest)(nil),  // 22: energylabel.v1.ImportResultsRequest
-	(*ImportResultsResponse)(nil), // 23: energylabel.v1.ImportResultsResponse
-	(*TokenInfo)(nil),             // 24: energylabel.v1.TokenInfo
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*BenchmarkResult)(nil),          // 0: energylabel.v1.BenchmarkResult
+	(*Hardware)(nil),                 // 1: energylabel.v1.Hardware
+	(*Output)(nil),                   // 2: energylabel.v1.Output
+	(*Tool)(nil),                     // 3: energylabel.v1.Tool
+	(*Rating)(nil),                   // 4: energylabel.v1.Rating
+	(*GradeClass)(nil),               // 5: energylabel.v1.GradeClass
+	(*Accelerator)(nil),              // 6: energylabel.v1.Accelerator
+	(*Dataset)(nil),                  // 7: energylabel.v1.Dataset
+	(*Release)(nil),                  // 8: energylabel.v1.Release
+	(*Task)(nil),                     // 9: energylabel.v1.Task
+	(*SubmitResultRequest)(nil),      // 10: energylabel.v1.SubmitResultRequest
+	(*SubmitResultResponse)(nil),     // 11: energylabel.v1.SubmitResultResponse
+	(*GetRatingRequest)(nil),         // 12: energylabel.v1.GetRatingRequest
+	(*GetRatingResponse)(nil),        // 13: energylabel.v1.GetRatingResponse
+	(*ListRatingsRequest)(nil),       // 14: energylabel.v1.ListRatingsRequest
+	(*ListRatingsResponse)(nil),      // 15: energylabel.v1.ListRatingsResponse
+	(*ListTasksRequest)(nil),         // 16: energylabel.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),        // 17: energylabel.v1.ListTasksResponse
+	(*ListAcceleratorsRequest)(nil),  // 18: energylabel.v1.ListAcceleratorsRequest
+	(*ListAcceleratorsResponse)(nil), // 19: energylabel.v1.ListAcceleratorsResponse
+	(*ListDatasetsRequest)(nil),      // 20: energylabel.v1.ListDatasetsRequest
+	(*ListDatasetsResponse)(nil),     // 21: energylabel.v1.ListDatasetsResponse
+	(*ListReleasesRequest)(nil),      // 22: energylabel.v1.ListReleasesRequest
+	(*ListReleasesResponse)(nil),     // 23: energylabel.v1.ListReleasesResponse
+	(*CreateReleaseRequest)(nil),     // 24: energylabel.v1.CreateReleaseRequest
+	(*CreateReleaseResponse)(nil),    // 25: energylabel.v1.CreateReleaseResponse
+	(*AddAcceleratorRequest)(nil),    // 26: energylabel.v1.AddAcceleratorRequest
+	(*AddAcceleratorResponse)(nil),   // 27: energylabel.v1.AddAcceleratorResponse
+	(*AddDatasetRequest)(nil),        // 28: energylabel.v1.AddDatasetRequest
+	(*AddDatasetResponse)(nil),       // 29: energylabel.v1.AddDatasetResponse
+	(*CreateTokenRequest)(nil),       // 30: energylabel.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),      // 31: energylabel.v1.CreateTokenResponse
+	(*RevokeTokenRequest)(nil),       // 32: energylabel.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 33: energylabel.v1.RevokeTokenResponse
+	(*ListTokensRequest)(nil),        // 34: energylabel.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),       // 35: energylabel.v1.ListTokensResponse
+	(*BackupRequest)(nil),            // 36: energylabel.v1.BackupRequest
+	(*BackupResponse)(nil),           // 37: energylabel.v1.BackupResponse
+	(*ImportResultsRequest)(nil),     // 38: energylabel.v1.ImportResultsRequest
+	(*ImportResultsResponse)(nil),    // 39: energylabel.v1.ImportResultsResponse
+	(*TokenInfo)(nil),                // 40: energylabel.v1.TokenInfo
+	(*timestamppb.Timestamp)(nil),    // 41: google.protobuf.Timestamp
 }
 var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
 	1,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
 	2,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
 	3,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
-	25, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
-	25, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
-	25, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
+	41, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
+	41, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
+	41, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
 	3,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
-	0,  // 7: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
-	4,  // 8: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
-	4,  // 9: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
-	4,  // 10: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
-	5,  // 11: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
-	25, // 12: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
-	24, // 13: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
-	0,  // 14: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
-	25, // 15: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	25, // 16: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
-	25, // 17: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	6,  // 18: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
-	8,  // 19: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
-	10, // 20: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
-	12, // 21: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
-	14, // 22: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
-	16, // 23: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
-	18, // 24: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
-	20, // 25: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
-	22, // 26: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
-	7,  // 27: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
-	9,  // 28: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
-	11, // 29: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
-	13, // 30: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
-	15, // 31: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
-	17, // 32: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
-	19, // 33: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
-	21, // 34: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
-	23, // 35: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
-	27, // [27:36] is the sub-list for method output_type
-	18, // [18:27] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	5,  // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
+	41, // 8: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	0,  // 9: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
+	4,  // 10: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
+	4,  // 11: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
+	4,  // 12: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
+	9,  // 13: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
+	6,  // 14: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
+	7,  // 15: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
+	8,  // 16: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
+	8,  // 17: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
+	6,  // 18: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
+	7,  // 19: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
+	41, // 20: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	40, // 21: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
+	0,  // 22: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
+	41, // 23: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	41, // 24: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
+	41, // 25: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	10, // 26: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
+	12, // 27: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
+	14, // 28: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
+	16, // 29: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
+	18, // 30: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
+	20, // 31: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
+	22, // 32: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
+	30, // 33: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
+	32, // 34: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
+	34, // 35: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
+	36, // 36: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
+	38, // 37: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
+	24, // 38: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
+	26, // 39: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
+	28, // 40: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
+	11, // 41: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
+	13, // 42: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
+	15, // 43: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
+	17, // 44: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
+	19, // 45: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
+	21, // 46: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
+	23, // 47: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
+	31, // 48: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
+	33, // 49: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
+	35, // 50: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
+	37, // 51: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
+	39, // 52: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
+	25, // 53: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
+	27, // 54: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
+	29, // 55: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
+	41, // [41:56] is the sub-list for method output_type
+	26, // [26:41] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_v1_energylabel_proto_init() }
@@ -1970,13 +3008,15 @@ func file_energylabel_v1_energylabel_proto_init() {
 	if File_energylabel_v1_energylabel_proto != nil {
 		return
 	}
+	file_energylabel_v1_energylabel_proto_msgTypes[4].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_v1_energylabel_proto_rawDesc), len(file_energylabel_v1_energylabel_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

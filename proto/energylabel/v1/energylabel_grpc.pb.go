@@ -22,10 +22,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RatingService_SubmitResult_FullMethodName = "/energylabel.v1.RatingService/SubmitResult"
-	RatingService_GetRating_FullMethodName    = "/energylabel.v1.RatingService/GetRating"
-	RatingService_ListRatings_FullMethodName  = "/energylabel.v1.RatingService/ListRatings"
-	RatingService_ListTasks_FullMethodName    = "/energylabel.v1.RatingService/ListTasks"
+	RatingService_SubmitResult_FullMethodName     = "/energylabel.v1.RatingService/SubmitResult"
+	RatingService_GetRating_FullMethodName        = "/energylabel.v1.RatingService/GetRating"
+	RatingService_ListRatings_FullMethodName      = "/energylabel.v1.RatingService/ListRatings"
+	RatingService_ListTasks_FullMethodName        = "/energylabel.v1.RatingService/ListTasks"
+	RatingService_ListAccelerators_FullMethodName = "/energylabel.v1.RatingService/ListAccelerators"
+	RatingService_ListDatasets_FullMethodName     = "/energylabel.v1.RatingService/ListDatasets"
+	RatingService_ListReleases_FullMethodName     = "/energylabel.v1.RatingService/ListReleases"
 )
 
 // RatingServiceClient is the client API for RatingService service.
@@ -43,6 +46,13 @@ type RatingServiceClient interface {
 	ListRatings(ctx context.Context, in *ListRatingsRequest, opts ...grpc.CallOption) (*ListRatingsResponse, error)
 	// ListTasks lists the built-in task classes.
 	ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error)
+	// ListAccelerators lists the accelerator registry: every variant, its
+	// cohort, board power and the names tools report for it.
+	ListAccelerators(ctx context.Context, in *ListAcceleratorsRequest, opts ...grpc.CallOption) (*ListAcceleratorsResponse, error)
+	// ListDatasets lists the registered datasets, each with its task and basis.
+	ListDatasets(ctx context.Context, in *ListDatasetsRequest, opts ...grpc.CallOption) (*ListDatasetsResponse, error)
+	// ListReleases lists the star releases, oldest first; the last is current.
+	ListReleases(ctx context.Context, in *ListReleasesRequest, opts ...grpc.CallOption) (*ListReleasesResponse, error)
 }
 
 type ratingServiceClient struct {
@@ -93,6 +103,36 @@ func (c *ratingServiceClient) ListTasks(ctx context.Context, in *ListTasksReques
 	return out, nil
 }
 
+func (c *ratingServiceClient) ListAccelerators(ctx context.Context, in *ListAcceleratorsRequest, opts ...grpc.CallOption) (*ListAcceleratorsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAcceleratorsResponse)
+	err := c.cc.Invoke(ctx, RatingService_ListAccelerators_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ratingServiceClient) ListDatasets(ctx context.Context, in *ListDatasetsRequest, opts ...grpc.CallOption) (*ListDatasetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDatasetsResponse)
+	err := c.cc.Invoke(ctx, RatingService_ListDatasets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ratingServiceClient) ListReleases(ctx context.Context, in *ListReleasesRequest, opts ...grpc.CallOption) (*ListReleasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReleasesResponse)
+	err := c.cc.Invoke(ctx, RatingService_ListReleases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RatingServiceServer is the server API for RatingService service.
 // All implementations must embed UnimplementedRatingServiceServer
 // for forward compatibility.
@@ -108,6 +148,13 @@ type RatingServiceServer interface {
 	ListRatings(context.Context, *ListRatingsRequest) (*ListRatingsResponse, error)
 	// ListTasks lists the built-in task classes.
 	ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error)
+	// ListAccelerators lists the accelerator registry: every variant, its
+	// cohort, board power and the names tools report for it.
+	ListAccelerators(context.Context, *ListAcceleratorsRequest) (*ListAcceleratorsResponse, error)
+	// ListDatasets lists the registered datasets, each with its task and basis.
+	ListDatasets(context.Context, *ListDatasetsRequest) (*ListDatasetsResponse, error)
+	// ListReleases lists the star releases, oldest first; the last is current.
+	ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error)
 	mustEmbedUnimplementedRatingServiceServer()
 }
 
@@ -129,6 +176,15 @@ func (UnimplementedRatingServiceServer) ListRatings(context.Context, *ListRating
 }
 func (UnimplementedRatingServiceServer) ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTasks not implemented")
+}
+func (UnimplementedRatingServiceServer) ListAccelerators(context.Context, *ListAcceleratorsRequest) (*ListAcceleratorsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccelerators not implemented")
+}
+func (UnimplementedRatingServiceServer) ListDatasets(context.Context, *ListDatasetsRequest) (*ListDatasetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDatasets not implemented")
+}
+func (UnimplementedRatingServiceServer) ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReleases not implemented")
 }
 func (UnimplementedRatingServiceServer) mustEmbedUnimplementedRatingServiceServer() {}
 func (UnimplementedRatingServiceServer) testEmbeddedByValue()                       {}
@@ -223,6 +279,60 @@ func _RatingService_ListTasks_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RatingService_ListAccelerators_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAcceleratorsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RatingServiceServer).ListAccelerators(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RatingService_ListAccelerators_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RatingServiceServer).ListAccelerators(ctx, req.(*ListAcceleratorsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RatingService_ListDatasets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDatasetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RatingServiceServer).ListDatasets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RatingService_ListDatasets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RatingServiceServer).ListDatasets(ctx, req.(*ListDatasetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RatingService_ListReleases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReleasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RatingServiceServer).ListReleases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RatingService_ListReleases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RatingServiceServer).ListReleases(ctx, req.(*ListReleasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RatingService_ServiceDesc is the grpc.ServiceDesc for RatingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -246,17 +356,32 @@ var RatingService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListTasks",
 			Handler:    _RatingService_ListTasks_Handler,
 		},
+		{
+			MethodName: "ListAccelerators",
+			Handler:    _RatingService_ListAccelerators_Handler,
+		},
+		{
+			MethodName: "ListDatasets",
+			Handler:    _RatingService_ListDatasets_Handler,
+		},
+		{
+			MethodName: "ListReleases",
+			Handler:    _RatingService_ListReleases_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "energylabel/v1/energylabel.proto",
 }
 
 const (
-	AdminService_CreateToken_FullMethodName   = "/energylabel.v1.AdminService/CreateToken"
-	AdminService_RevokeToken_FullMethodName   = "/energylabel.v1.AdminService/RevokeToken"
-	AdminService_ListTokens_FullMethodName    = "/energylabel.v1.AdminService/ListTokens"
-	AdminService_Backup_FullMethodName        = "/energylabel.v1.AdminService/Backup"
-	AdminService_ImportResults_FullMethodName = "/energylabel.v1.AdminService/ImportResults"
+	AdminService_CreateToken_FullMethodName    = "/energylabel.v1.AdminService/CreateToken"
+	AdminService_RevokeToken_FullMethodName    = "/energylabel.v1.AdminService/RevokeToken"
+	AdminService_ListTokens_FullMethodName     = "/energylabel.v1.AdminService/ListTokens"
+	AdminService_Backup_FullMethodName         = "/energylabel.v1.AdminService/Backup"
+	AdminService_ImportResults_FullMethodName  = "/energylabel.v1.AdminService/ImportResults"
+	AdminService_CreateRelease_FullMethodName  = "/energylabel.v1.AdminService/CreateRelease"
+	AdminService_AddAccelerator_FullMethodName = "/energylabel.v1.AdminService/AddAccelerator"
+	AdminService_AddDataset_FullMethodName     = "/energylabel.v1.AdminService/AddDataset"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -281,6 +406,14 @@ type AdminServiceClient interface {
 	// result ends the call with InvalidArgument naming it: every result before
 	// it is stored, and the error says how many; none after it is.
 	ImportResults(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportResultsRequest, ImportResultsResponse], error)
+	// CreateRelease freezes every cohort's star bounds under a new name; from
+	// then on every rating's stars are against it. With dry_run it only
+	// reports how many ratings' stars would change.
+	CreateRelease(ctx context.Context, in *CreateReleaseRequest, opts ...grpc.CallOption) (*CreateReleaseResponse, error)
+	// AddAccelerator registers an accelerator variant.
+	AddAccelerator(ctx context.Context, in *AddAcceleratorRequest, opts ...grpc.CallOption) (*AddAcceleratorResponse, error)
+	// AddDataset registers a dataset of a task with its basis.
+	AddDataset(ctx context.Context, in *AddDatasetRequest, opts ...grpc.CallOption) (*AddDatasetResponse, error)
 }
 
 type adminServiceClient struct {
@@ -353,6 +486,36 @@ func (c *adminServiceClient) ImportResults(ctx context.Context, opts ...grpc.Cal
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_ImportResultsClient = grpc.ClientStreamingClient[ImportResultsRequest, ImportResultsResponse]
 
+func (c *adminServiceClient) CreateRelease(ctx context.Context, in *CreateReleaseRequest, opts ...grpc.CallOption) (*CreateReleaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateReleaseResponse)
+	err := c.cc.Invoke(ctx, AdminService_CreateRelease_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) AddAccelerator(ctx context.Context, in *AddAcceleratorRequest, opts ...grpc.CallOption) (*AddAcceleratorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddAcceleratorResponse)
+	err := c.cc.Invoke(ctx, AdminService_AddAccelerator_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) AddDataset(ctx context.Context, in *AddDatasetRequest, opts ...grpc.CallOption) (*AddDatasetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddDatasetResponse)
+	err := c.cc.Invoke(ctx, AdminService_AddDataset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -375,6 +538,14 @@ type AdminServiceServer interface {
 	// result ends the call with InvalidArgument naming it: every result before
 	// it is stored, and the error says how many; none after it is.
 	ImportResults(grpc.ClientStreamingServer[ImportResultsRequest, ImportResultsResponse]) error
+	// CreateRelease freezes every cohort's star bounds under a new name; from
+	// then on every rating's stars are against it. With dry_run it only
+	// reports how many ratings' stars would change.
+	CreateRelease(context.Context, *CreateReleaseRequest) (*CreateReleaseResponse, error)
+	// AddAccelerator registers an accelerator variant.
+	AddAccelerator(context.Context, *AddAcceleratorRequest) (*AddAcceleratorResponse, error)
+	// AddDataset registers a dataset of a task with its basis.
+	AddDataset(context.Context, *AddDatasetRequest) (*AddDatasetResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -399,6 +570,15 @@ func (UnimplementedAdminServiceServer) Backup(*BackupRequest, grpc.ServerStreami
 }
 func (UnimplementedAdminServiceServer) ImportResults(grpc.ClientStreamingServer[ImportResultsRequest, ImportResultsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ImportResults not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateRelease(context.Context, *CreateReleaseRequest) (*CreateReleaseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateRelease not implemented")
+}
+func (UnimplementedAdminServiceServer) AddAccelerator(context.Context, *AddAcceleratorRequest) (*AddAcceleratorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddAccelerator not implemented")
+}
+func (UnimplementedAdminServiceServer) AddDataset(context.Context, *AddDatasetRequest) (*AddDatasetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddDataset not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -493,6 +673,60 @@ func _AdminService_ImportResults_Handler(srv interface{}, stream grpc.ServerStre
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_ImportResultsServer = grpc.ClientStreamingServer[ImportResultsRequest, ImportResultsResponse]
 
+func _AdminService_CreateRelease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateReleaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateRelease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateRelease_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateRelease(ctx, req.(*CreateReleaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_AddAccelerator_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddAcceleratorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).AddAccelerator(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_AddAccelerator_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).AddAccelerator(ctx, req.(*AddAcceleratorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_AddDataset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddDatasetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).AddDataset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_AddDataset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).AddDataset(ctx, req.(*AddDatasetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -511,6 +745,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTokens",
 			Handler:    _AdminService_ListTokens_Handler,
+		},
+		{
+			MethodName: "CreateRelease",
+			Handler:    _AdminService_CreateRelease_Handler,
+		},
+		{
+			MethodName: "AddAccelerator",
+			Handler:    _AdminService_AddAccelerator_Handler,
+		},
+		{
+			MethodName: "AddDataset",
+			Handler:    _AdminService_AddDataset_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

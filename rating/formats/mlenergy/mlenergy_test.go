@@ -91,7 +91,7 @@ func TestParseDir(t *testing.T) {
 		if watts := r.GPUEnergyWh * 3600 / r.DurationSeconds; math.Abs(watts-w[1]) > 1e-9*w[1] {
 			t.Errorf("%s %s on %s: average power %v W, want %v", r.Dataset, r.Model, r.Accelerator, watts, w[1])
 		}
-		if !m.PowerChecked || m.Cohort.Basis == rating.Query || r.Queries != mlenergy.Requests {
+		if !m.PowerChecked() || m.Cohort.Basis == rating.Query || r.Queries != mlenergy.Requests {
 			t.Errorf("%s %s: measure %+v", r.Dataset, r.Model, m)
 		}
 		if !r.MeasuredAt.Equal(time.Date(2026, 2, 16, 0, 0, 0, 0, time.UTC)) {

@@ -369,8 +369,11 @@ type Latest struct {
 	ReceivedAt         *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	ToolName           string                 `protobuf:"bytes,15,opt,name=tool_name,json=toolName,proto3" json:"tool_name,omitempty"`
 	ToolVersion        string                 `protobuf:"bytes,16,opt,name=tool_version,json=toolVersion,proto3" json:"tool_version,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The plausibility checks the result passed, as rating.Checks bits.
+	// Schema 2 records have only power_checked.
+	Checks        uint32 `protobuf:"varint,17,opt,name=checks,proto3" json:"checks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Latest) Reset() {
@@ -515,6 +518,13 @@ func (x *Latest) GetToolVersion() string {
 	return ""
 }
 
+func (x *Latest) GetChecks() uint32 {
+	if x != nil {
+		return x.Checks
+	}
+	return 0
+}
+
 // Token is a publisher token; only the SHA-256 of its secret is kept.
 type Token struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -608,6 +618,317 @@ func (x *Token) GetRevoked() bool {
 	return false
 }
 
+// Accelerator is an accelerator variant an operator registered; the
+// built-in ones are not stored.
+type Accelerator struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Family        string                 `protobuf:"bytes,2,opt,name=family,proto3" json:"family,omitempty"`
+	BoardWatts    float64                `protobuf:"fixed64,3,opt,name=board_watts,json=boardWatts,proto3" json:"board_watts,omitempty"`
+	FloorFraction float64                `protobuf:"fixed64,4,opt,name=floor_fraction,json=floorFraction,proto3" json:"floor_fraction,omitempty"`
+	Aliases       []string               `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	Source        string                 `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Accelerator) Reset() {
+	*x = Accelerator{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Accelerator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Accelerator) ProtoMessage() {}
+
+func (x *Accelerator) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Accelerator.ProtoReflect.Descriptor instead.
+func (*Accelerator) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Accelerator) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Accelerator) GetFamily() string {
+	if x != nil {
+		return x.Family
+	}
+	return ""
+}
+
+func (x *Accelerator) GetBoardWatts() float64 {
+	if x != nil {
+		return x.BoardWatts
+	}
+	return 0
+}
+
+func (x *Accelerator) GetFloorFraction() float64 {
+	if x != nil {
+		return x.FloorFraction
+	}
+	return 0
+}
+
+func (x *Accelerator) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *Accelerator) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// Dataset is a dataset an operator registered; the built-in ones are not
+// stored.
+type Dataset struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Task  string                 `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
+	// The basis, as rating.Unit spells it.
+	Basis         string `protobuf:"bytes,3,opt,name=basis,proto3" json:"basis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Dataset) Reset() {
+	*x = Dataset{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Dataset) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Dataset) ProtoMessage() {}
+
+func (x *Dataset) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Dataset.ProtoReflect.Descriptor instead.
+func (*Dataset) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Dataset) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Dataset) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *Dataset) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+// Release is a frozen snapshot of every cohort's star bounds.
+type Release struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	Cohorts       []*CohortBounds        `protobuf:"bytes,3,rep,name=cohorts,proto3" json:"cohorts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Release) Reset() {
+	*x = Release{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Release) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release) ProtoMessage() {}
+
+func (x *Release) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release.ProtoReflect.Descriptor instead.
+func (*Release) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Release) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Release) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Release) GetCohorts() []*CohortBounds {
+	if x != nil {
+		return x.Cohorts
+	}
+	return nil
+}
+
+// CohortBounds are one cohort's star bounds in a release.
+type CohortBounds struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Dataset       string                 `protobuf:"bytes,2,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	SizeClass     string                 `protobuf:"bytes,3,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
+	Hardware      string                 `protobuf:"bytes,4,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	Basis         string                 `protobuf:"bytes,5,opt,name=basis,proto3" json:"basis,omitempty"`
+	Lo            float64                `protobuf:"fixed64,6,opt,name=lo,proto3" json:"lo,omitempty"`
+	Hi            float64                `protobuf:"fixed64,7,opt,name=hi,proto3" json:"hi,omitempty"`
+	Models        int32                  `protobuf:"varint,8,opt,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CohortBounds) Reset() {
+	*x = CohortBounds{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CohortBounds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CohortBounds) ProtoMessage() {}
+
+func (x *CohortBounds) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CohortBounds.ProtoReflect.Descriptor instead.
+func (*CohortBounds) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CohortBounds) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *CohortBounds) GetDataset() string {
+	if x != nil {
+		return x.Dataset
+	}
+	return ""
+}
+
+func (x *CohortBounds) GetSizeClass() string {
+	if x != nil {
+		return x.SizeClass
+	}
+	return ""
+}
+
+func (x *CohortBounds) GetHardware() string {
+	if x != nil {
+		return x.Hardware
+	}
+	return ""
+}
+
+func (x *CohortBounds) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *CohortBounds) GetLo() float64 {
+	if x != nil {
+		return x.Lo
+	}
+	return 0
+}
+
+func (x *CohortBounds) GetHi() float64 {
+	if x != nil {
+		return x.Hi
+	}
+	return 0
+}
+
+func (x *CohortBounds) GetModels() int32 {
+	if x != nil {
+		return x.Models
+	}
+	return 0
+}
+
 var File_energylabel_store_v1_store_proto protoreflect.FileDescriptor
 
 const file_energylabel_store_v1_store_proto_rawDesc = "" +
@@ -653,7 +974,7 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"receivedAt\x12\x1f\n" +
 	"\vclient_addr\x18\x03 \x01(\tR\n" +
 	"clientAddr\x12%\n" +
-	"\x0epayload_sha256\x18\x04 \x01(\tR\rpayloadSha256\"\xba\x04\n" +
+	"\x0epayload_sha256\x18\x04 \x01(\tR\rpayloadSha256\"\xd2\x04\n" +
 	"\x06Latest\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x12\n" +
@@ -674,7 +995,8 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\vreceived_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12\x1b\n" +
 	"\ttool_name\x18\x0f \x01(\tR\btoolName\x12!\n" +
-	"\ftool_version\x18\x10 \x01(\tR\vtoolVersion\"\xaa\x02\n" +
+	"\ftool_version\x18\x10 \x01(\tR\vtoolVersion\x12\x16\n" +
+	"\x06checks\x18\x11 \x01(\rR\x06checks\"\xaa\x02\n" +
 	"\x05Token\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rsecret_sha256\x18\x02 \x01(\fR\fsecretSha256\x12\x1e\n" +
@@ -687,7 +1009,34 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12<\n" +
 	"\flast_used_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastUsedAt\x12\x18\n" +
-	"\arevoked\x18\a \x01(\bR\arevokedBGZEgithub.com/energylabel/energylabel/proto/energylabel/store/v1;storev1b\x06proto3"
+	"\arevoked\x18\a \x01(\bR\arevoked\"\xb3\x01\n" +
+	"\vAccelerator\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06family\x18\x02 \x01(\tR\x06family\x12\x1f\n" +
+	"\vboard_watts\x18\x03 \x01(\x01R\n" +
+	"boardWatts\x12%\n" +
+	"\x0efloor_fraction\x18\x04 \x01(\x01R\rfloorFraction\x12\x18\n" +
+	"\aaliases\x18\x05 \x03(\tR\aaliases\x12\x16\n" +
+	"\x06source\x18\x06 \x01(\tR\x06source\"G\n" +
+	"\aDataset\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04task\x18\x02 \x01(\tR\x04task\x12\x14\n" +
+	"\x05basis\x18\x03 \x01(\tR\x05basis\"\x96\x01\n" +
+	"\aRelease\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
+	"\acohorts\x18\x03 \x03(\v2\".energylabel.store.v1.CohortBoundsR\acohorts\"\xc5\x01\n" +
+	"\fCohortBounds\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
+	"\adataset\x18\x02 \x01(\tR\adataset\x12\x1d\n" +
+	"\n" +
+	"size_class\x18\x03 \x01(\tR\tsizeClass\x12\x1a\n" +
+	"\bhardware\x18\x04 \x01(\tR\bhardware\x12\x14\n" +
+	"\x05basis\x18\x05 \x01(\tR\x05basis\x12\x0e\n" +
+	"\x02lo\x18\x06 \x01(\x01R\x02lo\x12\x0e\n" +
+	"\x02hi\x18\a \x01(\x01R\x02hi\x12\x16\n" +
+	"\x06models\x18\b \x01(\x05R\x06modelsBGZEgithub.com/energylabel/energylabel/proto/energylabel/store/v1;storev1b\x06proto3"
 
 var (
 	file_energylabel_store_v1_store_proto_rawDescOnce sync.Once
@@ -701,28 +1050,34 @@ func file_energylabel_store_v1_store_proto_rawDescGZIP() []byte {
 	return file_energylabel_store_v1_store_proto_rawDescData
 }
 
-var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_energylabel_store_v1_store_proto_goTypes = []any{
 	(*Result)(nil),                // 0: energylabel.store.v1.Result
 	(*Audit)(nil),                 // 1: energylabel.store.v1.Audit
 	(*Latest)(nil),                // 2: energylabel.store.v1.Latest
 	(*Token)(nil),                 // 3: energylabel.store.v1.Token
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*Accelerator)(nil),           // 4: energylabel.store.v1.Accelerator
+	(*Dataset)(nil),               // 5: energylabel.store.v1.Dataset
+	(*Release)(nil),               // 6: energylabel.store.v1.Release
+	(*CohortBounds)(nil),          // 7: energylabel.store.v1.CohortBounds
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_energylabel_store_v1_store_proto_depIdxs = []int32{
-	4, // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
-	1, // 1: energylabel.store.v1.Result.audit:type_name -> energylabel.store.v1.Audit
-	4, // 2: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
-	4, // 3: energylabel.store.v1.Latest.measured_at:type_name -> google.protobuf.Timestamp
-	4, // 4: energylabel.store.v1.Latest.received_at:type_name -> google.protobuf.Timestamp
-	4, // 5: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
-	4, // 6: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	4, // 7: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	8,  // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
+	1,  // 1: energylabel.store.v1.Result.audit:type_name -> energylabel.store.v1.Audit
+	8,  // 2: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
+	8,  // 3: energylabel.store.v1.Latest.measured_at:type_name -> google.protobuf.Timestamp
+	8,  // 4: energylabel.store.v1.Latest.received_at:type_name -> google.protobuf.Timestamp
+	8,  // 5: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
+	8,  // 6: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	8,  // 7: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
+	8,  // 8: energylabel.store.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	7,  // 9: energylabel.store.v1.Release.cohorts:type_name -> energylabel.store.v1.CohortBounds
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_store_v1_store_proto_init() }
@@ -736,7 +1091,7 @@ func file_energylabel_store_v1_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_store_v1_store_proto_rawDesc), len(file_energylabel_store_v1_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

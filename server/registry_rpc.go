@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+
+	"github.com/energylabel/energylabel/internal/wire"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+)
+
+func (rs ratingService) ListAccelerators(context.Context, *energylabelv1.ListAcceleratorsRequest) (*energylabelv1.ListAcceleratorsResponse, error) {
+	builtin := len(rating.BuiltinAccelerators().All())
+	resp := &energylabelv1.ListAcceleratorsResponse{}
+	for i, a := range rs.s.Registry().Accelerators.All() {
+		resp.Accelerators = append(resp.Accelerators, &energylabelv1.Accelerator{
+			Name: a.Name, Family: a.Family, BoardWatts: a.BoardWatts, FloorWatts: a.Floor(),
+			Aliases: a.Aliases, Source: a.Source, Builtin: i < builtin,
+		})
+	}
+	return resp, nil
+}
+
+func (rs ratingService) ListDatasets(_ context.Context, req *energylabelv1.ListDatasetsRequest) (*energylabelv1.ListDatasetsResponse, error) {
+	task := ""
+	if req.GetTask() != "" {
+		t, ok := rating.LookupTask(req.GetTask())
+		if !ok {
+			return nil, rating.Invalid("task", "unknown task %s (see ListTasks)", rating.Quote(req.GetTask()))
+		}
+		task = t.ID
+	}
+	builtin := len(rating.BuiltinDatasets().All())
+	resp := &energylabelv1.ListDatasetsResponse{}
+	for i, d := range rs.s.Registry().Datasets.All() {
+		if task == "" || d.Task == task {
+			resp.Datasets = append(resp.Datasets, &energylabelv1.Dataset{Name: d.Name, Task: d.Task, Basis: d.Basis.String(), Builtin: i < builtin})
+		}
+	}
+	return resp, nil
+}
+
+func (rs ratingService) ListReleases(context.Context, *energylabelv1.ListReleasesRequest) (*energylabelv1.ListReleasesResponse, error) {
+	rels, err := rs.s.store.Releases()
+	if err != nil {
+		return nil, err
+	}
+	resp := &energylabelv1.ListReleasesResponse{}
+	for _, rel := range rels {
+		resp.Releases = append(resp.Releases, releaseProto(rel))
+	}
+	return resp, nil
+}
+
+func releaseProto(rel *rating.Release) *energylabelv1.Release {
+	cohorts, starred, models := ReleaseSummary(rel)
+	return &energylabelv1.Release{Name: rel.Name, CreatedAt: wire.Timestamp(rel.CreatedAt),
+		Cohorts: int32(cohorts), StarredCohorts: int32(starred), Models: int32(models)}
+}
+
+func (as adminService) CreateRelease(_ context.Context, req *energylabelv1.CreateReleaseRequest) (*energylabelv1.CreateReleaseResponse, error) {
+	ch, err := as.s.CreateRelease(req.GetName(), req.GetDryRun())
+	if err != nil {
+		return nil, err
+	}
+	if !req.GetDryRun() {
+		as.s.log.Info("release created", "release", ch.Release.Name, "ratings_changed", ch.Changed, "ratings_starred", ch.Starred)
+	}
+	return &energylabelv1.CreateReleaseResponse{Release: releaseProto(ch.Release), RatingsChanged: int64(ch.Changed),
+		RatingsStarred: int64(ch.Starred), DryRun: req.GetDryRun()}, nil
+}
+
+func (as adminService) AddAccelerator(_ context.Context, req *energylabelv1.AddAcceleratorRequest) (*energylabelv1.AddAcceleratorResponse, error) {
+	p := req.GetAccelerator()
+	if p == nil {
+		return nil, rating.Invalid("accelerator", "required")
+	}
+	a := rating.Accelerator{Name: p.GetName(), Family: p.GetFamily(), BoardWatts: p.GetBoardWatts(), Aliases: p.GetAliases(), Source: p.GetSource()}
+	if fw := p.GetFloorWatts(); fw > 0 && a.BoardWatts > 0 {
+		a.FloorFraction = fw / a.BoardWatts
+	}
+	if err := as.s.AddAccelerator(a); err != nil {
+		return nil, err
+	}
+	as.s.log.Info("accelerator registered", "name", a.Name, "family", a.Family, "board_watts", a.BoardWatts)
+	return &energylabelv1.AddAcceleratorResponse{}, nil
+}
+
+func (as adminService) AddDataset(_ context.Context, req *energylabelv1.AddDatasetRequest) (*energylabelv1.AddDatasetResponse, error) {
+	p := req.GetDataset()
+	if p == nil {
+		return nil, rating.Invalid("dataset", "required")
+	}
+	d := rating.Dataset{Name: p.GetName(), Task: p.GetTask()}
+	t, ok := rating.LookupTask(p.GetTask())
+	if !ok {
+		return nil, rating.Invalid("dataset.task", "unknown task %s (see ListTasks)", rating.Quote(p.GetTask()))
+	}
+	switch p.GetBasis() {
+	case "query":
+		d.Basis = rating.Query
+	case "unit", t.Unit.String():
+		d.Basis = t.Unit
+	default:
+		return nil, rating.Invalid("dataset.basis", "want query or unit (%s), got %s", t.Unit, rating.Quote(p.GetBasis()))
+	}
+	if err := as.s.AddDataset(d); err != nil {
+		return nil, err
+	}
+	as.s.log.Info("dataset registered", "name", d.Name, "task", t.ID, "basis", d.Basis.String())
+	return &energylabelv1.AddDatasetResponse{}, nil
+}
