@@ -145,7 +145,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		RunEnergiesWh: runs,
 		ToolName:      ToolName,
 	}
-	if err := m.Apply(name, &r); err != nil {
+	if err := m.Apply(name, &r, meta.Stated{}, &ws); err != nil {
 		return nil, nil, err
 	}
 	if err := r.Validate(); err != nil {
