@@ -24,13 +24,15 @@
 //   - output tokens = decode efficiency.value (tokens per energy unit) ×
 //     decode energy.total, plus one first token per query, which prefill
 //     produces: the tool counts decode as max_new_tokens − 1 per sample.
-//     (The count assumes batch size 1 and one beam, as AIES runs; the tool
-//     counts batch size × beams × (max_new_tokens − 1) per sample, and the
-//     report records neither.)
+//     The tool's count is nominal: batch size × beams × (max_new_tokens −
+//     1) per sample, whether or not a sample stopped early. It is the
+//     output when every sample generates max_new_tokens, as AIES forces
+//     with min_new_tokens, at batch size 1 with one beam; the report
+//     records none of these settings.
 //
 // For the AIES report in testdata that is 1,000 queries and 9,000 + 1,000 =
-// 10,000 output tokens. Prefill's efficiency counts prompt tokens (361,763
-// there) and is not used.
+// 10,000 output tokens. Prefill's efficiency is not used: it gives 361,763
+// tokens there, about 362 a sample, input rather than output.
 //
 // Units: the efficiency unit is "<samples|tokens>/<energy unit>", and the
 // energy unit is that of the phase's energy; both are converted (kWh, Wh,
