@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 
@@ -32,13 +34,21 @@ const submitHelp = `
                   "hardware": {"accelerator": "H100", "count": 1},
                   "queries": 1000, "gpu_energy_wh": 0.21, "duration_seconds": 41.5}
     optimum-benchmark     benchmark_report.json (GPU energy of preprocess,
-                          prefill and decode; non-positive runs are dropped)
+                          prefill and decode; non-positive runs are dropped;
+                          queries and output tokens from its efficiency
+                          fields; no duration)
     ai_energy_benchmarks  its results JSON (summary and energy)
     aies-batch            AIES batch master_results.csv, one result per row
-    codecarbon            CodeCarbon emissions.csv (gpu_energy of one experiment)
+    codecarbon            CodeCarbon emissions.csv (gpu_energy of one
+                          experiment; its duration, but no counts)
   What a file does not say comes from flags; an error names the flag needed:
   -format F  -model OWNER/NAME  -task T  -dataset D  -queries N
   -hardware ACCELERATOR  -gpus N  -params BILLIONS  -size-class A|B|C
+  -tokens N          output tokens over all successful queries
+  -duration SECONDS  wall time of the measured run, for the power check
+  Counts and a duration that a file states are taken from the file: their
+  flags are needed only where it is silent, and one more than 1 % away
+  from the file's figure is refused.
   Every file is checked before any is sent: one bad file submits nothing.
   Needs a publisher token for the models' owners (-token or ENERGYLABEL_TOKEN).
 `
@@ -80,6 +90,13 @@ func readResults(name string, data []byte, opts readOptions) ([]rating.Result, e
 	return results, err
 }
 
+// given reports whether the flag name was set on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // resultFile is a file's results, ready to send.
 type resultFile struct {
 	name    string
@@ -96,6 +113,8 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&m.Task, "task", "", "")
 	fs.StringVar(&m.Dataset, "dataset", "", "")
 	fs.Int64Var(&m.Queries, "queries", 0, "")
+	fs.Int64Var(&m.Tokens, "tokens", 0, "")
+	fs.Float64Var(&m.DurationSeconds, "duration", 0, "")
 	fs.StringVar(&m.Hardware, "hardware", "", "")
 	fs.IntVar(&m.GPUs, "gpus", 0, "")
 	fs.Float64Var(&m.Params, "params", 0, "")
@@ -108,6 +127,9 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 		if opts.format, err = formats.ParseFormat(*format); err != nil {
 			return usageErrorf("submit", "-format: %v", err)
 		}
+	}
+	if given(fs, "duration") && !(m.DurationSeconds > 0 && !math.IsInf(m.DurationSeconds, 1)) {
+		return usageErrorf("submit", "-duration %v: want a positive number of seconds", m.DurationSeconds)
 	}
 	if len(files) == 0 {
 		return usageErrorf("submit", "missing FILE")

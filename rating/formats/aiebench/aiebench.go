@@ -6,6 +6,13 @@
 // and the energy, and usually the model and dataset (config.model,
 // config.dataset). The task and hardware come from the submitter's flags.
 //
+// Counts and duration are the file's: queries are summary.total_prompts,
+// output tokens summary.total_completion_tokens, and the duration
+// summary.total_duration_seconds (a duration of 0 is taken as unstated,
+// with a warning). -queries, -tokens and -duration are needed only where
+// the file lacks the field, and one that contradicts the file by more than
+// 1 % is refused (see package meta).
+//
 // The tool's throughput_tokens_per_second is total_tokens over the
 // duration, prompt tokens included. That is not an output throughput, and
 // would fail the consistency check of J/token against power/throughput, so
@@ -82,8 +89,6 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		return fail("summary.total_duration_seconds: %v is negative", *s.TotalDurationSeconds)
 	case s.TotalCompletionTokens != nil && *s.TotalCompletionTokens < 0:
 		return fail("summary.total_completion_tokens: %d is negative", *s.TotalCompletionTokens)
-	case m.Queries != 0 && m.Queries != *s.TotalPrompts:
-		return fail("summary.total_prompts is %d but -queries says %d", *s.TotalPrompts, m.Queries)
 	}
 	r := rating.Result{
 		Queries:       *s.TotalPrompts,
@@ -91,12 +96,32 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		GPUEnergyWh:   *e.GPUEnergyWh,
 		ToolName:      ToolName,
 	}
+	stated := meta.Stated{Queries: "summary.total_prompts"}
 	if s.TotalDurationSeconds != nil {
-		r.DurationSeconds = *s.TotalDurationSeconds
+		if *s.TotalDurationSeconds > 0 {
+			r.DurationSeconds, stated.Duration = *s.TotalDurationSeconds, "summary.total_duration_seconds"
+		} else {
+			ws = append(ws, meta.Warning{File: name, Where: "summary.total_duration_seconds",
+				Message: "0 s is no duration: taken as unstated"})
+		}
 	}
 	if s.TotalCompletionTokens != nil {
-		r.Output.Tokens = *s.TotalCompletionTokens
+		r.Output.Tokens, stated.Tokens = *s.TotalCompletionTokens, "summary.total_completion_tokens"
 	}
+	var fileModel, fileDataset string
+	if f.Config != nil && f.Config.Model != nil {
+		fileModel = *f.Config.Model
+	}
+	if f.Config != nil && f.Config.Dataset != nil {
+		fileDataset = *f.Config.Dataset
+	}
+	r.Model = meta.Name(name, "config.model", "-model", fileModel, m.Model, &ws)
+	r.Dataset = meta.Name(name, "config.dataset", "-dataset", fileDataset, m.Dataset, &ws)
+	if err := m.Apply(name, &r, stated, &ws); err != nil {
+		return nil, nil, err
+	}
+	// Whether the throughput counts prompt tokens is judged on the output
+	// tokens and duration as the file and flags give them together.
 	if s.Throughput != nil {
 		total := int64(0)
 		if s.TotalTokens != nil {
@@ -108,18 +133,6 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		} else {
 			r.ThroughputTokensPerSecond = *s.Throughput
 		}
-	}
-	var fileModel, fileDataset string
-	if f.Config != nil && f.Config.Model != nil {
-		fileModel = *f.Config.Model
-	}
-	if f.Config != nil && f.Config.Dataset != nil {
-		fileDataset = *f.Config.Dataset
-	}
-	r.Model = meta.Name(name, "config.model", "-model", fileModel, m.Model, &ws)
-	r.Dataset = meta.Name(name, "config.dataset", "-dataset", fileDataset, m.Dataset, &ws)
-	if err := m.Apply(name, &r); err != nil {
-		return nil, nil, err
 	}
 	if err := r.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)

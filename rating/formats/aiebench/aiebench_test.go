@@ -88,7 +88,10 @@ func TestFlags(t *testing.T) {
 		{"task is needed", meta.Meta{Hardware: "H100", Params: 21}, "r.json: task unknown: pass -task"},
 		{"hardware is needed", meta.Meta{Task: "text-generation", Params: 21}, "r.json: hardware unknown: pass -hardware"},
 		{"size is needed for text generation", meta.Meta{Task: "text-generation", Hardware: "H100"}, "r.json: size class unknown: pass -size-class A|B|C or -params BILLIONS"},
-		{"queries must agree", meta.Meta{Task: "text-generation", Hardware: "H100", Params: 21, Queries: 500}, "r.json: summary.total_prompts is 1000 but -queries says 500"},
+		{"queries must agree", meta.Meta{Task: "text-generation", Hardware: "H100", Params: 21, Queries: 500}, "r.json: -queries 500 contradicts the file's 1000 queries (summary.total_prompts)"},
+		{"queries over 1 % away", meta.Meta{Task: "text-generation", Hardware: "H100", Params: 21, Queries: 1011}, "r.json: -queries 1011 contradicts the file's 1000 queries (summary.total_prompts)"},
+		{"tokens must agree", meta.Meta{Task: "text-generation", Hardware: "H100", Params: 21, Tokens: 750079}, "r.json: -tokens 750079 contradicts the file's 598842 output tokens (summary.total_completion_tokens)"},
+		{"duration must agree", meta.Meta{Task: "text-generation", Hardware: "H100", Params: 21, DurationSeconds: 1200}, "r.json: -duration 1200 contradicts the file's 1843.2731628417969 s (summary.total_duration_seconds)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, _, err := Parse("r.json", data, tc.meta)
@@ -96,6 +99,57 @@ func TestFlags(t *testing.T) {
 				t.Fatalf("error %v, results %v; want an error beginning %q", err, rs, tc.want)
 			}
 		})
+	}
+}
+
+// TestCountsFromFile proves that the file's counts and duration are used,
+// that flags within 1 % of them are accepted with a warning, and that flags
+// fill only what the file lacks.
+func TestCountsFromFile(t *testing.T) {
+	data := string(readSample(t))
+	m := flags
+	m.Queries, m.Tokens, m.DurationSeconds = 1005, 598000, 1850
+	rs, ws, err := Parse("r.json", []byte(data), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rs[0]; r.Queries != 1000 || r.Output.Tokens != 598842 || r.DurationSeconds != 1843.2731628417969 {
+		t.Errorf("the file's figures were not kept: %+v", r)
+	}
+	all := ""
+	for _, w := range ws {
+		all += w.String() + "\n"
+	}
+	for _, must := range []string{
+		"r.json: -queries 1005 is within 1 % of the file's 1000 queries (summary.total_prompts): the file's figure is used",
+		"r.json: -tokens 598000 is within 1 % of the file's 598842 output tokens (summary.total_completion_tokens)",
+		"r.json: -duration 1850 is within 1 % of the file's 1843.2731628417969 s (summary.total_duration_seconds)",
+	} {
+		if !strings.Contains(all, must) {
+			t.Errorf("warnings do not say %q:\n%s", must, all)
+		}
+	}
+
+	// Without the duration and completion tokens, the flags give them.
+	silent := strings.Replace(strings.Replace(data, `"total_duration_seconds": 1843.2731628417969,`, ``, 1),
+		`"total_completion_tokens": 598842,`, ``, 1)
+	m = flags
+	m.Tokens, m.DurationSeconds = 598842, 1843
+	rs, _, err = Parse("r.json", []byte(silent), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rs[0]; r.Output.Tokens != 598842 || r.DurationSeconds != 1843 {
+		t.Errorf("flags did not fill what the file lacks: %+v", r)
+	}
+	// A duration of 0 is no duration: -duration gives it, with a warning.
+	zero := strings.Replace(data, `"total_duration_seconds": 1843.2731628417969`, `"total_duration_seconds": 0`, 1)
+	rs, ws, err = Parse("r.json", []byte(zero), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].DurationSeconds != 1843 || len(ws) == 0 || ws[0].String() != "r.json: summary.total_duration_seconds: 0 s is no duration: taken as unstated" {
+		t.Errorf("duration %v, warnings %v", rs[0].DurationSeconds, ws)
 	}
 }
 

@@ -18,6 +18,11 @@
 //   - timestamp is local time without a zone, as Python's isoformat writes
 //     it; it is read as UTC.
 //
+// Counts and duration are each row's own: queries are total_prompts,
+// output tokens total_completion_tokens, and the duration
+// total_duration_seconds. A table holds many runs, so -queries, -tokens
+// and -duration, which would give one figure for all of them, are refused.
+//
 // The rows name neither hardware nor GPU count: -hardware and -gpus give
 // them for every row.
 package aiesbatch
@@ -60,6 +65,10 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		return nil, nil, fmt.Errorf("%s: -task does not apply: every row names its task", name)
 	case m.Queries != 0:
 		return nil, nil, fmt.Errorf("%s: -queries does not apply: every row gives its total_prompts", name)
+	case m.Tokens != 0:
+		return nil, nil, fmt.Errorf("%s: -tokens does not apply: every row gives its total_completion_tokens", name)
+	case m.DurationSeconds != 0:
+		return nil, nil, fmt.Errorf("%s: -duration does not apply: every row gives its total_duration_seconds", name)
 	case m.SizeClass != "" || m.Params != 0:
 		return nil, nil, fmt.Errorf("%s: -size-class and -params do not apply: every row gives its model_class", name)
 	case strings.TrimSpace(m.Hardware) == "":

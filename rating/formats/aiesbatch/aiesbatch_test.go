@@ -91,6 +91,9 @@ func TestMalformed(t *testing.T) {
 		{"invalid model id", replace("HuggingFaceTB/SmolLM3-3B,A,", "SmolLM3-3B,A,"), flags, "m.csv: line 4: invalid result: model"},
 		{"hardware is needed", data, meta.Meta{}, "m.csv: hardware unknown: pass -hardware"},
 		{"-model does not apply", data, meta.Meta{Hardware: "H100", Model: "a/b"}, "m.csv: -model does not apply"},
+		{"-queries does not apply", data, meta.Meta{Hardware: "H100", Queries: 1000}, "m.csv: -queries does not apply: every row gives its total_prompts"},
+		{"-tokens does not apply", data, meta.Meta{Hardware: "H100", Tokens: 1000}, "m.csv: -tokens does not apply: every row gives its total_completion_tokens"},
+		{"-duration does not apply", data, meta.Meta{Hardware: "H100", DurationSeconds: 1200}, "m.csv: -duration does not apply: every row gives its total_duration_seconds"},
 		{"header only", "model_name,model_class,task,total_prompts,successful_prompts,failed_prompts,total_duration_seconds,total_completion_tokens,throughput_tokens_per_second,gpu_energy_wh,wh_per_1000_queries,error_message\n", flags, "m.csv: no successful rows"},
 		{"empty file", "", flags, "m.csv: line 1: empty file"},
 	} {

@@ -17,12 +17,16 @@
 //     An accelerator the power table does not know, such as "Apple M1 Pro",
 //     is accepted into a cohort of its own.
 //   - duration is the sum of the trackers' durations, so that energy over
-//     duration is their average power.
+//     duration is their average power. A -duration that contradicts it by
+//     more than 1 % is refused (see package meta); it is needed only for a
+//     file whose durations are all 0.
 //   - the trackers are parts of one run, not repeated runs: the result has
 //     no per-run energies.
 //   - timestamp is local time without a zone; the latest is read as UTC.
 //
-// Model, task and queries come from the submitter's flags.
+// The file states no count of queries or output tokens: model, task and
+// queries come from the submitter's flags, and output tokens, where the
+// task has them, from -tokens.
 package codecarbon
 
 import (
@@ -177,7 +181,14 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		return nil, nil, fmt.Errorf("%s: line %d: gpu_count is %d but -gpus says %d", name, expLine, r.GPUCount, m.GPUs)
 	}
 	r.Accelerator = meta.Name(name, fmt.Sprintf("line %d: gpu_model", expLine), "-hardware", gpuModel, m.Hardware, &ws)
-	if err := m.Apply(name, &r); err != nil {
+	var stated meta.Stated
+	if r.DurationSeconds > 0 {
+		stated.Duration = "duration"
+		if len(order) > 1 {
+			stated.Duration = fmt.Sprintf("duration, summed over %d runs", len(order))
+		}
+	}
+	if err := m.Apply(name, &r, stated, &ws); err != nil {
 		return nil, nil, err
 	}
 	if err := r.Validate(); err != nil {

@@ -34,6 +34,12 @@ func TestRealLogs(t *testing.T) {
 			1.3147811364785109e-08 + 2.3561474999846215e-08 + 0.0),
 		"emissions_6_aug_result_dashboard": 1000 * 9.46290771011263e-10,
 	}
+	// The sum of the files' duration column, in seconds.
+	wantSeconds := map[string]float64{
+		"emissions_31_july_summarization": 5.857582708995324 + 6.1114461249962915 + 4.8746473750215955 +
+			6.092157458013389 + 4.690090958989458 + 4.795747375028441,
+		"emissions_6_aug_result_dashboard": 3.5177150829695165,
+	}
 	for _, name := range logs {
 		t.Run(name, func(t *testing.T) {
 			rs, ws, err := Parse(name+".csv", read(t, name), flags)
@@ -43,6 +49,12 @@ func TestRealLogs(t *testing.T) {
 			r := rs[0]
 			if math.Abs(r.GPUEnergyWh-wantWh[name]) > 1e-12*wantWh[name] {
 				t.Errorf("GPUEnergyWh = %v, want %v", r.GPUEnergyWh, wantWh[name])
+			}
+			if r.DurationSeconds != wantSeconds[name] {
+				t.Errorf("DurationSeconds = %v, want %v", r.DurationSeconds, wantSeconds[name])
+			}
+			if r.Queries != flags.Queries || r.Output.Tokens != 0 {
+				t.Errorf("the log states no counts, yet queries %d and tokens %d are not the flags'", r.Queries, r.Output.Tokens)
 			}
 			if r.Accelerator != "Apple M1 Pro" || r.GPUCount != 1 || r.ToolVersion != "3.0.4" {
 				t.Errorf("hardware or tool not read: %+v", r)
@@ -103,6 +115,8 @@ func TestMalformed(t *testing.T) {
 		{"model is needed", july, meta.Meta{Task: "summarization", Queries: 6}, "e.csv: model unknown: pass -model owner/name"},
 		{"queries are needed", july, meta.Meta{Model: "a/b", Task: "summarization"}, "e.csv: queries unknown: pass -queries N"},
 		{"GPU count must agree", july, meta.Meta{Model: "a/b", Task: "summarization", Queries: 6, GPUs: 2}, "e.csv: line 2: gpu_count is 1 but -gpus says 2"},
+		{"duration must agree", july, meta.Meta{Model: "a/b", Task: "summarization", Queries: 6, DurationSeconds: 60}, "e.csv: -duration 60 contradicts the file's 32.4216720010445 s (duration, summed over 6 runs)"},
+		{"duration of one run must agree", string(read(t, logs[1])), meta.Meta{Model: "a/b", Task: "summarization", Queries: 6, DurationSeconds: 3.6}, "e.csv: -duration 3.6 contradicts the file's 3.5177150829695165 s (duration)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, _, err := Parse("e.csv", []byte(tc.data), tc.meta)
@@ -113,6 +127,24 @@ func TestMalformed(t *testing.T) {
 				t.Errorf("results with an error: %v", rs)
 			}
 		})
+	}
+}
+
+// TestFlagsWhereTheLogIsSilent proves that -tokens gives what CodeCarbon
+// does not count, and that a -duration within 1 % of the log's is accepted
+// and the log's figure kept.
+func TestFlagsWhereTheLogIsSilent(t *testing.T) {
+	m := flags
+	m.Tokens, m.DurationSeconds = 1200, 32.5
+	rs, ws, err := Parse("e.csv", read(t, logs[0]), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rs[0]; r.Output.Tokens != 1200 || r.DurationSeconds != 32.4216720010445 {
+		t.Errorf("tokens %d, duration %v", r.Output.Tokens, r.DurationSeconds)
+	}
+	if len(ws) != 2 || ws[1].String() != "e.csv: -duration 32.5 is within 1 % of the file's 32.4216720010445 s (duration, summed over 6 runs): the file's figure is used" {
+		t.Errorf("warnings %v", ws)
 	}
 }
 

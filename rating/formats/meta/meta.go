@@ -1,10 +1,26 @@
 // Package meta is what a result file may leave out and its submitter gives
 // with flags, and the warnings parsers give about what they left out.
+//
+// Counts and duration: a flag is needed only where the file is silent.
+// Where the file states the queries, the output tokens or the duration
+// (each parser's package comment says which it states, and how), the
+// file's figure is used. A flag that contradicts it by more than Tolerance
+// (1 %) of the file's figure is refused, with an error naming both figures
+// and where the file's comes from:
+//
+//	benchmark_report.json: -queries 1000000 contradicts the file's 1000 queries (preprocess efficiency × energy)
+//
+// A flag within 1 % is accepted, the file's figure is still used, and a
+// warning says so when the two differ at all. The file's figure is the
+// one 1 % is taken of, so a file that states 0 output tokens is
+// contradicted by any other -tokens.
 package meta
 
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/energylabel/energylabel/rating"
@@ -16,6 +32,10 @@ type Meta struct {
 	Task    string // -task
 	Dataset string // -dataset
 	Queries int64  // -queries
+	// Tokens is the output tokens over all successful queries (-tokens).
+	Tokens int64
+	// DurationSeconds is the wall time of the measured run (-duration).
+	DurationSeconds float64
 	// Hardware is the accelerator model, e.g. "H100" (-hardware).
 	Hardware string
 	GPUs     int     // -gpus
@@ -83,10 +103,32 @@ func (m Meta) LookupTask(file string) (rating.Task, error) {
 	return t, nil
 }
 
+// Tolerance is how far, as a fraction of the file's figure, a flag may
+// differ from a count or duration the file states and still be accepted.
+const Tolerance = 0.01
+
+// Stated says which counts a file states, each in the words an error
+// quotes for where the figure comes from, e.g. "preprocess efficiency ×
+// energy" or "summary.total_prompts". Empty means the file is silent,
+// except that a result's non-zero Queries, Output.Tokens or
+// DurationSeconds is always taken as stated by the file.
+type Stated struct {
+	Queries  string
+	Tokens   string
+	Duration string
+}
+
 // Apply fills what only the submitter knows into a result of a single-run
-// file: model, task, dataset, queries, hardware and size. The file's parser
-// has set what the file says; Apply refuses to overwrite it.
-func (m Meta) Apply(file string, r *rating.Result) error {
+// file: model, task, dataset, queries, output tokens, duration, hardware
+// and size. The file's parser has set what the file says, and stated says
+// how it says its counts. Apply never overwrites what the file says: a
+// name the file gives is kept, and a count or duration flag is checked
+// against the file's figure (see the package comment). Warnings about
+// flags within Tolerance of the file's figure go to ws, when it is not nil.
+func (m Meta) Apply(file string, r *rating.Result, stated Stated, ws *[]Warning) error {
+	if err := m.checkCounts(file); err != nil {
+		return err
+	}
 	if r.Model == "" {
 		if m.Model == "" {
 			return Missing(file, "model")
@@ -103,14 +145,8 @@ func (m Meta) Apply(file string, r *rating.Result) error {
 	if r.Dataset == "" {
 		r.Dataset = m.Dataset
 	}
-	if r.Queries == 0 {
-		if m.Queries <= 0 {
-			if m.Queries < 0 {
-				return fmt.Errorf("%s: -queries %d: must be at least 1", file, m.Queries)
-			}
-			return Missing(file, "queries")
-		}
-		r.Queries = m.Queries
+	if err := m.applyCounts(file, r, stated, ws); err != nil {
+		return err
 	}
 	if r.Accelerator == "" {
 		if strings.TrimSpace(m.Hardware) == "" {
@@ -126,6 +162,79 @@ func (m Meta) Apply(file string, r *rating.Result) error {
 	}
 	return m.ApplySize(file, r)
 }
+
+// checkCounts refuses count and duration flags that no file could agree
+// with. A zero flag is not given.
+func (m Meta) checkCounts(file string) error {
+	switch {
+	case m.Queries < 0:
+		return fmt.Errorf("%s: -queries %d: must be at least 1", file, m.Queries)
+	case m.Tokens < 0:
+		return fmt.Errorf("%s: -tokens %d: must not be negative", file, m.Tokens)
+	case m.DurationSeconds < 0 || math.IsNaN(m.DurationSeconds) || math.IsInf(m.DurationSeconds, 0):
+		return fmt.Errorf("%s: -duration %v: must be a positive number of seconds", file, m.DurationSeconds)
+	}
+	return nil
+}
+
+// applyCounts takes queries, output tokens and duration from the file where
+// it states them, and from the flags where it is silent.
+func (m Meta) applyCounts(file string, r *rating.Result, stated Stated, ws *[]Warning) error {
+	if r.Queries != 0 || stated.Queries != "" {
+		if m.Queries != 0 {
+			if err := agree(file, "-queries", float64(m.Queries), float64(r.Queries),
+				strconv.FormatInt(m.Queries, 10), strconv.FormatInt(r.Queries, 10)+" queries", stated.Queries, ws); err != nil {
+				return err
+			}
+		}
+	} else {
+		if m.Queries == 0 {
+			return Missing(file, "queries")
+		}
+		r.Queries = m.Queries
+	}
+	if r.Output.Tokens != 0 || stated.Tokens != "" {
+		if m.Tokens != 0 {
+			if err := agree(file, "-tokens", float64(m.Tokens), float64(r.Output.Tokens),
+				strconv.FormatInt(m.Tokens, 10), strconv.FormatInt(r.Output.Tokens, 10)+" output tokens", stated.Tokens, ws); err != nil {
+				return err
+			}
+		}
+	} else {
+		r.Output.Tokens = m.Tokens
+	}
+	if r.DurationSeconds != 0 || stated.Duration != "" {
+		if m.DurationSeconds != 0 {
+			if err := agree(file, "-duration", m.DurationSeconds, r.DurationSeconds,
+				seconds(m.DurationSeconds), seconds(r.DurationSeconds)+" s", stated.Duration, ws); err != nil {
+				return err
+			}
+		}
+	} else {
+		r.DurationSeconds = m.DurationSeconds
+	}
+	return nil
+}
+
+// agree refuses a flag that differs from the file's figure by more than
+// Tolerance of it, and warns about one that differs by less.
+func agree(file, flag string, fromFlag, fromFile float64, flagText, fileText, how string, ws *[]Warning) error {
+	if how != "" {
+		fileText += " (" + how + ")"
+	}
+	diff := math.Abs(fromFlag - fromFile)
+	if !(diff <= Tolerance*math.Abs(fromFile)) {
+		return fmt.Errorf("%s: %s %s contradicts the file's %s", file, flag, flagText, fileText)
+	}
+	if diff != 0 && ws != nil {
+		*ws = append(*ws, Warning{File: file, Message: fmt.Sprintf(
+			"%s %s is within %g %% of the file's %s: the file's figure is used", flag, flagText, Tolerance*100, fileText)})
+	}
+	return nil
+}
+
+// seconds formats a duration in seconds as briefly as it round-trips.
+func seconds(s float64) string { return strconv.FormatFloat(s, 'g', -1, 64) }
 
 // ApplySize sets the size class and parameter count from -size-class and
 // -params, and says when a task graded by size class has neither.

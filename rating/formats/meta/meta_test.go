@@ -2,6 +2,7 @@ package meta
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -11,17 +12,18 @@ import (
 func TestApply(t *testing.T) {
 	full := Meta{Model: "acme/m", Task: "text_generation", Queries: 1000, Hardware: "H100", GPUs: 1, Params: 7}
 	r := rating.Result{GPUEnergyWh: 1}
-	if err := full.Apply("f", &r); err != nil {
+	if err := full.Apply("f", &r, Stated{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if r.Model != "acme/m" || r.Task != "text-generation" || r.Queries != 1000 || r.Accelerator != "H100" || r.GPUCount != 1 || r.ParamsBillions != 7 {
+	if r.Model != "acme/m" || r.Task != "text-generation" || r.Queries != 1000 || r.Accelerator != "H100" || r.GPUCount != 1 || r.ParamsBillions != 7 ||
+		r.Output.Tokens != 0 || r.DurationSeconds != 0 {
 		t.Errorf("not applied: %+v", r)
 	}
 	if err := r.Validate(); err != nil {
 		t.Error(err)
 	}
-	kept := rating.Result{Model: "file/model", Queries: 10, Accelerator: "B200"}
-	if err := full.Apply("f", &kept); err != nil || kept.Model != "file/model" || kept.Queries != 10 || kept.Accelerator != "B200" {
+	kept := rating.Result{Model: "file/model", Queries: 995, Accelerator: "B200"}
+	if err := full.Apply("f", &kept, Stated{}, nil); err != nil || kept.Model != "file/model" || kept.Queries != 995 || kept.Accelerator != "B200" {
 		t.Errorf("Apply overwrote what the file says: %+v, %v", kept, err)
 	}
 
@@ -35,18 +37,22 @@ func TestApply(t *testing.T) {
 		{"class for a task without classes", func(m *Meta) { m.Task = "asr"; m.SizeClass = "A" }, "f: -size-class A: task automatic-speech-recognition has no size classes"},
 		{"negative queries", func(m *Meta) { m.Queries = -1 }, "f: -queries -1: must be at least 1"},
 		{"negative params", func(m *Meta) { m.Params = -1 }, "f: -params -1: must not be negative"},
+		{"negative tokens", func(m *Meta) { m.Tokens = -1 }, "f: -tokens -1: must not be negative"},
+		{"negative duration", func(m *Meta) { m.DurationSeconds = -1 }, "f: -duration -1: must be a positive number of seconds"},
+		{"infinite duration", func(m *Meta) { m.DurationSeconds = math.Inf(1) }, "f: -duration +Inf: must be a positive number of seconds"},
+		{"NaN duration", func(m *Meta) { m.DurationSeconds = math.NaN() }, "f: -duration NaN: must be a positive number of seconds"},
 		{"no hardware", func(m *Meta) { m.Hardware = " " }, "f: hardware unknown: pass -hardware ACCELERATOR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := full
 			tc.change(&m)
-			err := m.Apply("f", &rating.Result{})
+			err := m.Apply("f", &rating.Result{}, Stated{}, nil)
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to begin %q", err, tc.want)
 			}
 		})
 	}
-	err := Meta{}.Apply("f", &rating.Result{})
+	err := Meta{}.Apply("f", &rating.Result{}, Stated{}, nil)
 	var missing *MissingError
 	if !errors.Is(err, ErrMissing) || !errors.As(err, &missing) || missing.What != "model" {
 		t.Errorf("error %v, want a MissingError for the model", err)
@@ -61,5 +67,105 @@ func TestName(t *testing.T) {
 	if got := Name("f", "config.model", "-model", "/models/x", "a/x", &ws); got != "a/x" || len(ws) != 1 ||
 		ws[0].String() != `f: config.model: the file says "/models/x"; -model "a/x" is used instead` {
 		t.Errorf("flag value: %q, %v", got, ws)
+	}
+}
+
+// TestCounts proves the rule for counts and duration: the file's figure
+// wins, a flag fills only where the file is silent, and a flag more than
+// 1 % away from the file's figure is refused naming both.
+func TestCounts(t *testing.T) {
+	base := Meta{Model: "acme/m", Task: "text-generation", Hardware: "H100", Params: 7}
+	silent := func(t *testing.T, m Meta) rating.Result {
+		t.Helper()
+		r := rating.Result{GPUEnergyWh: 100}
+		if err := m.Apply("f", &r, Stated{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	t.Run("flags fill a silent file", func(t *testing.T) {
+		m := base
+		m.Queries, m.Tokens, m.DurationSeconds = 1000, 10000, 1200
+		r := silent(t, m)
+		if r.Queries != 1000 || r.Output.Tokens != 10000 || r.DurationSeconds != 1200 {
+			t.Errorf("flags not applied: %+v", r)
+		}
+	})
+	t.Run("tokens and duration are optional", func(t *testing.T) {
+		m := base
+		m.Queries = 1000
+		if r := silent(t, m); r.Output.Tokens != 0 || r.DurationSeconds != 0 {
+			t.Errorf("%+v", r)
+		}
+	})
+
+	stated := Stated{Queries: "preprocess efficiency × energy", Tokens: "decode efficiency × energy", Duration: "summary.total_duration_seconds"}
+	file := func() rating.Result {
+		return rating.Result{GPUEnergyWh: 100, Queries: 1000, Output: rating.Output{Tokens: 10000}, DurationSeconds: 1200}
+	}
+	for _, tc := range []struct {
+		name     string
+		change   func(*Meta)
+		want     string // the error's start; empty for none
+		warnings int
+	}{
+		{"no flags", func(*Meta) {}, "", 0},
+		{"flags equal to the file", func(m *Meta) { m.Queries, m.Tokens, m.DurationSeconds = 1000, 10000, 1200 }, "", 0},
+		{"queries 1 % above", func(m *Meta) { m.Queries = 1010 }, "", 1},
+		{"queries 1 % below", func(m *Meta) { m.Queries = 990 }, "", 1},
+		{"tokens and duration within 1 %", func(m *Meta) { m.Tokens, m.DurationSeconds = 9901, 1211.9 }, "", 2},
+		{"queries just over 1 %", func(m *Meta) { m.Queries = 1011 }, "f: -queries 1011 contradicts the file's 1000 queries (preprocess efficiency × energy)", 0},
+		{"a thousand times the queries", func(m *Meta) { m.Queries = 1000000 }, "f: -queries 1000000 contradicts the file's 1000 queries (preprocess efficiency × energy)", 0},
+		{"tokens", func(m *Meta) { m.Tokens = 9000 }, "f: -tokens 9000 contradicts the file's 10000 output tokens (decode efficiency × energy)", 0},
+		{"duration", func(m *Meta) { m.DurationSeconds = 60 }, "f: -duration 60 contradicts the file's 1200 s (summary.total_duration_seconds)", 0},
+		{"duration just over 1 %", func(m *Meta) { m.DurationSeconds = 1212.5 }, "f: -duration 1212.5 contradicts the file's 1200 s", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := base
+			tc.change(&m)
+			r := file()
+			var ws []Warning
+			err := m.Apply("f", &r, stated, &ws)
+			if tc.want != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+					t.Fatalf("error %v, want it to begin %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Queries != 1000 || r.Output.Tokens != 10000 || r.DurationSeconds != 1200 {
+				t.Errorf("the file's figures were not kept: %+v", r)
+			}
+			if len(ws) != tc.warnings {
+				t.Errorf("warnings %v, want %d", ws, tc.warnings)
+			}
+		})
+	}
+
+	m := base
+	m.Queries = 1005
+	var ws []Warning
+	r := file()
+	if err := m.Apply("f", &r, stated, &ws); err != nil || len(ws) != 1 ||
+		ws[0].String() != "f: -queries 1005 is within 1 % of the file's 1000 queries (preprocess efficiency × energy): the file's figure is used" {
+		t.Errorf("warnings %v, error %v", ws, err)
+	}
+
+	// A file that states 0 output tokens is contradicted by any other
+	// figure; one that does not state them takes the flag.
+	m = base
+	m.Queries, m.Tokens = 1000, 5
+	r = rating.Result{GPUEnergyWh: 100}
+	if err := m.Apply("f", &r, Stated{Tokens: "summary.total_completion_tokens"}, nil); err == nil ||
+		err.Error() != "f: -tokens 5 contradicts the file's 0 output tokens (summary.total_completion_tokens)" {
+		t.Errorf("error %v", err)
+	}
+	// A figure a parser set without saying how is still the file's.
+	r = rating.Result{GPUEnergyWh: 100, Queries: 10}
+	m.Tokens = 0
+	if err := m.Apply("f", &r, Stated{}, nil); err == nil || err.Error() != "f: -queries 1000 contradicts the file's 10 queries" {
+		t.Errorf("error %v", err)
 	}
 }
