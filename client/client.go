@@ -297,3 +297,52 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	}
 	return written, nil
 }
+
+// ListAccelerators returns the accelerator registry.
+func (c *Client) ListAccelerators(ctx context.Context) ([]*energylabelv1.Accelerator, error) {
+	resp, err := c.ratings.ListAccelerators(ctx, &energylabelv1.ListAcceleratorsRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp.GetAccelerators(), nil
+}
+
+// ListDatasets returns the registered datasets of a task, or of every task
+// when task is empty.
+func (c *Client) ListDatasets(ctx context.Context, task string) ([]*energylabelv1.Dataset, error) {
+	resp, err := c.ratings.ListDatasets(ctx, &energylabelv1.ListDatasetsRequest{Task: task})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp.GetDatasets(), nil
+}
+
+// ListReleases returns the star releases, oldest first.
+func (c *Client) ListReleases(ctx context.Context) ([]*energylabelv1.Release, error) {
+	resp, err := c.ratings.ListReleases(ctx, &energylabelv1.ListReleasesRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return resp.GetReleases(), nil
+}
+
+// CreateRelease freezes every cohort's star bounds under name; with dryRun
+// it only reports how many ratings' stars would change. It needs the admin
+// token.
+func (c *Client) CreateRelease(ctx context.Context, name string, dryRun bool) (*energylabelv1.CreateReleaseResponse, error) {
+	resp, err := c.admin.CreateRelease(ctx, &energylabelv1.CreateReleaseRequest{Name: name, DryRun: dryRun})
+	return resp, fromStatus(err)
+}
+
+// AddAccelerator registers an accelerator variant. It needs the admin token.
+func (c *Client) AddAccelerator(ctx context.Context, a *energylabelv1.Accelerator) error {
+	_, err := c.admin.AddAccelerator(ctx, &energylabelv1.AddAcceleratorRequest{Accelerator: a})
+	return fromStatus(err)
+}
+
+// AddDataset registers a dataset of a task, with basis "query" or "unit".
+// It needs the admin token.
+func (c *Client) AddDataset(ctx context.Context, d *energylabelv1.Dataset) error {
+	_, err := c.admin.AddDataset(ctx, &energylabelv1.AddDatasetRequest{Dataset: d})
+	return fromStatus(err)
+}

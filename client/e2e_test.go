@@ -27,7 +27,7 @@ func classifier(model string, whPer1k float64) *energylabelv1.BenchmarkResult {
 	return &energylabelv1.BenchmarkResult{
 		Model: model, Task: "text-classification",
 		Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
-		Queries:  1000, GpuEnergyWh: whPer1k, DurationSeconds: 60,
+		Queries:  1000, GpuEnergyWh: whPer1k, DurationSeconds: whPer1k * 3600 / 150, // 150 W
 	}
 }
 
@@ -67,12 +67,18 @@ func TestAgainstARealServer(t *testing.T) {
 	}
 
 	for i := range 7 {
-		resp, err := publisher.Submit(ctx, classifier(fmt.Sprintf("org-a/m%d", i), 0.1*float64(i+1)), "ab12")
+		resp, err := publisher.Submit(ctx, classifier(fmt.Sprintf("org-a/m%d", i), 0.1*float64(i+1)), fmt.Sprintf("%064x", i+1))
 		if err != nil || resp.GetResultId() == 0 || len(resp.GetRatings()) != 1 {
 			t.Fatalf("Submit %d = %v, %v", i, resp, err)
 		}
 	}
 
+	if _, err := public.CreateRelease(ctx, "r1", false); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Errorf("CreateRelease without a token = %v, want ErrUnauthenticated", err)
+	}
+	if resp, err := admin.CreateRelease(ctx, "r1", false); err != nil || resp.GetRatingsStarred() != 7 {
+		t.Fatalf("CreateRelease = %v, %v", resp, err)
+	}
 	rs, err := public.GetRating(ctx, "org-a/m0", "", "")
 	if err != nil || len(rs) != 1 || rs[0].GetStars() != 5 || rs[0].GetCohortSize() != 7 {
 		t.Errorf("GetRating = %v, %v", rs, err)

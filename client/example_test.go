@@ -21,7 +21,7 @@ func Example() {
 	resp, err := c.Submit(ctx, &energylabelv1.BenchmarkResult{
 		Model: "acme/tiny-clf", Task: "text-classification",
 		Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
-		Queries:  1000, GpuEnergyWh: 0.21, DurationSeconds: 41.5,
+		Queries:  1000, GpuEnergyWh: 0.9, DurationSeconds: 41.5,
 	}, "")
 	var invalid *client.InvalidArgumentError
 	switch {

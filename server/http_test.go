@@ -56,8 +56,10 @@ func wellFormed(t *testing.T, body []byte) string {
 
 func TestBadgesAndLabels(t *testing.T) {
 	srv := servertest.Start(t)
-	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
 	importAIES(t, rs, srv.AdminToken)
+	createRelease(t, conn, srv.AdminToken, "aies-2025-02")
 	base := "http://" + srv.HTTPAddr
 
 	badgeURL := base + "/badge/openai/whisper-large-v3.svg?task=automatic-speech-recognition"
@@ -152,28 +154,37 @@ func TestPages(t *testing.T) {
 	}
 }
 
-func TestBadgeFollowsStarsThatMove(t *testing.T) {
+func TestBadgeStarsMoveOnlyWithARelease(t *testing.T) {
 	srv := servertest.Start(t)
-	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
-	for model, wh := range map[string]float64{"acme/low": 0.1, "acme/mid": 0.2} {
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
+	for model, wh := range map[string]float64{"acme/low": 0.1, "acme/mid": 0.2, "acme/top": 0.3} {
 		if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf(model, wh)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	badgeURL := "http://" + srv.HTTPAddr + "/badge/acme/mid.svg?scheme=stars"
+	if _, body := get(t, badgeURL); !strings.Contains(wellFormed(t, body), "no stars") {
+		t.Fatalf("before a release the badge reads %q, want no stars", wellFormed(t, body))
+	}
+	createRelease(t, conn, srv.AdminToken, "r1")
 	before, body := get(t, badgeURL)
-	if text := wellFormed(t, body); !strings.Contains(text, "★☆☆☆☆") {
-		t.Fatalf("the worst of two has %q, want one star", text)
+	if text := wellFormed(t, body); !strings.Contains(text, "★★★☆☆") {
+		t.Fatalf("the middle of three has %q, want three stars", text)
 	}
 	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/high", 1)}); err != nil {
 		t.Fatal(err)
 	}
+	if after, _ := get(t, badgeURL, "If-None-Match", before.Header.Get("ETag")); after.StatusCode != http.StatusNotModified {
+		t.Errorf("after a new worst model and no release: %d, want 304 (nobody else's stars move)", after.StatusCode)
+	}
+	createRelease(t, conn, srv.AdminToken, "r2")
 	after, body := get(t, badgeURL, "If-None-Match", before.Header.Get("ETag"))
 	if after.StatusCode != 200 || after.Header.Get("ETag") == before.Header.Get("ETag") {
-		t.Fatalf("after a new worst model: %d with ETag %s, want 200 with a new ETag", after.StatusCode, after.Header.Get("ETag"))
+		t.Fatalf("after release r2: %d with ETag %s, want 200 with a new ETag", after.StatusCode, after.Header.Get("ETag"))
 	}
 	if text := wellFormed(t, body); !strings.Contains(text, "★★★★★") {
-		t.Errorf("after a new worst model the badge shows %q, want five stars", text)
+		t.Errorf("after release r2 the badge shows %q, want five stars", text)
 	}
 }
 

@@ -40,7 +40,7 @@ func withToken(token string) context.Context {
 func clf(model string, wh float64) *energylabelv1.BenchmarkResult {
 	return &energylabelv1.BenchmarkResult{
 		Model: model, Task: "text-classification", Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
-		Queries: 1000, GpuEnergyWh: wh, DurationSeconds: 41.5,
+		Queries: 1000, GpuEnergyWh: wh, DurationSeconds: wh * 3600 / 150, // 150 W
 	}
 }
 

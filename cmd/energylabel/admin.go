@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 
 var adminCommand = &command{
-	name:    "admin",
-	usage:   "admin backup -o FILE",
-	summary: "(admin) save a consistent snapshot of the server's database",
+	name: "admin",
+	usage: "admin backup -o FILE | admin release create NAME [-dry-run] |\n" +
+		"        admin hardware add NAME -family F -watts W [-alias A]... [-floor-watts W] [-source TEXT] |\n" +
+		"        admin dataset add -task T -basis query|unit NAME",
+	summary: "(admin) back up the database, freeze star bounds, register accelerators and datasets",
 	help:    adminHelp,
 	run:     runAdmin,
 }
@@ -20,26 +25,152 @@ const adminHelp = `
   Streams a consistent snapshot while the server keeps serving. To restore,
   start energylabeld on a new data directory holding FILE as energylabel.db:
     mkdir restored && cp FILE restored/energylabel.db && energylabeld -data restored
-  Needs the admin token.
+
+  admin release create NAME [-dry-run]
+  Freezes every cohort's star bounds (lowest and highest energy, and the
+  number of models) as release NAME. Every rating's stars are then against
+  it, and no submission moves anyone else's stars until the next release.
+  Prints how many ratings' stars change; -dry-run only prints it.
+
+  admin hardware add NAME -family F -watts W [-alias A]... [-floor-watts W] [-source TEXT]
+  Registers an accelerator variant: its cohort (-family), its board power
+  from the vendor's datasheet (-watts), the names tools report for it
+  (-alias, repeatable), the lowest plausible average power (-floor-watts,
+  default 5 % of -watts) and where -watts comes from (-source).
+
+  admin dataset add -task T -basis query|unit NAME
+  Registers a dataset of task T, graded per query or per the task's
+  functional unit.
+
+All of them need the admin token.
 `
+
+// adminFlags are the flags of every admin subcommand.
+type adminFlags struct {
+	out, family, source, task, basis string
+	watts, floorWatts                float64
+	dryRun                           bool
+	aliases                          stringList
+}
 
 func runAdmin(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("admin")
-	out := fs.String("o", "", "")
+	var f adminFlags
+	fs.StringVar(&f.out, "o", "", "")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "")
+	fs.StringVar(&f.family, "family", "", "")
+	fs.Float64Var(&f.watts, "watts", 0, "")
+	fs.Float64Var(&f.floorWatts, "floor-watts", 0, "")
+	fs.StringVar(&f.source, "source", "", "")
+	fs.Var(&f.aliases, "alias", "")
+	fs.StringVar(&f.task, "task", "", "")
+	fs.StringVar(&f.basis, "basis", "", "")
 	pos, err := a.parse("admin", fs, args)
 	if err != nil {
 		return err
 	}
+	if len(pos) == 0 {
+		return usageErrorf("admin", "missing subcommand (backup, release create, hardware add, dataset add)")
+	}
+	switch sub := strings.Join(pos[:min(2, len(pos))], " "); sub {
+	case "release create":
+		return a.adminRelease(ctx, pos[2:], f)
+	case "hardware add":
+		return a.adminHardware(ctx, pos[2:], f)
+	case "dataset add":
+		return a.adminDataset(ctx, pos[2:], f)
+	}
 	switch {
-	case len(pos) == 0:
-		return usageErrorf("admin", "missing subcommand (backup)")
 	case pos[0] != "backup":
-		return usageErrorf("admin", "unknown admin subcommand %q", pos[0])
+		return usageErrorf("admin", "unknown admin subcommand %q", strings.Join(pos, " "))
 	case len(pos) > 1:
 		return usageErrorf("admin", "unexpected argument %q", pos[1])
-	case *out == "":
+	case f.out == "":
 		return usageErrorf("admin", "backup needs -o FILE")
 	}
+	return a.adminBackup(ctx, f.out)
+}
+
+// oneName is the single NAME argument of an admin subcommand.
+func oneName(sub string, pos []string) (string, error) {
+	switch len(pos) {
+	case 0:
+		return "", usageErrorf("admin", "%s needs a NAME", sub)
+	case 1:
+		return pos[0], nil
+	}
+	return "", usageErrorf("admin", "%s: unexpected argument %q", sub, pos[1])
+}
+
+func (a *app) adminRelease(ctx context.Context, pos []string, f adminFlags) error {
+	name, err := oneName("release create", pos)
+	if err != nil {
+		return err
+	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := c.CreateRelease(ctx, name, f.dryRun)
+	if err != nil {
+		return fmt.Errorf("release create %s: %w", name, err)
+	}
+	if a.cfg.JSON {
+		return a.printJSON(resp)
+	}
+	verb := "created"
+	if f.dryRun {
+		verb = "would be created (dry run)"
+	}
+	rel := resp.GetRelease()
+	fmt.Fprintf(a.stdout, "release %s %s: %d cohorts (%d with stars), %d models; stars change for %d ratings; %d ratings have stars\n",
+		rel.GetName(), verb, rel.GetCohorts(), rel.GetStarredCohorts(), rel.GetModels(), resp.GetRatingsChanged(), resp.GetRatingsStarred())
+	return nil
+}
+
+func (a *app) adminHardware(ctx context.Context, pos []string, f adminFlags) error {
+	name, err := oneName("hardware add", pos)
+	if err != nil {
+		return err
+	}
+	if f.family == "" || f.watts <= 0 {
+		return usageErrorf("admin", "hardware add needs -family F and -watts W (the datasheet's board power)")
+	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	acc := &energylabelv1.Accelerator{Name: name, Family: f.family, BoardWatts: f.watts, FloorWatts: f.floorWatts, Aliases: f.aliases, Source: f.source}
+	if err := c.AddAccelerator(ctx, acc); err != nil {
+		return fmt.Errorf("hardware add %s: %w", name, err)
+	}
+	fmt.Fprintf(a.stdout, "accelerator %s registered in family %s (%v W)\n", name, f.family, f.watts)
+	return nil
+}
+
+func (a *app) adminDataset(ctx context.Context, pos []string, f adminFlags) error {
+	name, err := oneName("dataset add", pos)
+	if err != nil {
+		return err
+	}
+	if f.task == "" || (f.basis != "query" && f.basis != "unit") {
+		return usageErrorf("admin", "dataset add needs -task T and -basis query|unit")
+	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.AddDataset(ctx, &energylabelv1.Dataset{Name: name, Task: f.task, Basis: f.basis}); err != nil {
+		return fmt.Errorf("dataset add %s: %w", name, err)
+	}
+	fmt.Fprintf(a.stdout, "dataset %s registered for task %s, graded per %s\n", name, f.task, f.basis)
+	return nil
+}
+
+func (a *app) adminBackup(ctx context.Context, out string) error {
 	c, err := a.dial()
 	if err != nil {
 		return err
@@ -47,7 +178,7 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 	defer c.Close()
 	// Write beside the target and rename, so a failed backup leaves no
 	// half-written file that looks like a database.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".energylabel-backup-*")
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".energylabel-backup-*")
 	if err != nil {
 		return fmt.Errorf("admin backup: %w", err)
 	}
@@ -60,11 +191,11 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), *out)
+		err = os.Rename(tmp.Name(), out)
 	}
 	if err != nil {
 		return fmt.Errorf("admin backup: %w", err)
 	}
-	fmt.Fprintf(a.stderr, "backup: %d bytes written to %s\n", n, *out)
+	fmt.Fprintf(a.stderr, "backup: %d bytes written to %s\n", n, out)
 	return nil
 }

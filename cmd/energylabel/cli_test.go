@@ -132,7 +132,7 @@ func silentServer(t *testing.T) (addr string, connections *atomic.Int32) {
 
 const goodResult = `{"model": "acme/tiny-clf", "task": "text-classification",
  "hardware": {"accelerator": "H100", "count": 1},
- "queries": 1000, "failed_queries": 0, "gpu_energy_wh": 0.21, "duration_seconds": 41.5}`
+ "queries": 1000, "failed_queries": 0, "gpu_energy_wh": 0.9, "duration_seconds": 41.5}`
 
 // resultFile writes a result file, editing goodResult with replacements.
 func writeResult(t *testing.T, dir, name string, replacements ...string) string {
@@ -152,13 +152,13 @@ var badResults = []struct {
 	edit  []string
 	field string
 }{
-	{"negative energy", []string{`"gpu_energy_wh": 0.21`, `"gpu_energy_wh": -1`}, "gpu_energy_wh"},
-	{"NaN energy", []string{`"gpu_energy_wh": 0.21`, `"gpu_energy_wh": "NaN"`}, "gpu_energy_wh"},
+	{"negative energy", []string{`"gpu_energy_wh": 0.9`, `"gpu_energy_wh": -1`}, "gpu_energy_wh"},
+	{"NaN energy", []string{`"gpu_energy_wh": 0.9`, `"gpu_energy_wh": "NaN"`}, "gpu_energy_wh"},
 	{"zero queries", []string{`"queries": 1000`, `"queries": 0`}, "queries"},
 	{"unknown task", []string{`"text-classification"`, `"juggling"`}, "task"},
 	{"path traversal model", []string{`"acme/tiny-clf"`, `"../etc"`}, "model"},
 	{"more failed than run", []string{`"failed_queries": 0`, `"failed_queries": 1001`}, "failed_queries"},
-	{"300 kWh in a second on one H100", []string{`"gpu_energy_wh": 0.21`, `"gpu_energy_wh": 300000`, `"duration_seconds": 41.5`, `"duration_seconds": 1`}, "gpu_energy_wh"},
+	{"300 kWh in a second on one H100", []string{`"gpu_energy_wh": 0.9`, `"gpu_energy_wh": 300000`, `"duration_seconds": 41.5`, `"duration_seconds": 1`}, "gpu_energy_wh"},
 }
 
 func TestSubmitRefusesBadFilesLocally(t *testing.T) {
@@ -180,7 +180,7 @@ func TestSubmitRefusesBadFilesLocally(t *testing.T) {
 }
 
 func TestSubmitMessageNamesTheFileAndField(t *testing.T) {
-	bad := writeResult(t, t.TempDir(), "bad.json", `"gpu_energy_wh": 0.21`, `"gpu_energy_wh": -1`)
+	bad := writeResult(t, t.TempDir(), "bad.json", `"gpu_energy_wh": 0.9`, `"gpu_energy_wh": -1`)
 	_, _, stderr := cli(t, "submit", bad)
 	want := "energylabel: submit: " + bad + ": invalid result: gpu_energy_wh: must be a positive number, got -1\n"
 	if stderr != want {

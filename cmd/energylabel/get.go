@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/energylabel/energylabel/client"
 
@@ -64,22 +65,42 @@ func runGet(ctx context.Context, a *app, args []string) error {
 func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
 	notes := false
 	for _, r := range rs {
-		notes = notes || r.GetGradeNote() != ""
+		notes = notes || ratingNote(r) != ""
 	}
 	w := newTable(a.stdout)
-	header := []string{"MODEL", "TASK", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "COHORT", "WH/1K", "ENERGY/UNIT", "BASIS", "SCHEME"}
+	header := []string{"MODEL", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "RELEASE", "RANK", "WH/1K", "ENERGY/UNIT", "SCHEME", "CHECKS"}
 	if notes {
 		header = append(header, "NOTE")
 	}
 	row(w, header...)
 	for _, r := range rs {
-		cells := []string{r.GetModel(), r.GetTask(), orDash(r.GetSizeClass()), hardware(r), grade(r), num(r.GetEei()),
-			stars(r.GetStars()), fmt.Sprint(r.GetCohortSize()), num(r.GetWhPer_1KQueries()), energyPerUnit(r),
-			r.GetBasis(), r.GetScheme()}
+		cells := []string{r.GetModel(), r.GetTask(), r.GetDataset(), orDash(r.GetSizeClass()), hardware(r), grade(r), optNum(r.Eei),
+			stars(r.GetStars()), orDash(r.GetRelease()), fmt.Sprintf("%d/%d", r.GetRank(), r.GetCohortSize()),
+			num(r.GetWhPer_1KQueries()), energyPerUnit(r), r.GetScheme(), checks(r)}
 		if notes {
-			cells = append(cells, orDash(r.GetGradeNote()))
+			cells = append(cells, orDash(ratingNote(r)))
 		}
 		row(w, cells...)
 	}
 	return w.Flush()
+}
+
+// ratingNote says why a rating lacks a grade or stars.
+func ratingNote(r *energylabelv1.Rating) string {
+	var notes []string
+	for _, n := range []string{r.GetGradeNote(), r.GetStarsNote()} {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
+	return strings.Join(notes, "; ")
+}
+
+// checks lists the plausibility checks a rating's result passed, or says
+// that it is a published figure nobody could check.
+func checks(r *energylabelv1.Rating) string {
+	if len(r.GetChecks()) == 0 {
+		return "none (published figure)"
+	}
+	return strings.Join(r.GetChecks(), ",")
 }

@@ -57,6 +57,14 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
+// optNum prints an optional measurement, "-" when absent.
+func optNum(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return num(*v)
+}
+
 func stars(n int32) string {
 	if n < 1 || n > 5 {
 		return "-"

@@ -32,7 +32,7 @@ const submitHelp = `
     native       a BenchmarkResult in protojson:
                  {"model": "acme/tiny-clf", "task": "text-classification",
                   "hardware": {"accelerator": "H100", "count": 1},
-                  "queries": 1000, "gpu_energy_wh": 0.21, "duration_seconds": 41.5}
+                  "queries": 1000, "gpu_energy_wh": 0.9, "duration_seconds": 41.5}
     optimum-benchmark     benchmark_report.json (GPU energy of preprocess,
                           prefill and decode; non-positive runs are dropped;
                           queries and output tokens from its efficiency
