@@ -14,8 +14,9 @@
 //     0 throughout is refused: energy_consumed (CPU, GPU and RAM) is never
 //     taken in its place.
 //   - hardware is gpu_model, less a leading "<gpu_count> x ", and gpu_count.
-//     An accelerator the power table does not know, such as "Apple M1 Pro",
-//     is accepted into a cohort of its own.
+//     The name resolves through rating's accelerator registry: CodeCarbon's
+//     "1 x NVIDIA H100 80GB HBM3" is an H100 SXM, one of them, graded in
+//     the H100 cohort.
 //   - duration is the sum of the trackers' durations, so that energy over
 //     duration is their average power. A -duration that contradicts it by
 //     more than 1 % is refused (see package meta); it is needed only for a
@@ -27,6 +28,13 @@
 // The file states no count of queries or output tokens: model, task and
 // queries come from the submitter's flags, and output tokens, where the
 // task has them, from -tokens.
+//
+// Every result passes rating's validation, physics included: energy over
+// duration must be a power the accelerator can draw. CodeCarbon measures
+// the GPU whether or not the model ran on it, so a log of a model that ran
+// on the CPU is refused, naming gpu_energy_wh and the accelerator's floor.
+// The Apple M1 Pro logs in testdata are such files: their GPU averaged
+// 0.02 W and 0.001 W, under the M1 Pro's floor of 0.96 W.
 package codecarbon
 
 import (
@@ -61,16 +69,29 @@ type tracker struct {
 // Parse reads an emissions.csv called name. m supplies the model, task and
 // queries, and may replace the file's gpu_model.
 func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warning, error) {
+	r, ws, err := readLog(name, data, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return []rating.Result{r}, ws, nil
+}
+
+// readLog is Parse without rating's validation: the result as the file and
+// the flags give it.
+func readLog(name string, data []byte, m meta.Meta) (rating.Result, []meta.Warning, error) {
 	t, err := decode.NewTable(data, columns...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		return rating.Result{}, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var ws []meta.Warning
 	warn := func(where, format string, args ...any) {
 		ws = append(ws, meta.Warning{File: name, Where: where, Message: fmt.Sprintf(format, args...)})
 	}
-	fail := func(line int, format string, args ...any) ([]rating.Result, []meta.Warning, error) {
-		return nil, nil, fmt.Errorf("%s: line %d: %s", name, line, fmt.Sprintf(format, args...))
+	fail := func(line int, format string, args ...any) (rating.Result, []meta.Warning, error) {
+		return rating.Result{}, nil, fmt.Errorf("%s: line %d: %s", name, line, fmt.Sprintf(format, args...))
 	}
 	var (
 		order      []string
@@ -87,7 +108,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
+			return rating.Result{}, nil, fmt.Errorf("%s: %w", name, err)
 		}
 		id := row.String("run_id")
 		if id == "" {
@@ -101,21 +122,21 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		}
 		kwh, err := row.Float("gpu_energy")
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
+			return rating.Result{}, nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if kwh < 0 {
 			return fail(row.Line, "gpu_energy: %v kWh is negative", kwh)
 		}
 		secs, err := row.Float("duration")
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
+			return rating.Result{}, nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if secs < 0 {
 			return fail(row.Line, "duration: %v s is negative", secs)
 		}
 		count, err := wholeNumber(row, "gpu_count")
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
+			return rating.Result{}, nil, fmt.Errorf("%s: %w", name, err)
 		}
 		model := row.String("gpu_model")
 		if prefix := strconv.FormatInt(count, 10) + " x "; strings.HasPrefix(model, prefix) {
@@ -148,7 +169,7 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		tr.lines = append(tr.lines, row.Line)
 	}
 	if len(order) == 0 {
-		return nil, nil, fmt.Errorf("%s: no rows", name)
+		return rating.Result{}, nil, fmt.Errorf("%s: no rows", name)
 	}
 
 	r := rating.Result{GPUCount: int(gpuCount), ToolName: ToolName, ToolVersion: version}
@@ -174,11 +195,11 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 	}
 	r.GPUEnergyWh = kwh * 1000
 	if !(r.GPUEnergyWh > 0) || math.IsInf(r.GPUEnergyWh, 0) {
-		return nil, nil, fmt.Errorf("%s: gpu_energy sums to %v kWh over %d runs: CodeCarbon measured no GPU energy (gpu_model %q); energylabel rates GPU energy only, and does not take energy_consumed instead",
+		return rating.Result{}, nil, fmt.Errorf("%s: gpu_energy sums to %v kWh over %d runs: CodeCarbon measured no GPU energy (gpu_model %q); energylabel rates GPU energy only, and does not take energy_consumed instead",
 			name, kwh, len(order), gpuModel)
 	}
 	if m.GPUs != 0 && m.GPUs != r.GPUCount {
-		return nil, nil, fmt.Errorf("%s: line %d: gpu_count is %d but -gpus says %d", name, expLine, r.GPUCount, m.GPUs)
+		return rating.Result{}, nil, fmt.Errorf("%s: line %d: gpu_count is %d but -gpus says %d", name, expLine, r.GPUCount, m.GPUs)
 	}
 	r.Accelerator = meta.Name(name, fmt.Sprintf("line %d: gpu_model", expLine), "-hardware", gpuModel, m.Hardware, &ws)
 	var stated meta.Stated
@@ -189,12 +210,9 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		}
 	}
 	if err := m.Apply(name, &r, stated, &ws); err != nil {
-		return nil, nil, err
+		return rating.Result{}, nil, err
 	}
-	if err := r.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return []rating.Result{r}, ws, nil
+	return r, ws, nil
 }
 
 // wholeNumber reads a count that may be written as 2 or 2.0; empty is 0,
