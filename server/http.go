@@ -229,8 +229,11 @@ func httpError(w http.ResponseWriter, err error) {
 func isInvalid(err error) bool { return errors.Is(err, rating.ErrInvalid) }
 
 var pageFuncs = template.FuncMap{
-	"num": label.FormatNumber,
-	"inc": func(i int) int { return i + 1 },
+	"num":  label.FormatNumber,
+	"inc":  func(i int) int { return i + 1 },
+	"join": strings.Join,
+	// classWidth widens each grade's arrow, A shortest, as the EU label does.
+	"classWidth": func(i int) int { return 44 + 12*i },
 	"starRow": func(n int32) []bool {
 		row := make([]bool, 5)
 		for i := range row {
