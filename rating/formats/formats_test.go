@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
 )
 
@@ -20,6 +21,7 @@ var files = []struct {
 	{"aiesbatch/testdata/master_results.csv", AIESBatch},
 	{"codecarbon/testdata/emissions_31_july_summarization.csv", CodeCarbon},
 	{"codecarbon/testdata/emissions_6_aug_result_dashboard.csv", CodeCarbon},
+	{"codecarbon/testdata/emissions_31_july_summarization_h100_300w.csv", CodeCarbon},
 }
 
 const native = `{"model": "acme/tiny-clf", "task": "text-classification",
@@ -86,7 +88,7 @@ func TestParse(t *testing.T) {
 		{"optimum/testdata/benchmark_report.json", m},
 		{"aiebench/testdata/benchmark_results.json", Meta{Task: "text-generation", Hardware: "H100", SizeClass: "B"}},
 		{"aiesbatch/testdata/master_results.csv", Meta{Hardware: "H100"}},
-		{"codecarbon/testdata/emissions_6_aug_result_dashboard.csv", m},
+		{"codecarbon/testdata/emissions_31_july_summarization_h100_300w.csv", m},
 	} {
 		data := read(t, tc.path)
 		f, err := Detect(tc.path, data)
@@ -97,6 +99,13 @@ func TestParse(t *testing.T) {
 		if err != nil || len(rs) == 0 {
 			t.Errorf("%s: %d results, %v", tc.path, len(rs), err)
 		}
+	}
+	// A real log whose GPU idled while the model ran on the CPU: its energy
+	// is not the model's, and validation refuses it.
+	cpuRun := "codecarbon/testdata/emissions_6_aug_result_dashboard.csv"
+	own := Meta{Model: "acme/m", Task: "summarization", Queries: 1000}
+	if rs, _, err := Parse(cpuRun, read(t, cpuRun), CodeCarbon, own); !errors.Is(err, rating.ErrInvalid) || rs != nil {
+		t.Errorf("%s: %d results, %v; want it refused as invalid", cpuRun, len(rs), err)
 	}
 	_, _, err := Parse("b.json", read(t, "optimum/testdata/benchmark_report.json"), Optimum, Meta{Task: "summarization", Queries: 1000, Hardware: "H100"})
 	if !errors.Is(err, ErrMissing) || err.Error() != "b.json: model unknown: pass -model owner/name" {

@@ -2,6 +2,7 @@ package aiebench
 
 import (
 	"flag"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -46,8 +47,13 @@ func TestSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Cohort.SizeClass != "B" || m.Cohort.Basis != rating.OutputToken {
-		t.Errorf("cohort %+v", m.Cohort)
+	// The AIES text generation dataset is graded per query: the file's
+	// output tokens are kept as information, not made the basis.
+	if m.Cohort.SizeClass != "B" || m.Cohort.Basis != rating.Query || m.Cohort.Dataset != "AIEnergyScore/text_generation" {
+		t.Errorf("cohort %+v, want class B per query on the AIES dataset", m.Cohort)
+	}
+	if want := r.GPUEnergyWh / 998 * 1000; math.Abs(m.WhPer1kQueries-want) > 1e-12*want || m.EnergyPerUnit != m.WhPer1kQueries {
+		t.Errorf("Wh per 1,000 queries %v, energy per unit %v; want both %v", m.WhPer1kQueries, m.EnergyPerUnit, want)
 	}
 	var text []string
 	for _, w := range ws {
