@@ -37,7 +37,9 @@ func TestPagesInABrowser(t *testing.T) {
 		t.Skip("no chromium on PATH: install Debian's chromium to run the browser test (CI does)")
 	}
 	srv := servertest.Start(t)
-	importAIES(t, energylabelv1.NewRatingServiceClient(dial(t, srv.Addr)), srv.AdminToken)
+	conn := dial(t, srv.Addr)
+	importAIES(t, energylabelv1.NewRatingServiceClient(conn), srv.AdminToken)
+	createRelease(t, conn, srv.AdminToken, "aies-2025-02")
 	base := "http://" + srv.HTTPAddr
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -89,19 +91,30 @@ func TestPagesInABrowser(t *testing.T) {
 	}
 
 	var broken []string
-	var images int
+	var images, classRows int
+	var here, explained string
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/models/openai/whisper-large-v3"),
 		chromedp.WaitVisible("img.label", chromedp.ByQuery),
 		chromedp.Poll(`Array.from(document.images).every(i => i.complete)`, nil, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Evaluate(`document.images.length`, &images),
 		chromedp.Evaluate(`Array.from(document.images).filter(i => i.naturalWidth === 0).map(i => i.src)`, &broken),
+		chromedp.Evaluate(`document.querySelectorAll("table.classes tr").length`, &classRows),
+		chromedp.Text("table.classes tr.this", &here, chromedp.ByQuery),
+		chromedp.Text(".card", &explained, chromedp.ByQuery),
 		chromedp.FullScreenshot(&shot, 100), // 100 gives PNG
 	); err != nil {
 		t.Fatal(err)
 	}
 	if images < 3 || len(broken) > 0 {
 		t.Errorf("%d images, broken: %v", images, broken)
+	}
+	// The class table: A to G as energies of this cohort, this model on G.
+	if classRows != 7 || !strings.Contains(here, "G") || !strings.Contains(here, "> 33.1") || !strings.Contains(here, "86.7 this model") {
+		t.Errorf("class table: %d rows, this model's row %q", classRows, here)
+	}
+	if !strings.Contains(explained, "rank 13 of 13") || !strings.Contains(explained, "release aies-2025-02") {
+		t.Errorf("the card does not explain the rating:\n%s", explained)
 	}
 	dir := artifactDir(t)
 	path := filepath.Join(dir, "model-page.png")
