@@ -12,14 +12,18 @@ import (
 	"github.com/energylabel/energylabel/internal/servertest"
 )
 
-// The measuring tools' real files, kept with their provenance in testdata.
+// The measuring tools' files, kept with their provenance in testdata.
 var (
 	optimumReport = filepath.Join("..", "..", "rating", "formats", "optimum", "testdata", "benchmark_report.json")
 	codecarbonLog = []string{
 		filepath.Join("..", "..", "rating", "formats", "codecarbon", "testdata", "emissions_31_july_summarization.csv"),
 		filepath.Join("..", "..", "rating", "formats", "codecarbon", "testdata", "emissions_6_aug_result_dashboard.csv"),
 	}
-	mlenergyDir = filepath.Join("..", "..", "rating", "calibration", "data", "mlenergy-v3")
+	// Derived from the July log for one H100 (see its testdata README): at
+	// 300 W, and at 1,800 W, which no H100 can draw.
+	codecarbonH100        = filepath.Join("..", "..", "rating", "formats", "codecarbon", "testdata", "emissions_31_july_summarization_h100_300w.csv")
+	codecarbonH100At1800W = filepath.Join("..", "..", "rating", "formats", "codecarbon", "testdata", "emissions_31_july_summarization_h100_1800w.csv")
+	mlenergyDir           = filepath.Join("..", "..", "rating", "calibration", "data", "mlenergy-v3")
 )
 
 // TestSubmitOptimumBenchmarkReport submits the AIES report as issue 9 says
@@ -110,27 +114,87 @@ func TestSubmitRefusesCountsThatContradictTheReport(t *testing.T) {
 	}
 }
 
-func TestSubmitCodeCarbonLandsInItsOwnCohort(t *testing.T) {
+// TestSubmitCodeCarbon proves issue 9's CodeCarbon cases through the CLI
+// and a real server. The real Apple M1 Pro logs, whose model ran on the CPU
+// while the GPU idled, are refused under the M1 Pro's power floor, and so
+// is an H100 log at 1,800 W; nothing is stored. The H100 log at 300 W is
+// accepted from a publisher, who needs no -duration since the log records
+// it, into the H100 cohort with the AIES models, power-checked, with one
+// GPU as "1 x NVIDIA H100 80GB HBM3" states.
+func TestSubmitCodeCarbon(t *testing.T) {
 	srv := servertest.Start(t)
-	for i, log := range codecarbonLog {
-		model := []string{"acme/summariser", "acme/dashboard"}[i]
-		code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "submit", "-model", model, "-task", "summarization", "-queries", "1000", log)
-		if code != 0 {
-			t.Fatalf("%s: exit %d: %s", log, code, stderr)
-		}
+	submit := func(token, model, log string) (int, string, string) {
+		return cli(t, "-addr", srv.Addr, "-token", token, "-json", "submit",
+			"-model", model, "-task", "summarization", "-queries", "1000", log)
 	}
-	code, stdout, stderr := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "summarization", "-hardware", "Apple M1 Pro")
+	for _, tc := range []struct {
+		log  string
+		want []string
+	}{
+		{codecarbonLog[0], []string{"emissions_31_july_summarization.csv", "gpu_energy_wh", "W per Apple M1 Pro, below its floor of 0.96 W"}},
+		{codecarbonLog[1], []string{"emissions_6_aug_result_dashboard.csv", "gpu_energy_wh", "W per Apple M1 Pro, below its floor of 0.96 W"}},
+		{codecarbonH100At1800W, []string{"gpu_energy_wh", "is 1800 W per H100 SXM, above 110% of its 700 W board power"}},
+	} {
+		t.Run(filepath.Base(tc.log), func(t *testing.T) {
+			code, stdout, stderr := submit(srv.AdminToken, "acme/summariser", tc.log)
+			wantOneLineError(t, code, stderr, tc.want...)
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+		})
+	}
+	if n, _ := srv.Store.CountResults(); n != 0 {
+		t.Fatalf("%d results stored after refused logs, want 0", n)
+	}
+
+	leaderboard := filepath.Join("..", "..", "testdata", "aienergyscore-2025-02")
+	if code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "import", "aienergyscore", leaderboard); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "admin", "release", "create", "r1"); code != 0 {
+		t.Fatalf("release: %s", stderr)
+	}
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "summarization", "-hardware", "H100")
 	if code != 0 {
 		t.Fatalf("list: %s", stderr)
 	}
-	rs := ratingsOf(t, stdout)
-	if len(rs) != 2 {
-		t.Fatalf("Apple M1 Pro cohort has %d ratings, want 2", len(rs))
+	aies := len(ratingsOf(t, stdout))
+	if aies < 3 {
+		t.Fatalf("the AIES summarization cohort on H100 has %d models", aies)
 	}
-	for _, r := range rs {
-		if r.GetHardware() != "Apple M1 Pro" || r.GetGrade() != "" || r.GetGradeNote() == "" || r.GetStars() == 0 {
-			t.Errorf("rating %v: want stars but no grade, with a note, in the Apple M1 Pro cohort", r)
-		}
+
+	code, token, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "create", "-namespace", "acme")
+	if code != 0 {
+		t.Fatalf("token create: %s", stderr)
+	}
+	code, stdout, stderr = submit(strings.TrimSpace(token), "acme/summariser", codecarbonH100)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rs := ratingsOf(t, stdout)
+	if len(rs) != 1 {
+		t.Fatalf("ratings = %v", rs)
+	}
+	r := rs[0]
+	if r.GetHardware() != "H100" || r.GetGpuCount() != 1 || r.GetDataset() != "AIEnergyScore/summarization" || r.GetBasis() != "query" {
+		t.Errorf("rating %v: want the H100 cohort of the AIES summarization dataset, per query, with 1 GPU", r)
+	}
+	if !r.GetPowerChecked() || !slices.Contains(r.GetChecks(), "power") {
+		t.Errorf("power_checked %v, checks %v; want the power check run", r.GetPowerChecked(), r.GetChecks())
+	}
+	if int(r.GetCohortSize()) != aies+1 || r.GetGrade() == "" || r.GetStars() < 1 || r.GetStars() > 5 || r.GetRelease() != "r1" {
+		t.Errorf("rating %v: want a grade and release r1's stars in a cohort of %d", r, aies+1)
+	}
+	// 300 W for the log's 32.42 s, over 1,000 queries.
+	if want := 300 * 32.4216720010445 / 3600; math.Abs(r.GetWhPer_1KQueries()-want) > 1e-9*want {
+		t.Errorf("wh_per_1k_queries %v, want %v", r.GetWhPer_1KQueries(), want)
+	}
+	stored, _, err := srv.Store.Record(r.GetResultId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Accelerator != "NVIDIA H100 80GB HBM3" || stored.GPUCount != 1 || stored.DurationSeconds != 32.4216720010445 {
+		t.Errorf("stored %q × %d, %v s; want the log's name, count and duration", stored.Accelerator, stored.GPUCount, stored.DurationSeconds)
 	}
 }
 
