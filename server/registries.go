@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -16,7 +17,9 @@ import (
 type registries struct {
 	mu       sync.Mutex
 	registry atomic.Pointer[rating.Registry]
-	release  atomic.Pointer[rating.Release]
+	// releases are every release, oldest first; the last is current.
+	// ListReleases is public, so it reads them here, not from the file.
+	releases atomic.Pointer[[]*rating.Release]
 }
 
 // loadRegistries builds the registries from the built-in ones, the
@@ -42,9 +45,7 @@ func (r *registries) load(st Store) error {
 	if err != nil {
 		return fmt.Errorf("releases: %w", err)
 	}
-	if len(releases) > 0 {
-		r.release.Store(releases[len(releases)-1])
-	}
+	r.releases.Store(&releases)
 	return nil
 }
 
@@ -52,7 +53,15 @@ func (r *registries) load(st Store) error {
 func (s *Server) Registry() rating.Registry { return *s.reg.registry.Load() }
 
 // Release is the current star release, or nil before the first.
-func (s *Server) Release() *rating.Release { return s.reg.release.Load() }
+func (s *Server) Release() *rating.Release {
+	if all := *s.reg.releases.Load(); len(all) > 0 {
+		return all[len(all)-1]
+	}
+	return nil
+}
+
+// Releases are every star release, oldest first.
+func (s *Server) Releases() []*rating.Release { return *s.reg.releases.Load() }
 
 // AddAccelerator registers an accelerator variant.
 func (s *Server) AddAccelerator(a rating.Accelerator) error {
@@ -121,7 +130,8 @@ func (s *Server) CreateRelease(name string, dryRun bool) (ReleaseChange, error) 
 	if err := s.store.CreateRelease(rel); err != nil {
 		return ReleaseChange{}, err
 	}
-	s.reg.release.Store(rel)
+	all := append(slices.Clip(s.Releases()), rel)
+	s.reg.releases.Store(&all)
 	return ch, nil
 }
 

@@ -40,12 +40,8 @@ func (rs ratingService) ListDatasets(_ context.Context, req *energylabelv1.ListD
 }
 
 func (rs ratingService) ListReleases(context.Context, *energylabelv1.ListReleasesRequest) (*energylabelv1.ListReleasesResponse, error) {
-	rels, err := rs.s.store.Releases()
-	if err != nil {
-		return nil, err
-	}
 	resp := &energylabelv1.ListReleasesResponse{}
-	for _, rel := range rels {
+	for _, rel := range rs.s.Releases() {
 		resp.Releases = append(resp.Releases, releaseProto(rel))
 	}
 	return resp, nil
