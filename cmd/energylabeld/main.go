@@ -110,7 +110,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	scheme, err := calibration.Grade2025_1()
+	schemes, err := calibration.Schemes()
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		baseURL = scheme + "://" + c.httpAddr
 	}
 	srv, err := server.New(server.Config{
-		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: admin, Logger: log, BaseURL: baseURL,
+		Store: st, Schemes: schemes, AdminToken: admin, Logger: log, BaseURL: baseURL,
 		SubmitLimit: c.submitLimit,
 	})
 	if err != nil {

@@ -1,5 +1,7 @@
-// Package calibration holds the reference data bundled into energylabel and
-// derives the built-in grade scheme's references from it.
+// Package calibration holds the reference data bundled into energylabel, the
+// committed grade scheme versions (data/schemes), and the code that derived
+// grade/2025.1's references from the data; a test derives them again and
+// must find the committed values.
 package calibration
 
 import (
@@ -39,14 +41,17 @@ func MLEnergyV3() fs.FS {
 	return sub
 }
 
-// Grade2025_1 derives grade/2025.1: for each cohort of the bundled data, the
+// Derivation2025_1 says how grade/2025.1 was derived, in its scheme file.
+const Derivation2025_1 = "median x per cohort, one value per model, of AIES 2025-02 (query basis, H100) and ML.ENERGY v3 (per unit, H100 and B200) as bundled in rating/calibration/data"
+
+// Derive2025_1 derives grade/2025.1: for each cohort of the bundled data, the
 // reference is the median x, one value per model (its last result, as the
 // service keeps), and the mean of the two middle values for an even count.
 // AIES 2025-02 gives the query-basis cohorts on H100; ML.ENERGY v3, as
 // package mlenergy selects each model's configuration, gives the per-unit
 // cohorts of its workloads on H100 and B200. The two share no cohort, since
 // their datasets differ.
-func Grade2025_1() (*rating.GradeScheme, error) {
+func Derive2025_1() (*rating.GradeScheme, error) {
 	aies, err := aienergyscore.ParseDir(AIES202502())
 	if err != nil {
 		return nil, fmt.Errorf("bundled AIES 2025-02: %w", err)

@@ -130,3 +130,49 @@ func TestGrade2025_1References(t *testing.T) {
 		}
 	}
 }
+
+// TestCommittedReferencesAreTheDerivedOnes derives grade/2025.1 from the
+// bundled measurements again: a parser or normalisation change that would
+// regrade everything fails here instead.
+func TestCommittedReferencesAreTheDerivedOnes(t *testing.T) {
+	committed, err := Grade2025_1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived, err := Derive2025_1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(committed.References) != len(derived.References) {
+		t.Errorf("%d committed references, %d derived", len(committed.References), len(derived.References))
+	}
+	for c, want := range derived.References {
+		if got, ok := committed.References[c]; !ok || got != want {
+			t.Errorf("%+v: committed %v, derived %v", c, got, want)
+		}
+	}
+	// The file is what MarshalScheme writes, byte for byte.
+	b, err := MarshalScheme(derived, Derivation2025_1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := data.ReadFile("data/schemes/grade-2025.1.json")
+	if string(b) != string(file) {
+		t.Error("data/schemes/grade-2025.1.json is not what the derivation writes")
+	}
+}
+
+func TestSchemeFilesAreChecked(t *testing.T) {
+	for name, body := range map[string]string{
+		"unknown field":   `{"version":"v","references":[],"extra":1}`,
+		"no version":      `{"references":[]}`,
+		"negative x":      `{"version":"v","references":[{"task":"asr","dataset":"d","hardware":"H100","basis":"query","x":-1}]}`,
+		"unknown basis":   `{"version":"v","references":[{"task":"asr","dataset":"d","hardware":"H100","basis":"furlong","x":1}]}`,
+		"duplicate":       `{"version":"v","references":[{"task":"asr","dataset":"d","hardware":"H","basis":"query","x":1},{"task":"asr","dataset":"d","hardware":"H","basis":"query","x":2}]}`,
+		"not JSON at all": `grade`,
+	} {
+		if _, err := ParseScheme([]byte(body)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
