@@ -55,7 +55,7 @@ func TestRealHardwareNamesReachTheirCohortAndAreChecked(t *testing.T) {
 	// As NVML names an H100 SXM: 0.9 Wh per 1,000 queries in 41.5 s.
 	r := &energylabelv1.BenchmarkResult{Model: "acme/clf", Task: "text-classification",
 		Hardware: &energylabelv1.Hardware{Accelerator: "NVIDIA H100 80GB HBM3", Count: 1},
-		Queries: 1000, GpuEnergyWh: 0.9, DurationSeconds: 41.5}
+		Queries:  1000, GpuEnergyWh: 0.9, DurationSeconds: 41.5}
 	resp, err := rs.SubmitResult(withToken(token), &energylabelv1.SubmitResultRequest{Result: r})
 	if err != nil {
 		t.Fatal(err)
