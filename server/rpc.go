@@ -102,6 +102,7 @@ func (rs ratingService) ListRatings(_ context.Context, req *energylabelv1.ListRa
 	resp := &energylabelv1.ListRatingsResponse{NextPageToken: page.Next, Ratings: make([]*energylabelv1.Rating, len(page.Ratings))}
 	for i := range page.Ratings {
 		resp.Ratings[i] = rs.s.ratingProto(&page.Ratings[i], rs.s.current)
+		resp.Ratings[i].Classes = nil // the same for every row of a cohort; GetRating gives them
 	}
 	return resp, nil
 }

@@ -467,7 +467,10 @@ type Rating struct {
 	StarsNote string `protobuf:"bytes,24,opt,name=stars_note,json=starsNote,proto3" json:"stars_note,omitempty"`
 	// The cohort's reference x under the grade scheme, in `unit`.
 	Reference *float64 `protobuf:"fixed64,25,opt,name=reference,proto3,oneof" json:"reference,omitempty"`
-	// The grade classes as energies for this cohort, A to G.
+	// The grade classes as energies for this cohort, A to G. GetRating and
+	// SubmitResult set them; ListRatings leaves them out, since every rating
+	// of a cohort shares them (each bound is `reference` times 1/16, 1/8, 1/4,
+	// 1/2, 1 and 2).
 	Classes []*GradeClass `protobuf:"bytes,26,rep,name=classes,proto3" json:"classes,omitempty"`
 	// The model's rank in its cohort now, 1 being the least energy; models
 	// with equal energy share a rank.
