@@ -71,10 +71,19 @@ rss() {
 	awk '/^VmRSS|^VmHWM/ { sub(":", "", $1); v[$1] = $2 } END { printf "{\"VmRSS\": %d, \"VmHWM\": %d}\n", v["VmRSS"], v["VmHWM"] }' "/proc/$pid/status"
 }
 
+# cputicks is energylabeld's user and system CPU time so far, in clock ticks.
+cputicks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
+# ghz OUT ARGS... runs ghz and keeps beside OUT the CPU time energylabeld
+# spent during the run (OUT.cpu.json), which ghz's own work on the same
+# cores does not blur.
 ghz() {
-	local out=$1
+	local out=$1 before after
 	shift
+	before=$(cputicks)
 	"$GHZ" --insecure -O json -o "$out" "$@" "${TARGET:-$GRPC}"
+	after=$(cputicks)
+	echo "{\"ticks\": $((after - before)), \"hz\": $(getconf CLK_TCK)}" >"${out%.json}.cpu.json"
 	"$EL" summary "$out"
 }
 

@@ -78,6 +78,25 @@ func (d *reportDir) pair(name string) (a, b loadRun) {
 // bestRPS and bestPct take the better of two runs. Other work on a shared
 // machine only ever slows a run down, so the better run is the nearer to
 // what the server can do; both sides of every ratio are taken alike.
+// cpuPerCall is the server's CPU time per successful call, in µs, over
+// both runs of a pair: the ticks scripts/bench.sh read from /proc around
+// each run, over the calls ghz counted.
+func (d *reportDir) cpuPerCall(name string, a, b loadRun) float64 {
+	var ticks float64
+	for i := 1; i <= 2; i++ {
+		var c struct{ Ticks, Hz float64 }
+		d.read(fmt.Sprintf("%s-%d.cpu.json", name, i), &c)
+		if c.Hz > 0 {
+			ticks += c.Ticks / c.Hz
+		}
+	}
+	calls := float64(a.Codes["OK"] + b.Codes["OK"])
+	if calls == 0 {
+		return 0
+	}
+	return ticks / calls * 1e6
+}
+
 func bestRPS(a, b loadRun) float64 { return max(a.rps(), b.rps()) }
 
 func bestPct(p float64, a, b loadRun) time.Duration { return min(a.pct(p), b.pct(p)) }
@@ -124,6 +143,11 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	ratio("1. GetRating throughput vs grpc.health.v1.Health/Check (ghz, 16 concurrent, keep-alive)", "≥ 0.80×", 0.80,
 		bestRPS(g1, g2), bestRPS(h1, h2), "calls/s",
 		fmt.Sprintf("; p99 %s vs %s", ms(bestPct(99, g1, g2)), ms(bestPct(99, h1, h2))))
+
+	// 1c. Server CPU per call, from energylabeld's own counters.
+	hc, gc := d.cpuPerCall("large/health", h1, h2), d.cpuPerCall("large/getrating", g1, g2)
+	rows = append(rows, row{"1c. Server CPU time per call: GetRating vs Health/Check (from the process's own CPU counters over the same runs)", "≤ 1.5×",
+		fmt.Sprintf("**%.2f×**", gc/hc), fmt.Sprintf("%.1f µs", hc), fmt.Sprintf("%.1f µs", gc), gc/hc <= 1.5, false})
 
 	fh1, fh2 := d.pair("large/floor-health")
 	fg1, fg2 := d.pair("large/floor-getrating")
