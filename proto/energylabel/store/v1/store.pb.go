@@ -25,6 +25,65 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Kind says what changed.
+type Event_Kind int32
+
+const (
+	Event_KIND_UNSPECIFIED Event_Kind = 0
+	Event_KIND_RESULTS     Event_Kind = 1
+	Event_KIND_RELEASE     Event_Kind = 2
+	Event_KIND_TOKEN       Event_Kind = 3
+	Event_KIND_ACCELERATOR Event_Kind = 4
+	Event_KIND_DATASET     Event_Kind = 5
+)
+
+// Enum value maps for Event_Kind.
+var (
+	Event_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_RESULTS",
+		2: "KIND_RELEASE",
+		3: "KIND_TOKEN",
+		4: "KIND_ACCELERATOR",
+		5: "KIND_DATASET",
+	}
+	Event_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"KIND_RESULTS":     1,
+		"KIND_RELEASE":     2,
+		"KIND_TOKEN":       3,
+		"KIND_ACCELERATOR": 4,
+		"KIND_DATASET":     5,
+	}
+)
+
+func (x Event_Kind) Enum() *Event_Kind {
+	p := new(Event_Kind)
+	*p = x
+	return p
+}
+
+func (x Event_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Event_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_energylabel_store_v1_store_proto_enumTypes[0].Descriptor()
+}
+
+func (Event_Kind) Type() protoreflect.EnumType {
+	return &file_energylabel_store_v1_store_proto_enumTypes[0]
+}
+
+func (x Event_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Event_Kind.Descriptor instead.
+func (Event_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{10, 0}
+}
+
 // Result is one accepted benchmark result with its audit trail.
 type Result struct {
 	state                     protoimpl.MessageState `protogen:"open.v1"`
@@ -55,8 +114,12 @@ type Result struct {
 	MeasuredAt                *timestamppb.Timestamp `protobuf:"bytes,25,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
 	ThroughputTokensPerSecond float64                `protobuf:"fixed64,26,opt,name=throughput_tokens_per_second,json=throughputTokensPerSecond,proto3" json:"throughput_tokens_per_second,omitempty"`
 	Audit                     *Audit                 `protobuf:"bytes,27,opt,name=audit,proto3" json:"audit,omitempty"`
-	unknownFields             protoimpl.UnknownFields
-	sizeCache                 protoimpl.SizeCache
+	// The measure and the label the result was accepted with; absent before
+	// schema 4.
+	Measure       *Measure `protobuf:"bytes,28,opt,name=measure,proto3" json:"measure,omitempty"`
+	Label         *Label   `protobuf:"bytes,29,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -274,6 +337,20 @@ func (x *Result) GetThroughputTokensPerSecond() float64 {
 func (x *Result) GetAudit() *Audit {
 	if x != nil {
 		return x.Audit
+	}
+	return nil
+}
+
+func (x *Result) GetMeasure() *Measure {
+	if x != nil {
+		return x.Measure
+	}
+	return nil
+}
+
+func (x *Result) GetLabel() *Label {
+	if x != nil {
+		return x.Label
 	}
 	return nil
 }
@@ -929,11 +1006,274 @@ func (x *CohortBounds) GetModels() int32 {
 	return 0
 }
 
+// Measure is the measure a result was accepted with (schema 4 on; earlier
+// results are measured again when read).
+type Measure struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Task      string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Dataset   string                 `protobuf:"bytes,2,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	SizeClass string                 `protobuf:"bytes,3,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
+	Hardware  string                 `protobuf:"bytes,4,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	// The basis, as rating.Unit spells it.
+	Basis           string  `protobuf:"bytes,5,opt,name=basis,proto3" json:"basis,omitempty"`
+	WhPer_1KQueries float64 `protobuf:"fixed64,6,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
+	EnergyPerUnit   float64 `protobuf:"fixed64,7,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
+	// rating.Checks bits.
+	Checks        uint32 `protobuf:"varint,8,opt,name=checks,proto3" json:"checks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Measure) Reset() {
+	*x = Measure{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Measure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Measure) ProtoMessage() {}
+
+func (x *Measure) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Measure.ProtoReflect.Descriptor instead.
+func (*Measure) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Measure) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *Measure) GetDataset() string {
+	if x != nil {
+		return x.Dataset
+	}
+	return ""
+}
+
+func (x *Measure) GetSizeClass() string {
+	if x != nil {
+		return x.SizeClass
+	}
+	return ""
+}
+
+func (x *Measure) GetHardware() string {
+	if x != nil {
+		return x.Hardware
+	}
+	return ""
+}
+
+func (x *Measure) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *Measure) GetWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.WhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *Measure) GetEnergyPerUnit() float64 {
+	if x != nil {
+		return x.EnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Measure) GetChecks() uint32 {
+	if x != nil {
+		return x.Checks
+	}
+	return 0
+}
+
+// Label is what a result's rating said when it was accepted.
+type Label struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Grade         string                 `protobuf:"bytes,1,opt,name=grade,proto3" json:"grade,omitempty"`
+	Eei           float64                `protobuf:"fixed64,2,opt,name=eei,proto3" json:"eei,omitempty"`
+	Scheme        string                 `protobuf:"bytes,3,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	Stars         int32                  `protobuf:"varint,4,opt,name=stars,proto3" json:"stars,omitempty"`
+	Release       string                 `protobuf:"bytes,5,opt,name=release,proto3" json:"release,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Label) Reset() {
+	*x = Label{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Label) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Label) ProtoMessage() {}
+
+func (x *Label) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Label.ProtoReflect.Descriptor instead.
+func (*Label) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Label) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *Label) GetEei() float64 {
+	if x != nil {
+		return x.Eei
+	}
+	return 0
+}
+
+func (x *Label) GetScheme() string {
+	if x != nil {
+		return x.Scheme
+	}
+	return ""
+}
+
+func (x *Label) GetStars() int32 {
+	if x != nil {
+		return x.Stars
+	}
+	return 0
+}
+
+func (x *Label) GetRelease() string {
+	if x != nil {
+		return x.Release
+	}
+	return ""
+}
+
+// Event is one committed change, under events/<revision>.
+type Event struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  Event_Kind             `protobuf:"varint,1,opt,name=kind,proto3,enum=energylabel.store.v1.Event_Kind" json:"kind,omitempty"`
+	// KIND_RESULTS: the batch's ids are first_result_id and the results - 1
+	// after it.
+	FirstResultId uint64 `protobuf:"varint,2,opt,name=first_result_id,json=firstResultId,proto3" json:"first_result_id,omitempty"`
+	Results       uint32 `protobuf:"varint,3,opt,name=results,proto3" json:"results,omitempty"`
+	// KIND_TOKEN: the token's id.
+	TokenId string `protobuf:"bytes,4,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	// KIND_RELEASE, KIND_ACCELERATOR, KIND_DATASET: the entry's key in its
+	// bucket.
+	Seq           uint64 `protobuf:"varint,5,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event) Reset() {
+	*x = Event{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event) ProtoMessage() {}
+
+func (x *Event) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event.ProtoReflect.Descriptor instead.
+func (*Event) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Event) GetKind() Event_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Event_KIND_UNSPECIFIED
+}
+
+func (x *Event) GetFirstResultId() uint64 {
+	if x != nil {
+		return x.FirstResultId
+	}
+	return 0
+}
+
+func (x *Event) GetResults() uint32 {
+	if x != nil {
+		return x.Results
+	}
+	return 0
+}
+
+func (x *Event) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *Event) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
 var File_energylabel_store_v1_store_proto protoreflect.FileDescriptor
 
 const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\n" +
-	" energylabel/store/v1/store.proto\x12\x14energylabel.store.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\a\n" +
+	" energylabel/store/v1/store.proto\x12\x14energylabel.store.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\b\n" +
 	"\x06Result\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
@@ -967,7 +1307,9 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\vmeasured_at\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"measuredAt\x12?\n" +
 	"\x1cthroughput_tokens_per_second\x18\x1a \x01(\x01R\x19throughputTokensPerSecond\x121\n" +
-	"\x05audit\x18\x1b \x01(\v2\x1b.energylabel.store.v1.AuditR\x05audit\"\xa7\x01\n" +
+	"\x05audit\x18\x1b \x01(\v2\x1b.energylabel.store.v1.AuditR\x05audit\x127\n" +
+	"\ameasure\x18\x1c \x01(\v2\x1d.energylabel.store.v1.MeasureR\ameasure\x121\n" +
+	"\x05label\x18\x1d \x01(\v2\x1b.energylabel.store.v1.LabelR\x05label\"\xa7\x01\n" +
 	"\x05Audit\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12;\n" +
 	"\vreceived_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1036,7 +1378,37 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\x05basis\x18\x05 \x01(\tR\x05basis\x12\x0e\n" +
 	"\x02lo\x18\x06 \x01(\x01R\x02lo\x12\x0e\n" +
 	"\x02hi\x18\a \x01(\x01R\x02hi\x12\x16\n" +
-	"\x06models\x18\b \x01(\x05R\x06modelsBGZEgithub.com/energylabel/energylabel/proto/energylabel/store/v1;storev1b\x06proto3"
+	"\x06models\x18\b \x01(\x05R\x06models\"\xf3\x01\n" +
+	"\aMeasure\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
+	"\adataset\x18\x02 \x01(\tR\adataset\x12\x1d\n" +
+	"\n" +
+	"size_class\x18\x03 \x01(\tR\tsizeClass\x12\x1a\n" +
+	"\bhardware\x18\x04 \x01(\tR\bhardware\x12\x14\n" +
+	"\x05basis\x18\x05 \x01(\tR\x05basis\x12)\n" +
+	"\x11wh_per_1k_queries\x18\x06 \x01(\x01R\x0ewhPer1kQueries\x12&\n" +
+	"\x0fenergy_per_unit\x18\a \x01(\x01R\renergyPerUnit\x12\x16\n" +
+	"\x06checks\x18\b \x01(\rR\x06checks\"w\n" +
+	"\x05Label\x12\x14\n" +
+	"\x05grade\x18\x01 \x01(\tR\x05grade\x12\x10\n" +
+	"\x03eei\x18\x02 \x01(\x01R\x03eei\x12\x16\n" +
+	"\x06scheme\x18\x03 \x01(\tR\x06scheme\x12\x14\n" +
+	"\x05stars\x18\x04 \x01(\x05R\x05stars\x12\x18\n" +
+	"\arelease\x18\x05 \x01(\tR\arelease\"\xa6\x02\n" +
+	"\x05Event\x124\n" +
+	"\x04kind\x18\x01 \x01(\x0e2 .energylabel.store.v1.Event.KindR\x04kind\x12&\n" +
+	"\x0ffirst_result_id\x18\x02 \x01(\x04R\rfirstResultId\x12\x18\n" +
+	"\aresults\x18\x03 \x01(\rR\aresults\x12\x19\n" +
+	"\btoken_id\x18\x04 \x01(\tR\atokenId\x12\x10\n" +
+	"\x03seq\x18\x05 \x01(\x04R\x03seq\"x\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fKIND_RESULTS\x10\x01\x12\x10\n" +
+	"\fKIND_RELEASE\x10\x02\x12\x0e\n" +
+	"\n" +
+	"KIND_TOKEN\x10\x03\x12\x14\n" +
+	"\x10KIND_ACCELERATOR\x10\x04\x12\x10\n" +
+	"\fKIND_DATASET\x10\x05BGZEgithub.com/energylabel/energylabel/proto/energylabel/store/v1;storev1b\x06proto3"
 
 var (
 	file_energylabel_store_v1_store_proto_rawDescOnce sync.Once
@@ -1050,34 +1422,42 @@ func file_energylabel_store_v1_store_proto_rawDescGZIP() []byte {
 	return file_energylabel_store_v1_store_proto_rawDescData
 }
 
-var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_energylabel_store_v1_store_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_energylabel_store_v1_store_proto_goTypes = []any{
-	(*Result)(nil),                // 0: energylabel.store.v1.Result
-	(*Audit)(nil),                 // 1: energylabel.store.v1.Audit
-	(*Latest)(nil),                // 2: energylabel.store.v1.Latest
-	(*Token)(nil),                 // 3: energylabel.store.v1.Token
-	(*Accelerator)(nil),           // 4: energylabel.store.v1.Accelerator
-	(*Dataset)(nil),               // 5: energylabel.store.v1.Dataset
-	(*Release)(nil),               // 6: energylabel.store.v1.Release
-	(*CohortBounds)(nil),          // 7: energylabel.store.v1.CohortBounds
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(Event_Kind)(0),               // 0: energylabel.store.v1.Event.Kind
+	(*Result)(nil),                // 1: energylabel.store.v1.Result
+	(*Audit)(nil),                 // 2: energylabel.store.v1.Audit
+	(*Latest)(nil),                // 3: energylabel.store.v1.Latest
+	(*Token)(nil),                 // 4: energylabel.store.v1.Token
+	(*Accelerator)(nil),           // 5: energylabel.store.v1.Accelerator
+	(*Dataset)(nil),               // 6: energylabel.store.v1.Dataset
+	(*Release)(nil),               // 7: energylabel.store.v1.Release
+	(*CohortBounds)(nil),          // 8: energylabel.store.v1.CohortBounds
+	(*Measure)(nil),               // 9: energylabel.store.v1.Measure
+	(*Label)(nil),                 // 10: energylabel.store.v1.Label
+	(*Event)(nil),                 // 11: energylabel.store.v1.Event
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_energylabel_store_v1_store_proto_depIdxs = []int32{
-	8,  // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
-	1,  // 1: energylabel.store.v1.Result.audit:type_name -> energylabel.store.v1.Audit
-	8,  // 2: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
-	8,  // 3: energylabel.store.v1.Latest.measured_at:type_name -> google.protobuf.Timestamp
-	8,  // 4: energylabel.store.v1.Latest.received_at:type_name -> google.protobuf.Timestamp
-	8,  // 5: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 6: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	8,  // 7: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
-	8,  // 8: energylabel.store.v1.Release.created_at:type_name -> google.protobuf.Timestamp
-	7,  // 9: energylabel.store.v1.Release.cohorts:type_name -> energylabel.store.v1.CohortBounds
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
+	2,  // 1: energylabel.store.v1.Result.audit:type_name -> energylabel.store.v1.Audit
+	9,  // 2: energylabel.store.v1.Result.measure:type_name -> energylabel.store.v1.Measure
+	10, // 3: energylabel.store.v1.Result.label:type_name -> energylabel.store.v1.Label
+	12, // 4: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
+	12, // 5: energylabel.store.v1.Latest.measured_at:type_name -> google.protobuf.Timestamp
+	12, // 6: energylabel.store.v1.Latest.received_at:type_name -> google.protobuf.Timestamp
+	12, // 7: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
+	12, // 8: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	12, // 9: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
+	12, // 10: energylabel.store.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	8,  // 11: energylabel.store.v1.Release.cohorts:type_name -> energylabel.store.v1.CohortBounds
+	0,  // 12: energylabel.store.v1.Event.kind:type_name -> energylabel.store.v1.Event.Kind
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_store_v1_store_proto_init() }
@@ -1090,13 +1470,14 @@ func file_energylabel_store_v1_store_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_store_v1_store_proto_rawDesc), len(file_energylabel_store_v1_store_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   8,
+			NumEnums:      1,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_energylabel_store_v1_store_proto_goTypes,
 		DependencyIndexes: file_energylabel_store_v1_store_proto_depIdxs,
+		EnumInfos:         file_energylabel_store_v1_store_proto_enumTypes,
 		MessageInfos:      file_energylabel_store_v1_store_proto_msgTypes,
 	}.Build()
 	File_energylabel_store_v1_store_proto = out.File

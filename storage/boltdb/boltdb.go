@@ -1,0 +1,333 @@
+// Package boltdb is the embedded storage backend: one bbolt file in a data
+// directory. It is the only package that imports bbolt.
+//
+// Bucket layout (schema version 4; values are energylabel.store.v1 messages):
+//
+//	meta/
+//	  version                        -> uint64 BE schema version
+//	  revision                       -> uint64 BE revision of the last write
+//	results/                         append-only, never rewritten
+//	  <id uint64 BE>                 -> Result (with its Audit, Measure and Label)
+//	latest/                          the current result of each model in each cohort
+//	  <cohort key> 0x00 <model>      -> Latest (the result's id and what the read model keeps of it)
+//	history/                         every result of a model, in order
+//	  <model> 0x00 <id uint64 BE>    -> uint64 BE revision it was accepted at
+//	events/                          one entry per committed write
+//	  <revision uint64 BE>           -> Event (what changed, by reference)
+//	tokens/
+//	  <token id>                     -> Token (SHA-256 of the secret only)
+//	payloads/                        one measurement labels one model
+//	  <payload SHA-256, hex>         -> the model it labels
+//	accelerators/, datasets/         operators' additions to the registries, in order
+//	  <seq uint64 BE>                -> Accelerator, Dataset
+//	releases/                        star releases, oldest first
+//	  <seq uint64 BE>                -> Release (every cohort's star bounds)
+//
+// A cohort key is task, dataset, size class, hardware and basis joined by
+// 0x1f. Snapshot reads latest/, tokens/ and the registries, not results/,
+// by far the largest bucket. Every write transaction bumps meta/revision
+// once and records its Event; Watch replays events/ from disk, then follows
+// commits as they happen.
+//
+// Migrations: version 1 kept result ids in latest/ (rewritten as Latest
+// records); version 2 had no payloads/, registries or releases (payloads/
+// is filled from results/); version 3 had no revisions, history/ or
+// events/ (history/ is filled from results/ at revision 0, and results
+// stored before keep no Label: history shows what they said as unknown).
+package boltdb
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+	"google.golang.org/protobuf/proto"
+
+	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
+	"github.com/energylabel/energylabel/storage"
+)
+
+// schemaVersion is bumped with every layout change, together with a
+// migration in migrate.
+const schemaVersion = 4
+
+// FileName is the database file inside a data directory.
+const FileName = "energylabel.db"
+
+var (
+	bucketMeta         = []byte("meta")
+	bucketResults      = []byte("results")
+	bucketLatest       = []byte("latest")
+	bucketHistory      = []byte("history")
+	bucketEvents       = []byte("events")
+	bucketTokens       = []byte("tokens")
+	bucketPayloads     = []byte("payloads")
+	bucketAccelerators = []byte("accelerators")
+	bucketDatasets     = []byte("datasets")
+	bucketReleases     = []byte("releases")
+	keyVersion         = []byte("version")
+	keyRevision        = []byte("revision")
+
+	allBuckets = [][]byte{bucketMeta, bucketResults, bucketLatest, bucketHistory, bucketEvents, bucketTokens,
+		bucketPayloads, bucketAccelerators, bucketDatasets, bucketReleases}
+)
+
+// ErrLocked means another process holds the database file.
+var ErrLocked = errors.New("database is locked by another process")
+
+// Options tune Open. The zero value is usable.
+type Options struct {
+	// LockTimeout bounds the wait for another process's file lock; 0 means 1s.
+	LockTimeout time.Duration
+	// MaxSize caps the file in bytes; 0 means no cap.
+	MaxSize int
+	// WatchBuffer is how many writes a watcher may fall behind by before
+	// it is cut off with ErrCompacted; 0 means 1024.
+	WatchBuffer int
+}
+
+// DB is the bbolt backend.
+type DB struct {
+	db   *bolt.DB
+	path string
+	hub  *hub
+	// writers counts Appends in progress: a lone one commits at once.
+	writers atomic.Int32
+}
+
+var _ storage.Backend = (*DB)(nil)
+
+// Open opens or creates the database in dir.
+func Open(dir string, opt Options) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	timeout := opt.LockTimeout
+	if timeout == 0 {
+		timeout = time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (is another energylabeld using this data directory?)", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	d := &DB{db: db, path: path}
+	rev, err := d.initialize()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	d.hub = newHub(rev, cmp.Or(opt.WatchBuffer, defaultWatchBuffer))
+	return d, nil
+}
+
+// Path is the database file's path.
+func (d *DB) Path() string { return d.path }
+
+// Close ends every watch and closes the file.
+func (d *DB) Close() error {
+	d.hub.close()
+	return d.db.Close()
+}
+
+// Size is the database file's size in bytes.
+func (d *DB) Size() int64 {
+	var n int64
+	d.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// Revision is the revision of the last committed write.
+func (d *DB) Revision(context.Context) (int64, error) {
+	var rev int64
+	err := d.db.View(func(tx *bolt.Tx) error { rev = revisionOf(tx); return nil })
+	return rev, err
+}
+
+// Check runs bbolt's consistency check over the whole file.
+func (d *DB) Check() error {
+	return d.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+func (d *DB) initialize() (rev int64, err error) {
+	err = d.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		v := meta.Get(keyVersion)
+		if v == nil {
+			return meta.Put(keyVersion, u64(schemaVersion))
+		}
+		if from := binary.BigEndian.Uint64(v); from != schemaVersion {
+			if err := migrate(tx, from); err != nil {
+				return err
+			}
+			if err := meta.Put(keyVersion, u64(schemaVersion)); err != nil {
+				return err
+			}
+		}
+		rev = revisionOf(tx)
+		return nil
+	})
+	return rev, err
+}
+
+// migrate brings an older schema up to schemaVersion, in the transaction
+// that records the new version: a crash leaves the old one whole.
+func migrate(tx *bolt.Tx, from uint64) error {
+	if from > schemaVersion {
+		return fmt.Errorf("schema version %d is newer than this binary's %d", from, schemaVersion)
+	}
+	steps := []struct {
+		to  uint64
+		run func(*bolt.Tx) error
+	}{{2, migrateLatestValues}, {3, migratePayloads}, {4, migrateHistory}}
+	for _, s := range steps {
+		if from < s.to {
+			if err := s.run(tx); err != nil {
+				return fmt.Errorf("migrate to schema %d: %w", s.to, err)
+			}
+		}
+	}
+	return nil
+}
+
+// migrateLatestValues turns version 1's result ids in latest/ into Latest
+// records, with the measure the current code computes for each result.
+func migrateLatestValues(tx *bolt.Tx) error {
+	results, latest := tx.Bucket(bucketResults), tx.Bucket(bucketLatest)
+	var keys, vals [][]byte
+	err := latest.ForEach(func(k, idb []byte) error {
+		id := binary.BigEndian.Uint64(idb)
+		var rec storev1.Result
+		if err := getProto(results, idb, &rec); err != nil {
+			return fmt.Errorf("latest points at result %d: %w", id, err)
+		}
+		c := currentOfRecord(id, &rec)
+		nv, err := proto.Marshal(latestOf(&c))
+		if err != nil {
+			return err
+		}
+		keys, vals = append(keys, bytes.Clone(k)), append(vals, nv)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range keys { // a bucket may not change under ForEach
+		if err := latest.Put(keys[i], vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migratePayloads fills payloads/ from the results stored before schema 3;
+// where two models share a payload, the first keeps it.
+func migratePayloads(tx *bolt.Tx) error {
+	pb := tx.Bucket(bucketPayloads)
+	return eachRecord(tx, func(_ uint64, rec *storev1.Result) error {
+		sha := rec.GetAudit().GetPayloadSha256()
+		if sha == "" || pb.Get([]byte(sha)) != nil {
+			return nil
+		}
+		return pb.Put([]byte(sha), []byte(rec.Model))
+	})
+}
+
+// migrateHistory fills history/ from the results stored before schema 4,
+// at revision 0.
+func migrateHistory(tx *bolt.Tx) error {
+	hb := tx.Bucket(bucketHistory)
+	return eachRecord(tx, func(id uint64, rec *storev1.Result) error {
+		return hb.Put(historyKey(rec.Model, id), u64(0))
+	})
+}
+
+func eachRecord(tx *bolt.Tx, fn func(uint64, *storev1.Result) error) error {
+	var rec storev1.Result
+	return tx.Bucket(bucketResults).ForEach(func(k, v []byte) error {
+		rec.Reset()
+		id := binary.BigEndian.Uint64(k)
+		if err := proto.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("result %d: %w", id, err)
+		}
+		return fn(id, &rec)
+	})
+}
+
+func getProto(b *bolt.Bucket, key []byte, m proto.Message) error {
+	v := b.Get(key)
+	if v == nil {
+		return storage.ErrNotFound
+	}
+	return proto.Unmarshal(v, m) // Unmarshal copies; nothing escapes the tx
+}
+
+// revisionOf is the revision of the last write committed before tx.
+func revisionOf(tx *bolt.Tx) int64 {
+	v := tx.Bucket(bucketMeta).Get(keyRevision)
+	if v == nil {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// nextRevision records one more write in tx, with its event, and returns
+// its revision.
+func nextRevision(tx *bolt.Tx, ev *storev1.Event) (int64, error) {
+	rev := revisionOf(tx) + 1
+	if err := tx.Bucket(bucketMeta).Put(keyRevision, u64(uint64(rev))); err != nil {
+		return 0, err
+	}
+	v, err := proto.Marshal(ev)
+	if err != nil {
+		return 0, err
+	}
+	events := tx.Bucket(bucketEvents)
+	events.FillPercent = appendFill
+	return rev, events.Put(u64(uint64(rev)), v)
+}
+
+// storageError turns bbolt's errors into the seam's, naming no path.
+func storageError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, bolterrors.ErrMaxSizeReached) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%s: %w", op, storage.ErrFull)
+	}
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return fmt.Errorf("%s: %w", op, storage.ErrClosed)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// appendFill is the fill of buckets whose keys only grow: a split page is
+// never written again and may be filled up; bbolt's default of one half
+// would leave every page half empty.
+const appendFill = 1.0

@@ -1,0 +1,160 @@
+package boltdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/storage"
+)
+
+// Snapshot reads latest/, tokens/, the registries and the releases in one
+// read transaction: results/, by far the largest bucket, is not paged in.
+func (d *DB) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
+	s := &storage.Snapshot{}
+	err := d.db.View(func(tx *bolt.Tx) error {
+		s.Revision = revisionOf(tx)
+		var rec storev1.Latest
+		err := tx.Bucket(bucketLatest).ForEach(func(k, v []byte) error {
+			rec.Reset()
+			if err := proto.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("latest %q: %w", k, err)
+			}
+			c, err := currentOfLatest(&rec)
+			if err != nil {
+				return err
+			}
+			s.Currents = append(s.Currents, c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if s.Tokens, err = tokens(tx); err != nil {
+			return err
+		}
+		return registered(tx, s)
+	})
+	if err != nil {
+		return nil, storageError("snapshot", err)
+	}
+	return s, ctx.Err()
+}
+
+func tokens(tx *bolt.Tx) ([]storage.Token, error) {
+	var out []storage.Token
+	err := tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
+		var t storev1.Token
+		if err := proto.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("token %s: %w", k, err)
+		}
+		out = append(out, tokenOf(&t))
+		return nil
+	})
+	return out, err
+}
+
+func registered(tx *bolt.Tx, s *storage.Snapshot) error {
+	err := tx.Bucket(bucketAccelerators).ForEach(func(k, v []byte) error {
+		var p storev1.Accelerator
+		if err := proto.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("accelerator %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		s.Accelerators = append(s.Accelerators, acceleratorOf(&p))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketDatasets).ForEach(func(k, v []byte) error {
+		var p storev1.Dataset
+		if err := proto.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("dataset %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		ds, err := datasetOf(&p)
+		s.Datasets = append(s.Datasets, ds)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketReleases).ForEach(func(k, v []byte) error {
+		var p storev1.Release
+		if err := proto.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("release %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		s.Releases = append(s.Releases, releaseOf(&p))
+		return nil
+	})
+}
+
+// History reads a model's results in id order, from history/ and results/.
+func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.HistoryEntry, error) {
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	var out []storage.HistoryEntry
+	prefix := append([]byte(q.Model), 0)
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHistory).Cursor()
+		results := tx.Bucket(bucketResults)
+		for k, v := c.Seek(historyKey(q.Model, q.After+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			id := binary.BigEndian.Uint64(k[len(prefix):])
+			var rec storev1.Result
+			if err := getProto(results, k[len(prefix):], &rec); err != nil {
+				return fmt.Errorf("result %d: %w", id, err)
+			}
+			h := historyEntryOf(id, int64(binary.BigEndian.Uint64(v)), &rec)
+			if !q.Matches(h.Measure.Cohort) {
+				continue
+			}
+			out = append(out, h)
+			if len(out) == q.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, storageError("history", err)
+}
+
+// Record returns a stored result with its audit trail.
+func (d *DB) Record(_ context.Context, id uint64) (*rating.Result, storage.Audit, error) {
+	var rec storev1.Result
+	err := d.db.View(func(tx *bolt.Tx) error { return getProto(tx.Bucket(bucketResults), u64(id), &rec) })
+	if err != nil {
+		return nil, storage.Audit{}, fmt.Errorf("result %d: %w", id, err)
+	}
+	r, a := resultOf(&rec)
+	return r, a, nil
+}
+
+// Tokens lists every stored token.
+func (d *DB) Tokens(context.Context) ([]storage.Token, error) {
+	var out []storage.Token
+	err := d.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = tokens(tx)
+		return err
+	})
+	return out, storageError("tokens", err)
+}
+
+// CountResults counts every stored result, superseded ones included.
+func (d *DB) CountResults() (int, error) {
+	n := 0
+	err := d.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketResults).Stats().KeyN
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,220 @@
+// Package storage is the seam between energylabel and the engines that
+// keep its data: the stored types, the Backend every engine implements, and
+// the change events a committed write yields.
+//
+// A backend is the durable log of accepted results and the current result
+// of each model in each cohort, with tokens, the registries and the star
+// releases beside them. Every committed write has a revision, one higher
+// than the last, and yields events carrying it. The read model (package
+// index), history and live watch follow those events, never the writer's
+// own process, so that several replicas can share one backend.
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/energylabel/energylabel/rating"
+)
+
+// Sentinel errors every backend returns, matched with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a name, or a payload for another model, is taken.
+	ErrExists = errors.New("already exists")
+	// ErrFull means the backend refuses writes for want of space; reads go on.
+	ErrFull = errors.New("storage full")
+	// ErrCompacted means a watch asked for revisions the backend no longer
+	// keeps: the watcher must load a snapshot again.
+	ErrCompacted = errors.New("revision compacted")
+	// ErrClosed means the backend was closed.
+	ErrClosed = errors.New("storage closed")
+)
+
+// Audit records who submitted a result, when, from where, and what bytes.
+type Audit struct {
+	TokenID       string
+	ReceivedAt    time.Time
+	ClientAddr    string
+	PayloadSHA256 string
+}
+
+// Label is what a rating said when its result was accepted: history shows
+// it as it was, whatever releases come after.
+type Label struct {
+	Grade   string
+	EEI     float64
+	Scheme  string
+	Stars   int
+	Release string
+}
+
+// Accepted is one validated result to append, with what its label said at
+// acceptance.
+type Accepted struct {
+	Result  *rating.Result
+	Measure rating.Measure
+	Audit   Audit
+	Label   Label
+}
+
+// Current is a model's current result in one cohort: what the read model
+// keeps of it, enough to rate it without reading the log.
+type Current struct {
+	ID             uint64
+	Model          string
+	Measure        rating.Measure
+	GPUCount       int
+	ParamsBillions float64
+	MeasuredAt     time.Time
+	ReceivedAt     time.Time
+	ToolName       string
+	ToolVersion    string
+}
+
+// CurrentOf is the Current an accepted result becomes once stored as id.
+func CurrentOf(id uint64, a *Accepted) Current {
+	r := a.Result
+	return Current{ID: id, Model: r.Model, Measure: a.Measure, GPUCount: r.GPUCount, ParamsBillions: r.ParamsBillions,
+		MeasuredAt: CanonicalTime(r.MeasuredAt), ReceivedAt: CanonicalTime(a.Audit.ReceivedAt), ToolName: r.ToolName, ToolVersion: r.ToolVersion}
+}
+
+// HistoryEntry is one accepted result of a model, as history shows it.
+type HistoryEntry struct {
+	Current
+	Label    Label
+	Revision int64
+}
+
+// Token is a publisher token; only the SHA-256 of its secret is kept.
+type Token struct {
+	ID           string
+	SecretSHA256 []byte
+	Namespaces   []string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time // zero: never
+	LastUsedAt   time.Time
+	Revoked      bool
+}
+
+// EventKind says what an event changed.
+type EventKind int
+
+// The kinds of change.
+const (
+	// ResultAdded: a result was accepted and is its model's current one in
+	// its cohort (unless a later one already is).
+	ResultAdded EventKind = iota + 1
+	// ReleaseCreated: a star release froze every cohort's bounds.
+	ReleaseCreated
+	// TokenPut: a token was created or changed (revoked).
+	TokenPut
+	// AcceleratorAdded and DatasetAdded: a registry grew.
+	AcceleratorAdded
+	DatasetAdded
+)
+
+var kindNames = [...]string{"", "result", "release", "token", "accelerator", "dataset"}
+
+func (k EventKind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "unknown"
+	}
+	return kindNames[k]
+}
+
+// Event is one change at one revision. Exactly the field of its kind is set.
+type Event struct {
+	Revision    int64
+	Kind        EventKind
+	Result      *HistoryEntry
+	Release     *rating.Release
+	Token       *Token
+	Accelerator *rating.Accelerator
+	Dataset     *rating.Dataset
+}
+
+// Snapshot is everything the read model is built from, consistent at one
+// revision: watching from Revision misses nothing and repeats nothing.
+type Snapshot struct {
+	Revision     int64
+	Currents     []Current
+	Tokens       []Token
+	Accelerators []rating.Accelerator
+	Datasets     []rating.Dataset
+	Releases     []*rating.Release
+}
+
+// WatchResponse is a batch of events in revision order, or the error that
+// ended the watch.
+type WatchResponse struct {
+	Events []Event
+	Err    error
+}
+
+// HistoryQuery selects a model's history, oldest first.
+type HistoryQuery struct {
+	Model string
+	// Task, Dataset and Hardware, when set, keep only that cohort's entries.
+	Task, Dataset, Hardware string
+	// After is the id to continue after; 0 starts at the oldest.
+	After uint64
+	Limit int
+}
+
+// Matches reports whether a cohort passes the query's filters.
+func (q HistoryQuery) Matches(c rating.Cohort) bool {
+	return (q.Task == "" || c.Task == q.Task) && (q.Dataset == "" || c.Dataset == q.Dataset) &&
+		(q.Hardware == "" || c.Hardware == q.Hardware)
+}
+
+// Backend is what energylabel needs of a storage engine. Every write is
+// durable when it returns, and atomic: all of it or none.
+type Backend interface {
+	// Append stores a batch of accepted results in one write, as one
+	// revision, and returns the id of the first (ids are consecutive in
+	// the batch's order) and the revision. A single submission is a batch
+	// of one. A payload hash stored for another model fails the whole
+	// batch with ErrExists. Each result's token, if stored, records its
+	// last use in the same write.
+	Append(ctx context.Context, batch []Accepted) (first uint64, rev int64, err error)
+	// Snapshot reads everything the read model needs, at one revision.
+	Snapshot(ctx context.Context) (*Snapshot, error)
+	// Watch sends every event after revision `after`, in order, then new
+	// ones as they commit, until ctx ends or an error (ErrCompacted when
+	// `after` is older than the backend keeps) closes the channel. A
+	// watcher that does not keep up is sent ErrCompacted rather than
+	// holding up writers.
+	Watch(ctx context.Context, after int64) <-chan WatchResponse
+	// Revision is the revision of the last committed write.
+	Revision(ctx context.Context) (int64, error)
+	// History returns a model's accepted results, oldest first.
+	History(ctx context.Context, q HistoryQuery) ([]HistoryEntry, error)
+	// Record returns a stored result with its audit trail.
+	Record(ctx context.Context, id uint64) (*rating.Result, Audit, error)
+
+	// PutToken creates or replaces a token; Tokens lists them, with the
+	// last use each submission recorded.
+	PutToken(ctx context.Context, t Token) (rev int64, err error)
+	Tokens(ctx context.Context) ([]Token, error)
+	// AddAccelerator and AddDataset register an operator's addition; a
+	// name already registered is ErrExists. CreateRelease stores a release
+	// under a new name.
+	AddAccelerator(ctx context.Context, a rating.Accelerator) (rev int64, err error)
+	AddDataset(ctx context.Context, d rating.Dataset) (rev int64, err error)
+	CreateRelease(ctx context.Context, rel *rating.Release) (rev int64, err error)
+
+	// Backup returns a consistent copy that the engine can start from, to
+	// read at any pace, and its size (-1 when unknown). It is made at the
+	// pace of the disk: a reader that stalls holds up no write.
+	Backup(ctx context.Context) (io.ReadCloser, int64, error)
+	// Size is the space the backend uses, in bytes.
+	Size() int64
+	Close() error
+}
+
+// CanonicalTime is how a time reads back from any backend: UTC, without a
+// monotonic reading, so that a rebuilt read model equals the one it replaces.
+func CanonicalTime(t time.Time) time.Time { return t.UTC().Round(0) }
