@@ -346,3 +346,34 @@ func (c *Client) AddDataset(ctx context.Context, d *energylabelv1.Dataset) error
 	_, err := c.admin.AddDataset(ctx, &energylabelv1.AddDatasetRequest{Dataset: d})
 	return fromStatus(err)
 }
+
+// History returns one page of a model's accepted results, oldest first.
+func (c *Client) History(ctx context.Context, req *energylabelv1.GetHistoryRequest) (*energylabelv1.GetHistoryResponse, error) {
+	resp, err := c.ratings.GetHistory(ctx, req)
+	return resp, fromStatus(err)
+}
+
+// WatchRatings streams rating changes matching req to fn, in revision
+// order, until ctx ends, fn returns an error, or the server ends the
+// stream. A client that resumes passes the last revision it saw as
+// req.StartRevision.
+func (c *Client) WatchRatings(ctx context.Context, req *energylabelv1.WatchRatingsRequest, fn func(*energylabelv1.RatingEvent) error) error {
+	stream, err := c.ratings.WatchRatings(ctx, req)
+	if err != nil {
+		return fromStatus(err)
+	}
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fromStatus(err)
+		}
+		for _, ev := range msg.GetEvents() {
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+	}
+}

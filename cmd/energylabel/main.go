@@ -37,6 +37,8 @@ var commands = []*command{
 	importCommand,
 	getCommand,
 	listCommand,
+	historyCommand,
+	watchCommand,
 	tasksCommand,
 	hardwareCommand,
 	datasetsCommand,

@@ -25,6 +25,58 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Kind says what changed.
+type RatingEvent_Kind int32
+
+const (
+	RatingEvent_KIND_UNSPECIFIED RatingEvent_Kind = 0
+	// A result was accepted: rating is the model's new rating.
+	RatingEvent_KIND_RESULT RatingEvent_Kind = 1
+	// A star release moved stars: release names it.
+	RatingEvent_KIND_RELEASE RatingEvent_Kind = 2
+)
+
+// Enum value maps for RatingEvent_Kind.
+var (
+	RatingEvent_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_RESULT",
+		2: "KIND_RELEASE",
+	}
+	RatingEvent_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"KIND_RESULT":      1,
+		"KIND_RELEASE":     2,
+	}
+)
+
+func (x RatingEvent_Kind) Enum() *RatingEvent_Kind {
+	p := new(RatingEvent_Kind)
+	*p = x
+	return p
+}
+
+func (x RatingEvent_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RatingEvent_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_energylabel_v1_energylabel_proto_enumTypes[0].Descriptor()
+}
+
+func (RatingEvent_Kind) Type() protoreflect.EnumType {
+	return &file_energylabel_v1_energylabel_proto_enumTypes[0]
+}
+
+func (x RatingEvent_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RatingEvent_Kind.Descriptor instead.
+func (RatingEvent_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10, 0}
+}
+
 // BenchmarkResult is one standardised benchmark run, as a publisher submits it.
 // Its protojson form is the native file format of `energylabel submit`.
 type BenchmarkResult struct {
@@ -719,6 +771,526 @@ func (x *Rating) GetReleaseCohortSize() int32 {
 	return 0
 }
 
+// GetHistoryRequest selects a model's history.
+type GetHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// Optional filters: a task (id or alias), a hardware family, a dataset.
+	Task     string `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
+	Hardware string `protobuf:"bytes,3,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	Dataset  string `protobuf:"bytes,4,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	// At most 1,000; 0 means 100.
+	PageSize      int32  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetHistoryRequest) Reset() {
+	*x = GetHistoryRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetHistoryRequest) ProtoMessage() {}
+
+func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetHistoryRequest.ProtoReflect.Descriptor instead.
+func (*GetHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetHistoryRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *GetHistoryRequest) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *GetHistoryRequest) GetHardware() string {
+	if x != nil {
+		return x.Hardware
+	}
+	return ""
+}
+
+func (x *GetHistoryRequest) GetDataset() string {
+	if x != nil {
+		return x.Dataset
+	}
+	return ""
+}
+
+func (x *GetHistoryRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GetHistoryRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// GetHistoryResponse is one page of a model's history, oldest first.
+type GetHistoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*HistoryEntry        `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetHistoryResponse) Reset() {
+	*x = GetHistoryResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetHistoryResponse) ProtoMessage() {}
+
+func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetHistoryResponse.ProtoReflect.Descriptor instead.
+func (*GetHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetHistoryResponse) GetEntries() []*HistoryEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *GetHistoryResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// HistoryEntry is one accepted result of a model and what its label said
+// then.
+type HistoryEntry struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ResultId uint64                 `protobuf:"varint,1,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
+	// The revision the result was accepted at.
+	Revision        int64   `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Task            string  `protobuf:"bytes,3,opt,name=task,proto3" json:"task,omitempty"`
+	Dataset         string  `protobuf:"bytes,4,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	SizeClass       string  `protobuf:"bytes,5,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
+	Hardware        string  `protobuf:"bytes,6,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	Basis           string  `protobuf:"bytes,7,opt,name=basis,proto3" json:"basis,omitempty"`
+	WhPer_1KQueries float64 `protobuf:"fixed64,8,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
+	EnergyPerUnit   float64 `protobuf:"fixed64,9,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
+	Unit            string  `protobuf:"bytes,10,opt,name=unit,proto3" json:"unit,omitempty"`
+	// The grade, EEI and scheme, and the stars and their release, when the
+	// result was accepted; absent where there were none, or for results
+	// stored before history kept them.
+	Grade         *string                `protobuf:"bytes,11,opt,name=grade,proto3,oneof" json:"grade,omitempty"`
+	Eei           *float64               `protobuf:"fixed64,12,opt,name=eei,proto3,oneof" json:"eei,omitempty"`
+	Scheme        string                 `protobuf:"bytes,13,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	Stars         *int32                 `protobuf:"varint,14,opt,name=stars,proto3,oneof" json:"stars,omitempty"`
+	Release       string                 `protobuf:"bytes,15,opt,name=release,proto3" json:"release,omitempty"`
+	GpuCount      int32                  `protobuf:"varint,16,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	MeasuredAt    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
+	ReceivedAt    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	Checks        []string               `protobuf:"bytes,19,rep,name=checks,proto3" json:"checks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryEntry) Reset() {
+	*x = HistoryEntry{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryEntry) ProtoMessage() {}
+
+func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
+func (*HistoryEntry) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *HistoryEntry) GetResultId() uint64 {
+	if x != nil {
+		return x.ResultId
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetDataset() string {
+	if x != nil {
+		return x.Dataset
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetSizeClass() string {
+	if x != nil {
+		return x.SizeClass
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetHardware() string {
+	if x != nil {
+		return x.Hardware
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.WhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetEnergyPerUnit() float64 {
+	if x != nil {
+		return x.EnergyPerUnit
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetGrade() string {
+	if x != nil && x.Grade != nil {
+		return *x.Grade
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetEei() float64 {
+	if x != nil && x.Eei != nil {
+		return *x.Eei
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetScheme() string {
+	if x != nil {
+		return x.Scheme
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetStars() int32 {
+	if x != nil && x.Stars != nil {
+		return *x.Stars
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetRelease() string {
+	if x != nil {
+		return x.Release
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetGpuCount() int32 {
+	if x != nil {
+		return x.GpuCount
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetMeasuredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MeasuredAt
+	}
+	return nil
+}
+
+func (x *HistoryEntry) GetReceivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedAt
+	}
+	return nil
+}
+
+func (x *HistoryEntry) GetChecks() []string {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+// WatchRatingsRequest filters the changes to watch; empty fields match all.
+type WatchRatingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// Task id or alias.
+	Task string `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
+	// Model owner.
+	Namespace string `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Send the changes after this revision first; 0 starts from now.
+	StartRevision int64 `protobuf:"varint,4,opt,name=start_revision,json=startRevision,proto3" json:"start_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRatingsRequest) Reset() {
+	*x = WatchRatingsRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRatingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRatingsRequest) ProtoMessage() {}
+
+func (x *WatchRatingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRatingsRequest.ProtoReflect.Descriptor instead.
+func (*WatchRatingsRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *WatchRatingsRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *WatchRatingsRequest) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *WatchRatingsRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *WatchRatingsRequest) GetStartRevision() int64 {
+	if x != nil {
+		return x.StartRevision
+	}
+	return 0
+}
+
+// WatchRatingsResponse carries changes in revision order.
+type WatchRatingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*RatingEvent         `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRatingsResponse) Reset() {
+	*x = WatchRatingsResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRatingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRatingsResponse) ProtoMessage() {}
+
+func (x *WatchRatingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRatingsResponse.ProtoReflect.Descriptor instead.
+func (*WatchRatingsResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *WatchRatingsResponse) GetEvents() []*RatingEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// RatingEvent is one change.
+type RatingEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revision      int64                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Kind          RatingEvent_Kind       `protobuf:"varint,2,opt,name=kind,proto3,enum=energylabel.v1.RatingEvent_Kind" json:"kind,omitempty"`
+	Rating        *Rating                `protobuf:"bytes,3,opt,name=rating,proto3" json:"rating,omitempty"`
+	Release       *Release               `protobuf:"bytes,4,opt,name=release,proto3" json:"release,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RatingEvent) Reset() {
+	*x = RatingEvent{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RatingEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RatingEvent) ProtoMessage() {}
+
+func (x *RatingEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RatingEvent.ProtoReflect.Descriptor instead.
+func (*RatingEvent) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RatingEvent) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *RatingEvent) GetKind() RatingEvent_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return RatingEvent_KIND_UNSPECIFIED
+}
+
+func (x *RatingEvent) GetRating() *Rating {
+	if x != nil {
+		return x.Rating
+	}
+	return nil
+}
+
+func (x *RatingEvent) GetRelease() *Release {
+	if x != nil {
+		return x.Release
+	}
+	return nil
+}
+
 // GradeClass is one grade's energy range in a cohort: above < x ≤ up_to.
 type GradeClass struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -732,7 +1304,7 @@ type GradeClass struct {
 
 func (x *GradeClass) Reset() {
 	*x = GradeClass{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +1316,7 @@ func (x *GradeClass) String() string {
 func (*GradeClass) ProtoMessage() {}
 
 func (x *GradeClass) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +1329,7 @@ func (x *GradeClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GradeClass.ProtoReflect.Descriptor instead.
 func (*GradeClass) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GradeClass) GetGrade() string {
@@ -804,7 +1376,7 @@ type Accelerator struct {
 
 func (x *Accelerator) Reset() {
 	*x = Accelerator{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +1388,7 @@ func (x *Accelerator) String() string {
 func (*Accelerator) ProtoMessage() {}
 
 func (x *Accelerator) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +1401,7 @@ func (x *Accelerator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accelerator.ProtoReflect.Descriptor instead.
 func (*Accelerator) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Accelerator) GetName() string {
@@ -896,7 +1468,7 @@ type Dataset struct {
 
 func (x *Dataset) Reset() {
 	*x = Dataset{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +1480,7 @@ func (x *Dataset) String() string {
 func (*Dataset) ProtoMessage() {}
 
 func (x *Dataset) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +1493,7 @@ func (x *Dataset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dataset.ProtoReflect.Descriptor instead.
 func (*Dataset) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Dataset) GetName() string {
@@ -968,7 +1540,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1552,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1565,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Release) GetName() string {
@@ -1048,7 +1620,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1632,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1645,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Task) GetId() string {
@@ -1130,7 +1702,7 @@ type SubmitResultRequest struct {
 
 func (x *SubmitResultRequest) Reset() {
 	*x = SubmitResultRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1714,7 @@ func (x *SubmitResultRequest) String() string {
 func (*SubmitResultRequest) ProtoMessage() {}
 
 func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1727,7 @@ func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultRequest.ProtoReflect.Descriptor instead.
 func (*SubmitResultRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SubmitResultRequest) GetResult() *BenchmarkResult {
@@ -1183,7 +1755,7 @@ type SubmitResultResponse struct {
 
 func (x *SubmitResultResponse) Reset() {
 	*x = SubmitResultResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1767,7 @@ func (x *SubmitResultResponse) String() string {
 func (*SubmitResultResponse) ProtoMessage() {}
 
 func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1780,7 @@ func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResultResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SubmitResultResponse) GetResultId() uint64 {
@@ -1239,7 +1811,7 @@ type GetRatingRequest struct {
 
 func (x *GetRatingRequest) Reset() {
 	*x = GetRatingRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1823,7 @@ func (x *GetRatingRequest) String() string {
 func (*GetRatingRequest) ProtoMessage() {}
 
 func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1836,7 @@ func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingRequest.ProtoReflect.Descriptor instead.
 func (*GetRatingRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetRatingRequest) GetModel() string {
@@ -1298,7 +1870,7 @@ type GetRatingResponse struct {
 
 func (x *GetRatingResponse) Reset() {
 	*x = GetRatingResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1310,7 +1882,7 @@ func (x *GetRatingResponse) String() string {
 func (*GetRatingResponse) ProtoMessage() {}
 
 func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1323,7 +1895,7 @@ func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingResponse.ProtoReflect.Descriptor instead.
 func (*GetRatingResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetRatingResponse) GetRatings() []*Rating {
@@ -1349,7 +1921,7 @@ type ListRatingsRequest struct {
 
 func (x *ListRatingsRequest) Reset() {
 	*x = ListRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1933,7 @@ func (x *ListRatingsRequest) String() string {
 func (*ListRatingsRequest) ProtoMessage() {}
 
 func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1946,7 @@ func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsRequest.ProtoReflect.Descriptor instead.
 func (*ListRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListRatingsRequest) GetTask() string {
@@ -1430,7 +2002,7 @@ type ListRatingsResponse struct {
 
 func (x *ListRatingsResponse) Reset() {
 	*x = ListRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1442,7 +2014,7 @@ func (x *ListRatingsResponse) String() string {
 func (*ListRatingsResponse) ProtoMessage() {}
 
 func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1455,7 +2027,7 @@ func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsResponse.ProtoReflect.Descriptor instead.
 func (*ListRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListRatingsResponse) GetRatings() []*Rating {
@@ -1481,7 +2053,7 @@ type ListTasksRequest struct {
 
 func (x *ListTasksRequest) Reset() {
 	*x = ListTasksRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +2065,7 @@ func (x *ListTasksRequest) String() string {
 func (*ListTasksRequest) ProtoMessage() {}
 
 func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +2078,7 @@ func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
 func (*ListTasksRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
 }
 
 // ListTasksResponse lists the task classes.
@@ -1519,7 +2091,7 @@ type ListTasksResponse struct {
 
 func (x *ListTasksResponse) Reset() {
 	*x = ListTasksResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +2103,7 @@ func (x *ListTasksResponse) String() string {
 func (*ListTasksResponse) ProtoMessage() {}
 
 func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +2116,7 @@ func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
 func (*ListTasksResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListTasksResponse) GetTasks() []*Task {
@@ -1563,7 +2135,7 @@ type ListAcceleratorsRequest struct {
 
 func (x *ListAcceleratorsRequest) Reset() {
 	*x = ListAcceleratorsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +2147,7 @@ func (x *ListAcceleratorsRequest) String() string {
 func (*ListAcceleratorsRequest) ProtoMessage() {}
 
 func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +2160,7 @@ func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsRequest.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
 }
 
 // ListAcceleratorsResponse lists the registry's variants.
@@ -1601,7 +2173,7 @@ type ListAcceleratorsResponse struct {
 
 func (x *ListAcceleratorsResponse) Reset() {
 	*x = ListAcceleratorsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +2185,7 @@ func (x *ListAcceleratorsResponse) String() string {
 func (*ListAcceleratorsResponse) ProtoMessage() {}
 
 func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +2198,7 @@ func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsResponse.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListAcceleratorsResponse) GetAccelerators() []*Accelerator {
@@ -1646,7 +2218,7 @@ type ListDatasetsRequest struct {
 
 func (x *ListDatasetsRequest) Reset() {
 	*x = ListDatasetsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +2230,7 @@ func (x *ListDatasetsRequest) String() string {
 func (*ListDatasetsRequest) ProtoMessage() {}
 
 func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +2243,7 @@ func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsRequest.ProtoReflect.Descriptor instead.
 func (*ListDatasetsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListDatasetsRequest) GetTask() string {
@@ -1691,7 +2263,7 @@ type ListDatasetsResponse struct {
 
 func (x *ListDatasetsResponse) Reset() {
 	*x = ListDatasetsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1703,7 +2275,7 @@ func (x *ListDatasetsResponse) String() string {
 func (*ListDatasetsResponse) ProtoMessage() {}
 
 func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1716,7 +2288,7 @@ func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsResponse.ProtoReflect.Descriptor instead.
 func (*ListDatasetsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListDatasetsResponse) GetDatasets() []*Dataset {
@@ -1735,7 +2307,7 @@ type ListReleasesRequest struct {
 
 func (x *ListReleasesRequest) Reset() {
 	*x = ListReleasesRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1747,7 +2319,7 @@ func (x *ListReleasesRequest) String() string {
 func (*ListReleasesRequest) ProtoMessage() {}
 
 func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1760,7 +2332,7 @@ func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesRequest.ProtoReflect.Descriptor instead.
 func (*ListReleasesRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
 }
 
 // ListReleasesResponse lists releases, oldest first.
@@ -1773,7 +2345,7 @@ type ListReleasesResponse struct {
 
 func (x *ListReleasesResponse) Reset() {
 	*x = ListReleasesResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +2357,7 @@ func (x *ListReleasesResponse) String() string {
 func (*ListReleasesResponse) ProtoMessage() {}
 
 func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +2370,7 @@ func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesResponse.ProtoReflect.Descriptor instead.
 func (*ListReleasesResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListReleasesResponse) GetReleases() []*Release {
@@ -1821,7 +2393,7 @@ type CreateReleaseRequest struct {
 
 func (x *CreateReleaseRequest) Reset() {
 	*x = CreateReleaseRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +2405,7 @@ func (x *CreateReleaseRequest) String() string {
 func (*CreateReleaseRequest) ProtoMessage() {}
 
 func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +2418,7 @@ func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseRequest.ProtoReflect.Descriptor instead.
 func (*CreateReleaseRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateReleaseRequest) GetName() string {
@@ -1878,7 +2450,7 @@ type CreateReleaseResponse struct {
 
 func (x *CreateReleaseResponse) Reset() {
 	*x = CreateReleaseResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1890,7 +2462,7 @@ func (x *CreateReleaseResponse) String() string {
 func (*CreateReleaseResponse) ProtoMessage() {}
 
 func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1903,7 +2475,7 @@ func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseResponse.ProtoReflect.Descriptor instead.
 func (*CreateReleaseResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateReleaseResponse) GetRelease() *Release {
@@ -1944,7 +2516,7 @@ type AddAcceleratorRequest struct {
 
 func (x *AddAcceleratorRequest) Reset() {
 	*x = AddAcceleratorRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2528,7 @@ func (x *AddAcceleratorRequest) String() string {
 func (*AddAcceleratorRequest) ProtoMessage() {}
 
 func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2541,7 @@ func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorRequest.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AddAcceleratorRequest) GetAccelerator() *Accelerator {
@@ -1988,7 +2560,7 @@ type AddAcceleratorResponse struct {
 
 func (x *AddAcceleratorResponse) Reset() {
 	*x = AddAcceleratorResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2572,7 @@ func (x *AddAcceleratorResponse) String() string {
 func (*AddAcceleratorResponse) ProtoMessage() {}
 
 func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2585,7 @@ func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorResponse.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
 }
 
 // AddDatasetRequest registers a dataset.
@@ -2026,7 +2598,7 @@ type AddDatasetRequest struct {
 
 func (x *AddDatasetRequest) Reset() {
 	*x = AddDatasetRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2038,7 +2610,7 @@ func (x *AddDatasetRequest) String() string {
 func (*AddDatasetRequest) ProtoMessage() {}
 
 func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,7 +2623,7 @@ func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetRequest.ProtoReflect.Descriptor instead.
 func (*AddDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AddDatasetRequest) GetDataset() *Dataset {
@@ -2070,7 +2642,7 @@ type AddDatasetResponse struct {
 
 func (x *AddDatasetResponse) Reset() {
 	*x = AddDatasetResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2654,7 @@ func (x *AddDatasetResponse) String() string {
 func (*AddDatasetResponse) ProtoMessage() {}
 
 func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2667,7 @@ func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetResponse.ProtoReflect.Descriptor instead.
 func (*AddDatasetResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
 }
 
 // CreateTokenRequest scopes a new publisher token.
@@ -2111,7 +2683,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2123,7 +2695,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2136,7 +2708,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CreateTokenRequest) GetNamespaces() []string {
@@ -2164,7 +2736,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2176,7 +2748,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2189,7 +2761,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateTokenResponse) GetId() string {
@@ -2216,7 +2788,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2228,7 +2800,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2241,7 +2813,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RevokeTokenRequest) GetId() string {
@@ -2260,7 +2832,7 @@ type RevokeTokenResponse struct {
 
 func (x *RevokeTokenResponse) Reset() {
 	*x = RevokeTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2272,7 +2844,7 @@ func (x *RevokeTokenResponse) String() string {
 func (*RevokeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2285,7 +2857,7 @@ func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
 }
 
 // ListTokensRequest is empty.
@@ -2297,7 +2869,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2309,7 +2881,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2322,7 +2894,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
 }
 
 // ListTokensResponse lists publisher tokens without secrets.
@@ -2335,7 +2907,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2919,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2932,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListTokensResponse) GetTokens() []*TokenInfo {
@@ -2379,7 +2951,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2963,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +2976,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{42}
 }
 
 // BackupResponse is one chunk of the snapshot, in order.
@@ -2419,7 +2991,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +3003,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +3016,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *BackupResponse) GetChunk() []byte {
@@ -2471,7 +3043,7 @@ type ImportResultsRequest struct {
 
 func (x *ImportResultsRequest) Reset() {
 	*x = ImportResultsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +3055,7 @@ func (x *ImportResultsRequest) String() string {
 func (*ImportResultsRequest) ProtoMessage() {}
 
 func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +3068,7 @@ func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsRequest.ProtoReflect.Descriptor instead.
 func (*ImportResultsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ImportResultsRequest) GetResults() []*BenchmarkResult {
@@ -2521,7 +3093,7 @@ type ImportResultsResponse struct {
 
 func (x *ImportResultsResponse) Reset() {
 	*x = ImportResultsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +3105,7 @@ func (x *ImportResultsResponse) String() string {
 func (*ImportResultsResponse) ProtoMessage() {}
 
 func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +3118,7 @@ func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsResponse.ProtoReflect.Descriptor instead.
 func (*ImportResultsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ImportResultsResponse) GetImported() int64 {
@@ -2585,7 +3157,7 @@ type TokenInfo struct {
 
 func (x *TokenInfo) Reset() {
 	*x = TokenInfo{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2597,7 +3169,7 @@ func (x *TokenInfo) String() string {
 func (*TokenInfo) ProtoMessage() {}
 
 func (x *TokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2610,7 +3182,7 @@ func (x *TokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenInfo.ProtoReflect.Descriptor instead.
 func (*TokenInfo) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TokenInfo) GetId() string {
@@ -2740,7 +3312,61 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x06_gradeB\x06\n" +
 	"\x04_eeiB\f\n" +
 	"\n" +
-	"_reference\"\\\n" +
+	"_reference\"\xaf\x01\n" +
+	"\x11GetHistoryRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04task\x18\x02 \x01(\tR\x04task\x12\x1a\n" +
+	"\bhardware\x18\x03 \x01(\tR\bhardware\x12\x18\n" +
+	"\adataset\x18\x04 \x01(\tR\adataset\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"t\n" +
+	"\x12GetHistoryResponse\x126\n" +
+	"\aentries\x18\x01 \x03(\v2\x1c.energylabel.v1.HistoryEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf7\x04\n" +
+	"\fHistoryEntry\x12\x1b\n" +
+	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x12\n" +
+	"\x04task\x18\x03 \x01(\tR\x04task\x12\x18\n" +
+	"\adataset\x18\x04 \x01(\tR\adataset\x12\x1d\n" +
+	"\n" +
+	"size_class\x18\x05 \x01(\tR\tsizeClass\x12\x1a\n" +
+	"\bhardware\x18\x06 \x01(\tR\bhardware\x12\x14\n" +
+	"\x05basis\x18\a \x01(\tR\x05basis\x12)\n" +
+	"\x11wh_per_1k_queries\x18\b \x01(\x01R\x0ewhPer1kQueries\x12&\n" +
+	"\x0fenergy_per_unit\x18\t \x01(\x01R\renergyPerUnit\x12\x12\n" +
+	"\x04unit\x18\n" +
+	" \x01(\tR\x04unit\x12\x19\n" +
+	"\x05grade\x18\v \x01(\tH\x00R\x05grade\x88\x01\x01\x12\x15\n" +
+	"\x03eei\x18\f \x01(\x01H\x01R\x03eei\x88\x01\x01\x12\x16\n" +
+	"\x06scheme\x18\r \x01(\tR\x06scheme\x12\x19\n" +
+	"\x05stars\x18\x0e \x01(\x05H\x02R\x05stars\x88\x01\x01\x12\x18\n" +
+	"\arelease\x18\x0f \x01(\tR\arelease\x12\x1b\n" +
+	"\tgpu_count\x18\x10 \x01(\x05R\bgpuCount\x12;\n" +
+	"\vmeasured_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"measuredAt\x12;\n" +
+	"\vreceived_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"receivedAt\x12\x16\n" +
+	"\x06checks\x18\x13 \x03(\tR\x06checksB\b\n" +
+	"\x06_gradeB\x06\n" +
+	"\x04_eeiB\b\n" +
+	"\x06_stars\"\x84\x01\n" +
+	"\x13WatchRatingsRequest\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04task\x18\x02 \x01(\tR\x04task\x12\x1c\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12%\n" +
+	"\x0estart_revision\x18\x04 \x01(\x03R\rstartRevision\"K\n" +
+	"\x14WatchRatingsResponse\x123\n" +
+	"\x06events\x18\x01 \x03(\v2\x1b.energylabel.v1.RatingEventR\x06events\"\x83\x02\n" +
+	"\vRatingEvent\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x124\n" +
+	"\x04kind\x18\x02 \x01(\x0e2 .energylabel.v1.RatingEvent.KindR\x04kind\x12.\n" +
+	"\x06rating\x18\x03 \x01(\v2\x16.energylabel.v1.RatingR\x06rating\x121\n" +
+	"\arelease\x18\x04 \x01(\v2\x17.energylabel.v1.ReleaseR\arelease\"?\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vKIND_RESULT\x10\x01\x12\x10\n" +
+	"\fKIND_RELEASE\x10\x02\"\\\n" +
 	"\n" +
 	"GradeClass\x12\x14\n" +
 	"\x05grade\x18\x01 \x01(\tR\x05grade\x12\x14\n" +
@@ -2864,7 +3490,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"lastUsedAt\x129\n" +
 	"\n" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x18\n" +
-	"\arevoked\x18\x06 \x01(\bR\arevoked2\x83\x05\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked2\xb5\x06\n" +
 	"\rRatingService\x12Y\n" +
 	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12P\n" +
 	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\x12V\n" +
@@ -2872,7 +3498,10 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse\x12e\n" +
 	"\x10ListAccelerators\x12'.energylabel.v1.ListAcceleratorsRequest\x1a(.energylabel.v1.ListAcceleratorsResponse\x12Y\n" +
 	"\fListDatasets\x12#.energylabel.v1.ListDatasetsRequest\x1a$.energylabel.v1.ListDatasetsResponse\x12Y\n" +
-	"\fListReleases\x12#.energylabel.v1.ListReleasesRequest\x1a$.energylabel.v1.ListReleasesResponse2\xd2\x05\n" +
+	"\fListReleases\x12#.energylabel.v1.ListReleasesRequest\x1a$.energylabel.v1.ListReleasesResponse\x12S\n" +
+	"\n" +
+	"GetHistory\x12!.energylabel.v1.GetHistoryRequest\x1a\".energylabel.v1.GetHistoryResponse\x12[\n" +
+	"\fWatchRatings\x12#.energylabel.v1.WatchRatingsRequest\x1a$.energylabel.v1.WatchRatingsResponse0\x012\xd2\x05\n" +
 	"\fAdminService\x12V\n" +
 	"\vCreateToken\x12\".energylabel.v1.CreateTokenRequest\x1a#.energylabel.v1.CreateTokenResponse\x12V\n" +
 	"\vRevokeToken\x12\".energylabel.v1.RevokeTokenRequest\x1a#.energylabel.v1.RevokeTokenResponse\x12S\n" +
@@ -2897,113 +3526,132 @@ func file_energylabel_v1_energylabel_proto_rawDescGZIP() []byte {
 	return file_energylabel_v1_energylabel_proto_rawDescData
 }
 
-var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_energylabel_v1_energylabel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_energylabel_v1_energylabel_proto_goTypes = []any{
-	(*BenchmarkResult)(nil),          // 0: energylabel.v1.BenchmarkResult
-	(*Hardware)(nil),                 // 1: energylabel.v1.Hardware
-	(*Output)(nil),                   // 2: energylabel.v1.Output
-	(*Tool)(nil),                     // 3: energylabel.v1.Tool
-	(*Rating)(nil),                   // 4: energylabel.v1.Rating
-	(*GradeClass)(nil),               // 5: energylabel.v1.GradeClass
-	(*Accelerator)(nil),              // 6: energylabel.v1.Accelerator
-	(*Dataset)(nil),                  // 7: energylabel.v1.Dataset
-	(*Release)(nil),                  // 8: energylabel.v1.Release
-	(*Task)(nil),                     // 9: energylabel.v1.Task
-	(*SubmitResultRequest)(nil),      // 10: energylabel.v1.SubmitResultRequest
-	(*SubmitResultResponse)(nil),     // 11: energylabel.v1.SubmitResultResponse
-	(*GetRatingRequest)(nil),         // 12: energylabel.v1.GetRatingRequest
-	(*GetRatingResponse)(nil),        // 13: energylabel.v1.GetRatingResponse
-	(*ListRatingsRequest)(nil),       // 14: energylabel.v1.ListRatingsRequest
-	(*ListRatingsResponse)(nil),      // 15: energylabel.v1.ListRatingsResponse
-	(*ListTasksRequest)(nil),         // 16: energylabel.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),        // 17: energylabel.v1.ListTasksResponse
-	(*ListAcceleratorsRequest)(nil),  // 18: energylabel.v1.ListAcceleratorsRequest
-	(*ListAcceleratorsResponse)(nil), // 19: energylabel.v1.ListAcceleratorsResponse
-	(*ListDatasetsRequest)(nil),      // 20: energylabel.v1.ListDatasetsRequest
-	(*ListDatasetsResponse)(nil),     // 21: energylabel.v1.ListDatasetsResponse
-	(*ListReleasesRequest)(nil),      // 22: energylabel.v1.ListReleasesRequest
-	(*ListReleasesResponse)(nil),     // 23: energylabel.v1.ListReleasesResponse
-	(*CreateReleaseRequest)(nil),     // 24: energylabel.v1.CreateReleaseRequest
-	(*CreateReleaseResponse)(nil),    // 25: energylabel.v1.CreateReleaseResponse
-	(*AddAcceleratorRequest)(nil),    // 26: energylabel.v1.AddAcceleratorRequest
-	(*AddAcceleratorResponse)(nil),   // 27: energylabel.v1.AddAcceleratorResponse
-	(*AddDatasetRequest)(nil),        // 28: energylabel.v1.AddDatasetRequest
-	(*AddDatasetResponse)(nil),       // 29: energylabel.v1.AddDatasetResponse
-	(*CreateTokenRequest)(nil),       // 30: energylabel.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),      // 31: energylabel.v1.CreateTokenResponse
-	(*RevokeTokenRequest)(nil),       // 32: energylabel.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),      // 33: energylabel.v1.RevokeTokenResponse
-	(*ListTokensRequest)(nil),        // 34: energylabel.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),       // 35: energylabel.v1.ListTokensResponse
-	(*BackupRequest)(nil),            // 36: energylabel.v1.BackupRequest
-	(*BackupResponse)(nil),           // 37: energylabel.v1.BackupResponse
-	(*ImportResultsRequest)(nil),     // 38: energylabel.v1.ImportResultsRequest
-	(*ImportResultsResponse)(nil),    // 39: energylabel.v1.ImportResultsResponse
-	(*TokenInfo)(nil),                // 40: energylabel.v1.TokenInfo
-	(*timestamppb.Timestamp)(nil),    // 41: google.protobuf.Timestamp
+	(RatingEvent_Kind)(0),            // 0: energylabel.v1.RatingEvent.Kind
+	(*BenchmarkResult)(nil),          // 1: energylabel.v1.BenchmarkResult
+	(*Hardware)(nil),                 // 2: energylabel.v1.Hardware
+	(*Output)(nil),                   // 3: energylabel.v1.Output
+	(*Tool)(nil),                     // 4: energylabel.v1.Tool
+	(*Rating)(nil),                   // 5: energylabel.v1.Rating
+	(*GetHistoryRequest)(nil),        // 6: energylabel.v1.GetHistoryRequest
+	(*GetHistoryResponse)(nil),       // 7: energylabel.v1.GetHistoryResponse
+	(*HistoryEntry)(nil),             // 8: energylabel.v1.HistoryEntry
+	(*WatchRatingsRequest)(nil),      // 9: energylabel.v1.WatchRatingsRequest
+	(*WatchRatingsResponse)(nil),     // 10: energylabel.v1.WatchRatingsResponse
+	(*RatingEvent)(nil),              // 11: energylabel.v1.RatingEvent
+	(*GradeClass)(nil),               // 12: energylabel.v1.GradeClass
+	(*Accelerator)(nil),              // 13: energylabel.v1.Accelerator
+	(*Dataset)(nil),                  // 14: energylabel.v1.Dataset
+	(*Release)(nil),                  // 15: energylabel.v1.Release
+	(*Task)(nil),                     // 16: energylabel.v1.Task
+	(*SubmitResultRequest)(nil),      // 17: energylabel.v1.SubmitResultRequest
+	(*SubmitResultResponse)(nil),     // 18: energylabel.v1.SubmitResultResponse
+	(*GetRatingRequest)(nil),         // 19: energylabel.v1.GetRatingRequest
+	(*GetRatingResponse)(nil),        // 20: energylabel.v1.GetRatingResponse
+	(*ListRatingsRequest)(nil),       // 21: energylabel.v1.ListRatingsRequest
+	(*ListRatingsResponse)(nil),      // 22: energylabel.v1.ListRatingsResponse
+	(*ListTasksRequest)(nil),         // 23: energylabel.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),        // 24: energylabel.v1.ListTasksResponse
+	(*ListAcceleratorsRequest)(nil),  // 25: energylabel.v1.ListAcceleratorsRequest
+	(*ListAcceleratorsResponse)(nil), // 26: energylabel.v1.ListAcceleratorsResponse
+	(*ListDatasetsRequest)(nil),      // 27: energylabel.v1.ListDatasetsRequest
+	(*ListDatasetsResponse)(nil),     // 28: energylabel.v1.ListDatasetsResponse
+	(*ListReleasesRequest)(nil),      // 29: energylabel.v1.ListReleasesRequest
+	(*ListReleasesResponse)(nil),     // 30: energylabel.v1.ListReleasesResponse
+	(*CreateReleaseRequest)(nil),     // 31: energylabel.v1.CreateReleaseRequest
+	(*CreateReleaseResponse)(nil),    // 32: energylabel.v1.CreateReleaseResponse
+	(*AddAcceleratorRequest)(nil),    // 33: energylabel.v1.AddAcceleratorRequest
+	(*AddAcceleratorResponse)(nil),   // 34: energylabel.v1.AddAcceleratorResponse
+	(*AddDatasetRequest)(nil),        // 35: energylabel.v1.AddDatasetRequest
+	(*AddDatasetResponse)(nil),       // 36: energylabel.v1.AddDatasetResponse
+	(*CreateTokenRequest)(nil),       // 37: energylabel.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),      // 38: energylabel.v1.CreateTokenResponse
+	(*RevokeTokenRequest)(nil),       // 39: energylabel.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 40: energylabel.v1.RevokeTokenResponse
+	(*ListTokensRequest)(nil),        // 41: energylabel.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),       // 42: energylabel.v1.ListTokensResponse
+	(*BackupRequest)(nil),            // 43: energylabel.v1.BackupRequest
+	(*BackupResponse)(nil),           // 44: energylabel.v1.BackupResponse
+	(*ImportResultsRequest)(nil),     // 45: energylabel.v1.ImportResultsRequest
+	(*ImportResultsResponse)(nil),    // 46: energylabel.v1.ImportResultsResponse
+	(*TokenInfo)(nil),                // 47: energylabel.v1.TokenInfo
+	(*timestamppb.Timestamp)(nil),    // 48: google.protobuf.Timestamp
 }
 var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
-	1,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
-	2,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
-	3,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
-	41, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
-	41, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
-	41, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
-	3,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
-	5,  // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
-	41, // 8: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
-	0,  // 9: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
-	4,  // 10: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
-	4,  // 11: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
-	4,  // 12: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
-	9,  // 13: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
-	6,  // 14: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
-	7,  // 15: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
-	8,  // 16: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
-	8,  // 17: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
-	6,  // 18: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
-	7,  // 19: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
-	41, // 20: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
-	40, // 21: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
-	0,  // 22: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
-	41, // 23: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	41, // 24: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
-	41, // 25: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	10, // 26: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
-	12, // 27: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
-	14, // 28: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
-	16, // 29: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
-	18, // 30: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
-	20, // 31: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
-	22, // 32: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
-	30, // 33: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
-	32, // 34: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
-	34, // 35: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
-	36, // 36: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
-	38, // 37: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
-	24, // 38: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
-	26, // 39: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
-	28, // 40: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
-	11, // 41: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
-	13, // 42: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
-	15, // 43: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
-	17, // 44: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
-	19, // 45: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
-	21, // 46: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
-	23, // 47: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
-	31, // 48: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
-	33, // 49: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
-	35, // 50: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
-	37, // 51: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
-	39, // 52: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
-	25, // 53: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
-	27, // 54: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
-	29, // 55: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
-	41, // [41:56] is the sub-list for method output_type
-	26, // [26:41] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	2,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
+	3,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
+	4,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
+	48, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
+	48, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
+	48, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
+	4,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
+	12, // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
+	8,  // 8: energylabel.v1.GetHistoryResponse.entries:type_name -> energylabel.v1.HistoryEntry
+	48, // 9: energylabel.v1.HistoryEntry.measured_at:type_name -> google.protobuf.Timestamp
+	48, // 10: energylabel.v1.HistoryEntry.received_at:type_name -> google.protobuf.Timestamp
+	11, // 11: energylabel.v1.WatchRatingsResponse.events:type_name -> energylabel.v1.RatingEvent
+	0,  // 12: energylabel.v1.RatingEvent.kind:type_name -> energylabel.v1.RatingEvent.Kind
+	5,  // 13: energylabel.v1.RatingEvent.rating:type_name -> energylabel.v1.Rating
+	15, // 14: energylabel.v1.RatingEvent.release:type_name -> energylabel.v1.Release
+	48, // 15: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	1,  // 16: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
+	5,  // 17: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
+	5,  // 18: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
+	5,  // 19: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
+	16, // 20: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
+	13, // 21: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
+	14, // 22: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
+	15, // 23: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
+	15, // 24: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
+	13, // 25: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
+	14, // 26: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
+	48, // 27: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	47, // 28: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
+	1,  // 29: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
+	48, // 30: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	48, // 31: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
+	48, // 32: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	17, // 33: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
+	19, // 34: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
+	21, // 35: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
+	23, // 36: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
+	25, // 37: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
+	27, // 38: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
+	29, // 39: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
+	6,  // 40: energylabel.v1.RatingService.GetHistory:input_type -> energylabel.v1.GetHistoryRequest
+	9,  // 41: energylabel.v1.RatingService.WatchRatings:input_type -> energylabel.v1.WatchRatingsRequest
+	37, // 42: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
+	39, // 43: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
+	41, // 44: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
+	43, // 45: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
+	45, // 46: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
+	31, // 47: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
+	33, // 48: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
+	35, // 49: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
+	18, // 50: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
+	20, // 51: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
+	22, // 52: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
+	24, // 53: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
+	26, // 54: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
+	28, // 55: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
+	30, // 56: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
+	7,  // 57: energylabel.v1.RatingService.GetHistory:output_type -> energylabel.v1.GetHistoryResponse
+	10, // 58: energylabel.v1.RatingService.WatchRatings:output_type -> energylabel.v1.WatchRatingsResponse
+	38, // 59: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
+	40, // 60: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
+	42, // 61: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
+	44, // 62: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
+	46, // 63: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
+	32, // 64: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
+	34, // 65: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
+	36, // 66: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
+	50, // [50:67] is the sub-list for method output_type
+	33, // [33:50] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_v1_energylabel_proto_init() }
@@ -3012,19 +3660,21 @@ func file_energylabel_v1_energylabel_proto_init() {
 		return
 	}
 	file_energylabel_v1_energylabel_proto_msgTypes[4].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[5].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[7].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_v1_energylabel_proto_rawDesc), len(file_energylabel_v1_energylabel_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   41,
+			NumEnums:      1,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
 		GoTypes:           file_energylabel_v1_energylabel_proto_goTypes,
 		DependencyIndexes: file_energylabel_v1_energylabel_proto_depIdxs,
+		EnumInfos:         file_energylabel_v1_energylabel_proto_enumTypes,
 		MessageInfos:      file_energylabel_v1_energylabel_proto_msgTypes,
 	}.Build()
 	File_energylabel_v1_energylabel_proto = out.File

@@ -29,6 +29,8 @@ const (
 	RatingService_ListAccelerators_FullMethodName = "/energylabel.v1.RatingService/ListAccelerators"
 	RatingService_ListDatasets_FullMethodName     = "/energylabel.v1.RatingService/ListDatasets"
 	RatingService_ListReleases_FullMethodName     = "/energylabel.v1.RatingService/ListReleases"
+	RatingService_GetHistory_FullMethodName       = "/energylabel.v1.RatingService/GetHistory"
+	RatingService_WatchRatings_FullMethodName     = "/energylabel.v1.RatingService/WatchRatings"
 )
 
 // RatingServiceClient is the client API for RatingService service.
@@ -53,6 +55,14 @@ type RatingServiceClient interface {
 	ListDatasets(ctx context.Context, in *ListDatasetsRequest, opts ...grpc.CallOption) (*ListDatasetsResponse, error)
 	// ListReleases lists the star releases, oldest first; the last is current.
 	ListReleases(ctx context.Context, in *ListReleasesRequest, opts ...grpc.CallOption) (*ListReleasesResponse, error)
+	// GetHistory lists a model's accepted results, oldest first, each with
+	// the grade, stars and release its label had when it was accepted.
+	GetHistory(ctx context.Context, in *GetHistoryRequest, opts ...grpc.CallOption) (*GetHistoryResponse, error)
+	// WatchRatings streams rating changes as they commit: new results, and
+	// releases that move stars. A watcher resumes from a revision it saw; a
+	// revision the server no longer keeps is OutOfRange, and a watcher that
+	// does not keep up is ended with ResourceExhausted.
+	WatchRatings(ctx context.Context, in *WatchRatingsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRatingsResponse], error)
 }
 
 type ratingServiceClient struct {
@@ -133,6 +143,35 @@ func (c *ratingServiceClient) ListReleases(ctx context.Context, in *ListReleases
 	return out, nil
 }
 
+func (c *ratingServiceClient) GetHistory(ctx context.Context, in *GetHistoryRequest, opts ...grpc.CallOption) (*GetHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetHistoryResponse)
+	err := c.cc.Invoke(ctx, RatingService_GetHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ratingServiceClient) WatchRatings(ctx context.Context, in *WatchRatingsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRatingsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RatingService_ServiceDesc.Streams[0], RatingService_WatchRatings_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRatingsRequest, WatchRatingsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RatingService_WatchRatingsClient = grpc.ServerStreamingClient[WatchRatingsResponse]
+
 // RatingServiceServer is the server API for RatingService service.
 // All implementations must embed UnimplementedRatingServiceServer
 // for forward compatibility.
@@ -155,6 +194,14 @@ type RatingServiceServer interface {
 	ListDatasets(context.Context, *ListDatasetsRequest) (*ListDatasetsResponse, error)
 	// ListReleases lists the star releases, oldest first; the last is current.
 	ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error)
+	// GetHistory lists a model's accepted results, oldest first, each with
+	// the grade, stars and release its label had when it was accepted.
+	GetHistory(context.Context, *GetHistoryRequest) (*GetHistoryResponse, error)
+	// WatchRatings streams rating changes as they commit: new results, and
+	// releases that move stars. A watcher resumes from a revision it saw; a
+	// revision the server no longer keeps is OutOfRange, and a watcher that
+	// does not keep up is ended with ResourceExhausted.
+	WatchRatings(*WatchRatingsRequest, grpc.ServerStreamingServer[WatchRatingsResponse]) error
 	mustEmbedUnimplementedRatingServiceServer()
 }
 
@@ -185,6 +232,12 @@ func (UnimplementedRatingServiceServer) ListDatasets(context.Context, *ListDatas
 }
 func (UnimplementedRatingServiceServer) ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReleases not implemented")
+}
+func (UnimplementedRatingServiceServer) GetHistory(context.Context, *GetHistoryRequest) (*GetHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetHistory not implemented")
+}
+func (UnimplementedRatingServiceServer) WatchRatings(*WatchRatingsRequest, grpc.ServerStreamingServer[WatchRatingsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchRatings not implemented")
 }
 func (UnimplementedRatingServiceServer) mustEmbedUnimplementedRatingServiceServer() {}
 func (UnimplementedRatingServiceServer) testEmbeddedByValue()                       {}
@@ -333,6 +386,35 @@ func _RatingService_ListReleases_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RatingService_GetHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RatingServiceServer).GetHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RatingService_GetHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RatingServiceServer).GetHistory(ctx, req.(*GetHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RatingService_WatchRatings_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRatingsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RatingServiceServer).WatchRatings(m, &grpc.GenericServerStream[WatchRatingsRequest, WatchRatingsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RatingService_WatchRatingsServer = grpc.ServerStreamingServer[WatchRatingsResponse]
+
 // RatingService_ServiceDesc is the grpc.ServiceDesc for RatingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -368,8 +450,18 @@ var RatingService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListReleases",
 			Handler:    _RatingService_ListReleases_Handler,
 		},
+		{
+			MethodName: "GetHistory",
+			Handler:    _RatingService_GetHistory_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchRatings",
+			Handler:       _RatingService_WatchRatings_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "energylabel/v1/energylabel.proto",
 }
 

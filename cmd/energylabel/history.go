@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+)
+
+var historyCommand = &command{
+	name:    "history",
+	usage:   "history MODEL [-task T] [-hardware H] [-dataset D]",
+	summary: "a model's accepted results, oldest first, with the grade and stars each had then",
+	help: `
+  -task T      only this task (id or AIES alias)
+  -hardware H  only this accelerator family
+  -dataset D   only this dataset
+`,
+	run: runHistory,
+}
+
+// historyPage is how many entries one call asks for.
+const historyPage = 500
+
+func runHistory(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("history")
+	task := fs.String("task", "", "")
+	hw := fs.String("hardware", "", "")
+	dataset := fs.String("dataset", "", "")
+	pos, err := a.parse("history", fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return usageErrorf("history", "missing MODEL")
+	case len(pos) > 1:
+		return usageErrorf("history", "unexpected argument %q", pos[1])
+	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	req := &energylabelv1.GetHistoryRequest{Model: pos[0], Task: *task, Hardware: *hw, Dataset: *dataset, PageSize: historyPage}
+	var entries []*energylabelv1.HistoryEntry
+	for {
+		resp, err := c.History(ctx, req)
+		if err != nil {
+			return fmt.Errorf("history %s: %w", pos[0], err)
+		}
+		entries = append(entries, resp.GetEntries()...)
+		if resp.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+	if a.cfg.JSON {
+		for _, e := range entries {
+			if err := a.printJSON(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(entries) == 0 {
+		fmt.Fprintf(a.stdout, "%s has no accepted result\n", pos[0])
+		return nil
+	}
+	w := newTable(a.stdout)
+	row(w, "RESULT", "RECEIVED", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "STARS", "RELEASE", "WH/1K", "ENERGY/UNIT")
+	for _, e := range entries {
+		grade := "-"
+		if e.Grade != nil {
+			grade = e.GetGrade()
+		}
+		row(w, fmt.Sprint(e.GetResultId()), e.GetReceivedAt().AsTime().Format("2006-01-02 15:04:05Z"), e.GetTask(), e.GetDataset(),
+			orDash(e.GetSizeClass()), e.GetHardware(), grade, stars(e.GetStars()), orDash(e.GetRelease()),
+			num(e.GetWhPer_1KQueries()), num(e.GetEnergyPerUnit())+" "+e.GetUnit())
+	}
+	return w.Flush()
+}
+
+var watchCommand = &command{
+	name:    "watch",
+	usage:   "watch [-task T] [-model M] [-namespace NS] [-from REVISION]",
+	summary: "print rating changes as they happen, until interrupted",
+	help: `
+  -task T          only this task (id or AIES alias)
+  -model M         only this model
+  -namespace NS    only models of this owner
+  -from REVISION   first print the changes after REVISION (resume where you left off)
+`,
+	run: runWatch,
+}
+
+func runWatch(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlagSet("watch")
+	task := fs.String("task", "", "")
+	model := fs.String("model", "", "")
+	ns := fs.String("namespace", "", "")
+	from := fs.Int64("from", 0, "")
+	pos, err := a.parse("watch", fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("watch", "unexpected argument %q", pos[0])
+	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	req := &energylabelv1.WatchRatingsRequest{Task: *task, Model: *model, Namespace: *ns, StartRevision: *from}
+	err = c.WatchRatings(ctx, req, func(ev *energylabelv1.RatingEvent) error {
+		if a.cfg.JSON {
+			return a.printJSON(ev)
+		}
+		_, err := fmt.Fprintln(a.stdout, describeEvent(ev))
+		return err
+	})
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return nil // interrupted: the normal end
+	}
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	return nil
+}
+
+// describeEvent is one line per change.
+func describeEvent(ev *energylabelv1.RatingEvent) string {
+	switch ev.GetKind() {
+	case energylabelv1.RatingEvent_KIND_RESULT:
+		r := ev.GetRating()
+		parts := []string{fmt.Sprintf("revision %d", ev.GetRevision()), "result", r.GetModel(), r.GetTask(), r.GetDataset()}
+		if r.GetSizeClass() != "" {
+			parts = append(parts, "class "+r.GetSizeClass())
+		}
+		parts = append(parts, hardware(r), "grade "+grade(r), stars(r.GetStars()), num(r.GetWhPer_1KQueries())+" Wh/1k")
+		return strings.Join(parts, "  ")
+	case energylabelv1.RatingEvent_KIND_RELEASE:
+		return fmt.Sprintf("revision %d  release %s: stars now come from it", ev.GetRevision(), ev.GetRelease().GetName())
+	}
+	return fmt.Sprintf("revision %d  %s", ev.GetRevision(), ev.GetKind())
+}
