@@ -4,8 +4,9 @@
 //
 // A backend is the durable log of accepted results and the current result
 // of each model in each cohort, with tokens, the registries and the star
-// releases beside them. Every committed write has a revision, one higher
-// than the last, and yields events carrying it. The read model (package
+// releases beside them. Every committed write has a revision, higher than
+// every earlier one (bbolt counts its own writes; etcd's revisions count
+// the whole cluster's), and yields events carrying it. The read model (package
 // index), history and live watch follow those events, never the writer's
 // own process, so that several replicas can share one backend.
 package storage

@@ -102,8 +102,8 @@ func testIdsAndRevisionsIncrease(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rev1 != rev0+1 || rev2 != rev1+1 {
-		t.Errorf("revisions %d, %d after %d: want one more per write", rev1, rev2, rev0)
+	if !(rev0 < rev1 && rev1 < rev2) {
+		t.Errorf("revisions %d, %d after %d: want each write's higher", rev1, rev2, rev0)
 	}
 	if first != id1+1 {
 		t.Errorf("the batch starts at id %d after %d", first, id1)
