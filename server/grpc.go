@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -85,43 +86,50 @@ func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerI
 		defer cancel()
 	}
 	resp, err := handler(ctx, req)
-	err = toStatus(err)
-	s.metrics.observe(info.FullMethod, err, time.Since(start))
-	s.logCall(ctx, c, info.FullMethod, start, err)
-	return resp, err
+	st := toStatus(err)
+	s.metrics.observe(info.FullMethod, st, time.Since(start))
+	s.logCall(ctx, c, info.FullMethod, start, st, err)
+	return resp, st
 }
 
 func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
 	c := &call{}
 	ctx := context.WithValue(ss.Context(), callKey{}, c)
-	err := toStatus(handler(srv, &contextStream{ServerStream: ss, ctx: ctx}))
-	s.metrics.observe(info.FullMethod, err, time.Since(start))
-	s.logCall(ctx, c, info.FullMethod, start, err)
-	return err
+	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+	st := toStatus(err)
+	s.metrics.observe(info.FullMethod, st, time.Since(start))
+	s.logCall(ctx, c, info.FullMethod, start, st, err)
+	return st
 }
 
-// logCall logs a finished call. The request id exists for the log line
-// alone, so it is made only when the line is written: with -log-level warn,
-// a successful call costs the log nothing.
-func (s *Server) logCall(ctx context.Context, c *call, method string, start time.Time, err error) {
+// logCall logs a finished call: st is what the client got, cause the error
+// it came from. The request id exists for the log line alone, so it is made
+// only when the line is written: with -log-level warn, a successful call
+// costs the log nothing. Every value is bounded, so a line stays short
+// whatever the request held.
+func (s *Server) logCall(ctx context.Context, c *call, method string, start time.Time, st, cause error) {
 	level := slog.LevelInfo
-	if err != nil {
+	if st != nil {
 		level = slog.LevelWarn
 	}
 	if !s.log.Enabled(ctx, level) {
 		return
 	}
-	code := status.Code(err)
+	code := status.Code(st)
 	attrs := []slog.Attr{
-		slog.String("request_id", newRequestID()), slog.String("method", method),
+		slog.String("request_id", newRequestID()), slog.String("method", clip(method, maxFieldBytes)),
 		slog.String("code", code.String()), slog.Duration("duration", time.Since(start)),
 	}
 	if c.tokenID != "" {
 		attrs = append(attrs, slog.String("token_id", c.tokenID))
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", status.Convert(err).Message()))
+	if st != nil {
+		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))
+	}
+	if code == codes.Internal && cause != nil {
+		// The client was told only that something failed; the log says what.
+		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}
 	s.log.LogAttrs(ctx, level, "rpc", attrs...)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -67,13 +69,64 @@ func (m *metrics) observe(method string, err error, took time.Duration) {
 	}
 	reason := code.String()
 	if code == codes.InvalidArgument {
+		reason = "other" // a malformed request names no field
 		for _, d := range status.Convert(err).Details() {
 			if br, ok := d.(*errdetails.BadRequest); ok && len(br.FieldViolations) > 0 {
-				reason = br.FieldViolations[0].Field
+				reason = submissionReason(br.FieldViolations[0].Field)
 			}
 		}
 	}
 	m.submissions.WithLabelValues("rejected", reason).Inc()
+}
+
+// submissionFields are the field paths of SubmitResultRequest and of the
+// BenchmarkResult in it, as violations name them: the only values the
+// reason label takes besides status codes and "other", so that no caller
+// can add a series.
+var submissionFields = func() map[string]bool {
+	fields := map[string]bool{}
+	var walk func(prefix string, md protoreflect.MessageDescriptor)
+	walk = func(prefix string, md protoreflect.MessageDescriptor) {
+		for i := range md.Fields().Len() {
+			f := md.Fields().Get(i)
+			path := prefix + string(f.Name())
+			fields[path] = true
+			if m := f.Message(); m != nil && m.ParentFile().Package() == md.ParentFile().Package() {
+				walk(path+".", m)
+			}
+		}
+	}
+	req := (&energylabelv1.SubmitResultRequest{}).ProtoReflect().Descriptor()
+	walk("", req)
+	walk("", (&energylabelv1.BenchmarkResult{}).ProtoReflect().Descriptor())
+	return fields
+}()
+
+// submissionReason is the reason label for a refused field:
+// run_energies_wh[12] counts as run_energies_wh, and a name outside the
+// API's fields as "other".
+func submissionReason(field string) string {
+	if submissionFields[field] {
+		return field
+	}
+	var b strings.Builder
+	for field != "" {
+		i := strings.IndexByte(field, '[')
+		if i < 0 {
+			b.WriteString(field)
+			break
+		}
+		b.WriteString(field[:i])
+		j := strings.IndexByte(field[i:], ']')
+		if j < 0 {
+			return "other"
+		}
+		field = field[i+j+1:]
+	}
+	if f := b.String(); submissionFields[f] {
+		return f
+	}
+	return "other"
 }
 
 func (m *metrics) handler() http.Handler {

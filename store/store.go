@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -60,8 +61,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrLocked means another process holds the database file.
 	ErrLocked = errors.New("database is locked by another process")
-	// ErrFull means the database reached its maximum size; reads go on.
-	ErrFull = errors.New("database is full")
+	// ErrFull means the database reached its maximum size, or its disk is
+	// full; reads go on.
+	ErrFull = errors.New("storage full")
 )
 
 // Options tune Open. The zero value is usable.
@@ -309,8 +311,8 @@ func storageError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, bolterrors.ErrMaxSizeReached) {
-		return fmt.Errorf("%s: %w", op, ErrFull)
+	if errors.Is(err, bolterrors.ErrMaxSizeReached) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%s: %w (%w)", op, ErrFull, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -45,6 +45,8 @@ type Options struct {
 	TLS         *tls.Config
 	// DataDir, when set, starts on an existing data directory.
 	DataDir string
+	// LogLevel is the least severe level logged; the zero value is info.
+	LogLevel slog.Level
 }
 
 // Start starts a server on a fresh data directory and stops it when the
@@ -84,7 +86,7 @@ func (s *Server) start(t testing.TB) {
 	s.Addr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
 	srv, err := server.New(server.Config{
 		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: s.AdminToken,
-		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: s.opt.LogLevel})),
 		BaseURL:     "http://" + s.HTTPAddr,
 		SubmitLimit: s.opt.SubmitLimit,
 	})
@@ -136,6 +138,13 @@ func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
+}
+
+// Len is the number of bytes written so far.
+func (b *SyncBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Len()
 }
 
 func (b *SyncBuffer) String() string {

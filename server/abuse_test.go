@@ -1,0 +1,162 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/energylabel/energylabel/internal/servertest"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/calibration"
+	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/store"
+)
+
+func metricsText(t *testing.T, srv *servertest.Server) string {
+	t.Helper()
+	resp, err := http.Get("http://" + srv.HTTPAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+func statusSize(t *testing.T, err error) int {
+	t.Helper()
+	b, merr := proto.Marshal(status.Convert(err).Proto())
+	if merr != nil {
+		t.Fatal(merr)
+	}
+	return len(b)
+}
+
+func TestAMegabyteModelIDGetsAShortErrorAndAShortLogLine(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	model := "a/" + strings.Repeat("\x01", 1_000_000)
+	before := srv.Logs.Len()
+	_, err := rs.GetRating(context.Background(), &energylabelv1.GetRatingRequest{Model: model})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("GetRating with a 1 MB model id: %v, want InvalidArgument", status.Code(err))
+	}
+	msg := status.Convert(err).Message()
+	if len(msg) >= 1024 || statusSize(t, err) >= 2048 {
+		t.Errorf("the answer is %d bytes (message %d), want under 1 KB of message", statusSize(t, err), len(msg))
+	}
+	if !strings.Contains(msg, "bytes") {
+		t.Errorf("message %q does not say how long it was", msg)
+	}
+	if grew := srv.Logs.Len() - before; grew >= 4096 || grew == 0 {
+		t.Errorf("the log grew by %d bytes, want a line under 4 KB", grew)
+	}
+	if strings.Contains(srv.Logs.String(), "\x01") {
+		t.Error("a control character reached the log")
+	}
+}
+
+func TestThousandsOfBadRunsGiveABoundedErrorAndOneReason(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	r := clf("acme/runs", 1)
+	r.RunEnergiesWh = make([]float64, 120_000)
+	for i := range r.RunEnergiesWh {
+		r.RunEnergiesWh[i] = -1
+	}
+	before := srv.Logs.Len()
+	_, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("120,000 negative runs: %v, want InvalidArgument", status.Code(err))
+	}
+	if n := statusSize(t, err); n > 16<<10 {
+		t.Errorf("the error is %d bytes, want it bounded", n)
+	}
+	fields := fieldsOf(err)
+	if len(fields) == 0 || len(fields) > 20 || !strings.HasPrefix(fields[0], "run_energies_wh") {
+		t.Errorf("%d violations starting %v, want 1 to 20 naming run_energies_wh", len(fields), fields[:min(len(fields), 2)])
+	}
+	if grew := srv.Logs.Len() - before; grew >= 4096 {
+		t.Errorf("the log grew by %d bytes, want under 4 KB", grew)
+	}
+
+	// Rejections of different runs count under one reason.
+	for i := range 45 {
+		r := clf("acme/runs", 1)
+		r.RunEnergiesWh = make([]float64, i+1)
+		for j := range r.RunEnergiesWh {
+			r.RunEnergiesWh[j] = 1
+		}
+		r.RunEnergiesWh[i] = -1
+		rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r})
+	}
+	m := metricsText(t, srv)
+	if want := `energylabel_submissions_total{outcome="rejected",reason="run_energies_wh"} 46`; !strings.Contains(m, want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+	if series := regexp.MustCompile(`energylabel_submissions_total\{[^}]*\}`).FindAllString(m, -1); len(series) != 1 {
+		t.Errorf("%d submission series, want 1: %v", len(series), series)
+	}
+}
+
+func fieldsOf(err error) []string {
+	var fields []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.FieldViolations {
+				fields = append(fields, v.Field)
+			}
+		}
+	}
+	return fields
+}
+
+func TestAnInternalErrorNamesNoPath(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme, err := calibration.Grade2025_1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs servertest.SyncBuffer
+	srv, err := server.New(server.Config{
+		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: servertest.AdminToken,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := srv.NewGRPC()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go g.Serve(l)
+	t.Cleanup(g.Stop)
+	st.Close() // every write now fails inside bbolt
+	rs := energylabelv1.NewRatingServiceClient(dial(t, l.Addr().String()))
+	_, err = rs.SubmitResult(withToken(servertest.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/x", 1)})
+	if status.Code(err) != codes.Internal {
+		t.Fatalf("submission to a closed store: %v, want Internal", err)
+	}
+	if msg := status.Convert(err).Message(); strings.Contains(msg, dir) || strings.Contains(msg, "energylabel.db") || strings.Contains(msg, "not open") {
+		t.Errorf("message %q tells the client the server's internals", msg)
+	}
+	if !strings.Contains(logs.String(), "cause=") {
+		t.Errorf("the log does not say what failed:\n%s", logs.String())
+	}
+}
