@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -9,11 +10,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/energylabel/energylabel/internal/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
@@ -122,6 +126,70 @@ func fieldsOf(err error) []string {
 	return fields
 }
 
+func TestATokenThatHasExpiredAlreadyIsNotCreated(t *testing.T) {
+	srv := servertest.Start(t)
+	admin := energylabelv1.NewAdminServiceClient(dial(t, srv.Addr))
+	_, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{
+		Namespaces: []string{"acme"}, ExpiresAt: timestamppb.New(time.Now().Add(-time.Minute)),
+	})
+	if status.Code(err) != codes.InvalidArgument || fmt.Sprint(fieldsOf(err)) != "[expires_at]" {
+		t.Errorf("token expiring a minute ago: %v, want InvalidArgument naming expires_at", err)
+	}
+	if n := len(srv.Store.Tokens()); n != 0 {
+		t.Errorf("%d tokens stored, want none", n)
+	}
+	if _, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{
+		Namespaces: []string{"acme"}, ExpiresAt: timestamppb.New(time.Now().Add(time.Hour)),
+	}); err != nil {
+		t.Errorf("token expiring in an hour: %v", err)
+	}
+}
+
+// rawCodec sends bytes as they are, to send what no proto encoder would.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*[]byte), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	*v.(*[]byte) = append([]byte(nil), data...)
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
+
+func TestMalformedRequestsAreInvalidArgumentLoggedAndCounted(t *testing.T) {
+	srv := servertest.Start(t)
+	conn := dial(t, srv.Addr)
+	// Field 1 (model) announces 100 bytes and has 2; then a field with
+	// wire type 7, which does not exist.
+	for _, garbage := range [][]byte{{0x0a, 100, 'a', '/'}, {0x0f, 0x01}} {
+		var reply []byte
+		err := conn.Invoke(context.Background(), "/energylabel.v1.RatingService/GetRating", &garbage, &reply, grpc.ForceCodec(rawCodec{}))
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("GetRating(% x): %v, want InvalidArgument", garbage, err)
+		}
+		err = conn.Invoke(withToken(srv.AdminToken), "/energylabel.v1.RatingService/SubmitResult", &garbage, &reply, grpc.ForceCodec(rawCodec{}))
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("SubmitResult(% x): %v, want InvalidArgument", garbage, err)
+		}
+	}
+	m := metricsText(t, srv)
+	for _, want := range []string{
+		`energylabel_rpc_duration_seconds_count{code="InvalidArgument",method="/energylabel.v1.RatingService/GetRating"} 2`,
+		`energylabel_rpc_duration_seconds_count{code="InvalidArgument",method="/energylabel.v1.RatingService/SubmitResult"} 2`,
+		`energylabel_submissions_total{outcome="rejected",reason="other"} 2`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	logs := srv.Logs.String()
+	if n := strings.Count(logs, "code=InvalidArgument"); n != 4 {
+		t.Errorf("%d log lines with code=InvalidArgument, want 4:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "malformed request") {
+		t.Errorf("the log does not say the requests were malformed:\n%s", logs)
+	}
+}
+
 func TestAnInternalErrorNamesNoPath(t *testing.T) {
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})
@@ -158,5 +226,24 @@ func TestAnInternalErrorNamesNoPath(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "cause=") {
 		t.Errorf("the log does not say what failed:\n%s", logs.String())
+	}
+}
+
+func TestIfNoneMatchComparesWeakly(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/clf", 0.2)}); err != nil {
+		t.Fatal(err)
+	}
+	badge := "http://" + srv.HTTPAddr + "/badge/acme/clf.svg"
+	resp, _ := get(t, badge)
+	etag := resp.Header.Get("ETag")
+	for _, inm := range []string{etag, "W/" + etag, `"other", W/` + etag, "*"} {
+		if resp, _ := get(t, badge, "If-None-Match", inm); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match: %s gave %d, want 304", inm, resp.StatusCode)
+		}
+	}
+	if resp, _ := get(t, badge, "If-None-Match", `W/"other"`); resp.StatusCode != http.StatusOK {
+		t.Errorf(`If-None-Match: W/"other" gave %d, want 200`, resp.StatusCode)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -43,10 +44,11 @@ func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Serve
 	opts = append(append(TransportOptions(),
 		grpc.ChainUnaryInterceptor(s.unaryEdge, s.unaryAuth),
 		grpc.ChainStreamInterceptor(s.streamEdge, s.streamAuth),
+		grpc.ForceServerCodecV2(newRequestCodec()),
 	), opts...)
 	g := grpc.NewServer(opts...)
-	energylabelv1.RegisterRatingServiceServer(g, ratingService{s: s})
-	energylabelv1.RegisterAdminServiceServer(g, adminService{s: s})
+	g.RegisterService(s.decodeGuard(&energylabelv1.RatingService_ServiceDesc), ratingService{s: s})
+	g.RegisterService(s.decodeGuard(&energylabelv1.AdminService_ServiceDesc), adminService{s: s})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(g, hs)
 	for name := range g.GetServiceInfo() {
@@ -59,6 +61,9 @@ func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Serve
 // call is what the edge learns about a call as it passes inward.
 type call struct {
 	tokenID string
+	// edged is set when the call reaches the interceptors, which a
+	// request that does not decode never does.
+	edged bool
 }
 
 type callKey struct{}
@@ -78,14 +83,22 @@ func newRequestID() string {
 // to a status, and logs it. Tokens are never logged.
 func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
-	c := &call{}
-	ctx = context.WithValue(ctx, callKey{}, c)
+	c := callFrom(ctx) // made by decodeGuard, for our own services
+	if c == nil {
+		c = &call{}
+		ctx = context.WithValue(ctx, callKey{}, c)
+	}
+	c.edged = true
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultRPCTimeout)
 		defer cancel()
 	}
-	resp, err := handler(ctx, req)
+	err := malformedRequest(req)
+	var resp any
+	if err == nil {
+		resp, err = handler(ctx, req)
+	}
 	st := toStatus(err)
 	s.metrics.observe(info.FullMethod, st, time.Since(start))
 	s.logCall(ctx, c, info.FullMethod, start, st, err)
@@ -132,4 +145,30 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}
 	s.log.LogAttrs(ctx, level, "rpc", attrs...)
+}
+
+// decodeGuard returns a copy of a service whose unary methods log and
+// count a call that fails before the interceptors see it: a request over
+// the size limit, or one that does not decompress. grpc has answered it
+// already; this only records how.
+func (s *Server) decodeGuard(sd *grpc.ServiceDesc) *grpc.ServiceDesc {
+	out := *sd
+	out.Methods = slices.Clone(sd.Methods)
+	for i := range out.Methods {
+		h, method := out.Methods[i].Handler, "/"+sd.ServiceName+"/"+out.Methods[i].MethodName
+		out.Methods[i].Handler = func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
+			start := time.Now()
+			c := &call{}
+			ctx = context.WithValue(ctx, callKey{}, c) // unaryEdge takes it over
+			resp, err := h(srv, ctx, dec, ic)
+			if err == nil || c.edged {
+				return resp, err
+			}
+			st := toStatus(err)
+			s.metrics.observe(method, st, time.Since(start))
+			s.logCall(ctx, c, method, start, st, err)
+			return nil, st
+		}
+	}
+	return &out
 }

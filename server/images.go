@@ -135,13 +135,16 @@ func (img *image) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(img.body)
 }
 
-// etagMatches reports whether an If-None-Match header names etag, or "*".
+// etagMatches reports whether an If-None-Match header names etag, or is
+// "*". It compares weakly, as RFC 9110 (13.1.2) asks of If-None-Match:
+// W/"x" matches "x".
 func etagMatches(header []string, etag string) bool {
 	for _, h := range header {
 		for h != "" {
 			var c string
 			c, h, _ = strings.Cut(h, ",")
-			if c = strings.TrimSpace(c); c == etag || c == "*" {
+			c = strings.TrimSpace(c)
+			if c == "*" || strings.TrimPrefix(c, "W/") == strings.TrimPrefix(etag, "W/") {
 				return true
 			}
 		}

@@ -62,7 +62,8 @@ func TestETagMatches(t *testing.T) {
 		want   bool
 	}{
 		{nil, false}, {[]string{`"abc"`}, true}, {[]string{`"x", "abc"`}, true},
-		{[]string{`"x"`, ` "abc" `}, true}, {[]string{"*"}, true}, {[]string{`"abcd"`}, false}, {[]string{`W/"abc"`}, false},
+		{[]string{`"x"`, ` "abc" `}, true}, {[]string{"*"}, true}, {[]string{`"abcd"`}, false},
+		{[]string{`W/"abc"`}, true}, {[]string{`W/"x", W/"abc"`}, true}, {[]string{`W/"abcd"`}, false}, {[]string{`w/"abc"`}, false},
 	} {
 		if got := etagMatches(tc.header, etag); got != tc.want {
 			t.Errorf("etagMatches(%q) = %v, want %v", tc.header, got, tc.want)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
@@ -45,6 +46,8 @@ type Options struct {
 	TLS         *tls.Config
 	// DataDir, when set, starts on an existing data directory.
 	DataDir string
+	// Now, when set, is the clock of the server and its store.
+	Now func() time.Time
 	// LogLevel is the least severe level logged; the zero value is info.
 	LogLevel slog.Level
 }
@@ -67,7 +70,7 @@ func StartWith(t testing.TB, opt Options) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	st, err := store.Open(s.DataDir, store.Options{MaxSize: s.opt.MaxDBSize})
+	st, err := store.Open(s.DataDir, store.Options{MaxSize: s.opt.MaxDBSize, Now: s.opt.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +92,7 @@ func (s *Server) start(t testing.TB) {
 		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: s.opt.LogLevel})),
 		BaseURL:     "http://" + s.HTTPAddr,
 		SubmitLimit: s.opt.SubmitLimit,
+		Now:         s.opt.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
