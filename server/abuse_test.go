@@ -171,10 +171,25 @@ func TestMalformedRequestsAreInvalidArgumentLoggedAndCounted(t *testing.T) {
 			t.Errorf("SubmitResult(% x): %v, want InvalidArgument", garbage, err)
 		}
 	}
+	// The same in a stream.
+	stream, err := conn.NewStream(withToken(srv.AdminToken), &grpc.StreamDesc{ClientStreams: true},
+		"/energylabel.v1.AdminService/ImportResults", grpc.ForceCodec(rawCodec{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage := []byte{0x0a, 100, 'a'}
+	stream.SendMsg(&garbage)
+	stream.CloseSend()
+	var reply []byte
+	if err := stream.RecvMsg(&reply); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("ImportResults with a malformed message: %v, want InvalidArgument", err)
+	}
+
 	m := metricsText(t, srv)
 	for _, want := range []string{
 		`energylabel_rpc_duration_seconds_count{code="InvalidArgument",method="/energylabel.v1.RatingService/GetRating"} 2`,
 		`energylabel_rpc_duration_seconds_count{code="InvalidArgument",method="/energylabel.v1.RatingService/SubmitResult"} 2`,
+		`energylabel_rpc_duration_seconds_count{code="InvalidArgument",method="/energylabel.v1.AdminService/ImportResults"} 1`,
 		`energylabel_submissions_total{outcome="rejected",reason="other"} 2`,
 	} {
 		if !strings.Contains(m, want) {
@@ -182,8 +197,8 @@ func TestMalformedRequestsAreInvalidArgumentLoggedAndCounted(t *testing.T) {
 		}
 	}
 	logs := srv.Logs.String()
-	if n := strings.Count(logs, "code=InvalidArgument"); n != 4 {
-		t.Errorf("%d log lines with code=InvalidArgument, want 4:\n%s", n, logs)
+	if n := strings.Count(logs, "code=InvalidArgument"); n != 5 {
+		t.Errorf("%d log lines with code=InvalidArgument, want 5:\n%s", n, logs)
 	}
 	if !strings.Contains(logs, "malformed request") {
 		t.Errorf("the log does not say the requests were malformed:\n%s", logs)

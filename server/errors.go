@@ -69,6 +69,8 @@ func toStatus(err error) error {
 		return statusError(codes.Unimplemented, err)
 	case errors.Is(err, store.ErrFull):
 		return status.Error(codes.ResourceExhausted, fullMessage)
+	case errors.Is(err, errStreamStalled):
+		return statusError(codes.DeadlineExceeded, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return statusError(codes.DeadlineExceeded, err)
 	case errors.Is(err, context.Canceled):

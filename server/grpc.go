@@ -41,7 +41,7 @@ func TransportOptions() []grpc.ServerOption {
 // NewGRPC builds the gRPC server with the rating and admin services,
 // health and reflection registered.
 func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	opts = append(append(TransportOptions(),
+	opts = append(append(append(TransportOptions(), s.limits.connectionOptions()...),
 		grpc.ChainUnaryInterceptor(s.unaryEdge, s.unaryAuth),
 		grpc.ChainStreamInterceptor(s.streamEdge, s.streamAuth),
 		grpc.ForceServerCodecV2(newRequestCodec()),
@@ -105,11 +105,13 @@ func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerI
 	return resp, st
 }
 
+// streamEdge is unaryEdge for streams, which also get the stream limits:
+// a deadline, and an end when the client stalls.
 func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
 	c := &call{}
 	ctx := context.WithValue(ss.Context(), callKey{}, c)
-	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+	err := s.limits.guard(ctx, ss, func(gs grpc.ServerStream) error { return handler(srv, gs) })
 	st := toStatus(err)
 	s.metrics.observe(info.FullMethod, st, time.Since(start))
 	s.logCall(ctx, c, info.FullMethod, start, st, err)

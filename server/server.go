@@ -45,6 +45,9 @@ type Config struct {
 	// SubmitLimit is each publisher token's submission rate; the admin
 	// token, which bulk imports use, is exempt.
 	SubmitLimit RateLimit
+	// Limits bound streams and connections; the zero value takes the
+	// defaults.
+	Limits Limits
 }
 
 // Server rates results. Its methods are the domain operations behind both
@@ -58,6 +61,7 @@ type Server struct {
 	now     func() time.Time
 	baseURL string
 	limiter *submitLimiter
+	limits  Limits
 	metrics *metrics
 }
 
@@ -75,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 		now:     cfg.Now,
 		baseURL: cfg.BaseURL,
 		limiter: newSubmitLimiter(cfg.SubmitLimit),
+		limits:  cfg.Limits.withDefaults(),
 	}
 	s.metrics = newMetrics(s)
 	for _, sc := range cfg.Schemes {

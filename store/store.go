@@ -370,16 +370,53 @@ func cohortKey(c rating.Cohort) string {
 	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String()
 }
 
-// Backup writes a consistent snapshot of the database to w while reads and
-// writes go on. size is called first with the snapshot's length.
-func (s *Store) Backup(w io.Writer, size func(int64) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		if err := size(tx.Size()); err != nil {
-			return err
-		}
-		_, err := tx.WriteTo(w)
+// Snapshot is a consistent copy of the database in a temporary file, open
+// at its start.
+type Snapshot struct {
+	*os.File
+	// Size is the copy's length in bytes.
+	Size int64
+	// name is set while the file still has one to remove on Close.
+	name string
+}
+
+// Close closes the copy, which is then gone.
+func (s *Snapshot) Close() error {
+	err := s.File.Close()
+	if s.name != "" {
+		os.Remove(s.name)
+	}
+	return err
+}
+
+// Snapshot copies a consistent snapshot of the database into a temporary
+// file beside it, and returns it for the caller to read at its own pace.
+// The copy runs at the pace of the disk in one read transaction, which is
+// closed before Snapshot returns: a reader that stalls then holds a file,
+// never the database, whose writers would otherwise wait for it whenever
+// the file must grow. The temporary file is unlinked at once where the
+// system allows it, so that not even a crash leaves it behind.
+func (s *Store) Snapshot() (*Snapshot, error) {
+	f, err := os.CreateTemp(filepath.Dir(s.path), ".backup-*")
+	if err != nil {
+		return nil, storageError("backup", err)
+	}
+	snap := &Snapshot{File: f, name: f.Name()}
+	if os.Remove(f.Name()) == nil {
+		snap.name = ""
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		snap.Size, err = tx.WriteTo(f)
 		return err
 	})
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		snap.Close()
+		return nil, storageError("backup", err)
+	}
+	return snap, nil
 }
 
 // Size is the database file's size in bytes.

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -41,6 +42,7 @@ type config struct {
 	logLevel       slog.Level
 	baseURL        string
 	submitLimit    server.RateLimit
+	limits         server.Limits
 }
 
 func main() {
@@ -66,6 +68,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.Float64Var(&c.submitLimit.Rate, "submit-rate", 5, "submissions per second allowed to each publisher token (0: no limit; the admin token is exempt)")
 	fs.IntVar(&c.submitLimit.Burst, "submit-burst", 50, "burst of submissions allowed to each publisher token")
 	fs.StringVar(&c.baseURL, "base-url", "", "public HTTP URL that labels link to (default http://<-http address>)")
+	fs.DurationVar(&c.limits.StreamTimeout, "stream-timeout", server.DefaultStreamTimeout, "longest a gRPC stream (backup, import) may run")
+	fs.DurationVar(&c.limits.StreamIdle, "stream-idle", server.DefaultStreamIdle, "end a gRPC stream whose client reads or sends nothing for this long")
+	fs.Func("max-streams", fmt.Sprintf("concurrent gRPC calls per connection (default %d)", server.DefaultMaxStreams), func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 32)
+		c.limits.MaxStreams = uint32(n)
+		return err
+	})
+	fs.DurationVar(&c.limits.ConnIdle, "conn-idle", server.DefaultConnIdle, "close a gRPC connection without calls for this long")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -124,7 +134,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	}
 	srv, err := server.New(server.Config{
 		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: admin, Logger: log, BaseURL: baseURL,
-		SubmitLimit: c.submitLimit,
+		SubmitLimit: c.submitLimit, Limits: c.limits,
 	})
 	if err != nil {
 		return err

@@ -46,6 +46,9 @@ type Options struct {
 	TLS         *tls.Config
 	// DataDir, when set, starts on an existing data directory.
 	DataDir string
+	// Limits bound streams and connections; the zero value takes the
+	// server's defaults.
+	Limits server.Limits
 	// Now, when set, is the clock of the server and its store.
 	Now func() time.Time
 	// LogLevel is the least severe level logged; the zero value is info.
@@ -92,6 +95,7 @@ func (s *Server) start(t testing.TB) {
 		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: s.opt.LogLevel})),
 		BaseURL:     "http://" + s.HTTPAddr,
 		SubmitLimit: s.opt.SubmitLimit,
+		Limits:      s.opt.Limits,
 		Now:         s.opt.Now,
 	})
 	if err != nil {
