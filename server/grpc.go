@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/store"
 )
 
 // Limits of every call.
@@ -142,7 +144,7 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 	if st != nil {
 		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))
 	}
-	if code == codes.Internal && cause != nil {
+	if cause != nil && (code == codes.Internal || errors.Is(cause, store.ErrFull)) {
 		// The client was told only that something failed; the log says what.
 		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}

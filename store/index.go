@@ -278,6 +278,17 @@ func (ix *index) first(model, task string) (Rated, int) {
 	return r, n
 }
 
+// count is the number of entries.
+func (ix *index) count() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := 0
+	for _, ci := range ix.cohorts {
+		n += ci.order.Len()
+	}
+	return n
+}
+
 // matching returns the cohorts keep accepts, in cohort order.
 func (ix *index) matching(keep func(rating.Cohort) bool) []rating.Cohort {
 	ix.mu.RLock()

@@ -74,6 +74,10 @@ type Options struct {
 	MaxSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Init lets Open start an empty database on a file of 0 bytes, which
+	// it otherwise refuses (ErrEmpty): such a file is more often a crash
+	// during its creation, or a failed copy, than a wish to start over.
+	Init bool
 }
 
 // Store is a bbolt-backed store of results and tokens.
@@ -95,37 +99,49 @@ type Audit struct {
 	PayloadSHA256 string
 }
 
-// Open opens or creates the database in dir and rebuilds the index.
+// Open opens or creates the database in dir and rebuilds the index. A
+// damaged file is refused with ErrDamaged, an empty one with ErrEmpty,
+// and a file another process holds with ErrLocked; each error names the
+// file.
 func Open(dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, FileName)
+	path := dataFile(dir)
 	timeout := opt.LockTimeout
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (is another energylabeld using this data directory?)", path, ErrLocked)
-	}
-	if err != nil {
+	if err := checkFile(path, opt.Init, timeout); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, now: opt.Now, index: newIndex(), auth: newTokenCache()}
+	s := &Store{path: path, now: opt.Now, index: newIndex(), auth: newTokenCache()}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := s.initialize(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := s.load(); err != nil {
-		db.Close()
+	// Opening, migrating and the first full read of latest/ and tokens/
+	// are where a damaged file shows; they fail instead of crashing.
+	err := safely(func() error {
+		db, err := openBolt(path, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
+		if err != nil {
+			return err
+		}
+		s.db = db
+		if err := s.initialize(); err != nil {
+			return err
+		}
+		return s.load()
+	})
+	if err != nil {
+		if s.db != nil {
+			s.db.Close()
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
 }
+
+func dataFile(dir string) string { return filepath.Join(dir, FileName) }
 
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }

@@ -43,15 +43,17 @@ type config struct {
 	baseURL        string
 	submitLimit    server.RateLimit
 	limits         server.Limits
+	check          bool
+	init           bool
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("energylabeld", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address (badges, labels, pages, /healthz)")
 	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the admin token (else env ENERGYLABEL_ADMIN_TOKEN)")
 	fs.BoolVar(&c.demo, "demo", false, "serve a temporary data directory with the AIES 2025-02 leaderboard imported")
+	fs.BoolVar(&c.check, "check", false, "check the data directory's database (bbolt's tx.Check and the store's own reading), report, and exit: 0 when sound")
+	fs.BoolVar(&c.init, "init", false, "start an empty database on an empty (0-byte) "+store.FileName+", which is otherwise refused")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves gRPC and HTTP over TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.IntVar(&c.maxDBSize, "max-db-size", 0, "maximum database size in bytes; writes beyond it are refused (0: no limit)")
@@ -86,11 +90,47 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "energylabeld: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if err := serve(ctx, c, stderr); err != nil {
-		fmt.Fprintf(stderr, "energylabeld: %v\n", err)
+	var err error
+	if c.check {
+		err = check(c.dataDir, stdout)
+	} else {
+		err = serve(ctx, c, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "energylabeld: %s\n", oneLine(err))
 		return 1
 	}
 	return 0
+}
+
+// oneLine is an error as one line, with advice for a database that cannot
+// be opened as it is.
+func oneLine(err error) string {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	switch {
+	case errors.Is(err, store.ErrEmpty):
+		msg += "; restore a backup into it, or start with -init to begin an empty database (see README, Backup and restore)"
+	case errors.Is(err, store.ErrDamaged):
+		msg += "; restore the latest backup (see README, Backup and restore)"
+	}
+	return msg
+}
+
+// check runs the offline consistency check of a data directory.
+func check(dir string, stdout io.Writer) error {
+	rep, err := store.CheckFile(dir, store.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d bytes, %d results, %d current ratings, %d tokens\n", rep.Path, rep.Bytes, rep.Results, rep.Current, rep.Tokens)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(stdout, "problem: %s\n", p)
+	}
+	if rep.ProblemCount > 0 {
+		return fmt.Errorf("check %s: %w: %d problems, the first: %s", rep.Path, store.ErrDamaged, rep.ProblemCount, rep.Problems[0])
+	}
+	fmt.Fprintln(stdout, "ok: tx.Check found no problem")
+	return nil
 }
 
 func serve(ctx context.Context, c config, stderr io.Writer) error {
@@ -115,7 +155,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(c.dataDir, store.Options{MaxSize: c.maxDBSize})
+	st, err := store.Open(c.dataDir, store.Options{MaxSize: c.maxDBSize, Init: c.init})
 	if err != nil {
 		return err
 	}
