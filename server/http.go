@@ -7,6 +7,7 @@ import (
 	"html"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -76,32 +77,97 @@ func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// modelRating finds the rating an image shows: the model's rating for the
-// task, or its only rating when no task is given. ok is false when the
-// model has no such rating.
-func (h *HTTP) modelRating(model, task string) (r store.Rated, ok bool, err error) {
+// maxQueryValue bounds the task, hardware and dataset of an image URL:
+// longer ones name nothing that can be rated.
+const maxQueryValue = 256
+
+// imageQuery is what an image URL's query says: which of a model's
+// ratings to show, and for badges, how. Other parameters are ignored.
+type imageQuery struct {
+	task, hardware, dataset, scheme string
+}
+
+// parseImageQuery reads the query in one pass, without building a map;
+// the first value of a parameter counts, as with url.Values.Get.
+func parseImageQuery(raw string) imageQuery {
+	var q imageQuery
+	var seen [4]bool
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, ok := unescape(k)
+		if !ok {
+			continue
+		}
+		var dst *string
+		var i int
+		switch k {
+		case "task":
+			dst, i = &q.task, 0
+		case "hardware":
+			dst, i = &q.hardware, 1
+		case "dataset":
+			dst, i = &q.dataset, 2
+		case "scheme":
+			dst, i = &q.scheme, 3
+		default:
+			continue
+		}
+		if v, ok := unescape(v); ok && !seen[i] {
+			*dst, seen[i] = v, true
+		}
+	}
+	return q
+}
+
+// choice turns the query into the store's choice: a task id, a cohort's
+// hardware and a dataset.
+func (q imageQuery) choice() (store.Choice, error) {
+	for _, f := range []struct{ name, v string }{{"task", q.task}, {"hardware", q.hardware}, {"dataset", q.dataset}} {
+		if len(f.v) > maxQueryValue {
+			return store.Choice{}, rating.Invalid(f.name, "at most %d bytes, got %d", maxQueryValue, len(f.v))
+		}
+	}
+	c := store.Choice{Dataset: q.dataset}
+	if q.task != "" {
+		t, ok := rating.LookupTask(q.task)
+		if !ok {
+			return c, rating.Invalid("task", "unknown task %q", q.task)
+		}
+		c.Task = t.ID
+	}
+	if q.hardware != "" {
+		c.Hardware = rating.HardwareCohort(q.hardware)
+	}
+	return c, nil
+}
+
+// modelRating finds the rating an image shows: the one the choice picks
+// (store.ModelRating says how), so long as the choice names one task.
+// ok is false when the model has no such rating.
+func (h *HTTP) modelRating(model string, c store.Choice) (r store.Rated, ok bool, err error) {
 	if err := rating.ValidateModel(model); err != nil {
 		return r, false, err
 	}
-	if task != "" {
-		t, ok := rating.LookupTask(task)
-		if !ok {
-			return r, false, rating.Invalid("task", "unknown task %q", task)
-		}
-		task = t.ID
-	}
-	r, n := h.s.store.ModelRating(model, task)
-	switch {
-	case n == 0:
+	r, n := h.s.store.ModelRating(model, c)
+	if n == 0 {
 		return r, false, nil
-	case n > 1 && task == "":
+	}
+	if n > 1 && c.Task == "" {
 		var tasks []string
 		for _, rt := range h.s.store.ModelRatings(model) {
-			tasks = append(tasks, rt.Measure.Cohort.Task)
+			if t := rt.Measure.Cohort.Task; !slices.Contains(tasks, t) && (c.Hardware == "" || rt.Measure.Cohort.Hardware == c.Hardware) && (c.Dataset == "" || rt.Measure.Cohort.Dataset == c.Dataset) {
+				tasks = append(tasks, t)
+			}
 		}
-		return r, false, rating.Invalid("task", "model %s has %d ratings (%s): add ?task=", model, n, strings.Join(tasks, ", "))
+		if len(tasks) > 1 {
+			return r, false, rating.Invalid("task", "model %s is rated for %d tasks (%s): add ?task=", model, len(tasks), strings.Join(tasks, ", "))
+		}
 	}
-	// Several cohorts of one task (e.g. H100 and B200): the first, in cohort order.
 	return r, true, nil
 }
 
@@ -131,8 +197,9 @@ func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 	}
 	model := r.PathValue("owner") + "/" + name
 	version := h.responses.version() // before reading the store
+	q := parseImageQuery(r.URL.RawQuery)
 	kind, lk := gradeBadge, label.GradeBadge
-	switch queryValue(r.URL.RawQuery, "scheme") {
+	switch q.scheme {
 	case "", "grade":
 	case "stars":
 		kind, lk = starsBadge, label.StarsBadge
@@ -140,7 +207,12 @@ func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 		httpError(w, rating.Invalid("scheme", "badge scheme must be grade or stars"))
 		return
 	}
-	rt, found, err := h.modelRating(model, queryValue(r.URL.RawQuery, "task"))
+	c, err := q.choice()
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	rt, found, err := h.modelRating(model, c)
 	if err != nil {
 		httpError(w, err)
 		return
@@ -175,14 +247,18 @@ func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
 	}
 	model := r.PathValue("owner") + "/" + name
 	version := h.responses.version() // before reading the store
-	task := queryValue(r.URL.RawQuery, "task")
-	rt, found, err := h.modelRating(model, task)
+	c, err := parseImageQuery(r.URL.RawQuery).choice()
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	rt, found, err := h.modelRating(model, c)
 	if err != nil {
 		httpError(w, err)
 		return
 	}
 	if !found {
-		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(task)), http.StatusNotFound)
+		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
 		return
 	}
 	kind := labelSVG
@@ -217,13 +293,14 @@ var faviconImage = newImage("image/svg+xml", []byte(`<svg xmlns="http://www.w3.o
 func favicon(w http.ResponseWriter, r *http.Request) { faviconImage.serve(w, r) }
 
 // httpError answers with the status the domain error maps to. The message
-// may echo a hostile path, so it is escaped even though it is plain text.
+// may echo a hostile path, so it is bounded, and escaped even though it is
+// plain text.
 func httpError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	if isInvalid(err) {
 		code = http.StatusBadRequest
 	}
-	http.Error(w, html.EscapeString(err.Error()), code)
+	http.Error(w, html.EscapeString(clip(err.Error(), maxMessageBytes)), code)
 }
 
 func isInvalid(err error) bool { return errors.Is(err, rating.ErrInvalid) }

@@ -129,10 +129,13 @@ func TestPages(t *testing.T) {
 	importAIES(t, rs, srv.AdminToken)
 	base := "http://" + srv.HTTPAddr
 	for path, wants := range map[string][]string{
-		"/":                               {`href="/tasks/text-generation"`, "40 rated"},
-		"/tasks/text-generation":          {"size class C", `href="/models/openai-community/gpt2"`},
-		"/tasks/asr":                      {"openai/whisper-large-v3"},
-		"/models/openai/whisper-large-v3": {`src="/label/openai/whisper-large-v3.svg?task=automatic-speech-recognition"`, "[![AI energy rating](http://" + srv.HTTPAddr + "/badge/openai/whisper-large-v3.svg?task=automatic-speech-recognition)](http://" + srv.HTTPAddr + "/models/openai/whisper-large-v3)"},
+		"/":                      {`href="/tasks/text-generation"`, "40 rated"},
+		"/tasks/text-generation": {"size class C", `href="/models/openai-community/gpt2"`},
+		"/tasks/asr":             {"openai/whisper-large-v3"},
+		"/models/openai/whisper-large-v3": {
+			`src="/label/openai/whisper-large-v3.svg?dataset=AIEnergyScore%2Fasr&amp;hardware=H100&amp;task=automatic-speech-recognition"`,
+			"[![AI energy rating](http://" + srv.HTTPAddr + "/badge/openai/whisper-large-v3.svg?dataset=AIEnergyScore%2Fasr&amp;hardware=H100&amp;task=automatic-speech-recognition)](http://" + srv.HTTPAddr + "/models/openai/whisper-large-v3)",
+		},
 	} {
 		resp, body := get(t, base+path)
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {

@@ -152,27 +152,6 @@ func etagMatches(header []string, etag string) bool {
 	return false
 }
 
-// queryValue is url.Values.Get for one key without building the map: the
-// badge path reads one or two parameters of every request. Like
-// url.ParseQuery, it skips pairs with a semicolon or a bad escape.
-func queryValue(rawQuery, key string) string {
-	for rawQuery != "" {
-		var pair string
-		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
-		if strings.Contains(pair, ";") {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		if k, ok := unescape(k); !ok || k != key {
-			continue
-		}
-		if v, ok := unescape(v); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 func unescape(s string) (string, bool) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s, true

@@ -2,31 +2,35 @@ package server
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
-func TestQueryValueAgreesWithParseQuery(t *testing.T) {
+func TestParseImageQueryAgreesWithParseQuery(t *testing.T) {
 	for _, q := range []string{
 		"", "task=asr", "task=asr&scheme=stars", "scheme=stars&task=text%2Dgeneration",
 		"task=a+b", "task=%zz&task=asr", "task=a;b&task=c", "t%61sk=asr", "task", "task=&task=x",
-		"&&task=x", "task=%E2%98%85",
+		"&&task=x", "task=%E2%98%85", "hardware=NVIDIA+H100&dataset=AIEnergyScore%2Fasr&u=" + strings.Repeat("x", 1000),
+		"dataset=a&dataset=b&hardware=%zz&hardware=B200",
 	} {
-		v, _ := url.ParseQuery(q)
-		if got, want := queryValue(q, "task"), v.Get("task"); got != want {
-			t.Errorf("queryValue(%q) = %q, url.ParseQuery gives %q", q, got, want)
-		}
+		agree(t, q)
 	}
 }
 
-func FuzzQueryValue(f *testing.F) {
-	f.Add("task=asr&scheme=stars")
+func agree(t *testing.T, q string) {
+	t.Helper()
+	v, _ := url.ParseQuery(q)
+	got := parseImageQuery(q)
+	want := imageQuery{task: v.Get("task"), hardware: v.Get("hardware"), dataset: v.Get("dataset"), scheme: v.Get("scheme")}
+	if got != want {
+		t.Errorf("parseImageQuery(%q) = %+v, url.ParseQuery gives %+v", q, got, want)
+	}
+}
+
+func FuzzParseImageQuery(f *testing.F) {
+	f.Add("task=asr&scheme=stars&hardware=H100&dataset=x")
 	f.Add("t%61sk=a+b;c&task=%zz")
-	f.Fuzz(func(t *testing.T, q string) {
-		v, _ := url.ParseQuery(q)
-		if got, want := queryValue(q, "task"), v.Get("task"); got != want {
-			t.Errorf("queryValue(%q) = %q, url.ParseQuery gives %q", q, got, want)
-		}
-	})
+	f.Fuzz(func(t *testing.T, q string) { agree(t, q) })
 }
 
 func TestImageCacheStaysInItsBudget(t *testing.T) {

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -25,7 +26,7 @@ type taskLink struct {
 
 type modelView struct {
 	Rating   *energylabelv1.Rating
-	Query    string // ?task=…, for image links
+	Query    string // ?dataset=…&hardware=…&task=…, for image links
 	Markdown string
 }
 
@@ -87,7 +88,10 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 	var views []modelView
 	for i := range rated {
 		p := h.s.ratingProto(&rated[i], h.s.current)
-		views = append(views, modelView{Rating: p, Query: "?task=" + p.Task, Markdown: label.Markdown(h.s.baseURL, p.Model, p.Task)})
+		// Each card shows its own cohort's images, whatever the model's
+		// other cohorts of the task.
+		q := url.Values{"task": {p.Task}, "hardware": {p.Hardware}, "dataset": {p.Dataset}}
+		views = append(views, modelView{Rating: p, Query: "?" + q.Encode(), Markdown: label.Markdown(h.s.baseURL, p.Model, q)})
 	}
 	status := http.StatusOK
 	if len(views) == 0 {

@@ -19,9 +19,9 @@ type Store interface {
 	// ModelRatings returns a new slice of a model's current ratings, one per
 	// cohort, in cohort order.
 	ModelRatings(model string) []store.Rated
-	// ModelRating returns the first of them of a task ("" for any) and how
-	// many there are, without allocating: every badge request asks.
-	ModelRating(model, task string) (store.Rated, int)
+	// ModelRating returns the one of them that a choice shows, and how
+	// many the choice matches, without allocating: every badge asks.
+	ModelRating(model string, c store.Choice) (store.Rated, int)
 	Cohorts(keep func(rating.Cohort) bool) []rating.Cohort
 	ListCohort(c rating.Cohort, after *store.Cursor, limit int) []store.Rated
 	CreateToken(namespaces []string, expires time.Time) (store.Token, string, error)
