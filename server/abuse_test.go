@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,5 +263,76 @@ func TestIfNoneMatchComparesWeakly(t *testing.T) {
 	}
 	if resp, _ := get(t, badge, "If-None-Match", `W/"other"`); resp.StatusCode != http.StatusOK {
 		t.Errorf(`If-None-Match: W/"other" gave %d, want 200`, resp.StatusCode)
+	}
+}
+
+// metricValue reads one sample of /metrics.
+func metricValue(t *testing.T, metrics, series string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(regexp.QuoteMeta(series) + ` ([0-9.e+]+)`).FindStringSubmatch(metrics)
+	if m == nil {
+		t.Fatalf("/metrics lacks %s", series)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestAFloodOfUniqueQueryStringsLeavesTheCachesSmall(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/tiny", 0.2)}); err != nil {
+		t.Fatal(err)
+	}
+	requests := 20_000
+	if testing.Short() {
+		requests = 2_000
+	}
+	badge := "http://" + srv.HTTPAddr + "/badge/acme/tiny.svg"
+	filler := strings.Repeat("x", 60<<10)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for w := range 4 {
+		wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{}}
+			defer client.CloseIdleConnections()
+			for i := w; i < requests; i += 4 {
+				resp, err := client.Get(badge + "?u=" + strconv.Itoa(i) + filler)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("%d of %d requests failed", n, requests)
+	}
+	m := metricsText(t, srv)
+	bytes := metricValue(t, m, `energylabel_cache_bytes{cache="responses"}`)
+	entries := metricValue(t, m, `energylabel_cache_entries{cache="responses"}`)
+	hits := metricValue(t, m, `energylabel_cache_hits_total{cache="responses"}`)
+	t.Logf("after %d requests of 60 KB query strings: the response cache holds %v entries in %v bytes, %v hits", requests, entries, bytes, hits)
+	if entries != 1 || bytes > 8<<10 {
+		t.Errorf("%d requests with unique query strings left %v entries in %v bytes in the response cache, want the one badge", requests, entries, bytes)
+	}
+	if hits < float64(requests-4) {
+		t.Errorf("%v hits of %d requests for one badge", hits, requests)
+	}
+	if img := metricValue(t, m, `energylabel_cache_entries{cache="images"}`); img != 1 {
+		t.Errorf("the image cache holds %v images, want 1", img)
+	}
+	start := time.Now()
+	resp, body := get(t, badge+"?task=text-classification")
+	if took := time.Since(start); resp.StatusCode != http.StatusOK || !strings.Contains(wellFormed(t, body), "Wh/1k") || took > time.Second {
+		t.Errorf("after the flood the badge took %s: %d %s", took, resp.StatusCode, body)
 	}
 }

@@ -35,9 +35,9 @@ type HTTP struct {
 	draining  atomic.Bool
 }
 
-// NewHTTP builds the HTTP handler.
+// NewHTTP builds the HTTP handler. Its image caches are the server's.
 func (s *Server) NewHTTP() *HTTP {
-	h := &HTTP{s: s, mux: http.NewServeMux(), images: newImageCache(imageCacheBudget), responses: newResponseCache(s.store, responseCacheSize)}
+	h := &HTTP{s: s, mux: http.NewServeMux(), images: s.images, responses: s.responses}
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.Handle("GET /metrics", s.metrics.handler())
@@ -54,10 +54,12 @@ func (s *Server) NewHTTP() *HTTP {
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Only images are cached, and only GET requests look: whatever else
 	// reaches the handlers as before.
-	if r.Method == http.MethodGet {
-		if img := h.responses.get(r.RequestURI); img != nil {
-			img.serve(w, r)
-			return
+	if r.Method == http.MethodGet && h.responses != nil {
+		if sel, ok := selectionOf(r.URL.Path, r.URL.RawQuery); ok {
+			if img := h.responses.get(sel); img != nil {
+				img.serve(w, r)
+				return
+			}
 		}
 	}
 	h.mux.ServeHTTP(w, r)
@@ -175,116 +177,97 @@ func (h *HTTP) pageURL(model string) string {
 	return h.s.baseURL + "/models/" + model
 }
 
-// image returns the rendered image of a rating, drawing it on a miss.
-func (h *HTTP) image(rt *store.Rated, kind imageKind, draw func(label.Rating) (*image, error)) (*image, error) {
-	key := keyOf(rt, kind, h.s.current.Version)
-	if img := h.images.get(key); img != nil {
-		return img, nil
-	}
-	img, err := draw(wire.LabelRating(h.s.ratingProto(rt, h.s.current), h.pageURL(rt.Model)))
-	if err != nil {
-		return nil, err
-	}
-	h.images.put(key, img)
-	return img, nil
-}
-
 func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	model := r.PathValue("owner") + "/" + name
-	version := h.responses.version() // before reading the store
 	q := parseImageQuery(r.URL.RawQuery)
-	kind, lk := gradeBadge, label.GradeBadge
-	switch q.scheme {
-	case "", "grade":
-	case "stars":
-		kind, lk = starsBadge, label.StarsBadge
-	default:
-		httpError(w, rating.Invalid("scheme", "badge scheme must be grade or stars"))
+	kind, err := badgeKind(q.scheme)
+	if err != nil {
+		httpError(w, err)
 		return
 	}
+	h.serveImage(w, r, kind, r.PathValue("owner")+"/"+name, q)
+}
+
+func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	kind := labelSVG
+	name, ok := strings.CutSuffix(file, ".svg")
+	if !ok {
+		kind = labelPNG
+		name, ok = strings.CutSuffix(file, ".png")
+	}
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h.serveImage(w, r, kind, r.PathValue("owner")+"/"+name, parseImageQuery(r.URL.RawQuery))
+}
+
+// serveImage answers an image URL, and keeps the image it answered with
+// under the URL's selection.
+func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind, model string, q imageQuery) {
 	c, err := q.choice()
 	if err != nil {
 		httpError(w, err)
 		return
 	}
+	version := h.responses.version() // before reading the store
 	rt, found, err := h.modelRating(model, c)
 	if err != nil {
 		httpError(w, err)
 		return
 	}
 	var img *image
-	if found {
-		img, err = h.image(&rt, kind, func(lr label.Rating) (*image, error) {
-			return newImage("image/svg+xml", label.Badge(lr, lk)), nil
-		})
-	} else {
+	switch {
+	case !found && (kind == gradeBadge || kind == starsBadge):
 		img = newImage("image/svg+xml", label.NotRated(model))
-	}
-	if err != nil {
-		httpError(w, err)
+	case !found:
+		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
 		return
+	default:
+		if img, err = h.image(&rt, kind); err != nil {
+			httpError(w, err)
+			return
+		}
 	}
-	h.responses.put(r.RequestURI, version, img)
+	h.responses.put(imageSelection{kind: kind, model: model, choice: c}, version, img)
 	img.serve(w, r)
 }
 
-func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
-	file := r.PathValue("file")
-	name, format := file, ""
-	for _, ext := range []string{".svg", ".png"} {
-		if n, ok := strings.CutSuffix(file, ext); ok {
-			name, format = n, ext
-		}
+// image returns the image of a rating, drawing it on a miss.
+func (h *HTTP) image(rt *store.Rated, kind imageKind) (*image, error) {
+	key := keyOf(rt, kind, h.s.current.Version)
+	if img, ok := h.images.get(key, nil); ok {
+		return img, nil
 	}
-	if format == "" {
-		http.NotFound(w, r)
-		return
-	}
-	model := r.PathValue("owner") + "/" + name
-	version := h.responses.version() // before reading the store
-	c, err := parseImageQuery(r.URL.RawQuery).choice()
-	if err != nil {
-		httpError(w, err)
-		return
-	}
-	rt, found, err := h.modelRating(model, c)
-	if err != nil {
-		httpError(w, err)
-		return
-	}
-	if !found {
-		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
-		return
-	}
-	kind := labelSVG
-	if format == ".png" {
-		kind = labelPNG
-	}
-	img, err := h.image(&rt, kind, func(lr label.Rating) (*image, error) {
+	lr := wire.LabelRating(h.s.ratingProto(rt, h.s.current), h.pageURL(rt.Model))
+	var img *image
+	switch kind {
+	case gradeBadge:
+		img = newImage("image/svg+xml", label.Badge(lr, label.GradeBadge))
+	case starsBadge:
+		img = newImage("image/svg+xml", label.Badge(lr, label.StarsBadge))
+	default:
 		d, err := label.Label(lr)
 		if err != nil {
 			return nil, err
 		}
 		if kind == labelSVG {
-			return newImage("image/svg+xml", d.SVG()), nil
+			img = newImage("image/svg+xml", d.SVG())
+		} else {
+			png, err := d.PNG()
+			if err != nil {
+				return nil, err
+			}
+			img = newImage("image/png", png)
 		}
-		png, err := d.PNG()
-		if err != nil {
-			return nil, err
-		}
-		return newImage("image/png", png), nil
-	})
-	if err != nil {
-		httpError(w, err)
-		return
 	}
-	h.responses.put(r.RequestURI, version, img)
-	img.serve(w, r)
+	h.images.put(key, img)
+	return img, nil
 }
 
 // faviconImage is a green energy-class arrow, with its ETag made once.

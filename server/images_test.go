@@ -33,11 +33,12 @@ func FuzzParseImageQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, q string) { agree(t, q) })
 }
 
-func TestImageCacheStaysInItsBudget(t *testing.T) {
-	c := newImageCache(imageShards * 10 << 10)
+func TestImageCacheStaysInItsBudgetAndKeepsWhatIsUsed(t *testing.T) {
+	c := newImageCache(cacheShards * 10 << 10)
 	body := make([]byte, 1000)
-	for i := range 100 * imageShards {
+	for i := range 100 * cacheShards {
 		c.put(imageKey{result: uint64(i)}, newImage("image/svg+xml", body))
+		c.get(imageKey{result: 0}, nil) // used again and again
 		for s := range c.shards {
 			if sh := &c.shards[s]; sh.bytes > sh.budget {
 				t.Fatalf("after %d puts shard %d holds %d bytes, over its budget of %d", i+1, s, sh.bytes, sh.budget)
@@ -49,13 +50,53 @@ func TestImageCacheStaysInItsBudget(t *testing.T) {
 			t.Errorf("shard %d holds %d images of 1 kB in 10 kB", s, n)
 		}
 	}
-	last := imageKey{result: 100*imageShards - 1}
-	if c.get(last) == nil {
+	if _, ok := c.get(imageKey{result: 100*cacheShards - 1}, nil); !ok {
 		t.Error("the last image put is not in the cache")
 	}
+	if _, ok := c.get(imageKey{result: 0}, nil); !ok {
+		t.Error("the image used after every put was evicted")
+	}
+	if _, ok := c.get(imageKey{result: cacheShards}, nil); ok {
+		t.Error("an image put early and never used again is still there")
+	}
 	c.put(imageKey{result: 1}, newImage("image/png", make([]byte, 20<<10)))
-	if img := c.get(imageKey{result: 1}); img != nil && len(img.body) > 1000 {
+	if img, ok := c.get(imageKey{result: 1}, nil); ok && len(img.body) > 1000 {
 		t.Error("an image larger than a shard's budget was kept")
+	}
+	st := c.stats()
+	if st.Bytes > cacheShards*10<<10 || st.Hits == 0 || st.Misses == 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSelectionIgnoresWhatDoesNotSelect(t *testing.T) {
+	base, ok := selectionOf("/badge/acme/m.svg", "task=asr")
+	if !ok {
+		t.Fatal("no selection for a plain badge URL")
+	}
+	for _, q := range []string{
+		"task=automatic-speech-recognition", "task=ASR", "task=asr&u=" + strings.Repeat("x", 60<<10),
+		"utm_source=x&task=asr", "task=asr&scheme=grade", "task=asr&task=text-generation",
+	} {
+		if sel, ok := selectionOf("/badge/acme/m.svg", q); !ok || sel != base {
+			t.Errorf("selectionOf(%.40q) = %+v, %v; want %+v", q, sel, ok, base)
+		}
+	}
+	for path, q := range map[string]string{
+		"/badge/acme/m.svg": "task=asr&scheme=stars", "/label/acme/m.svg": "task=asr", "/label/acme/m.png": "task=asr",
+		"/badge/acme/other.svg": "task=asr",
+	} {
+		if sel, ok := selectionOf(path, q); !ok || sel == base {
+			t.Errorf("selectionOf(%s?%s) = %+v, %v; want a selection of its own", path, q, sel, ok)
+		}
+	}
+	for path, q := range map[string]string{
+		"/badge/acme/m.png": "", "/badge/a/b/c.svg": "", "/badge//m.svg": "", "/healthz": "",
+		"/badge/acme/m.svg": "scheme=nope", "/label/acme/m.svg": "hardware=" + strings.Repeat("H", 300),
+	} {
+		if _, ok := selectionOf(path, q); ok {
+			t.Errorf("selectionOf(%s?%.40s) is a selection", path, q)
+		}
 	}
 }
 

@@ -54,6 +54,7 @@ func newMetrics(s *Server) *metrics {
 	if w, ok := s.store.(Walker); ok {
 		m.registry.MustRegister(&gradeCollector{s: s, walk: w})
 	}
+	m.registry.MustRegister(cacheCollector{s})
 	return m
 }
 
@@ -159,5 +160,42 @@ func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
 			label = rating.Grade('A' + i).String()
 		}
 		ch <- prometheus.MustNewConstMetric(ratingsDesc, prometheus.GaugeValue, float64(n), label)
+	}
+}
+
+// cacheCollector reports the image caches at scrape time.
+type cacheCollector struct{ s *Server }
+
+var (
+	cacheBytesDesc   = prometheus.NewDesc("energylabel_cache_bytes", "Bytes a cache of rendered images holds, keys and overhead included, within its budget (images: by what they are drawn from; responses: by the selection of an image URL).", []string{"cache"}, nil)
+	cacheBudgetDesc  = prometheus.NewDesc("energylabel_cache_budget_bytes", "The bound in bytes of a cache of rendered images.", []string{"cache"}, nil)
+	cacheEntriesDesc = prometheus.NewDesc("energylabel_cache_entries", "Entries a cache of rendered images holds.", []string{"cache"}, nil)
+	cacheHitsDesc    = prometheus.NewDesc("energylabel_cache_hits_total", "Lookups a cache of rendered images answered.", []string{"cache"}, nil)
+	cacheMissesDesc  = prometheus.NewDesc("energylabel_cache_misses_total", "Lookups a cache of rendered images could not answer (for responses, also those the store changed since).", []string{"cache"}, nil)
+	cacheRatioDesc   = prometheus.NewDesc("energylabel_cache_hit_ratio", "Hits over lookups of a cache of rendered images since start; rate(hits)/rate(hits+misses) gives it over a window.", []string{"cache"}, nil)
+)
+
+func (cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{cacheBytesDesc, cacheBudgetDesc, cacheEntriesDesc, cacheHitsDesc, cacheMissesDesc, cacheRatioDesc} {
+		ch <- d
+	}
+}
+
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	report := func(name string, st cacheStats, budget int) {
+		ch <- prometheus.MustNewConstMetric(cacheBytesDesc, prometheus.GaugeValue, float64(st.Bytes), name)
+		ch <- prometheus.MustNewConstMetric(cacheBudgetDesc, prometheus.GaugeValue, float64(budget), name)
+		ch <- prometheus.MustNewConstMetric(cacheEntriesDesc, prometheus.GaugeValue, float64(st.Entries), name)
+		ch <- prometheus.MustNewConstMetric(cacheHitsDesc, prometheus.CounterValue, float64(st.Hits), name)
+		ch <- prometheus.MustNewConstMetric(cacheMissesDesc, prometheus.CounterValue, float64(st.Misses), name)
+		ratio := 0.0
+		if n := st.Hits + st.Misses; n > 0 {
+			ratio = float64(st.Hits) / float64(n)
+		}
+		ch <- prometheus.MustNewConstMetric(cacheRatioDesc, prometheus.GaugeValue, ratio, name)
+	}
+	report("images", c.s.images.stats(), imageCacheBudget)
+	if c.s.responses != nil {
+		report("responses", c.s.responses.lru.stats(), responseCacheBudget)
 	}
 }

@@ -63,6 +63,9 @@ type Server struct {
 	limiter *submitLimiter
 	limits  Limits
 	metrics *metrics
+	// The HTTP surface's caches of rendered images.
+	images    *imageCache
+	responses *responseCache // nil when the store has no Version
 }
 
 // New builds a Server.
@@ -80,7 +83,9 @@ func New(cfg Config) (*Server, error) {
 		baseURL: cfg.BaseURL,
 		limiter: newSubmitLimiter(cfg.SubmitLimit),
 		limits:  cfg.Limits.withDefaults(),
+		images:  newImageCache(imageCacheBudget),
 	}
+	s.responses = newResponseCache(cfg.Store, responseCacheBudget)
 	s.metrics = newMetrics(s)
 	for _, sc := range cfg.Schemes {
 		s.schemes[sc.Version] = sc
