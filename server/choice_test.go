@@ -100,7 +100,7 @@ func TestEachCardOfAModelPageShowsItsOwnCohort(t *testing.T) {
 	var shown []string
 	for _, m := range labels {
 		src := html.UnescapeString(m[1])
-		for _, want := range []string{"task=text-classification", "dataset=AIEnergyScore%2Ftext_classification", "hardware="} {
+		for _, want := range []string{"task=text-classification", "dataset=AIEnergyScore/text_classification", "hardware="} {
 			if !strings.Contains(src, want) {
 				t.Errorf("label URL %s lacks %s", src, want)
 			}

@@ -162,7 +162,7 @@ func (h *HTTP) modelRating(model string, c store.Choice) (r store.Rated, ok bool
 	if n > 1 && c.Task == "" {
 		var tasks []string
 		for _, rt := range h.s.store.ModelRatings(model) {
-			if t := rt.Measure.Cohort.Task; !slices.Contains(tasks, t) && (c.Hardware == "" || rt.Measure.Cohort.Hardware == c.Hardware) && (c.Dataset == "" || rt.Measure.Cohort.Dataset == c.Dataset) {
+			if t := rt.Measure.Cohort.Task; c.Matches(rt.Measure.Cohort) && !slices.Contains(tasks, t) {
 				tasks = append(tasks, t)
 			}
 		}

@@ -136,8 +136,8 @@ func TestPages(t *testing.T) {
 		"/tasks/text-generation": {"size class C", `href="/models/openai-community/gpt2"`},
 		"/tasks/asr":             {"openai/whisper-large-v3"},
 		"/models/openai/whisper-large-v3": {
-			`src="/label/openai/whisper-large-v3.svg?dataset=AIEnergyScore%2Fasr&amp;hardware=H100&amp;task=automatic-speech-recognition"`,
-			"[![AI energy rating](http://" + srv.HTTPAddr + "/badge/openai/whisper-large-v3.svg?dataset=AIEnergyScore%2Fasr&amp;hardware=H100&amp;task=automatic-speech-recognition)](http://" + srv.HTTPAddr + "/models/openai/whisper-large-v3)",
+			`src="/label/openai/whisper-large-v3.svg?task=automatic-speech-recognition&amp;hardware=H100&amp;dataset=AIEnergyScore/asr"`,
+			"[![AI energy rating](http://" + srv.HTTPAddr + "/badge/openai/whisper-large-v3.svg?task=automatic-speech-recognition&amp;hardware=H100&amp;dataset=AIEnergyScore/asr)](http://" + srv.HTTPAddr + "/models/openai/whisper-large-v3)",
 		},
 	} {
 		resp, body := get(t, base+path)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strings"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -26,7 +27,7 @@ type taskLink struct {
 
 type modelView struct {
 	Rating   *energylabelv1.Rating
-	Query    string // ?dataset=…&hardware=…&task=…, for image links
+	Query    string // ?task=…&hardware=…&dataset=…, for image links
 	Markdown string
 }
 
@@ -90,12 +91,20 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 		p := h.s.ratingProto(&rated[i], h.s.current)
 		// Each card shows its own cohort's images, whatever the model's
 		// other cohorts of the task.
-		q := url.Values{"task": {p.Task}, "hardware": {p.Hardware}, "dataset": {p.Dataset}}
-		views = append(views, modelView{Rating: p, Query: "?" + q.Encode(), Markdown: label.Markdown(h.s.baseURL, p.Model, q)})
+		q := cardQuery(p)
+		views = append(views, modelView{Rating: p, Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q)})
 	}
 	status := http.StatusOK
 	if len(views) == 0 {
 		status = http.StatusNotFound
 	}
 	h.render(w, status, "model.html", map[string]any{"Model": model, "Ratings": views})
+}
+
+// cardQuery is the query of a card's images, naming its cohort: task,
+// hardware and dataset. A "/" stays as it is, as a query may have it, so
+// that the cache lookup of a badge from a model card unescapes nothing.
+func cardQuery(p *energylabelv1.Rating) string {
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/") }
+	return "task=" + esc(p.GetTask()) + "&hardware=" + esc(p.GetHardware()) + "&dataset=" + esc(p.GetDataset())
 }

@@ -270,7 +270,8 @@ type Choice struct {
 	Task, Dataset, Hardware string
 }
 
-func (c Choice) matches(co rating.Cohort) bool {
+// Matches reports whether a cohort is one the choice allows.
+func (c Choice) Matches(co rating.Cohort) bool {
 	return (c.Task == "" || co.Task == c.Task) && (c.Dataset == "" || co.Dataset == c.Dataset) &&
 		(c.Hardware == "" || co.Hardware == c.Hardware)
 }
@@ -288,7 +289,7 @@ func (ix *index) pick(model string, c Choice) (Rated, int) {
 	n := 0
 	for i := range mc.len() {
 		e := mc.at(i)
-		if !c.matches(e.ci.cohort) {
+		if !c.Matches(e.ci.cohort) {
 			continue
 		}
 		n++

@@ -18,6 +18,11 @@
 // results/, and updated after each commit, so reads never touch the file.
 //
 // Version 1 kept only the result's id in latest/; migrate rewrites it.
+//
+// bbolt trusts the file it maps. Open refuses an empty file, and a file
+// shorter than its pages, before bbolt reads it, and turns faults and
+// panics while opening and rebuilding the index into ErrDamaged (see
+// damage.go); CheckFile reads everything and runs tx.Check.
 package store
 
 import (
