@@ -336,3 +336,14 @@ func TestAFloodOfUniqueQueryStringsLeavesTheCachesSmall(t *testing.T) {
 		t.Errorf("after the flood the badge took %s: %d %s", took, resp.StatusCode, body)
 	}
 }
+
+func TestPagesAnswerLongPathsShortly(t *testing.T) {
+	srv := servertest.Start(t)
+	long := strings.Repeat("%01", 20_000)
+	for _, path := range []string{"/tasks/" + long, "/models/acme/" + long, "/badge/acme/" + long + ".svg", "/label/acme/" + long + ".png"} {
+		resp, body := get(t, "http://"+srv.HTTPAddr+path)
+		if resp.StatusCode < 400 || len(body) > 1024 {
+			t.Errorf("GET %.30s…: %d with %d bytes, want an error of under 1 KB", path, resp.StatusCode, len(body))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -61,7 +62,7 @@ func (h *HTTP) indexPage(w http.ResponseWriter, _ *http.Request) {
 func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 	t, ok := rating.LookupTask(r.PathValue("task"))
 	if !ok {
-		http.Error(w, "unknown task "+r.PathValue("task"), http.StatusNotFound)
+		http.Error(w, html.EscapeString(clip("unknown task "+r.PathValue("task"), maxMessageBytes)), http.StatusNotFound)
 		return
 	}
 	var tables []cohortTable
@@ -83,7 +84,7 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 	model := r.PathValue("owner") + "/" + r.PathValue("name")
 	rated, err := h.s.ModelRatings(model, "")
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+		http.Error(w, html.EscapeString(clip(err.Error(), maxMessageBytes)), http.StatusNotFound)
 		return
 	}
 	var views []modelView
