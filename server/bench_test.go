@@ -152,13 +152,21 @@ func BenchmarkListRatings(b *testing.B) {
 func BenchmarkBadge(b *testing.B) {
 	s := startBench(b, 100000)
 	paths := make([]string, 1000)
+	cards := make([]string, len(paths)) // as a model page's snippet names them
 	etags := make([]string, len(paths))
+	rs := energylabelv1.NewRatingServiceClient(s.conn)
 	for i := range paths {
 		sr := s.series[i*len(s.series)/len(paths)]
 		paths[i] = "/badge/" + sr.Model + ".svg?task=" + url.QueryEscape(sr.Task())
 		w := httptest.NewRecorder()
 		s.http.ServeHTTP(w, httptest.NewRequest("GET", paths[i], nil))
 		etags[i] = w.Header().Get("ETag")
+		resp, err := rs.GetRating(context.Background(), &energylabelv1.GetRatingRequest{Model: sr.Model, Task: sr.Task()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := resp.Ratings[0]
+		cards[i] = "/badge/" + sr.Model + ".svg?task=" + r.Task + "&hardware=" + r.Hardware + "&dataset=" + r.Dataset
 	}
 	serve := func(b *testing.B, path func(i int) (string, string), want int) {
 		b.ReportAllocs()
@@ -180,6 +188,9 @@ func BenchmarkBadge(b *testing.B) {
 	})
 	b.Run("svg", func(b *testing.B) {
 		serve(b, func(i int) (string, string) { return paths[i%len(paths)], "" }, 200)
+	})
+	b.Run("svg-card-url", func(b *testing.B) {
+		serve(b, func(i int) (string, string) { return cards[i%len(cards)], "" }, 200)
 	})
 	b.Run("not-modified", func(b *testing.B) {
 		serve(b, func(i int) (string, string) { return paths[i%len(paths)], etags[i%len(paths)] }, 304)

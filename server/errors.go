@@ -3,6 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -13,49 +17,143 @@ import (
 	"github.com/energylabel/energylabel/store"
 )
 
+// What the edge echoes back to a client, and logs, is bounded whatever the
+// request held: a message quoting a 1 MB model id is cut to a prefix that
+// says how long it was.
+const (
+	// maxMessageBytes bounds a status message and a logged error.
+	maxMessageBytes = 512
+	// maxViolations bounds the field violations of one BadRequest.
+	maxViolations = 20
+	// maxFieldBytes and maxDescriptionBytes bound each violation.
+	maxFieldBytes       = 96
+	maxDescriptionBytes = 256
+)
+
+// Messages of the codes whose cause is the server's own business: they
+// never carry a file path or other internals.
+const (
+	internalMessage = "internal error; the server's log has the details"
+	fullMessage     = "storage full: the server refuses writes until an operator frees space; reads go on"
+)
+
 // toStatus is the one place that turns domain errors into gRPC status codes.
 func toStatus(err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
-		return err
+	if st, ok := status.FromError(err); ok {
+		if st.Code() == codes.Internal {
+			return status.Error(codes.Internal, internalMessage)
+		}
+		return boundStatus(st).Err()
 	}
 	var invalid *rating.InvalidError
 	var limited *rateLimitedError
 	switch {
 	case errors.As(err, &limited):
-		st := status.New(codes.ResourceExhausted, err.Error())
+		st := status.New(codes.ResourceExhausted, clip(err.Error(), maxMessageBytes))
 		if withDetails, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(limited.retryAfter)}); derr == nil {
 			st = withDetails
 		}
 		return st.Err()
 	case errors.As(err, &invalid):
-		st := status.New(codes.InvalidArgument, err.Error())
-		br := &errdetails.BadRequest{}
-		for _, v := range invalid.Violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-		}
-		if withDetails, derr := st.WithDetails(br); derr == nil {
-			st = withDetails
-		}
-		return st.Err()
+		return invalidStatus(err.Error(), invalid.Violations).Err()
 	case errors.Is(err, errUnauthenticated), errors.Is(err, store.ErrBadToken):
-		return status.Error(codes.Unauthenticated, err.Error())
+		return statusError(codes.Unauthenticated, err)
 	case errors.Is(err, errPermissionDenied):
-		return status.Error(codes.PermissionDenied, err.Error())
+		return statusError(codes.PermissionDenied, err)
 	case errors.Is(err, store.ErrNotFound):
-		return status.Error(codes.NotFound, err.Error())
+		return statusError(codes.NotFound, err)
 	case errors.Is(err, store.ErrExists):
-		return status.Error(codes.AlreadyExists, err.Error())
+		return statusError(codes.AlreadyExists, err)
 	case errors.Is(err, errUnsupported):
-		return status.Error(codes.Unimplemented, err.Error())
+		return statusError(codes.Unimplemented, err)
 	case errors.Is(err, store.ErrFull):
-		return status.Error(codes.ResourceExhausted, err.Error())
+		return status.Error(codes.ResourceExhausted, fullMessage)
+	case errors.Is(err, errStreamStalled):
+		return statusError(codes.DeadlineExceeded, err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, err.Error())
+		return statusError(codes.DeadlineExceeded, err)
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, err.Error())
+		return statusError(codes.Canceled, err)
 	}
-	return status.Error(codes.Internal, err.Error())
+	return status.Error(codes.Internal, internalMessage)
+}
+
+func statusError(code codes.Code, err error) error {
+	return status.Error(code, clip(err.Error(), maxMessageBytes))
+}
+
+// invalidStatus is InvalidArgument with google.rpc.BadRequest details, each
+// bounded, and at most maxViolations of them.
+func invalidStatus(msg string, violations []rating.Violation) *status.Status {
+	st := status.New(codes.InvalidArgument, clip(msg, maxMessageBytes))
+	br := &errdetails.BadRequest{}
+	for _, v := range violations[:min(len(violations), maxViolations)] {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+			Field: clip(v.Field, maxFieldBytes), Description: clip(v.Description, maxDescriptionBytes),
+		})
+	}
+	if withDetails, derr := st.WithDetails(br); derr == nil {
+		st = withDetails
+	}
+	return st
+}
+
+// boundStatus bounds a status that an inner layer made: its message and
+// the field violations of a BadRequest; other details are dropped. A status
+// within bounds is returned as it is.
+func boundStatus(st *status.Status) *status.Status {
+	p := st.Proto()
+	if len(p.GetMessage()) <= maxMessageBytes && len(p.GetDetails()) == 0 {
+		return st
+	}
+	var vs []rating.Violation
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.FieldViolations[:min(len(br.FieldViolations), maxViolations)] {
+				vs = append(vs, rating.Violation{Field: v.GetField(), Description: v.GetDescription()})
+			}
+		}
+	}
+	if st.Code() == codes.InvalidArgument && len(vs) > 0 {
+		return invalidStatus(p.GetMessage(), vs)
+	}
+	return status.New(st.Code(), clip(p.GetMessage(), maxMessageBytes))
+}
+
+// clip makes s fit a message or a log line: invalid UTF-8, control and
+// format characters (ANSI escapes, bidi overrides) become U+FFFD, and
+// beyond max bytes it is cut, saying how long it was.
+func clip(s string, max int) string {
+	if len(s) <= max && printableASCII(s) {
+		return s // the common case, without a copy
+	}
+	var b strings.Builder
+	b.Grow(min(len(s), max) + 32)
+	cut := false
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			r = utf8.RuneError
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			cut = true
+			break
+		}
+		b.WriteRune(r)
+	}
+	if cut {
+		b.WriteString("… (" + strconv.Itoa(len(s)) + " bytes in all)")
+	}
+	return b.String()
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

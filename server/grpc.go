@@ -4,16 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/store"
 )
 
 // Limits of every call.
@@ -39,13 +43,14 @@ func TransportOptions() []grpc.ServerOption {
 // NewGRPC builds the gRPC server with the rating and admin services,
 // health and reflection registered.
 func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	opts = append(append(TransportOptions(),
+	opts = append(append(append(TransportOptions(), s.limits.connectionOptions()...),
 		grpc.ChainUnaryInterceptor(s.unaryEdge, s.unaryAuth),
 		grpc.ChainStreamInterceptor(s.streamEdge, s.streamAuth),
+		grpc.ForceServerCodecV2(newRequestCodec()),
 	), opts...)
 	g := grpc.NewServer(opts...)
-	energylabelv1.RegisterRatingServiceServer(g, ratingService{s: s})
-	energylabelv1.RegisterAdminServiceServer(g, adminService{s: s})
+	g.RegisterService(s.decodeGuard(&energylabelv1.RatingService_ServiceDesc), ratingService{s: s})
+	g.RegisterService(s.decodeGuard(&energylabelv1.AdminService_ServiceDesc), adminService{s: s})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(g, hs)
 	for name := range g.GetServiceInfo() {
@@ -58,6 +63,9 @@ func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Serve
 // call is what the edge learns about a call as it passes inward.
 type call struct {
 	tokenID string
+	// edged is set when the call reaches the interceptors, which a
+	// request that does not decode never does.
+	edged bool
 }
 
 type callKey struct{}
@@ -77,51 +85,94 @@ func newRequestID() string {
 // to a status, and logs it. Tokens are never logged.
 func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
-	c := &call{}
-	ctx = context.WithValue(ctx, callKey{}, c)
+	c := callFrom(ctx) // made by decodeGuard, for our own services
+	if c == nil {
+		c = &call{}
+		ctx = context.WithValue(ctx, callKey{}, c)
+	}
+	c.edged = true
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultRPCTimeout)
 		defer cancel()
 	}
-	resp, err := handler(ctx, req)
-	err = toStatus(err)
-	s.metrics.observe(info.FullMethod, err, time.Since(start))
-	s.logCall(ctx, c, info.FullMethod, start, err)
-	return resp, err
+	err := malformedRequest(req)
+	var resp any
+	if err == nil {
+		resp, err = handler(ctx, req)
+	}
+	st := toStatus(err)
+	s.metrics.observe(info.FullMethod, st, time.Since(start))
+	s.logCall(ctx, c, info.FullMethod, start, st, err)
+	return resp, st
 }
 
+// streamEdge is unaryEdge for streams, which also get the stream limits:
+// a deadline, and an end when the client stalls.
 func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
 	c := &call{}
 	ctx := context.WithValue(ss.Context(), callKey{}, c)
-	err := toStatus(handler(srv, &contextStream{ServerStream: ss, ctx: ctx}))
-	s.metrics.observe(info.FullMethod, err, time.Since(start))
-	s.logCall(ctx, c, info.FullMethod, start, err)
-	return err
+	err := s.limits.guard(ctx, ss, func(gs grpc.ServerStream) error { return handler(srv, gs) })
+	st := toStatus(err)
+	s.metrics.observe(info.FullMethod, st, time.Since(start))
+	s.logCall(ctx, c, info.FullMethod, start, st, err)
+	return st
 }
 
-// logCall logs a finished call. The request id exists for the log line
-// alone, so it is made only when the line is written: with -log-level warn,
-// a successful call costs the log nothing.
-func (s *Server) logCall(ctx context.Context, c *call, method string, start time.Time, err error) {
+// logCall logs a finished call: st is what the client got, cause the error
+// it came from. The request id exists for the log line alone, so it is made
+// only when the line is written: with -log-level warn, a successful call
+// costs the log nothing. Every value is bounded, so a line stays short
+// whatever the request held.
+func (s *Server) logCall(ctx context.Context, c *call, method string, start time.Time, st, cause error) {
 	level := slog.LevelInfo
-	if err != nil {
+	if st != nil {
 		level = slog.LevelWarn
 	}
 	if !s.log.Enabled(ctx, level) {
 		return
 	}
-	code := status.Code(err)
+	code := status.Code(st)
 	attrs := []slog.Attr{
-		slog.String("request_id", newRequestID()), slog.String("method", method),
+		slog.String("request_id", newRequestID()), slog.String("method", clip(method, maxFieldBytes)),
 		slog.String("code", code.String()), slog.Duration("duration", time.Since(start)),
 	}
 	if c.tokenID != "" {
 		attrs = append(attrs, slog.String("token_id", c.tokenID))
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", status.Convert(err).Message()))
+	if st != nil {
+		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))
+	}
+	if cause != nil && (code == codes.Internal || errors.Is(cause, store.ErrFull)) {
+		// The client was told only that something failed; the log says what.
+		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}
 	s.log.LogAttrs(ctx, level, "rpc", attrs...)
+}
+
+// decodeGuard returns a copy of a service whose unary methods log and
+// count a call that fails before the interceptors see it: a request over
+// the size limit, or one that does not decompress. grpc has answered it
+// already; this only records how.
+func (s *Server) decodeGuard(sd *grpc.ServiceDesc) *grpc.ServiceDesc {
+	out := *sd
+	out.Methods = slices.Clone(sd.Methods)
+	for i := range out.Methods {
+		h, method := out.Methods[i].Handler, "/"+sd.ServiceName+"/"+out.Methods[i].MethodName
+		out.Methods[i].Handler = func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
+			start := time.Now()
+			c := &call{}
+			ctx = context.WithValue(ctx, callKey{}, c) // unaryEdge takes it over
+			resp, err := h(srv, ctx, dec, ic)
+			if err == nil || c.edged {
+				return resp, err
+			}
+			st := toStatus(err)
+			s.metrics.observe(method, st, time.Since(start))
+			s.logCall(ctx, c, method, start, st, err)
+			return nil, st
+		}
+	}
+	return &out
 }

@@ -7,6 +7,7 @@ import (
 	"html"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -34,9 +35,9 @@ type HTTP struct {
 	draining  atomic.Bool
 }
 
-// NewHTTP builds the HTTP handler.
+// NewHTTP builds the HTTP handler. Its image caches are the server's.
 func (s *Server) NewHTTP() *HTTP {
-	h := &HTTP{s: s, mux: http.NewServeMux(), images: newImageCache(imageCacheBudget), responses: newResponseCache(s.store, responseCacheSize)}
+	h := &HTTP{s: s, mux: http.NewServeMux(), images: s.images, responses: s.responses}
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.Handle("GET /metrics", s.metrics.handler())
@@ -53,10 +54,12 @@ func (s *Server) NewHTTP() *HTTP {
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Only images are cached, and only GET requests look: whatever else
 	// reaches the handlers as before.
-	if r.Method == http.MethodGet {
-		if img := h.responses.get(r.RequestURI); img != nil {
-			img.serve(w, r)
-			return
+	if r.Method == http.MethodGet && h.responses != nil {
+		if sel, ok := selectionOf(r.URL.Path, r.URL.RawQuery, h.s.Registry().Accelerators); ok {
+			if img := h.responses.get(sel); img != nil {
+				img.serve(w, r)
+				return
+			}
 		}
 	}
 	h.mux.ServeHTTP(w, r)
@@ -76,51 +79,105 @@ func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// modelRating finds the rating an image shows: the model's rating for the
-// task, or its only rating when no task is given. ok is false when the
-// model has no such rating.
-func (h *HTTP) modelRating(model, task string) (r store.Rated, ok bool, err error) {
+// maxQueryValue bounds the task, hardware and dataset of an image URL:
+// longer ones name nothing that can be rated.
+const maxQueryValue = 256
+
+// imageQuery is what an image URL's query says: which of a model's
+// ratings to show, and for badges, how. Other parameters are ignored.
+type imageQuery struct {
+	task, hardware, dataset, scheme string
+}
+
+// parseImageQuery reads the query in one pass, without building a map;
+// the first value of a parameter counts, as with url.Values.Get.
+func parseImageQuery(raw string) imageQuery {
+	var q imageQuery
+	var seen [4]bool
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, ok := unescape(k)
+		if !ok {
+			continue
+		}
+		var dst *string
+		var i int
+		switch k {
+		case "task":
+			dst, i = &q.task, 0
+		case "hardware":
+			dst, i = &q.hardware, 1
+		case "dataset":
+			dst, i = &q.dataset, 2
+		case "scheme":
+			dst, i = &q.scheme, 3
+		default:
+			continue
+		}
+		if v, ok := unescape(v); ok && !seen[i] {
+			*dst, seen[i] = v, true
+		}
+	}
+	return q
+}
+
+// choice turns the query into the store's choice: a task id, a cohort's
+// hardware (any name the accelerator registry knows) and a dataset.
+func (q imageQuery) choice(accels *rating.Accelerators) (store.Choice, error) {
+	for _, f := range []struct{ name, v string }{{"task", q.task}, {"hardware", q.hardware}, {"dataset", q.dataset}} {
+		if len(f.v) > maxQueryValue {
+			return store.Choice{}, rating.Invalid(f.name, "at most %d bytes, got %d", maxQueryValue, len(f.v))
+		}
+	}
+	c := store.Choice{Dataset: q.dataset}
+	if q.task != "" {
+		t, ok := rating.LookupTask(q.task)
+		if !ok {
+			return c, rating.Invalid("task", "unknown task %q", q.task)
+		}
+		c.Task = t.ID
+	}
+	if q.hardware != "" {
+		c.Hardware = accels.Family(q.hardware)
+		if c.Hardware == "" {
+			c.Hardware = q.hardware // no cohort has it: not rated
+		}
+	}
+	return c, nil
+}
+
+// modelRating finds the rating an image shows: the one the choice picks
+// (store.ModelRating says how), so long as the choice names one task.
+// ok is false when the model has no such rating.
+func (h *HTTP) modelRating(model string, c store.Choice) (r store.Rated, ok bool, err error) {
 	if err := rating.ValidateModel(model); err != nil {
 		return r, false, err
 	}
-	if task != "" {
-		t, ok := rating.LookupTask(task)
-		if !ok {
-			return r, false, rating.Invalid("task", "unknown task %q", task)
-		}
-		task = t.ID
-	}
-	r, n := h.s.store.ModelRating(model, task)
-	switch {
-	case n == 0:
+	r, n := h.s.store.ModelRating(model, c)
+	if n == 0 {
 		return r, false, nil
-	case n > 1 && task == "":
+	}
+	if n > 1 && c.Task == "" {
 		var tasks []string
 		for _, rt := range h.s.store.ModelRatings(model) {
-			tasks = append(tasks, rt.Measure.Cohort.Task)
+			if t := rt.Measure.Cohort.Task; c.Matches(rt.Measure.Cohort) && !slices.Contains(tasks, t) {
+				tasks = append(tasks, t)
+			}
 		}
-		return r, false, rating.Invalid("task", "model %s has %d ratings (%s): add ?task=", model, n, strings.Join(tasks, ", "))
+		if len(tasks) > 1 {
+			return r, false, rating.Invalid("task", "model %s is rated for %d tasks (%s): add ?task=", model, len(tasks), strings.Join(tasks, ", "))
+		}
 	}
-	// Several cohorts of one task (e.g. H100 and B200): the first, in cohort order.
 	return r, true, nil
 }
 
 func (h *HTTP) pageURL(model string) string {
 	return h.s.baseURL + "/models/" + model
-}
-
-// image returns the rendered image of a rating, drawing it on a miss.
-func (h *HTTP) image(rt *store.Rated, kind imageKind, draw func(label.Rating) (*image, error)) (*image, error) {
-	key := keyOf(rt, h.s.stars(rt), kind, h.s.current.Version)
-	if img := h.images.get(key); img != nil {
-		return img, nil
-	}
-	img, err := draw(wire.LabelRating(h.s.ratingProto(rt, h.s.current), h.pageURL(rt.Model)))
-	if err != nil {
-		return nil, err
-	}
-	h.images.put(key, img)
-	return img, nil
 }
 
 func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
@@ -129,86 +186,91 @@ func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	model := r.PathValue("owner") + "/" + name
-	version := h.responses.version() // before reading the store
-	kind, lk := gradeBadge, label.GradeBadge
-	switch queryValue(r.URL.RawQuery, "scheme") {
-	case "", "grade":
-	case "stars":
-		kind, lk = starsBadge, label.StarsBadge
-	default:
-		httpError(w, rating.Invalid("scheme", "badge scheme must be grade or stars"))
+	q := parseImageQuery(r.URL.RawQuery)
+	kind, err := badgeKind(q.scheme)
+	if err != nil {
+		httpError(w, err)
 		return
 	}
-	rt, found, err := h.modelRating(model, queryValue(r.URL.RawQuery, "task"))
+	h.serveImage(w, r, kind, r.PathValue("owner")+"/"+name, q)
+}
+
+func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	kind := labelSVG
+	name, ok := strings.CutSuffix(file, ".svg")
+	if !ok {
+		kind = labelPNG
+		name, ok = strings.CutSuffix(file, ".png")
+	}
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h.serveImage(w, r, kind, r.PathValue("owner")+"/"+name, parseImageQuery(r.URL.RawQuery))
+}
+
+// serveImage answers an image URL, and keeps the image it answered with
+// under the URL's selection.
+func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind, model string, q imageQuery) {
+	c, err := q.choice(h.s.Registry().Accelerators)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	version := h.responses.version() // before reading the store
+	rt, found, err := h.modelRating(model, c)
 	if err != nil {
 		httpError(w, err)
 		return
 	}
 	var img *image
-	if found {
-		img, err = h.image(&rt, kind, func(lr label.Rating) (*image, error) {
-			return newImage("image/svg+xml", label.Badge(lr, lk)), nil
-		})
-	} else {
+	switch {
+	case !found && (kind == gradeBadge || kind == starsBadge):
 		img = newImage("image/svg+xml", label.NotRated(model))
-	}
-	if err != nil {
-		httpError(w, err)
+	case !found:
+		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
 		return
+	default:
+		if img, err = h.image(&rt, kind); err != nil {
+			httpError(w, err)
+			return
+		}
 	}
-	h.responses.put(r.RequestURI, version, img)
+	h.responses.put(imageSelection{kind: kind, model: model, choice: c}, version, img)
 	img.serve(w, r)
 }
 
-func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
-	file := r.PathValue("file")
-	name, format := file, ""
-	for _, ext := range []string{".svg", ".png"} {
-		if n, ok := strings.CutSuffix(file, ext); ok {
-			name, format = n, ext
-		}
+// image returns the image of a rating, drawing it on a miss.
+func (h *HTTP) image(rt *store.Rated, kind imageKind) (*image, error) {
+	key := keyOf(rt, h.s.stars(rt), kind, h.s.current.Version)
+	if img, ok := h.images.get(key, nil); ok {
+		return img, nil
 	}
-	if format == "" {
-		http.NotFound(w, r)
-		return
-	}
-	model := r.PathValue("owner") + "/" + name
-	version := h.responses.version() // before reading the store
-	task := queryValue(r.URL.RawQuery, "task")
-	rt, found, err := h.modelRating(model, task)
-	if err != nil {
-		httpError(w, err)
-		return
-	}
-	if !found {
-		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(task)), http.StatusNotFound)
-		return
-	}
-	kind := labelSVG
-	if format == ".png" {
-		kind = labelPNG
-	}
-	img, err := h.image(&rt, kind, func(lr label.Rating) (*image, error) {
+	lr := wire.LabelRating(h.s.ratingProto(rt, h.s.current), h.pageURL(rt.Model))
+	var img *image
+	switch kind {
+	case gradeBadge:
+		img = newImage("image/svg+xml", label.Badge(lr, label.GradeBadge))
+	case starsBadge:
+		img = newImage("image/svg+xml", label.Badge(lr, label.StarsBadge))
+	default:
 		d, err := label.Label(lr)
 		if err != nil {
 			return nil, err
 		}
 		if kind == labelSVG {
-			return newImage("image/svg+xml", d.SVG()), nil
+			img = newImage("image/svg+xml", d.SVG())
+		} else {
+			png, err := d.PNG()
+			if err != nil {
+				return nil, err
+			}
+			img = newImage("image/png", png)
 		}
-		png, err := d.PNG()
-		if err != nil {
-			return nil, err
-		}
-		return newImage("image/png", png), nil
-	})
-	if err != nil {
-		httpError(w, err)
-		return
 	}
-	h.responses.put(r.RequestURI, version, img)
-	img.serve(w, r)
+	h.images.put(key, img)
+	return img, nil
 }
 
 // faviconImage is a green energy-class arrow, with its ETag made once.
@@ -217,13 +279,14 @@ var faviconImage = newImage("image/svg+xml", []byte(`<svg xmlns="http://www.w3.o
 func favicon(w http.ResponseWriter, r *http.Request) { faviconImage.serve(w, r) }
 
 // httpError answers with the status the domain error maps to. The message
-// may echo a hostile path, so it is escaped even though it is plain text.
+// may echo a hostile path, so it is bounded, and escaped even though it is
+// plain text.
 func httpError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	if isInvalid(err) {
 		code = http.StatusBadRequest
 	}
-	http.Error(w, html.EscapeString(err.Error()), code)
+	http.Error(w, html.EscapeString(clip(err.Error(), maxMessageBytes)), code)
 }
 
 func isInvalid(err error) bool { return errors.Is(err, rating.ErrInvalid) }

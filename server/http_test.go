@@ -106,8 +106,11 @@ func TestBadgesAndLabels(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" {
 		t.Fatalf("label SVG: %d %v", resp.StatusCode, resp.Header)
 	}
-	if text := wellFormed(t, body); !strings.Contains(text, "openai/whisper-large-v3") || !strings.Contains(text, "86.7") || !strings.Contains(text, "grade/2025.1") {
+	if text := wellFormed(t, body); !strings.Contains(text, "openai/whisper-large-v3") || !strings.Contains(text, "86.7") || !strings.Contains(text, "grade/2025.1") || !strings.Contains(text, "AIEnergyScore/asr") {
 		t.Errorf("label SVG lacks the rating's values: %q", text)
+	}
+	if _, body := get(t, base+"/label/openai-community/gpt2.svg?task=text-generation"); !strings.Contains(wellFormed(t, body), "Size class\nA\n") {
+		t.Errorf("a text-generation label does not show its size class: %q", wellFormed(t, body))
 	}
 	resp, body = get(t, base+"/label/openai/whisper-large-v3.png?task=asr")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(body, []byte("\x89PNG\r\n\x1a\n")) {
@@ -131,10 +134,13 @@ func TestPages(t *testing.T) {
 	importAIES(t, rs, srv.AdminToken)
 	base := "http://" + srv.HTTPAddr
 	for path, wants := range map[string][]string{
-		"/":                               {`href="/tasks/text-generation"`, "40 rated"},
-		"/tasks/text-generation":          {"size class C", `href="/models/openai-community/gpt2"`},
-		"/tasks/asr":                      {"openai/whisper-large-v3"},
-		"/models/openai/whisper-large-v3": {`src="/label/openai/whisper-large-v3.svg?task=automatic-speech-recognition"`, "[![AI energy rating](http://" + srv.HTTPAddr + "/badge/openai/whisper-large-v3.svg?task=automatic-speech-recognition)](http://" + srv.HTTPAddr + "/models/openai/whisper-large-v3)"},
+		"/":                      {`href="/tasks/text-generation"`, "40 rated"},
+		"/tasks/text-generation": {"size class C", `href="/models/openai-community/gpt2"`},
+		"/tasks/asr":             {"openai/whisper-large-v3"},
+		"/models/openai/whisper-large-v3": {
+			`src="/label/openai/whisper-large-v3.svg?task=automatic-speech-recognition&amp;hardware=H100&amp;dataset=AIEnergyScore/asr"`,
+			"[![AI energy rating](http://" + srv.HTTPAddr + "/badge/openai/whisper-large-v3.svg?task=automatic-speech-recognition&amp;hardware=H100&amp;dataset=AIEnergyScore/asr)](http://" + srv.HTTPAddr + "/models/openai/whisper-large-v3)",
+		},
 	} {
 		resp, body := get(t, base+path)
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {

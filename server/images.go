@@ -3,11 +3,12 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
+	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/store"
 )
 
@@ -51,69 +52,26 @@ func newImage(contentType string, body []byte) *image {
 	return &image{body: body, etag: etag, etagHeader: []string{etag}, contentType: []string{contentType}}
 }
 
-// imageCache keeps rendered images up to a byte budget, dropping entries
-// at random when full. Keys of superseded results or moved stars are never
-// asked for again and age out the same way. It is split in shards by
-// result, each with its own lock, so that concurrent hits do not contend
-// for one lock word.
-type imageCache struct {
-	shards [imageShards]imageShard
-}
+// The caches' budgets, in bytes of keys and images: some 20,000 badges,
+// or a few hundred PNG labels, each.
+const (
+	imageCacheBudget    = 32 << 20
+	responseCacheBudget = 16 << 20
+	cacheShards         = 16
+)
 
-const imageShards = 16
-
-type imageShard struct {
-	mu     sync.RWMutex
-	m      map[imageKey]*image
-	bytes  int
-	budget int
-	_      [64]byte // one cache line between shards' locks
-}
-
-// imageCacheBudget bounds the cache: some 20,000 badges, or a few hundred
-// PNG labels.
-const imageCacheBudget = 32 << 20
+// imageCache keeps rendered images by what they are drawn from, least
+// recently used first out. Images of superseded results or moved stars
+// are never asked for again and age out.
+type imageCache = lru[imageKey, *image]
 
 func newImageCache(budget int) *imageCache {
-	c := &imageCache{}
-	for i := range c.shards {
-		c.shards[i] = imageShard{m: map[imageKey]*image{}, budget: budget / imageShards}
-	}
-	return c
+	return newLRU(budget, cacheShards,
+		func(k imageKey) uint64 { return k.result },
+		func(k imageKey, img *image) int { return len(k.scheme) + imageSize(img) })
 }
 
-func (c *imageCache) shard(k imageKey) *imageShard { return &c.shards[k.result%imageShards] }
-
-func (c *imageCache) get(k imageKey) *image {
-	sh := c.shard(k)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	return sh.m[k]
-}
-
-func imageSize(img *image) int { return len(img.body) + len(img.etag) + 64 }
-
-func (c *imageCache) put(k imageKey, img *image) {
-	sh := c.shard(k)
-	size := imageSize(img)
-	if size > sh.budget {
-		return
-	}
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if old := sh.m[k]; old != nil {
-		sh.bytes -= imageSize(old)
-	}
-	for k, old := range sh.m { // map order is random: a random eviction
-		if sh.bytes+size <= sh.budget {
-			break
-		}
-		sh.bytes -= imageSize(old)
-		delete(sh.m, k)
-	}
-	sh.m[k] = img
-	sh.bytes += size
-}
+func imageSize(img *image) int { return len(img.body) + 2*len(img.etag) + 64 }
 
 // Header values shared by every image response; net/http only reads them.
 var (
@@ -135,39 +93,21 @@ func (img *image) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(img.body)
 }
 
-// etagMatches reports whether an If-None-Match header names etag, or "*".
+// etagMatches reports whether an If-None-Match header names etag, or is
+// "*". It compares weakly, as RFC 9110 (13.1.2) asks of If-None-Match:
+// W/"x" matches "x".
 func etagMatches(header []string, etag string) bool {
 	for _, h := range header {
 		for h != "" {
 			var c string
 			c, h, _ = strings.Cut(h, ",")
-			if c = strings.TrimSpace(c); c == etag || c == "*" {
+			c = strings.TrimSpace(c)
+			if c == "*" || strings.TrimPrefix(c, "W/") == strings.TrimPrefix(etag, "W/") {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// queryValue is url.Values.Get for one key without building the map: the
-// badge path reads one or two parameters of every request. Like
-// url.ParseQuery, it skips pairs with a semicolon or a bad escape.
-func queryValue(rawQuery, key string) string {
-	for rawQuery != "" {
-		var pair string
-		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
-		if strings.Contains(pair, ";") {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		if k, ok := unescape(k); !ok || k != key {
-			continue
-		}
-		if v, ok := unescape(v); ok {
-			return v
-		}
-	}
-	return ""
 }
 
 func unescape(s string) (string, bool) {
@@ -181,17 +121,68 @@ func unescape(s string) (string, bool) {
 // Versioned is a store that says when its ratings change.
 type Versioned interface{ Version() uint64 }
 
-// responseCache remembers which image answered a request URI, for as long
+// imageSelection is everything the answer to an image URL depends on: the
+// kind of image, the model, and the choice among its ratings (a task id, a
+// cohort's hardware, a dataset), as parsed and resolved from the URL.
+// Nothing else of the request is in it: not the raw URI, nor parameters
+// the server does not read.
+type imageSelection struct {
+	kind   imageKind
+	model  string
+	choice store.Choice
+}
+
+// selectionOf parses an image URL into its selection, for the cache
+// lookup before routing; ok is false for anything that is not an image
+// URL the handlers would answer with an image.
+func selectionOf(path, rawQuery string, accels *rating.Accelerators) (imageSelection, bool) {
+	var sel imageSelection
+	file, ok := strings.CutPrefix(path, "/badge/")
+	if ok {
+		sel.model, ok = strings.CutSuffix(file, ".svg")
+	} else if file, ok = strings.CutPrefix(path, "/label/"); ok {
+		sel.kind = labelSVG
+		if sel.model, ok = strings.CutSuffix(file, ".svg"); !ok {
+			sel.kind = labelPNG
+			sel.model, ok = strings.CutSuffix(file, ".png")
+		}
+	}
+	if i := strings.IndexByte(sel.model, '/'); !ok || i <= 0 || strings.IndexByte(sel.model[i+1:], '/') >= 0 {
+		return sel, false
+	}
+	q := parseImageQuery(rawQuery)
+	var err error
+	if sel.kind != labelSVG && sel.kind != labelPNG {
+		if sel.kind, err = badgeKind(q.scheme); err != nil {
+			return sel, false
+		}
+	}
+	sel.choice, err = q.choice(accels)
+	return sel, err == nil
+}
+
+// badgeKind is the kind of badge a scheme parameter asks for.
+func badgeKind(scheme string) (imageKind, error) {
+	switch scheme {
+	case "", "grade":
+		return gradeBadge, nil
+	case "stars":
+		return starsBadge, nil
+	}
+	return 0, rating.Invalid("scheme", "badge scheme must be grade or stars")
+}
+
+// responseCache remembers which image answered a selection, for as long
 // as the store has not changed since: a model card's badge, fetched again
-// and again between submissions, then costs one map lookup, before even
+// and again between submissions, then costs one lookup, before even
 // routing. Any change of the store retires every entry at once; the next
-// request of each URI takes the full path, which finds its image in the
-// imageCache unless the image itself changed.
+// request of each selection takes the full path, which finds its image in
+// the image cache unless the image itself changed. It is bounded in bytes
+// like the image cache, and counts what it holds twice when both hold an
+// image: the bound errs on the safe side.
 type responseCache struct {
 	store Versioned
-	mu    sync.RWMutex
-	m     map[string]cachedResponse
-	max   int
+	lru   *lru[imageSelection, cachedResponse]
 }
 
 type cachedResponse struct {
@@ -199,15 +190,18 @@ type cachedResponse struct {
 	version uint64
 }
 
-// responseCacheSize bounds the entries; a few hundred bytes each.
-const responseCacheSize = 1 << 16
-
-func newResponseCache(store Store, max int) *responseCache {
-	v, ok := store.(Versioned)
+func newResponseCache(st Store, budget int) *responseCache {
+	v, ok := st.(Versioned)
 	if !ok {
 		return nil
 	}
-	return &responseCache{store: v, m: map[string]cachedResponse{}, max: max}
+	seed := maphash.MakeSeed()
+	return &responseCache{store: v, lru: newLRU(budget, cacheShards,
+		func(s imageSelection) uint64 { return maphash.String(seed, s.model) ^ uint64(s.kind) },
+		func(s imageSelection, cr cachedResponse) int {
+			c := s.choice
+			return len(s.model) + len(c.Task) + len(c.Dataset) + len(c.Hardware) + imageSize(cr.img)
+		})}
 }
 
 // version is what a handler reads before the store, to put with the image.
@@ -218,35 +212,25 @@ func (c *responseCache) version() uint64 {
 	return c.store.Version()
 }
 
-// get returns the image that answered uri, if the store has not changed
+// get returns the image that answered sel, if the store has not changed
 // since.
-func (c *responseCache) get(uri string) *image {
-	if c == nil || uri == "" { // "": a request made in process, not read from a client
+func (c *responseCache) get(sel imageSelection) *image {
+	if c == nil {
 		return nil
 	}
 	v := c.store.Version()
-	c.mu.RLock()
-	cr, ok := c.m[uri]
-	c.mu.RUnlock()
-	if !ok || cr.version != v {
+	cr, ok := c.lru.get(sel, func(cr cachedResponse) bool { return cr.version == v })
+	if !ok {
 		return nil
 	}
 	return cr.img
 }
 
-// put records the image that answered uri, from what the store held at
+// put records the image that answered sel, from what the store held at
 // version v.
-func (c *responseCache) put(uri string, v uint64, img *image) {
-	if c == nil || uri == "" {
+func (c *responseCache) put(sel imageSelection, v uint64, img *image) {
+	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[uri]; !ok && len(c.m) >= c.max {
-		for k := range c.m { // map order is random: a random eviction
-			delete(c.m, k)
-			break
-		}
-	}
-	c.m[uri] = cachedResponse{img: img, version: v}
+	c.lru.put(sel, cachedResponse{img: img, version: v})
 }

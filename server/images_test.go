@@ -2,38 +2,45 @@ package server
 
 import (
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/energylabel/energylabel/rating"
 )
 
-func TestQueryValueAgreesWithParseQuery(t *testing.T) {
+func TestParseImageQueryAgreesWithParseQuery(t *testing.T) {
 	for _, q := range []string{
 		"", "task=asr", "task=asr&scheme=stars", "scheme=stars&task=text%2Dgeneration",
 		"task=a+b", "task=%zz&task=asr", "task=a;b&task=c", "t%61sk=asr", "task", "task=&task=x",
-		"&&task=x", "task=%E2%98%85",
+		"&&task=x", "task=%E2%98%85", "hardware=NVIDIA+H100&dataset=AIEnergyScore%2Fasr&u=" + strings.Repeat("x", 1000),
+		"dataset=a&dataset=b&hardware=%zz&hardware=B200",
 	} {
-		v, _ := url.ParseQuery(q)
-		if got, want := queryValue(q, "task"), v.Get("task"); got != want {
-			t.Errorf("queryValue(%q) = %q, url.ParseQuery gives %q", q, got, want)
-		}
+		agree(t, q)
 	}
 }
 
-func FuzzQueryValue(f *testing.F) {
-	f.Add("task=asr&scheme=stars")
-	f.Add("t%61sk=a+b;c&task=%zz")
-	f.Fuzz(func(t *testing.T, q string) {
-		v, _ := url.ParseQuery(q)
-		if got, want := queryValue(q, "task"), v.Get("task"); got != want {
-			t.Errorf("queryValue(%q) = %q, url.ParseQuery gives %q", q, got, want)
-		}
-	})
+func agree(t *testing.T, q string) {
+	t.Helper()
+	v, _ := url.ParseQuery(q)
+	got := parseImageQuery(q)
+	want := imageQuery{task: v.Get("task"), hardware: v.Get("hardware"), dataset: v.Get("dataset"), scheme: v.Get("scheme")}
+	if got != want {
+		t.Errorf("parseImageQuery(%q) = %+v, url.ParseQuery gives %+v", q, got, want)
+	}
 }
 
-func TestImageCacheStaysInItsBudget(t *testing.T) {
-	c := newImageCache(imageShards * 10 << 10)
+func FuzzParseImageQuery(f *testing.F) {
+	f.Add("task=asr&scheme=stars&hardware=H100&dataset=x")
+	f.Add("t%61sk=a+b;c&task=%zz")
+	f.Fuzz(func(t *testing.T, q string) { agree(t, q) })
+}
+
+func TestImageCacheStaysInItsBudgetAndKeepsWhatIsUsed(t *testing.T) {
+	c := newImageCache(cacheShards * 10 << 10)
 	body := make([]byte, 1000)
-	for i := range 100 * imageShards {
+	for i := range 100 * cacheShards {
 		c.put(imageKey{result: uint64(i)}, newImage("image/svg+xml", body))
+		c.get(imageKey{result: 0}, nil) // used again and again
 		for s := range c.shards {
 			if sh := &c.shards[s]; sh.bytes > sh.budget {
 				t.Fatalf("after %d puts shard %d holds %d bytes, over its budget of %d", i+1, s, sh.bytes, sh.budget)
@@ -45,13 +52,53 @@ func TestImageCacheStaysInItsBudget(t *testing.T) {
 			t.Errorf("shard %d holds %d images of 1 kB in 10 kB", s, n)
 		}
 	}
-	last := imageKey{result: 100*imageShards - 1}
-	if c.get(last) == nil {
+	if _, ok := c.get(imageKey{result: 100*cacheShards - 1}, nil); !ok {
 		t.Error("the last image put is not in the cache")
 	}
+	if _, ok := c.get(imageKey{result: 0}, nil); !ok {
+		t.Error("the image used after every put was evicted")
+	}
+	if _, ok := c.get(imageKey{result: cacheShards}, nil); ok {
+		t.Error("an image put early and never used again is still there")
+	}
 	c.put(imageKey{result: 1}, newImage("image/png", make([]byte, 20<<10)))
-	if img := c.get(imageKey{result: 1}); img != nil && len(img.body) > 1000 {
+	if img, ok := c.get(imageKey{result: 1}, nil); ok && len(img.body) > 1000 {
 		t.Error("an image larger than a shard's budget was kept")
+	}
+	st := c.stats()
+	if st.Bytes > cacheShards*10<<10 || st.Hits == 0 || st.Misses == 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSelectionIgnoresWhatDoesNotSelect(t *testing.T) {
+	base, ok := selectionOf("/badge/acme/m.svg", "task=asr", rating.BuiltinAccelerators())
+	if !ok {
+		t.Fatal("no selection for a plain badge URL")
+	}
+	for _, q := range []string{
+		"task=automatic-speech-recognition", "task=ASR", "task=asr&u=" + strings.Repeat("x", 60<<10),
+		"utm_source=x&task=asr", "task=asr&scheme=grade", "task=asr&task=text-generation",
+	} {
+		if sel, ok := selectionOf("/badge/acme/m.svg", q, rating.BuiltinAccelerators()); !ok || sel != base {
+			t.Errorf("selectionOf(%.40q, rating.BuiltinAccelerators()) = %+v, %v; want %+v", q, sel, ok, base)
+		}
+	}
+	for path, q := range map[string]string{
+		"/badge/acme/m.svg": "task=asr&scheme=stars", "/label/acme/m.svg": "task=asr", "/label/acme/m.png": "task=asr",
+		"/badge/acme/other.svg": "task=asr",
+	} {
+		if sel, ok := selectionOf(path, q, rating.BuiltinAccelerators()); !ok || sel == base {
+			t.Errorf("selectionOf(%s?%s, rating.BuiltinAccelerators()) = %+v, %v; want a selection of its own", path, q, sel, ok)
+		}
+	}
+	for path, q := range map[string]string{
+		"/badge/acme/m.png": "", "/badge/a/b/c.svg": "", "/badge//m.svg": "", "/healthz": "",
+		"/badge/acme/m.svg": "scheme=nope", "/label/acme/m.svg": "hardware=" + strings.Repeat("H", 300),
+	} {
+		if _, ok := selectionOf(path, q, rating.BuiltinAccelerators()); ok {
+			t.Errorf("selectionOf(%s?%.40s, rating.BuiltinAccelerators()) is a selection", path, q)
+		}
 	}
 }
 
@@ -62,7 +109,8 @@ func TestETagMatches(t *testing.T) {
 		want   bool
 	}{
 		{nil, false}, {[]string{`"abc"`}, true}, {[]string{`"x", "abc"`}, true},
-		{[]string{`"x"`, ` "abc" `}, true}, {[]string{"*"}, true}, {[]string{`"abcd"`}, false}, {[]string{`W/"abc"`}, false},
+		{[]string{`"x"`, ` "abc" `}, true}, {[]string{"*"}, true}, {[]string{`"abcd"`}, false},
+		{[]string{`W/"abc"`}, true}, {[]string{`W/"x", W/"abc"`}, true}, {[]string{`W/"abcd"`}, false}, {[]string{`w/"abc"`}, false},
 	} {
 		if got := etagMatches(tc.header, etag); got != tc.want {
 			t.Errorf("etagMatches(%q) = %v, want %v", tc.header, got, tc.want)

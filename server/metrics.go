@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -52,6 +54,7 @@ func newMetrics(s *Server) *metrics {
 	if w, ok := s.store.(Walker); ok {
 		m.registry.MustRegister(&gradeCollector{s: s, walk: w})
 	}
+	m.registry.MustRegister(cacheCollector{s})
 	return m
 }
 
@@ -67,13 +70,64 @@ func (m *metrics) observe(method string, err error, took time.Duration) {
 	}
 	reason := code.String()
 	if code == codes.InvalidArgument {
+		reason = "other" // a malformed request names no field
 		for _, d := range status.Convert(err).Details() {
 			if br, ok := d.(*errdetails.BadRequest); ok && len(br.FieldViolations) > 0 {
-				reason = br.FieldViolations[0].Field
+				reason = submissionReason(br.FieldViolations[0].Field)
 			}
 		}
 	}
 	m.submissions.WithLabelValues("rejected", reason).Inc()
+}
+
+// submissionFields are the field paths of SubmitResultRequest and of the
+// BenchmarkResult in it, as violations name them: the only values the
+// reason label takes besides status codes and "other", so that no caller
+// can add a series.
+var submissionFields = func() map[string]bool {
+	fields := map[string]bool{}
+	var walk func(prefix string, md protoreflect.MessageDescriptor)
+	walk = func(prefix string, md protoreflect.MessageDescriptor) {
+		for i := range md.Fields().Len() {
+			f := md.Fields().Get(i)
+			path := prefix + string(f.Name())
+			fields[path] = true
+			if m := f.Message(); m != nil && m.ParentFile().Package() == md.ParentFile().Package() {
+				walk(path+".", m)
+			}
+		}
+	}
+	req := (&energylabelv1.SubmitResultRequest{}).ProtoReflect().Descriptor()
+	walk("", req)
+	walk("", (&energylabelv1.BenchmarkResult{}).ProtoReflect().Descriptor())
+	return fields
+}()
+
+// submissionReason is the reason label for a refused field:
+// run_energies_wh[12] counts as run_energies_wh, and a name outside the
+// API's fields as "other".
+func submissionReason(field string) string {
+	if submissionFields[field] {
+		return field
+	}
+	var b strings.Builder
+	for field != "" {
+		i := strings.IndexByte(field, '[')
+		if i < 0 {
+			b.WriteString(field)
+			break
+		}
+		b.WriteString(field[:i])
+		j := strings.IndexByte(field[i:], ']')
+		if j < 0 {
+			return "other"
+		}
+		field = field[i+j+1:]
+	}
+	if f := b.String(); submissionFields[f] {
+		return f
+	}
+	return "other"
 }
 
 func (m *metrics) handler() http.Handler {
@@ -106,5 +160,42 @@ func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
 			label = rating.Grade('A' + i).String()
 		}
 		ch <- prometheus.MustNewConstMetric(ratingsDesc, prometheus.GaugeValue, float64(n), label)
+	}
+}
+
+// cacheCollector reports the image caches at scrape time.
+type cacheCollector struct{ s *Server }
+
+var (
+	cacheBytesDesc   = prometheus.NewDesc("energylabel_cache_bytes", "Bytes a cache of rendered images holds, keys and overhead included, within its budget (images: by what they are drawn from; responses: by the selection of an image URL).", []string{"cache"}, nil)
+	cacheBudgetDesc  = prometheus.NewDesc("energylabel_cache_budget_bytes", "The bound in bytes of a cache of rendered images.", []string{"cache"}, nil)
+	cacheEntriesDesc = prometheus.NewDesc("energylabel_cache_entries", "Entries a cache of rendered images holds.", []string{"cache"}, nil)
+	cacheHitsDesc    = prometheus.NewDesc("energylabel_cache_hits_total", "Lookups a cache of rendered images answered.", []string{"cache"}, nil)
+	cacheMissesDesc  = prometheus.NewDesc("energylabel_cache_misses_total", "Lookups a cache of rendered images could not answer (for responses, also those the store changed since).", []string{"cache"}, nil)
+	cacheRatioDesc   = prometheus.NewDesc("energylabel_cache_hit_ratio", "Hits over lookups of a cache of rendered images since start; rate(hits)/rate(hits+misses) gives it over a window.", []string{"cache"}, nil)
+)
+
+func (cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{cacheBytesDesc, cacheBudgetDesc, cacheEntriesDesc, cacheHitsDesc, cacheMissesDesc, cacheRatioDesc} {
+		ch <- d
+	}
+}
+
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	report := func(name string, st cacheStats, budget int) {
+		ch <- prometheus.MustNewConstMetric(cacheBytesDesc, prometheus.GaugeValue, float64(st.Bytes), name)
+		ch <- prometheus.MustNewConstMetric(cacheBudgetDesc, prometheus.GaugeValue, float64(budget), name)
+		ch <- prometheus.MustNewConstMetric(cacheEntriesDesc, prometheus.GaugeValue, float64(st.Entries), name)
+		ch <- prometheus.MustNewConstMetric(cacheHitsDesc, prometheus.CounterValue, float64(st.Hits), name)
+		ch <- prometheus.MustNewConstMetric(cacheMissesDesc, prometheus.CounterValue, float64(st.Misses), name)
+		ratio := 0.0
+		if n := st.Hits + st.Misses; n > 0 {
+			ratio = float64(st.Hits) / float64(n)
+		}
+		ch <- prometheus.MustNewConstMetric(cacheRatioDesc, prometheus.GaugeValue, ratio, name)
+	}
+	report("images", c.s.images.stats(), imageCacheBudget)
+	if c.s.responses != nil {
+		report("responses", c.s.responses.lru.stats(), responseCacheBudget)
 	}
 }

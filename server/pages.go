@@ -2,7 +2,10 @@ package server
 
 import (
 	"bytes"
+	"html"
 	"net/http"
+	"net/url"
+	"strings"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -25,7 +28,7 @@ type taskLink struct {
 
 type modelView struct {
 	Rating   *energylabelv1.Rating
-	Query    string // ?task=…, for image links
+	Query    string // ?task=…&hardware=…&dataset=…, for image links
 	Markdown string
 }
 
@@ -59,7 +62,7 @@ func (h *HTTP) indexPage(w http.ResponseWriter, _ *http.Request) {
 func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 	t, ok := rating.LookupTask(r.PathValue("task"))
 	if !ok {
-		http.Error(w, "unknown task "+r.PathValue("task"), http.StatusNotFound)
+		http.Error(w, html.EscapeString(clip("unknown task "+r.PathValue("task"), maxMessageBytes)), http.StatusNotFound)
 		return
 	}
 	var tables []cohortTable
@@ -81,17 +84,28 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 	model := r.PathValue("owner") + "/" + r.PathValue("name")
 	rated, err := h.s.ModelRatings(model, "")
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+		http.Error(w, html.EscapeString(clip(err.Error(), maxMessageBytes)), http.StatusNotFound)
 		return
 	}
 	var views []modelView
 	for i := range rated {
 		p := h.s.ratingProto(&rated[i], h.s.current)
-		views = append(views, modelView{Rating: p, Query: "?task=" + p.Task, Markdown: label.Markdown(h.s.baseURL, p.Model, p.Task)})
+		// Each card shows its own cohort's images, whatever the model's
+		// other cohorts of the task.
+		q := cardQuery(p)
+		views = append(views, modelView{Rating: p, Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q)})
 	}
 	status := http.StatusOK
 	if len(views) == 0 {
 		status = http.StatusNotFound
 	}
 	h.render(w, status, "model.html", map[string]any{"Model": model, "Ratings": views})
+}
+
+// cardQuery is the query of a card's images, naming its cohort: task,
+// hardware and dataset. A "/" stays as it is, as a query may have it, so
+// that the cache lookup of a badge from a model card unescapes nothing.
+func cardQuery(p *energylabelv1.Rating) string {
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/") }
+	return "task=" + esc(p.GetTask()) + "&hardware=" + esc(p.GetHardware()) + "&dataset=" + esc(p.GetDataset())
 }

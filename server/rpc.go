@@ -200,16 +200,26 @@ type adminService struct {
 	s *Server
 }
 
+// maxTokenNamespaces bounds the namespaces of one token.
+const maxTokenNamespaces = 64
+
 func (as adminService) CreateToken(_ context.Context, req *energylabelv1.CreateTokenRequest) (*energylabelv1.CreateTokenResponse, error) {
+	switch n := len(req.GetNamespaces()); {
+	case n == 0:
+		return nil, rating.Invalid("namespaces", "at least one namespace (or \"*\") is required")
+	case n > maxTokenNamespaces:
+		return nil, rating.Invalid("namespaces", "at most %d namespaces a token, got %d", maxTokenNamespaces, n)
+	}
 	for i, ns := range req.GetNamespaces() {
 		if ns != "*" && rating.ValidateModel(ns+"/x") != nil {
 			return nil, rating.Invalid(fmt.Sprintf("namespaces[%d]", i), "%q is not a valid namespace", ns)
 		}
 	}
-	if len(req.GetNamespaces()) == 0 {
-		return nil, rating.Invalid("namespaces", "at least one namespace (or \"*\") is required")
-	}
 	expires := wire.Time(req.GetExpiresAt())
+	if now := as.s.now(); !expires.IsZero() && !expires.After(now) {
+		return nil, rating.Invalid("expires_at", "%s is not in the future (the server's time is %s)",
+			expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
 	t, secret, err := as.s.store.CreateToken(req.GetNamespaces(), expires)
 	if err != nil {
 		return nil, err

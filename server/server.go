@@ -19,9 +19,9 @@ type Store interface {
 	// ModelRatings returns a new slice of a model's current ratings, one per
 	// cohort, in cohort order.
 	ModelRatings(model string) []store.Rated
-	// ModelRating returns the first of them of a task ("" for any) and how
-	// many there are, without allocating: every badge request asks.
-	ModelRating(model, task string) (store.Rated, int)
+	// ModelRating returns the one of them that a choice shows, and how
+	// many the choice matches, without allocating: every badge asks.
+	ModelRating(model string, c store.Choice) (store.Rated, int)
 	Cohorts(keep func(rating.Cohort) bool) []rating.Cohort
 	ListCohort(c rating.Cohort, after *store.Cursor, limit int) []store.Rated
 	CreateToken(namespaces []string, expires time.Time) (store.Token, string, error)
@@ -54,6 +54,9 @@ type Config struct {
 	// SubmitLimit is each publisher token's submission rate; the admin
 	// token, which bulk imports use, is exempt.
 	SubmitLimit RateLimit
+	// Limits bound streams and connections; the zero value takes the
+	// defaults.
+	Limits Limits
 }
 
 // Server rates results. Its methods are the domain operations behind both
@@ -67,8 +70,12 @@ type Server struct {
 	now     func() time.Time
 	baseURL string
 	limiter *submitLimiter
+	limits  Limits
 	metrics *metrics
 	reg     registries
+	// The HTTP surface's caches of rendered images.
+	images    *imageCache
+	responses *responseCache // nil when the store has no Version
 }
 
 // New builds a Server.
@@ -85,10 +92,13 @@ func New(cfg Config) (*Server, error) {
 		now:     cfg.Now,
 		baseURL: cfg.BaseURL,
 		limiter: newSubmitLimiter(cfg.SubmitLimit),
+		limits:  cfg.Limits.withDefaults(),
+		images:  newImageCache(imageCacheBudget),
 	}
 	if err := s.reg.load(cfg.Store); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	s.responses = newResponseCache(cfg.Store, responseCacheBudget)
 	s.metrics = newMetrics(s)
 	for _, sc := range cfg.Schemes {
 		s.schemes[sc.Version] = sc

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,17 +37,34 @@ import (
 	"github.com/energylabel/energylabel/store"
 )
 
+// clock is a settable time for a test server and its store.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Now().UnixNano())
+	return c
+}
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
 func TestExpiredTokenFailsAndNoTokenIsLogged(t *testing.T) {
-	srv := servertest.Start(t)
+	clk := newClock()
+	srv := servertest.StartWith(t, servertest.Options{Now: clk.now})
 	conn := dial(t, srv.Addr)
 	rs := energylabelv1.NewRatingServiceClient(conn)
 	admin := energylabelv1.NewAdminServiceClient(conn)
 	expired, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{
-		Namespaces: []string{"acme"}, ExpiresAt: timestamppb.New(time.Now().Add(-time.Minute)),
+		Namespaces: []string{"acme"}, ExpiresAt: timestamppb.New(clk.now().Add(time.Hour)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := rs.SubmitResult(withToken(expired.Token), &energylabelv1.SubmitResultRequest{Result: clf("acme/x", 1)}); err != nil {
+		t.Fatalf("token before its expiry: %v", err)
+	}
+	clk.advance(time.Hour)
 	if _, err := rs.SubmitResult(withToken(expired.Token), &energylabelv1.SubmitResultRequest{Result: clf("acme/x", 1)}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("expired token: %v, want Unauthenticated", err)
 	}
@@ -73,6 +91,13 @@ func TestOversizedRequestIsRefused(t *testing.T) {
 	_, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r})
 	if status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("2 MiB request: %v, want ResourceExhausted", err)
+	}
+	// grpc refuses it before any interceptor runs; it is logged and counted all the same.
+	if m := metricsText(t, srv); !strings.Contains(m, `energylabel_rpc_duration_seconds_count{code="ResourceExhausted",method="/energylabel.v1.RatingService/SubmitResult"} 1`) {
+		t.Error("/metrics does not count the oversized request")
+	}
+	if !strings.Contains(srv.Logs.String(), "method=/energylabel.v1.RatingService/SubmitResult code=ResourceExhausted") {
+		t.Errorf("the oversized request is not logged:\n%s", srv.Logs.String())
 	}
 }
 

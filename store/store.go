@@ -28,6 +28,11 @@
 // Version 1 kept only the result's id in latest/; migrate rewrites it.
 // Version 2 had no payloads/, registries or releases; migrate fills
 // payloads/ from results/.
+//
+// bbolt trusts the file it maps. Open refuses an empty file, and a file
+// shorter than its pages, before bbolt reads it, and turns faults and
+// panics while opening and rebuilding the index into ErrDamaged (see
+// damage.go); CheckFile reads everything and runs tx.Check.
 package store
 
 import (
@@ -40,6 +45,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,8 +81,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrLocked means another process holds the database file.
 	ErrLocked = errors.New("database is locked by another process")
-	// ErrFull means the database reached its maximum size; reads go on.
-	ErrFull = errors.New("database is full")
+	// ErrFull means the database reached its maximum size, or its disk is
+	// full; reads go on.
+	ErrFull = errors.New("storage full")
 )
 
 // Options tune Open. The zero value is usable.
@@ -87,6 +94,10 @@ type Options struct {
 	MaxSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Init lets Open start an empty database on a file of 0 bytes, which
+	// it otherwise refuses (ErrEmpty): such a file is more often a crash
+	// during its creation, or a failed copy, than a wish to start over.
+	Init bool
 }
 
 // Store is a bbolt-backed store of results and tokens.
@@ -108,37 +119,49 @@ type Audit struct {
 	PayloadSHA256 string
 }
 
-// Open opens or creates the database in dir and rebuilds the index.
+// Open opens or creates the database in dir and rebuilds the index. A
+// damaged file is refused with ErrDamaged, an empty one with ErrEmpty,
+// and a file another process holds with ErrLocked; each error names the
+// file.
 func Open(dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, FileName)
+	path := dataFile(dir)
 	timeout := opt.LockTimeout
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (is another energylabeld using this data directory?)", path, ErrLocked)
-	}
-	if err != nil {
+	if err := checkFile(path, opt.Init, timeout); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, now: opt.Now, index: newIndex(), auth: newTokenCache()}
+	s := &Store{path: path, now: opt.Now, index: newIndex(), auth: newTokenCache()}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := s.initialize(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := s.load(); err != nil {
-		db.Close()
+	// Opening, migrating and the first full read of latest/ and tokens/
+	// are where a damaged file shows; they fail instead of crashing.
+	err := safely(func() error {
+		db, err := openBolt(path, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
+		if err != nil {
+			return err
+		}
+		s.db = db
+		if err := s.initialize(); err != nil {
+			return err
+		}
+		return s.load()
+	})
+	if err != nil {
+		if s.db != nil {
+			s.db.Close()
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
 }
+
+func dataFile(dir string) string { return filepath.Join(dir, FileName) }
 
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
@@ -333,8 +356,8 @@ func storageError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, bolterrors.ErrMaxSizeReached) {
-		return fmt.Errorf("%s: %w", op, ErrFull)
+	if errors.Is(err, bolterrors.ErrMaxSizeReached) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%s: %w (%w)", op, ErrFull, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
@@ -392,16 +415,53 @@ func cohortKey(c rating.Cohort) string {
 	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String()
 }
 
-// Backup writes a consistent snapshot of the database to w while reads and
-// writes go on. size is called first with the snapshot's length.
-func (s *Store) Backup(w io.Writer, size func(int64) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		if err := size(tx.Size()); err != nil {
-			return err
-		}
-		_, err := tx.WriteTo(w)
+// Snapshot is a consistent copy of the database in a temporary file, open
+// at its start.
+type Snapshot struct {
+	*os.File
+	// Size is the copy's length in bytes.
+	Size int64
+	// name is set while the file still has one to remove on Close.
+	name string
+}
+
+// Close closes the copy, which is then gone.
+func (s *Snapshot) Close() error {
+	err := s.File.Close()
+	if s.name != "" {
+		os.Remove(s.name)
+	}
+	return err
+}
+
+// Snapshot copies a consistent snapshot of the database into a temporary
+// file beside it, and returns it for the caller to read at its own pace.
+// The copy runs at the pace of the disk in one read transaction, which is
+// closed before Snapshot returns: a reader that stalls then holds a file,
+// never the database, whose writers would otherwise wait for it whenever
+// the file must grow. The temporary file is unlinked at once where the
+// system allows it, so that not even a crash leaves it behind.
+func (s *Store) Snapshot() (*Snapshot, error) {
+	f, err := os.CreateTemp(filepath.Dir(s.path), ".backup-*")
+	if err != nil {
+		return nil, storageError("backup", err)
+	}
+	snap := &Snapshot{File: f, name: f.Name()}
+	if os.Remove(f.Name()) == nil {
+		snap.name = ""
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		snap.Size, err = tx.WriteTo(f)
 		return err
 	})
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		snap.Close()
+		return nil, storageError("backup", err)
+	}
+	return snap, nil
 }
 
 // Size is the database file's size in bytes.

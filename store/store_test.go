@@ -208,7 +208,7 @@ func TestEqualEnergiesShareARank(t *testing.T) {
 		t.Errorf("ranks = %v, want [1 2 2 4 5]", ranks)
 	}
 	submit(t, s, "m/1", 10) // the best model resubmits and falls to last
-	if r, _ := s.ModelRating("m/1", ""); r.Rank != 5 {
+	if r, _ := s.ModelRating("m/1", Choice{}); r.Rank != 5 {
 		t.Errorf("rank after resubmission = %d, want 5", r.Rank)
 	}
 }

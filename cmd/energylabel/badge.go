@@ -78,7 +78,7 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("badge", "-http: %v", err)
 	}
 	if *markdown && *task != "" {
-		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, taskID(*task)))
+		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, "task="+url.QueryEscape(taskID(*task))))
 		return err
 	}
 	c, err := a.dial()
@@ -103,7 +103,7 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 	}
 	r := ratings[0]
 	if *markdown {
-		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, r.GetTask()))
+		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, "task="+url.QueryEscape(r.GetTask())))
 		return err
 	}
 	lr := wire.LabelRating(r, base+"/models/"+model)

@@ -26,7 +26,13 @@ import (
 // server process without building one.
 func TestMain(m *testing.M) {
 	if os.Getenv("ENERGYLABELD_TEST_MAIN") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stderr))
+		if spec := os.Getenv(tmpfsEnv); spec != "" {
+			if err := mountTmpfs(spec); err != nil {
+				fmt.Fprintf(os.Stderr, "mount tmpfs: %v\n", err)
+				os.Exit(99)
+			}
+		}
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -134,10 +140,10 @@ func hammer(rs energylabelv1.RatingServiceClient, cycle int, proc *exec.Cmd, d t
 	return submitted, acked
 }
 
-func startDaemon(t *testing.T, dir, grpcAddr, httpAddr string) (*exec.Cmd, *syncBuffer) {
+func startDaemon(t *testing.T, dir, grpcAddr, httpAddr string, more ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	cmd := exec.Command(os.Args[0], "-data", dir, "-grpc", grpcAddr, "-http", httpAddr, "-log-format", "json")
+	cmd := exec.Command(os.Args[0], append([]string{"-data", dir, "-grpc", grpcAddr, "-http", httpAddr, "-log-format", "json"}, more...)...)
 	cmd.Env = append(os.Environ(), "ENERGYLABELD_TEST_MAIN=1", "ENERGYLABEL_ADMIN_TOKEN="+crashAdminToken)
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -41,15 +42,18 @@ type config struct {
 	logLevel       slog.Level
 	baseURL        string
 	submitLimit    server.RateLimit
+	limits         server.Limits
+	check          bool
+	init           bool
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("energylabeld", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
@@ -58,6 +62,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address (badges, labels, pages, /healthz)")
 	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the admin token (else env ENERGYLABEL_ADMIN_TOKEN)")
 	fs.BoolVar(&c.demo, "demo", false, "serve a temporary data directory with the AIES 2025-02 leaderboard imported")
+	fs.BoolVar(&c.check, "check", false, "check the data directory's database (bbolt's tx.Check and the store's own reading), report, and exit: 0 when sound")
+	fs.BoolVar(&c.init, "init", false, "start an empty database on an empty (0-byte) "+store.FileName+", which is otherwise refused")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves gRPC and HTTP over TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.IntVar(&c.maxDBSize, "max-db-size", 0, "maximum database size in bytes; writes beyond it are refused (0: no limit)")
@@ -66,6 +72,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.Float64Var(&c.submitLimit.Rate, "submit-rate", 5, "submissions per second allowed to each publisher token (0: no limit; the admin token is exempt)")
 	fs.IntVar(&c.submitLimit.Burst, "submit-burst", 50, "burst of submissions allowed to each publisher token")
 	fs.StringVar(&c.baseURL, "base-url", "", "public HTTP URL that labels link to (default http://<-http address>)")
+	fs.DurationVar(&c.limits.StreamTimeout, "stream-timeout", server.DefaultStreamTimeout, "longest a gRPC stream (backup, import) may run")
+	fs.DurationVar(&c.limits.StreamIdle, "stream-idle", server.DefaultStreamIdle, "end a gRPC stream whose client reads or sends nothing for this long")
+	fs.Func("max-streams", fmt.Sprintf("concurrent gRPC calls per connection (default %d)", server.DefaultMaxStreams), func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 32)
+		c.limits.MaxStreams = uint32(n)
+		return err
+	})
+	fs.DurationVar(&c.limits.ConnIdle, "conn-idle", server.DefaultConnIdle, "close a gRPC connection without calls for this long")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -76,11 +90,47 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "energylabeld: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if err := serve(ctx, c, stderr); err != nil {
-		fmt.Fprintf(stderr, "energylabeld: %v\n", err)
+	var err error
+	if c.check {
+		err = check(c.dataDir, stdout)
+	} else {
+		err = serve(ctx, c, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "energylabeld: %s\n", oneLine(err))
 		return 1
 	}
 	return 0
+}
+
+// oneLine is an error as one line, with advice for a database that cannot
+// be opened as it is.
+func oneLine(err error) string {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	switch {
+	case errors.Is(err, store.ErrEmpty):
+		msg += "; restore a backup into it, or start with -init to begin an empty database (see README, Backup and restore)"
+	case errors.Is(err, store.ErrDamaged):
+		msg += "; restore the latest backup (see README, Backup and restore)"
+	}
+	return msg
+}
+
+// check runs the offline consistency check of a data directory.
+func check(dir string, stdout io.Writer) error {
+	rep, err := store.CheckFile(dir, store.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d bytes, %d results, %d current ratings, %d tokens\n", rep.Path, rep.Bytes, rep.Results, rep.Current, rep.Tokens)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(stdout, "problem: %s\n", p)
+	}
+	if rep.ProblemCount > 0 {
+		return fmt.Errorf("check %s: %w: %d problems, the first: %s", rep.Path, store.ErrDamaged, rep.ProblemCount, rep.Problems[0])
+	}
+	fmt.Fprintln(stdout, "ok: tx.Check found no problem")
+	return nil
 }
 
 func serve(ctx context.Context, c config, stderr io.Writer) error {
@@ -105,7 +155,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(c.dataDir, store.Options{MaxSize: c.maxDBSize})
+	st, err := store.Open(c.dataDir, store.Options{MaxSize: c.maxDBSize, Init: c.init})
 	if err != nil {
 		return err
 	}
@@ -124,7 +174,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	}
 	srv, err := server.New(server.Config{
 		Store: st, Schemes: schemes, AdminToken: admin, Logger: log, BaseURL: baseURL,
-		SubmitLimit: c.submitLimit,
+		SubmitLimit: c.submitLimit, Limits: c.limits,
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestSecondServerOnTheSameDirectoryExitsNamingTheFile(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	start := time.Now()
-	code := run(context.Background(), []string{"-data", dir, "-grpc", addrs[2], "-http", addrs[3]}, &stderr)
+	code := run(context.Background(), []string{"-data", dir, "-grpc", addrs[2], "-http", addrs[3]}, io.Discard, &stderr)
 	if code != 1 {
 		t.Errorf("second server exited %d, want 1", code)
 	}
@@ -60,7 +61,7 @@ func TestUsageAndBadConfiguration(t *testing.T) {
 				}
 			}
 			var stderr bytes.Buffer
-			if code := run(context.Background(), tt.args, &stderr); code != tt.code || !strings.Contains(stderr.String(), tt.want) {
+			if code := run(context.Background(), tt.args, io.Discard, &stderr); code != tt.code || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tt.code, tt.want)
 			}
 		})

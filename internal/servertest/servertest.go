@@ -11,6 +11,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
@@ -45,6 +46,13 @@ type Options struct {
 	TLS         *tls.Config
 	// DataDir, when set, starts on an existing data directory.
 	DataDir string
+	// Limits bound streams and connections; the zero value takes the
+	// server's defaults.
+	Limits server.Limits
+	// Now, when set, is the clock of the server and its store.
+	Now func() time.Time
+	// LogLevel is the least severe level logged; the zero value is info.
+	LogLevel slog.Level
 }
 
 // Start starts a server on a fresh data directory and stops it when the
@@ -65,7 +73,7 @@ func StartWith(t testing.TB, opt Options) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	st, err := store.Open(s.DataDir, store.Options{MaxSize: s.opt.MaxDBSize})
+	st, err := store.Open(s.DataDir, store.Options{MaxSize: s.opt.MaxDBSize, Now: s.opt.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +92,11 @@ func (s *Server) start(t testing.TB) {
 	s.Addr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
 	srv, err := server.New(server.Config{
 		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: s.AdminToken,
-		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: s.opt.LogLevel})),
 		BaseURL:     "http://" + s.HTTPAddr,
 		SubmitLimit: s.opt.SubmitLimit,
+		Limits:      s.opt.Limits,
+		Now:         s.opt.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +146,13 @@ func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
+}
+
+// Len is the number of bytes written so far.
+func (b *SyncBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Len()
 }
 
 func (b *SyncBuffer) String() string {

@@ -110,7 +110,8 @@ func Time(ts *timestamppb.Timestamp) time.Time {
 // published leaderboard) shows none rather than the day it was imported.
 func LabelRating(r *energylabelv1.Rating, pageURL string) label.Rating {
 	return label.Rating{
-		Model: r.GetModel(), Task: r.GetTask(), Hardware: r.GetHardware(), GPUCount: int(r.GetGpuCount()),
+		Model: r.GetModel(), Task: r.GetTask(), Dataset: r.GetDataset(), SizeClass: r.GetSizeClass(),
+		Hardware: r.GetHardware(), GPUCount: int(r.GetGpuCount()),
 		Date: Time(r.GetMeasuredAt()), WhPer1kQueries: r.GetWhPer_1KQueries(), EnergyPerUnit: r.GetEnergyPerUnit(),
 		Unit: r.GetUnit(), Basis: r.GetBasis(), Stars: int(r.GetStars()), Grade: r.GetGrade(),
 		EEI: r.GetEei(), Scheme: r.GetScheme(), PageURL: pageURL,

@@ -16,9 +16,13 @@ import (
 // energy label, wide enough to read at 260 px.
 const (
 	labelWidth  = 260
-	labelHeight = 364
+	labelHeight = 389
 	margin      = 12
 	inner       = labelWidth - 2*margin
+	// ladderTop is where the class arrows start, figuresTop the rule above
+	// the figures.
+	ladderTop  = 151
+	figuresTop = 291
 )
 
 var (
@@ -84,7 +88,15 @@ func Label(r Rating) (*Drawing, error) {
 	}
 	provider, _, _ := strings.Cut(clean(r.Model), "/")
 	field(margin, 75, 88, start, "Provider", provider)
-	field(margin, 100, inner, start, "Task", clean(r.Task))
+	// The cohort: task, size class where the task has them, and dataset.
+	taskWidth := float64(inner)
+	if sc := clean(r.SizeClass); strings.TrimSpace(sc) != "" {
+		const classWidth = 60
+		field(labelWidth-margin, 100, classWidth, end, "Size class", sc)
+		taskWidth -= classWidth + 8
+	}
+	field(margin, 100, taskWidth, start, "Task", clean(r.Task))
+	field(margin, 125, inner, start, "Dataset", clean(r.Dataset))
 
 	// The GPU count must survive when a long accelerator name is cut.
 	const hwWidth = 84
@@ -100,48 +112,48 @@ func Label(r Rating) (*Drawing, error) {
 		date = r.Date.UTC().Format(time.DateOnly)
 	}
 	field(labelWidth-margin, 75, 60, end, "Measured", date)
-	d.rect(margin, 118, inner, 0.5, rule)
+	d.rect(margin, ladderTop-8, inner, 0.5, rule)
 
 	ladder(d, r)
-	d.rect(margin, 266, inner, 0.5, rule)
+	const top = figuresTop
+	d.rect(margin, top, inner, 0.5, rule)
 
 	// The figures.
-	d.text(margin, 282, "Wh per 1,000 queries", 7.5, false, start, caption)
-	d.text(margin, 307, FormatNumber(r.WhPer1kQueries), 26, true, start, ink)
+	d.text(margin, top+16, "Wh per 1,000 queries", 7.5, false, start, caption)
+	d.text(margin, top+41, FormatNumber(r.WhPer1kQueries), 26, true, start, ink)
 	n, rated := r.stars()
 	for i := range 5 {
 		fill := starOff
 		if rated && i < n {
 			fill = starOn
 		}
-		d.polygon(fill, star(margin+6+float64(i)*15, 320, 6.5)...)
+		d.polygon(fill, star(margin+6+float64(i)*15, top+54, 6.5)...)
 	}
 	starsNote := "no stars"
 	if rated {
 		starsNote = strconv.Itoa(n) + " of 5 stars"
 	}
-	d.text(margin+77, 323, starsNote, 8, false, start, caption)
+	d.text(margin+77, top+57, starsNote, 8, false, start, caption)
 
 	perUnit := FormatNumber(r.EnergyPerUnit)
 	if perUnit != Dash && strings.TrimSpace(clean(r.Unit)) != "" {
 		perUnit += " " + clean(r.Unit)
 	}
-	d.text(margin, 338, "Energy per unit", 7.5, false, start, caption)
-	d.boxed(margin+62, 338, perUnit, 8.5, true, start, ink, 160-62-margin)
+	d.text(margin, top+72, "Energy per unit", 7.5, false, start, caption)
+	d.boxed(margin+62, top+72, perUnit, 8.5, true, start, ink, 160-62-margin)
 	scheme := "basis " + or(clean(r.Basis)) + " · " + or(clean(r.Scheme))
 	if _, ok := r.grade(); ok {
 		scheme += " · EEI " + FormatNumber(r.EEI)
 	}
-	d.boxed(margin, 351, scheme, 7.5, false, start, caption, 160-margin)
+	d.boxed(margin, top+85, scheme, 7.5, false, start, caption, 160-margin)
 
 	if bits != nil {
 		// The bitmap's own quiet zone is the white space around the code.
 		size := module * float64(len(bits))
 		x := labelWidth - margin + 4*module - size
-		const top = 267
-		d.add(qr{x: x, y: top, module: module, bits: bits})
+		d.add(qr{x: x, y: top + 1, module: module, bits: bits})
 		// Below the quiet zone, never in it, or scanners may miss the code.
-		d.text(x+size/2, top+size+6.5, "scan for this model", 7, false, middle, caption)
+		d.text(x+size/2, top+1+size+6.5, "scan for this model", 7, false, middle, caption)
 	}
 	return d, nil
 }
@@ -157,7 +169,7 @@ func frame(d *Drawing) {
 // ladder draws the seven class arrows and this rating's marker.
 func ladder(d *Drawing, r Rating) {
 	const (
-		top   = 126.0
+		top   = ladderTop
 		row   = 16.0
 		pitch = 19.0
 	)
@@ -214,6 +226,9 @@ func labelTitle(r Rating) string {
 	b.WriteString("AI energy label: " + or(clean(r.Model)))
 	if t := clean(r.Task); t != "" {
 		b.WriteString(", " + t)
+	}
+	if sc := clean(r.SizeClass); sc != "" {
+		b.WriteString(", size class " + sc)
 	}
 	if _, ok := r.grade(); ok {
 		b.WriteString(", grade " + r.Grade)

@@ -16,6 +16,10 @@ type Rating struct {
 	// Model is "owner/name".
 	Model string
 	Task  string
+	// Dataset is the workload measured, e.g. "AIEnergyScore/asr".
+	Dataset string
+	// SizeClass is "A", "B" or "C" for tasks graded by size class, else "".
+	SizeClass string
 	// Hardware is the accelerator, e.g. "H100".
 	Hardware string
 	// GPUCount is 0 when not reported.

@@ -28,6 +28,7 @@ func whisper() Rating {
 	return Rating{
 		Model:          "openai/whisper-large-v3",
 		Task:           "automatic-speech-recognition",
+		Dataset:        "AIEnergyScore/asr",
 		Hardware:       "H100",
 		GPUCount:       1,
 		Date:           time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
@@ -41,6 +42,14 @@ func whisper() Rating {
 		Scheme:         "grade/2025.1",
 		PageURL:        "http://127.0.0.1:8080/models/openai/whisper-large-v3",
 	}
+}
+
+// sizeClassed is a text-generation rating, graded within size class A.
+func sizeClassed() Rating {
+	r := whisper()
+	r.Model, r.Task, r.Dataset, r.SizeClass = "meta-llama/Llama-3.1-8B-Instruct", "text-generation", "AIEnergyScore/text_generation", "A"
+	r.EnergyPerUnit, r.Unit, r.Basis = 0.0118, "J/token", "output_token"
+	return r
 }
 
 func ungraded() Rating {
@@ -123,6 +132,7 @@ func TestGolden(t *testing.T) {
 	golden(t, "label.svg", d.SVG())
 	golden(t, "label.png", mustPNG(t, d))
 	golden(t, "label_nograde.svg", mustLabel(t, ungraded()).SVG())
+	golden(t, "label_sizeclass.svg", mustLabel(t, sizeClassed()).SVG())
 }
 
 // svgDoc is what the tests read back from an SVG.
@@ -245,7 +255,7 @@ func TestSVGsAreAccessible(t *testing.T) {
 func TestLabelShowsTheRating(t *testing.T) {
 	doc := parseSVG(t, mustLabel(t, whisper()).SVG())
 	for _, want := range []string{
-		"openai/whisper-large-v3", "openai", "automatic-speech-recognition", "H100",
+		"openai/whisper-large-v3", "openai", "automatic-speech-recognition", "H100", "Dataset", "AIEnergyScore/asr",
 		"2025-02-01", "F", "29.9", "3 of 5 stars", "29.9 Wh/1k queries", "basis query · grade/2025.1 · EEI 1.62",
 	} {
 		if !slices.Contains(doc.texts, want) {
@@ -268,6 +278,29 @@ func TestLabelShowsTheRating(t *testing.T) {
 	}
 	if n := doc.count("polygon"); n != 7+5 {
 		t.Errorf("%d polygons, want 7 arrows and 5 stars but no marker", n)
+	}
+}
+
+func TestLabelShowsTheSizeClassWhenThereIsOne(t *testing.T) {
+	doc := parseSVG(t, mustLabel(t, sizeClassed()).SVG())
+	for _, want := range []string{"Size class", "A", "text-generation", "AIEnergyScore/text_generation"} {
+		if !slices.Contains(doc.texts, want) {
+			t.Errorf("no text %q in %q", want, doc.texts)
+		}
+	}
+	if !strings.Contains(doc.title, "text-generation, size class A") {
+		t.Errorf("title %q does not name the size class", doc.title)
+	}
+	if doc := parseSVG(t, mustLabel(t, whisper()).SVG()); slices.Contains(doc.texts, "Size class") {
+		t.Error("a task without size classes shows one")
+	}
+	// A long task name makes room for the size class rather than run into it.
+	r := sizeClassed()
+	r.Task = strings.Repeat("very-long-task-", 6)
+	for _, it := range mustLabel(t, r).items {
+		if tx, ok := it.(text); ok && strings.HasPrefix(tx.s, "very-long") && tx.x+tx.width > labelWidth-margin-60 {
+			t.Errorf("the task %q ends at %.1f, over the size class", tx.s, tx.x+tx.width)
+		}
 	}
 }
 
@@ -418,10 +451,10 @@ func TestPNG(t *testing.T) {
 		r, g, b, _ := img.At(int(x*PNGScale), int(y*PNGScale)).RGBA()
 		return [3]uint32{r >> 8, g >> 8, b >> 8}
 	}
-	if c := at(240, 126+5*19+8); c != [3]uint32{0x1a, 0x1a, 0x1a} {
+	if c := at(240, ladderTop+5*19+8); c != [3]uint32{0x1a, 0x1a, 0x1a} {
 		t.Errorf("F marker pixel is %x, want ink", c)
 	}
-	if c := at(60, 126+2); c != [3]uint32{0x00, 0xa6, 0x51} {
+	if c := at(60, ladderTop+2); c != [3]uint32{0x00, 0xa6, 0x51} {
 		t.Errorf("A arrow pixel is %x, want EU green", c)
 	}
 	if _, _, err := image.DecodeConfig(bytes.NewReader(p)); err != nil {

@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/energylabel/energylabel/internal/servertest"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating/label"
+)
+
+// rated submits a text-classification result of model on hardware and
+// dataset ("" for the task's default).
+func rated(t *testing.T, srv *servertest.Server, model, hardware, dataset string, wh float64) {
+	t.Helper()
+	r := clf(model, wh)
+	r.Hardware.Accelerator, r.Dataset = hardware, dataset
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// badgeEnergy is the energy a badge shows, "" for none.
+func badgeEnergy(t *testing.T, rawURL string) string {
+	t.Helper()
+	resp, body := get(t, rawURL)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", rawURL, resp.StatusCode, body)
+	}
+	m := regexp.MustCompile(`· ([0-9.e-]+) Wh/1k`).FindStringSubmatch(wellFormed(t, body))
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func TestWhichRatingABadgeShows(t *testing.T) {
+	srv := servertest.Start(t)
+	base := "http://" + srv.HTTPAddr
+	// acme/m on H100 and B200 with the default dataset, and on H100 with a
+	// dataset whose name sorts before the default one.
+	admin := energylabelv1.NewAdminServiceClient(dial(t, srv.Addr))
+	if _, err := admin.AddDataset(withToken(srv.AdminToken), &energylabelv1.AddDatasetRequest{Dataset: &energylabelv1.Dataset{
+		Name: "AIEnergyScore/a", Task: "text-classification", Basis: "query"}}); err != nil {
+		t.Fatal(err)
+	}
+	rated(t, srv, "acme/m", "H100", "", 0.2)
+	rated(t, srv, "acme/m", "B200", "", 0.3)
+	rated(t, srv, "acme/m", "H100", "AIEnergyScore/a", 0.01)
+	for i := range 2 {
+		rated(t, srv, fmt.Sprintf("acme/h100-%d", i), "H100", "", 0.5)
+	}
+	wh := label.FormatNumber
+	badge := base + "/badge/acme/m.svg?task=text-classification"
+
+	tests := []struct {
+		name, query, want string
+	}{
+		{"the default dataset, and of those the largest cohort", "", wh(0.2)},
+		{"hardware chooses the cohort", "&hardware=B200", wh(0.3)},
+		{"hardware is matched as the registry names it", "&hardware=b200", wh(0.3)},
+		{"hardware as NVML names it", "&hardware=NVIDIA+H100+80GB+HBM3", wh(0.2)},
+		{"dataset chooses the cohort", "&dataset=AIEnergyScore%2Fa", wh(0.01)},
+		{"dataset and hardware together", "&dataset=AIEnergyScore%2Ftext_classification&hardware=H100", wh(0.2)},
+		{"unknown parameters change nothing", "&u=" + strings.Repeat("x", 100), wh(0.2)},
+		{"a cohort the model is not in is not rated", "&hardware=A100", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := badgeEnergy(t, badge+tt.query); got != tt.want {
+				t.Errorf("badge%s shows %q Wh/1k, want %q", tt.query, got, tt.want)
+			}
+		})
+	}
+
+	// Once B200's cohort has more models, it is the one shown.
+	for i := range 3 {
+		rated(t, srv, fmt.Sprintf("acme/b200-%d", i), "B200", "", 0.5)
+	}
+	if got := badgeEnergy(t, badge); got != wh(0.3) {
+		t.Errorf("with 4 models on B200 and 3 on H100 the badge shows %q, want B200's %q", got, wh(0.3))
+	}
+
+	for _, bad := range []string{"hardware=" + strings.Repeat("H", 300), "dataset=" + strings.Repeat("d", 300), "task=" + strings.Repeat("j", 50000)} {
+		if resp, body := get(t, base+"/badge/acme/m.svg?"+bad); resp.StatusCode != http.StatusBadRequest || len(body) > 1024 {
+			t.Errorf("badge with %.30s…: %d with %d bytes, want 400 and a short message", bad, resp.StatusCode, len(body))
+		}
+	}
+}
+
+func TestEachCardOfAModelPageShowsItsOwnCohort(t *testing.T) {
+	srv := servertest.Start(t)
+	base := "http://" + srv.HTTPAddr
+	rated(t, srv, "acme/m", "H100", "", 0.2)
+	rated(t, srv, "acme/m", "B200", "", 0.3)
+	_, page := get(t, base+"/models/acme/m")
+	labels := regexp.MustCompile(`src="(/label/acme/m\.svg\?[^"]*)"`).FindAllStringSubmatch(string(page), -1)
+	if len(labels) != 2 {
+		t.Fatalf("%d labels on the page, want 2:\n%s", len(labels), page)
+	}
+	var shown []string
+	for _, m := range labels {
+		src := html.UnescapeString(m[1])
+		for _, want := range []string{"task=text-classification", "dataset=AIEnergyScore/text_classification", "hardware="} {
+			if !strings.Contains(src, want) {
+				t.Errorf("label URL %s lacks %s", src, want)
+			}
+		}
+		_, body := get(t, base+src)
+		for _, hw := range []string{"H100", "B200"} {
+			if strings.Contains(src, "hardware="+hw) && !strings.Contains(wellFormed(t, body), hw) {
+				t.Errorf("the card's label %s does not show %s", src, hw)
+			}
+		}
+		shown = append(shown, src)
+	}
+	if shown[0] == shown[1] {
+		t.Errorf("both cards embed %s", shown[0])
+	}
+	for _, hw := range []string{"B200", "H100"} {
+		badges := regexp.MustCompile(`src="/badge/acme/m\.svg\?[^"]*hardware=`+hw).FindAllString(string(page), -1)
+		if len(badges) != 2 {
+			t.Errorf("the %s card has %d badges of its own cohort, want 2 (grade and stars)", hw, len(badges))
+		}
+	}
+}
