@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -345,5 +346,36 @@ func TestPagesAnswerLongPathsShortly(t *testing.T) {
 		if resp.StatusCode < 400 || len(body) > 1024 {
 			t.Errorf("GET %.30s…: %d with %d bytes, want an error of under 1 KB", path, resp.StatusCode, len(body))
 		}
+	}
+}
+
+func TestAMegabyteToolNameIsRefusedAndListingsKeepWorking(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	for i := range 3 {
+		if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf(fmt.Sprintf("acme/m%d", i), 0.9)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, field := range []string{"tool.name", "tool.version", "precision"} {
+		r := clf("acme/big", 0.9)
+		r.Tool = &energylabelv1.Tool{}
+		big := strings.Repeat("x", 1000*1000)
+		switch field {
+		case "tool.name":
+			r.Tool.Name = big
+		case "tool.version":
+			r.Tool.Version = "\x1b[31m" + big[:100]
+		case "precision":
+			r.Precision = big[:1000]
+		}
+		_, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r})
+		if fields := refusedFields(t, err); !slices.Contains(fields, field) || len(status.Convert(err).Message()) > 1024 {
+			t.Errorf("%s: refused naming %v with a %d-byte message", field, fields, len(status.Convert(err).Message()))
+		}
+	}
+	resp, err := rs.ListRatings(context.Background(), &energylabelv1.ListRatingsRequest{Task: "text-classification"})
+	if err != nil || len(resp.GetRatings()) != 3 {
+		t.Errorf("list after the refusals: %d ratings, %v", len(resp.GetRatings()), err)
 	}
 }
