@@ -1,0 +1,255 @@
+package etcdstore
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/storage"
+)
+
+// Append stores a batch of accepted results in one etcd transaction, as
+// one revision: the records, their ids, the latest pointers, the payload
+// claims, the id counter and the tokens' last use, all or none. It returns
+// once a quorum has it. A batch larger than one transaction may hold fails
+// with ErrBatchTooLarge.
+func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	if err := s.closed("append"); err != nil {
+		return 0, 0, err
+	}
+	if len(batch) == 0 {
+		return 0, 0, fmt.Errorf("append: an empty batch")
+	}
+	p, err := s.plan(batch)
+	if err != nil {
+		return 0, 0, err
+	}
+	select {
+	case s.appending <- struct{}{}:
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	}
+	defer func() { <-s.appending }()
+
+	reads := p.reads(s)
+	resp, err := s.cli.Txn(ctx).Then(reads...).Commit()
+	if err != nil {
+		return 0, 0, s.storageError("append", err)
+	}
+	st, err := p.state(resp.Responses)
+	for attempt := 1; err == nil; attempt++ {
+		var cmps []clientv3.Cmp
+		var puts []clientv3.Op
+		var first uint64
+		if first, cmps, puts, err = p.write(s, st); err != nil {
+			break
+		}
+		resp, err = s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(reads...).Commit()
+		if err != nil {
+			return 0, 0, s.storageError("append", err)
+		}
+		if resp.Succeeded {
+			return first, resp.Header.Revision, nil
+		}
+		// Another replica wrote first: its state came back in the same round
+		// trip. Back off a little when it keeps happening, so that no
+		// replica starves.
+		if attempt > 2 {
+			select {
+			case <-time.After(rand.N(time.Duration(min(attempt, 20)) * time.Millisecond)):
+			case <-ctx.Done():
+				return 0, 0, ctx.Err()
+			}
+		}
+		st, err = p.state(resp.Responses)
+	}
+	return 0, 0, err
+}
+
+// appendPlan is what a batch writes, whatever the state it meets.
+type appendPlan struct {
+	batch []storage.Accepted
+	vals  [][]byte
+	// latest are the batch's indices whose latest pointer is written: a
+	// later result of the same model and cohort supersedes an earlier one.
+	latest   []int
+	tokens   []string // sorted
+	lastUse  map[string]time.Time
+	payloads []string // sorted
+	claims   map[string]string
+}
+
+func (s *Store) plan(batch []storage.Accepted) (*appendPlan, error) {
+	p := &appendPlan{batch: batch, vals: make([][]byte, len(batch)), lastUse: map[string]time.Time{}, claims: map[string]string{}}
+	winner := map[string]int{}
+	var order []string
+	for i := range batch {
+		a := &batch[i]
+		v, err := proto.Marshal(recordOf(a))
+		if err != nil {
+			return nil, err
+		}
+		p.vals[i] = v
+		k := latestKey(a.Measure.Cohort, a.Result.Model)
+		if _, ok := winner[k]; !ok {
+			order = append(order, k)
+		}
+		winner[k] = i
+		if id := a.Audit.TokenID; id != "" {
+			if t, ok := p.lastUse[id]; !ok || a.Audit.ReceivedAt.After(t) {
+				p.lastUse[id] = a.Audit.ReceivedAt
+			}
+		}
+		if sha := a.Audit.PayloadSHA256; sha != "" {
+			if m, ok := p.claims[sha]; ok && m != a.Result.Model {
+				return nil, fmt.Errorf("result %d of the batch: payload %s… already labels model %q: %w", i, short(sha), m, storage.ErrExists)
+			}
+			p.claims[sha] = a.Result.Model
+		}
+	}
+	for _, k := range order {
+		p.latest = append(p.latest, winner[k])
+	}
+	slices.Sort(p.latest)
+	for id := range p.lastUse {
+		p.tokens = append(p.tokens, id)
+	}
+	slices.Sort(p.tokens)
+	for sha := range p.claims {
+		p.payloads = append(p.payloads, sha)
+	}
+	slices.Sort(p.payloads)
+	// At most: the counter, two keys per result, the latest pointers, the
+	// claims and the tokens; the compares and reads are fewer.
+	if n := 1 + 2*len(batch) + len(p.latest) + len(p.payloads) + len(p.tokens); n > s.opt.MaxTxnOps {
+		return nil, fmt.Errorf("append: %d results need up to %d operations in one transaction, etcd allows %d (--max-txn-ops): %w",
+			len(batch), n, s.opt.MaxTxnOps, ErrBatchTooLarge)
+	}
+	return p, nil
+}
+
+// reads fetch the state a write depends on: the id counter, the tokens
+// and the payload claims, in that order.
+func (p *appendPlan) reads(s *Store) []clientv3.Op {
+	ops := []clientv3.Op{clientv3.OpGet(s.key(keyLastID))}
+	for _, id := range p.tokens {
+		ops = append(ops, clientv3.OpGet(s.key(dirTokens, id)))
+	}
+	for _, sha := range p.payloads {
+		ops = append(ops, clientv3.OpGet(s.key(dirPayloads, sha)))
+	}
+	return ops
+}
+
+// appendState is what the reads found, at one revision.
+type appendState struct {
+	lastID    uint64
+	lastIDRev int64 // mod revision; 0: no id handed out yet
+	tokens    []*mvccpb.KeyValue
+	payloads  []*mvccpb.KeyValue
+}
+
+func (p *appendPlan) state(rs []*etcdserverpb.ResponseOp) (*appendState, error) {
+	kv := func(i int) *mvccpb.KeyValue {
+		if kvs := rs[i].GetResponseRange().GetKvs(); len(kvs) > 0 {
+			return kvs[0]
+		}
+		return nil
+	}
+	if len(rs) != 1+len(p.tokens)+len(p.payloads) {
+		return nil, fmt.Errorf("append: %d responses to %d reads", len(rs), 1+len(p.tokens)+len(p.payloads))
+	}
+	st := &appendState{}
+	if c := kv(0); c != nil {
+		n, err := strconv.ParseUint(string(c.Value), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("append: %s: %w", keyLastID, err)
+		}
+		st.lastID, st.lastIDRev = n, c.ModRevision
+	}
+	for i := range p.tokens {
+		st.tokens = append(st.tokens, kv(1+i))
+	}
+	for i := range p.payloads {
+		st.payloads = append(st.payloads, kv(1+len(p.tokens)+i))
+	}
+	return st, nil
+}
+
+// write builds the transaction for a state: its guards and its puts.
+func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, []clientv3.Op, error) {
+	first := st.lastID + 1
+	last := st.lastID + uint64(len(p.batch))
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.key(keyLastID)), "=", st.lastIDRev)}
+	puts := []clientv3.Op{clientv3.OpPut(s.key(keyLastID), strconv.FormatUint(last, 10))}
+
+	for i, sha := range p.payloads {
+		k, model := s.key(dirPayloads, sha), p.claims[sha]
+		if kv := st.payloads[i]; kv != nil {
+			if string(kv.Value) != model {
+				return 0, nil, nil, fmt.Errorf("append: payload %s… already labels model %q: %w", short(sha), kv.Value, storage.ErrExists)
+			}
+			continue // claims are never rewritten
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
+		puts = append(puts, clientv3.OpPut(k, model))
+	}
+	for i := range p.batch {
+		a, id := &p.batch[i], first+uint64(i)
+		puts = append(puts,
+			clientv3.OpPut(s.key(dirResults, a.Result.Model, "\x00", idHex(id)), string(p.vals[i])),
+			clientv3.OpPut(s.key(dirIDs, idHex(id)), a.Result.Model))
+	}
+	for _, i := range p.latest {
+		a := &p.batch[i]
+		c := storage.CurrentOf(first+uint64(i), a)
+		v, err := proto.Marshal(latestOf(&c))
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		puts = append(puts, clientv3.OpPut(s.key(dirLatest, latestKey(a.Measure.Cohort, a.Result.Model)), string(v)))
+	}
+	for i, id := range p.tokens {
+		k, kv := s.key(dirTokens, id), st.tokens[i]
+		if kv == nil { // the admin token is not stored
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
+			continue
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", kv.ModRevision))
+		var t storev1.Token
+		if err := proto.Unmarshal(kv.Value, &t); err != nil {
+			return 0, nil, nil, fmt.Errorf("append: token %s: %w", id, err)
+		}
+		// Replicas' clocks differ a little: keep the latest use.
+		if at := p.lastUse[id]; at.After(timeOf(t.LastUsedAt)) {
+			t.LastUsedAt = timestamp(at)
+		}
+		v, err := proto.Marshal(&t)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		puts = append(puts, clientv3.OpPut(k, string(v)))
+	}
+	return first, cmps, puts, nil
+}
+
+func latestKey(c rating.Cohort, model string) string {
+	const sep = "\x1f"
+	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String() + "\x00" + model
+}
+
+// short is the start of a hash, enough to recognise it in a message.
+func short(sha string) string { return sha[:min(12, len(sha))] }

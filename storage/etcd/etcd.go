@@ -1,0 +1,289 @@
+// Package etcdstore is the storage backend on an etcd cluster (etcd 3.4 or
+// later), shared by stateless energylabeld replicas: etcd's revisions are
+// the seam's revisions and etcd's watch carries its events. It is the only
+// package that imports the etcd client.
+//
+// Key layout (layout version 1), under a prefix, "/energylabel/" by
+// default; values are the energylabel.store.v1 messages of the bbolt file:
+//
+//	meta/version                        -> "1": the layout version
+//	meta/last-id                        -> the highest result id handed out, in decimal
+//	results/<model> 0x00 <id>           -> Result (with its Audit, Measure and Label), never rewritten
+//	ids/<id>                            -> the model of result <id>
+//	latest/<cohort key> 0x00 <model>    -> Latest: the model's current result in the cohort
+//	payloads/<payload SHA-256, hex>     -> the model it labels: one measurement labels one model
+//	tokens/<token id>                   -> Token (SHA-256 of the secret only, and its last use)
+//	accelerators/<name>                 -> Accelerator: an operator's addition to the registry
+//	datasets/<name>                     -> Dataset: likewise
+//	releases/<name>                     -> Release (every cohort's star bounds)
+//
+// An id is 16 lower-case hex digits, so that results/<model> 0x00 lists a
+// model's history in id order. A cohort key is task, dataset, size class,
+// hardware and basis joined by 0x1f, as in the bbolt file; a model id
+// holds no 0x00. A result's create revision is the revision it was
+// accepted at; registries and releases list in the order of theirs.
+//
+// There is no events key: etcd's own history is the event log. Every write
+// is one transaction, so one revision, and Watch turns the puts of a
+// revision under results/, tokens/, accelerators/, datasets/ and releases/
+// into events. A token put in a revision that also stores results is the
+// token's last use, not an event. How far back a watch can resume is up to
+// etcd's compaction (--auto-compaction-*).
+//
+// Append is one transaction guarded by compares: meta/last-id's mod
+// revision, so that an id is handed out once whichever replica writes; each
+// stored token's, whose last use it records; and each new payload's
+// absence. On a conflict the transaction's else branch reads the state
+// again, in the same round trip, and Append retries. A transaction holds at
+// most etcd's --max-txn-ops operations (128 by default), which bounds a
+// batch: see MaxBatch.
+package etcdstore
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"go.etcd.io/etcd/client/pkg/v3/logutil"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/energylabel/energylabel/storage"
+)
+
+// layoutVersion is bumped with every change of the key layout.
+const layoutVersion = 1
+
+// DefaultPrefix is the key prefix when Options.Prefix is empty.
+const DefaultPrefix = "/energylabel/"
+
+// Keys under the prefix; see the package comment.
+const (
+	keyVersion      = "meta/version"
+	keyLastID       = "meta/last-id"
+	dirResults      = "results/"
+	dirIDs          = "ids/"
+	dirLatest       = "latest/"
+	dirPayloads     = "payloads/"
+	dirTokens       = "tokens/"
+	dirAccelerators = "accelerators/"
+	dirDatasets     = "datasets/"
+	dirReleases     = "releases/"
+)
+
+// ErrBatchTooLarge means a batch needs more operations than one etcd
+// transaction may hold; split it into batches of at most MaxBatch.
+var ErrBatchTooLarge = errors.New("batch too large for one etcd transaction")
+
+// Options say how to reach etcd. Endpoints is required.
+type Options struct {
+	// Endpoints are the cluster's client URLs or host:port pairs.
+	Endpoints []string
+	// Prefix is put before every key; "" means DefaultPrefix. Replicas of
+	// one registry use the same prefix; a prefix should end in "/".
+	Prefix string
+	// CAFile verifies the servers' certificates; CertFile and KeyFile are
+	// the client's certificate, for etcd's --client-cert-auth. Any of them
+	// turns TLS on.
+	CAFile, CertFile, KeyFile string
+	// Username and Password authenticate to etcd when its auth is on.
+	Username, Password string
+	// DialTimeout bounds connecting and Open's first request; 0 means 5s.
+	DialTimeout time.Duration
+	// WatchBuffer is how many writes a watcher may fall behind live ones by
+	// before it is cut off with ErrCompacted; 0 means 1024.
+	WatchBuffer int
+	// MaxTxnOps is the etcd servers' --max-txn-ops; 0 means its default, 128.
+	MaxTxnOps int
+	// BackupDir holds Backup's temporary copy; "" means os.TempDir().
+	BackupDir string
+}
+
+// Store is the etcd backend.
+type Store struct {
+	cli    *clientv3.Client
+	prefix string
+	opt    Options
+	// appending lets one Append of this replica run at a time: the others
+	// would only conflict with it on meta/last-id.
+	appending chan struct{}
+	size      atomic.Int64
+}
+
+var _ storage.Backend = (*Store)(nil)
+
+// Open connects to etcd and checks, or on an empty prefix records, the
+// layout version.
+func Open(ctx context.Context, opt Options) (*Store, error) {
+	if len(opt.Endpoints) == 0 {
+		return nil, errors.New("etcd: no endpoints")
+	}
+	opt.Prefix = cmp.Or(opt.Prefix, DefaultPrefix)
+	opt.DialTimeout = cmp.Or(opt.DialTimeout, 5*time.Second)
+	opt.WatchBuffer = cmp.Or(opt.WatchBuffer, 1024)
+	opt.MaxTxnOps = cmp.Or(opt.MaxTxnOps, 128)
+	tlsConfig, err := opt.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	// The client logs each connection and snapshot at info level.
+	lg, err := logutil.CreateDefaultZapLogger(zapcore.WarnLevel)
+	if err != nil {
+		return nil, err
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints: opt.Endpoints, DialTimeout: opt.DialTimeout, TLS: tlsConfig,
+		Username: opt.Username, Password: opt.Password, Logger: lg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcd %v: %w", opt.Endpoints, err)
+	}
+	s := &Store{cli: cli, prefix: opt.Prefix, opt: opt, appending: make(chan struct{}, 1)}
+	if err := s.initialize(ctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("etcd %v, prefix %q: %w", opt.Endpoints, opt.Prefix, err)
+	}
+	return s, nil
+}
+
+func (o *Options) tlsConfig() (*tls.Config, error) {
+	if o.CAFile == "" && o.CertFile == "" && o.KeyFile == "" {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("etcd CA: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("etcd CA %s: no PEM certificate", o.CAFile)
+		}
+	}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return nil, errors.New("etcd: a client certificate needs both a cert and a key file")
+	}
+	if o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("etcd client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// initialize records the layout version on an empty prefix, or checks it.
+func (s *Store) initialize(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opt.DialTimeout)
+	defer cancel()
+	k := s.key(keyVersion)
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+		Then(clientv3.OpPut(k, strconv.Itoa(layoutVersion))).
+		Else(clientv3.OpGet(k)).Commit()
+	if err != nil {
+		return s.storageError("open", err)
+	}
+	if resp.Succeeded {
+		return nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().GetKvs()
+	if len(kvs) == 1 && string(kvs[0].Value) == strconv.Itoa(layoutVersion) {
+		return nil
+	}
+	v := "?"
+	if len(kvs) == 1 {
+		v = string(kvs[0].Value)
+	}
+	return fmt.Errorf("layout version %s, this binary knows %d", v, layoutVersion)
+}
+
+// Prefix is the prefix of every key the store uses.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Close ends every watch and closes the connection.
+func (s *Store) Close() error {
+	err := s.cli.Close()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Revision is the cluster's revision: that of the last write, ours or not.
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	if err := s.closed("revision"); err != nil {
+		return 0, err
+	}
+	resp, err := s.cli.Get(ctx, s.key(keyVersion), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, s.storageError("revision", err)
+	}
+	return resp.Header.Revision, nil
+}
+
+// Size is the database size of the first endpoint's member, which holds
+// the whole cluster's keyspace, every prefix's; the last size known while
+// it does not answer.
+func (s *Store) Size() int64 {
+	ctx, cancel := context.WithTimeout(s.cli.Ctx(), 2*time.Second)
+	defer cancel()
+	if eps := s.cli.Endpoints(); len(eps) > 0 {
+		if st, err := s.cli.Status(ctx, eps[0]); err == nil {
+			s.size.Store(st.DbSize)
+		}
+	}
+	return s.size.Load()
+}
+
+// MaxBatch is the largest batch Append always takes in one transaction,
+// when its results use one token: each result takes up to four operations
+// (its record, its id, its latest pointer, its payload claim), and the id
+// counter and the token one each.
+func (s *Store) MaxBatch() int { return (s.opt.MaxTxnOps - 2) / 4 }
+
+func (s *Store) key(parts ...string) string {
+	k := s.prefix
+	for _, p := range parts {
+		k += p
+	}
+	return k
+}
+
+// closed is ErrClosed once Close was called: the client would otherwise
+// retry for a while before it gives up.
+func (s *Store) closed(op string) error {
+	if s.cli.Ctx().Err() != nil {
+		return fmt.Errorf("%s: %w", op, storage.ErrClosed)
+	}
+	return nil
+}
+
+// storageError turns the client's errors into the seam's.
+func (s *Store) storageError(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case s.cli.Ctx().Err() != nil:
+		return fmt.Errorf("%s: %w", op, storage.ErrClosed)
+	case errors.Is(err, rpctypes.ErrNoSpace):
+		return fmt.Errorf("%s: %w (%v)", op, storage.ErrFull, err)
+	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge):
+		return fmt.Errorf("%s: %w (%v)", op, ErrBatchTooLarge, err)
+	case errors.Is(err, rpctypes.ErrCompacted), errors.Is(err, rpctypes.ErrFutureRev):
+		return fmt.Errorf("%s: %w (%v)", op, storage.ErrCompacted, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func idHex(id uint64) string { return fmt.Sprintf("%016x", id) }

@@ -1,0 +1,249 @@
+package etcdstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/storage"
+)
+
+// rangePage is how many keys one range request reads.
+const rangePage = 5000
+
+// Snapshot reads latest/, tokens/, the registries and the releases, every
+// page at the revision of the first: results/, by far the largest, is not
+// read. When etcd compacts that revision away meanwhile, it starts again.
+func (s *Store) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
+	if err := s.closed("snapshot"); err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		snap, err := s.snapshot(ctx)
+		if errors.Is(err, rpctypes.ErrCompacted) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, s.storageError("snapshot", err)
+		}
+		return snap, nil
+	}
+}
+
+func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
+	snap := &storage.Snapshot{}
+	var rev int64 // set by the first page
+	var rec storev1.Latest
+	err := s.rangeAll(ctx, dirLatest, &rev, func(kv *mvccpb.KeyValue) error {
+		rec.Reset()
+		if err := proto.Unmarshal(kv.Value, &rec); err != nil {
+			return fmt.Errorf("latest %q: %w", kv.Key, err)
+		}
+		c, err := currentOfLatest(&rec)
+		snap.Currents = append(snap.Currents, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap.Revision = rev
+	if snap.Tokens, err = s.tokens(ctx, &rev); err != nil {
+		return nil, err
+	}
+	err = s.registered(ctx, dirAccelerators, &rev, func(v []byte) error {
+		var p storev1.Accelerator
+		if err := proto.Unmarshal(v, &p); err != nil {
+			return err
+		}
+		snap.Accelerators = append(snap.Accelerators, acceleratorOf(&p))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.registered(ctx, dirDatasets, &rev, func(v []byte) error {
+		var p storev1.Dataset
+		if err := proto.Unmarshal(v, &p); err != nil {
+			return err
+		}
+		ds, err := datasetOf(&p)
+		snap.Datasets = append(snap.Datasets, ds)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.registered(ctx, dirReleases, &rev, func(v []byte) error {
+		var p storev1.Release
+		if err := proto.Unmarshal(v, &p); err != nil {
+			return err
+		}
+		snap.Releases = append(snap.Releases, releaseOf(&p))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// rangeAll calls fn on every key under dir in key order, in pages, all
+// read at *rev; a zero *rev becomes the revision of the first page.
+func (s *Store) rangeAll(ctx context.Context, dir string, rev *int64, fn func(*mvccpb.KeyValue) error) error {
+	from, end := s.key(dir), clientv3.GetPrefixRangeEnd(s.key(dir))
+	for {
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(rangePage)}
+		if *rev != 0 {
+			opts = append(opts, clientv3.WithRev(*rev))
+		}
+		resp, err := s.cli.Get(ctx, from, opts...)
+		if err != nil {
+			return err
+		}
+		if *rev == 0 {
+			*rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			if err := fn(kv); err != nil {
+				return err
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return nil
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+// registered reads a registry or the releases in the order they were
+// added: by create revision, not by name.
+func (s *Store) registered(ctx context.Context, dir string, rev *int64, fn func([]byte) error) error {
+	var kvs []*mvccpb.KeyValue
+	if err := s.rangeAll(ctx, dir, rev, func(kv *mvccpb.KeyValue) error { kvs = append(kvs, kv); return nil }); err != nil {
+		return err
+	}
+	slices.SortFunc(kvs, func(a, b *mvccpb.KeyValue) int { return cmp.Compare(a.CreateRevision, b.CreateRevision) })
+	for _, kv := range kvs {
+		if err := fn(kv.Value); err != nil {
+			return fmt.Errorf("%q: %w", kv.Key, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) tokens(ctx context.Context, rev *int64) ([]storage.Token, error) {
+	var out []storage.Token
+	err := s.rangeAll(ctx, dirTokens, rev, func(kv *mvccpb.KeyValue) error {
+		var t storev1.Token
+		if err := proto.Unmarshal(kv.Value, &t); err != nil {
+			return fmt.Errorf("token %q: %w", kv.Key, err)
+		}
+		out = append(out, tokenOf(&t))
+		return nil
+	})
+	return out, err
+}
+
+// Tokens lists every stored token.
+func (s *Store) Tokens(ctx context.Context) ([]storage.Token, error) {
+	if err := s.closed("tokens"); err != nil {
+		return nil, err
+	}
+	var rev int64
+	ts, err := s.tokens(ctx, &rev)
+	return ts, s.storageError("tokens", err)
+}
+
+// History reads a model's results in id order from results/<model>.
+func (s *Store) History(ctx context.Context, q storage.HistoryQuery) ([]storage.HistoryEntry, error) {
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	if err := s.closed("history"); err != nil {
+		return nil, err
+	}
+	dir := s.key(dirResults, q.Model, "\x00")
+	from, end := dir+idHex(q.After+1), clientv3.GetPrefixRangeEnd(dir)
+	var out []storage.HistoryEntry
+	for {
+		resp, err := s.cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64))))
+		if err != nil {
+			return nil, s.storageError("history", err)
+		}
+		for _, kv := range resp.Kvs {
+			id, rec, err := s.decodeResult(kv)
+			if err != nil {
+				return nil, fmt.Errorf("history: %w", err)
+			}
+			h := historyEntryOf(id, kv.CreateRevision, rec)
+			if !q.Matches(h.Measure.Cohort) {
+				continue
+			}
+			out = append(out, h)
+			if len(out) == q.Limit {
+				return out, nil
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return out, nil
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+// decodeResult reads a results/ key and value.
+func (s *Store) decodeResult(kv *mvccpb.KeyValue) (uint64, *storev1.Result, error) {
+	k := string(kv.Key)
+	i := strings.LastIndexByte(k, 0)
+	if i < 0 {
+		return 0, nil, fmt.Errorf("result key %q: no id", k)
+	}
+	id, err := strconv.ParseUint(k[i+1:], 16, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("result key %q: %w", k, err)
+	}
+	var rec storev1.Result
+	if err := proto.Unmarshal(kv.Value, &rec); err != nil {
+		return 0, nil, fmt.Errorf("result %d: %w", id, err)
+	}
+	return id, &rec, nil
+}
+
+// Record returns a stored result with its audit trail: ids/ names its
+// model, and so its key.
+func (s *Store) Record(ctx context.Context, id uint64) (*rating.Result, storage.Audit, error) {
+	if err := s.closed(fmt.Sprintf("result %d", id)); err != nil {
+		return nil, storage.Audit{}, err
+	}
+	resp, err := s.cli.Get(ctx, s.key(dirIDs, idHex(id)))
+	if err != nil {
+		return nil, storage.Audit{}, s.storageError(fmt.Sprintf("result %d", id), err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, storage.Audit{}, fmt.Errorf("result %d: %w", id, storage.ErrNotFound)
+	}
+	resp, err = s.cli.Get(ctx, s.key(dirResults, string(resp.Kvs[0].Value), "\x00", idHex(id)))
+	if err != nil {
+		return nil, storage.Audit{}, s.storageError(fmt.Sprintf("result %d", id), err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, storage.Audit{}, fmt.Errorf("result %d: its record: %w", id, storage.ErrNotFound)
+	}
+	_, rec, err := s.decodeResult(resp.Kvs[0])
+	if err != nil {
+		return nil, storage.Audit{}, err
+	}
+	r, a := resultOf(rec)
+	return r, a, nil
+}
