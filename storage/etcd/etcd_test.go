@@ -1,13 +1,23 @@
 package etcdstore_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +26,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 
+	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 	etcdstore "github.com/energylabel/energylabel/storage/etcd"
 	"github.com/energylabel/energylabel/storage/storagetest"
@@ -146,4 +157,418 @@ func TestConformance(t *testing.T) {
 		prefix := newPrefix(t)
 		return func(t *testing.T) storage.Backend { return open(t, etcdstore.Options{Prefix: prefix}) }
 	})
+}
+
+func appendOne(t *testing.T, b storage.Backend, a storage.Accepted) (uint64, int64) {
+	t.Helper()
+	id, rev, err := b.Append(t.Context(), []storage.Accepted{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, rev
+}
+
+// collect reads watch responses until it has n events, an error, or 10s.
+func collect(ch <-chan storage.WatchResponse, n int) ([]storage.Event, error) {
+	var out []storage.Event
+	timeout := time.After(10 * time.Second)
+	for len(out) < n {
+		select {
+		case r, ok := <-ch:
+			if !ok {
+				return out, errors.New("the watch ended")
+			}
+			if r.Err != nil {
+				return out, r.Err
+			}
+			out = append(out, r.Events...)
+		case <-timeout:
+			return out, fmt.Errorf("timed out with %d of %d events", len(out), n)
+		}
+	}
+	return out, nil
+}
+
+// Two replicas write at once, each from several goroutines: ids are handed
+// out once, in order, and each replica's watch sees every write, its own
+// and the other's.
+func TestTwoReplicasAppendAtOnce(t *testing.T) {
+	const writers, appends = 4, 25
+	prefix := newPrefix(t)
+	replicas := []*etcdstore.Store{openTest(t, etcdstore.Options{Prefix: prefix}), openTest(t, etcdstore.Options{Prefix: prefix})}
+	ctx := t.Context()
+	if _, err := replicas[0].PutToken(ctx, storage.Token{ID: "tok_1", Namespaces: []string{"w"}}); err != nil {
+		t.Fatal(err)
+	}
+	rev0, err := replicas[0].Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watches := []<-chan storage.WatchResponse{replicas[0].Watch(ctx, rev0), replicas[1].Watch(ctx, rev0)}
+	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+	type write struct {
+		id  uint64
+		rev int64
+	}
+	got := make([][]write, len(replicas)*writers)
+	var wg sync.WaitGroup
+	for r, b := range replicas {
+		for w := range writers {
+			n := r*writers + w
+			wg.Go(func() {
+				for i := range appends {
+					a := storagetest.Accepted(fmt.Sprintf("w/r%d-w%d", r, w), float64(i+1))
+					a.Audit.ReceivedAt = start.Add(time.Duration(n*appends+i) * time.Second)
+					a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", n*appends+i+1)
+					id, rev, err := b.Append(ctx, []storage.Accepted{a})
+					if err != nil {
+						t.Errorf("replica %d, writer %d: %v", r, w, err)
+						return
+					}
+					got[n] = append(got[n], write{id, rev})
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	total := len(replicas) * writers * appends
+	var ids []uint64
+	for n, ws := range got {
+		for i := 1; i < len(ws); i++ {
+			if ws[i].id <= ws[i-1].id || ws[i].rev <= ws[i-1].rev {
+				t.Fatalf("writer %d: write %d got id %d at revision %d after id %d at %d", n, i, ws[i].id, ws[i].rev, ws[i-1].id, ws[i-1].rev)
+			}
+		}
+		for _, w := range ws {
+			ids = append(ids, w.id)
+		}
+	}
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1]+1 {
+			t.Fatalf("ids %d then %d: want every id once, with no gap", ids[i-1], ids[i])
+		}
+	}
+	for r, ch := range watches {
+		evs, err := collect(ch, total)
+		if err != nil {
+			t.Fatalf("replica %d's watch: %v", r, err)
+		}
+		for i, e := range evs {
+			if e.Kind != storage.ResultAdded || e.Result.ID != ids[i] || (i > 0 && e.Revision <= evs[i-1].Revision) {
+				t.Fatalf("replica %d's event %d: %+v, want result %d at a revision above the last", r, i, e, ids[i])
+			}
+		}
+	}
+	ts, err := replicas[1].Tokens(ctx)
+	if err != nil || len(ts) != 1 || !ts[0].LastUsedAt.Equal(start.Add(time.Duration(total-1)*time.Second)) {
+		t.Errorf("Tokens() = %+v, %v; want the last use of all %d", ts, err, total)
+	}
+}
+
+func TestASlowWatcherIsCutOffAndHoldsUpNoWriter(t *testing.T) {
+	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t), WatchBuffer: 8})
+	ctx := t.Context()
+	rev, _ := s.Revision(ctx)
+	ch := s.Watch(ctx, rev) // never read until the writes are done
+	start := time.Now()
+	for i := range 50 {
+		appendOne(t, s, storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1))
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("50 writes took %s with a stalled watcher", took)
+	}
+	time.Sleep(200 * time.Millisecond) // let the watch take in the last of them
+	var events int
+	for r := range ch {
+		events += len(r.Events)
+		if r.Err != nil {
+			if !errors.Is(r.Err, storage.ErrCompacted) {
+				t.Errorf("the watch ended with %v, want ErrCompacted", r.Err)
+			}
+			if events < 8 || events >= 50 {
+				t.Errorf("%d events before the cut, want the buffer's 8 or more and fewer than all 50", events)
+			}
+			return
+		}
+	}
+	t.Error("the stalled watcher was never cut off")
+}
+
+// A watcher far behind in history is not cut off, however slowly it reads:
+// history is etcd's to keep, and the watch waits for it.
+func TestASlowReaderOfHistoryGetsAllOfIt(t *testing.T) {
+	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t), WatchBuffer: 4})
+	ctx := t.Context()
+	rev0, _ := s.Revision(ctx)
+	var revs []int64
+	for i := range 30 {
+		_, rev := appendOne(t, s, storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1))
+		revs = append(revs, rev)
+	}
+	ch := s.Watch(ctx, rev0)
+	var got []int64
+	for len(got) < len(revs) {
+		time.Sleep(5 * time.Millisecond)
+		evs, err := collect(ch, 1)
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(got), err)
+		}
+		for _, e := range evs {
+			got = append(got, e.Revision)
+		}
+	}
+	if !slices.Equal(got, revs) {
+		t.Fatalf("revisions %v, want %v", got, revs)
+	}
+	_, rev := appendOne(t, s, storagetest.Accepted("a/live", 1))
+	if evs, err := collect(ch, 1); err != nil || evs[0].Revision != rev {
+		t.Errorf("live after history: %+v, %v", evs, err)
+	}
+}
+
+func TestACompactedRevisionEndsTheWatch(t *testing.T) {
+	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t)})
+	ctx := t.Context()
+	rev0, _ := s.Revision(ctx)
+	appendOne(t, s, storagetest.Accepted("a/one", 1))
+	_, rev := appendOne(t, s, storagetest.Accepted("a/two", 2))
+	if _, err := rawClient(t).Compact(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := collect(s.Watch(ctx, rev0), 2); !errors.Is(err, storage.ErrCompacted) {
+		t.Errorf("a watch from a compacted revision: %v, want ErrCompacted", err)
+	}
+	snap, err := s.Snapshot(ctx)
+	if err != nil || len(snap.Currents) != 2 || snap.Revision < rev {
+		t.Fatalf("the snapshot after compaction: %+v, %v", snap, err)
+	}
+	ch := s.Watch(ctx, snap.Revision)
+	_, rev3 := appendOne(t, s, storagetest.Accepted("a/three", 3))
+	if evs, err := collect(ch, 1); err != nil || evs[0].Revision != rev3 {
+		t.Errorf("a watch from the new snapshot: %+v, %v", evs, err)
+	}
+}
+
+// A batch that one etcd transaction cannot hold is refused whole; MaxBatch
+// says what fits.
+func TestABatchLargerThanATransaction(t *testing.T) {
+	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t)})
+	ctx := t.Context()
+	if _, err := s.PutToken(ctx, storage.Token{ID: "tok_1"}); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(n int) []storage.Accepted {
+		var b []storage.Accepted
+		for i := range n {
+			a := storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1)
+			a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", len(b)+1000*n)
+			b = append(b, a)
+		}
+		return b
+	}
+	rev, _ := s.Revision(ctx)
+	if _, _, err := s.Append(ctx, batch(s.MaxBatch()+1)); !errors.Is(err, etcdstore.ErrBatchTooLarge) {
+		t.Errorf("a batch of %d: %v, want ErrBatchTooLarge", s.MaxBatch()+1, err)
+	}
+	if got, _ := s.Revision(ctx); got != rev {
+		t.Errorf("revision %d after a refused batch, %d before", got, rev)
+	}
+	first, _, err := s.Append(ctx, batch(s.MaxBatch()))
+	if err != nil || first != 1 {
+		t.Errorf("a batch of MaxBatch() = %d: first id %d, %v", s.MaxBatch(), first, err)
+	}
+}
+
+// The keys are the package comment's.
+func TestTheKeyLayout(t *testing.T) {
+	prefix := newPrefix(t)
+	s := openTest(t, etcdstore.Options{Prefix: prefix})
+	ctx := t.Context()
+	a := storagetest.Accepted("a/one", 1)
+	a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
+	appendOne(t, s, a)
+	writes := []func() (int64, error){
+		func() (int64, error) { return s.PutToken(ctx, storage.Token{ID: "tok_1"}) },
+		func() (int64, error) {
+			return s.AddAccelerator(ctx, rating.Accelerator{Name: "Gaudi 3", Family: "Gaudi 3", BoardWatts: 900})
+		},
+		func() (int64, error) {
+			return s.AddDataset(ctx, rating.Dataset{Name: "acme/eval", Task: "text-generation", Basis: rating.OutputToken})
+		},
+		func() (int64, error) { return s.CreateRelease(ctx, &rating.Release{Name: "r1"}) },
+	}
+	for _, w := range writes {
+		if _, err := w(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := rawClient(t).Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, kv := range resp.Kvs {
+		keys = append(keys, strings.TrimPrefix(string(kv.Key), prefix))
+	}
+	want := []string{
+		"accelerators/Gaudi 3",
+		"datasets/acme/eval",
+		"ids/0000000000000001",
+		"latest/text-classification\x1fAIEnergyScore/text_classification\x1f\x1fH100\x1f" + rating.Query.String() + "\x00a/one",
+		"meta/last-id",
+		"meta/version",
+		"payloads/" + a.Audit.PayloadSHA256,
+		"releases/r1",
+		"results/a/one\x000000000000000001",
+		"tokens/tok_1",
+	}
+	if !slices.Equal(keys, want) {
+		t.Errorf("keys\n%q\nwant\n%q", keys, want)
+	}
+}
+
+func TestOpenRefusesAnotherLayoutVersion(t *testing.T) {
+	prefix := newPrefix(t)
+	if _, err := rawClient(t).Put(t.Context(), prefix+"meta/version", "2"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := etcdstore.Open(t.Context(), etcdstore.Options{Endpoints: []string{endpoint}, Prefix: prefix})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a prefix in layout version 2 succeeded")
+	}
+	if !strings.Contains(err.Error(), "layout version 2") {
+		t.Errorf("Open: %v, want it to name the layout version", err)
+	}
+}
+
+func TestAClosedStore(t *testing.T) {
+	s := open(t, etcdstore.Options{Prefix: newPrefix(t)})
+	ctx := t.Context()
+	rev, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := s.Watch(ctx, rev)
+	s.Close()
+	if _, _, err := s.Append(ctx, []storage.Accepted{storagetest.Accepted("a/one", 1)}); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Append after Close: %v, want ErrClosed", err)
+	}
+	if _, err := collect(ch, 1); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("a watch across Close: %v, want ErrClosed", err)
+	}
+}
+
+// TLS with a client certificate, and etcd's own users: what a production
+// cluster asks of a client.
+func TestTLSAndAuth(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey := newCert(t, dir, "ca", nil, nil)
+	newCert(t, dir, "server", ca, caKey)
+	newCert(t, dir, "client", ca, caKey)
+	e, err := startEtcd(dir, transport.TLSInfo{
+		CertFile: filepath.Join(dir, "server.pem"), KeyFile: filepath.Join(dir, "server-key.pem"),
+		TrustedCAFile: filepath.Join(dir, "ca.pem"), ClientCertAuth: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	opt := etcdstore.Options{
+		Endpoints: []string{"https://" + e.Clients[0].Addr().String()}, Prefix: "/energylabel/",
+		CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client-key.pem"),
+	}
+	ctx := t.Context()
+
+	// Turn etcd's auth on, as the root user.
+	root, err := clientv3.New(clientv3.Config{Endpoints: opt.Endpoints, TLS: mustTLS(t, opt), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, step := range []func() error{
+		func() error { _, err := root.UserAdd(ctx, "root", "root-pw"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := root.AuthEnable(ctx); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	bad := opt
+	bad.Username, bad.Password, bad.DialTimeout = "root", "wrong", 2*time.Second
+	if s, err := etcdstore.Open(ctx, bad); err == nil {
+		s.Close()
+		t.Error("Open with a wrong password succeeded")
+	}
+	opt.Username, opt.Password = "root", "root-pw"
+	s, err := etcdstore.Open(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	id, _, err := s.Append(ctx, []storage.Accepted{storagetest.Accepted("a/one", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, err := s.Record(ctx, id); err != nil || r.Model != "a/one" {
+		t.Errorf("Record(%d) over TLS = %+v, %v", id, r, err)
+	}
+}
+
+// newCert writes name.pem and name-key.pem into dir: a CA when parent is
+// nil, else a certificate for 127.0.0.1 that the CA signed.
+func newCert(t *testing.T, dir, name string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	if parent == nil {
+		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, block := range map[string]*pem.Block{
+		name + ".pem":     {Type: "CERTIFICATE", Bytes: der},
+		name + "-key.pem": {Type: "EC PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, file), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+func mustTLS(t *testing.T, opt etcdstore.Options) *tls.Config {
+	t.Helper()
+	c, err := (transport.TLSInfo{CertFile: opt.CertFile, KeyFile: opt.KeyFile, TrustedCAFile: opt.CAFile}).ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
