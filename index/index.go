@@ -122,7 +122,9 @@ func (mc modelCohorts) with(e *entry) modelCohorts {
 
 type cohortIndex struct {
 	cohort rating.Cohort
-	order  *btree.BTreeG[*entry]
+	// isDefault is true when the cohort's dataset is its task's default.
+	isDefault bool
+	order     *btree.BTreeG[*entry]
 	// lo and hi are the lowest and highest x, kept up to date by put, so
 	// that a release's bounds read two fields and never walk the cohort.
 	lo, hi float64
@@ -267,7 +269,9 @@ func (ix *Index) WaitFor(ctx context.Context, rev int64) error {
 func (ix *Index) putLocked(in *Entry) {
 	ci := ix.cohorts[in.Measure.Cohort]
 	if ci == nil {
-		ci = &cohortIndex{cohort: in.Measure.Cohort, order: btree.NewG(32, bestFirst)}
+		c := in.Measure.Cohort
+		t, _ := rating.LookupTask(c.Task)
+		ci = &cohortIndex{cohort: c, isDefault: c.Dataset == t.DefaultDataset, order: btree.NewG(32, bestFirst)}
 		ix.cohorts[ci.cohort] = ci
 	}
 	e := ix.compact(in, ci)
@@ -325,23 +329,64 @@ func (ix *Index) model(model string) []Rated {
 	return out
 }
 
-// first returns the model's first entry, in cohort order, of a task (any
-// task when empty), and how many entries of the task it has.
-func (ix *Index) first(model, task string) (Rated, int) {
+// Choice narrows a model's ratings to those an image may show. An empty
+// field matches every value; Task is a task id, Hardware a cohort's
+// hardware (the accelerator family).
+type Choice struct {
+	Task, Dataset, Hardware string
+}
+
+// Matches reports whether a cohort is one the choice allows.
+func (c Choice) Matches(co rating.Cohort) bool {
+	return (c.Task == "" || co.Task == c.Task) && (c.Dataset == "" || co.Dataset == c.Dataset) &&
+		(c.Hardware == "" || co.Hardware == c.Hardware)
+}
+
+// pick returns the rating of a model that a choice shows, and how many of
+// the model's ratings the choice matches. Among several it prefers the
+// task's default dataset, then the cohort with the most models, then the
+// first in cohort order: nobody steers it by naming a dataset that sorts
+// first.
+func (ix *Index) pick(model string, c Choice) (Rated, int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	mc := ix.models[model]
-	var r Rated
+	var best *entry
 	n := 0
 	for i := range mc.len() {
-		if e := mc.at(i); task == "" || e.ci.cohort.Task == task {
-			if n == 0 {
-				r = ix.rated(e)
-			}
-			n++
+		e := mc.at(i)
+		if !c.Matches(e.ci.cohort) {
+			continue
+		}
+		n++
+		if best == nil || preferred(e.ci, best.ci) {
+			best = e
 		}
 	}
-	return r, n
+	if best == nil {
+		return Rated{}, 0
+	}
+	return ix.rated(best), n
+}
+
+// preferred reports whether a is a better cohort to show than b, which
+// comes first in cohort order.
+func preferred(a, b *cohortIndex) bool {
+	if a.isDefault != b.isDefault {
+		return a.isDefault
+	}
+	return a.order.Len() > b.order.Len()
+}
+
+// Count is the number of entries.
+func (ix *Index) Count() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := 0
+	for _, ci := range ix.cohorts {
+		n += ci.order.Len()
+	}
+	return n
 }
 
 // matching returns the cohorts keep accepts, in cohort order.
@@ -398,9 +443,10 @@ func compareCohorts(a, b rating.Cohort) int {
 // ModelRatings returns a model's current entries with their cohort bounds.
 func (ix *Index) ModelRatings(model string) []Rated { return ix.model(model) }
 
-// ModelRating returns the first of a model's current entries of a task
-// (any task when empty), in cohort order, and how many it has.
-func (ix *Index) ModelRating(model, task string) (Rated, int) { return ix.first(model, task) }
+// ModelRating returns the rating of a model that a choice shows, and how
+// many of the model's ratings the choice matches. It allocates nothing:
+// every badge asks.
+func (ix *Index) ModelRating(model string, c Choice) (Rated, int) { return ix.pick(model, c) }
 
 // Cohorts returns the cohorts keep accepts, in a stable order.
 func (ix *Index) Cohorts(keep func(rating.Cohort) bool) []rating.Cohort {
@@ -437,4 +483,15 @@ func (ix *Index) EachLatest(fn func(*Entry)) {
 			return true
 		})
 	}
+}
+
+// Place is the rank x would have in a cohort now, and the cohort's size.
+func (ix *Index) Place(c rating.Cohort, x float64) (rank, size int) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	ci := ix.cohorts[c]
+	if ci == nil {
+		return 1, 0
+	}
+	return ci.rank(x), ci.order.Len()
 }

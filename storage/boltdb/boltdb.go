@@ -85,6 +85,7 @@ var (
 // ErrLocked means another process holds the database file.
 var ErrLocked = errors.New("database is locked by another process")
 
+
 // Options tune Open. The zero value is usable.
 type Options struct {
 	// LockTimeout bounds the wait for another process's file lock; 0 means 1s.
@@ -94,6 +95,10 @@ type Options struct {
 	// WatchBuffer is how many writes a watcher may fall behind by before
 	// it is cut off with ErrCompacted; 0 means 1024.
 	WatchBuffer int
+	// Init lets Open start an empty database on a file of 0 bytes, which
+	// it otherwise refuses (ErrEmpty): such a file is more often a crash
+	// during its creation, or a failed copy, than a wish to start over.
+	Init bool
 }
 
 // DB is the bbolt backend.
@@ -103,11 +108,16 @@ type DB struct {
 	hub  *hub
 	// writers counts Appends in progress: a lone one commits at once.
 	writers atomic.Int32
+	// first is the snapshot Open read to check the file, for the first
+	// Snapshot call: start-up reads latest/ once.
+	first atomic.Pointer[storage.Snapshot]
 }
 
 var _ storage.Backend = (*DB)(nil)
 
-// Open opens or creates the database in dir.
+// Open opens or creates the database in dir. A damaged file is refused
+// with ErrDamaged, an empty one with ErrEmpty, and a file another process
+// holds with ErrLocked; each error names the file.
 func Open(dir string, opt Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
@@ -117,20 +127,35 @@ func Open(dir string, opt Options) (*DB, error) {
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (is another energylabeld using this data directory?)", path, ErrLocked)
-	}
-	if err != nil {
+	if err := checkFile(path, opt.Init, timeout); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	d := &DB{db: db, path: path}
-	rev, err := d.initialize()
+	d := &DB{path: path}
+	// Opening, migrating and the first full read of latest/ and tokens/
+	// are where a damaged file shows; they fail instead of crashing.
+	var snap *storage.Snapshot
+	err := safely(func() error {
+		db, err := openBolt(path, &bolt.Options{Timeout: timeout, MaxSize: opt.MaxSize})
+		if err != nil {
+			return err
+		}
+		d.db = db
+		if err := d.initialize(); err != nil {
+			return err
+		}
+		return db.View(func(tx *bolt.Tx) error {
+			snap, err = readSnapshot(tx)
+			return err
+		})
+	})
 	if err != nil {
-		db.Close()
+		if d.db != nil {
+			d.db.Close()
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	d.hub = newHub(rev, cmp.Or(opt.WatchBuffer, defaultWatchBuffer))
+	d.first.Store(snap)
+	d.hub = newHub(snap.Revision, cmp.Or(opt.WatchBuffer, defaultWatchBuffer))
 	return d, nil
 }
 
@@ -168,8 +193,8 @@ func (d *DB) Check() error {
 	})
 }
 
-func (d *DB) initialize() (rev int64, err error) {
-	err = d.db.Update(func(tx *bolt.Tx) error {
+func (d *DB) initialize() error {
+	return d.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -184,14 +209,10 @@ func (d *DB) initialize() (rev int64, err error) {
 			if err := migrate(tx, from); err != nil {
 				return err
 			}
-			if err := meta.Put(keyVersion, u64(schemaVersion)); err != nil {
-				return err
-			}
+			return meta.Put(keyVersion, u64(schemaVersion))
 		}
-		rev = revisionOf(tx)
 		return nil
 	})
-	return rev, err
 }
 
 // migrate brings an older schema up to schemaVersion, in the transaction

@@ -16,35 +16,49 @@ import (
 
 // Snapshot reads latest/, tokens/, the registries and the releases in one
 // read transaction: results/, by far the largest bucket, is not paged in.
+// The first call after Open returns what Open read to check the file.
 func (d *DB) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
-	s := &storage.Snapshot{}
-	err := d.db.View(func(tx *bolt.Tx) error {
-		s.Revision = revisionOf(tx)
-		var rec storev1.Latest
-		err := tx.Bucket(bucketLatest).ForEach(func(k, v []byte) error {
-			rec.Reset()
-			if err := proto.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("latest %q: %w", k, err)
-			}
-			c, err := currentOfLatest(&rec)
-			if err != nil {
-				return err
-			}
-			s.Currents = append(s.Currents, c)
-			return nil
+	if s := d.first.Swap(nil); s != nil {
+		if rev, err := d.Revision(ctx); err == nil && rev == s.Revision {
+			return s, nil
+		}
+	}
+	var s *storage.Snapshot
+	err := safely(func() error {
+		return d.db.View(func(tx *bolt.Tx) error {
+			var err error
+			s, err = readSnapshot(tx)
+			return err
 		})
-		if err != nil {
-			return err
-		}
-		if s.Tokens, err = tokens(tx); err != nil {
-			return err
-		}
-		return registered(tx, s)
 	})
 	if err != nil {
 		return nil, storageError("snapshot", err)
 	}
 	return s, ctx.Err()
+}
+
+func readSnapshot(tx *bolt.Tx) (*storage.Snapshot, error) {
+	s := &storage.Snapshot{Revision: revisionOf(tx)}
+	var rec storev1.Latest
+	err := tx.Bucket(bucketLatest).ForEach(func(k, v []byte) error {
+		rec.Reset()
+		if err := proto.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("latest %q: %w", k, err)
+		}
+		c, err := currentOfLatest(&rec)
+		if err != nil {
+			return err
+		}
+		s.Currents = append(s.Currents, c)
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	if s.Tokens, err = tokens(tx); err != nil {
+		return s, err
+	}
+	return s, registered(tx, s)
 }
 
 func tokens(tx *bolt.Tx) ([]storage.Token, error) {
