@@ -85,7 +85,6 @@ var (
 // ErrLocked means another process holds the database file.
 var ErrLocked = errors.New("database is locked by another process")
 
-
 // Options tune Open. The zero value is usable.
 type Options struct {
 	// LockTimeout bounds the wait for another process's file lock; 0 means 1s.
