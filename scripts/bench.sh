@@ -121,7 +121,7 @@ load() {
 
 echo "--- durable writes (store benchmarks)"
 for _ in 1 2; do
-	go test ./store -run '^$' -bench '^(BenchmarkSubmitDurable|BenchmarkBoltBatchBaseline)$' -benchtime "$STORE_TIME" | tee -a "$results/store-bench.txt"
+	go test ./storage/boltdb -run '^$' -bench '^(BenchmarkSubmitDurable|BenchmarkBoltBatchBaseline)$' -benchtime "$STORE_TIME" | tee -a "$results/store-bench.txt"
 done
 
 load "$SMALL" "$results/small"

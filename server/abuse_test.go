@@ -28,7 +28,7 @@ import (
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/server"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
 func metricsText(t *testing.T, srv *servertest.Server) string {
@@ -139,8 +139,8 @@ func TestATokenThatHasExpiredAlreadyIsNotCreated(t *testing.T) {
 	if status.Code(err) != codes.InvalidArgument || fmt.Sprint(fieldsOf(err)) != "[expires_at]" {
 		t.Errorf("token expiring a minute ago: %v, want InvalidArgument naming expires_at", err)
 	}
-	if n := len(srv.Store.Tokens()); n != 0 {
-		t.Errorf("%d tokens stored, want none", n)
+	if ts, err := srv.Backend.Tokens(context.Background()); err != nil || len(ts) != 0 {
+		t.Errorf("%d tokens stored, %v; want none", len(ts), err)
 	}
 	if _, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{
 		Namespaces: []string{"acme"}, ExpiresAt: timestamppb.New(time.Now().Add(time.Hour)),
@@ -211,7 +211,7 @@ func TestMalformedRequestsAreInvalidArgumentLoggedAndCounted(t *testing.T) {
 
 func TestAnInternalErrorNamesNoPath(t *testing.T) {
 	dir := t.TempDir()
-	st, err := store.Open(dir, store.Options{})
+	st, err := boltdb.Open(dir, boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,12 +221,13 @@ func TestAnInternalErrorNamesNoPath(t *testing.T) {
 	}
 	var logs servertest.SyncBuffer
 	srv, err := server.New(server.Config{
-		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: servertest.AdminToken,
+		Backend: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: servertest.AdminToken,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	g, _ := srv.NewGRPC()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -11,8 +11,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/energylabel/energylabel/auth"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
 
 // Authentication and authorisation failures, mapped to codes in toStatus.
@@ -45,11 +46,11 @@ func (a adminSecret) matches(token string) bool {
 type principal struct {
 	tokenID string
 	admin   bool
-	token   store.Token
+	token   storage.Token
 }
 
 func (p *principal) mayWrite(namespace string) bool {
-	return p.admin || p.token.Allows(namespace)
+	return p.admin || auth.Allows(p.token, namespace)
 }
 
 type principalKey struct{}
@@ -92,7 +93,7 @@ func (s *Server) resolve(ctx context.Context, method string) (context.Context, e
 		}
 		return ctx, fmt.Errorf("%w: %s needs the admin token", errUnauthenticated, method)
 	}
-	t, err := s.store.Authenticate(token)
+	t, err := s.tokens.Authenticate(token, s.now())
 	if err != nil {
 		return ctx, fmt.Errorf("%w: %w", errUnauthenticated, err)
 	}

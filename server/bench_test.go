@@ -22,7 +22,8 @@ import (
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/server"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
 // benchServer is a server over a store loaded with n synthetic results,
@@ -36,15 +37,15 @@ type benchServer struct {
 
 func startBench(b *testing.B, n int) *benchServer {
 	b.Helper()
-	st, err := store.Open(b.TempDir(), store.Options{})
+	st, err := boltdb.Open(b.TempDir(), boltdb.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
 	reg := synth.New(synth.Config{Results: n, Seed: 1})
-	var batch []store.Imported
+	var batch []storage.Accepted
 	flush := func() {
-		if _, err := st.Import(context.Background(), batch); err != nil {
+		if _, _, err := st.Append(context.Background(), batch); err != nil {
 			b.Fatal(err)
 		}
 		batch = batch[:0]
@@ -54,7 +55,7 @@ func startBench(b *testing.B, n int) *benchServer {
 		if err != nil {
 			b.Fatal(err)
 		}
-		batch = append(batch, store.Imported{Result: &r, Measure: m, Audit: store.Audit{TokenID: "admin", ReceivedAt: time.Now()}})
+		batch = append(batch, storage.Accepted{Result: &r, Measure: m, Audit: storage.Audit{TokenID: "admin", ReceivedAt: time.Now()}})
 		if len(batch) == 10000 {
 			flush()
 		}
@@ -66,12 +67,13 @@ func startBench(b *testing.B, n int) *benchServer {
 		b.Fatal(err)
 	}
 	srv, err := server.New(server.Config{
-		Store: st, Schemes: []*rating.GradeScheme{scheme}, BaseURL: "http://127.0.0.1:8080",
+		Backend: st, Schemes: []*rating.GradeScheme{scheme}, BaseURL: "http://127.0.0.1:8080",
 		Logger: slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(srv.Close)
 	g, _ := srv.NewGRPC()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -13,8 +13,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/energylabel/energylabel/auth"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
 
 // What the edge echoes back to a client, and logs, is bounded whatever the
@@ -59,17 +60,17 @@ func toStatus(err error) error {
 		return st.Err()
 	case errors.As(err, &invalid):
 		return invalidStatus(err.Error(), invalid.Violations).Err()
-	case errors.Is(err, errUnauthenticated), errors.Is(err, store.ErrBadToken):
+	case errors.Is(err, errUnauthenticated), errors.Is(err, auth.ErrBadToken):
 		return statusError(codes.Unauthenticated, err)
 	case errors.Is(err, errPermissionDenied):
 		return statusError(codes.PermissionDenied, err)
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, storage.ErrNotFound):
 		return statusError(codes.NotFound, err)
-	case errors.Is(err, store.ErrExists):
+	case errors.Is(err, storage.ErrExists):
 		return statusError(codes.AlreadyExists, err)
 	case errors.Is(err, errUnsupported):
 		return statusError(codes.Unimplemented, err)
-	case errors.Is(err, store.ErrFull):
+	case errors.Is(err, storage.ErrFull):
 		return status.Error(codes.ResourceExhausted, fullMessage)
 	case errors.Is(err, errStreamStalled):
 		return statusError(codes.DeadlineExceeded, err)

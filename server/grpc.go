@@ -17,7 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
 
 // Limits of every call.
@@ -144,7 +144,7 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 	if st != nil {
 		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))
 	}
-	if cause != nil && (code == codes.Internal || errors.Is(cause, store.ErrFull)) {
+	if cause != nil && (code == codes.Internal || errors.Is(cause, storage.ErrFull)) {
 		// The client was told only that something failed; the log says what.
 		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}

@@ -13,10 +13,10 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
-	"github.com/energylabel/energylabel/store"
 )
 
 // imageMaxAge is how long caches may keep a badge or label.
@@ -128,13 +128,13 @@ func parseImageQuery(raw string) imageQuery {
 
 // choice turns the query into the store's choice: a task id, a cohort's
 // hardware (any name the accelerator registry knows) and a dataset.
-func (q imageQuery) choice(accels *rating.Accelerators) (store.Choice, error) {
+func (q imageQuery) choice(accels *rating.Accelerators) (index.Choice, error) {
 	for _, f := range []struct{ name, v string }{{"task", q.task}, {"hardware", q.hardware}, {"dataset", q.dataset}} {
 		if len(f.v) > maxQueryValue {
-			return store.Choice{}, rating.Invalid(f.name, "at most %d bytes, got %d", maxQueryValue, len(f.v))
+			return index.Choice{}, rating.Invalid(f.name, "at most %d bytes, got %d", maxQueryValue, len(f.v))
 		}
 	}
-	c := store.Choice{Dataset: q.dataset}
+	c := index.Choice{Dataset: q.dataset}
 	if q.task != "" {
 		t, ok := rating.LookupTask(q.task)
 		if !ok {
@@ -154,17 +154,17 @@ func (q imageQuery) choice(accels *rating.Accelerators) (store.Choice, error) {
 // modelRating finds the rating an image shows: the one the choice picks
 // (store.ModelRating says how), so long as the choice names one task.
 // ok is false when the model has no such rating.
-func (h *HTTP) modelRating(model string, c store.Choice) (r store.Rated, ok bool, err error) {
+func (h *HTTP) modelRating(model string, c index.Choice) (r index.Rated, ok bool, err error) {
 	if err := rating.ValidateModel(model); err != nil {
 		return r, false, err
 	}
-	r, n := h.s.store.ModelRating(model, c)
+	r, n := h.s.index.ModelRating(model, c)
 	if n == 0 {
 		return r, false, nil
 	}
 	if n > 1 && c.Task == "" {
 		var tasks []string
-		for _, rt := range h.s.store.ModelRatings(model) {
+		for _, rt := range h.s.index.ModelRatings(model) {
 			if t := rt.Measure.Cohort.Task; c.Matches(rt.Measure.Cohort) && !slices.Contains(tasks, t) {
 				tasks = append(tasks, t)
 			}
@@ -242,7 +242,7 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 }
 
 // image returns the image of a rating, drawing it on a miss.
-func (h *HTTP) image(rt *store.Rated, kind imageKind) (*image, error) {
+func (h *HTTP) image(rt *index.Rated, kind imageKind) (*image, error) {
 	key := keyOf(rt, h.s.stars(rt), kind, h.s.current.Version)
 	if img, ok := h.images.get(key, nil); ok {
 		return img, nil

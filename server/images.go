@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
 )
 
 // imageKind is what an image shows of a rating.
@@ -33,7 +33,7 @@ type imageKey struct {
 	scheme string
 }
 
-func keyOf(r *store.Rated, stars int, kind imageKind, scheme string) imageKey {
+func keyOf(r *index.Rated, stars int, kind imageKind, scheme string) imageKey {
 	return imageKey{result: r.ID, kind: kind, stars: int8(stars), scheme: scheme}
 }
 
@@ -129,7 +129,7 @@ type Versioned interface{ Version() uint64 }
 type imageSelection struct {
 	kind   imageKind
 	model  string
-	choice store.Choice
+	choice index.Choice
 }
 
 // selectionOf parses an image URL into its selection, for the cache
@@ -173,15 +173,16 @@ func badgeKind(scheme string) (imageKind, error) {
 }
 
 // responseCache remembers which image answered a selection, for as long
-// as the store has not changed since: a model card's badge, fetched again
-// and again between submissions, then costs one lookup, before even
-// routing. Any change of the store retires every entry at once; the next
+// as the index's revision has not moved since: a model card's badge,
+// fetched again and again between submissions, then costs one lookup,
+// before even routing. Any new revision (a result, a release) retires
+// every entry at once; the next
 // request of each selection takes the full path, which finds its image in
 // the image cache unless the image itself changed. It is bounded in bytes
 // like the image cache, and counts what it holds twice when both hold an
 // image: the bound errs on the safe side.
 type responseCache struct {
-	store Versioned
+	index *index.Index
 	lru   *lru[imageSelection, cachedResponse]
 }
 
@@ -190,13 +191,9 @@ type cachedResponse struct {
 	version uint64
 }
 
-func newResponseCache(st Store, budget int) *responseCache {
-	v, ok := st.(Versioned)
-	if !ok {
-		return nil
-	}
+func newResponseCache(ix *index.Index, budget int) *responseCache {
 	seed := maphash.MakeSeed()
-	return &responseCache{store: v, lru: newLRU(budget, cacheShards,
+	return &responseCache{index: ix, lru: newLRU(budget, cacheShards,
 		func(s imageSelection) uint64 { return maphash.String(seed, s.model) ^ uint64(s.kind) },
 		func(s imageSelection, cr cachedResponse) int {
 			c := s.choice
@@ -204,21 +201,21 @@ func newResponseCache(st Store, budget int) *responseCache {
 		})}
 }
 
-// version is what a handler reads before the store, to put with the image.
+// version is what a handler reads before the index, to put with the image.
 func (c *responseCache) version() uint64 {
 	if c == nil {
 		return 0
 	}
-	return c.store.Version()
+	return uint64(c.index.Revision())
 }
 
-// get returns the image that answered sel, if the store has not changed
+// get returns the image that answered sel, if the index has not moved
 // since.
 func (c *responseCache) get(sel imageSelection) *image {
 	if c == nil {
 		return nil
 	}
-	v := c.store.Version()
+	v := uint64(c.index.Revision())
 	cr, ok := c.lru.get(sel, func(cr cachedResponse) bool { return cr.version == v })
 	if !ok {
 		return nil
@@ -226,7 +223,7 @@ func (c *responseCache) get(sel imageSelection) *image {
 	return cr.img
 }
 
-// put records the image that answered sel, from what the store held at
+// put records the image that answered sel, from what the index held at
 // version v.
 func (c *responseCache) put(sel imageSelection, v uint64, img *image) {
 	if c == nil {

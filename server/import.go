@@ -12,7 +12,7 @@ import (
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
 
 // importBatch is how many results one import transaction holds: enough
@@ -20,29 +20,20 @@ import (
 // stays small in memory.
 const importBatch = 8192
 
-// Importer is a store that takes validated results in durable batches.
-type Importer interface {
-	Import(ctx context.Context, batch []store.Imported) (first uint64, err error)
-}
-
 // ImportResults validates the streamed results one by one and stores them
 // in batches. Committing a batch overlaps with receiving and validating the
 // next, so that the fsync's wait costs no throughput.
 func (as adminService) ImportResults(stream grpc.ClientStreamingServer[energylabelv1.ImportResultsRequest, energylabelv1.ImportResultsResponse]) error {
-	imp, ok := as.s.store.(Importer)
-	if !ok {
-		return fmt.Errorf("import: %w", errUnsupported)
-	}
 	ctx := stream.Context()
-	audit := store.Audit{TokenID: adminTokenID}
+	audit := storage.Audit{TokenID: adminTokenID}
 	if p := principalFrom(ctx); p != nil {
 		audit.TokenID = p.tokenID
 	}
 	if pr, ok := peer.FromContext(ctx); ok {
 		audit.ClientAddr = pr.Addr.String()
 	}
-	c := newCommitter(ctx, imp)
-	var pending []store.Imported
+	c := newCommitter(ctx, as.s.backend)
+	var pending []storage.Accepted
 	n := 0 // results received
 	var err error
 	for err == nil {
@@ -53,18 +44,18 @@ func (as adminService) ImportResults(stream grpc.ClientStreamingServer[energylab
 		audit.ReceivedAt = as.s.now()
 		for _, p := range req.GetResults() {
 			r := wire.Result(p)
-			m, verr := rating.Normalise(&r)
+			acc, verr := as.s.accept(&r, rating.Published, audit)
 			if verr != nil {
 				err = refused(n, r.Model, verr)
 				break
 			}
-			pending = append(pending, store.Imported{Result: &r, Measure: m, Audit: audit})
+			pending = append(pending, acc)
 			n++
 			if len(pending) == importBatch {
 				if err = c.commit(pending); err != nil {
 					break
 				}
-				pending = make([]store.Imported, 0, importBatch)
+				pending = make([]storage.Accepted, 0, importBatch)
 			}
 		}
 	}
@@ -79,6 +70,9 @@ func (as adminService) ImportResults(stream grpc.ClientStreamingServer[energylab
 	resp, cerr := c.wait()
 	if cerr != nil {
 		return cerr
+	}
+	if err := as.s.index.WaitFor(ctx, c.rev); err != nil {
+		return err
 	}
 	if err != nil {
 		var invalid *rating.InvalidError
@@ -107,27 +101,29 @@ func refused(n int, model string, err error) error {
 // committer stores batches in order on a goroutine of its own, one
 // transaction at a time.
 type committer struct {
-	batches chan []store.Imported
+	rev     int64 // of the last batch; read after done
+	batches chan []storage.Accepted
 	done    chan struct{}
 	resp    energylabelv1.ImportResultsResponse
 	err     error         // the goroutine's; read after done
 	failed  chan struct{} // closed when err is set
 }
 
-func newCommitter(ctx context.Context, imp Importer) *committer {
-	c := &committer{batches: make(chan []store.Imported, 1), done: make(chan struct{}), failed: make(chan struct{})}
+func newCommitter(ctx context.Context, b storage.Backend) *committer {
+	c := &committer{batches: make(chan []storage.Accepted, 1), done: make(chan struct{}), failed: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		for batch := range c.batches {
 			if c.err != nil {
 				continue // drain
 			}
-			first, err := imp.Import(ctx, batch)
+			first, rev, err := b.Append(ctx, batch)
 			if err != nil {
 				c.err = err
 				close(c.failed)
 				continue
 			}
+			c.rev = rev
 			if c.resp.FirstResultId == 0 {
 				c.resp.FirstResultId = first
 			}
@@ -139,7 +135,7 @@ func newCommitter(ctx context.Context, imp Importer) *committer {
 }
 
 // commit queues a batch; it fails once an earlier batch has failed.
-func (c *committer) commit(batch []store.Imported) error {
+func (c *committer) commit(batch []storage.Accepted) error {
 	select {
 	case <-c.failed:
 		return errors.New("import: an earlier batch failed")
@@ -157,3 +153,25 @@ func (c *committer) wait() (*energylabelv1.ImportResultsResponse, error) {
 	}
 	return &c.resp, nil
 }
+
+// Import stores published results (an operator's import of a leaderboard)
+// in one write, and returns once the index has them.
+func (s *Server) Import(ctx context.Context, results []rating.Result, a storage.Audit) (int, error) {
+	batch := make([]storage.Accepted, len(results))
+	for i := range results {
+		acc, err := s.accept(&results[i], rating.Published, a)
+		if err != nil {
+			return 0, refused(i, results[i].Model, err)
+		}
+		batch[i] = acc
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	if err := s.wait(ctx)(appendRev(s.backend.Append(ctx, batch))); err != nil {
+		return 0, err
+	}
+	return len(batch), nil
+}
+
+func appendRev(_ uint64, rev int64, err error) (int64, error) { return rev, err }

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
 )
 
 // Page sizes of ListRatings.
@@ -59,7 +59,7 @@ func parseFilter(reg rating.Registry, task, dataset, sizeClass, hardware string)
 
 // Page is one page of ratings, cohort by cohort, best first.
 type Page struct {
-	Ratings []store.Rated
+	Ratings []index.Rated
 	// Next continues the listing; empty on the last page.
 	Next string
 }
@@ -79,8 +79,8 @@ func (s *Server) List(f Filter, token string, size int) (Page, error) {
 		size = defaultPageSize
 	}
 	size = min(size, maxPageSize)
-	cohorts := s.store.Cohorts(f.keep)
-	var after *store.Cursor
+	cohorts := s.index.Cohorts(f.keep)
+	var after *index.Cursor
 	if token != "" {
 		var pt pageToken
 		raw, err := base64.RawURLEncoding.DecodeString(token)
@@ -93,13 +93,13 @@ func (s *Server) List(f Filter, token string, size int) (Page, error) {
 		}
 		cohorts = cohorts[i:]
 		if !pt.Start {
-			after = &store.Cursor{X: pt.X, Model: pt.Model}
+			after = &index.Cursor{X: pt.X, Model: pt.Model}
 		}
 	}
 	var page Page
 	for _, c := range cohorts {
 		// Ask for one more than fits, to know whether a next page exists.
-		got := s.store.ListCohort(c, after, size-len(page.Ratings)+1)
+		got := s.index.ListCohort(c, after, size-len(page.Ratings)+1)
 		after = nil
 		if fits := size - len(page.Ratings); len(got) > fits {
 			next := pageToken{Cohort: c, Start: true}

@@ -8,13 +8,14 @@ import (
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
 // FuzzPageToken feeds arbitrary page tokens, which clients send back to us,
 // to ListRatings' paging: a page or an InvalidArgument, never a panic.
 func FuzzPageToken(f *testing.F) {
-	st, err := store.Open(f.TempDir(), store.Options{})
+	st, err := boltdb.Open(f.TempDir(), boltdb.Options{})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -23,13 +24,14 @@ func FuzzPageToken(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	s, err := New(Config{Store: st, Schemes: []*rating.GradeScheme{scheme}})
+	s, err := New(Config{Backend: st, Schemes: []*rating.GradeScheme{scheme}})
 	if err != nil {
 		f.Fatal(err)
 	}
+	defer s.Close()
 	for _, m := range []string{"a/x", "a/y", "a/z"} {
 		r := rating.Result{Model: m, Task: "asr", Accelerator: "H100", Queries: 1000, GPUEnergyWh: float64(len(m))}
-		if _, err := s.Submit(context.Background(), &r, rating.Published, store.Audit{}); err != nil {
+		if _, err := s.Submit(context.Background(), &r, rating.Published, storage.Audit{}); err != nil {
 			f.Fatal(err)
 		}
 	}

@@ -15,14 +15,8 @@ import (
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
-
-// Sizer reports the database size in bytes.
-type Sizer interface{ Size() int64 }
-
-// Walker visits every current entry of the index.
-type Walker interface{ EachLatest(func(*store.Entry)) }
 
 // metrics are the server's Prometheus metrics, in a registry of its own.
 type metrics struct {
@@ -46,14 +40,10 @@ func newMetrics(s *Server) *metrics {
 	}
 	m.registry.MustRegister(m.rpcDuration, m.submissions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if sz, ok := s.store.(Sizer); ok {
-		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "energylabel_db_size_bytes", Help: "Size of the database file.",
-		}, func() float64 { return float64(sz.Size()) }))
-	}
-	if w, ok := s.store.(Walker); ok {
-		m.registry.MustRegister(&gradeCollector{s: s, walk: w})
-	}
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "energylabel_db_size_bytes", Help: "Space the storage backend uses.",
+	}, func() float64 { return float64(s.backend.Size()) }))
+	m.registry.MustRegister(&gradeCollector{s: s})
 	m.registry.MustRegister(cacheCollector{s})
 	return m
 }
@@ -137,8 +127,7 @@ func (m *metrics) handler() http.Handler {
 // gradeCollector counts current ratings per grade under the current scheme
 // at scrape time, so that it never drifts from the index.
 type gradeCollector struct {
-	s    *Server
-	walk Walker
+	s *Server
 }
 
 var ratingsDesc = prometheus.NewDesc("energylabel_ratings", "Current ratings by grade under the current scheme (\"none\": cohort without a reference).", []string{"grade"}, nil)
@@ -147,7 +136,7 @@ func (g *gradeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- ratingsDes
 
 func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
 	var counts [8]int // A..G, then none
-	g.walk.EachLatest(func(e *store.Entry) {
+	g.s.index.EachLatest(func(e *storage.Current) {
 		if gr := g.s.current.Grade(e.Measure).Grade; gr != 0 {
 			counts[gr-'A']++
 		} else {

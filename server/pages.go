@@ -49,8 +49,8 @@ func (h *HTTP) indexPage(w http.ResponseWriter, _ *http.Request) {
 	var tasks []taskLink
 	for _, t := range rating.Tasks() {
 		n := 0
-		for _, c := range h.s.store.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
-			if top := h.s.store.ListCohort(c, nil, 1); len(top) > 0 {
+		for _, c := range h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
+			if top := h.s.index.ListCohort(c, nil, 1); len(top) > 0 {
 				n += top[0].CohortSize
 			}
 		}
@@ -66,8 +66,8 @@ func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var tables []cohortTable
-	for _, c := range h.s.store.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
-		rated := h.s.store.ListCohort(c, nil, leaderboardLimit+1)
+	for _, c := range h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
+		rated := h.s.index.ListCohort(c, nil, leaderboardLimit+1)
 		tb := cohortTable{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(), Unit: c.Basis.Symbol()}
 		if len(rated) > leaderboardLimit {
 			rated, tb.More = rated[:leaderboardLimit], true

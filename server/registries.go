@@ -1,51 +1,71 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
 
 // registries are what the server grades against and may change at run
-// time: the accelerator and dataset registries, and the current star
-// release. Readers load them without a lock; the admin calls that change
-// them take mu, persist the change, then publish it.
+// time: the accelerator and dataset registries, and the star releases.
+// Readers load them without a lock; the follower changes them as the
+// backend's events say.
 type registries struct {
-	mu       sync.Mutex
+	mu       sync.Mutex // serialises changes
 	registry atomic.Pointer[rating.Registry]
 	// releases are every release, oldest first; the last is current.
-	// ListReleases is public, so it reads them here, not from the file.
+	// ListReleases is public, so it reads them here, not from storage.
 	releases atomic.Pointer[[]*rating.Release]
 }
 
-// loadRegistries builds the registries from the built-in ones, the
-// operators' additions and the latest release in the store.
-func (r *registries) load(st Store) error {
+// load builds the registries from the built-in ones and a snapshot's
+// additions and releases.
+func (r *registries) load(snap *storage.Snapshot) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	reg := rating.Builtin()
-	accels, datasets, err := st.Registered()
-	if err != nil {
-		return fmt.Errorf("registries: %w", err)
-	}
-	for _, a := range accels {
+	var err error
+	for _, a := range snap.Accelerators {
 		if reg.Accelerators, err = reg.Accelerators.With(a); err != nil {
 			return fmt.Errorf("registered accelerator %q: %w", a.Name, err)
 		}
 	}
-	for _, d := range datasets {
+	for _, d := range snap.Datasets {
 		if reg.Datasets, err = reg.Datasets.With(d); err != nil {
 			return fmt.Errorf("registered dataset %q: %w", d.Name, err)
 		}
 	}
 	r.registry.Store(&reg)
-	releases, err := st.Releases()
-	if err != nil {
-		return fmt.Errorf("releases: %w", err)
+	rels := slices.Clone(snap.Releases)
+	r.releases.Store(&rels)
+	return nil
+}
+
+// apply applies a registry or release event.
+func (r *registries) apply(ev *storage.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reg := *r.registry.Load()
+	var err error
+	switch ev.Kind {
+	case storage.AcceleratorAdded:
+		reg.Accelerators, err = reg.Accelerators.With(*ev.Accelerator)
+	case storage.DatasetAdded:
+		reg.Datasets, err = reg.Datasets.With(*ev.Dataset)
+	case storage.ReleaseCreated:
+		all := append(slices.Clip(*r.releases.Load()), ev.Release)
+		r.releases.Store(&all)
+		return nil
 	}
-	r.releases.Store(&releases)
+	if err != nil {
+		return err
+	}
+	r.registry.Store(&reg)
 	return nil
 }
 
@@ -63,36 +83,32 @@ func (s *Server) Release() *rating.Release {
 // Releases are every star release, oldest first.
 func (s *Server) Releases() []*rating.Release { return *s.reg.releases.Load() }
 
-// AddAccelerator registers an accelerator variant.
-func (s *Server) AddAccelerator(a rating.Accelerator) error {
-	s.reg.mu.Lock()
-	defer s.reg.mu.Unlock()
-	reg := s.Registry()
-	var err error
-	if reg.Accelerators, err = reg.Accelerators.With(a); err != nil {
+// AddAccelerator registers an accelerator variant, once the registry in
+// force accepts it.
+func (s *Server) AddAccelerator(ctx context.Context, a rating.Accelerator) error {
+	if _, err := s.Registry().Accelerators.With(a); err != nil {
 		return err
 	}
-	if err := s.store.AddAccelerator(a); err != nil {
-		return err
-	}
-	s.reg.registry.Store(&reg)
-	return nil
+	return s.wait(ctx)(s.backend.AddAccelerator(ctx, a))
 }
 
 // AddDataset registers a dataset.
-func (s *Server) AddDataset(d rating.Dataset) error {
-	s.reg.mu.Lock()
-	defer s.reg.mu.Unlock()
-	reg := s.Registry()
-	var err error
-	if reg.Datasets, err = reg.Datasets.With(d); err != nil {
+func (s *Server) AddDataset(ctx context.Context, d rating.Dataset) error {
+	if _, err := s.Registry().Datasets.With(d); err != nil {
 		return err
 	}
-	if err := s.store.AddDataset(d); err != nil {
-		return err
+	return s.wait(ctx)(s.backend.AddDataset(ctx, d))
+}
+
+// wait returns a function that waits until the server has applied a
+// write's revision, so that the writer reads it back at once.
+func (s *Server) wait(ctx context.Context) func(rev int64, err error) error {
+	return func(rev int64, err error) error {
+		if err != nil {
+			return err
+		}
+		return s.index.WaitFor(ctx, rev)
 	}
-	s.reg.registry.Store(&reg)
-	return nil
 }
 
 // ReleaseChange is what creating a release does to the current ratings.
@@ -106,16 +122,17 @@ type ReleaseChange struct {
 // CreateRelease freezes every cohort's star bounds as they are now under
 // name, and reports how many ratings' stars it changes. A dry run reports
 // without creating it.
-func (s *Server) CreateRelease(name string, dryRun bool) (ReleaseChange, error) {
+func (s *Server) CreateRelease(ctx context.Context, name string, dryRun bool) (ReleaseChange, error) {
 	if err := rating.ValidateReleaseName(name); err != nil {
 		return ReleaseChange{}, err
 	}
-	s.reg.mu.Lock()
-	defer s.reg.mu.Unlock()
-	rel := &rating.Release{Name: name, CreatedAt: s.now().UTC(), Cohorts: s.store.CohortBounds()}
+	if slices.ContainsFunc(s.Releases(), func(r *rating.Release) bool { return r.Name == name }) {
+		return ReleaseChange{}, fmt.Errorf("release %q: %w", name, storage.ErrExists)
+	}
+	rel := &rating.Release{Name: name, CreatedAt: s.now().UTC(), Cohorts: s.index.CohortBounds()}
 	old := s.Release()
 	ch := ReleaseChange{Release: rel}
-	s.store.EachLatest(func(e *store.Entry) {
+	s.index.EachLatest(func(e *storage.Current) {
 		after := rel.Stars(e.Measure)
 		if after.Stars > 0 {
 			ch.Starred++
@@ -127,12 +144,7 @@ func (s *Server) CreateRelease(name string, dryRun bool) (ReleaseChange, error) 
 	if dryRun {
 		return ch, nil
 	}
-	if err := s.store.CreateRelease(rel); err != nil {
-		return ReleaseChange{}, err
-	}
-	all := append(slices.Clip(s.Releases()), rel)
-	s.reg.releases.Store(&all)
-	return ch, nil
+	return ch, s.wait(ctx)(s.backend.CreateRelease(ctx, rel))
 }
 
 // ReleaseSummary counts a release's cohorts and models.

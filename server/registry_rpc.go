@@ -53,8 +53,8 @@ func releaseProto(rel *rating.Release) *energylabelv1.Release {
 		Cohorts: int32(cohorts), StarredCohorts: int32(starred), Models: int32(models)}
 }
 
-func (as adminService) CreateRelease(_ context.Context, req *energylabelv1.CreateReleaseRequest) (*energylabelv1.CreateReleaseResponse, error) {
-	ch, err := as.s.CreateRelease(req.GetName(), req.GetDryRun())
+func (as adminService) CreateRelease(ctx context.Context, req *energylabelv1.CreateReleaseRequest) (*energylabelv1.CreateReleaseResponse, error) {
+	ch, err := as.s.CreateRelease(ctx, req.GetName(), req.GetDryRun())
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (as adminService) CreateRelease(_ context.Context, req *energylabelv1.Creat
 		RatingsStarred: int64(ch.Starred), DryRun: req.GetDryRun()}, nil
 }
 
-func (as adminService) AddAccelerator(_ context.Context, req *energylabelv1.AddAcceleratorRequest) (*energylabelv1.AddAcceleratorResponse, error) {
+func (as adminService) AddAccelerator(ctx context.Context, req *energylabelv1.AddAcceleratorRequest) (*energylabelv1.AddAcceleratorResponse, error) {
 	p := req.GetAccelerator()
 	if p == nil {
 		return nil, rating.Invalid("accelerator", "required")
@@ -74,14 +74,14 @@ func (as adminService) AddAccelerator(_ context.Context, req *energylabelv1.AddA
 	if fw := p.GetFloorWatts(); fw > 0 && a.BoardWatts > 0 {
 		a.FloorFraction = fw / a.BoardWatts
 	}
-	if err := as.s.AddAccelerator(a); err != nil {
+	if err := as.s.AddAccelerator(ctx, a); err != nil {
 		return nil, err
 	}
 	as.s.log.Info("accelerator registered", "name", a.Name, "family", a.Family, "board_watts", a.BoardWatts)
 	return &energylabelv1.AddAcceleratorResponse{}, nil
 }
 
-func (as adminService) AddDataset(_ context.Context, req *energylabelv1.AddDatasetRequest) (*energylabelv1.AddDatasetResponse, error) {
+func (as adminService) AddDataset(ctx context.Context, req *energylabelv1.AddDatasetRequest) (*energylabelv1.AddDatasetResponse, error) {
 	p := req.GetDataset()
 	if p == nil {
 		return nil, rating.Invalid("dataset", "required")
@@ -99,7 +99,7 @@ func (as adminService) AddDataset(_ context.Context, req *energylabelv1.AddDatas
 	default:
 		return nil, rating.Invalid("dataset.basis", "want query or unit (%s), got %s", t.Unit, rating.Quote(p.GetBasis()))
 	}
-	if err := as.s.AddDataset(d); err != nil {
+	if err := as.s.AddDataset(ctx, d); err != nil {
 		return nil, err
 	}
 	as.s.log.Info("dataset registered", "name", d.Name, "task", t.ID, "basis", d.Basis.String())

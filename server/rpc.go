@@ -3,16 +3,19 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/energylabel/energylabel/auth"
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
 
 // ratingService adapts Server to the RatingService API: decode, call the
@@ -37,7 +40,7 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 			return nil, err
 		}
 	}
-	a := store.Audit{TokenID: p.tokenID, PayloadSHA256: req.GetPayloadSha256()}
+	a := storage.Audit{TokenID: p.tokenID, PayloadSHA256: req.GetPayloadSha256()}
 	if pr, ok := peer.FromContext(ctx); ok {
 		a.ClientAddr = pr.Addr.String()
 	}
@@ -47,21 +50,11 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 	if p.admin {
 		src = rating.Published
 	}
-	e, err := rs.s.Submit(ctx, &r, src, a)
+	own, err := rs.s.Submit(ctx, &r, src, a)
 	if err != nil {
 		return nil, err
 	}
-	rated, err := rs.s.ModelRatings(r.Model, e.Measure.Cohort.Task)
-	if err != nil {
-		return nil, err
-	}
-	resp := &energylabelv1.SubmitResultResponse{ResultId: e.ID}
-	for i := range rated {
-		if rated[i].Measure.Cohort == e.Measure.Cohort {
-			resp.Ratings = append(resp.Ratings, rs.s.ratingProto(&rated[i], rs.s.current))
-		}
-	}
-	return resp, nil
+	return &energylabelv1.SubmitResultResponse{ResultId: own.ID, Ratings: []*energylabelv1.Rating{rs.s.ratingProto(&own, rs.s.current)}}, nil
 }
 
 func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatingRequest) (*energylabelv1.GetRatingResponse, error) {
@@ -74,7 +67,7 @@ func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatin
 		return nil, err
 	}
 	if len(rated) == 0 {
-		return nil, fmt.Errorf("model %q has no rating%s: %w", req.GetModel(), forTask(req.GetTask()), store.ErrNotFound)
+		return nil, fmt.Errorf("model %q has no rating%s: %w", req.GetModel(), forTask(req.GetTask()), storage.ErrNotFound)
 	}
 	resp := &energylabelv1.GetRatingResponse{Ratings: make([]*energylabelv1.Rating, len(rated))}
 	for i := range rated {
@@ -138,7 +131,7 @@ var gradeLetters = [7]string{"A", "B", "C", "D", "E", "F", "G"}
 
 // ratingProto encodes a rated entry: its stars under the current release,
 // its grade under a grade scheme, and what explains both.
-func (s *Server) ratingProto(r *store.Rated, scheme *rating.GradeScheme) *energylabelv1.Rating {
+func (s *Server) ratingProto(r *index.Rated, scheme *rating.GradeScheme) *energylabelv1.Rating {
 	c := r.Measure.Cohort
 	g := scheme.Grade(r.Measure)
 	rel := s.Release()
@@ -183,7 +176,7 @@ func (s *Server) ratingProto(r *store.Rated, scheme *rating.GradeScheme) *energy
 }
 
 // stars is a rated entry's stars under the current release, 0 for none.
-func (s *Server) stars(r *store.Rated) int { return s.Release().Stars(r.Measure).Stars }
+func (s *Server) stars(r *index.Rated) int { return s.Release().Stars(r.Measure).Stars }
 
 // timestampIn is wire.Timestamp into a given message: nil for the zero time.
 func timestampIn(ts *timestamppb.Timestamp, t time.Time) *timestamppb.Timestamp {
@@ -203,7 +196,7 @@ type adminService struct {
 // maxTokenNamespaces bounds the namespaces of one token.
 const maxTokenNamespaces = 64
 
-func (as adminService) CreateToken(_ context.Context, req *energylabelv1.CreateTokenRequest) (*energylabelv1.CreateTokenResponse, error) {
+func (as adminService) CreateToken(ctx context.Context, req *energylabelv1.CreateTokenRequest) (*energylabelv1.CreateTokenResponse, error) {
 	switch n := len(req.GetNamespaces()); {
 	case n == 0:
 		return nil, rating.Invalid("namespaces", "at least one namespace (or \"*\") is required")
@@ -220,25 +213,35 @@ func (as adminService) CreateToken(_ context.Context, req *energylabelv1.CreateT
 		return nil, rating.Invalid("expires_at", "%s is not in the future (the server's time is %s)",
 			expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	t, secret, err := as.s.store.CreateToken(req.GetNamespaces(), expires)
-	if err != nil {
+	t, secret := auth.NewToken(req.GetNamespaces(), as.s.now(), expires)
+	if err := as.s.wait(ctx)(as.s.backend.PutToken(ctx, t)); err != nil {
 		return nil, err
 	}
 	as.s.log.Info("token created", "token_id", t.ID, "namespaces", t.Namespaces)
 	return &energylabelv1.CreateTokenResponse{Id: t.ID, Token: secret}, nil
 }
 
-func (as adminService) RevokeToken(_ context.Context, req *energylabelv1.RevokeTokenRequest) (*energylabelv1.RevokeTokenResponse, error) {
-	if err := as.s.store.RevokeToken(req.GetId()); err != nil {
+func (as adminService) RevokeToken(ctx context.Context, req *energylabelv1.RevokeTokenRequest) (*energylabelv1.RevokeTokenResponse, error) {
+	t, ok := as.s.tokens.Get(req.GetId())
+	if !ok {
+		return nil, fmt.Errorf("token %s: %w", rating.Quote(req.GetId()), storage.ErrNotFound)
+	}
+	t.Revoked = true
+	if err := as.s.wait(ctx)(as.s.backend.PutToken(ctx, t)); err != nil {
 		return nil, err
 	}
 	as.s.log.Info("token revoked", "token_id", req.GetId())
 	return &energylabelv1.RevokeTokenResponse{}, nil
 }
 
-func (as adminService) ListTokens(context.Context, *energylabelv1.ListTokensRequest) (*energylabelv1.ListTokensResponse, error) {
+func (as adminService) ListTokens(ctx context.Context, _ *energylabelv1.ListTokensRequest) (*energylabelv1.ListTokensResponse, error) {
+	ts, err := as.s.backend.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ts, func(a, b storage.Token) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	resp := &energylabelv1.ListTokensResponse{}
-	for _, t := range as.s.store.Tokens() {
+	for _, t := range ts {
 		resp.Tokens = append(resp.Tokens, &energylabelv1.TokenInfo{
 			Id: t.ID, Namespaces: t.Namespaces, CreatedAt: wire.Timestamp(t.CreatedAt),
 			LastUsedAt: wire.Timestamp(t.LastUsedAt), ExpiresAt: wire.Timestamp(t.ExpiresAt), Revoked: t.Revoked,

@@ -1,5 +1,6 @@
 // Package server is energylabeld's edge: the gRPC services, their
-// interceptors, and the HTTP surface, over a Store and the rating domain.
+// interceptors, and the HTTP surface, over a storage backend, the read
+// model that follows it, and the rating domain.
 package server
 
 import (
@@ -8,40 +9,17 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/energylabel/energylabel/auth"
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
 )
-
-// Store is what the server needs of storage. The bbolt store implements it;
-// a distributed one would implement the same.
-type Store interface {
-	Submit(ctx context.Context, r *rating.Result, m rating.Measure, a store.Audit) (store.Entry, error)
-	// ModelRatings returns a new slice of a model's current ratings, one per
-	// cohort, in cohort order.
-	ModelRatings(model string) []store.Rated
-	// ModelRating returns the one of them that a choice shows, and how
-	// many the choice matches, without allocating: every badge asks.
-	ModelRating(model string, c store.Choice) (store.Rated, int)
-	Cohorts(keep func(rating.Cohort) bool) []rating.Cohort
-	ListCohort(c rating.Cohort, after *store.Cursor, limit int) []store.Rated
-	CreateToken(namespaces []string, expires time.Time) (store.Token, string, error)
-	RevokeToken(id string) error
-	Tokens() []store.Token
-	Authenticate(secret string) (store.Token, error)
-	// The registries operators extend, and the star releases.
-	AddAccelerator(rating.Accelerator) error
-	AddDataset(rating.Dataset) error
-	Registered() ([]rating.Accelerator, []rating.Dataset, error)
-	CreateRelease(*rating.Release) error
-	Releases() ([]*rating.Release, error)
-	// CohortBounds and EachLatest are what a release is made from.
-	CohortBounds() map[rating.Cohort]rating.Bounds
-	EachLatest(func(*store.Entry))
-}
 
 // Config holds what a Server is built from.
 type Config struct {
-	Store Store
+	// Backend keeps everything; the server reads from its own index, which
+	// follows the backend's events.
+	Backend storage.Backend
 	// Schemes are the published grade scheme versions; the last is current.
 	Schemes []*rating.GradeScheme
 	// AdminToken, when set, opens the admin API and acts as a "*" publisher.
@@ -62,7 +40,10 @@ type Config struct {
 // Server rates results. Its methods are the domain operations behind both
 // the gRPC and the HTTP surfaces.
 type Server struct {
-	store   Store
+	backend storage.Backend
+	index   *index.Index
+	tokens  *auth.Tokens
+	follow  follower
 	schemes map[string]*rating.GradeScheme
 	current *rating.GradeScheme
 	admin   adminSecret
@@ -75,16 +56,19 @@ type Server struct {
 	reg     registries
 	// The HTTP surface's caches of rendered images.
 	images    *imageCache
-	responses *responseCache // nil when the store has no Version
+	responses *responseCache
 }
 
-// New builds a Server.
+// New builds a Server: it loads the backend's snapshot into its index and
+// follows the backend's events until Close.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || len(cfg.Schemes) == 0 {
-		return nil, fmt.Errorf("server: a store and at least one grade scheme are needed")
+	if cfg.Backend == nil || len(cfg.Schemes) == 0 {
+		return nil, fmt.Errorf("server: a backend and at least one grade scheme are needed")
 	}
 	s := &Server{
-		store:   cfg.Store,
+		backend: cfg.Backend,
+		index:   index.New(),
+		tokens:  auth.New(),
 		schemes: map[string]*rating.GradeScheme{},
 		current: cfg.Schemes[len(cfg.Schemes)-1],
 		admin:   newAdminSecret(cfg.AdminToken),
@@ -95,11 +79,6 @@ func New(cfg Config) (*Server, error) {
 		limits:  cfg.Limits.withDefaults(),
 		images:  newImageCache(imageCacheBudget),
 	}
-	if err := s.reg.load(cfg.Store); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	s.responses = newResponseCache(cfg.Store, responseCacheBudget)
-	s.metrics = newMetrics(s)
 	for _, sc := range cfg.Schemes {
 		s.schemes[sc.Version] = sc
 	}
@@ -109,22 +88,56 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.responses = newResponseCache(s.index, responseCacheBudget)
+	s.metrics = newMetrics(s)
+	if err := s.startFollowing(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	return s, nil
 }
 
-// Submit validates, normalises and stores one result, as src vouches for it.
-func (s *Server) Submit(ctx context.Context, r *rating.Result, src rating.Source, a store.Audit) (store.Entry, error) {
+// Close stops following the backend; the caller closes the backend after.
+func (s *Server) Close() { s.follow.stop() }
+
+// Submit validates, normalises and stores one result, as src vouches for
+// it, and returns its rating once the index has it, so that a reader on
+// this server sees it at once. The rating is the submitted result's own,
+// whatever else commits at the same time.
+func (s *Server) Submit(ctx context.Context, r *rating.Result, src rating.Source, a storage.Audit) (index.Rated, error) {
+	acc, err := s.accept(r, src, a)
+	if err != nil {
+		return index.Rated{}, err
+	}
+	id, rev, err := s.backend.Append(ctx, []storage.Accepted{acc})
+	if err != nil {
+		return index.Rated{}, err
+	}
+	if err := s.index.WaitFor(ctx, rev); err != nil {
+		return index.Rated{}, err
+	}
+	own := index.Rated{Entry: storage.CurrentOf(id, &acc)}
+	own.Rank, own.CohortSize = s.index.Place(acc.Measure.Cohort, acc.Measure.X())
+	return own, nil
+}
+
+// accept validates and normalises a result, and records what its label
+// says at acceptance: the grade under the current scheme, the stars of the
+// current release.
+func (s *Server) accept(r *rating.Result, src rating.Source, a storage.Audit) (storage.Accepted, error) {
 	if err := rating.ValidatePayloadHash(a.PayloadSHA256); err != nil {
-		return store.Entry{}, err
+		return storage.Accepted{}, err
 	}
 	m, err := s.Registry().Normalise(r, src)
 	if err != nil {
-		return store.Entry{}, err
+		return storage.Accepted{}, err
 	}
 	if a.ReceivedAt.IsZero() {
 		a.ReceivedAt = s.now()
 	}
-	return s.store.Submit(ctx, r, m, a)
+	g := s.current.Grade(m)
+	st := s.Release().Stars(m)
+	return storage.Accepted{Result: r, Measure: m, Audit: a, Label: storage.Label{
+		Grade: g.Grade.String(), EEI: g.EEI, Scheme: s.current.Version, Stars: st.Stars, Release: st.Release}}, nil
 }
 
 // Scheme returns a published grade scheme version; "" is the current one.
@@ -139,11 +152,11 @@ func (s *Server) Scheme(version string) (*rating.GradeScheme, error) {
 }
 
 // ModelRatings returns a model's current ratings, for one task or all.
-func (s *Server) ModelRatings(model, task string) ([]store.Rated, error) {
+func (s *Server) ModelRatings(model, task string) ([]index.Rated, error) {
 	if err := rating.ValidateModel(model); err != nil {
 		return nil, err
 	}
-	all := s.store.ModelRatings(model)
+	all := s.index.ModelRatings(model)
 	if task == "" {
 		return all, nil
 	}

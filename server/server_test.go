@@ -124,7 +124,7 @@ func TestBadInputIsRefusedNamingTheFieldAndNothingIsStored(t *testing.T) {
 	if _, err := rs.GetRating(context.Background(), &energylabelv1.GetRatingRequest{Model: "acme/bad"}); status.Code(err) != codes.NotFound {
 		t.Errorf("after refusals, GetRating = %v, want NotFound", err)
 	}
-	if n, _ := srv.Store.CountResults(); n != 0 {
+	if n, _ := srv.Backend.CountResults(); n != 0 {
 		t.Errorf("%d results stored, want 0", n)
 	}
 }

@@ -72,7 +72,7 @@ func TestAStalledBackupHoldsUpNoSubmission(t *testing.T) {
 	const idle = 6 * time.Second
 	srv := servertest.StartWith(t, servertest.Options{Limits: server.Limits{StreamIdle: idle, StreamTimeout: time.Minute}})
 	preload(t, srv, 2000)
-	sizeBefore := srv.Store.Size()
+	sizeBefore := srv.Backend.Size()
 
 	// A backup that reads one chunk and stops.
 	backup, err := slowReader(t, srv.Addr).Backup(withToken(srv.AdminToken), &energylabelv1.BackupRequest{})
@@ -120,7 +120,7 @@ func TestAStalledBackupHoldsUpNoSubmission(t *testing.T) {
 	}
 	slices.Sort(latencies)
 	p99 := latencies[len(latencies)*99/100]
-	grew := srv.Store.Size() - sizeBefore
+	grew := srv.Backend.Size() - sizeBefore
 	t.Logf("%d submissions in %s while the backup stalled: p99 %s, file %d → %d bytes", len(latencies), submitted.Round(time.Millisecond), p99, sizeBefore, sizeBefore+grew)
 	if slowest := latencies[len(latencies)-1]; p99 >= time.Second || slowest >= 2*time.Second {
 		t.Errorf("submissions while a backup stalled took up to %s (p99 %s), want p99 under 1s and none near the stall", slowest, p99)

@@ -30,14 +30,15 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/energylabel/energylabel/auth"
 	"github.com/energylabel/energylabel/internal/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/server"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
-// clock is a settable time for a test server and its store.
+// clock is a settable time for a test server.
 type clock struct{ ns atomic.Int64 }
 
 func newClock() *clock {
@@ -76,7 +77,7 @@ func TestExpiredTokenFailsAndNoTokenIsLogged(t *testing.T) {
 	if !strings.Contains(logs, live.Id) {
 		t.Errorf("logs do not name the token id %s", live.Id)
 	}
-	for _, secret := range []string{expired.Token, live.Token, srv.AdminToken, store.SecretPrefix} {
+	for _, secret := range []string{expired.Token, live.Token, srv.AdminToken, auth.SecretPrefix} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("a token secret appears in the logs")
 		}
@@ -191,7 +192,7 @@ func TestBackupRestoresToIdenticalListings(t *testing.T) {
 		t.Fatalf("snapshot has %d bytes, announced %d", snapshot.Len(), size)
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, store.FileName), snapshot.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, boltdb.FileName), snapshot.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	restored := servertest.StartWith(t, servertest.Options{DataDir: dir})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -48,7 +49,7 @@ func TestSubmitOptimumBenchmarkReport(t *testing.T) {
 		t.Fatalf("ratings = %v", rs)
 	}
 	id := rs[0].GetResultId()
-	stored, _, err := srv.Store.Record(id)
+	stored, _, err := srv.Backend.Record(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestSubmitRefusesCountsThatContradictTheReport(t *testing.T) {
 			}
 		})
 	}
-	if n, _ := srv.Store.CountResults(); n != 0 {
+	if n, _ := srv.Backend.CountResults(); n != 0 {
 		t.Fatalf("%d results stored after refused submissions, want 0", n)
 	}
 
@@ -105,7 +106,7 @@ func TestSubmitRefusesCountsThatContradictTheReport(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "benchmark_report.json: -queries 1005 is within 1 % of the file's 1000 queries") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	stored, _, err := srv.Store.Record(ratingsOf(t, stdout)[0].GetResultId())
+	stored, _, err := srv.Backend.Record(context.Background(), ratingsOf(t, stdout)[0].GetResultId())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestSubmitCodeCarbon(t *testing.T) {
 			}
 		})
 	}
-	if n, _ := srv.Store.CountResults(); n != 0 {
+	if n, _ := srv.Backend.CountResults(); n != 0 {
 		t.Fatalf("%d results stored after refused logs, want 0", n)
 	}
 
@@ -189,7 +190,7 @@ func TestSubmitCodeCarbon(t *testing.T) {
 	if want := 300 * 32.4216720010445 / 3600; math.Abs(r.GetWhPer_1KQueries()-want) > 1e-9*want {
 		t.Errorf("wh_per_1k_queries %v, want %v", r.GetWhPer_1KQueries(), want)
 	}
-	stored, _, err := srv.Store.Record(r.GetResultId())
+	stored, _, err := srv.Backend.Record(context.Background(), r.GetResultId())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestMalformedFilesSubmitNothing(t *testing.T) {
 			}
 		})
 	}
-	if n, _ := srv.Store.CountResults(); n != 0 {
+	if n, _ := srv.Backend.CountResults(); n != 0 {
 		t.Errorf("%d results stored after refused batches, want 0", n)
 	}
 }

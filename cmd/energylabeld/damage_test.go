@@ -17,7 +17,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
 // soundDatabase makes a data directory with 3,000 results and returns its
@@ -25,24 +26,24 @@ import (
 func soundDatabase(t *testing.T) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(dir, store.Options{})
+	st, err := boltdb.Open(dir, boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var batch []store.Imported
+	var batch []storage.Accepted
 	for i := range 3000 {
 		r := &rating.Result{Model: fmt.Sprintf("acme/m%d", i), Task: "text-classification", Accelerator: "H100", GPUCount: 1, Queries: 1000, GPUEnergyWh: 0.1 + float64(i%89)/100}
 		m, err := rating.Normalise(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch = append(batch, store.Imported{Result: r, Measure: m, Audit: store.Audit{TokenID: "admin", ReceivedAt: time.Now()}})
+		batch = append(batch, storage.Accepted{Result: r, Measure: m, Audit: storage.Audit{TokenID: "admin", ReceivedAt: time.Now()}})
 	}
-	if _, err := st.Import(context.Background(), batch); err != nil {
+	if _, _, err := st.Append(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	b, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	b, err := os.ReadFile(filepath.Join(dir, boltdb.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestDamagedDatabasesStopTheServerWithOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			path := filepath.Join(dir, store.FileName)
+			path := filepath.Join(dir, boltdb.FileName)
 			if err := os.WriteFile(path, tt.file, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestDamagedDatabasesStopTheServerWithOneLine(t *testing.T) {
 
 func TestCheckReportsASoundDatabase(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, store.FileName), soundDatabase(t), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, boltdb.FileName), soundDatabase(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := daemon(t, "-check", "-data", dir)
@@ -136,7 +137,7 @@ func TestCheckReportsASoundDatabase(t *testing.T) {
 
 func TestAnEmptyFileServesOnlyWithInit(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, store.FileName), nil, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, boltdb.FileName), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	addrs := freeAddrs(t, 2)

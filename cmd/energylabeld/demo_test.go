@@ -16,7 +16,9 @@ func TestDemoServesTheBundledLeaderboardWithItsRelease(t *testing.T) {
 	addrs := freeAddrs(t, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"-demo", "-grpc", addrs[0], "-http", addrs[1]}, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"-demo", "-grpc", addrs[0], "-http", addrs[1]}, io.Discard, io.Discard)
+	}()
 	defer func() {
 		cancel()
 		select {

@@ -19,11 +19,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
 	"github.com/energylabel/energylabel/server"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
 // minAdminTokenLen keeps guessable admin tokens out.
@@ -57,13 +57,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("energylabeld", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	fs.StringVar(&c.dataDir, "data", "./energylabel-data", "data directory holding "+store.FileName)
+	fs.StringVar(&c.dataDir, "data", "./energylabel-data", "data directory holding "+boltdb.FileName)
 	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:50051", "gRPC listen address")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address (badges, labels, pages, /healthz)")
 	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the admin token (else env ENERGYLABEL_ADMIN_TOKEN)")
 	fs.BoolVar(&c.demo, "demo", false, "serve a temporary data directory with the AIES 2025-02 leaderboard imported")
 	fs.BoolVar(&c.check, "check", false, "check the data directory's database (bbolt's tx.Check and the store's own reading), report, and exit: 0 when sound")
-	fs.BoolVar(&c.init, "init", false, "start an empty database on an empty (0-byte) "+store.FileName+", which is otherwise refused")
+	fs.BoolVar(&c.init, "init", false, "start an empty database on an empty (0-byte) "+boltdb.FileName+", which is otherwise refused")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves gRPC and HTTP over TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.IntVar(&c.maxDBSize, "max-db-size", 0, "maximum database size in bytes; writes beyond it are refused (0: no limit)")
@@ -108,9 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func oneLine(err error) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	switch {
-	case errors.Is(err, store.ErrEmpty):
+	case errors.Is(err, boltdb.ErrEmpty):
 		msg += "; restore a backup into it, or start with -init to begin an empty database (see README, Backup and restore)"
-	case errors.Is(err, store.ErrDamaged):
+	case errors.Is(err, boltdb.ErrDamaged):
 		msg += "; restore the latest backup (see README, Backup and restore)"
 	}
 	return msg
@@ -118,7 +118,7 @@ func oneLine(err error) string {
 
 // check runs the offline consistency check of a data directory.
 func check(dir string, stdout io.Writer) error {
-	rep, err := store.CheckFile(dir, store.Options{})
+	rep, err := boltdb.CheckFile(dir, boltdb.Options{})
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func check(dir string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "problem: %s\n", p)
 	}
 	if rep.ProblemCount > 0 {
-		return fmt.Errorf("check %s: %w: %d problems, the first: %s", rep.Path, store.ErrDamaged, rep.ProblemCount, rep.Problems[0])
+		return fmt.Errorf("check %s: %w: %d problems, the first: %s", rep.Path, boltdb.ErrDamaged, rep.ProblemCount, rep.Problems[0])
 	}
 	fmt.Fprintln(stdout, "ok: tx.Check found no problem")
 	return nil
@@ -155,7 +155,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(c.dataDir, store.Options{MaxSize: c.maxDBSize, Init: c.init})
+	st, err := boltdb.Open(c.dataDir, boltdb.Options{MaxSize: c.maxDBSize, Init: c.init})
 	if err != nil {
 		return err
 	}
@@ -173,12 +173,13 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		baseURL = scheme + "://" + c.httpAddr
 	}
 	srv, err := server.New(server.Config{
-		Store: st, Schemes: schemes, AdminToken: admin, Logger: log, BaseURL: baseURL,
+		Backend: st, Schemes: schemes, AdminToken: admin, Logger: log, BaseURL: baseURL,
 		SubmitLimit: c.submitLimit, Limits: c.limits,
 	})
 	if err != nil {
 		return err
 	}
+	defer srv.Close() // before the backend closes
 	if admin == "" {
 		log.Warn("no admin token: the admin API is closed (set ENERGYLABEL_ADMIN_TOKEN or -admin-token-file)")
 	}
@@ -187,7 +188,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("demo import: %w", err)
 		}
-		if _, err := srv.CreateRelease(demoRelease, false); err != nil {
+		if _, err := srv.CreateRelease(ctx, demoRelease, false); err != nil {
 			return fmt.Errorf("demo release: %w", err)
 		}
 		log.Info("demo data imported", "results", n, "source", "AI Energy Score leaderboard 2025-02", "release", demoRelease, "data", c.dataDir)
@@ -214,12 +215,7 @@ func importBundled(ctx context.Context, srv *server.Server) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for i := range results {
-		if _, err := srv.Submit(ctx, &results[i], rating.Published, store.Audit{TokenID: "demo"}); err != nil {
-			return i, fmt.Errorf("model %q: %w", results[i].Model, err)
-		}
-	}
-	return len(results), nil
+	return srv.Import(ctx, results, storage.Audit{TokenID: "demo"})
 }
 
 func adminToken(c config) (string, error) {

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
 func TestSecondServerOnTheSameDirectoryExitsNamingTheFile(t *testing.T) {
@@ -33,7 +33,7 @@ func TestSecondServerOnTheSameDirectoryExitsNamingTheFile(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("second server took %s to give up", time.Since(start))
 	}
-	if msg := stderr.String(); !strings.Contains(msg, filepath.Join(dir, store.FileName)) || !strings.Contains(msg, "locked") {
+	if msg := stderr.String(); !strings.Contains(msg, filepath.Join(dir, boltdb.FileName)) || !strings.Contains(msg, "locked") {
 		t.Errorf("message %q does not name the locked file", msg)
 	}
 	first.Process.Kill()

@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/server"
-	"github.com/energylabel/energylabel/store"
+	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
 // AdminToken is the admin token of every test server.
@@ -32,10 +31,11 @@ type Server struct {
 	Logs *SyncBuffer
 
 	Server *server.Server
-	Store  *store.Store
-	cancel context.CancelFunc
-	done   chan error
-	opt    Options
+	// Backend is the bbolt backend the server runs on.
+	Backend *boltdb.DB
+	cancel  context.CancelFunc
+	done    chan error
+	opt     Options
 }
 
 // Options change how a test server runs. The zero value is a plaintext
@@ -49,7 +49,7 @@ type Options struct {
 	// Limits bound streams and connections; the zero value takes the
 	// server's defaults.
 	Limits server.Limits
-	// Now, when set, is the clock of the server and its store.
+	// Now, when set, is the server's clock.
 	Now func() time.Time
 	// LogLevel is the least severe level logged; the zero value is info.
 	LogLevel slog.Level
@@ -73,11 +73,11 @@ func StartWith(t testing.TB, opt Options) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	st, err := store.Open(s.DataDir, store.Options{MaxSize: s.opt.MaxDBSize, Now: s.opt.Now})
+	st, err := boltdb.Open(s.DataDir, boltdb.Options{MaxSize: s.opt.MaxDBSize})
 	if err != nil {
 		t.Fatal(err)
 	}
-	scheme, err := calibration.Grade2025_1()
+	schemes, err := calibration.Schemes()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func (s *Server) start(t testing.TB) {
 	}
 	s.Addr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
 	srv, err := server.New(server.Config{
-		Store: st, Schemes: []*rating.GradeScheme{scheme}, AdminToken: s.AdminToken,
+		Backend: st, Schemes: schemes, AdminToken: s.AdminToken,
 		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: s.opt.LogLevel})),
 		BaseURL:     "http://" + s.HTTPAddr,
 		SubmitLimit: s.opt.SubmitLimit,
@@ -102,7 +102,7 @@ func (s *Server) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.Server, s.Store, s.cancel, s.done = srv, st, cancel, make(chan error, 1)
+	s.Server, s.Backend, s.cancel, s.done = srv, st, cancel, make(chan error, 1)
 	go func() {
 		s.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, HTTP: hl}, server.ServeOptions{TLS: s.opt.TLS})
 	}()
@@ -119,10 +119,11 @@ func (s *Server) Stop(t testing.TB) {
 	if err := <-s.done; err != nil {
 		t.Errorf("serve: %v", err)
 	}
-	if err := s.Store.Check(); err != nil {
+	s.Server.Close()
+	if err := s.Backend.Check(); err != nil {
 		t.Errorf("tx.Check: %v", err)
 	}
-	if err := s.Store.Close(); err != nil {
+	if err := s.Backend.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
 	s.cancel = nil

@@ -337,7 +337,7 @@ func storageError(op string, err error) error {
 		return nil
 	}
 	if errors.Is(err, bolterrors.ErrMaxSizeReached) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%s: %w", op, storage.ErrFull)
+		return fmt.Errorf("%s: %w (%w)", op, storage.ErrFull, err) // the cause is for the log
 	}
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("%s: %w", op, storage.ErrClosed)
