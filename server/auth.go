@@ -21,6 +21,10 @@ var (
 	errUnauthenticated  = errors.New("unauthenticated")
 	errPermissionDenied = errors.New("permission denied")
 	errUnsupported      = errors.New("not supported by this store")
+	// errResourceExhausted and errOutOfRange end a watch that fell behind,
+	// or that asked for a revision the backend no longer keeps.
+	errResourceExhausted = errors.New("resource exhausted")
+	errOutOfRange        = errors.New("out of range")
 )
 
 // adminTokenID stands for the admin token in audit records.

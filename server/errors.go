@@ -70,6 +70,10 @@ func toStatus(err error) error {
 		return statusError(codes.AlreadyExists, err)
 	case errors.Is(err, errUnsupported):
 		return statusError(codes.Unimplemented, err)
+	case errors.Is(err, errOutOfRange):
+		return statusError(codes.OutOfRange, err)
+	case errors.Is(err, errResourceExhausted):
+		return statusError(codes.ResourceExhausted, err)
 	case errors.Is(err, storage.ErrFull):
 		return status.Error(codes.ResourceExhausted, fullMessage)
 	case errors.Is(err, errStreamStalled):

@@ -113,7 +113,11 @@ func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	start := time.Now()
 	c := &call{}
 	ctx := context.WithValue(ss.Context(), callKey{}, c)
-	err := s.limits.guard(ctx, ss, func(gs grpc.ServerStream) error { return handler(srv, gs) })
+	limits := s.limits
+	if info.FullMethod == energylabelv1.RatingService_WatchRatings_FullMethodName {
+		limits.StreamTimeout = WatchTimeout // a watch is meant to last; stalling still ends it
+	}
+	err := limits.guard(ctx, ss, func(gs grpc.ServerStream) error { return handler(srv, gs) })
 	st := toStatus(err)
 	s.metrics.observe(info.FullMethod, st, time.Since(start))
 	s.logCall(ctx, c, info.FullMethod, start, st, err)

@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/energylabel/energylabel/index"
+	"github.com/energylabel/energylabel/internal/wire"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/storage"
+)
+
+// History page sizes.
+const (
+	defaultHistoryPage = 100
+	maxHistoryPage     = 1000
+)
+
+// History returns a page of a model's accepted results, oldest first,
+// and the token of the next page ("" on the last).
+func (s *Server) History(ctx context.Context, model, task, hardware, dataset string, size int, pageToken string) ([]storage.HistoryEntry, string, error) {
+	if err := rating.ValidateModel(model); err != nil {
+		return nil, "", err
+	}
+	q := storage.HistoryQuery{Model: model, Dataset: dataset, Limit: defaultHistoryPage}
+	if task != "" {
+		t, ok := rating.LookupTask(task)
+		if !ok {
+			return nil, "", rating.Invalid("task", "unknown task %s", rating.Quote(task))
+		}
+		q.Task = t.ID
+	}
+	if hardware != "" {
+		if q.Hardware = s.Registry().Accelerators.Family(hardware); q.Hardware == "" {
+			return nil, "", rating.Invalid("hardware", "unknown accelerator %s (see ListAccelerators)", rating.Quote(hardware))
+		}
+	}
+	if len(dataset) > rating.MaxDatasetName {
+		return nil, "", rating.Invalid("dataset", "at most %d bytes, got %d", rating.MaxDatasetName, len(dataset))
+	}
+	switch {
+	case size < 0 || size > maxHistoryPage:
+		return nil, "", rating.Invalid("page_size", "0 to %d, got %d", maxHistoryPage, size)
+	case size > 0:
+		q.Limit = size
+	}
+	if pageToken != "" {
+		id, err := strconv.ParseUint(strings.TrimPrefix(pageToken, "h"), 10, 64)
+		if err != nil || !strings.HasPrefix(pageToken, "h") {
+			return nil, "", rating.Invalid("page_token", "not a token this server gave: %s", rating.Quote(pageToken))
+		}
+		q.After = id
+	}
+	want := q.Limit
+	q.Limit++ // one more says whether there is a next page
+	entries, err := s.backend.History(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(entries) > want {
+		entries = entries[:want]
+		next = "h" + strconv.FormatUint(entries[want-1].ID, 10)
+	}
+	return entries, next, nil
+}
+
+func (rs ratingService) GetHistory(ctx context.Context, req *energylabelv1.GetHistoryRequest) (*energylabelv1.GetHistoryResponse, error) {
+	entries, next, err := rs.s.History(ctx, req.GetModel(), req.GetTask(), req.GetHardware(), req.GetDataset(), int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	resp := &energylabelv1.GetHistoryResponse{NextPageToken: next, Entries: make([]*energylabelv1.HistoryEntry, len(entries))}
+	for i := range entries {
+		resp.Entries[i] = historyProto(&entries[i])
+	}
+	return resp, nil
+}
+
+func historyProto(h *storage.HistoryEntry) *energylabelv1.HistoryEntry {
+	c := h.Measure.Cohort
+	p := &energylabelv1.HistoryEntry{
+		ResultId: h.ID, Revision: h.Revision, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware,
+		Basis: c.Basis.String(), WhPer_1KQueries: h.Measure.WhPer1kQueries, EnergyPerUnit: h.Measure.EnergyPerUnit, Unit: c.Basis.Symbol(),
+		Scheme: h.Label.Scheme, Release: h.Label.Release, GpuCount: int32(h.GPUCount),
+		MeasuredAt: wire.Timestamp(h.MeasuredAt), ReceivedAt: wire.Timestamp(h.ReceivedAt), Checks: h.Measure.Checks.Names(),
+	}
+	if h.Label.Grade != "" {
+		p.Grade, p.Eei = &h.Label.Grade, &h.Label.EEI
+	}
+	if h.Label.Stars > 0 {
+		stars := int32(h.Label.Stars)
+		p.Stars = &stars
+	}
+	return p
+}
+
+// WatchTimeout is how long one WatchRatings stream may last; a client
+// resumes from the last revision it saw. Stalling (not reading) ends a
+// watch much sooner.
+const WatchTimeout = 24 * time.Hour
+
+// maxWatchers bounds the WatchRatings streams one server serves at once.
+const maxWatchers = 1024
+
+// watchFilter is what a WatchRatings stream asks for.
+type watchFilter struct{ model, task, namespace string }
+
+func (f watchFilter) matches(c *storage.Current) bool {
+	if f.model != "" && c.Model != f.model || f.task != "" && c.Measure.Cohort.Task != f.task {
+		return false
+	}
+	owner, _, _ := strings.Cut(c.Model, "/")
+	return f.namespace == "" || owner == f.namespace
+}
+
+var watchers atomic.Int32
+
+func (rs ratingService) WatchRatings(req *energylabelv1.WatchRatingsRequest, stream energylabelv1.RatingService_WatchRatingsServer) error {
+	s := rs.s
+	f := watchFilter{model: req.GetModel(), namespace: req.GetNamespace()}
+	if f.model != "" {
+		if err := rating.ValidateModel(f.model); err != nil {
+			return err
+		}
+	}
+	if f.namespace != "" && rating.ValidateModel(f.namespace+"/x") != nil {
+		return rating.Invalid("namespace", "%s is not a model owner", rating.Quote(f.namespace))
+	}
+	if req.GetTask() != "" {
+		t, ok := rating.LookupTask(req.GetTask())
+		if !ok {
+			return rating.Invalid("task", "unknown task %s", rating.Quote(req.GetTask()))
+		}
+		f.task = t.ID
+	}
+	from := req.GetStartRevision()
+	switch {
+	case from < 0:
+		return rating.Invalid("start_revision", "must not be negative, got %d", from)
+	case from == 0:
+		from = s.index.Revision()
+	}
+	if n := watchers.Add(1); n > maxWatchers {
+		watchers.Add(-1)
+		return fmt.Errorf("%w: the server serves %d watches at most; try again later", errResourceExhausted, maxWatchers)
+	}
+	defer watchers.Add(-1)
+
+	sent := false
+	for resp := range s.backend.Watch(stream.Context(), from) {
+		if resp.Err != nil {
+			if !sent && req.GetStartRevision() != 0 {
+				return fmt.Errorf("%w: revision %d: %w", errOutOfRange, from, resp.Err)
+			}
+			return fmt.Errorf("%w: the watch fell behind the server's writes (%w); resume from the last revision received", errResourceExhausted, resp.Err)
+		}
+		out := &energylabelv1.WatchRatingsResponse{}
+		for i := range resp.Events {
+			if ev := s.ratingEvent(&resp.Events[i], f); ev != nil {
+				out.Events = append(out.Events, ev)
+			}
+		}
+		sent = true
+		if len(out.Events) == 0 {
+			continue
+		}
+		if err := stream.Send(out); err != nil {
+			return err
+		}
+	}
+	return stream.Context().Err()
+}
+
+// ratingEvent is the event a watcher sees of a backend event, or nil.
+func (s *Server) ratingEvent(ev *storage.Event, f watchFilter) *energylabelv1.RatingEvent {
+	switch ev.Kind {
+	case storage.ResultAdded:
+		h := ev.Result
+		if !f.matches(&h.Current) {
+			return nil
+		}
+		r := s.ratingAsAccepted(h)
+		return &energylabelv1.RatingEvent{Revision: ev.Revision, Kind: energylabelv1.RatingEvent_KIND_RESULT, Rating: r}
+	case storage.ReleaseCreated:
+		return &energylabelv1.RatingEvent{Revision: ev.Revision, Kind: energylabelv1.RatingEvent_KIND_RELEASE, Release: releaseProto(ev.Release)}
+	}
+	return nil
+}
+
+// ratingAsAccepted is the rating of an accepted result as its label said
+// then, placed in its cohort as the index has it now.
+func (s *Server) ratingAsAccepted(h *storage.HistoryEntry) *energylabelv1.Rating {
+	r := index.Rated{Entry: h.Current}
+	r.Rank, r.CohortSize = s.index.Place(h.Measure.Cohort, h.Measure.X())
+	p := s.ratingProto(&r, s.current)
+	p.Release, p.StarsNote, p.Stars = h.Label.Release, "", nil
+	if h.Label.Stars > 0 {
+		stars := int32(h.Label.Stars)
+		p.Stars = &stars
+	}
+	if p.ReceivedAt == nil {
+		p.ReceivedAt = timestamppb.New(h.ReceivedAt)
+	}
+	return p
+}
