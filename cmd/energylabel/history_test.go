@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/energylabel/energylabel/internal/servertest"
+)
+
+func TestHistoryShowsEachResultWithTheGradeItHad(t *testing.T) {
+	srv := servertest.Start(t)
+	admin := []string{"-addr", srv.Addr, "-token", srv.AdminToken}
+	dir := t.TempDir()
+	for i, wh := range []string{"0.9", "0.3", "2.5"} {
+		f := writeResult(t, dir, "r"+wh+".json", `"gpu_energy_wh": 0.9`, `"gpu_energy_wh": `+wh, `"duration_seconds": 41.5`, `"duration_seconds": 20`)
+		if code, _, stderr := cli(t, append(admin, "submit", f)...); code != 0 {
+			t.Fatalf("submission %d: %s", i, stderr)
+		}
+	}
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "history", "acme/tiny-clf")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 4 {
+		t.Fatalf("history: exit %d, %d lines:\n%s%s", code, len(lines), stdout, stderr)
+	}
+	// Oldest first, each with its grade: F (EEI 1.12), D (0.37), G (3.1).
+	for i, want := range []string{"F", "D", "G"} {
+		if f := strings.Fields(lines[i+1]); len(f) < 8 || f[7] != want {
+			t.Errorf("entry %d: %q, want grade %s", i, lines[i+1], want)
+		}
+	}
+	code, stdout, _ = cli(t, "-addr", srv.Addr, "-json", "history", "acme/tiny-clf", "-task", "text_classification")
+	if code != 0 || strings.Count(stdout, "\n") != 3 || !strings.Contains(stdout, `"grade":"F"`) {
+		t.Errorf("history -json:\n%s", stdout)
+	}
+}
+
+func TestWatchPrintsASubmissionAtOnce(t *testing.T) {
+	srv := servertest.Start(t)
+	var out, errOut servertest.SyncBuffer // the watch writes while the test reads
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"-addr", srv.Addr, "watch", "-task", "text-classification"}, &out, &errOut) }()
+	time.Sleep(200 * time.Millisecond) // the watch starts from now
+	f := writeResult(t, t.TempDir(), "r.json")
+	start := time.Now()
+	if code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "submit", f); code != 0 {
+		t.Fatal(stderr)
+	}
+	for !strings.Contains(out.String(), "acme/tiny-clf") {
+		if time.Since(start) > time.Second {
+			t.Fatalf("no event within 1 s of the submission; stdout %q, stderr %q", out.String(), errOut.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if line := out.String(); !strings.HasPrefix(line, "revision ") || !strings.Contains(line, "grade F") {
+		t.Errorf("watch printed %q", line)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("watch exited %d after an interrupt: %s", code, errOut.String())
+	}
+}
