@@ -91,7 +91,7 @@ func TestPagesInABrowser(t *testing.T) {
 	}
 
 	var broken []string
-	var images, classRows int
+	var images, classRows, charts int
 	var here, explained string
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/models/openai/whisper-large-v3"),
@@ -100,14 +100,15 @@ func TestPagesInABrowser(t *testing.T) {
 		chromedp.Evaluate(`document.images.length`, &images),
 		chromedp.Evaluate(`Array.from(document.images).filter(i => i.naturalWidth === 0).map(i => i.src)`, &broken),
 		chromedp.Evaluate(`document.querySelectorAll("table.classes tr").length`, &classRows),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("img.history")).filter(i => i.naturalWidth > 0).length`, &charts),
 		chromedp.Text("table.classes tr.this", &here, chromedp.ByQuery),
 		chromedp.Text(".card", &explained, chromedp.ByQuery),
 		chromedp.FullScreenshot(&shot, 100), // 100 gives PNG
 	); err != nil {
 		t.Fatal(err)
 	}
-	if images < 3 || len(broken) > 0 {
-		t.Errorf("%d images, broken: %v", images, broken)
+	if images < 4 || len(broken) > 0 || charts != 1 {
+		t.Errorf("%d images (%d history charts), broken: %v", images, charts, broken)
 	}
 	// The class table: A to G as energies of this cohort, this model on G.
 	if classRows != 7 || !strings.Contains(here, "G") || !strings.Contains(here, "> 33.1") || !strings.Contains(here, "86.7 this model") {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/energylabel/energylabel/internal/wire"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
+	"github.com/energylabel/energylabel/storage"
 )
 
 // imageMaxAge is how long caches may keep a badge or label.
@@ -43,6 +45,7 @@ func (s *Server) NewHTTP() *HTTP {
 	h.mux.Handle("GET /metrics", s.metrics.handler())
 	h.mux.HandleFunc("GET /badge/{owner}/{file}", h.badge)
 	h.mux.HandleFunc("GET /label/{owner}/{file}", h.label)
+	h.mux.HandleFunc("GET /history/{owner}/{file}", h.history)
 	h.mux.HandleFunc("GET /models/{owner}/{name}", h.modelPage)
 	h.mux.HandleFunc("GET /tasks/{task}", h.taskPage)
 	h.mux.HandleFunc("GET /{$}", h.indexPage)
@@ -210,6 +213,37 @@ func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
 	h.serveImage(w, r, kind, r.PathValue("owner")+"/"+name, parseImageQuery(r.URL.RawQuery))
 }
 
+// history answers /history/{owner}/{name}.svg: the model's energy over
+// time in the cohort the query picks, as a chart.
+func (h *HTTP) history(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h.serveImage(w, r, historySVG, r.PathValue("owner")+"/"+name, parseImageQuery(r.URL.RawQuery))
+}
+
+// historyChart draws the history of a rating's model in its cohort: its
+// latest results, at most as many as the chart shows.
+func (h *HTTP) historyChart(ctx context.Context, rt *index.Rated) (*image, error) {
+	c := rt.Measure.Cohort
+	entries, err := h.s.backend.History(ctx, storage.HistoryQuery{Model: rt.Model, Task: c.Task, Dataset: c.Dataset, Hardware: c.Hardware, Limit: maxHistoryChart})
+	if err != nil {
+		return nil, err
+	}
+	chart := label.HistoryChart{Unit: c.Basis.Symbol(), Reference: h.s.current.Grade(rt.Measure).Reference}
+	for _, e := range entries {
+		if e.Measure.Cohort == c {
+			chart.Points = append(chart.Points, label.HistoryPoint{At: e.ReceivedAt, X: e.Measure.X(), Grade: e.Label.Grade})
+		}
+	}
+	return newImage("image/svg+xml", chart.SVG()), nil
+}
+
+// maxHistoryChart bounds the results one chart reads.
+const maxHistoryChart = 500
+
 // serveImage answers an image URL, and keeps the image it answered with
 // under the URL's selection.
 func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind, model string, q imageQuery) {
@@ -232,7 +266,7 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
 		return
 	default:
-		if img, err = h.image(&rt, kind); err != nil {
+		if img, err = h.image(r.Context(), &rt, kind); err != nil {
 			httpError(w, err)
 			return
 		}
@@ -242,10 +276,17 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 }
 
 // image returns the image of a rating, drawing it on a miss.
-func (h *HTTP) image(rt *index.Rated, kind imageKind) (*image, error) {
+func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind) (*image, error) {
 	key := keyOf(rt, h.s.stars(rt), kind, h.s.current.Version)
 	if img, ok := h.images.get(key, nil); ok {
 		return img, nil
+	}
+	if kind == historySVG {
+		img, err := h.historyChart(ctx, rt)
+		if err == nil {
+			h.images.put(key, img)
+		}
+		return img, err
 	}
 	lr := wire.LabelRating(h.s.ratingProto(rt, h.s.current), h.pageURL(rt.Model))
 	var img *image

@@ -20,6 +20,8 @@ const (
 	starsBadge
 	labelSVG
 	labelPNG
+	// historySVG is the model's history chart in the rating's cohort.
+	historySVG
 )
 
 // imageKey is everything an image of a rating is drawn from: the result
@@ -146,13 +148,16 @@ func selectionOf(path, rawQuery string, accels *rating.Accelerators) (imageSelec
 			sel.kind = labelPNG
 			sel.model, ok = strings.CutSuffix(file, ".png")
 		}
+	} else if file, ok = strings.CutPrefix(path, "/history/"); ok {
+		sel.kind = historySVG
+		sel.model, ok = strings.CutSuffix(file, ".svg")
 	}
 	if i := strings.IndexByte(sel.model, '/'); !ok || i <= 0 || strings.IndexByte(sel.model[i+1:], '/') >= 0 {
 		return sel, false
 	}
 	q := parseImageQuery(rawQuery)
 	var err error
-	if sel.kind != labelSVG && sel.kind != labelPNG {
+	if sel.kind == gradeBadge {
 		if sel.kind, err = badgeKind(q.scheme); err != nil {
 			return sel, false
 		}
