@@ -152,7 +152,8 @@ func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// cacheCollector reports the image caches at scrape time.
+// cacheCollector reports the caches at scrape time: rendered images,
+// image responses, and GetRating's encoded answers.
 type cacheCollector struct{ s *Server }
 
 var (
@@ -184,7 +185,6 @@ func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(cacheRatioDesc, prometheus.GaugeValue, ratio, name)
 	}
 	report("images", c.s.images.stats(), imageCacheBudget)
-	if c.s.responses != nil {
-		report("responses", c.s.responses.lru.stats(), responseCacheBudget)
-	}
+	report("responses", c.s.responses.lru.stats(), responseCacheBudget)
+	report("answers", c.s.answers.lru.stats(), answerCacheBudget)
 }

@@ -58,6 +58,11 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 }
 
 func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatingRequest) (*energylabelv1.GetRatingResponse, error) {
+	key := answerKey{req.GetModel(), req.GetTask(), req.GetScheme()}
+	rev := rs.s.index.Revision() // before reading the index
+	if resp, ok := rs.s.answers.get(key, rev); ok {
+		return resp, nil
+	}
 	scheme, err := rs.s.Scheme(req.GetScheme())
 	if err != nil {
 		return nil, err
@@ -73,6 +78,7 @@ func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatin
 	for i := range rated {
 		resp.Ratings[i] = rs.s.ratingProto(&rated[i], scheme)
 	}
+	rs.s.answers.put(key, rev, resp)
 	return resp, nil
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/energylabel/energylabel/internal/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
@@ -167,5 +169,36 @@ func TestWatchFollowsAndResumes(t *testing.T) {
 	}
 	if status.Code(err) != codes.OutOfRange {
 		t.Errorf("a watch from a future revision: %v, want OutOfRange", err)
+	}
+}
+
+func TestGetRatingAnswersFromItsCacheUntilTheRevisionMoves(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	for _, m := range []string{"acme/a", "acme/b"} {
+		if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf(m, 0.5)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func() *energylabelv1.GetRatingResponse {
+		t.Helper()
+		resp, err := rs.GetRating(context.Background(), &energylabelv1.GetRatingRequest{Model: "acme/a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	first, second := get(), get()
+	if !proto.Equal(first, second) || second.GetRatings()[0].GetCohortSize() != 2 {
+		t.Fatalf("the cached answer differs:\n%v\n%v", first, second)
+	}
+	if !strings.Contains(metricsText(t, srv), `energylabel_cache_hits_total{cache="answers"} 1`) {
+		t.Error("the second GetRating was not answered from the cache")
+	}
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/c", 0.1)}); err != nil {
+		t.Fatal(err)
+	}
+	if third := get(); third.GetRatings()[0].GetCohortSize() != 3 || third.GetRatings()[0].GetRank() != 2 {
+		t.Errorf("after another model joined the cohort: %v", third)
 	}
 }

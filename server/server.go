@@ -57,6 +57,8 @@ type Server struct {
 	// The HTTP surface's caches of rendered images.
 	images    *imageCache
 	responses *responseCache
+	// answers are GetRating's encoded answers.
+	answers *answerCache
 }
 
 // New builds a Server: it loads the backend's snapshot into its index and
@@ -89,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.responses = newResponseCache(s.index, responseCacheBudget)
+	s.answers = newAnswerCache(answerCacheBudget)
 	s.metrics = newMetrics(s)
 	if err := s.startFollowing(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
