@@ -31,7 +31,9 @@ func newAnswerCache(budget int) *answerCache {
 	seed := maphash.MakeSeed()
 	return &answerCache{lru: newLRU(budget, cacheShards,
 		func(k answerKey) uint64 { return maphash.String(seed, k.model) },
-		func(k answerKey, a encodedAnswer) int { return len(k.model) + len(k.task) + len(k.scheme) + len(a.bytes) })}
+		func(k answerKey, a encodedAnswer) int {
+			return len(k.model) + len(k.task) + len(k.scheme) + len(a.bytes)
+		})}
 }
 
 // get returns the answer to k as encoded at revision rev, as a response
