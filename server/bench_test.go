@@ -45,6 +45,9 @@ func startBench(b *testing.B, n int) *benchServer {
 	reg := synth.New(synth.Config{Results: n, Seed: 1})
 	var batch []storage.Accepted
 	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
 		if _, _, err := st.Append(context.Background(), batch); err != nil {
 			b.Fatal(err)
 		}

@@ -107,3 +107,17 @@ func BenchmarkEach(b *testing.B) {
 	b.ResetTimer()
 	g.Each(func(rating.Result) bool { return true })
 }
+
+// TestEveryResultPassesTheChecks holds the synthetic registry to the
+// service's plausibility rules, tails included, so that a bulk load of a
+// million results is never refused halfway.
+func TestEveryResultPassesTheChecks(t *testing.T) {
+	n := 0
+	New(Config{Results: 200000, Seed: 1}).Each(func(r rating.Result) bool {
+		if _, err := rating.Normalise(&r); err != nil {
+			t.Fatalf("result %d (%s): %v", n, r.Model, err)
+		}
+		n++
+		return true
+	})
+}
