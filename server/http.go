@@ -89,14 +89,16 @@ const maxQueryValue = 256
 // imageQuery is what an image URL's query says: which of a model's
 // ratings to show, and for badges, how. Other parameters are ignored.
 type imageQuery struct {
-	task, hardware, dataset, scheme string
+	// show is what a badge shows, grade or stars; scheme a grade scheme
+	// version, "" for the current one.
+	task, hardware, dataset, show, scheme string
 }
 
 // parseImageQuery reads the query in one pass, without building a map;
 // the first value of a parameter counts, as with url.Values.Get.
 func parseImageQuery(raw string) imageQuery {
 	var q imageQuery
-	var seen [4]bool
+	var seen [5]bool
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -117,8 +119,10 @@ func parseImageQuery(raw string) imageQuery {
 			dst, i = &q.hardware, 1
 		case "dataset":
 			dst, i = &q.dataset, 2
+		case "show":
+			dst, i = &q.show, 3
 		case "scheme":
-			dst, i = &q.scheme, 3
+			dst, i = &q.scheme, 4
 		default:
 			continue
 		}
@@ -190,7 +194,7 @@ func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := parseImageQuery(r.URL.RawQuery)
-	kind, err := badgeKind(q.scheme)
+	kind, err := badgeKind(q.show)
 	if err != nil {
 		httpError(w, err)
 		return
@@ -226,13 +230,13 @@ func (h *HTTP) history(w http.ResponseWriter, r *http.Request) {
 
 // historyChart draws the history of a rating's model in its cohort: its
 // latest results, at most as many as the chart shows.
-func (h *HTTP) historyChart(ctx context.Context, rt *index.Rated) (*image, error) {
+func (h *HTTP) historyChart(ctx context.Context, rt *index.Rated, scheme *rating.GradeScheme) (*image, error) {
 	c := rt.Measure.Cohort
 	entries, err := h.s.backend.History(ctx, storage.HistoryQuery{Model: rt.Model, Task: c.Task, Dataset: c.Dataset, Hardware: c.Hardware, Limit: maxHistoryChart})
 	if err != nil {
 		return nil, err
 	}
-	chart := label.HistoryChart{Unit: c.Basis.Symbol(), Reference: h.s.current.Grade(rt.Measure).Reference}
+	chart := label.HistoryChart{Unit: c.Basis.Symbol(), Reference: scheme.Grade(rt.Measure).Reference}
 	for _, e := range entries {
 		if e.Measure.Cohort == c {
 			chart.Points = append(chart.Points, label.HistoryPoint{At: e.ReceivedAt, X: e.Measure.X(), Grade: e.Label.Grade})
@@ -252,6 +256,11 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		httpError(w, err)
 		return
 	}
+	scheme, err := h.s.Scheme(q.scheme)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
 	version := h.responses.version() // before reading the store
 	rt, found, err := h.modelRating(model, c)
 	if err != nil {
@@ -266,29 +275,29 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
 		return
 	default:
-		if img, err = h.image(r.Context(), &rt, kind); err != nil {
+		if img, err = h.image(r.Context(), &rt, kind, scheme); err != nil {
 			httpError(w, err)
 			return
 		}
 	}
-	h.responses.put(imageSelection{kind: kind, model: model, choice: c}, version, img)
+	h.responses.put(imageSelection{kind: kind, model: model, choice: c, scheme: q.scheme}, version, img)
 	img.serve(w, r)
 }
 
 // image returns the image of a rating, drawing it on a miss.
-func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind) (*image, error) {
-	key := keyOf(rt, h.s.stars(rt), kind, h.s.current.Version)
+func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind, scheme *rating.GradeScheme) (*image, error) {
+	key := keyOf(rt, h.s.stars(rt), kind, scheme.Version)
 	if img, ok := h.images.get(key, nil); ok {
 		return img, nil
 	}
 	if kind == historySVG {
-		img, err := h.historyChart(ctx, rt)
+		img, err := h.historyChart(ctx, rt, scheme)
 		if err == nil {
 			h.images.put(key, img)
 		}
 		return img, err
 	}
-	lr := wire.LabelRating(h.s.ratingProto(rt, h.s.current), h.pageURL(rt.Model))
+	lr := wire.LabelRating(h.s.ratingProto(rt, scheme), h.pageURL(rt.Model))
 	var img *image
 	switch kind {
 	case gradeBadge:

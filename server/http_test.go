@@ -84,8 +84,15 @@ func TestBadgesAndLabels(t *testing.T) {
 	if resp, _ := get(t, base+"/badge/openai/whisper-large-v3.svg"); resp.StatusCode != 200 {
 		t.Errorf("badge without task: %d", resp.StatusCode)
 	}
-	if _, body := get(t, badgeURL+"&scheme=stars"); !strings.Contains(wellFormed(t, body), "★☆☆☆☆") {
+	if _, body := get(t, badgeURL+"&show=stars"); !strings.Contains(wellFormed(t, body), "★☆☆☆☆") {
 		t.Errorf("stars badge lacks ★☆☆☆☆: %s", body)
+	}
+	// scheme names a grade scheme version, and only that.
+	if resp, body := get(t, badgeURL+"&scheme=grade/2025.1"); resp.StatusCode != 200 || !strings.Contains(wellFormed(t, body), "G") {
+		t.Errorf("badge of grade/2025.1: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get(t, badgeURL+"&scheme=stars"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "scheme") {
+		t.Errorf("scheme=stars: %d %s, want 400 naming scheme", resp.StatusCode, body)
 	}
 
 	resp, body = get(t, base+"/badge/acme/never-heard-of.svg?task=asr")
@@ -169,7 +176,7 @@ func TestBadgeStarsMoveOnlyWithARelease(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	badgeURL := "http://" + srv.HTTPAddr + "/badge/acme/mid.svg?scheme=stars"
+	badgeURL := "http://" + srv.HTTPAddr + "/badge/acme/mid.svg?show=stars"
 	if _, body := get(t, badgeURL); !strings.Contains(wellFormed(t, body), "no stars") {
 		t.Fatalf("before a release the badge reads %q, want no stars", wellFormed(t, body))
 	}

@@ -132,6 +132,8 @@ type imageSelection struct {
 	kind   imageKind
 	model  string
 	choice index.Choice
+	// scheme is the grade scheme version the URL names; "" is the current.
+	scheme string
 }
 
 // selectionOf parses an image URL into its selection, for the cache
@@ -158,23 +160,24 @@ func selectionOf(path, rawQuery string, accels *rating.Accelerators) (imageSelec
 	q := parseImageQuery(rawQuery)
 	var err error
 	if sel.kind == gradeBadge {
-		if sel.kind, err = badgeKind(q.scheme); err != nil {
+		if sel.kind, err = badgeKind(q.show); err != nil {
 			return sel, false
 		}
 	}
+	sel.scheme = q.scheme // a version; the handler resolves "" to the current one
 	sel.choice, err = q.choice(accels)
 	return sel, err == nil
 }
 
-// badgeKind is the kind of badge a scheme parameter asks for.
-func badgeKind(scheme string) (imageKind, error) {
-	switch scheme {
+// badgeKind is the kind of badge a show parameter asks for.
+func badgeKind(show string) (imageKind, error) {
+	switch show {
 	case "", "grade":
 		return gradeBadge, nil
 	case "stars":
 		return starsBadge, nil
 	}
-	return 0, rating.Invalid("scheme", "badge scheme must be grade or stars")
+	return 0, rating.Invalid("show", "a badge shows grade or stars, got %s", rating.Quote(show))
 }
 
 // responseCache remembers which image answered a selection, for as long

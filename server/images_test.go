@@ -10,7 +10,7 @@ import (
 
 func TestParseImageQueryAgreesWithParseQuery(t *testing.T) {
 	for _, q := range []string{
-		"", "task=asr", "task=asr&scheme=stars", "scheme=stars&task=text%2Dgeneration",
+		"", "task=asr", "task=asr&show=stars", "show=stars&task=text%2Dgeneration",
 		"task=a+b", "task=%zz&task=asr", "task=a;b&task=c", "t%61sk=asr", "task", "task=&task=x",
 		"&&task=x", "task=%E2%98%85", "hardware=NVIDIA+H100&dataset=AIEnergyScore%2Fasr&u=" + strings.Repeat("x", 1000),
 		"dataset=a&dataset=b&hardware=%zz&hardware=B200",
@@ -23,14 +23,14 @@ func agree(t *testing.T, q string) {
 	t.Helper()
 	v, _ := url.ParseQuery(q)
 	got := parseImageQuery(q)
-	want := imageQuery{task: v.Get("task"), hardware: v.Get("hardware"), dataset: v.Get("dataset"), scheme: v.Get("scheme")}
+	want := imageQuery{task: v.Get("task"), hardware: v.Get("hardware"), dataset: v.Get("dataset"), show: v.Get("show"), scheme: v.Get("scheme")}
 	if got != want {
 		t.Errorf("parseImageQuery(%q) = %+v, url.ParseQuery gives %+v", q, got, want)
 	}
 }
 
 func FuzzParseImageQuery(f *testing.F) {
-	f.Add("task=asr&scheme=stars&hardware=H100&dataset=x")
+	f.Add("task=asr&show=stars&hardware=H100&dataset=x")
 	f.Add("t%61sk=a+b;c&task=%zz")
 	f.Fuzz(func(t *testing.T, q string) { agree(t, q) })
 }
@@ -78,14 +78,14 @@ func TestSelectionIgnoresWhatDoesNotSelect(t *testing.T) {
 	}
 	for _, q := range []string{
 		"task=automatic-speech-recognition", "task=ASR", "task=asr&u=" + strings.Repeat("x", 60<<10),
-		"utm_source=x&task=asr", "task=asr&scheme=grade", "task=asr&task=text-generation",
+		"utm_source=x&task=asr", "task=asr&show=grade", "task=asr&task=text-generation",
 	} {
 		if sel, ok := selectionOf("/badge/acme/m.svg", q, rating.BuiltinAccelerators()); !ok || sel != base {
 			t.Errorf("selectionOf(%.40q, rating.BuiltinAccelerators()) = %+v, %v; want %+v", q, sel, ok, base)
 		}
 	}
 	for path, q := range map[string]string{
-		"/badge/acme/m.svg": "task=asr&scheme=stars", "/label/acme/m.svg": "task=asr", "/label/acme/m.png": "task=asr",
+		"/badge/acme/m.svg": "task=asr&show=stars", "/label/acme/m.svg": "task=asr", "/label/acme/m.png": "task=asr",
 		"/badge/acme/other.svg": "task=asr",
 	} {
 		if sel, ok := selectionOf(path, q, rating.BuiltinAccelerators()); !ok || sel == base {
@@ -94,7 +94,7 @@ func TestSelectionIgnoresWhatDoesNotSelect(t *testing.T) {
 	}
 	for path, q := range map[string]string{
 		"/badge/acme/m.png": "", "/badge/a/b/c.svg": "", "/badge//m.svg": "", "/healthz": "",
-		"/badge/acme/m.svg": "scheme=nope", "/label/acme/m.svg": "hardware=" + strings.Repeat("H", 300),
+		"/badge/acme/m.svg": "show=nope", "/label/acme/m.svg": "hardware=" + strings.Repeat("H", 300),
 	} {
 		if _, ok := selectionOf(path, q, rating.BuiltinAccelerators()); ok {
 			t.Errorf("selectionOf(%s?%.40s, rating.BuiltinAccelerators()) is a selection", path, q)

@@ -26,7 +26,7 @@ var badgeCommand = &command{
 const badgeHelp = `
   -task T        task id or AIES alias; needed when the model has several ratings
   -kind K        badge (a shields.io-style badge) or label (the full energy label); default badge
-  -scheme S      what a badge shows: grade (A-G, default) or stars
+  -show S        what a badge shows: grade (A-G, default) or stars
   -format F      svg (default) or png (labels only)
   -o FILE        write the image to FILE instead of stdout
   -markdown      print the Markdown a model card embeds: the badge, linking the model's page
@@ -42,7 +42,7 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("badge")
 	task := fs.String("task", "", "")
 	kind := fs.String("kind", "badge", "")
-	scheme := fs.String("scheme", "", "")
+	show := fs.String("show", "", "")
 	format := fs.String("format", "svg", "")
 	out := fs.String("o", "", "")
 	markdown := fs.Bool("markdown", false, "")
@@ -62,10 +62,10 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("badge", "-format must be svg or png, got %q", *format)
 	case *kind == "badge" && *format == "png":
 		return usageErrorf("badge", "badges are SVG only; use -kind label for PNG")
-	case *scheme != "" && *kind != "badge":
-		return usageErrorf("badge", "-scheme applies to -kind badge only")
-	case *scheme != "" && *scheme != "grade" && *scheme != "stars":
-		return usageErrorf("badge", "-scheme must be grade or stars, got %q", *scheme)
+	case *show != "" && *kind != "badge":
+		return usageErrorf("badge", "-show applies to -kind badge only")
+	case *show != "" && *show != "grade" && *show != "stars":
+		return usageErrorf("badge", "-show must be grade or stars, got %q", *show)
 	case *markdown && *out != "":
 		return usageErrorf("badge", "-markdown prints text; it does not take -o")
 	}
@@ -109,7 +109,7 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 	lr := wire.LabelRating(r, base+"/models/"+model)
 	var body []byte
 	switch {
-	case *kind == "badge" && *scheme == "stars":
+	case *kind == "badge" && *show == "stars":
 		body = label.Badge(lr, label.StarsBadge)
 	case *kind == "badge":
 		body = label.Badge(lr, label.GradeBadge)
