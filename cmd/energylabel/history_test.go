@@ -41,7 +41,9 @@ func TestWatchPrintsASubmissionAtOnce(t *testing.T) {
 	var out, errOut servertest.SyncBuffer // the watch writes while the test reads
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"-addr", srv.Addr, "watch", "-task", "text-classification"}, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", srv.Addr, "watch", "-task", "text-classification"}, &out, &errOut)
+	}()
 	time.Sleep(200 * time.Millisecond) // the watch starts from now
 	f := writeResult(t, t.TempDir(), "r.json")
 	start := time.Now()
