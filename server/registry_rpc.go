@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/energylabel/energylabel/internal/version"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -104,4 +105,20 @@ func (as adminService) AddDataset(ctx context.Context, req *energylabelv1.AddDat
 	}
 	as.s.log.Info("dataset registered", "name", d.Name, "task", t.ID, "basis", d.Basis.String())
 	return &energylabelv1.AddDatasetResponse{}, nil
+}
+
+func (rs ratingService) GetServerInfo(context.Context, *energylabelv1.GetServerInfoRequest) (*energylabelv1.GetServerInfoResponse, error) {
+	s := rs.s
+	reg := s.Registry()
+	resp := &energylabelv1.GetServerInfoResponse{
+		BaseUrl: s.baseURL, Version: version.String(), Accelerators: int32(len(reg.Accelerators.All())),
+		Datasets: int32(len(reg.Datasets.All())), Tasks: int32(len(rating.Tasks())), Revision: s.index.Revision(),
+	}
+	for _, sc := range s.schemeList {
+		resp.GradeSchemes = append(resp.GradeSchemes, sc.Version)
+	}
+	if rel := s.Release(); rel != nil {
+		resp.Release = rel.Name
+	}
+	return resp, nil
 }

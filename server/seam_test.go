@@ -202,3 +202,21 @@ func TestGetRatingAnswersFromItsCacheUntilTheRevisionMoves(t *testing.T) {
 		t.Errorf("after another model joined the cohort: %v", third)
 	}
 }
+
+func TestServerInfo(t *testing.T) {
+	srv := servertest.Start(t)
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
+	info, err := rs.GetServerInfo(context.Background(), &energylabelv1.GetServerInfoRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.GetBaseUrl() != "http://"+srv.HTTPAddr || info.GetVersion() == "" || fmt.Sprint(info.GetGradeSchemes()) != "[grade/2025.1]" ||
+		info.GetRelease() != "" || info.GetAccelerators() < 30 || info.GetTasks() != 14 {
+		t.Errorf("server info %v", info)
+	}
+	createRelease(t, conn, srv.AdminToken, "r1")
+	if info, _ := rs.GetServerInfo(context.Background(), &energylabelv1.GetServerInfoRequest{}); info.GetRelease() != "r1" {
+		t.Errorf("after a release: %v", info)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/energylabel/energylabel/auth"
@@ -45,15 +46,17 @@ type Server struct {
 	tokens  *auth.Tokens
 	follow  follower
 	schemes map[string]*rating.GradeScheme
-	current *rating.GradeScheme
-	admin   adminSecret
-	log     *slog.Logger
-	now     func() time.Time
-	baseURL string
-	limiter *submitLimiter
-	limits  Limits
-	metrics *metrics
-	reg     registries
+	// schemeList are the schemes in version order; the last is current.
+	schemeList []*rating.GradeScheme
+	current    *rating.GradeScheme
+	admin      adminSecret
+	log        *slog.Logger
+	now        func() time.Time
+	baseURL    string
+	limiter    *submitLimiter
+	limits     Limits
+	metrics    *metrics
+	reg        registries
 	// The HTTP surface's caches of rendered images.
 	images    *imageCache
 	responses *responseCache
@@ -84,6 +87,7 @@ func New(cfg Config) (*Server, error) {
 	for _, sc := range cfg.Schemes {
 		s.schemes[sc.Version] = sc
 	}
+	s.schemeList = slices.Clone(cfg.Schemes)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -74,7 +74,7 @@ func (x RatingEvent_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RatingEvent_Kind.Descriptor instead.
 func (RatingEvent_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10, 0}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12, 0}
 }
 
 // BenchmarkResult is one standardised benchmark run, as a publisher submits it.
@@ -771,6 +771,151 @@ func (x *Rating) GetReleaseCohortSize() int32 {
 	return 0
 }
 
+// GetServerInfoRequest is empty.
+type GetServerInfoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServerInfoRequest) Reset() {
+	*x = GetServerInfoRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServerInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServerInfoRequest) ProtoMessage() {}
+
+func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
+func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+}
+
+// GetServerInfoResponse describes the server.
+type GetServerInfoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The public HTTP address badges, labels and pages are served at, e.g.
+	// "https://energylabel.example"; links and QR codes point there.
+	BaseUrl string `protobuf:"bytes,1,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	// The server's version (its module version, or a VCS revision).
+	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The grade scheme versions, oldest first; the last is current.
+	GradeSchemes []string `protobuf:"bytes,3,rep,name=grade_schemes,json=gradeSchemes,proto3" json:"grade_schemes,omitempty"`
+	// The current star release; empty before the first.
+	Release string `protobuf:"bytes,4,opt,name=release,proto3" json:"release,omitempty"`
+	// Sizes of the registries.
+	Accelerators int32 `protobuf:"varint,5,opt,name=accelerators,proto3" json:"accelerators,omitempty"`
+	Datasets     int32 `protobuf:"varint,6,opt,name=datasets,proto3" json:"datasets,omitempty"`
+	Tasks        int32 `protobuf:"varint,7,opt,name=tasks,proto3" json:"tasks,omitempty"`
+	// The revision the server's ratings are at.
+	Revision      int64 `protobuf:"varint,8,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServerInfoResponse) Reset() {
+	*x = GetServerInfoResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServerInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServerInfoResponse) ProtoMessage() {}
+
+func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
+func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetServerInfoResponse) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
+func (x *GetServerInfoResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *GetServerInfoResponse) GetGradeSchemes() []string {
+	if x != nil {
+		return x.GradeSchemes
+	}
+	return nil
+}
+
+func (x *GetServerInfoResponse) GetRelease() string {
+	if x != nil {
+		return x.Release
+	}
+	return ""
+}
+
+func (x *GetServerInfoResponse) GetAccelerators() int32 {
+	if x != nil {
+		return x.Accelerators
+	}
+	return 0
+}
+
+func (x *GetServerInfoResponse) GetDatasets() int32 {
+	if x != nil {
+		return x.Datasets
+	}
+	return 0
+}
+
+func (x *GetServerInfoResponse) GetTasks() int32 {
+	if x != nil {
+		return x.Tasks
+	}
+	return 0
+}
+
+func (x *GetServerInfoResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
 // GetHistoryRequest selects a model's history.
 type GetHistoryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -788,7 +933,7 @@ type GetHistoryRequest struct {
 
 func (x *GetHistoryRequest) Reset() {
 	*x = GetHistoryRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +945,7 @@ func (x *GetHistoryRequest) String() string {
 func (*GetHistoryRequest) ProtoMessage() {}
 
 func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +958,7 @@ func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetHistoryRequest) GetModel() string {
@@ -869,7 +1014,7 @@ type GetHistoryResponse struct {
 
 func (x *GetHistoryResponse) Reset() {
 	*x = GetHistoryResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -881,7 +1026,7 @@ func (x *GetHistoryResponse) String() string {
 func (*GetHistoryResponse) ProtoMessage() {}
 
 func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -894,7 +1039,7 @@ func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetHistoryResponse) GetEntries() []*HistoryEntry {
@@ -944,7 +1089,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1101,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1114,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HistoryEntry) GetResultId() uint64 {
@@ -1121,7 +1266,7 @@ type WatchRatingsRequest struct {
 
 func (x *WatchRatingsRequest) Reset() {
 	*x = WatchRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1278,7 @@ func (x *WatchRatingsRequest) String() string {
 func (*WatchRatingsRequest) ProtoMessage() {}
 
 func (x *WatchRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1291,7 @@ func (x *WatchRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRatingsRequest.ProtoReflect.Descriptor instead.
 func (*WatchRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WatchRatingsRequest) GetModel() string {
@@ -1187,7 +1332,7 @@ type WatchRatingsResponse struct {
 
 func (x *WatchRatingsResponse) Reset() {
 	*x = WatchRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1344,7 @@ func (x *WatchRatingsResponse) String() string {
 func (*WatchRatingsResponse) ProtoMessage() {}
 
 func (x *WatchRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1357,7 @@ func (x *WatchRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRatingsResponse.ProtoReflect.Descriptor instead.
 func (*WatchRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WatchRatingsResponse) GetEvents() []*RatingEvent {
@@ -1235,7 +1380,7 @@ type RatingEvent struct {
 
 func (x *RatingEvent) Reset() {
 	*x = RatingEvent{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1392,7 @@ func (x *RatingEvent) String() string {
 func (*RatingEvent) ProtoMessage() {}
 
 func (x *RatingEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1405,7 @@ func (x *RatingEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RatingEvent.ProtoReflect.Descriptor instead.
 func (*RatingEvent) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RatingEvent) GetRevision() int64 {
@@ -1304,7 +1449,7 @@ type GradeClass struct {
 
 func (x *GradeClass) Reset() {
 	*x = GradeClass{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1461,7 @@ func (x *GradeClass) String() string {
 func (*GradeClass) ProtoMessage() {}
 
 func (x *GradeClass) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1474,7 @@ func (x *GradeClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GradeClass.ProtoReflect.Descriptor instead.
 func (*GradeClass) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GradeClass) GetGrade() string {
@@ -1376,7 +1521,7 @@ type Accelerator struct {
 
 func (x *Accelerator) Reset() {
 	*x = Accelerator{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1533,7 @@ func (x *Accelerator) String() string {
 func (*Accelerator) ProtoMessage() {}
 
 func (x *Accelerator) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +1546,7 @@ func (x *Accelerator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accelerator.ProtoReflect.Descriptor instead.
 func (*Accelerator) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Accelerator) GetName() string {
@@ -1468,7 +1613,7 @@ type Dataset struct {
 
 func (x *Dataset) Reset() {
 	*x = Dataset{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1625,7 @@ func (x *Dataset) String() string {
 func (*Dataset) ProtoMessage() {}
 
 func (x *Dataset) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1638,7 @@ func (x *Dataset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dataset.ProtoReflect.Descriptor instead.
 func (*Dataset) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Dataset) GetName() string {
@@ -1540,7 +1685,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1552,7 +1697,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1565,7 +1710,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Release) GetName() string {
@@ -1620,7 +1765,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +1777,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +1790,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Task) GetId() string {
@@ -1702,7 +1847,7 @@ type SubmitResultRequest struct {
 
 func (x *SubmitResultRequest) Reset() {
 	*x = SubmitResultRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +1859,7 @@ func (x *SubmitResultRequest) String() string {
 func (*SubmitResultRequest) ProtoMessage() {}
 
 func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +1872,7 @@ func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultRequest.ProtoReflect.Descriptor instead.
 func (*SubmitResultRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SubmitResultRequest) GetResult() *BenchmarkResult {
@@ -1755,7 +1900,7 @@ type SubmitResultResponse struct {
 
 func (x *SubmitResultResponse) Reset() {
 	*x = SubmitResultResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1912,7 @@ func (x *SubmitResultResponse) String() string {
 func (*SubmitResultResponse) ProtoMessage() {}
 
 func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1925,7 @@ func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResultResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubmitResultResponse) GetResultId() uint64 {
@@ -1811,7 +1956,7 @@ type GetRatingRequest struct {
 
 func (x *GetRatingRequest) Reset() {
 	*x = GetRatingRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1968,7 @@ func (x *GetRatingRequest) String() string {
 func (*GetRatingRequest) ProtoMessage() {}
 
 func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +1981,7 @@ func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingRequest.ProtoReflect.Descriptor instead.
 func (*GetRatingRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetRatingRequest) GetModel() string {
@@ -1870,7 +2015,7 @@ type GetRatingResponse struct {
 
 func (x *GetRatingResponse) Reset() {
 	*x = GetRatingResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2027,7 @@ func (x *GetRatingResponse) String() string {
 func (*GetRatingResponse) ProtoMessage() {}
 
 func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2040,7 @@ func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingResponse.ProtoReflect.Descriptor instead.
 func (*GetRatingResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetRatingResponse) GetRatings() []*Rating {
@@ -1921,7 +2066,7 @@ type ListRatingsRequest struct {
 
 func (x *ListRatingsRequest) Reset() {
 	*x = ListRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1933,7 +2078,7 @@ func (x *ListRatingsRequest) String() string {
 func (*ListRatingsRequest) ProtoMessage() {}
 
 func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1946,7 +2091,7 @@ func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsRequest.ProtoReflect.Descriptor instead.
 func (*ListRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListRatingsRequest) GetTask() string {
@@ -2002,7 +2147,7 @@ type ListRatingsResponse struct {
 
 func (x *ListRatingsResponse) Reset() {
 	*x = ListRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2014,7 +2159,7 @@ func (x *ListRatingsResponse) String() string {
 func (*ListRatingsResponse) ProtoMessage() {}
 
 func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2027,7 +2172,7 @@ func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsResponse.ProtoReflect.Descriptor instead.
 func (*ListRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListRatingsResponse) GetRatings() []*Rating {
@@ -2053,7 +2198,7 @@ type ListTasksRequest struct {
 
 func (x *ListTasksRequest) Reset() {
 	*x = ListTasksRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2210,7 @@ func (x *ListTasksRequest) String() string {
 func (*ListTasksRequest) ProtoMessage() {}
 
 func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2223,7 @@ func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
 func (*ListTasksRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
 }
 
 // ListTasksResponse lists the task classes.
@@ -2091,7 +2236,7 @@ type ListTasksResponse struct {
 
 func (x *ListTasksResponse) Reset() {
 	*x = ListTasksResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2103,7 +2248,7 @@ func (x *ListTasksResponse) String() string {
 func (*ListTasksResponse) ProtoMessage() {}
 
 func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2116,7 +2261,7 @@ func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
 func (*ListTasksResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListTasksResponse) GetTasks() []*Task {
@@ -2135,7 +2280,7 @@ type ListAcceleratorsRequest struct {
 
 func (x *ListAcceleratorsRequest) Reset() {
 	*x = ListAcceleratorsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2147,7 +2292,7 @@ func (x *ListAcceleratorsRequest) String() string {
 func (*ListAcceleratorsRequest) ProtoMessage() {}
 
 func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2160,7 +2305,7 @@ func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsRequest.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
 }
 
 // ListAcceleratorsResponse lists the registry's variants.
@@ -2173,7 +2318,7 @@ type ListAcceleratorsResponse struct {
 
 func (x *ListAcceleratorsResponse) Reset() {
 	*x = ListAcceleratorsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2185,7 +2330,7 @@ func (x *ListAcceleratorsResponse) String() string {
 func (*ListAcceleratorsResponse) ProtoMessage() {}
 
 func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2198,7 +2343,7 @@ func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsResponse.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListAcceleratorsResponse) GetAccelerators() []*Accelerator {
@@ -2218,7 +2363,7 @@ type ListDatasetsRequest struct {
 
 func (x *ListDatasetsRequest) Reset() {
 	*x = ListDatasetsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2230,7 +2375,7 @@ func (x *ListDatasetsRequest) String() string {
 func (*ListDatasetsRequest) ProtoMessage() {}
 
 func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2243,7 +2388,7 @@ func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsRequest.ProtoReflect.Descriptor instead.
 func (*ListDatasetsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListDatasetsRequest) GetTask() string {
@@ -2263,7 +2408,7 @@ type ListDatasetsResponse struct {
 
 func (x *ListDatasetsResponse) Reset() {
 	*x = ListDatasetsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2420,7 @@ func (x *ListDatasetsResponse) String() string {
 func (*ListDatasetsResponse) ProtoMessage() {}
 
 func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2433,7 @@ func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsResponse.ProtoReflect.Descriptor instead.
 func (*ListDatasetsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListDatasetsResponse) GetDatasets() []*Dataset {
@@ -2307,7 +2452,7 @@ type ListReleasesRequest struct {
 
 func (x *ListReleasesRequest) Reset() {
 	*x = ListReleasesRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2464,7 @@ func (x *ListReleasesRequest) String() string {
 func (*ListReleasesRequest) ProtoMessage() {}
 
 func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2477,7 @@ func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesRequest.ProtoReflect.Descriptor instead.
 func (*ListReleasesRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
 }
 
 // ListReleasesResponse lists releases, oldest first.
@@ -2345,7 +2490,7 @@ type ListReleasesResponse struct {
 
 func (x *ListReleasesResponse) Reset() {
 	*x = ListReleasesResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2357,7 +2502,7 @@ func (x *ListReleasesResponse) String() string {
 func (*ListReleasesResponse) ProtoMessage() {}
 
 func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2370,7 +2515,7 @@ func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesResponse.ProtoReflect.Descriptor instead.
 func (*ListReleasesResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListReleasesResponse) GetReleases() []*Release {
@@ -2393,7 +2538,7 @@ type CreateReleaseRequest struct {
 
 func (x *CreateReleaseRequest) Reset() {
 	*x = CreateReleaseRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2405,7 +2550,7 @@ func (x *CreateReleaseRequest) String() string {
 func (*CreateReleaseRequest) ProtoMessage() {}
 
 func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2418,7 +2563,7 @@ func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseRequest.ProtoReflect.Descriptor instead.
 func (*CreateReleaseRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateReleaseRequest) GetName() string {
@@ -2450,7 +2595,7 @@ type CreateReleaseResponse struct {
 
 func (x *CreateReleaseResponse) Reset() {
 	*x = CreateReleaseResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2462,7 +2607,7 @@ func (x *CreateReleaseResponse) String() string {
 func (*CreateReleaseResponse) ProtoMessage() {}
 
 func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2475,7 +2620,7 @@ func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseResponse.ProtoReflect.Descriptor instead.
 func (*CreateReleaseResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateReleaseResponse) GetRelease() *Release {
@@ -2516,7 +2661,7 @@ type AddAcceleratorRequest struct {
 
 func (x *AddAcceleratorRequest) Reset() {
 	*x = AddAcceleratorRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2528,7 +2673,7 @@ func (x *AddAcceleratorRequest) String() string {
 func (*AddAcceleratorRequest) ProtoMessage() {}
 
 func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2541,7 +2686,7 @@ func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorRequest.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AddAcceleratorRequest) GetAccelerator() *Accelerator {
@@ -2560,7 +2705,7 @@ type AddAcceleratorResponse struct {
 
 func (x *AddAcceleratorResponse) Reset() {
 	*x = AddAcceleratorResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2572,7 +2717,7 @@ func (x *AddAcceleratorResponse) String() string {
 func (*AddAcceleratorResponse) ProtoMessage() {}
 
 func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2585,7 +2730,7 @@ func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorResponse.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
 }
 
 // AddDatasetRequest registers a dataset.
@@ -2598,7 +2743,7 @@ type AddDatasetRequest struct {
 
 func (x *AddDatasetRequest) Reset() {
 	*x = AddDatasetRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +2755,7 @@ func (x *AddDatasetRequest) String() string {
 func (*AddDatasetRequest) ProtoMessage() {}
 
 func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +2768,7 @@ func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetRequest.ProtoReflect.Descriptor instead.
 func (*AddDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AddDatasetRequest) GetDataset() *Dataset {
@@ -2642,7 +2787,7 @@ type AddDatasetResponse struct {
 
 func (x *AddDatasetResponse) Reset() {
 	*x = AddDatasetResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2799,7 @@ func (x *AddDatasetResponse) String() string {
 func (*AddDatasetResponse) ProtoMessage() {}
 
 func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2812,7 @@ func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetResponse.ProtoReflect.Descriptor instead.
 func (*AddDatasetResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
 }
 
 // CreateTokenRequest scopes a new publisher token.
@@ -2683,7 +2828,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2695,7 +2840,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2708,7 +2853,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateTokenRequest) GetNamespaces() []string {
@@ -2736,7 +2881,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2748,7 +2893,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2761,7 +2906,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreateTokenResponse) GetId() string {
@@ -2788,7 +2933,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2800,7 +2945,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2813,7 +2958,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RevokeTokenRequest) GetId() string {
@@ -2832,7 +2977,7 @@ type RevokeTokenResponse struct {
 
 func (x *RevokeTokenResponse) Reset() {
 	*x = RevokeTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2844,7 +2989,7 @@ func (x *RevokeTokenResponse) String() string {
 func (*RevokeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2857,7 +3002,7 @@ func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{41}
 }
 
 // ListTokensRequest is empty.
@@ -2869,7 +3014,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3026,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3039,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{42}
 }
 
 // ListTokensResponse lists publisher tokens without secrets.
@@ -2907,7 +3052,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +3064,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +3077,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{41}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListTokensResponse) GetTokens() []*TokenInfo {
@@ -2951,7 +3096,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2963,7 +3108,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2976,7 +3121,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{42}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{44}
 }
 
 // BackupResponse is one chunk of the snapshot, in order.
@@ -2991,7 +3136,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3003,7 +3148,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3016,7 +3161,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{43}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *BackupResponse) GetChunk() []byte {
@@ -3043,7 +3188,7 @@ type ImportResultsRequest struct {
 
 func (x *ImportResultsRequest) Reset() {
 	*x = ImportResultsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3055,7 +3200,7 @@ func (x *ImportResultsRequest) String() string {
 func (*ImportResultsRequest) ProtoMessage() {}
 
 func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3068,7 +3213,7 @@ func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsRequest.ProtoReflect.Descriptor instead.
 func (*ImportResultsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{44}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ImportResultsRequest) GetResults() []*BenchmarkResult {
@@ -3093,7 +3238,7 @@ type ImportResultsResponse struct {
 
 func (x *ImportResultsResponse) Reset() {
 	*x = ImportResultsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3105,7 +3250,7 @@ func (x *ImportResultsResponse) String() string {
 func (*ImportResultsResponse) ProtoMessage() {}
 
 func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3118,7 +3263,7 @@ func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsResponse.ProtoReflect.Descriptor instead.
 func (*ImportResultsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{45}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ImportResultsResponse) GetImported() int64 {
@@ -3157,7 +3302,7 @@ type TokenInfo struct {
 
 func (x *TokenInfo) Reset() {
 	*x = TokenInfo{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3169,7 +3314,7 @@ func (x *TokenInfo) String() string {
 func (*TokenInfo) ProtoMessage() {}
 
 func (x *TokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3182,7 +3327,7 @@ func (x *TokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenInfo.ProtoReflect.Descriptor instead.
 func (*TokenInfo) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{46}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TokenInfo) GetId() string {
@@ -3312,7 +3457,17 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x06_gradeB\x06\n" +
 	"\x04_eeiB\f\n" +
 	"\n" +
-	"_reference\"\xaf\x01\n" +
+	"_reference\"\x16\n" +
+	"\x14GetServerInfoRequest\"\xfd\x01\n" +
+	"\x15GetServerInfoResponse\x12\x19\n" +
+	"\bbase_url\x18\x01 \x01(\tR\abaseUrl\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\x12#\n" +
+	"\rgrade_schemes\x18\x03 \x03(\tR\fgradeSchemes\x12\x18\n" +
+	"\arelease\x18\x04 \x01(\tR\arelease\x12\"\n" +
+	"\faccelerators\x18\x05 \x01(\x05R\faccelerators\x12\x1a\n" +
+	"\bdatasets\x18\x06 \x01(\x05R\bdatasets\x12\x14\n" +
+	"\x05tasks\x18\a \x01(\x05R\x05tasks\x12\x1a\n" +
+	"\brevision\x18\b \x01(\x03R\brevision\"\xaf\x01\n" +
 	"\x11GetHistoryRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x1a\n" +
@@ -3490,7 +3645,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"lastUsedAt\x129\n" +
 	"\n" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x18\n" +
-	"\arevoked\x18\x06 \x01(\bR\arevoked2\xb5\x06\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked2\x93\a\n" +
 	"\rRatingService\x12Y\n" +
 	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12P\n" +
 	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\x12V\n" +
@@ -3498,7 +3653,8 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse\x12e\n" +
 	"\x10ListAccelerators\x12'.energylabel.v1.ListAcceleratorsRequest\x1a(.energylabel.v1.ListAcceleratorsResponse\x12Y\n" +
 	"\fListDatasets\x12#.energylabel.v1.ListDatasetsRequest\x1a$.energylabel.v1.ListDatasetsResponse\x12Y\n" +
-	"\fListReleases\x12#.energylabel.v1.ListReleasesRequest\x1a$.energylabel.v1.ListReleasesResponse\x12S\n" +
+	"\fListReleases\x12#.energylabel.v1.ListReleasesRequest\x1a$.energylabel.v1.ListReleasesResponse\x12\\\n" +
+	"\rGetServerInfo\x12$.energylabel.v1.GetServerInfoRequest\x1a%.energylabel.v1.GetServerInfoResponse\x12S\n" +
 	"\n" +
 	"GetHistory\x12!.energylabel.v1.GetHistoryRequest\x1a\".energylabel.v1.GetHistoryResponse\x12[\n" +
 	"\fWatchRatings\x12#.energylabel.v1.WatchRatingsRequest\x1a$.energylabel.v1.WatchRatingsResponse0\x012\xd2\x05\n" +
@@ -3527,7 +3683,7 @@ func file_energylabel_v1_energylabel_proto_rawDescGZIP() []byte {
 }
 
 var file_energylabel_v1_energylabel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(RatingEvent_Kind)(0),            // 0: energylabel.v1.RatingEvent.Kind
 	(*BenchmarkResult)(nil),          // 1: energylabel.v1.BenchmarkResult
@@ -3535,120 +3691,124 @@ var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(*Output)(nil),                   // 3: energylabel.v1.Output
 	(*Tool)(nil),                     // 4: energylabel.v1.Tool
 	(*Rating)(nil),                   // 5: energylabel.v1.Rating
-	(*GetHistoryRequest)(nil),        // 6: energylabel.v1.GetHistoryRequest
-	(*GetHistoryResponse)(nil),       // 7: energylabel.v1.GetHistoryResponse
-	(*HistoryEntry)(nil),             // 8: energylabel.v1.HistoryEntry
-	(*WatchRatingsRequest)(nil),      // 9: energylabel.v1.WatchRatingsRequest
-	(*WatchRatingsResponse)(nil),     // 10: energylabel.v1.WatchRatingsResponse
-	(*RatingEvent)(nil),              // 11: energylabel.v1.RatingEvent
-	(*GradeClass)(nil),               // 12: energylabel.v1.GradeClass
-	(*Accelerator)(nil),              // 13: energylabel.v1.Accelerator
-	(*Dataset)(nil),                  // 14: energylabel.v1.Dataset
-	(*Release)(nil),                  // 15: energylabel.v1.Release
-	(*Task)(nil),                     // 16: energylabel.v1.Task
-	(*SubmitResultRequest)(nil),      // 17: energylabel.v1.SubmitResultRequest
-	(*SubmitResultResponse)(nil),     // 18: energylabel.v1.SubmitResultResponse
-	(*GetRatingRequest)(nil),         // 19: energylabel.v1.GetRatingRequest
-	(*GetRatingResponse)(nil),        // 20: energylabel.v1.GetRatingResponse
-	(*ListRatingsRequest)(nil),       // 21: energylabel.v1.ListRatingsRequest
-	(*ListRatingsResponse)(nil),      // 22: energylabel.v1.ListRatingsResponse
-	(*ListTasksRequest)(nil),         // 23: energylabel.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),        // 24: energylabel.v1.ListTasksResponse
-	(*ListAcceleratorsRequest)(nil),  // 25: energylabel.v1.ListAcceleratorsRequest
-	(*ListAcceleratorsResponse)(nil), // 26: energylabel.v1.ListAcceleratorsResponse
-	(*ListDatasetsRequest)(nil),      // 27: energylabel.v1.ListDatasetsRequest
-	(*ListDatasetsResponse)(nil),     // 28: energylabel.v1.ListDatasetsResponse
-	(*ListReleasesRequest)(nil),      // 29: energylabel.v1.ListReleasesRequest
-	(*ListReleasesResponse)(nil),     // 30: energylabel.v1.ListReleasesResponse
-	(*CreateReleaseRequest)(nil),     // 31: energylabel.v1.CreateReleaseRequest
-	(*CreateReleaseResponse)(nil),    // 32: energylabel.v1.CreateReleaseResponse
-	(*AddAcceleratorRequest)(nil),    // 33: energylabel.v1.AddAcceleratorRequest
-	(*AddAcceleratorResponse)(nil),   // 34: energylabel.v1.AddAcceleratorResponse
-	(*AddDatasetRequest)(nil),        // 35: energylabel.v1.AddDatasetRequest
-	(*AddDatasetResponse)(nil),       // 36: energylabel.v1.AddDatasetResponse
-	(*CreateTokenRequest)(nil),       // 37: energylabel.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),      // 38: energylabel.v1.CreateTokenResponse
-	(*RevokeTokenRequest)(nil),       // 39: energylabel.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),      // 40: energylabel.v1.RevokeTokenResponse
-	(*ListTokensRequest)(nil),        // 41: energylabel.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),       // 42: energylabel.v1.ListTokensResponse
-	(*BackupRequest)(nil),            // 43: energylabel.v1.BackupRequest
-	(*BackupResponse)(nil),           // 44: energylabel.v1.BackupResponse
-	(*ImportResultsRequest)(nil),     // 45: energylabel.v1.ImportResultsRequest
-	(*ImportResultsResponse)(nil),    // 46: energylabel.v1.ImportResultsResponse
-	(*TokenInfo)(nil),                // 47: energylabel.v1.TokenInfo
-	(*timestamppb.Timestamp)(nil),    // 48: google.protobuf.Timestamp
+	(*GetServerInfoRequest)(nil),     // 6: energylabel.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),    // 7: energylabel.v1.GetServerInfoResponse
+	(*GetHistoryRequest)(nil),        // 8: energylabel.v1.GetHistoryRequest
+	(*GetHistoryResponse)(nil),       // 9: energylabel.v1.GetHistoryResponse
+	(*HistoryEntry)(nil),             // 10: energylabel.v1.HistoryEntry
+	(*WatchRatingsRequest)(nil),      // 11: energylabel.v1.WatchRatingsRequest
+	(*WatchRatingsResponse)(nil),     // 12: energylabel.v1.WatchRatingsResponse
+	(*RatingEvent)(nil),              // 13: energylabel.v1.RatingEvent
+	(*GradeClass)(nil),               // 14: energylabel.v1.GradeClass
+	(*Accelerator)(nil),              // 15: energylabel.v1.Accelerator
+	(*Dataset)(nil),                  // 16: energylabel.v1.Dataset
+	(*Release)(nil),                  // 17: energylabel.v1.Release
+	(*Task)(nil),                     // 18: energylabel.v1.Task
+	(*SubmitResultRequest)(nil),      // 19: energylabel.v1.SubmitResultRequest
+	(*SubmitResultResponse)(nil),     // 20: energylabel.v1.SubmitResultResponse
+	(*GetRatingRequest)(nil),         // 21: energylabel.v1.GetRatingRequest
+	(*GetRatingResponse)(nil),        // 22: energylabel.v1.GetRatingResponse
+	(*ListRatingsRequest)(nil),       // 23: energylabel.v1.ListRatingsRequest
+	(*ListRatingsResponse)(nil),      // 24: energylabel.v1.ListRatingsResponse
+	(*ListTasksRequest)(nil),         // 25: energylabel.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),        // 26: energylabel.v1.ListTasksResponse
+	(*ListAcceleratorsRequest)(nil),  // 27: energylabel.v1.ListAcceleratorsRequest
+	(*ListAcceleratorsResponse)(nil), // 28: energylabel.v1.ListAcceleratorsResponse
+	(*ListDatasetsRequest)(nil),      // 29: energylabel.v1.ListDatasetsRequest
+	(*ListDatasetsResponse)(nil),     // 30: energylabel.v1.ListDatasetsResponse
+	(*ListReleasesRequest)(nil),      // 31: energylabel.v1.ListReleasesRequest
+	(*ListReleasesResponse)(nil),     // 32: energylabel.v1.ListReleasesResponse
+	(*CreateReleaseRequest)(nil),     // 33: energylabel.v1.CreateReleaseRequest
+	(*CreateReleaseResponse)(nil),    // 34: energylabel.v1.CreateReleaseResponse
+	(*AddAcceleratorRequest)(nil),    // 35: energylabel.v1.AddAcceleratorRequest
+	(*AddAcceleratorResponse)(nil),   // 36: energylabel.v1.AddAcceleratorResponse
+	(*AddDatasetRequest)(nil),        // 37: energylabel.v1.AddDatasetRequest
+	(*AddDatasetResponse)(nil),       // 38: energylabel.v1.AddDatasetResponse
+	(*CreateTokenRequest)(nil),       // 39: energylabel.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),      // 40: energylabel.v1.CreateTokenResponse
+	(*RevokeTokenRequest)(nil),       // 41: energylabel.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 42: energylabel.v1.RevokeTokenResponse
+	(*ListTokensRequest)(nil),        // 43: energylabel.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),       // 44: energylabel.v1.ListTokensResponse
+	(*BackupRequest)(nil),            // 45: energylabel.v1.BackupRequest
+	(*BackupResponse)(nil),           // 46: energylabel.v1.BackupResponse
+	(*ImportResultsRequest)(nil),     // 47: energylabel.v1.ImportResultsRequest
+	(*ImportResultsResponse)(nil),    // 48: energylabel.v1.ImportResultsResponse
+	(*TokenInfo)(nil),                // 49: energylabel.v1.TokenInfo
+	(*timestamppb.Timestamp)(nil),    // 50: google.protobuf.Timestamp
 }
 var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
 	2,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
 	3,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
 	4,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
-	48, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
-	48, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
-	48, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
+	50, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
+	50, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
+	50, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
 	4,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
-	12, // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
-	8,  // 8: energylabel.v1.GetHistoryResponse.entries:type_name -> energylabel.v1.HistoryEntry
-	48, // 9: energylabel.v1.HistoryEntry.measured_at:type_name -> google.protobuf.Timestamp
-	48, // 10: energylabel.v1.HistoryEntry.received_at:type_name -> google.protobuf.Timestamp
-	11, // 11: energylabel.v1.WatchRatingsResponse.events:type_name -> energylabel.v1.RatingEvent
+	14, // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
+	10, // 8: energylabel.v1.GetHistoryResponse.entries:type_name -> energylabel.v1.HistoryEntry
+	50, // 9: energylabel.v1.HistoryEntry.measured_at:type_name -> google.protobuf.Timestamp
+	50, // 10: energylabel.v1.HistoryEntry.received_at:type_name -> google.protobuf.Timestamp
+	13, // 11: energylabel.v1.WatchRatingsResponse.events:type_name -> energylabel.v1.RatingEvent
 	0,  // 12: energylabel.v1.RatingEvent.kind:type_name -> energylabel.v1.RatingEvent.Kind
 	5,  // 13: energylabel.v1.RatingEvent.rating:type_name -> energylabel.v1.Rating
-	15, // 14: energylabel.v1.RatingEvent.release:type_name -> energylabel.v1.Release
-	48, // 15: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	17, // 14: energylabel.v1.RatingEvent.release:type_name -> energylabel.v1.Release
+	50, // 15: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 16: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
 	5,  // 17: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
 	5,  // 18: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
 	5,  // 19: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
-	16, // 20: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
-	13, // 21: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
-	14, // 22: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
-	15, // 23: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
-	15, // 24: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
-	13, // 25: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
-	14, // 26: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
-	48, // 27: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
-	47, // 28: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
+	18, // 20: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
+	15, // 21: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
+	16, // 22: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
+	17, // 23: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
+	17, // 24: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
+	15, // 25: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
+	16, // 26: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
+	50, // 27: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	49, // 28: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
 	1,  // 29: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
-	48, // 30: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	48, // 31: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
-	48, // 32: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	17, // 33: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
-	19, // 34: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
-	21, // 35: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
-	23, // 36: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
-	25, // 37: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
-	27, // 38: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
-	29, // 39: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
-	6,  // 40: energylabel.v1.RatingService.GetHistory:input_type -> energylabel.v1.GetHistoryRequest
-	9,  // 41: energylabel.v1.RatingService.WatchRatings:input_type -> energylabel.v1.WatchRatingsRequest
-	37, // 42: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
-	39, // 43: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
-	41, // 44: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
-	43, // 45: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
-	45, // 46: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
-	31, // 47: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
-	33, // 48: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
-	35, // 49: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
-	18, // 50: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
-	20, // 51: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
-	22, // 52: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
-	24, // 53: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
-	26, // 54: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
-	28, // 55: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
-	30, // 56: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
-	7,  // 57: energylabel.v1.RatingService.GetHistory:output_type -> energylabel.v1.GetHistoryResponse
-	10, // 58: energylabel.v1.RatingService.WatchRatings:output_type -> energylabel.v1.WatchRatingsResponse
-	38, // 59: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
-	40, // 60: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
-	42, // 61: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
-	44, // 62: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
-	46, // 63: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
-	32, // 64: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
-	34, // 65: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
-	36, // 66: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
-	50, // [50:67] is the sub-list for method output_type
-	33, // [33:50] is the sub-list for method input_type
+	50, // 30: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	50, // 31: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
+	50, // 32: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	19, // 33: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
+	21, // 34: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
+	23, // 35: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
+	25, // 36: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
+	27, // 37: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
+	29, // 38: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
+	31, // 39: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
+	6,  // 40: energylabel.v1.RatingService.GetServerInfo:input_type -> energylabel.v1.GetServerInfoRequest
+	8,  // 41: energylabel.v1.RatingService.GetHistory:input_type -> energylabel.v1.GetHistoryRequest
+	11, // 42: energylabel.v1.RatingService.WatchRatings:input_type -> energylabel.v1.WatchRatingsRequest
+	39, // 43: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
+	41, // 44: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
+	43, // 45: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
+	45, // 46: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
+	47, // 47: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
+	33, // 48: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
+	35, // 49: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
+	37, // 50: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
+	20, // 51: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
+	22, // 52: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
+	24, // 53: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
+	26, // 54: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
+	28, // 55: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
+	30, // 56: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
+	32, // 57: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
+	7,  // 58: energylabel.v1.RatingService.GetServerInfo:output_type -> energylabel.v1.GetServerInfoResponse
+	9,  // 59: energylabel.v1.RatingService.GetHistory:output_type -> energylabel.v1.GetHistoryResponse
+	12, // 60: energylabel.v1.RatingService.WatchRatings:output_type -> energylabel.v1.WatchRatingsResponse
+	40, // 61: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
+	42, // 62: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
+	44, // 63: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
+	46, // 64: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
+	48, // 65: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
+	34, // 66: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
+	36, // 67: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
+	38, // 68: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
+	51, // [51:69] is the sub-list for method output_type
+	33, // [33:51] is the sub-list for method input_type
 	33, // [33:33] is the sub-list for extension type_name
 	33, // [33:33] is the sub-list for extension extendee
 	0,  // [0:33] is the sub-list for field type_name
@@ -3660,15 +3820,15 @@ func file_energylabel_v1_energylabel_proto_init() {
 		return
 	}
 	file_energylabel_v1_energylabel_proto_msgTypes[4].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[7].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[11].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[9].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_v1_energylabel_proto_rawDesc), len(file_energylabel_v1_energylabel_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   47,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -29,6 +29,7 @@ const (
 	RatingService_ListAccelerators_FullMethodName = "/energylabel.v1.RatingService/ListAccelerators"
 	RatingService_ListDatasets_FullMethodName     = "/energylabel.v1.RatingService/ListDatasets"
 	RatingService_ListReleases_FullMethodName     = "/energylabel.v1.RatingService/ListReleases"
+	RatingService_GetServerInfo_FullMethodName    = "/energylabel.v1.RatingService/GetServerInfo"
 	RatingService_GetHistory_FullMethodName       = "/energylabel.v1.RatingService/GetHistory"
 	RatingService_WatchRatings_FullMethodName     = "/energylabel.v1.RatingService/WatchRatings"
 )
@@ -55,6 +56,9 @@ type RatingServiceClient interface {
 	ListDatasets(ctx context.Context, in *ListDatasetsRequest, opts ...grpc.CallOption) (*ListDatasetsResponse, error)
 	// ListReleases lists the star releases, oldest first; the last is current.
 	ListReleases(ctx context.Context, in *ListReleasesRequest, opts ...grpc.CallOption) (*ListReleasesResponse, error)
+	// GetServerInfo describes the server: its public address, version,
+	// grade schemes, current star release and registries.
+	GetServerInfo(ctx context.Context, in *GetServerInfoRequest, opts ...grpc.CallOption) (*GetServerInfoResponse, error)
 	// GetHistory lists a model's accepted results, oldest first, each with
 	// the grade, stars and release its label had when it was accepted.
 	GetHistory(ctx context.Context, in *GetHistoryRequest, opts ...grpc.CallOption) (*GetHistoryResponse, error)
@@ -143,6 +147,16 @@ func (c *ratingServiceClient) ListReleases(ctx context.Context, in *ListReleases
 	return out, nil
 }
 
+func (c *ratingServiceClient) GetServerInfo(ctx context.Context, in *GetServerInfoRequest, opts ...grpc.CallOption) (*GetServerInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetServerInfoResponse)
+	err := c.cc.Invoke(ctx, RatingService_GetServerInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *ratingServiceClient) GetHistory(ctx context.Context, in *GetHistoryRequest, opts ...grpc.CallOption) (*GetHistoryResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetHistoryResponse)
@@ -194,6 +208,9 @@ type RatingServiceServer interface {
 	ListDatasets(context.Context, *ListDatasetsRequest) (*ListDatasetsResponse, error)
 	// ListReleases lists the star releases, oldest first; the last is current.
 	ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error)
+	// GetServerInfo describes the server: its public address, version,
+	// grade schemes, current star release and registries.
+	GetServerInfo(context.Context, *GetServerInfoRequest) (*GetServerInfoResponse, error)
 	// GetHistory lists a model's accepted results, oldest first, each with
 	// the grade, stars and release its label had when it was accepted.
 	GetHistory(context.Context, *GetHistoryRequest) (*GetHistoryResponse, error)
@@ -232,6 +249,9 @@ func (UnimplementedRatingServiceServer) ListDatasets(context.Context, *ListDatas
 }
 func (UnimplementedRatingServiceServer) ListReleases(context.Context, *ListReleasesRequest) (*ListReleasesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReleases not implemented")
+}
+func (UnimplementedRatingServiceServer) GetServerInfo(context.Context, *GetServerInfoRequest) (*GetServerInfoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetServerInfo not implemented")
 }
 func (UnimplementedRatingServiceServer) GetHistory(context.Context, *GetHistoryRequest) (*GetHistoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetHistory not implemented")
@@ -386,6 +406,24 @@ func _RatingService_ListReleases_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RatingService_GetServerInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetServerInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RatingServiceServer).GetServerInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RatingService_GetServerInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RatingServiceServer).GetServerInfo(ctx, req.(*GetServerInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RatingService_GetHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetHistoryRequest)
 	if err := dec(in); err != nil {
@@ -449,6 +487,10 @@ var RatingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListReleases",
 			Handler:    _RatingService_ListReleases_Handler,
+		},
+		{
+			MethodName: "GetServerInfo",
+			Handler:    _RatingService_GetServerInfo_Handler,
 		},
 		{
 			MethodName: "GetHistory",
