@@ -12,6 +12,7 @@ import (
 
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // Append stores a batch of accepted results in one write transaction, as
@@ -30,7 +31,7 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 	vals := make([][]byte, len(batch))
 	for i := range batch {
 		var err error
-		if vals[i], err = proto.Marshal(recordOf(&batch[i])); err != nil {
+		if vals[i], err = proto.Marshal(records.Result(&batch[i])); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -107,7 +108,7 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []lat
 		if i+1 < len(latest) && bytes.Equal(p.key, latest[i+1].key) {
 			continue // superseded within the batch
 		}
-		v, err := proto.Marshal(latestOf(&entries[p.at].Current))
+		v, err := proto.Marshal(records.Latest(&entries[p.at].Current))
 		if err != nil {
 			return 0, 0, nil, err
 		}
@@ -151,7 +152,7 @@ func touchToken(tx *bolt.Tx, id string, at time.Time) error {
 	if err := proto.Unmarshal(v, &t); err != nil {
 		return fmt.Errorf("token %s: %w", id, err)
 	}
-	t.LastUsedAt = timestamp(at)
+	t.LastUsedAt = records.Timestamp(at)
 	nv, err := proto.Marshal(&t)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/energylabel/energylabel/internal/synth"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // clients is the concurrency of the durable-write benchmarks.
@@ -97,7 +98,7 @@ func BenchmarkBoltBatchBaseline(b *testing.B) {
 	size := 0
 	pool := synthetic(b, 4096)
 	for _, it := range pool {
-		v, _ := proto.Marshal(recordOf(&it))
+		v, _ := proto.Marshal(records.Result(&it))
 		size += len(v)
 	}
 	val := make([]byte, size/len(pool))

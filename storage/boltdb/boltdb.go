@@ -55,6 +55,7 @@ import (
 
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // schemaVersion is bumped with every layout change, together with a
@@ -245,8 +246,8 @@ func migrateLatestValues(tx *bolt.Tx) error {
 		if err := getProto(results, idb, &rec); err != nil {
 			return fmt.Errorf("latest points at result %d: %w", id, err)
 		}
-		c := currentOfRecord(id, &rec)
-		nv, err := proto.Marshal(latestOf(&c))
+		c := records.Current(id, &rec)
+		nv, err := proto.Marshal(records.Latest(&c))
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // Snapshot reads latest/, tokens/, the registries and the releases in one
@@ -45,7 +46,7 @@ func readSnapshot(tx *bolt.Tx) (*storage.Snapshot, error) {
 		if err := proto.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("latest %q: %w", k, err)
 		}
-		c, err := currentOfLatest(&rec)
+		c, err := records.CurrentOfLatest(&rec)
 		if err != nil {
 			return err
 		}
@@ -68,7 +69,7 @@ func tokens(tx *bolt.Tx) ([]storage.Token, error) {
 		if err := proto.Unmarshal(v, &t); err != nil {
 			return fmt.Errorf("token %s: %w", k, err)
 		}
-		out = append(out, tokenOf(&t))
+		out = append(out, records.TokenOf(&t))
 		return nil
 	})
 	return out, err
@@ -80,7 +81,7 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return fmt.Errorf("accelerator %d: %w", binary.BigEndian.Uint64(k), err)
 		}
-		s.Accelerators = append(s.Accelerators, acceleratorOf(&p))
+		s.Accelerators = append(s.Accelerators, records.AcceleratorOf(&p))
 		return nil
 	})
 	if err != nil {
@@ -91,7 +92,7 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return fmt.Errorf("dataset %d: %w", binary.BigEndian.Uint64(k), err)
 		}
-		ds, err := datasetOf(&p)
+		ds, err := records.DatasetOf(&p)
 		s.Datasets = append(s.Datasets, ds)
 		return err
 	})
@@ -103,7 +104,7 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return fmt.Errorf("release %d: %w", binary.BigEndian.Uint64(k), err)
 		}
-		s.Releases = append(s.Releases, releaseOf(&p))
+		s.Releases = append(s.Releases, records.ReleaseOf(&p))
 		return nil
 	})
 }
@@ -127,7 +128,7 @@ func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.His
 			if err := getProto(results, k[len(prefix):], &rec); err != nil {
 				return fmt.Errorf("result %d: %w", id, err)
 			}
-			h := historyEntryOf(id, int64(binary.BigEndian.Uint64(v)), &rec)
+			h := records.HistoryEntry(id, int64(binary.BigEndian.Uint64(v)), &rec)
 			if !q.Matches(h.Measure.Cohort) {
 				continue
 			}
@@ -148,7 +149,7 @@ func (d *DB) Record(_ context.Context, id uint64) (*rating.Result, storage.Audit
 	if err != nil {
 		return nil, storage.Audit{}, fmt.Errorf("result %d: %w", id, err)
 	}
-	r, a := resultOf(&rec)
+	r, a := records.ResultOf(&rec)
 	return r, a, nil
 }
 

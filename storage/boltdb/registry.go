@@ -3,7 +3,6 @@ package boltdb
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -11,6 +10,7 @@ import (
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // write runs one write transaction that records ev as a new revision, and
@@ -34,7 +34,7 @@ func (d *DB) write(op string, fn func(tx *bolt.Tx) (*storev1.Event, error), yiel
 
 // PutToken creates or replaces a token.
 func (d *DB) PutToken(_ context.Context, t storage.Token) (int64, error) {
-	v, err := proto.Marshal(tokenRecord(&t))
+	v, err := proto.Marshal(records.Token(&t))
 	if err != nil {
 		return 0, err
 	}
@@ -80,7 +80,7 @@ func (d *DB) AddDataset(_ context.Context, ds rating.Dataset) (int64, error) {
 
 // CreateRelease stores a release; its name must be new.
 func (d *DB) CreateRelease(_ context.Context, rel *rating.Release) (int64, error) {
-	v, err := proto.Marshal(releaseRecord(rel))
+	v, err := proto.Marshal(records.Release(rel))
 	if err != nil {
 		return 0, err
 	}
@@ -117,45 +117,4 @@ func appendUnique(b *bolt.Bucket, name string, v []byte, nameOf func([]byte) (st
 		return 0, err
 	}
 	return seq, b.Put(u64(seq), v)
-}
-
-func releaseRecord(rel *rating.Release) *storev1.Release {
-	p := &storev1.Release{Name: rel.Name, CreatedAt: timestamp(rel.CreatedAt)}
-	for c, b := range rel.Cohorts {
-		p.Cohorts = append(p.Cohorts, &storev1.CohortBounds{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass,
-			Hardware: c.Hardware, Basis: c.Basis.String(), Lo: b.Lo, Hi: b.Hi, Models: int32(b.Models)})
-	}
-	slices.SortFunc(p.Cohorts, func(a, b *storev1.CohortBounds) int { return compareCohorts(cohortOfBounds(a), cohortOfBounds(b)) })
-	return p
-}
-
-func releaseOf(p *storev1.Release) *rating.Release {
-	rel := &rating.Release{Name: p.Name, CreatedAt: storage.CanonicalTime(timeOf(p.CreatedAt)), Cohorts: make(map[rating.Cohort]rating.Bounds, len(p.Cohorts))}
-	for _, b := range p.Cohorts {
-		rel.Cohorts[cohortOfBounds(b)] = rating.Bounds{Lo: b.Lo, Hi: b.Hi, Models: int(b.Models)}
-	}
-	return rel
-}
-
-func cohortOfBounds(b *storev1.CohortBounds) rating.Cohort {
-	basis, _ := rating.ParseUnit(b.Basis)
-	return rating.Cohort{Task: b.Task, Dataset: b.Dataset, SizeClass: b.SizeClass, Hardware: b.Hardware, Basis: basis}
-}
-
-func compareCohorts(a, b rating.Cohort) int {
-	return slices.Compare([]string{a.Task, a.Dataset, a.SizeClass, a.Hardware, a.Basis.String()},
-		[]string{b.Task, b.Dataset, b.SizeClass, b.Hardware, b.Basis.String()})
-}
-
-func acceleratorOf(p *storev1.Accelerator) rating.Accelerator {
-	return rating.Accelerator{Name: p.Name, Family: p.Family, BoardWatts: p.BoardWatts,
-		FloorFraction: p.FloorFraction, Aliases: p.Aliases, Source: p.Source}
-}
-
-func datasetOf(p *storev1.Dataset) (rating.Dataset, error) {
-	basis, ok := rating.ParseUnit(p.Basis)
-	if !ok {
-		return rating.Dataset{}, fmt.Errorf("dataset %q: unknown basis %q", p.Name, p.Basis)
-	}
-	return rating.Dataset{Name: p.Name, Task: p.Task, Basis: basis}, nil
 }

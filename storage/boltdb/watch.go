@@ -11,6 +11,7 @@ import (
 
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // defaultWatchBuffer is how many committed writes a watcher may fall
@@ -205,7 +206,7 @@ func eventsOf(tx *bolt.Tx, rev int64, ev *storev1.Event) ([]storage.Event, error
 			if err := getProto(results, u64(id), &rec); err != nil {
 				return nil, fmt.Errorf("result %d: %w", id, err)
 			}
-			h := historyEntryOf(id, rev, &rec)
+			h := records.HistoryEntry(id, rev, &rec)
 			out = append(out, storage.Event{Revision: rev, Kind: storage.ResultAdded, Result: &h})
 		}
 		return out, nil
@@ -214,27 +215,27 @@ func eventsOf(tx *bolt.Tx, rev int64, ev *storev1.Event) ([]storage.Event, error
 		if err := getProto(tx.Bucket(bucketTokens), []byte(ev.TokenId), &t); err != nil {
 			return nil, fmt.Errorf("token %s: %w", ev.TokenId, err)
 		}
-		tok := tokenOf(&t)
+		tok := records.TokenOf(&t)
 		return []storage.Event{{Revision: rev, Kind: storage.TokenPut, Token: &tok}}, nil
 	case storev1.Event_KIND_RELEASE:
 		var p storev1.Release
 		if err := getProto(tx.Bucket(bucketReleases), u64(ev.Seq), &p); err != nil {
 			return nil, fmt.Errorf("release %d: %w", ev.Seq, err)
 		}
-		return []storage.Event{{Revision: rev, Kind: storage.ReleaseCreated, Release: releaseOf(&p)}}, nil
+		return []storage.Event{{Revision: rev, Kind: storage.ReleaseCreated, Release: records.ReleaseOf(&p)}}, nil
 	case storev1.Event_KIND_ACCELERATOR:
 		var p storev1.Accelerator
 		if err := getProto(tx.Bucket(bucketAccelerators), u64(ev.Seq), &p); err != nil {
 			return nil, fmt.Errorf("accelerator %d: %w", ev.Seq, err)
 		}
-		a := acceleratorOf(&p)
+		a := records.AcceleratorOf(&p)
 		return []storage.Event{{Revision: rev, Kind: storage.AcceleratorAdded, Accelerator: &a}}, nil
 	case storev1.Event_KIND_DATASET:
 		var p storev1.Dataset
 		if err := getProto(tx.Bucket(bucketDatasets), u64(ev.Seq), &p); err != nil {
 			return nil, fmt.Errorf("dataset %d: %w", ev.Seq, err)
 		}
-		ds, err := datasetOf(&p)
+		ds, err := records.DatasetOf(&p)
 		if err != nil {
 			return nil, err
 		}
