@@ -32,7 +32,15 @@ var (
 	ErrCompacted = errors.New("revision compacted")
 	// ErrClosed means the backend was closed.
 	ErrClosed = errors.New("storage closed")
+	// ErrUnavailable means the backend cannot commit or answer for now: an
+	// etcd cluster without quorum, or out of reach. Whether a write that
+	// failed with it was stored is unknown; the read model's reads go on.
+	ErrUnavailable = errors.New("storage unavailable")
 )
+
+// ProgressInterval is how often, at least, a watch that is caught up
+// says so, with a response that has neither events nor an error.
+const ProgressInterval = 500 * time.Millisecond
 
 // Audit records who submitted a result, when, from where, and what bytes.
 type Audit struct {
@@ -149,7 +157,9 @@ type Snapshot struct {
 }
 
 // WatchResponse is a batch of events in revision order, or the error that
-// ended the watch.
+// ended the watch. One with neither is progress: when the backend sent it,
+// the watcher had every event committed before; a watcher measures from
+// these how stale its reads may be.
 type WatchResponse struct {
 	Events []Event
 	Err    error
@@ -187,7 +197,8 @@ type Backend interface {
 	// ones as they commit, until ctx ends or an error (ErrCompacted when
 	// `after` is older than the backend keeps) closes the channel. A
 	// watcher that does not keep up is sent ErrCompacted rather than
-	// holding up writers.
+	// holding up writers. A watch that has caught up sends progress at
+	// least every ProgressInterval while the backend answers.
 	Watch(ctx context.Context, after int64) <-chan WatchResponse
 	// Revision is the revision of the last committed write.
 	Revision(ctx context.Context) (int64, error)

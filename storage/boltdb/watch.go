@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -135,10 +136,17 @@ func (d *DB) Watch(ctx context.Context, after int64) <-chan storage.WatchRespons
 			}
 			from = last
 		}
+		progress := time.NewTicker(storage.ProgressInterval)
+		defer progress.Stop()
 		for {
 			select {
 			case evs := <-w.live:
 				if !send(storage.WatchResponse{Events: evs}) {
+					return
+				}
+			case <-progress.C:
+				// Caught up, unless live events wait: then they say more.
+				if len(w.live) == 0 && !send(storage.WatchResponse{}) {
 					return
 				}
 			case <-w.cut:

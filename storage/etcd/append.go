@@ -45,9 +45,15 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 	defer func() { <-s.appending }()
 
 	reads := p.reads(s)
-	resp, err := s.cli.Txn(ctx).Then(reads...).Commit()
+	txn := func(build func(clientv3.Txn) clientv3.Txn) (*clientv3.TxnResponse, error) {
+		rctx, cancel := s.bounded(ctx)
+		defer cancel()
+		resp, err := build(s.cli.Txn(rctx)).Commit()
+		return resp, s.storageError(rctx, "append", err)
+	}
+	resp, err := txn(func(t clientv3.Txn) clientv3.Txn { return t.Then(reads...) })
 	if err != nil {
-		return 0, 0, s.storageError("append", err)
+		return 0, 0, err
 	}
 	st, err := p.state(resp.Responses)
 	for attempt := 1; err == nil; attempt++ {
@@ -57,9 +63,9 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 		if first, cmps, puts, err = p.write(s, st); err != nil {
 			break
 		}
-		resp, err = s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(reads...).Commit()
+		resp, err = txn(func(t clientv3.Txn) clientv3.Txn { return t.If(cmps...).Then(puts...).Else(reads...) })
 		if err != nil {
-			return 0, 0, s.storageError("append", err)
+			return 0, 0, err
 		}
 		if resp.Succeeded {
 			return first, resp.Header.Revision, nil

@@ -34,7 +34,7 @@ func (s *Store) Backup(ctx context.Context) (io.ReadCloser, int64, error) {
 	}
 	f, err := os.CreateTemp(s.opt.BackupDir, ".energylabel-etcd-backup-*")
 	if err != nil {
-		return nil, 0, s.storageError("backup", err)
+		return nil, 0, s.storageError(ctx, "backup", err)
 	}
 	snap := &snapshotFile{File: f, name: f.Name()}
 	if os.Remove(f.Name()) == nil {
@@ -46,7 +46,7 @@ func (s *Store) Backup(ctx context.Context) (io.ReadCloser, int64, error) {
 	}
 	if err != nil {
 		snap.Close()
-		return nil, 0, s.storageError("backup", err)
+		return nil, 0, s.storageError(ctx, "backup", err)
 	}
 	return snap, size, nil
 }

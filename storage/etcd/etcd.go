@@ -55,6 +55,8 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/logutil"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/energylabel/energylabel/storage"
 )
@@ -98,6 +100,10 @@ type Options struct {
 	Username, Password string
 	// DialTimeout bounds connecting and Open's first request; 0 means 5s.
 	DialTimeout time.Duration
+	// RequestTimeout bounds each request after Open; 0 means 5s. A cluster
+	// without quorum keeps a request waiting, and one that waited this long
+	// fails with storage.ErrUnavailable.
+	RequestTimeout time.Duration
 	// WatchBuffer is how many writes a watcher may fall behind live ones by
 	// before it is cut off with ErrCompacted; 0 means 1024.
 	WatchBuffer int
@@ -116,6 +122,9 @@ type Store struct {
 	// would only conflict with it on meta/last-id.
 	appending chan struct{}
 	size      atomic.Int64
+	// noAnswer ends a request that waited RequestTimeout.
+	noAnswer error
+	watches  atomic.Uint64
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -128,6 +137,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	}
 	opt.Prefix = cmp.Or(opt.Prefix, DefaultPrefix)
 	opt.DialTimeout = cmp.Or(opt.DialTimeout, 5*time.Second)
+	opt.RequestTimeout = cmp.Or(opt.RequestTimeout, 5*time.Second)
 	opt.WatchBuffer = cmp.Or(opt.WatchBuffer, 1024)
 	opt.MaxTxnOps = cmp.Or(opt.MaxTxnOps, 128)
 	tlsConfig, err := opt.tlsConfig()
@@ -146,7 +156,8 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd %v: %w", opt.Endpoints, err)
 	}
-	s := &Store{cli: cli, prefix: opt.Prefix, opt: opt, appending: make(chan struct{}, 1)}
+	s := &Store{cli: cli, prefix: opt.Prefix, opt: opt, appending: make(chan struct{}, 1),
+		noAnswer: fmt.Errorf("etcd %v did not answer within %s: %w", opt.Endpoints, opt.RequestTimeout, storage.ErrUnavailable)}
 	if err := s.initialize(ctx); err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("etcd %v, prefix %q: %w", opt.Endpoints, opt.Prefix, err)
@@ -192,7 +203,7 @@ func (s *Store) initialize(ctx context.Context) error {
 		Then(clientv3.OpPut(k, strconv.Itoa(layoutVersion))).
 		Else(clientv3.OpGet(k)).Commit()
 	if err != nil {
-		return s.storageError("open", err)
+		return s.storageError(ctx, "open", err)
 	}
 	if resp.Succeeded {
 		return nil
@@ -225,9 +236,11 @@ func (s *Store) Revision(ctx context.Context) (int64, error) {
 	if err := s.closed("revision"); err != nil {
 		return 0, err
 	}
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	resp, err := s.cli.Get(ctx, s.key(keyVersion), clientv3.WithCountOnly())
 	if err != nil {
-		return 0, s.storageError("revision", err)
+		return 0, s.storageError(ctx, "revision", err)
 	}
 	return resp.Header.Revision, nil
 }
@@ -269,19 +282,31 @@ func (s *Store) closed(op string) error {
 	return nil
 }
 
-// storageError turns the client's errors into the seam's.
-func (s *Store) storageError(op string, err error) error {
+// bounded bounds a request by RequestTimeout.
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, s.opt.RequestTimeout, s.noAnswer)
+}
+
+// storageError turns the client's errors into the seam's; ctx is the
+// request's, which bounded may have ended.
+func (s *Store) storageError(ctx context.Context, op string, err error) error {
+	var etcdErr rpctypes.EtcdError
 	switch {
 	case err == nil:
 		return nil
 	case s.cli.Ctx().Err() != nil:
 		return fmt.Errorf("%s: %w", op, storage.ErrClosed)
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), storage.ErrUnavailable):
+		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
 	case errors.Is(err, rpctypes.ErrNoSpace):
 		return fmt.Errorf("%s: %w (%v)", op, storage.ErrFull, err)
 	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge):
 		return fmt.Errorf("%s: %w (%v)", op, ErrBatchTooLarge, err)
 	case errors.Is(err, rpctypes.ErrCompacted), errors.Is(err, rpctypes.ErrFutureRev):
 		return fmt.Errorf("%s: %w (%v)", op, storage.ErrCompacted, err)
+	case errors.As(err, &etcdErr) && etcdErr.Code() == codes.Unavailable, status.Code(err) == codes.Unavailable:
+		// No leader, a request timed out inside etcd, no member reachable.
+		return fmt.Errorf("%s: %w (%v)", op, storage.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -572,3 +572,64 @@ func mustTLS(t *testing.T, opt etcdstore.Options) *tls.Config {
 	}
 	return c
 }
+
+// When etcd does not answer, requests fail with ErrUnavailable once
+// RequestTimeout has passed, not when the caller gives up, and a watch
+// stops reporting progress.
+func TestAnUnreachableClusterIsUnavailable(t *testing.T) {
+	e, err := startEtcd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := sync.OnceFunc(e.Close)
+	defer stop()
+	s, err := etcdstore.Open(t.Context(), etcdstore.Options{
+		Endpoints: []string{e.Clients[0].Addr().String()}, RequestTimeout: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	rev, _ := s.Revision(ctx)
+	ch := s.Watch(ctx, rev)
+	stop()
+	drain := time.After(2 * storage.ProgressInterval) // what was on its way
+	for done := false; !done; {
+		select {
+		case <-ch:
+		case <-drain:
+			done = true
+		}
+	}
+
+	start := time.Now()
+	_, _, err = s.Append(ctx, []storage.Accepted{storagetest.Accepted("a/one", 1)})
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Append: %v, want ErrUnavailable", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Append failed after %s, want about the 1s RequestTimeout", took)
+	}
+	var wg sync.WaitGroup
+	for name, f := range map[string]func() error{
+		"Revision": func() error { _, err := s.Revision(ctx); return err },
+		"PutToken": func() error { _, err := s.PutToken(ctx, storage.Token{ID: "tok_1"}); return err },
+		"History":  func() error { _, err := s.History(ctx, storage.HistoryQuery{Model: "a/one", Limit: 1}); return err },
+		"Snapshot": func() error { _, err := s.Snapshot(ctx); return err },
+	} {
+		wg.Go(func() {
+			if err := f(); !errors.Is(err, storage.ErrUnavailable) {
+				t.Errorf("%s: %v, want ErrUnavailable", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case r, ok := <-ch:
+		if ok && r.Err == nil && len(r.Events) == 0 {
+			t.Error("the watch reported progress with etcd stopped")
+		}
+	case <-time.After(3 * storage.ProgressInterval):
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
@@ -31,11 +30,11 @@ func (s *Store) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	}
 	for attempt := 1; ; attempt++ {
 		snap, err := s.snapshot(ctx)
-		if errors.Is(err, rpctypes.ErrCompacted) && attempt < 3 {
+		if errors.Is(err, storage.ErrCompacted) && attempt < 3 {
 			continue
 		}
 		if err != nil {
-			return nil, s.storageError("snapshot", err)
+			return nil, fmt.Errorf("snapshot: %w", err)
 		}
 		return snap, nil
 	}
@@ -107,9 +106,11 @@ func (s *Store) rangeAll(ctx context.Context, dir string, rev *int64, fn func(*m
 		if *rev != 0 {
 			opts = append(opts, clientv3.WithRev(*rev))
 		}
-		resp, err := s.cli.Get(ctx, from, opts...)
+		rctx, cancel := s.bounded(ctx)
+		resp, err := s.cli.Get(rctx, from, opts...)
+		cancel()
 		if err != nil {
-			return err
+			return s.storageError(rctx, "reading "+dir, err)
 		}
 		if *rev == 0 {
 			*rev = resp.Header.Revision
@@ -162,7 +163,10 @@ func (s *Store) Tokens(ctx context.Context) ([]storage.Token, error) {
 	}
 	var rev int64
 	ts, err := s.tokens(ctx, &rev)
-	return ts, s.storageError("tokens", err)
+	if err != nil {
+		return nil, fmt.Errorf("tokens: %w", err)
+	}
+	return ts, nil
 }
 
 // History reads a model's results in id order from results/<model>.
@@ -177,9 +181,11 @@ func (s *Store) History(ctx context.Context, q storage.HistoryQuery) ([]storage.
 	from, end := dir+idHex(q.After+1), clientv3.GetPrefixRangeEnd(dir)
 	var out []storage.HistoryEntry
 	for {
-		resp, err := s.cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64))))
+		rctx, cancel := s.bounded(ctx)
+		resp, err := s.cli.Get(rctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64))))
+		cancel()
 		if err != nil {
-			return nil, s.storageError("history", err)
+			return nil, s.storageError(rctx, "history", err)
 		}
 		for _, kv := range resp.Kvs {
 			id, rec, err := s.decodeResult(kv)
@@ -226,16 +232,18 @@ func (s *Store) Record(ctx context.Context, id uint64) (*rating.Result, storage.
 	if err := s.closed(fmt.Sprintf("result %d", id)); err != nil {
 		return nil, storage.Audit{}, err
 	}
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	resp, err := s.cli.Get(ctx, s.key(dirIDs, idHex(id)))
 	if err != nil {
-		return nil, storage.Audit{}, s.storageError(fmt.Sprintf("result %d", id), err)
+		return nil, storage.Audit{}, s.storageError(ctx, fmt.Sprintf("result %d", id), err)
 	}
 	if len(resp.Kvs) == 0 {
 		return nil, storage.Audit{}, fmt.Errorf("result %d: %w", id, storage.ErrNotFound)
 	}
 	resp, err = s.cli.Get(ctx, s.key(dirResults, string(resp.Kvs[0].Value), "\x00", idHex(id)))
 	if err != nil {
-		return nil, storage.Audit{}, s.storageError(fmt.Sprintf("result %d", id), err)
+		return nil, storage.Audit{}, s.storageError(ctx, fmt.Sprintf("result %d", id), err)
 	}
 	if len(resp.Kvs) == 0 {
 		return nil, storage.Audit{}, fmt.Errorf("result %d: its record: %w", id, storage.ErrNotFound)

@@ -20,9 +20,11 @@ func (s *Store) PutToken(ctx context.Context, t storage.Token) (int64, error) {
 	if err := s.closed("token " + t.ID); err != nil {
 		return 0, err
 	}
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	resp, err := s.cli.Put(ctx, s.key(dirTokens, t.ID), string(v))
 	if err != nil {
-		return 0, s.storageError("token "+t.ID, err)
+		return 0, s.storageError(ctx, "token "+t.ID, err)
 	}
 	return resp.Header.Revision, nil
 }
@@ -61,11 +63,13 @@ func (s *Store) putNew(ctx context.Context, what, dir, name string, v []byte) (i
 		return 0, err
 	}
 	k := s.key(dir, name)
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
 		Then(clientv3.OpPut(k, string(v))).Commit()
 	if err != nil {
-		return 0, s.storageError(fmt.Sprintf("%s %q", what, name), err)
+		return 0, s.storageError(ctx, fmt.Sprintf("%s %q", what, name), err)
 	}
 	if !resp.Succeeded {
 		return 0, fmt.Errorf("%s %q: %w", what, name, storage.ErrExists)

@@ -55,8 +55,17 @@ func (s *Store) watch(ctx context.Context, after int64, out chan<- storage.Watch
 	q := make(chan []storage.Event, s.opt.WatchBuffer)
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A watcher of its own is a gRPC stream of its own: etcd reports
+	// progress only to a stream whose every watch has caught up, so that
+	// another watch replaying history would keep this one from hearing it.
+	// Closing it closes whatever stream a progress request opened.
+	w := clientv3.NewWatcher(s.cli)
 	done := make(chan error, 1)
-	go func() { done <- s.follow(fctx, after, now, q) }()
+	go func() {
+		done <- s.follow(fctx, w, after, now, q)
+		cancel()
+		w.Close()
+	}()
 	for {
 		select {
 		case evs := <-q:
@@ -88,10 +97,10 @@ func (s *Store) watch(ctx context.Context, after int64, out chan<- storage.Watch
 // nothing piles up in the client, waits for the reader, then watches again
 // from the next revision. Past `now`, a full q means the reader fell behind
 // live writes.
-func (s *Store) follow(ctx context.Context, after, now int64, q chan<- []storage.Event) error {
+func (s *Store) follow(ctx context.Context, w clientv3.Watcher, after, now int64, q chan<- []storage.Event) error {
 	next := after + 1
 	for {
-		wait, err := s.followFrom(ctx, &next, now, q)
+		wait, err := s.followFrom(ctx, w, &next, now, q)
 		if wait == nil {
 			return err
 		}
@@ -133,20 +142,39 @@ func drained(q chan<- []storage.Event) pause {
 // followFrom runs one etcd watch from *next, advancing it past every
 // revision it hands on. It returns what to wait for before watching again,
 // or nil and why the watch ends.
-func (s *Store) followFrom(ctx context.Context, next *int64, now int64, q chan<- []storage.Event) (pause, error) {
+func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64, now int64, q chan<- []storage.Event) (pause, error) {
 	// Without a leader a member's watch would go silent; this way it ends,
 	// and the next one may reach a member that has one.
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	for resp := range s.cli.Watch(wctx, s.prefix, clientv3.WithPrefix(), clientv3.WithRev(*next)) {
+	// etcd reports progress only to a watch that started at or before its
+	// revision, so the watch starts one revision early, at one that exists,
+	// and skips what was handed on already.
+	ch := w.Watch(wctx, s.prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*next-1, 1)))
+	go requestProgress(wctx, w)
+	for resp := range ch {
 		if err := resp.Err(); err != nil {
 			if errors.Is(err, rpctypes.ErrNoLeader) {
 				return retry, nil
 			}
-			return nil, s.storageError("watch", err)
+			return nil, s.storageError(ctx, "watch", err)
+		}
+		if resp.IsProgressNotify() {
+			// Caught up; unless events wait for the reader, which then
+			// hears of progress from the next one.
+			if len(q) == 0 {
+				select {
+				case q <- nil:
+				default:
+				}
+			}
+			continue
 		}
 		for evs := range revisions(resp.Events) {
 			rev := evs[0].Kv.ModRevision
+			if rev < *next {
+				continue
+			}
 			out, err := s.eventsOf(rev, evs)
 			if err != nil {
 				return nil, fmt.Errorf("watch: revision %d: %w", rev, err)
@@ -178,6 +206,21 @@ func (s *Store) followFrom(ctx context.Context, next *int64, now int64, q chan<-
 		return nil, fmt.Errorf("watch: %w", storage.ErrClosed)
 	}
 	return retry, nil
+}
+
+// requestProgress asks etcd every ProgressInterval to tell the watch how
+// far it has caught up, until ctx ends. etcd answers only a watch that has.
+func requestProgress(ctx context.Context, w clientv3.Watcher) {
+	t := time.NewTicker(storage.ProgressInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			w.RequestProgress(ctx) // a failure shows as the watch's
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // revisions splits a watch response's events by revision; etcd never

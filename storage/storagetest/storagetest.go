@@ -41,6 +41,7 @@ func Run(t *testing.T, newOpener func(t *testing.T) Opener) {
 		{"WatchFollowsWrites", testWatchFollowsWrites},
 		{"WatchReplaysAfterReopen", testWatchReplaysAfterReopen},
 		{"WatchRefusesAFutureRevision", testWatchRefusesAFutureRevision},
+		{"WatchSendsProgress", testWatchSendsProgress},
 		{"Backup", testBackup},
 		{"Record", testRecord},
 	}
@@ -377,6 +378,40 @@ func testWatchRefusesAFutureRevision(t *testing.T, o Opener) {
 	if !errors.Is(err, storage.ErrCompacted) {
 		t.Errorf("a watch from a revision not yet written: %v, want ErrCompacted", err)
 	}
+}
+
+// A caught-up watch says so, idle or not, at least every ProgressInterval:
+// what a replica measures its staleness by.
+func testWatchSendsProgress(t *testing.T, o Opener) {
+	b := open(t, o)
+	rev, _ := b.Revision(ctx(t))
+	wctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	ch := b.Watch(wctx, rev)
+	progress := func(what string) {
+		t.Helper()
+		deadline := time.After(4 * storage.ProgressInterval)
+		for {
+			select {
+			case r, ok := <-ch:
+				if !ok || r.Err != nil {
+					t.Fatalf("%s: the watch ended: %v", what, r.Err)
+				}
+				if len(r.Events) == 0 {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("%s: no progress within %s", what, 4*storage.ProgressInterval)
+			}
+		}
+	}
+	progress("idle")
+	_, r1 := appendOne(t, b, Accepted("a/one", 1))
+	evs, err := collect(t, ch, 1)
+	if err != nil || evs[0].Revision != r1 {
+		t.Fatalf("the write: %+v, %v", evs, err)
+	}
+	progress("after a write")
 }
 
 func testBackup(t *testing.T, o Opener) {
