@@ -3645,18 +3645,18 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"lastUsedAt\x129\n" +
 	"\n" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x18\n" +
-	"\arevoked\x18\x06 \x01(\bR\arevoked2\x93\a\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked2\xbb\a\n" +
 	"\rRatingService\x12Y\n" +
-	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12P\n" +
-	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\x12V\n" +
-	"\vListRatings\x12\".energylabel.v1.ListRatingsRequest\x1a#.energylabel.v1.ListRatingsResponse\x12P\n" +
-	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse\x12e\n" +
-	"\x10ListAccelerators\x12'.energylabel.v1.ListAcceleratorsRequest\x1a(.energylabel.v1.ListAcceleratorsResponse\x12Y\n" +
-	"\fListDatasets\x12#.energylabel.v1.ListDatasetsRequest\x1a$.energylabel.v1.ListDatasetsResponse\x12Y\n" +
-	"\fListReleases\x12#.energylabel.v1.ListReleasesRequest\x1a$.energylabel.v1.ListReleasesResponse\x12\\\n" +
-	"\rGetServerInfo\x12$.energylabel.v1.GetServerInfoRequest\x1a%.energylabel.v1.GetServerInfoResponse\x12S\n" +
+	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12U\n" +
+	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\"\x03\x90\x02\x01\x12[\n" +
+	"\vListRatings\x12\".energylabel.v1.ListRatingsRequest\x1a#.energylabel.v1.ListRatingsResponse\"\x03\x90\x02\x01\x12U\n" +
+	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse\"\x03\x90\x02\x01\x12j\n" +
+	"\x10ListAccelerators\x12'.energylabel.v1.ListAcceleratorsRequest\x1a(.energylabel.v1.ListAcceleratorsResponse\"\x03\x90\x02\x01\x12^\n" +
+	"\fListDatasets\x12#.energylabel.v1.ListDatasetsRequest\x1a$.energylabel.v1.ListDatasetsResponse\"\x03\x90\x02\x01\x12^\n" +
+	"\fListReleases\x12#.energylabel.v1.ListReleasesRequest\x1a$.energylabel.v1.ListReleasesResponse\"\x03\x90\x02\x01\x12a\n" +
+	"\rGetServerInfo\x12$.energylabel.v1.GetServerInfoRequest\x1a%.energylabel.v1.GetServerInfoResponse\"\x03\x90\x02\x01\x12X\n" +
 	"\n" +
-	"GetHistory\x12!.energylabel.v1.GetHistoryRequest\x1a\".energylabel.v1.GetHistoryResponse\x12[\n" +
+	"GetHistory\x12!.energylabel.v1.GetHistoryRequest\x1a\".energylabel.v1.GetHistoryResponse\"\x03\x90\x02\x01\x12[\n" +
 	"\fWatchRatings\x12#.energylabel.v1.WatchRatingsRequest\x1a$.energylabel.v1.WatchRatingsResponse0\x012\xd2\x05\n" +
 	"\fAdminService\x12V\n" +
 	"\vCreateToken\x12\".energylabel.v1.CreateTokenRequest\x1a#.energylabel.v1.CreateTokenResponse\x12V\n" +
