@@ -7,5 +7,6 @@ export PATH="$GOBIN:$PATH"
 go install github.com/bufbuild/buf/cmd/buf@v1.75.0
 go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+go install connectrpc.com/connect/v2/cmd/protoc-gen-connect-go@v2.0.2
 buf lint
 buf generate
