@@ -32,7 +32,7 @@ func badgeEnergy(t *testing.T, rawURL string) string {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s: %d %s", rawURL, resp.StatusCode, body)
 	}
-	m := regexp.MustCompile(`· ([0-9.e-]+) Wh/1k`).FindStringSubmatch(wellFormed(t, body))
+	m := regexp.MustCompile(`· ([0-9.e-]+ .?Wh)/1k`).FindStringSubmatch(wellFormed(t, body))
 	if m == nil {
 		return ""
 	}
@@ -55,7 +55,7 @@ func TestWhichRatingABadgeShows(t *testing.T) {
 	for i := range 2 {
 		rated(t, srv, fmt.Sprintf("acme/h100-%d", i), "H100", "", 0.5)
 	}
-	wh := label.FormatNumber
+	wh := func(v float64) string { return label.FormatEnergy(v, "Wh") }
 	badge := base + "/badge/acme/m.svg?task=text-classification"
 
 	tests := []struct {
@@ -73,7 +73,7 @@ func TestWhichRatingABadgeShows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := badgeEnergy(t, badge+tt.query); got != tt.want {
-				t.Errorf("badge%s shows %q Wh/1k, want %q", tt.query, got, tt.want)
+				t.Errorf("badge%s shows %q/1k, want %q", tt.query, got, tt.want)
 			}
 		})
 	}

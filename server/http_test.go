@@ -213,7 +213,7 @@ func TestABadgeChangesWithItsModelsNextResult(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, body := get(t, badgeURL)
-		if want := label.FormatNumber(wh*1000) + " Wh/1k"; !strings.Contains(wellFormed(t, body), want) {
+		if want := label.FormatEnergy(wh, "Wh/1k"); !strings.Contains(wellFormed(t, body), want) {
 			t.Errorf("after result %d the badge reads %q, want %q", i+1, wellFormed(t, body), want)
 		}
 	}

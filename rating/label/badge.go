@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Kind is what a badge shows.
@@ -19,42 +20,100 @@ const (
 	StarsBadge
 )
 
-const badgeLabel = "AI energy"
+// DefaultLabel is the text on a badge's left unless the URL names another.
+const DefaultLabel = "AI energy"
 
-// Badge draws a shields.io flat-style badge, "AI energy | B · 2.37 Wh/1k"
-// or "AI energy | ★★★☆☆", as SVG.
-func Badge(r Rating, kind Kind) []byte {
-	wh := FormatNumber(r.WhPer1kQueries)
-	if wh != Dash {
-		wh += " Wh/1k"
-	}
-	var message, spoken string
-	fill := grey
-	switch kind {
-	case StarsBadge:
-		fill = starsBlue
-		if n, ok := r.stars(); ok {
-			message = starString(n)
-			spoken = strconv.Itoa(n) + " of 5 stars"
-		} else {
-			message, spoken = "no stars", "no stars"
-		}
-	default:
-		if g, ok := r.grade(); ok {
-			fill = gradeColours[g]
-			message = r.Grade + " · " + wh
-		} else {
-			message = "no grade · " + wh
-		}
-		spoken = message
-	}
-	return badge(badgeLabel, message, badgeLabel+": "+spoken, describe(r.Model, r.Task), fill)
+// BadgeText is what a badge says, whatever its style: shields' label,
+// message and colour.
+type BadgeText struct {
+	// Label is the text on the left; "" draws the message alone.
+	Label string
+	// Message is the text on the right, without Unit.
+	Message string
+	// Unit, when set, follows Message after a space. It keeps its case in
+	// every style: uppercase would make mWh read MWh.
+	Unit string
+	// Said is the message as a screen reader should hear it, when that
+	// differs from what is drawn: "3 of 5 stars" for ★★★☆☆.
+	Said string
+	// About says which model the badge is about, for its tooltip.
+	About string
+	Color color.RGBA
+	// Problem is set on a badge that says why there is no rating to show.
+	Problem bool
 }
 
-// NotRated draws the grey "AI energy | not rated" badge that stands in for
-// a model without a rating, so that a model card shows no broken image.
-func NotRated(model string) []byte {
-	return badge(badgeLabel, "not rated", badgeLabel+": not rated", describe(model, ""), grey)
+// RatingBadge is the badge of a rating: "AI energy | B · 2.37 Wh/1k" or
+// "AI energy | ★★★☆☆".
+func RatingBadge(r Rating, kind Kind) BadgeText {
+	b := BadgeText{Label: DefaultLabel, About: describe(r.Model, r.Task), Color: grey}
+	switch kind {
+	case StarsBadge:
+		b.Color = starsBlue
+		if n, ok := r.stars(); ok {
+			b.Message, b.Said = starString(n), strconv.Itoa(n)+" of 5 stars"
+		} else {
+			b.Message = "no stars"
+		}
+	default:
+		number, unit := SplitEnergy(r.WhPer1kQueries, "Wh/1k")
+		if number != Dash {
+			b.Unit = unit
+		}
+		if g, ok := r.grade(); ok {
+			b.Color = gradeColours[g]
+			b.Message = r.Grade + " · " + number
+		} else {
+			b.Message = "no grade · " + number
+		}
+	}
+	return b
+}
+
+// NotRatedBadge stands in for a model without a rating, so that a model
+// card shows no broken image: "AI energy | not rated".
+func NotRatedBadge(model string) BadgeText {
+	return BadgeText{Label: DefaultLabel, Message: "not rated", About: describe(model, ""), Color: grey}
+}
+
+// ProblemBadge says in a few words why a badge URL shows no rating, "AI
+// energy | pick a task"; detail, the whole reason, goes in its tooltip.
+func ProblemBadge(problem, detail string) BadgeText {
+	about := ""
+	if detail = clean(detail); detail != "" {
+		about = " (" + detail + ")"
+	}
+	return BadgeText{Label: DefaultLabel, Message: problem, About: about, Color: grey, Problem: true}
+}
+
+// Badge draws a rating's badge in the flat style.
+func Badge(r Rating, kind Kind) []byte { return RatingBadge(r, kind).SVG(Flat) }
+
+// NotRated draws the flat "AI energy | not rated" badge.
+func NotRated(model string) []byte { return NotRatedBadge(model).SVG(Flat) }
+
+// message is the text drawn on the right, in the style's case.
+func (b BadgeText) message(upper bool) string {
+	m := clean(b.Message)
+	if upper {
+		m = strings.ToUpper(m)
+	}
+	if u := clean(b.Unit); u != "" {
+		m += " " + u
+	}
+	return m
+}
+
+// spoken is the badge's accessible name: "AI energy: 3 of 5 stars".
+func (b BadgeText) spoken() string {
+	said := b.Said
+	if said == "" {
+		said = b.message(false)
+	}
+	if b.Label == "" {
+		return said
+	}
+	return b.Label + ": " + said
 }
 
 // describe says which model a badge is about, for its tooltip.
@@ -81,7 +140,43 @@ func starString(n int) string {
 	return s
 }
 
-// Badge geometry of badge-maker's flat style.
+// Style is one of shields.io's badge styles, as its badge-maker draws them.
+type Style uint8
+
+const (
+	// Flat is the default: height 20, rounded, a faint gradient.
+	Flat Style = iota
+	// FlatSquare has no rounding and no gradient.
+	FlatSquare
+	// Plastic is 18 high, rounder, with a glossy gradient.
+	Plastic
+	// ForTheBadge is 28 high, in capitals, spaced out.
+	ForTheBadge
+)
+
+var styleNames = [...]string{"flat", "flat-square", "plastic", "for-the-badge"}
+
+func (s Style) String() string {
+	if int(s) < len(styleNames) {
+		return styleNames[s]
+	}
+	return "Style(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ParseStyle reads a style name as shields spells it; "" is Flat.
+func ParseStyle(name string) (Style, bool) {
+	if name == "" {
+		return Flat, true
+	}
+	for i, n := range styleNames {
+		if n == name {
+			return Style(i), true
+		}
+	}
+	return Flat, false
+}
+
+// Geometry of badge-maker's flat, flat-square and plastic styles.
 const (
 	badgeHeight  = 20
 	badgePadding = 5
@@ -98,49 +193,163 @@ func badgeTextWidth(s string) int {
 	return w
 }
 
-func badge(label, message, spoken, context string, fill color.RGBA) []byte {
-	label, message = clean(label), clean(message)
-	lw, mw := badgeTextWidth(label), badgeTextWidth(message)
-	left := lw + 2*badgePadding
-	right := mw + 2*badgePadding
-	total := left + right
+var labelGrey = color.RGBA{0x55, 0x55, 0x55, 0xff}
 
-	// ids derive from the content so that several badges inlined in one
-	// HTML page do not clip each other.
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%s\x00%s\x00%x", label, message, fill)
-	id := fmt.Sprintf("%08x", h.Sum32())
-
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="`, total, badgeHeight)
-	escape(&b, spoken)
-	b.WriteString(`"><title>`)
-	escape(&b, spoken+context)
-	b.WriteString(`</title>`)
-	fmt.Fprintf(&b, `<linearGradient id="s%s" x2="0" y2="100%%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>`, id)
-	fmt.Fprintf(&b, `<clipPath id="r%s"><rect width="%d" height="%d" rx="3" fill="#fff"/></clipPath>`, id, total, badgeHeight)
-	fmt.Fprintf(&b, `<g clip-path="url(#r%s)"><rect width="%d" height="%d" fill="#555"/><rect x="%d" width="%d" height="%d" fill="%s"/><rect width="%d" height="%d" fill="url(#s%s)"/></g>`,
-		id, left, badgeHeight, left, right, badgeHeight, hex(fill), total, badgeHeight, id)
-	b.WriteString(`<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="110">`)
-	// badge-maker nudges the label 1px right and the message 1px left.
-	badgeText(&b, label, 10*(1+badgePadding)+5*lw, lw, color.RGBA{0x55, 0x55, 0x55, 0xff})
-	badgeText(&b, message, 10*(left-1+badgePadding)+5*mw, mw, fill)
-	b.WriteString(`</g></svg>`)
-	return b.Bytes()
+// SVG draws the badge in a style.
+func (b BadgeText) SVG(style Style) []byte {
+	if style == ForTheBadge {
+		return b.forTheBadge()
+	}
+	return b.classic(style)
 }
 
-// badgeText writes a text and its shadow, at ten times scale as
-// badge-maker does, for finer positioning than whole pixels.
-func badgeText(b *bytes.Buffer, s string, x, width int, bg color.RGBA) {
-	fg, shadow := "#fff", "#010101"
-	if light(bg) {
-		fg, shadow = "#333", "#ccc"
+// classic draws the flat, flat-square and plastic styles, which share
+// badge-maker's layout and differ in height and finish.
+func (b BadgeText) classic(style Style) []byte {
+	label, message := clean(b.Label), b.message(false)
+	height, textY, radius := badgeHeight, 140, 3
+	if style == Plastic {
+		height, textY, radius = 18, 130, 4
 	}
-	fmt.Fprintf(b, `<text aria-hidden="true" x="%d" y="150" fill="%s" fill-opacity=".3" transform="scale(.1)" textLength="%d">`, x, shadow, 10*width)
-	escape(b, s)
-	fmt.Fprintf(b, `</text><text x="%d" y="140" transform="scale(.1)" fill="%s" textLength="%d">`, x, fg, 10*width)
+	shadow := style != FlatSquare
+
+	lw, mw := 0, badgeTextWidth(message)
+	left, labelColour, labelFill := 0, b.Color, hex(b.Color) // no label: the message's colour throughout
+	if label != "" {
+		lw = badgeTextWidth(label)
+		left, labelColour, labelFill = lw+2*badgePadding, labelGrey, "#555"
+	}
+	right := mw + 2*badgePadding
+	total := left + right
+	messageMargin := left - 1
+	if label == "" {
+		messageMargin = 0
+	}
+
+	var buf bytes.Buffer
+	buf.Grow(1024)
+	b.open(&buf, total, height)
+	if style == FlatSquare {
+		buf.WriteString(`<g shape-rendering="crispEdges">`)
+		fmt.Fprintf(&buf, `<rect width="%d" height="%d" fill="%s"/><rect x="%d" width="%d" height="%d" fill="%s"/></g>`,
+			left, height, labelFill, left, right, height, hex(b.Color))
+	} else {
+		// ids derive from the content so that several badges inlined in one
+		// HTML page do not clip each other.
+		h := fnv.New32a()
+		fmt.Fprintf(h, "%s\x00%s\x00%x", label, message, b.Color)
+		if style != Flat {
+			fmt.Fprintf(h, "\x00%d", style)
+		}
+		id := fmt.Sprintf("%08x", h.Sum32())
+		if style == Plastic {
+			fmt.Fprintf(&buf, `<linearGradient id="s%s" x2="0" y2="100%%"><stop offset="0" stop-color="#fff" stop-opacity=".7"/><stop offset=".1" stop-color="#aaa" stop-opacity=".1"/><stop offset=".9" stop-color="#000" stop-opacity=".3"/><stop offset="1" stop-color="#000" stop-opacity=".5"/></linearGradient>`, id)
+		} else {
+			fmt.Fprintf(&buf, `<linearGradient id="s%s" x2="0" y2="100%%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>`, id)
+		}
+		fmt.Fprintf(&buf, `<clipPath id="r%s"><rect width="%d" height="%d" rx="%d" fill="#fff"/></clipPath>`, id, total, height, radius)
+		fmt.Fprintf(&buf, `<g clip-path="url(#r%s)"><rect width="%d" height="%d" fill="%s"/><rect x="%d" width="%d" height="%d" fill="%s"/><rect width="%d" height="%d" fill="url(#s%s)"/></g>`,
+			id, left, height, labelFill, left, right, height, hex(b.Color), total, height, id)
+	}
+	buf.WriteString(`<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="110">`)
+	if label != "" {
+		// badge-maker nudges the label 1px right and the message 1px left.
+		badgeText(&buf, label, 10*(1+badgePadding)+5*lw, textY, lw, labelColour, shadow)
+	}
+	badgeText(&buf, message, 10*(messageMargin+badgePadding)+5*mw, textY, mw, b.Color, shadow)
+	buf.WriteString(`</g></svg>`)
+	return buf.Bytes()
+}
+
+// open writes the svg element and its accessible name.
+func (b BadgeText) open(buf *bytes.Buffer, width any, height int) {
+	fmt.Fprintf(buf, `<svg xmlns="http://www.w3.org/2000/svg" width="%v" height="%d" role="img" aria-label="`, width, height)
+	spoken := b.spoken()
+	escape(buf, spoken)
+	buf.WriteString(`"><title>`)
+	escape(buf, spoken+b.About)
+	buf.WriteString(`</title>`)
+}
+
+// badgeText writes a text, and its shadow when the style has one, at ten
+// times scale as badge-maker does, for finer positioning than whole pixels.
+func badgeText(b *bytes.Buffer, s string, x, y, width int, bg color.RGBA, shadow bool) {
+	fg, shade := "#fff", "#010101"
+	if light(bg) {
+		fg, shade = "#333", "#ccc"
+	}
+	if shadow {
+		fmt.Fprintf(b, `<text aria-hidden="true" x="%d" y="%d" fill="%s" fill-opacity=".3" transform="scale(.1)" textLength="%d">`, x, y+10, shade, 10*width)
+		escape(b, s)
+		b.WriteString(`</text>`)
+	}
+	fmt.Fprintf(b, `<text x="%d" y="%d" transform="scale(.1)" fill="%s" textLength="%d">`, x, y, fg, 10*width)
 	escape(b, s)
 	b.WriteString(`</text>`)
+}
+
+// Geometry of badge-maker's for-the-badge style.
+const (
+	ftbHeight        = 28
+	ftbFont          = 10
+	ftbMargin        = 12
+	ftbLetterSpacing = 1.25
+)
+
+// ftbWidth is how wide for-the-badge sets s: the measured width truncated,
+// plus the letter spacing of each character.
+func ftbWidth(s string, bold bool) float64 {
+	if s == "" {
+		return 0
+	}
+	w := verdanaText(s, ftbFont)
+	if bold {
+		w = verdanaBoldText(s, ftbFont)
+	}
+	return math.Trunc(w) + ftbLetterSpacing*float64(len([]rune(s)))
+}
+
+// forTheBadge draws badge-maker's for-the-badge style: capitals, spaced
+// out, the message bold, square, 28 high. Units keep their case.
+func (b BadgeText) forTheBadge() []byte {
+	label, message := strings.ToUpper(clean(b.Label)), b.message(true)
+	lw, mw := ftbWidth(label, false), ftbWidth(message, true)
+	left := 0.0
+	messageX := float64(ftbMargin)
+	if label != "" {
+		left = ftbMargin + lw + ftbMargin
+		messageX = left + ftbMargin
+	}
+	right := 2*ftbMargin + mw
+
+	var buf bytes.Buffer
+	buf.Grow(1024)
+	b.open(&buf, num(left+right), ftbHeight)
+	buf.WriteString(`<g shape-rendering="crispEdges">`)
+	if label != "" {
+		fmt.Fprintf(&buf, `<rect width="%s" height="%d" fill="%s"/><rect x="%s" width="%s" height="%d" fill="%s"/>`,
+			num(left), ftbHeight, "#555", num(left), num(right), ftbHeight, hex(b.Color))
+	} else {
+		fmt.Fprintf(&buf, `<rect width="%s" height="%d" fill="%s"/>`, num(right), ftbHeight, hex(b.Color))
+	}
+	buf.WriteString(`</g><g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="100">`)
+	if label != "" {
+		fmt.Fprintf(&buf, `<text transform="scale(.1)" x="%s" y="175" textLength="%s" fill="%s">`, num(10*(ftbMargin+lw/2)), num(10*lw), textFill(labelGrey))
+		escape(&buf, label)
+		buf.WriteString(`</text>`)
+	}
+	fmt.Fprintf(&buf, `<text transform="scale(.1)" x="%s" y="175" textLength="%s" fill="%s" font-weight="bold">`, num(10*(messageX+mw/2)), num(10*mw), textFill(b.Color))
+	escape(&buf, message)
+	buf.WriteString(`</text></g></svg>`)
+	return buf.Bytes()
+}
+
+// textFill is badge-maker's text colour on a background.
+func textFill(bg color.RGBA) string {
+	if light(bg) {
+		return "#333"
+	}
+	return "#fff"
 }
 
 func hex(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }

@@ -118,34 +118,47 @@ func Label(r Rating) (*Drawing, error) {
 	const top = figuresTop
 	d.rect(margin, top, inner, 0.5, rule)
 
-	// The figures.
-	d.text(margin, top+16, "Wh per 1,000 queries", 7.5, false, start, caption)
-	d.text(margin, top+41, FormatNumber(r.WhPer1kQueries), 26, true, start, ink)
+	// The figures: the energy per 1,000 queries, large, with its SI
+	// prefix on the unit; the stars; then, for a per-unit basis, the figure
+	// it was graded on. Every line has room for the longest figure.
+	d.text(margin, top+14, "Energy per 1,000 queries", 7.5, false, start, caption)
+	number, unit := SplitEnergy(r.WhPer1kQueries, "Wh")
+	// The number is pinned to its measured width, so that in a wider
+	// fallback font it does not run into its unit.
+	numberWidth := bold.width(number, 26)
+	d.boxed(margin, top+38, number, 26, true, start, ink, numberWidth)
+	d.text(margin+numberWidth+4, top+38, unit, 14, true, start, ink)
 	n, rated := r.stars()
 	for i := range 5 {
 		fill := starOff
 		if rated && i < n {
 			fill = starOn
 		}
-		d.polygon(fill, star(margin+6+float64(i)*15, top+54, 6.5)...)
+		d.polygon(fill, star(margin+6+float64(i)*15, top+51, 6.5)...)
 	}
 	starsNote := "no stars"
 	if rated {
 		starsNote = strconv.Itoa(n) + " of 5 stars"
 	}
-	d.text(margin+77, top+57, starsNote, 8, false, start, caption)
+	d.text(margin+77, top+54, starsNote, 8, false, start, caption)
 
-	perUnit := FormatNumber(r.EnergyPerUnit)
-	if perUnit != Dash && strings.TrimSpace(clean(r.Unit)) != "" {
-		perUnit += " " + clean(r.Unit)
+	const textWidth = 160 - margin // left of the QR code
+	y := top + 67.0
+	if basis := clean(r.Basis); basis != "query" {
+		d.text(margin, y, "Energy per unit", 7.5, false, start, caption)
+		perUnit := Dash
+		if u := strings.TrimSpace(clean(r.Unit)); u != "" {
+			perUnit = FormatEnergy(r.EnergyPerUnit, u)
+		}
+		d.boxed(margin+60, y, perUnit, 8.5, true, start, ink, textWidth-60)
+		y += 11
 	}
-	d.text(margin, top+72, "Energy per unit", 7.5, false, start, caption)
-	d.boxed(margin+62, top+72, perUnit, 8.5, true, start, ink, 160-62-margin)
-	scheme := "basis " + or(clean(r.Basis)) + " · " + or(clean(r.Scheme))
+	basis := "basis " + or(clean(r.Basis))
 	if _, ok := r.grade(); ok {
-		scheme += " · EEI " + FormatNumber(r.EEI)
+		basis += " · EEI " + FormatNumber(r.EEI)
 	}
-	d.boxed(margin, top+85, scheme, 7.5, false, start, caption, 160-margin)
+	d.boxed(margin, y, basis, 7.5, false, start, caption, textWidth)
+	d.boxed(margin, y+10, "scheme "+or(clean(r.Scheme)), 7.5, false, start, caption, textWidth)
 
 	if bits != nil {
 		// The bitmap's own quiet zone is the white space around the code.
@@ -238,6 +251,6 @@ func labelTitle(r Rating) string {
 	if n, ok := r.stars(); ok {
 		b.WriteString(", " + strconv.Itoa(n) + " of 5 stars")
 	}
-	b.WriteString(", " + FormatNumber(r.WhPer1kQueries) + " Wh per 1,000 queries")
+	b.WriteString(", " + FormatEnergy(r.WhPer1kQueries, "Wh") + " per 1,000 queries")
 	return b.String()
 }

@@ -2,15 +2,18 @@ package label
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"flag"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,6 +136,25 @@ func TestGolden(t *testing.T) {
 	golden(t, "label.png", mustPNG(t, d))
 	golden(t, "label_nograde.svg", mustLabel(t, ungraded()).SVG())
 	golden(t, "label_sizeclass.svg", mustLabel(t, sizeClassed()).SVG())
+
+	// shields' other styles, a badge that says what is wrong, and the
+	// endpoint JSON.
+	golden(t, "badge_flat_square.svg", RatingBadge(whisper(), GradeBadge).SVG(FlatSquare))
+	golden(t, "badge_plastic.svg", RatingBadge(whisper(), GradeBadge).SVG(Plastic))
+	golden(t, "badge_for_the_badge.svg", RatingBadge(tiny(), GradeBadge).SVG(ForTheBadge))
+	golden(t, "badge_problem.svg", ProblemBadge("pick a task", "rated for 2 tasks (automatic-speech-recognition, text-classification): add ?task=").SVG(Flat))
+	golden(t, "endpoint.json", RatingBadge(whisper(), GradeBadge).Endpoint(Flat, 300))
+	// A per-unit rating whose figures need prefixes.
+	d = mustLabel(t, tiny())
+	golden(t, "label_tiny.svg", d.SVG())
+	golden(t, "label_tiny.png", mustPNG(t, d))
+}
+
+// tiny is a text-generation rating of 1.70e-4 Wh per 1,000 queries.
+func tiny() Rating {
+	r := sizeClassed()
+	r.WhPer1kQueries, r.EnergyPerUnit = 0.00017, 0.0000118
+	return r
 }
 
 // svgDoc is what the tests read back from an SVG.
@@ -256,7 +278,7 @@ func TestLabelShowsTheRating(t *testing.T) {
 	doc := parseSVG(t, mustLabel(t, whisper()).SVG())
 	for _, want := range []string{
 		"openai/whisper-large-v3", "openai", "automatic-speech-recognition", "H100", "Dataset", "AIEnergyScore/asr",
-		"2025-02-01", "F", "29.9", "3 of 5 stars", "29.9 Wh/1k queries", "basis query · grade/2025.1 · EEI 1.62",
+		"2025-02-01", "F", "Energy per 1,000 queries", "29.9", "Wh", "3 of 5 stars", "basis query · EEI 1.62", "scheme grade/2025.1",
 	} {
 		if !slices.Contains(doc.texts, want) {
 			t.Errorf("no text %q in %q", want, doc.texts)
@@ -387,11 +409,13 @@ func TestHostileTextIsOnlyEverEscaped(t *testing.T) {
 		"not":   NotRated(r.Model),
 		"label": mustLabel(t, r).SVG(),
 	}
+	perUnit := ungraded() // the hostile basis is not "query", so its label has a per-unit line
+	perUnit.Basis = "output_token"
 	benign := map[string][]byte{
 		"badge": Badge(ungraded(), GradeBadge),
 		"stars": Badge(ungraded(), StarsBadge),
 		"not":   NotRated("a/b"),
-		"label": mustLabel(t, ungraded()).SVG(),
+		"label": mustLabel(t, perUnit).SVG(),
 	}
 	for name, out := range outputs {
 		t.Run(name, func(t *testing.T) {
@@ -543,38 +567,65 @@ func TestNonFiniteNumbersShowAsDash(t *testing.T) {
 }
 
 func FuzzBadge(f *testing.F) {
-	f.Add("openai/whisper-large-v3", "automatic-speech-recognition", "H100", "Wh/1k queries", "F", 29.9, 29.9, 3, 1, "http://127.0.0.1:8080/models/openai/whisper-large-v3")
-	f.Add(`<script>alert(1)</script>`, `"'&]]>`, "\x00\xff", "J/token", "", math.NaN(), math.Inf(1), 0, 8, "")
-	f.Add("a/"+strings.Repeat("W", 300), "\u202e\ufffe", "", "", "A", -1.0, 1e300, 9, -1, "x")
+	f.Add("openai/whisper-large-v3", "automatic-speech-recognition", "H100", "Wh/1k queries", "F", 29.9, 29.9, 3, 1, "http://127.0.0.1:8080/models/openai/whisper-large-v3", "AI energy")
+	f.Add(`<script>alert(1)</script>`, `"'&]]>`, "\x00\xff", "J/token", "", math.NaN(), math.Inf(1), 0, 8, "", "")
+	f.Add("a/"+strings.Repeat("W", 300), "\u202e\ufffe", "", "", "A", -1.0, 1e300, 9, -1, "x", "\x00<]]>µ")
 
 	// The element structure that harmless text gives, for each shape the
 	// label can take: any element that fuzzed text adds or removes is an
 	// injection.
-	type shape struct{ graded, qr bool }
+	type shape struct{ graded, qr, perUnit bool }
 	want := map[shape][]string{}
 	for _, graded := range []bool{false, true} {
 		for _, qr := range []bool{false, true} {
-			r := whisper()
-			if !graded {
-				r.Grade = ""
+			for _, perUnit := range []bool{false, true} {
+				r := whisper()
+				if !graded {
+					r.Grade = ""
+				}
+				if !qr {
+					r.PageURL = ""
+				}
+				if perUnit {
+					r.Basis = "output_token"
+				}
+				want[shape{graded, qr, perUnit}] = parseSVG(f, mustLabel(f, r).SVG()).elements
 			}
-			if !qr {
-				r.PageURL = ""
-			}
-			want[shape{graded, qr}] = parseSVG(f, mustLabel(f, r).SVG()).elements
 		}
 	}
-	badgeWant := parseSVG(f, NotRated("a/b")).elements
+	// And for each badge style, with a label and without.
+	type look struct {
+		style    Style
+		hasLabel bool
+	}
+	badgeWant := map[look][]string{}
+	for _, style := range []Style{Flat, FlatSquare, Plastic, ForTheBadge} {
+		for _, hasLabel := range []bool{false, true} {
+			b := NotRatedBadge("a/b")
+			if !hasLabel {
+				b.Label = ""
+			}
+			badgeWant[look{style, hasLabel}] = parseSVG(f, b.SVG(style)).elements
+		}
+	}
 
-	f.Fuzz(func(t *testing.T, model, task, hardware, unit, grade string, wh, perUnit float64, stars, gpus int, url string) {
+	f.Fuzz(func(t *testing.T, model, task, hardware, unit, grade string, wh, perUnit float64, stars, gpus int, url, badgeLabel string) {
 		r := Rating{
 			Model: model, Task: task, Hardware: hardware, GPUCount: gpus,
 			WhPer1kQueries: wh, EnergyPerUnit: perUnit, EEI: wh / 10,
 			Unit: unit, Basis: task, Stars: stars, Grade: grade, Scheme: unit, PageURL: url,
 		}
-		for _, b := range [][]byte{Badge(r, GradeBadge), Badge(r, StarsBadge), NotRated(model)} {
-			if got := parseSVG(t, b).elements; !slices.Equal(got, badgeWant) {
-				t.Fatalf("badge elements %v, want %v", got, badgeWant)
+		for _, b := range []BadgeText{RatingBadge(r, GradeBadge), RatingBadge(r, StarsBadge), NotRatedBadge(model), ProblemBadge(grade, url)} {
+			b.Label = badgeLabel
+			for _, style := range []Style{Flat, FlatSquare, Plastic, ForTheBadge} {
+				want := badgeWant[look{style, clean(badgeLabel) != ""}]
+				if got := parseSVG(t, b.SVG(style)).elements; !slices.Equal(got, want) {
+					t.Fatalf("%s badge elements %v, want %v", style, got, want)
+				}
+			}
+			var e map[string]any
+			if err := json.Unmarshal(b.Endpoint(ForTheBadge, 300), &e); err != nil || e["label"] != clean(badgeLabel) {
+				t.Fatalf("endpoint JSON %s: %v", b.Endpoint(ForTheBadge, 300), err)
 			}
 		}
 		d, err := Label(r)
@@ -585,7 +636,7 @@ func FuzzBadge(f *testing.F) {
 			return // only a URL too long for a QR code fails
 		}
 		_, graded := r.grade()
-		w := want[shape{graded, url != ""}]
+		w := want[shape{graded, url != "", clean(r.Basis) != "query"}]
 		if got := parseSVG(t, d.SVG()).elements; !slices.Equal(got, w) {
 			t.Fatalf("label elements %v, want %v", got, w)
 		}
@@ -659,6 +710,295 @@ func TestPNGCarriesTheQRCode(t *testing.T) {
 			if (r < 0x8000) != dark {
 				t.Fatalf("module (%d, %d) reads %v, want dark=%v", x, y, r, dark)
 			}
+		}
+	}
+}
+
+// TestBadgeStylesFollowBadgeMaker checks each style's geometry against
+// what shields' badge-maker 6.0.0 draws for the same text: its width, each
+// text's textLength and x, as makeBadge gives them.
+func TestBadgeStylesFollowBadgeMaker(t *testing.T) {
+	orange := color.RGBA{0xf3, 0x70, 0x21, 0xff}
+	tests := []struct {
+		label, message string
+		style          Style
+		width          string
+		lengths, xs    []string
+	}{
+		{"AI energy", "F · 29.9 Wh/1k", Flat, "158", []string{"550", "550", "830", "830"}, []string{"335", "335", "1105", "1105"}},
+		{"AI energy", "F · 29.9 Wh/1k", FlatSquare, "158", []string{"550", "830"}, []string{"335", "1105"}},
+		{"AI energy", "F · 29.9 Wh/1k", Plastic, "158", []string{"550", "550", "830", "830"}, []string{"335", "335", "1105", "1105"}},
+		{"AI energy", "F · 29.9 Wh/1k", ForTheBadge, "217.75", []string{"662.5", "1035"}, []string{"451.25", "1540"}},
+		{"build", "passing", ForTheBadge, "145", []string{"372.5", "597.5"}, []string{"306.25", "1031.25"}},
+		{"AI energy", "pick a task", ForTheBadge, "199", []string{"662.5", "847.5"}, []string{"451.25", "1446.25"}},
+		{"", "F · 29.9 Wh/1k", Flat, "93", []string{"830", "830"}, []string{"465", "465"}},
+		{"", "F · 29.9 Wh/1k", ForTheBadge, "127.5", []string{"1035"}, []string{"637.5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.style.String()+"/"+tt.label+"|"+tt.message, func(t *testing.T) {
+			svg := BadgeText{Label: tt.label, Message: tt.message, Color: orange}.SVG(tt.style)
+			doc := parseSVG(t, svg)
+			if w, _ := doc.attr("width"); w != tt.width {
+				t.Errorf("width %s, badge-maker's is %s", w, tt.width)
+			}
+			lengths, xs := textAttrs(t, svg)
+			if !slices.Equal(lengths, tt.lengths) || !slices.Equal(xs, tt.xs) {
+				t.Errorf("texts have textLength %v and x %v; badge-maker's have %v and %v", lengths, xs, tt.lengths, tt.xs)
+			}
+			height, _ := doc.attr("height")
+			if want := map[Style]string{Flat: "20", FlatSquare: "20", Plastic: "18", ForTheBadge: "28"}[tt.style]; height != want {
+				t.Errorf("height %s, want %s", height, want)
+			}
+		})
+	}
+}
+
+// textAttrs returns the textLength and x of each <text> of an SVG.
+func textAttrs(t *testing.T, svg []byte) (lengths, xs []string) {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(svg))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "text" {
+			for _, a := range se.Attr {
+				switch a.Name.Local {
+				case "textLength":
+					lengths = append(lengths, a.Value)
+				case "x":
+					xs = append(xs, a.Value)
+				}
+			}
+		}
+	}
+}
+
+func TestBadgeStylesDifferInTheirFinish(t *testing.T) {
+	r := whisper()
+	flat, square, plastic, ftb := RatingBadge(r, GradeBadge).SVG(Flat), RatingBadge(r, GradeBadge).SVG(FlatSquare),
+		RatingBadge(r, GradeBadge).SVG(Plastic), RatingBadge(r, GradeBadge).SVG(ForTheBadge)
+	for name, tc := range map[string]struct {
+		svg                    []byte
+		radius, gradient, caps bool
+	}{
+		"flat": {flat, true, true, false}, "flat-square": {square, false, false, false},
+		"plastic": {plastic, true, true, false}, "for-the-badge": {ftb, false, false, true},
+	} {
+		doc := parseSVG(t, tc.svg)
+		if got := bytes.Contains(tc.svg, []byte(`rx="`)); got != tc.radius {
+			t.Errorf("%s: rounded corners %v, want %v", name, got, tc.radius)
+		}
+		if got := doc.count("linearGradient") > 0; got != tc.gradient {
+			t.Errorf("%s: gradient %v, want %v", name, got, tc.gradient)
+		}
+		if got := slices.Contains(doc.texts, "AI ENERGY"); got != tc.caps {
+			t.Errorf("%s: label in capitals %v, want %v (texts %q)", name, got, tc.caps, doc.texts)
+		}
+	}
+	if !bytes.Contains(plastic, []byte(`stop-color="#fff" stop-opacity=".7"`)) {
+		t.Error("plastic lacks its glossy gradient")
+	}
+	if !bytes.Contains(ftb, []byte(`font-weight="bold"`)) {
+		t.Error("for-the-badge's message is not bold")
+	}
+}
+
+func TestForTheBadgeKeepsTheUnitsCase(t *testing.T) {
+	r := whisper()
+	r.WhPer1kQueries = 0.00017
+	doc := parseSVG(t, RatingBadge(r, GradeBadge).SVG(ForTheBadge))
+	if !slices.Contains(doc.texts, "F · 170 µWh/1k") {
+		t.Errorf("texts %q: want the unit µWh/1k as it is, not in capitals (MWH would be a billion times more)", doc.texts)
+	}
+	r.Grade = ""
+	doc = parseSVG(t, RatingBadge(r, GradeBadge).SVG(ForTheBadge))
+	if !slices.Contains(doc.texts, "NO GRADE · 170 µWh/1k") {
+		t.Errorf("texts %q: want the words in capitals and the unit as it is", doc.texts)
+	}
+}
+
+func TestBadgeLabel(t *testing.T) {
+	b := RatingBadge(whisper(), GradeBadge)
+	b.Label = `<b>"energy" & co</b>`
+	for _, style := range []Style{Flat, FlatSquare, Plastic, ForTheBadge} {
+		svg := b.SVG(style)
+		doc := parseSVG(t, svg)
+		want := b.Label
+		if style == ForTheBadge {
+			want = strings.ToUpper(want)
+		}
+		if !slices.Contains(doc.texts, want) {
+			t.Errorf("%s: texts %q lack the label %q", style, doc.texts, want)
+		}
+		if aria, _ := doc.attr("aria-label"); !strings.HasPrefix(aria, b.Label+": ") {
+			t.Errorf("%s: aria-label %q does not start with the label", style, aria)
+		}
+		if bytes.Contains(svg, []byte("<b>")) {
+			t.Errorf("%s: the label is not escaped", style)
+		}
+	}
+	b.Label = ""
+	for _, style := range []Style{Flat, FlatSquare, Plastic, ForTheBadge} {
+		doc := parseSVG(t, b.SVG(style))
+		if len(doc.texts) == 0 || slices.ContainsFunc(doc.texts, func(s string) bool { return strings.Contains(strings.ToUpper(s), "AI ENERGY") }) {
+			t.Errorf("%s with an empty label: texts %q, want the message alone", style, doc.texts)
+		}
+		if aria, _ := doc.attr("aria-label"); aria != "F · 29.9 Wh/1k" {
+			t.Errorf("%s with an empty label: aria-label %q", style, aria)
+		}
+	}
+}
+
+func TestParseStyle(t *testing.T) {
+	for _, s := range []Style{Flat, FlatSquare, Plastic, ForTheBadge} {
+		if got, ok := ParseStyle(s.String()); !ok || got != s {
+			t.Errorf("ParseStyle(%q) = %v, %v", s.String(), got, ok)
+		}
+	}
+	if s, ok := ParseStyle(""); !ok || s != Flat {
+		t.Errorf(`ParseStyle("") = %v, %v; want flat`, s, ok)
+	}
+	for _, bad := range []string{"social", "FLAT", "flat ", "for_the_badge"} {
+		if _, ok := ParseStyle(bad); ok {
+			t.Errorf("ParseStyle(%q) accepted it", bad)
+		}
+	}
+}
+
+// TestEndpointFollowsShieldsSchema checks the endpoint JSON against
+// shields' endpoint schema (services/endpoint-common.js): only its keys,
+// schemaVersion 1, a label and a message, a colour it reads.
+func TestEndpointFollowsShieldsSchema(t *testing.T) {
+	allowed := []string{"schemaVersion", "label", "message", "color", "labelColor", "isError", "namedLogo", "logoSvg", "style", "cacheSeconds"}
+	for name, tc := range map[string]struct {
+		b       BadgeText
+		style   Style
+		message string
+		problem bool
+	}{
+		"grade":     {RatingBadge(whisper(), GradeBadge), Flat, "F · 29.9 Wh/1k", false},
+		"stars":     {RatingBadge(whisper(), StarsBadge), ForTheBadge, "★★★☆☆", false},
+		"not rated": {NotRatedBadge("a/b"), Flat, "not rated", false},
+		"problem":   {ProblemBadge("pick a task", "rated for 2 tasks"), Flat, "pick a task", true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			raw := tc.b.Endpoint(tc.style, 300)
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatalf("%v: %s", err, raw)
+			}
+			for k := range m {
+				if !slices.Contains(allowed, k) {
+					t.Errorf("key %q is not in shields' schema, which refuses unknown keys", k)
+				}
+			}
+			if m["schemaVersion"] != 1.0 || m["label"] != "AI energy" || m["message"] != tc.message || m["cacheSeconds"] != 300.0 {
+				t.Errorf("endpoint %s", raw)
+			}
+			if c, _ := m["color"].(string); !regexp.MustCompile(`^([0-9a-f]{3}){1,2}$`).MatchString(c) {
+				t.Errorf("color %q is not a hex colour as shields reads one", c)
+			}
+			if isErr, _ := m["isError"].(bool); isErr != tc.problem {
+				t.Errorf("isError %v, want %v", isErr, tc.problem)
+			}
+			if style, _ := m["style"].(string); (tc.style != Flat) != (style == tc.style.String()) {
+				t.Errorf("style %q for %s", style, tc.style)
+			}
+		})
+	}
+	if got := string(RatingBadge(whisper(), GradeBadge).Endpoint(Flat, 300)); !strings.Contains(got, `"color":"f37021"`) {
+		t.Errorf("grade F's endpoint colour: %s", got)
+	}
+}
+
+func TestFormatEnergy(t *testing.T) {
+	tests := []struct {
+		v          float64
+		unit, want string
+	}{
+		{0.00017, "Wh/1k", "170 µWh/1k"},
+		{0.000170, "Wh", "170 µWh"},
+		{0.0214, "Wh", "21.4 mWh"},
+		{0.0118, "J/token", "11.8 mJ/token"},
+		{0.5, "Wh", "500 mWh"},
+		{2.37, "Wh/1k", "2.37 Wh/1k"},
+		{29.9, "Wh", "29.9 Wh"},
+		{999.6, "Wh", "1.00 kWh"},
+		{0.9996, "Wh", "1.00 Wh"},
+		{0.0009996, "Wh", "1.00 mWh"},
+		{1723.4, "Wh", "1.72 kWh"},
+		{2.5e6, "J/MP", "2.50 MJ/MP"},
+		{1.2e-9, "J/token", "1.20 nJ/token"},
+		{0.001, "Wh", "1.00 mWh"},
+		{1e-15, "Wh", "1.00e-15 Wh"},
+		{0, "Wh", "0 Wh"},
+		{-0.0214, "Wh", "-21.4 mWh"},
+		{math.NaN(), "Wh", Dash},
+		{math.Inf(1), "J/token", Dash},
+	}
+	for _, tt := range tests {
+		if got := FormatEnergy(tt.v, tt.unit); got != tt.want {
+			t.Errorf("FormatEnergy(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
+		}
+	}
+}
+
+// TestNothingOnTheLabelIsCutOff draws the label of every kind of unit,
+// with the largest and smallest figures the prefixes give, and checks that
+// no figure is cut and every line stays clear of the QR code and within
+// the label.
+func TestNothingOnTheLabelIsCutOff(t *testing.T) {
+	units := map[string]string{"query": "Wh/1k queries", "output_token": "J/token", "output_megapixel": "J/MP", "output_megapixel_frame": "J/MP-frame"}
+	for basis, unit := range units {
+		for _, v := range []float64{0.000170, 0.0999, 999.4, 1723.4, 999e6, math.NaN()} {
+			r := sizeClassed()
+			r.Basis, r.Unit, r.WhPer1kQueries, r.EnergyPerUnit = basis, unit, v, v/7
+			d := mustLabel(t, r)
+			var code qr
+			for _, it := range d.items {
+				if q, ok := it.(qr); ok {
+					code = q
+				}
+			}
+			figures := 0
+			for _, it := range d.items {
+				tx, ok := it.(text)
+				if !ok || tx.y < figuresTop {
+					continue
+				}
+				figures++
+				if strings.Contains(tx.s, "…") {
+					t.Errorf("%s %v: %q is cut", basis, v, tx.s)
+				}
+				left, right := tx.x, tx.x+tx.width
+				switch tx.anchor {
+				case middle:
+					left, right = tx.x-tx.width/2, tx.x+tx.width/2
+				case end:
+					left, right = tx.x-tx.width, tx.x
+				}
+				if left < margin || right > labelWidth-margin || tx.y > labelHeight-4 {
+					t.Errorf("%s %v: %q spans %.1f–%.1f at y %.1f, outside the label", basis, v, tx.s, left, right, tx.y)
+				}
+				if tx.s != "scan for this model" && right > code.x {
+					t.Errorf("%s %v: %q ends at %.1f, over the QR code at %.1f", basis, v, tx.s, right, code.x)
+				}
+			}
+			// The energy, its unit, the stars, basis, scheme and the QR code's
+			// caption; a per-unit basis adds its caption and figure.
+			if want := map[bool]int{true: 7, false: 9}[basis == "query"]; figures != want {
+				t.Errorf("%s %v: %d texts among the figures, want %d", basis, v, figures, want)
+			}
+		}
+	}
+	r := sizeClassed()
+	r.WhPer1kQueries, r.EnergyPerUnit = 0.00017, 0.0000118
+	doc := parseSVG(t, mustLabel(t, r).SVG())
+	for _, want := range []string{"170", "µWh", "11.8 µJ/token", "basis output_token · EEI 1.62", "scheme grade/2025.1"} {
+		if !slices.Contains(doc.texts, want) {
+			t.Errorf("the label of 1.70e-4 Wh/1k lacks %q: %q", want, doc.texts)
 		}
 	}
 }
