@@ -1,6 +1,7 @@
 package etcdstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -22,7 +23,9 @@ import (
 // one revision: the records, their ids, the latest pointers, the payload
 // claims, the id counter and the tokens' last use, all or none. It returns
 // once a quorum has it. A batch larger than one transaction may hold fails
-// with ErrBatchTooLarge.
+// with ErrBatchTooLarge. While etcd elects a leader, or a member is down,
+// it tries again, for up to RequestTimeout in all; a write whose answer
+// was lost is found by its first record, so that it is never stored twice.
 func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
@@ -44,45 +47,80 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 	}
 	defer func() { <-s.appending }()
 
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	reads := p.reads(s)
-	txn := func(build func(clientv3.Txn) clientv3.Txn) (*clientv3.TxnResponse, error) {
-		rctx, cancel := s.bounded(ctx)
-		defer cancel()
-		resp, err := build(s.cli.Txn(rctx)).Commit()
-		return resp, s.storageError(rctx, "append", err)
+	var st *appendState
+	read := func() error {
+		return s.do(ctx, "append", func(ctx context.Context) error {
+			resp, err := s.cli.Txn(ctx).Then(reads...).Commit()
+			if err == nil {
+				st, err = p.state(resp.Responses)
+			}
+			return err
+		})
 	}
-	resp, err := txn(func(t clientv3.Txn) clientv3.Txn { return t.Then(reads...) })
-	if err != nil {
+	if err := read(); err != nil {
 		return 0, 0, err
 	}
-	st, err := p.state(resp.Responses)
-	for attempt := 1; err == nil; attempt++ {
-		var cmps []clientv3.Cmp
-		var puts []clientv3.Op
-		var first uint64
-		if first, cmps, puts, err = p.write(s, st); err != nil {
-			break
-		}
-		resp, err = txn(func(t clientv3.Txn) clientv3.Txn { return t.If(cmps...).Then(puts...).Else(reads...) })
+	for attempt := 1; ; attempt++ {
+		first, cmps, puts, err := p.write(s, st)
 		if err != nil {
 			return 0, 0, err
 		}
-		if resp.Succeeded {
+		resp, err := s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(reads...).Commit()
+		switch {
+		case err == nil && resp.Succeeded:
 			return first, resp.Header.Revision, nil
-		}
-		// Another replica wrote first: its state came back in the same round
-		// trip. Back off a little when it keeps happening, so that no
-		// replica starves.
-		if attempt > 2 {
-			select {
-			case <-time.After(rand.N(time.Duration(min(attempt, 20)) * time.Millisecond)):
-			case <-ctx.Done():
-				return 0, 0, ctx.Err()
+		case err == nil:
+			// Another replica wrote first: its state came back in the same
+			// round trip. Back off a little when it keeps happening, so that
+			// no replica starves.
+			if attempt > 2 {
+				select {
+				case <-time.After(rand.N(time.Duration(min(attempt, 20)) * time.Millisecond)):
+				case <-ctx.Done():
+					return 0, 0, s.storageError(ctx, "append", ctx.Err())
+				}
 			}
+			if st, err = p.state(resp.Responses); err != nil {
+				return 0, 0, err
+			}
+		case transient(err) && ctx.Err() == nil:
+			// The write may or may not have committed.
+			var rev int64
+			err := s.do(ctx, "append", func(ctx context.Context) error {
+				var err error
+				rev, err = s.committed(ctx, p, first)
+				return err
+			})
+			if err != nil {
+				return 0, 0, err
+			}
+			if rev != 0 {
+				return first, rev, nil
+			}
+			if err := read(); err != nil {
+				return 0, 0, err
+			}
+		default:
+			return 0, 0, s.storageError(ctx, "append", err)
 		}
-		st, err = p.state(resp.Responses)
 	}
-	return 0, 0, err
+}
+
+// committed returns the revision at which a batch planned as p was stored
+// under first, or 0 if it was not: its first record is there, byte for
+// byte, or not.
+func (s *Store) committed(ctx context.Context, p *appendPlan, first uint64) (int64, error) {
+	resp, err := s.cli.Get(ctx, s.key(dirResults, p.batch[0].Result.Model, "\x00", idHex(first)))
+	if err != nil {
+		return 0, err
+	}
+	if len(resp.Kvs) == 1 && bytes.Equal(resp.Kvs[0].Value, p.vals[0]) {
+		return resp.Kvs[0].ModRevision, nil
+	}
+	return 0, nil
 }
 
 // appendPlan is what a batch writes, whatever the state it meets.

@@ -236,13 +236,15 @@ func (s *Store) Revision(ctx context.Context) (int64, error) {
 	if err := s.closed("revision"); err != nil {
 		return 0, err
 	}
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	resp, err := s.cli.Get(ctx, s.key(keyVersion), clientv3.WithCountOnly())
-	if err != nil {
-		return 0, s.storageError(ctx, "revision", err)
-	}
-	return resp.Header.Revision, nil
+	var rev int64
+	err := s.do(ctx, "revision", func(ctx context.Context) error {
+		resp, err := s.cli.Get(ctx, s.key(keyVersion), clientv3.WithCountOnly())
+		if err == nil {
+			rev = resp.Header.Revision
+		}
+		return err
+	})
+	return rev, err
 }
 
 // Size is the database size of the first endpoint's member, which holds
@@ -287,10 +289,38 @@ func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeoutCause(ctx, s.opt.RequestTimeout, s.noAnswer)
 }
 
+// transient reports whether etcd failed a request for want of a leader or
+// of a member to answer it: another try, a moment later, may succeed.
+func transient(err error) bool {
+	var etcdErr rpctypes.EtcdError
+	return errors.As(err, &etcdErr) && etcdErr.Code() == codes.Unavailable || status.Code(err) == codes.Unavailable
+}
+
+// do runs a request that may be repeated until it succeeds, fails for
+// another reason than a transient one, or RequestTimeout has passed: an
+// election takes a moment, and a member that is down leaves others to
+// answer.
+func (s *Store) do(ctx context.Context, op string, req func(context.Context) error) error {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
+	pause := 20 * time.Millisecond
+	for {
+		err := req(ctx)
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return s.storageError(ctx, op, err)
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return s.storageError(ctx, op, err)
+		}
+		pause = min(2*pause, 500*time.Millisecond)
+	}
+}
+
 // storageError turns the client's errors into the seam's; ctx is the
 // request's, which bounded may have ended.
 func (s *Store) storageError(ctx context.Context, op string, err error) error {
-	var etcdErr rpctypes.EtcdError
 	switch {
 	case err == nil:
 		return nil
@@ -304,7 +334,7 @@ func (s *Store) storageError(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %w (%v)", op, ErrBatchTooLarge, err)
 	case errors.Is(err, rpctypes.ErrCompacted), errors.Is(err, rpctypes.ErrFutureRev):
 		return fmt.Errorf("%s: %w (%v)", op, storage.ErrCompacted, err)
-	case errors.As(err, &etcdErr) && etcdErr.Code() == codes.Unavailable, status.Code(err) == codes.Unavailable:
+	case transient(err):
 		// No leader, a request timed out inside etcd, no member reachable.
 		return fmt.Errorf("%s: %w (%v)", op, storage.ErrUnavailable, err)
 	}

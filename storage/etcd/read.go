@@ -106,11 +106,14 @@ func (s *Store) rangeAll(ctx context.Context, dir string, rev *int64, fn func(*m
 		if *rev != 0 {
 			opts = append(opts, clientv3.WithRev(*rev))
 		}
-		rctx, cancel := s.bounded(ctx)
-		resp, err := s.cli.Get(rctx, from, opts...)
-		cancel()
+		var resp *clientv3.GetResponse
+		err := s.do(ctx, "reading "+dir, func(ctx context.Context) error {
+			var err error
+			resp, err = s.cli.Get(ctx, from, opts...)
+			return err
+		})
 		if err != nil {
-			return s.storageError(rctx, "reading "+dir, err)
+			return err
 		}
 		if *rev == 0 {
 			*rev = resp.Header.Revision
@@ -181,11 +184,14 @@ func (s *Store) History(ctx context.Context, q storage.HistoryQuery) ([]storage.
 	from, end := dir+idHex(q.After+1), clientv3.GetPrefixRangeEnd(dir)
 	var out []storage.HistoryEntry
 	for {
-		rctx, cancel := s.bounded(ctx)
-		resp, err := s.cli.Get(rctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64))))
-		cancel()
+		var resp *clientv3.GetResponse
+		err := s.do(ctx, "history", func(ctx context.Context) error {
+			var err error
+			resp, err = s.cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64))))
+			return err
+		})
 		if err != nil {
-			return nil, s.storageError(rctx, "history", err)
+			return nil, err
 		}
 		for _, kv := range resp.Kvs {
 			id, rec, err := s.decodeResult(kv)
@@ -232,21 +238,26 @@ func (s *Store) Record(ctx context.Context, id uint64) (*rating.Result, storage.
 	if err := s.closed(fmt.Sprintf("result %d", id)); err != nil {
 		return nil, storage.Audit{}, err
 	}
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	resp, err := s.cli.Get(ctx, s.key(dirIDs, idHex(id)))
-	if err != nil {
-		return nil, storage.Audit{}, s.storageError(ctx, fmt.Sprintf("result %d", id), err)
+	op := fmt.Sprintf("result %d", id)
+	var resp *clientv3.GetResponse
+	get := func(k string) error {
+		return s.do(ctx, op, func(ctx context.Context) error {
+			var err error
+			resp, err = s.cli.Get(ctx, k)
+			return err
+		})
+	}
+	if err := get(s.key(dirIDs, idHex(id))); err != nil {
+		return nil, storage.Audit{}, err
 	}
 	if len(resp.Kvs) == 0 {
-		return nil, storage.Audit{}, fmt.Errorf("result %d: %w", id, storage.ErrNotFound)
+		return nil, storage.Audit{}, fmt.Errorf("%s: %w", op, storage.ErrNotFound)
 	}
-	resp, err = s.cli.Get(ctx, s.key(dirResults, string(resp.Kvs[0].Value), "\x00", idHex(id)))
-	if err != nil {
-		return nil, storage.Audit{}, s.storageError(ctx, fmt.Sprintf("result %d", id), err)
+	if err := get(s.key(dirResults, string(resp.Kvs[0].Value), "\x00", idHex(id))); err != nil {
+		return nil, storage.Audit{}, err
 	}
 	if len(resp.Kvs) == 0 {
-		return nil, storage.Audit{}, fmt.Errorf("result %d: its record: %w", id, storage.ErrNotFound)
+		return nil, storage.Audit{}, fmt.Errorf("%s: its record: %w", op, storage.ErrNotFound)
 	}
 	_, rec, err := s.decodeResult(resp.Kvs[0])
 	if err != nil {

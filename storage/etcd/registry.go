@@ -1,6 +1,7 @@
 package etcdstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -20,13 +21,15 @@ func (s *Store) PutToken(ctx context.Context, t storage.Token) (int64, error) {
 	if err := s.closed("token " + t.ID); err != nil {
 		return 0, err
 	}
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	resp, err := s.cli.Put(ctx, s.key(dirTokens, t.ID), string(v))
-	if err != nil {
-		return 0, s.storageError(ctx, "token "+t.ID, err)
-	}
-	return resp.Header.Revision, nil
+	var rev int64
+	err = s.do(ctx, "token "+t.ID, func(ctx context.Context) error {
+		resp, err := s.cli.Put(ctx, s.key(dirTokens, t.ID), string(v))
+		if err == nil {
+			rev = resp.Header.Revision
+		}
+		return err
+	})
+	return rev, err
 }
 
 // AddAccelerator stores an accelerator variant an operator registered.
@@ -57,22 +60,39 @@ func (s *Store) CreateRelease(ctx context.Context, rel *rating.Release) (int64, 
 }
 
 // putNew stores v under dir/name unless the name is taken, whichever
-// replica took it.
+// replica took it. A try whose answer was lost may have taken it: then
+// the value there is v.
 func (s *Store) putNew(ctx context.Context, what, dir, name string, v []byte) (int64, error) {
-	if err := s.closed(fmt.Sprintf("%s %q", what, name)); err != nil {
+	op := fmt.Sprintf("%s %q", what, name)
+	if err := s.closed(op); err != nil {
 		return 0, err
 	}
 	k := s.key(dir, name)
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	resp, err := s.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
-		Then(clientv3.OpPut(k, string(v))).Commit()
+	var rev int64
+	tries := 0
+	err := s.do(ctx, op, func(ctx context.Context) error {
+		tries++
+		resp, err := s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+			Then(clientv3.OpPut(k, string(v))).
+			Else(clientv3.OpGet(k)).Commit()
+		switch {
+		case err != nil:
+			return err
+		case resp.Succeeded:
+			rev = resp.Header.Revision
+		default:
+			if kvs := resp.Responses[0].GetResponseRange().GetKvs(); tries > 1 && len(kvs) == 1 && bytes.Equal(kvs[0].Value, v) {
+				rev = kvs[0].ModRevision
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, s.storageError(ctx, fmt.Sprintf("%s %q", what, name), err)
+		return 0, err
 	}
-	if !resp.Succeeded {
-		return 0, fmt.Errorf("%s %q: %w", what, name, storage.ErrExists)
+	if rev == 0 {
+		return 0, fmt.Errorf("%s: %w", op, storage.ErrExists)
 	}
-	return resp.Header.Revision, nil
+	return rev, nil
 }

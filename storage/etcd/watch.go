@@ -154,7 +154,7 @@ func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64,
 	go requestProgress(wctx, w)
 	for resp := range ch {
 		if err := resp.Err(); err != nil {
-			if errors.Is(err, rpctypes.ErrNoLeader) {
+			if errors.Is(err, rpctypes.ErrNoLeader) || transient(err) {
 				return retry, nil
 			}
 			return nil, s.storageError(ctx, "watch", err)
