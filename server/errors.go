@@ -36,6 +36,9 @@ const (
 const (
 	internalMessage = "internal error; the server's log has the details"
 	fullMessage     = "storage full: the server refuses writes until an operator frees space; reads go on"
+	// Whether a write that failed so was stored is unknown: a retry may
+	// store it twice, which the model's history shows.
+	unavailableMessage = "storage unavailable: the server cannot reach a quorum of its storage, so it cannot write now; reads go on; retry later"
 )
 
 // toStatus is the one place that turns domain errors into gRPC status codes.
@@ -76,6 +79,8 @@ func toStatus(err error) error {
 		return statusError(codes.ResourceExhausted, err)
 	case errors.Is(err, storage.ErrFull):
 		return status.Error(codes.ResourceExhausted, fullMessage)
+	case errors.Is(err, storage.ErrUnavailable):
+		return status.Error(codes.Unavailable, unavailableMessage)
 	case errors.Is(err, errStreamStalled):
 		return statusError(codes.DeadlineExceeded, err)
 	case errors.Is(err, context.DeadlineExceeded):

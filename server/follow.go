@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/energylabel/energylabel/storage"
@@ -10,10 +12,19 @@ import (
 
 // follower runs the loop that applies the backend's events to the
 // server's index, tokens and registries: the only way they change, so that
-// every replica of one backend reads the same.
+// every replica of one backend reads the same. It also knows how current
+// the index is: since when the backend last confirmed that it had every
+// committed write (a snapshot, events, or a watch's progress), and whether
+// it is being rebuilt.
 type follower struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	// start is the origin of heard, on the monotonic clock.
+	start time.Time
+	// heard is when the backend last confirmed the index current, as
+	// nanoseconds since start.
+	heard      atomic.Int64
+	rebuilding atomic.Bool
 }
 
 func (f *follower) stop() {
@@ -23,9 +34,28 @@ func (f *follower) stop() {
 	}
 }
 
+// confirm records that the index had every write committed before at.
+func (f *follower) confirm(at time.Time) {
+	n := int64(at.Sub(f.start))
+	for {
+		old := f.heard.Load()
+		if n <= old || f.heard.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// staleness is how long ago the index was last confirmed current: the
+// most a read from it can miss.
+func (f *follower) staleness() time.Duration {
+	return max(0, time.Since(f.start)-time.Duration(f.heard.Load()))
+}
+
 // startFollowing loads the backend's snapshot, then follows its events
 // from the snapshot's revision on a goroutine of its own.
 func (s *Server) startFollowing() error {
+	s.follow.start = time.Now()
+	asked := time.Now()
 	snap, err := s.backend.Snapshot(context.Background())
 	if err != nil {
 		return err
@@ -33,8 +63,9 @@ func (s *Server) startFollowing() error {
 	if err := s.load(snap); err != nil {
 		return err
 	}
+	s.follow.confirm(asked)
 	ctx, cancel := context.WithCancel(context.Background())
-	s.follow = follower{cancel: cancel, done: make(chan struct{})}
+	s.follow.cancel, s.follow.done = cancel, make(chan struct{})
 	go s.followFrom(ctx, snap.Revision)
 	return nil
 }
@@ -67,16 +98,21 @@ func (s *Server) followFrom(ctx context.Context, rev int64) {
 				rev = resp.Events[n-1].Revision
 				pause = 50 * time.Millisecond
 			}
+			s.follow.confirm(time.Now())
 		}
 		if ctx.Err() != nil {
 			return
 		}
 		if errors.Is(err, storage.ErrCompacted) {
 			s.log.Warn("rebuilding the index from a new snapshot", "after_revision", rev, "reason", err)
+			s.follow.rebuilding.Store(true)
+			asked := time.Now()
 			snap, serr := s.backend.Snapshot(ctx)
 			if serr == nil {
 				if serr = s.load(snap); serr == nil {
 					rev = snap.Revision
+					s.follow.confirm(asked)
+					s.follow.rebuilding.Store(false)
 					continue
 				}
 			}
@@ -107,4 +143,22 @@ func (s *Server) apply(events []storage.Event) {
 		}
 	}
 	s.index.Apply(events)
+}
+
+// Staleness is how long ago the backend last confirmed that this server's
+// index had every committed write: the most its reads can miss. Healthy,
+// it stays under storage.ProgressInterval.
+func (s *Server) Staleness() time.Duration { return s.follow.staleness() }
+
+// Ready says whether the server should take traffic, and if not, why: its
+// index is being rebuilt, or the backend has not confirmed it current for
+// longer than Config.StaleAfter (an etcd without quorum, or out of reach).
+func (s *Server) Ready() error {
+	if s.follow.rebuilding.Load() {
+		return errors.New("rebuilding the index from the backend")
+	}
+	if d := s.Staleness(); d > s.staleAfter {
+		return fmt.Errorf("no word from the backend for %s", d.Round(100*time.Millisecond))
+	}
+	return nil
 }

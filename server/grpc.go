@@ -98,6 +98,7 @@ func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerI
 	}
 	err := malformedRequest(req)
 	var resp any
+	s.sayStaleness(ctx, info.FullMethod)
 	if err == nil {
 		resp, err = handler(ctx, req)
 	}
@@ -114,6 +115,9 @@ func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	c := &call{}
 	ctx := context.WithValue(ss.Context(), callKey{}, c)
 	limits := s.limits
+	if isRead(info.FullMethod) {
+		ss.SetHeader(s.staleness().md)
+	}
 	if info.FullMethod == energylabelv1.RatingService_WatchRatings_FullMethodName {
 		limits.StreamTimeout = WatchTimeout // a watch is meant to last; stalling still ends it
 	}
@@ -148,7 +152,7 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 	if st != nil {
 		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))
 	}
-	if cause != nil && (code == codes.Internal || errors.Is(cause, storage.ErrFull)) {
+	if cause != nil && (code == codes.Internal || errors.Is(cause, storage.ErrFull) || errors.Is(cause, storage.ErrUnavailable)) {
 		// The client was told only that something failed; the log says what.
 		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}

@@ -55,6 +55,7 @@ func (s *Server) NewHTTP() *HTTP {
 }
 
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header()[httpStalenessHeader] = h.s.staleness().http
 	// Only images are cached, and only GET requests look: whatever else
 	// reaches the handlers as before.
 	if r.Method == http.MethodGet && h.responses != nil {
@@ -77,6 +78,11 @@ func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
 	if h.draining.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("shutting down\n"))
+		return
+	}
+	if err := h.s.Ready(); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready: " + err.Error() + "\n"))
 		return
 	}
 	w.Write([]byte("ok\n"))

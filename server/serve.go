@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -37,6 +39,9 @@ func (s *Server) Serve(ctx context.Context, l Listeners, opt ServeOptions) error
 	}
 	g, hs := s.NewGRPC(gopts...)
 	h := s.NewHTTP()
+	rctx, stopReporting := context.WithCancel(ctx)
+	defer stopReporting()
+	go s.reportReadiness(rctx, hs, slices.Collect(maps.Keys(g.GetServiceInfo())))
 	hsrv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,

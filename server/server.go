@@ -4,10 +4,12 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/energylabel/energylabel/auth"
@@ -36,7 +38,14 @@ type Config struct {
 	// Limits bound streams and connections; the zero value takes the
 	// defaults.
 	Limits Limits
+	// StaleAfter is how long the backend may go without confirming the
+	// index current before the server reports itself not ready; 0 means
+	// DefaultStaleAfter.
+	StaleAfter time.Duration
 }
+
+// DefaultStaleAfter is ten of the backend's progress intervals.
+const DefaultStaleAfter = 10 * storage.ProgressInterval
 
 // Server rates results. Its methods are the domain operations behind both
 // the gRPC and the HTTP surfaces.
@@ -62,6 +71,9 @@ type Server struct {
 	responses *responseCache
 	// answers are GetRating's encoded answers.
 	answers *answerCache
+	// staleAfter is Config.StaleAfter; stale caches the staleness header.
+	staleAfter time.Duration
+	stale      atomic.Pointer[stalenessValue]
 }
 
 // New builds a Server: it loads the backend's snapshot into its index and
@@ -83,6 +95,8 @@ func New(cfg Config) (*Server, error) {
 		limiter: newSubmitLimiter(cfg.SubmitLimit),
 		limits:  cfg.Limits.withDefaults(),
 		images:  newImageCache(imageCacheBudget),
+
+		staleAfter: cmp.Or(cfg.StaleAfter, DefaultStaleAfter),
 	}
 	for _, sc := range cfg.Schemes {
 		s.schemes[sc.Version] = sc

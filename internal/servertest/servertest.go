@@ -1,6 +1,6 @@
 // Package servertest runs a real energylabel server for tests: real gRPC and
 // HTTP over loopback sockets, over a real bbolt file in a temporary
-// directory, with the built-in grade scheme.
+// directory (or a backend the test gives), with the built-in grade scheme.
 package servertest
 
 import (
@@ -15,6 +15,7 @@ import (
 
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
 )
 
@@ -31,7 +32,8 @@ type Server struct {
 	Logs *SyncBuffer
 
 	Server *server.Server
-	// Backend is the bbolt backend the server runs on.
+	// Backend is the bbolt backend the server runs on; nil when it runs on
+	// Options.Backend.
 	Backend *boltdb.DB
 	cancel  context.CancelFunc
 	done    chan error
@@ -53,6 +55,12 @@ type Options struct {
 	Now func() time.Time
 	// LogLevel is the least severe level logged; the zero value is info.
 	LogLevel slog.Level
+	// Backend, when set, is what the server runs on instead of a bbolt
+	// file; the test closes it, after the server stops. Two servers on
+	// one backend are two replicas.
+	Backend storage.Backend
+	// StaleAfter is the server's Config.StaleAfter.
+	StaleAfter time.Duration
 }
 
 // Start starts a server on a fresh data directory and stops it when the
@@ -73,9 +81,13 @@ func StartWith(t testing.TB, opt Options) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	st, err := boltdb.Open(s.DataDir, boltdb.Options{MaxSize: s.opt.MaxDBSize})
-	if err != nil {
-		t.Fatal(err)
+	var st storage.Backend = s.opt.Backend
+	if st == nil {
+		db, err := boltdb.Open(s.DataDir, boltdb.Options{MaxSize: s.opt.MaxDBSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, s.Backend = db, db
 	}
 	schemes, err := calibration.Schemes()
 	if err != nil {
@@ -97,12 +109,13 @@ func (s *Server) start(t testing.TB) {
 		SubmitLimit: s.opt.SubmitLimit,
 		Limits:      s.opt.Limits,
 		Now:         s.opt.Now,
+		StaleAfter:  s.opt.StaleAfter,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.Server, s.Backend, s.cancel, s.done = srv, st, cancel, make(chan error, 1)
+	s.Server, s.cancel, s.done = srv, cancel, make(chan error, 1)
 	go func() {
 		s.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, HTTP: hl}, server.ServeOptions{TLS: s.opt.TLS})
 	}()
@@ -120,11 +133,13 @@ func (s *Server) Stop(t testing.TB) {
 		t.Errorf("serve: %v", err)
 	}
 	s.Server.Close()
-	if err := s.Backend.Check(); err != nil {
-		t.Errorf("tx.Check: %v", err)
-	}
-	if err := s.Backend.Close(); err != nil {
-		t.Errorf("close: %v", err)
+	if s.opt.Backend == nil {
+		if err := s.Backend.Check(); err != nil {
+			t.Errorf("tx.Check: %v", err)
+		}
+		if err := s.Backend.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
 	}
 	s.cancel = nil
 }
