@@ -96,15 +96,17 @@ const maxQueryValue = 256
 // ratings to show, and for badges, how. Other parameters are ignored.
 type imageQuery struct {
 	// show is what a badge shows, grade or stars; scheme a grade scheme
-	// version, "" for the current one.
-	task, hardware, dataset, show, scheme string
+	// version, "" for the current one; style and label are shields'.
+	task, hardware, dataset, show, scheme, style, label string
+	// labelSet is set when the query has label=, even empty.
+	labelSet bool
 }
 
 // parseImageQuery reads the query in one pass, without building a map;
 // the first value of a parameter counts, as with url.Values.Get.
 func parseImageQuery(raw string) imageQuery {
 	var q imageQuery
-	var seen [5]bool
+	var seen [7]bool
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -129,6 +131,10 @@ func parseImageQuery(raw string) imageQuery {
 			dst, i = &q.show, 3
 		case "scheme":
 			dst, i = &q.scheme, 4
+		case "style":
+			dst, i = &q.style, 5
+		case "label":
+			dst, i = &q.label, 6
 		default:
 			continue
 		}
@@ -136,6 +142,7 @@ func parseImageQuery(raw string) imageQuery {
 			*dst, seen[i] = v, true
 		}
 	}
+	q.labelSet = seen[6]
 	return q
 }
 
@@ -183,7 +190,7 @@ func (h *HTTP) modelRating(model string, c index.Choice) (r index.Rated, ok bool
 			}
 		}
 		if len(tasks) > 1 {
-			return r, false, rating.Invalid("task", "model %s is rated for %d tasks (%s): add ?task=", model, len(tasks), strings.Join(tasks, ", "))
+			return r, false, &problem{"pick a task", rating.Invalid("task", "model %s is rated for %d tasks (%s): add ?task=", model, len(tasks), strings.Join(tasks, ", "))}
 		}
 	}
 	return r, true, nil
@@ -193,16 +200,25 @@ func (h *HTTP) pageURL(model string) string {
 	return h.s.baseURL + "/models/" + model
 }
 
+// badge answers /badge/{owner}/{name}.svg, and .json for shields'
+// endpoint.
 func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
+	json := false
 	if !ok {
+		name, json = strings.CutSuffix(r.PathValue("file"), ".json")
+	}
+	if !ok && !json {
 		http.NotFound(w, r)
 		return
 	}
 	q := parseImageQuery(r.URL.RawQuery)
 	kind, err := badgeKind(q.show)
+	if json {
+		kind = kind.asJSON()
+	}
 	if err != nil {
-		httpError(w, err)
+		h.imageError(w, r, kind, badgeLook{}, err)
 		return
 	}
 	h.serveImage(w, r, kind, r.PathValue("owner")+"/"+name, q)
@@ -257,42 +273,50 @@ const maxHistoryChart = 500
 // serveImage answers an image URL, and keeps the image it answered with
 // under the URL's selection.
 func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind, model string, q imageQuery) {
+	var look badgeLook
+	if kind.isBadge() {
+		var err error
+		if look, err = q.look(); err != nil {
+			h.imageError(w, r, kind, look, err)
+			return
+		}
+	}
 	c, err := q.choice(h.s.Registry().Accelerators)
 	if err != nil {
-		httpError(w, err)
+		h.imageError(w, r, kind, look, err)
 		return
 	}
 	scheme, err := h.s.Scheme(q.scheme)
 	if err != nil {
-		httpError(w, err)
+		h.imageError(w, r, kind, look, err)
 		return
 	}
 	version := h.responses.version() // before reading the store
 	rt, found, err := h.modelRating(model, c)
 	if err != nil {
-		httpError(w, err)
+		h.imageError(w, r, kind, look, err)
 		return
 	}
 	var img *image
 	switch {
-	case !found && (kind == gradeBadge || kind == starsBadge):
-		img = newImage("image/svg+xml", label.NotRated(model))
+	case !found && kind.isBadge():
+		img = look.render(label.NotRatedBadge(model), kind)
 	case !found:
 		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
 		return
 	default:
-		if img, err = h.image(r.Context(), &rt, kind, scheme); err != nil {
-			httpError(w, err)
+		if img, err = h.image(r.Context(), &rt, kind, scheme, look); err != nil {
+			h.imageError(w, r, kind, look, err)
 			return
 		}
 	}
-	h.responses.put(imageSelection{kind: kind, model: model, choice: c, scheme: q.scheme}, version, img)
+	h.responses.put(imageSelection{kind: kind, model: model, choice: c, scheme: q.scheme, look: look}, version, img)
 	img.serve(w, r)
 }
 
 // image returns the image of a rating, drawing it on a miss.
-func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind, scheme *rating.GradeScheme) (*image, error) {
-	key := keyOf(rt, h.s.stars(rt), kind, scheme.Version)
+func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind, scheme *rating.GradeScheme, look badgeLook) (*image, error) {
+	key := keyOf(rt, h.s.stars(rt), kind, scheme.Version, look)
 	if img, ok := h.images.get(key, nil); ok {
 		return img, nil
 	}
@@ -306,10 +330,10 @@ func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind, schem
 	lr := wire.LabelRating(h.s.ratingProto(rt, scheme), h.pageURL(rt.Model))
 	var img *image
 	switch kind {
-	case gradeBadge:
-		img = newImage("image/svg+xml", label.Badge(lr, label.GradeBadge))
-	case starsBadge:
-		img = newImage("image/svg+xml", label.Badge(lr, label.StarsBadge))
+	case gradeBadge, gradeJSON:
+		img = look.render(label.RatingBadge(lr, label.GradeBadge), kind)
+	case starsBadge, starsJSON:
+		img = look.render(label.RatingBadge(lr, label.StarsBadge), kind)
 	default:
 		d, err := label.Label(lr)
 		if err != nil {

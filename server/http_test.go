@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"image/png"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,8 +93,8 @@ func TestBadgesAndLabels(t *testing.T) {
 	if resp, body := get(t, badgeURL+"&scheme=grade/2025.1"); resp.StatusCode != 200 || !strings.Contains(wellFormed(t, body), "G") {
 		t.Errorf("badge of grade/2025.1: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := get(t, badgeURL+"&scheme=stars"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "scheme") {
-		t.Errorf("scheme=stars: %d %s, want 400 naming scheme", resp.StatusCode, body)
+	if resp, body := get(t, badgeURL+"&scheme=stars"); resp.StatusCode != http.StatusOK || !strings.Contains(wellFormed(t, body), "unknown scheme") {
+		t.Errorf("scheme=stars: %d %s, want a badge saying the scheme is unknown", resp.StatusCode, body)
 	}
 
 	resp, body = get(t, base+"/badge/acme/never-heard-of.svg?task=asr")
@@ -217,4 +219,117 @@ func TestABadgeChangesWithItsModelsNextResult(t *testing.T) {
 			t.Errorf("after result %d the badge reads %q, want %q", i+1, wellFormed(t, body), want)
 		}
 	}
+}
+
+// problemBadge checks that a URL gets a grey badge saying words, as an
+// image proxy shows it: 200, SVG, a short max-age.
+func problemBadge(t *testing.T, rawURL, words string) {
+	t.Helper()
+	resp, body := get(t, rawURL)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" || resp.Header.Get("Cache-Control") != "max-age=60" {
+		t.Errorf("%.80s: %d %s %q, want a 200 SVG with a short max-age", rawURL, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
+	}
+	if text := wellFormed(t, body); !strings.Contains(text, "AI energy: "+words) || !bytes.Contains(body, []byte(`fill="#9f9f9f"`)) {
+		t.Errorf("%.80s reads %q, want a grey badge saying %q", rawURL, text, words)
+	}
+	if len(body) > 2048 {
+		t.Errorf("%.80s: a badge of %d bytes", rawURL, len(body))
+	}
+}
+
+func TestBadgesFollowShieldsConventions(t *testing.T) {
+	srv := servertest.Start(t)
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
+	importAIES(t, rs, srv.AdminToken)
+	// acme/two is rated for two tasks, acme/hw on two accelerators.
+	rated(t, srv, "acme/hw", "H100", "", 0.2)
+	rated(t, srv, "acme/hw", "B200", "", 0.3)
+	r := clf("acme/two", 0.2)
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r}); err != nil {
+		t.Fatal(err)
+	}
+	r = clf("acme/two", 0.2)
+	r.Task, r.Dataset = "sentence-similarity", ""
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r}); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + srv.HTTPAddr
+	whisper := base + "/badge/openai/whisper-large-v3"
+
+	t.Run("endpoint JSON", func(t *testing.T) {
+		resp, body := get(t, whisper+".json")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("ETag") == "" {
+			t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+		}
+		var e map[string]any
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		for k := range e {
+			if !slices.Contains([]string{"schemaVersion", "label", "message", "color", "labelColor", "isError", "namedLogo", "logoSvg", "style", "cacheSeconds"}, k) {
+				t.Errorf("key %q, which shields' endpoint schema refuses", k)
+			}
+		}
+		if e["schemaVersion"] != 1.0 || e["label"] != "AI energy" || e["message"] != "G · 86.7 Wh/1k" || e["color"] != "ed1c24" {
+			t.Errorf("endpoint JSON %s", body)
+		}
+		if again, _ := get(t, whisper+".json", "If-None-Match", resp.Header.Get("ETag")); again.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match: %d", again.StatusCode)
+		}
+		_, body = get(t, whisper+".json?show=stars&style=for-the-badge&label=energy")
+		if err := json.Unmarshal(body, &e); err != nil || e["label"] != "energy" || e["style"] != "for-the-badge" || !strings.Contains(e["message"].(string), "stars") && !strings.ContainsRune(e["message"].(string), '☆') {
+			t.Errorf("stars endpoint with a style and label: %s", body)
+		}
+		_, body = get(t, base+"/badge/acme/two.json")
+		if err := json.Unmarshal(body, &e); err != nil || e["isError"] != true || e["message"] != "pick a task" {
+			t.Errorf("an ambiguous endpoint: %s", body)
+		}
+	})
+
+	t.Run("styles", func(t *testing.T) {
+		_, flat := get(t, whisper+".svg")
+		heights := map[string]string{"flat-square": `height="20"`, "plastic": `height="18"`, "for-the-badge": `height="28"`}
+		for style, height := range heights {
+			resp, body := get(t, whisper+".svg?style="+style)
+			text := wellFormed(t, body)
+			if resp.StatusCode != 200 || bytes.Equal(body, flat) || !bytes.Contains(body, []byte(height)) {
+				t.Errorf("style=%s: %d, the same SVG as flat: %v, %s", style, resp.StatusCode, bytes.Equal(body, flat), body)
+			}
+			if style == "for-the-badge" && !strings.Contains(text, "AI ENERGY") {
+				t.Errorf("for-the-badge reads %q, want capitals", text)
+			}
+		}
+	})
+
+	t.Run("label", func(t *testing.T) {
+		_, body := get(t, whisper+".svg?label=%3Cb%3Eenergy%3C%2Fb%3E")
+		if text := wellFormed(t, body); !strings.Contains(text, "<b>energy</b>") || bytes.Contains(body, []byte("<b>")) {
+			t.Errorf("label=<b>energy</b> reads %q: want it shown, escaped", text)
+		}
+		_, body = get(t, whisper+".svg?label=")
+		if text := wellFormed(t, body); strings.Contains(text, "AI energy") || !strings.Contains(text, "G · 86.7 Wh/1k") {
+			t.Errorf("label= reads %q, want the message alone", text)
+		}
+		problemBadge(t, whisper+".svg?label="+strings.Repeat("L", 65), "bad label")
+	})
+
+	t.Run("errors are badges", func(t *testing.T) {
+		problemBadge(t, base+"/badge/acme/two.svg", "pick a task")
+		problemBadge(t, whisper+".svg?task=nope", "unknown task")
+		problemBadge(t, whisper+".svg?show=nope", "show grade or stars")
+		problemBadge(t, whisper+".svg?style=social", "unknown style")
+		problemBadge(t, whisper+".svg?hardware="+strings.Repeat("H", 300), "bad hardware")
+		problemBadge(t, base+"/badge/acme/"+url.PathEscape("<script>")+".svg", "bad model id")
+		if _, body := get(t, base+"/badge/acme/two.svg?task=sentence-similarity"); !strings.Contains(wellFormed(t, body), "AI energy: ") || strings.Contains(wellFormed(t, body), "pick a task") {
+			t.Errorf("acme/two with its task: %q", wellFormed(t, body))
+		}
+	})
+
+	t.Run("two accelerators and no hardware give a badge", func(t *testing.T) {
+		resp, body := get(t, base+"/badge/acme/hw.svg")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(wellFormed(t, body), "Wh/1k") {
+			t.Errorf("%d %s", resp.StatusCode, body)
+		}
+	})
 }

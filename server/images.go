@@ -22,7 +22,28 @@ const (
 	labelPNG
 	// historySVG is the model's history chart in the rating's cohort.
 	historySVG
+	// gradeJSON and starsJSON are the badges as shields' endpoint JSON.
+	gradeJSON
+	starsJSON
+	numImageKinds
 )
+
+// isBadge reports whether a kind is a badge, SVG or JSON: what a model
+// card embeds, which answers even an error with a badge.
+func (k imageKind) isBadge() bool {
+	return k == gradeBadge || k == starsBadge || k == gradeJSON || k == starsJSON
+}
+
+// asJSON is a badge kind's endpoint JSON.
+func (k imageKind) asJSON() imageKind {
+	switch k {
+	case gradeBadge:
+		return gradeJSON
+	case starsBadge:
+		return starsJSON
+	}
+	return k
+}
 
 // imageKey is everything an image of a rating is drawn from: the result
 // (its model, task, energies and grade), the stars (the only part that
@@ -33,25 +54,27 @@ type imageKey struct {
 	kind   imageKind
 	stars  int8
 	scheme string
+	look   badgeLook
 }
 
-func keyOf(r *index.Rated, stars int, kind imageKind, scheme string) imageKey {
-	return imageKey{result: r.ID, kind: kind, stars: int8(stars), scheme: scheme}
+func keyOf(r *index.Rated, stars int, kind imageKind, scheme string, look badgeLook) imageKey {
+	return imageKey{result: r.ID, kind: kind, stars: int8(stars), scheme: scheme, look: look}
 }
 
 // image is a rendered image with its headers made once: a cache hit, and
 // above all a 304, costs a map lookup and no drawing or hashing.
 type image struct {
-	body        []byte
-	etag        string
-	etagHeader  []string
-	contentType []string
+	body         []byte
+	etag         string
+	etagHeader   []string
+	contentType  []string
+	cacheControl []string
 }
 
 func newImage(contentType string, body []byte) *image {
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	return &image{body: body, etag: etag, etagHeader: []string{etag}, contentType: []string{contentType}}
+	return &image{body: body, etag: etag, etagHeader: []string{etag}, contentType: []string{contentType}, cacheControl: imageCacheControl}
 }
 
 // The caches' budgets, in bytes of keys and images: some 20,000 badges,
@@ -70,7 +93,7 @@ type imageCache = lru[imageKey, *image]
 func newImageCache(budget int) *imageCache {
 	return newLRU(budget, cacheShards,
 		func(k imageKey) uint64 { return k.result },
-		func(k imageKey, img *image) int { return len(k.scheme) + imageSize(img) })
+		func(k imageKey, img *image) int { return len(k.scheme) + len(k.look.label) + imageSize(img) })
 }
 
 func imageSize(img *image) int { return len(img.body) + 2*len(img.etag) + 64 }
@@ -81,18 +104,20 @@ var (
 	noSniff           = []string{"nosniff"}
 )
 
-// serve answers with the image, or 304 when the client already has it.
-func (img *image) serve(w http.ResponseWriter, r *http.Request) {
+// serve answers with the image, or 304 when the client already has it,
+// and returns the status it answered with.
+func (img *image) serve(w http.ResponseWriter, r *http.Request) int {
 	hdr := w.Header()
 	hdr["Etag"] = img.etagHeader
-	hdr["Cache-Control"] = imageCacheControl
+	hdr["Cache-Control"] = img.cacheControl
 	if etagMatches(r.Header["If-None-Match"], img.etag) {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return http.StatusNotModified
 	}
 	hdr["Content-Type"] = img.contentType
 	hdr["X-Content-Type-Options"] = noSniff
 	w.Write(img.body)
+	return http.StatusOK
 }
 
 // etagMatches reports whether an If-None-Match header names etag, or is
@@ -134,6 +159,8 @@ type imageSelection struct {
 	choice index.Choice
 	// scheme is the grade scheme version the URL names; "" is the current.
 	scheme string
+	// look is a badge's style and label, bounded; zero for other images.
+	look badgeLook
 }
 
 // selectionOf parses an image URL into its selection, for the cache
@@ -143,7 +170,10 @@ func selectionOf(path, rawQuery string, accels *rating.Accelerators) (imageSelec
 	var sel imageSelection
 	file, ok := strings.CutPrefix(path, "/badge/")
 	if ok {
-		sel.model, ok = strings.CutSuffix(file, ".svg")
+		if sel.model, ok = strings.CutSuffix(file, ".svg"); !ok {
+			sel.kind = gradeJSON
+			sel.model, ok = strings.CutSuffix(file, ".json")
+		}
 	} else if file, ok = strings.CutPrefix(path, "/label/"); ok {
 		sel.kind = labelSVG
 		if sel.model, ok = strings.CutSuffix(file, ".svg"); !ok {
@@ -159,8 +189,16 @@ func selectionOf(path, rawQuery string, accels *rating.Accelerators) (imageSelec
 	}
 	q := parseImageQuery(rawQuery)
 	var err error
-	if sel.kind == gradeBadge {
-		if sel.kind, err = badgeKind(q.show); err != nil {
+	if sel.kind.isBadge() {
+		kind, err := badgeKind(q.show)
+		if err != nil {
+			return sel, false
+		}
+		if sel.kind == gradeJSON {
+			kind = kind.asJSON()
+		}
+		sel.kind = kind
+		if sel.look, err = q.look(); err != nil {
 			return sel, false
 		}
 	}
@@ -205,7 +243,7 @@ func newResponseCache(ix *index.Index, budget int) *responseCache {
 		func(s imageSelection) uint64 { return maphash.String(seed, s.model) ^ uint64(s.kind) },
 		func(s imageSelection, cr cachedResponse) int {
 			c := s.choice
-			return len(s.model) + len(c.Task) + len(c.Dataset) + len(c.Hardware) + imageSize(cr.img)
+			return len(s.model) + len(c.Task) + len(c.Dataset) + len(c.Hardware) + len(s.look.label) + imageSize(cr.img)
 		})}
 }
 
