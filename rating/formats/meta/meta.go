@@ -53,28 +53,50 @@ var flags = map[string]string{
 	"hardware":   "-hardware ACCELERATOR, e.g. -hardware H100",
 	"gpus":       "-gpus N",
 	"size class": "-size-class A|B|C or -params BILLIONS",
+	"duration":   "-duration SECONDS",
 }
 
 // ErrMissing is matched by every error about metadata that neither the file
 // nor the flags give.
 var ErrMissing = errors.New("missing metadata")
 
-// MissingError says which flag supplies what a file lacks.
+// MissingError says which flags supply what a file lacks. Apply reports
+// everything a file lacks at once.
 type MissingError struct {
 	File string
-	// What is the missing field, e.g. "model".
-	What string
+	// What are the missing fields, e.g. "model", "task", in the order of
+	// the flags' descriptions in the usage.
+	What []string
+	// Unstated are what may be needed as well, and neither the file nor
+	// the flags give: "size class" when the task is missing, since the
+	// tasks with size classes need it; "gpus" and "duration", which the
+	// server requires of publishers only. They are not missing for every
+	// file or submitter; a client that names the missing flags names
+	// these with them.
+	Unstated []string
 }
 
 func (e *MissingError) Error() string {
-	return fmt.Sprintf("%s: %s unknown: pass %s", e.File, e.What, flags[e.What])
+	fs := make([]string, len(e.What))
+	for i, w := range e.What {
+		fs[i] = flags[w]
+	}
+	return fmt.Sprintf("%s: %s unknown: pass %s", e.File, list(e.What), strings.Join(fs, "; "))
+}
+
+// list is "a", "a and b", "a, b and c".
+func list(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
 // Is makes errors.Is(err, ErrMissing) true.
 func (e *MissingError) Is(target error) bool { return target == ErrMissing }
 
 // Missing returns the error for a field that neither file nor flags give.
-func Missing(file, what string) error { return &MissingError{File: file, What: what} }
+func Missing(file, what string) error { return &MissingError{File: file, What: []string{what}} }
 
 // Warning is something a parser dropped or did not use, and why.
 type Warning struct {
@@ -125,17 +147,23 @@ type Stated struct {
 // name the file gives is kept, and a count or duration flag is checked
 // against the file's figure (see the package comment). Warnings about
 // flags within Tolerance of the file's figure go to ws, when it is not nil.
+//
+// What neither the file nor the flags give is reported at once, in one
+// *MissingError; a flag with a bad value is reported first, on its own.
 func (m Meta) Apply(file string, r *rating.Result, stated Stated, ws *[]Warning) error {
 	if err := m.checkCounts(file); err != nil {
 		return err
 	}
+	var missing []string
 	if r.Model == "" {
 		if m.Model == "" {
-			return Missing(file, "model")
+			missing = append(missing, "model")
 		}
 		r.Model = m.Model
 	}
-	if r.Task == "" {
+	if r.Task == "" && strings.TrimSpace(m.Task) == "" {
+		missing = append(missing, "task")
+	} else if r.Task == "" {
 		t, err := m.LookupTask(file)
 		if err != nil {
 			return err
@@ -145,12 +173,14 @@ func (m Meta) Apply(file string, r *rating.Result, stated Stated, ws *[]Warning)
 	if r.Dataset == "" {
 		r.Dataset = m.Dataset
 	}
-	if err := m.applyCounts(file, r, stated, ws); err != nil {
+	if err := m.applyCounts(file, r, stated, ws); errors.Is(err, ErrMissing) {
+		missing = append(missing, "queries")
+	} else if err != nil {
 		return err
 	}
 	if r.Accelerator == "" {
 		if strings.TrimSpace(m.Hardware) == "" {
-			return Missing(file, "hardware")
+			missing = append(missing, "hardware")
 		}
 		r.Accelerator = m.Hardware
 	}
@@ -160,7 +190,34 @@ func (m Meta) Apply(file string, r *rating.Result, stated Stated, ws *[]Warning)
 		}
 		r.GPUCount = m.GPUs
 	}
-	return m.ApplySize(file, r)
+	if r.Task != "" {
+		if err := m.ApplySize(file, r); errors.Is(err, ErrMissing) {
+			missing = append(missing, "size class")
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	e := &MissingError{File: file, What: missing}
+	if r.Task == "" && r.SizeClass == "" && r.ParamsBillions <= 0 && m.SizeClass == "" && m.Params <= 0 {
+		e.Unstated = append(e.Unstated, "size class")
+	}
+	if r.GPUCount == 0 && !statesCount(r.Accelerator) {
+		e.Unstated = append(e.Unstated, "gpus")
+	}
+	if r.DurationSeconds == 0 {
+		e.Unstated = append(e.Unstated, "duration")
+	}
+	return e
+}
+
+// statesCount reports whether an accelerator name states how many ran, as
+// CodeCarbon's "2 x NVIDIA H100 80GB HBM3" does.
+func statesCount(name string) bool {
+	_, n, err := rating.BuiltinAccelerators().Resolve(name)
+	return err == nil && n > 0
 }
 
 // checkCounts refuses count and duration flags that no file could agree
@@ -178,7 +235,8 @@ func (m Meta) checkCounts(file string) error {
 }
 
 // applyCounts takes queries, output tokens and duration from the file where
-// it states them, and from the flags where it is silent.
+// it states them, and from the flags where it is silent. Queries that
+// neither gives are reported last, once the rest is applied.
 func (m Meta) applyCounts(file string, r *rating.Result, stated Stated, ws *[]Warning) error {
 	if r.Queries != 0 || stated.Queries != "" {
 		if m.Queries != 0 {
@@ -188,9 +246,6 @@ func (m Meta) applyCounts(file string, r *rating.Result, stated Stated, ws *[]Wa
 			}
 		}
 	} else {
-		if m.Queries == 0 {
-			return Missing(file, "queries")
-		}
 		r.Queries = m.Queries
 	}
 	if r.Output.Tokens != 0 || stated.Tokens != "" {
@@ -212,6 +267,9 @@ func (m Meta) applyCounts(file string, r *rating.Result, stated Stated, ws *[]Wa
 		}
 	} else {
 		r.DurationSeconds = m.DurationSeconds
+	}
+	if r.Queries == 0 {
+		return Missing(file, "queries")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package meta
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,8 +55,53 @@ func TestApply(t *testing.T) {
 	}
 	err := Meta{}.Apply("f", &rating.Result{}, Stated{}, nil)
 	var missing *MissingError
-	if !errors.Is(err, ErrMissing) || !errors.As(err, &missing) || missing.What != "model" {
-		t.Errorf("error %v, want a MissingError for the model", err)
+	if !errors.Is(err, ErrMissing) || !errors.As(err, &missing) || !slices.Equal(missing.What, []string{"model", "task", "queries", "hardware"}) {
+		t.Errorf("error %v, want a MissingError for the model, task, queries and hardware", err)
+	}
+}
+
+// TestApplyReportsEverythingMissingAtOnce proves that a file without its
+// flags is refused once, naming every flag it needs, and naming apart the
+// -gpus and -duration that only publishers must give.
+func TestApplyReportsEverythingMissingAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		m        Meta
+		r        rating.Result
+		stated   Stated
+		what     []string
+		unstated []string
+		text     string
+	}{
+		{"nothing given", Meta{}, rating.Result{GPUEnergyWh: 1}, Stated{},
+			[]string{"model", "task", "queries", "hardware"}, []string{"size class", "gpus", "duration"},
+			"f: model, task, queries and hardware unknown: pass -model owner/name; -task TASK (see `energylabel tasks`); -queries N; -hardware ACCELERATOR, e.g. -hardware H100"},
+		{"a file that states its counts, for a task with size classes", Meta{Task: "text-generation"}, rating.Result{GPUEnergyWh: 1, Queries: 1000}, Stated{Queries: "efficiency"},
+			[]string{"model", "hardware", "size class"}, []string{"gpus", "duration"}, ""},
+		{"duration, parameters and a count in the name given", Meta{Hardware: "2 x NVIDIA H100 80GB HBM3", DurationSeconds: 60, Params: 7}, rating.Result{GPUEnergyWh: 1, Queries: 10}, Stated{},
+			[]string{"model", "task"}, nil, ""},
+		{"-gpus given", Meta{Task: "asr", GPUs: 1}, rating.Result{GPUEnergyWh: 1, Queries: 10, DurationSeconds: 5}, Stated{Duration: "duration"},
+			[]string{"model", "hardware"}, nil, "f: model and hardware unknown: pass -model owner/name; -hardware ACCELERATOR, e.g. -hardware H100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.r
+			err := tc.m.Apply("f", &r, tc.stated, nil)
+			var missing *MissingError
+			if !errors.As(err, &missing) {
+				t.Fatalf("error %v, want a MissingError", err)
+			}
+			if !slices.Equal(missing.What, tc.what) || !slices.Equal(missing.Unstated, tc.unstated) {
+				t.Errorf("missing %q, unstated %q; want %q, %q", missing.What, missing.Unstated, tc.what, tc.unstated)
+			}
+			if tc.text != "" && err.Error() != tc.text {
+				t.Errorf("error %q\nwant  %q", err, tc.text)
+			}
+		})
+	}
+	// A bad value is reported on its own, before what is missing.
+	err := Meta{Queries: -1}.Apply("f", &rating.Result{}, Stated{}, nil)
+	if errors.Is(err, ErrMissing) || err == nil || err.Error() != "f: -queries -1: must be at least 1" {
+		t.Errorf("error %v, want the bad -queries alone", err)
 	}
 }
 
