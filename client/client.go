@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
@@ -25,6 +26,7 @@ import (
 
 // Client talks to one energylabel server. It is safe for concurrent use.
 type Client struct {
+	addr    string
 	conn    *grpc.ClientConn
 	ratings energylabelv1.RatingServiceClient
 	admin   energylabelv1.AdminServiceClient
@@ -34,10 +36,11 @@ type Client struct {
 type Option func(*options)
 
 type options struct {
-	token    string
-	tls      *tls.Config
-	caFile   string
-	dialOpts []grpc.DialOption
+	token          string
+	tls            *tls.Config
+	caFile         string
+	connectTimeout time.Duration
+	dialOpts       []grpc.DialOption
 }
 
 // WithToken sends "authorization: Bearer <token>" with every call. Over
@@ -65,6 +68,13 @@ func WithCAFile(path string) Option {
 // WithInsecure connects in plaintext, which is the default.
 func WithInsecure() Option {
 	return func(o *options) { o.tls, o.caFile = nil, "" }
+}
+
+// WithConnectTimeout bounds each attempt to connect, handshakes included:
+// a call made while the server cannot be reached fails with a
+// *ConnectError after about d, instead of gRPC's 20 s. Zero keeps gRPC's.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(o *options) { o.connectTimeout = d }
 }
 
 // WithDialOptions adds gRPC dial options, applied after the client's own.
@@ -103,11 +113,17 @@ func Dial(addr string, opts ...Option) (*Client, error) {
 		}
 		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(bearer{token: o.token, requireTLS: secure}))
 	}
+	if o.connectTimeout > 0 {
+		dialOpts = append(dialOpts, grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff: backoff.DefaultConfig, MinConnectTimeout: o.connectTimeout,
+		}))
+	}
 	conn, err := grpc.NewClient(addr, append(dialOpts, o.dialOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	return &Client{
+		addr:    addr,
 		conn:    conn,
 		ratings: energylabelv1.NewRatingServiceClient(conn),
 		admin:   energylabelv1.NewAdminServiceClient(conn),
@@ -155,7 +171,7 @@ func isLoopback(target string) bool {
 func (c *Client) Submit(ctx context.Context, r *energylabelv1.BenchmarkResult, payloadSHA256 string) (*energylabelv1.SubmitResultResponse, error) {
 	resp, err := c.ratings.SubmitResult(ctx, &energylabelv1.SubmitResultRequest{Result: r, PayloadSha256: payloadSHA256})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp, nil
 }
@@ -164,7 +180,7 @@ func (c *Client) Submit(ctx context.Context, r *energylabelv1.BenchmarkResult, p
 func (c *Client) GetRating(ctx context.Context, model, task, scheme string) ([]*energylabelv1.Rating, error) {
 	resp, err := c.ratings.GetRating(ctx, &energylabelv1.GetRatingRequest{Model: model, Task: task, Scheme: scheme})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp.GetRatings(), nil
 }
@@ -173,7 +189,7 @@ func (c *Client) GetRating(ctx context.Context, model, task, scheme string) ([]*
 func (c *Client) ListRatings(ctx context.Context, req *energylabelv1.ListRatingsRequest) (*energylabelv1.ListRatingsResponse, error) {
 	resp, err := c.ratings.ListRatings(ctx, req)
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp, nil
 }
@@ -229,7 +245,7 @@ func (c *Client) AllRatings(ctx context.Context, filter *energylabelv1.ListRatin
 func (c *Client) ListTasks(ctx context.Context) ([]*energylabelv1.Task, error) {
 	resp, err := c.ratings.ListTasks(ctx, &energylabelv1.ListTasksRequest{})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp.GetTasks(), nil
 }
@@ -243,7 +259,7 @@ func (c *Client) CreateToken(ctx context.Context, namespaces []string, expires t
 	}
 	resp, err := c.admin.CreateToken(ctx, req)
 	if err != nil {
-		return "", "", fromStatus(err)
+		return "", "", c.fromStatus(err)
 	}
 	if resp.GetToken() == "" {
 		return "", "", errors.New("create token: server returned no token")
@@ -254,14 +270,14 @@ func (c *Client) CreateToken(ctx context.Context, namespaces []string, expires t
 // RevokeToken revokes a publisher token by id.
 func (c *Client) RevokeToken(ctx context.Context, id string) error {
 	_, err := c.admin.RevokeToken(ctx, &energylabelv1.RevokeTokenRequest{Id: id})
-	return fromStatus(err)
+	return c.fromStatus(err)
 }
 
 // ListTokens lists publisher tokens, without their secrets.
 func (c *Client) ListTokens(ctx context.Context) ([]*energylabelv1.TokenInfo, error) {
 	resp, err := c.admin.ListTokens(ctx, &energylabelv1.ListTokensRequest{})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp.GetTokens(), nil
 }
@@ -272,7 +288,7 @@ func (c *Client) ListTokens(ctx context.Context) ([]*energylabelv1.TokenInfo, er
 func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	stream, err := c.admin.Backup(ctx, &energylabelv1.BackupRequest{})
 	if err != nil {
-		return 0, fromStatus(err)
+		return 0, c.fromStatus(err)
 	}
 	var written, announced int64
 	for {
@@ -281,7 +297,7 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 			break
 		}
 		if err != nil {
-			return written, fromStatus(err)
+			return written, c.fromStatus(err)
 		}
 		if msg.GetSize() > 0 {
 			announced = msg.GetSize()
@@ -302,7 +318,7 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 func (c *Client) ListAccelerators(ctx context.Context) ([]*energylabelv1.Accelerator, error) {
 	resp, err := c.ratings.ListAccelerators(ctx, &energylabelv1.ListAcceleratorsRequest{})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp.GetAccelerators(), nil
 }
@@ -312,7 +328,7 @@ func (c *Client) ListAccelerators(ctx context.Context) ([]*energylabelv1.Acceler
 func (c *Client) ListDatasets(ctx context.Context, task string) ([]*energylabelv1.Dataset, error) {
 	resp, err := c.ratings.ListDatasets(ctx, &energylabelv1.ListDatasetsRequest{Task: task})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp.GetDatasets(), nil
 }
@@ -321,7 +337,7 @@ func (c *Client) ListDatasets(ctx context.Context, task string) ([]*energylabelv
 func (c *Client) ListReleases(ctx context.Context) ([]*energylabelv1.Release, error) {
 	resp, err := c.ratings.ListReleases(ctx, &energylabelv1.ListReleasesRequest{})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, c.fromStatus(err)
 	}
 	return resp.GetReleases(), nil
 }
@@ -331,26 +347,36 @@ func (c *Client) ListReleases(ctx context.Context) ([]*energylabelv1.Release, er
 // token.
 func (c *Client) CreateRelease(ctx context.Context, name string, dryRun bool) (*energylabelv1.CreateReleaseResponse, error) {
 	resp, err := c.admin.CreateRelease(ctx, &energylabelv1.CreateReleaseRequest{Name: name, DryRun: dryRun})
-	return resp, fromStatus(err)
+	return resp, c.fromStatus(err)
 }
 
 // AddAccelerator registers an accelerator variant. It needs the admin token.
 func (c *Client) AddAccelerator(ctx context.Context, a *energylabelv1.Accelerator) error {
 	_, err := c.admin.AddAccelerator(ctx, &energylabelv1.AddAcceleratorRequest{Accelerator: a})
-	return fromStatus(err)
+	return c.fromStatus(err)
 }
 
 // AddDataset registers a dataset of a task, with basis "query" or "unit".
 // It needs the admin token.
 func (c *Client) AddDataset(ctx context.Context, d *energylabelv1.Dataset) error {
 	_, err := c.admin.AddDataset(ctx, &energylabelv1.AddDatasetRequest{Dataset: d})
-	return fromStatus(err)
+	return c.fromStatus(err)
+}
+
+// ServerInfo describes the server: its public base URL, version, grade
+// schemes, current star release and registries.
+func (c *Client) ServerInfo(ctx context.Context) (*energylabelv1.GetServerInfoResponse, error) {
+	resp, err := c.ratings.GetServerInfo(ctx, &energylabelv1.GetServerInfoRequest{})
+	if err != nil {
+		return nil, c.fromStatus(err)
+	}
+	return resp, nil
 }
 
 // History returns one page of a model's accepted results, oldest first.
 func (c *Client) History(ctx context.Context, req *energylabelv1.GetHistoryRequest) (*energylabelv1.GetHistoryResponse, error) {
 	resp, err := c.ratings.GetHistory(ctx, req)
-	return resp, fromStatus(err)
+	return resp, c.fromStatus(err)
 }
 
 // WatchRatings streams rating changes matching req to fn, in revision
@@ -360,7 +386,7 @@ func (c *Client) History(ctx context.Context, req *energylabelv1.GetHistoryReque
 func (c *Client) WatchRatings(ctx context.Context, req *energylabelv1.WatchRatingsRequest, fn func(*energylabelv1.RatingEvent) error) error {
 	stream, err := c.ratings.WatchRatings(ctx, req)
 	if err != nil {
-		return fromStatus(err)
+		return c.fromStatus(err)
 	}
 	for {
 		msg, err := stream.Recv()
@@ -368,7 +394,7 @@ func (c *Client) WatchRatings(ctx context.Context, req *energylabelv1.WatchRatin
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
-			return fromStatus(err)
+			return c.fromStatus(err)
 		}
 		for _, ev := range msg.GetEvents() {
 			if err := fn(ev); err != nil {

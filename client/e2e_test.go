@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +133,57 @@ func TestAgainstARealServer(t *testing.T) {
 	}
 	if _, err := publisher.Submit(ctx, classifier("org-a/m9", 0.2), ""); !errors.Is(err, client.ErrUnauthenticated) {
 		t.Errorf("Submit with a revoked token = %v, want ErrUnauthenticated", err)
+	}
+}
+
+func TestServerInfo(t *testing.T) {
+	srv := servertest.Start(t)
+	info, err := dial(t, srv.Addr).ServerInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.GetBaseUrl() != "http://"+srv.HTTPAddr || info.GetVersion() == "" || len(info.GetGradeSchemes()) == 0 || info.GetTasks() == 0 {
+		t.Errorf("ServerInfo = %v", info)
+	}
+}
+
+// TestUnreachableServerIsAConnectError proves that a call to an address
+// where no gRPC server answers fails with a *ConnectError naming the
+// address, at once when nothing listens, and after the connect timeout
+// when something listens but never answers.
+func TestUnreachableServerIsAConnectError(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := closed.Addr().String()
+	closed.Close()
+	hung, err := net.Listen("tcp", "127.0.0.1:0") // never accepts
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	for _, tc := range []struct {
+		addr   string
+		reason string
+		within time.Duration
+	}{
+		{refused, "connection refused", time.Second},
+		{hung.Addr().String(), "no gRPC handshake", 2 * time.Second},
+	} {
+		c := dial(t, tc.addr, client.WithConnectTimeout(500*time.Millisecond))
+		start := time.Now()
+		_, err := c.ListTasks(context.Background())
+		var ce *client.ConnectError
+		if !errors.As(err, &ce) || ce.Addr != tc.addr || !strings.Contains(ce.Reason, tc.reason) || !errors.Is(err, client.ErrUnavailable) {
+			t.Errorf("%s: ListTasks = %v, want a ConnectError (%s)", tc.addr, err, tc.reason)
+		}
+		if !strings.Contains(err.Error(), "cannot reach a server at "+tc.addr) {
+			t.Errorf("error %q does not name the address", err)
+		}
+		if d := time.Since(start); d > tc.within {
+			t.Errorf("%s: failed after %v, want within %v", tc.addr, d, tc.within)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 )
 
@@ -81,15 +82,95 @@ func (e *statusError) Unwrap() error              { return e.kind }
 func (e *statusError) GRPCStatus() *status.Status { return e.status }
 
 // join prefixes the server's message with what kind of error it is, unless
-// it already says so.
+// it already says so, first or last ("model \"x/y\" has no rating: not
+// found").
 func join(kind error, msg string) string {
+	lower := strings.ToLower(msg)
 	switch {
 	case msg == "":
 		return kind.Error()
-	case strings.HasPrefix(strings.ToLower(msg), kind.Error()):
+	case strings.HasPrefix(lower, kind.Error()), strings.HasSuffix(lower, ": "+kind.Error()):
 		return msg
 	}
 	return kind.Error() + ": " + msg
+}
+
+// ConnectError is a call that failed because the server could not be
+// reached: nothing listens at Addr, the connection attempt timed out, or
+// what answered there does not speak gRPC. errors.Is(err, ErrUnavailable)
+// is true for it.
+type ConnectError struct {
+	// Addr is the address the client dialled.
+	Addr string
+	// Reason is what the transport said, e.g. "connection refused".
+	Reason string
+	status *status.Status
+}
+
+func (e *ConnectError) Error() string {
+	return "cannot reach a server at " + e.Addr + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrUnavailable) true.
+func (e *ConnectError) Is(target error) bool { return target == ErrUnavailable }
+
+// GRPCStatus keeps status.Code and status.FromError working on the error.
+func (e *ConnectError) GRPCStatus() *status.Status { return e.status }
+
+// transportPrefixes start the messages of the Unavailable statuses that
+// gRPC makes on the client when it cannot connect, as opposed to those a
+// server sends.
+var transportPrefixes = []string{"connection error:", "last connection error:", "name resolver error:"}
+
+// connectReason shortens gRPC's text about a failed connection to its
+// cause: `connection error: desc = "transport: Error while dialing: dial
+// tcp 127.0.0.1:1: connect: connection refused"` becomes "connection
+// refused". The address is in ConnectError already.
+func connectReason(msg string) string {
+	reason := msg
+	if i := strings.Index(reason, `desc = "`); i >= 0 {
+		reason = strings.TrimSuffix(reason[i+len(`desc = "`):], `"`)
+	}
+	for _, p := range []string{"transport: ", "Error while dialing: ", "authentication handshake failed: "} {
+		reason = strings.TrimPrefix(reason, p)
+	}
+	switch {
+	case strings.Contains(reason, "server preface"):
+		return "no gRPC handshake: " + lastPart(reason)
+	case strings.HasPrefix(reason, "dial "), strings.HasPrefix(reason, "read "), strings.HasPrefix(reason, "write "):
+		return lastPart(reason)
+	case reason == "":
+		return msg
+	}
+	return reason
+}
+
+// lastPart is the innermost cause of a wrapped net error's text:
+// "write tcp a->b: write: broken pipe" is "broken pipe".
+func lastPart(s string) string {
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// fromStatus is the package's fromStatus, knowing the address dialled, so
+// that a failure to connect says where it tried.
+// An Unavailable status is a failure to connect when gRPC made it (its
+// message says so) or when the connection is not up.
+func (c *Client) fromStatus(err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unavailable {
+		return fromStatus(err)
+	}
+	made := false
+	for _, p := range transportPrefixes {
+		made = made || strings.HasPrefix(st.Message(), p)
+	}
+	if made || c.conn.GetState() != connectivity.Ready {
+		return &ConnectError{Addr: c.addr, Reason: connectReason(st.Message()), status: st}
+	}
+	return fromStatus(err)
 }
 
 // RetryAfter reports how long the server asked the caller to wait before

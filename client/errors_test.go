@@ -81,6 +81,24 @@ func TestFromStatusPrefixesTheKindOnce(t *testing.T) {
 	if got := fromStatus(status.Error(codes.NotFound, "")).Error(); got != "not found" {
 		t.Errorf("Error() = %q", got)
 	}
+	// A server's message that ends by saying what kind of error it is.
+	if got := fromStatus(status.Error(codes.NotFound, `model "x/y" has no rating: not found`)).Error(); got != `model "x/y" has no rating: not found` {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestConnectReasonIsTheCause(t *testing.T) {
+	for msg, want := range map[string]string{
+		`connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused"`:                "connection refused",
+		`connection error: desc = "error reading server preface: EOF"`:                                                                "no gRPC handshake: EOF",
+		`write tcp 127.0.0.1:36032->127.0.0.1:43127: write: broken pipe`:                                                              "broken pipe",
+		`name resolver error: produced zero addresses`:                                                                                "name resolver error: produced zero addresses",
+		`connection error: desc = "transport: authentication handshake failed: tls: first record does not look like a TLS handshake"`: "tls: first record does not look like a TLS handshake",
+	} {
+		if got := connectReason(msg); got != want {
+			t.Errorf("connectReason(%q) = %q, want %q", msg, got, want)
+		}
+	}
 }
 
 func TestInvalidArgumentCarriesFieldViolations(t *testing.T) {

@@ -70,7 +70,7 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageErrorf("admin", "missing subcommand (backup, release create, hardware add, dataset add)")
+		return briefUsageErrorf("admin", "admin: missing subcommand: backup, release create, hardware add or dataset add (see 'energylabel help admin')")
 	}
 	switch sub := strings.Join(pos[:min(2, len(pos))], " "); sub {
 	case "release create":
@@ -86,7 +86,7 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 	case len(pos) > 1:
 		return usageErrorf("admin", "unexpected argument %q", pos[1])
 	case f.out == "":
-		return usageErrorf("admin", "backup needs -o FILE")
+		return missingFlags("admin backup", "-o FILE")
 	}
 	return a.adminBackup(ctx, f.out)
 }
@@ -95,7 +95,7 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 func oneName(sub string, pos []string) (string, error) {
 	switch len(pos) {
 	case 0:
-		return "", usageErrorf("admin", "%s needs a NAME", sub)
+		return "", missingFlags("admin "+sub, "NAME")
 	case 1:
 		return pos[0], nil
 	}
@@ -114,7 +114,7 @@ func (a *app) adminRelease(ctx context.Context, pos []string, f adminFlags) erro
 	defer c.Close()
 	resp, err := c.CreateRelease(ctx, name, f.dryRun)
 	if err != nil {
-		return fmt.Errorf("release create %s: %w", name, err)
+		return wrapf("release create", name, err)
 	}
 	if a.cfg.JSON {
 		return a.printJSON(resp)
@@ -134,8 +134,15 @@ func (a *app) adminHardware(ctx context.Context, pos []string, f adminFlags) err
 	if err != nil {
 		return err
 	}
-	if f.family == "" || f.watts <= 0 {
-		return usageErrorf("admin", "hardware add needs -family F and -watts W (the datasheet's board power)")
+	var missing []string
+	if f.family == "" {
+		missing = append(missing, "-family F")
+	}
+	if f.watts <= 0 {
+		missing = append(missing, "-watts W (the datasheet's board power)")
+	}
+	if len(missing) > 0 {
+		return missingFlags("admin hardware add", missing...)
 	}
 	c, err := a.dial()
 	if err != nil {
@@ -144,7 +151,7 @@ func (a *app) adminHardware(ctx context.Context, pos []string, f adminFlags) err
 	defer c.Close()
 	acc := &energylabelv1.Accelerator{Name: name, Family: f.family, BoardWatts: f.watts, FloorWatts: f.floorWatts, Aliases: f.aliases, Source: f.source}
 	if err := c.AddAccelerator(ctx, acc); err != nil {
-		return fmt.Errorf("hardware add %s: %w", name, err)
+		return wrapf("hardware add", name, err)
 	}
 	fmt.Fprintf(a.stdout, "accelerator %s registered in family %s (%v W)\n", name, f.family, f.watts)
 	return nil
@@ -155,18 +162,32 @@ func (a *app) adminDataset(ctx context.Context, pos []string, f adminFlags) erro
 	if err != nil {
 		return err
 	}
-	if f.task == "" || (f.basis != "query" && f.basis != "unit") {
-		return usageErrorf("admin", "dataset add needs -task T and -basis query|unit")
+	var missing []string
+	if f.task == "" {
+		missing = append(missing, "-task T")
+	}
+	if f.basis == "" {
+		missing = append(missing, "-basis query|unit")
+	}
+	if len(missing) > 0 {
+		return missingFlags("admin dataset add", missing...)
+	}
+	if f.basis != "query" && f.basis != "unit" {
+		return usageErrorf("admin", "-basis %s: want query or unit", quoteShort(f.basis))
+	}
+	task, err := resolveTask("admin", f.task)
+	if err != nil {
+		return err
 	}
 	c, err := a.dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.AddDataset(ctx, &energylabelv1.Dataset{Name: name, Task: f.task, Basis: f.basis}); err != nil {
-		return fmt.Errorf("dataset add %s: %w", name, err)
+	if err := c.AddDataset(ctx, &energylabelv1.Dataset{Name: name, Task: task, Basis: f.basis}); err != nil {
+		return wrapf("dataset add", name, err)
 	}
-	fmt.Fprintf(a.stdout, "dataset %s registered for task %s, graded per %s\n", name, f.task, f.basis)
+	fmt.Fprintf(a.stdout, "dataset %s registered for task %s, graded per %s\n", name, task, f.basis)
 	return nil
 }
 

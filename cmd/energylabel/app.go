@@ -4,9 +4,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/energylabel/energylabel/client"
 )
@@ -24,11 +27,14 @@ type app struct {
 
 // config is the resolved global configuration.
 type config struct {
-	Addr   string
-	Token  string
-	JSON   bool
-	TLS    bool
-	CACert string
+	Addr string
+	// AddrFrom says where Addr came from, for messages: "-addr",
+	// "ENERGYLABEL_ADDR" or "the default".
+	AddrFrom string
+	Token    string
+	JSON     bool
+	TLS      bool
+	CACert   string
 }
 
 // globalFlags holds the global flags as given; nil means not given, so that
@@ -75,9 +81,16 @@ func (g *globalFlags) resolve(getenv func(string) string) config {
 		return def
 	}
 	c := config{
-		Addr:   pick(g.addr, "ENERGYLABEL_ADDR", defaultAddr),
-		Token:  pick(g.token, "ENERGYLABEL_TOKEN", ""),
-		CACert: pick(g.caCert, "ENERGYLABEL_CACERT", ""),
+		Addr:     pick(g.addr, "ENERGYLABEL_ADDR", defaultAddr),
+		AddrFrom: "the default",
+		Token:    pick(g.token, "ENERGYLABEL_TOKEN", ""),
+		CACert:   pick(g.caCert, "ENERGYLABEL_CACERT", ""),
+	}
+	switch {
+	case g.addr != nil:
+		c.AddrFrom = "-addr"
+	case getenv("ENERGYLABEL_ADDR") != "":
+		c.AddrFrom = "ENERGYLABEL_ADDR"
 	}
 	if g.json != nil {
 		c.JSON = *g.json
@@ -142,9 +155,16 @@ func flagError(cmd string, err error) error {
 	return &usageError{msg: err.Error(), cmd: cmd}
 }
 
+// connectTimeout bounds each attempt to reach the server, so that a
+// command against no server fails at once rather than after gRPC's 20 s.
+const connectTimeout = 1500 * time.Millisecond
+
 // dial connects to the configured server.
 func (a *app) dial() (*client.Client, error) {
-	var opts []client.Option
+	if err := checkAddr(a.cfg.Addr); err != nil {
+		return nil, briefUsageErrorf("", "%s %s: %v", a.cfg.AddrFrom, quoteShort(a.cfg.Addr), err)
+	}
+	opts := []client.Option{client.WithConnectTimeout(connectTimeout)}
 	if a.cfg.Token != "" {
 		opts = append(opts, client.WithToken(a.cfg.Token))
 	}
@@ -155,6 +175,26 @@ func (a *app) dial() (*client.Client, error) {
 		opts = append(opts, client.WithTLS(&tls.Config{MinVersion: tls.VersionTLS12}))
 	}
 	return client.Dial(a.cfg.Addr, opts...)
+}
+
+// checkAddr refuses an address that gRPC would take for something else:
+// "127.0.0.1" without a port dials port 443. A gRPC target with a scheme
+// ("dns:///host:port", "unix:/path") is left to gRPC.
+func checkAddr(addr string) error {
+	if strings.Contains(addr, ":///") || strings.HasPrefix(addr, "unix:") || strings.HasPrefix(addr, "unix-abstract:") {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "missing port"), err == nil && port == "":
+		return fmt.Errorf("no port: want HOST:PORT, e.g. %s", defaultAddr)
+	case err != nil:
+		return fmt.Errorf("want HOST:PORT, e.g. %s or [::1]:50051", defaultAddr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("port %s is not a number from 1 to 65535", quoteShort(port))
+	}
+	return nil
 }
 
 // stringList is a repeatable flag that also splits on commas.

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/energylabel/energylabel/client"
 	"github.com/energylabel/energylabel/internal/wire"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
 )
@@ -24,25 +25,37 @@ var badgeCommand = &command{
 }
 
 const badgeHelp = `
-  -task T        task id or AIES alias; needed when the model has several ratings
+  -task T        task id or AIES alias; needed when the model is rated for several tasks
+  -hardware H    the accelerator family, and -dataset D the dataset, of the rating to
+                 show, where the model has several for the task; by default the one
+                 the server's badge shows
   -kind K        badge (a shields.io-style badge) or label (the full energy label); default badge
   -show S        what a badge shows: grade (A-G, default) or stars
+  -scheme S      grade scheme version, e.g. grade/2025.1; default the current one (badges)
   -format F      svg (default) or png (labels only)
   -o FILE        write the image to FILE instead of stdout
-  -markdown      print the Markdown a model card embeds: the badge, linking the model's page
-  -http URL      the server's public HTTP address, which links and the label's QR
-                 code point to (env ENERGYLABEL_HTTP; default http://<host of -addr>:8080)
+  -markdown      print the Markdown a model card embeds: the badge or label, linking the
+                 model's page, its alt text saying the grade (or stars) and the energy
+  -http URL      the server's public HTTP address for links and the label's QR code
+                 (env ENERGYLABEL_HTTP); by default the one the server reports
   The rating comes over gRPC; the image is drawn here with the server's own code.
 `
 
-// badgeHTTPPort is energylabeld's default HTTP port.
-const badgeHTTPPort = "8080"
+// badgeOptions are what badge and card choose of a rating and its image.
+type badgeOptions struct {
+	task, hardware, dataset string
+	kind, show, scheme      string
+}
 
 func runBadge(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("badge")
-	task := fs.String("task", "", "")
-	kind := fs.String("kind", "badge", "")
-	show := fs.String("show", "", "")
+	var o badgeOptions
+	fs.StringVar(&o.task, "task", "", "")
+	fs.StringVar(&o.hardware, "hardware", "", "")
+	fs.StringVar(&o.dataset, "dataset", "", "")
+	fs.StringVar(&o.kind, "kind", "badge", "")
+	fs.StringVar(&o.show, "show", "", "")
+	fs.StringVar(&o.scheme, "scheme", "", "")
 	format := fs.String("format", "svg", "")
 	out := fs.String("o", "", "")
 	markdown := fs.Bool("markdown", false, "")
@@ -53,32 +66,33 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 	}
 	switch {
 	case len(pos) == 0:
-		return usageErrorf("badge", "missing MODEL")
+		return missingFlags("badge", "MODEL")
 	case len(pos) > 1:
 		return usageErrorf("badge", "unexpected argument %q", pos[1])
-	case *kind != "badge" && *kind != "label":
-		return usageErrorf("badge", "-kind must be badge or label, got %q", *kind)
+	case o.kind != "badge" && o.kind != "label":
+		return usageErrorf("badge", "-kind must be badge or label, got %q", o.kind)
 	case *format != "svg" && *format != "png":
 		return usageErrorf("badge", "-format must be svg or png, got %q", *format)
-	case *kind == "badge" && *format == "png":
+	case o.kind == "badge" && *format == "png":
 		return usageErrorf("badge", "badges are SVG only; use -kind label for PNG")
-	case *show != "" && *kind != "badge":
+	case o.show != "" && o.kind != "badge":
 		return usageErrorf("badge", "-show applies to -kind badge only")
-	case *show != "" && *show != "grade" && *show != "stars":
-		return usageErrorf("badge", "-show must be grade or stars, got %q", *show)
+	case o.show != "" && o.show != "grade" && o.show != "stars":
+		return usageErrorf("badge", "-show must be grade or stars, got %q", o.show)
 	case *markdown && *out != "":
 		return usageErrorf("badge", "-markdown prints text; it does not take -o")
+	case *markdown && o.scheme != "" && o.kind == "label":
+		return usageErrorf("badge", "-scheme: the server's labels show the current scheme; it applies to badges")
 	}
 	model := pos[0]
 	if err := rating.ValidateModel(model); err != nil {
-		return fmt.Errorf("badge %s: %w", model, err)
+		return wrapf("badge", model, err)
 	}
-	base, err := a.httpBase(*httpFlag)
+	override, err := a.httpOverride(*httpFlag)
 	if err != nil {
 		return usageErrorf("badge", "-http: %v", err)
 	}
-	if *markdown && *task != "" {
-		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, "task="+url.QueryEscape(taskID(*task))))
+	if o.task, err = resolveTask("badge", o.task); err != nil {
 		return err
 	}
 	c, err := a.dial()
@@ -86,46 +100,116 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer c.Close()
-	ratings, err := c.GetRating(ctx, model, taskID(*task), "")
-	if errors.Is(err, client.ErrNotFound) && *kind == "badge" && !*markdown {
+	ratings, err := c.GetRating(ctx, model, o.task, o.scheme)
+	if err == nil {
+		ratings = filterRatings(ratings, o.hardware, o.dataset)
+		if len(ratings) == 0 {
+			err = fmt.Errorf("no rating on %s: %w", describeChoice(o), client.ErrNotFound)
+		}
+	}
+	if errors.Is(err, client.ErrNotFound) && o.kind == "badge" && !*markdown {
 		// As on a model card: a grey badge, never a broken image.
 		return a.writeImage(*out, label.NotRated(model))
 	}
 	if err != nil {
-		return fmt.Errorf("badge %s: %w", model, err)
+		return wrapf("badge", model, err)
 	}
-	if len(ratings) > 1 && *task == "" {
-		tasks := make([]string, len(ratings))
-		for i, r := range ratings {
-			tasks[i] = r.GetTask()
-		}
-		return usageErrorf("badge", "%s has %d ratings (%s): pass -task", model, len(ratings), strings.Join(tasks, ", "))
-	}
-	r := ratings[0]
-	if *markdown {
-		_, err := fmt.Fprintln(a.stdout, label.Markdown(base, model, "task="+url.QueryEscape(r.GetTask())))
+	r, err := pickRating(model, ratings, o.task)
+	if err != nil {
 		return err
 	}
-	lr := wire.LabelRating(r, base+"/models/"+model)
-	var body []byte
-	switch {
-	case *kind == "badge" && *show == "stars":
-		body = label.Badge(lr, label.StarsBadge)
-	case *kind == "badge":
-		body = label.Badge(lr, label.GradeBadge)
-	default:
-		d, err := label.Label(lr)
-		if err != nil {
-			return fmt.Errorf("badge %s: %w", model, err)
+	if o.kind == "badge" && !*markdown {
+		kind := label.GradeBadge
+		if o.show == "stars" {
+			kind = label.StarsBadge
 		}
-		body = d.SVG()
-		if *format == "png" {
-			if body, err = d.PNG(); err != nil {
-				return fmt.Errorf("badge %s: %w", model, err)
-			}
+		return a.writeImage(*out, label.Badge(wire.LabelRating(r, ""), kind))
+	}
+	base := override
+	if base == "" {
+		if base, err = serverBase(ctx, c); err != nil {
+			return wrapf("badge", model, err)
+		}
+	}
+	if *markdown {
+		_, err := fmt.Fprintln(a.stdout, markdownImage(base, r, o))
+		return err
+	}
+	d, err := label.Label(wire.LabelRating(r, modelPage(base, model)))
+	if err != nil {
+		return wrapf("badge", model, err)
+	}
+	body := d.SVG()
+	if *format == "png" {
+		if body, err = d.PNG(); err != nil {
+			return wrapf("badge", model, err)
 		}
 	}
 	return a.writeImage(*out, body)
+}
+
+// filterRatings keeps the ratings on hardware (an accelerator family, or a
+// name the registry resolves to one) and dataset, where they are given.
+func filterRatings(rs []*energylabelv1.Rating, hardware, dataset string) []*energylabelv1.Rating {
+	if hardware == "" && dataset == "" {
+		return rs
+	}
+	family := hardware
+	if f := rating.BuiltinAccelerators().Family(hardware); f != "" {
+		family = f
+	}
+	var out []*energylabelv1.Rating
+	for _, r := range rs {
+		if (hardware == "" || strings.EqualFold(r.GetHardware(), family)) && (dataset == "" || r.GetDataset() == dataset) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func describeChoice(o badgeOptions) string {
+	var parts []string
+	for _, p := range [][2]string{{"-task", o.task}, {"-hardware", o.hardware}, {"-dataset", o.dataset}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+" "+p[1])
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// pickRating chooses the rating a badge shows. Ratings of several tasks
+// need -task. Among one task's cohorts it chooses as the server's badge
+// does: the task's default dataset, then the cohort with the most models,
+// then the first.
+func pickRating(model string, rs []*energylabelv1.Rating, task string) (*energylabelv1.Rating, error) {
+	var tasks []string
+	for _, r := range rs {
+		if !slices.Contains(tasks, r.GetTask()) {
+			tasks = append(tasks, r.GetTask())
+		}
+	}
+	if len(tasks) > 1 && task == "" {
+		return nil, briefUsageErrorf("badge", "%s is rated for %d tasks (%s): pass -task", model, len(tasks), strings.Join(tasks, ", "))
+	}
+	best := rs[0]
+	for _, r := range rs[1:] {
+		if better(r, best) {
+			best = r
+		}
+	}
+	return best, nil
+}
+
+// better reports whether a badge shows r rather than cur.
+func better(r, cur *energylabelv1.Rating) bool {
+	def := func(x *energylabelv1.Rating) bool {
+		t, ok := rating.LookupTask(x.GetTask())
+		return ok && t.DefaultDataset == x.GetDataset()
+	}
+	if def(r) != def(cur) {
+		return def(r)
+	}
+	return r.GetCohortSize() > cur.GetCohortSize()
 }
 
 // writeImage writes to the file, or to stdout when there is none.
@@ -140,26 +224,108 @@ func (a *app) writeImage(file string, body []byte) error {
 	return nil
 }
 
-// httpBase is the server's HTTP base URL: the flag, then ENERGYLABEL_HTTP,
-// then port 8080 on the gRPC address's host.
-func (a *app) httpBase(flagValue string) (string, error) {
+// httpOverride is the public base URL the user gives (-http, then
+// ENERGYLABEL_HTTP), or "" to ask the server.
+func (a *app) httpOverride(flagValue string) (string, error) {
 	base := flagValue
 	if base == "" {
 		base = a.getenv("ENERGYLABEL_HTTP")
 	}
 	if base == "" {
-		host, _, err := net.SplitHostPort(a.cfg.Addr)
-		if err != nil {
-			host = "127.0.0.1"
-		}
-		base = "http://" + net.JoinHostPort(host, badgeHTTPPort)
+		return "", nil
 	}
+	return cleanBase(base)
+}
+
+// cleanBase checks an http(s) base URL and drops its trailing slash; a
+// bare host:port is taken as http.
+func cleanBase(base string) (string, error) {
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
 	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an http(s) URL", base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%s is not an http(s) URL", quoteShort(base))
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// serverBase is the public base URL the server reports.
+func serverBase(ctx context.Context, c *client.Client) (string, error) {
+	info, err := c.ServerInfo(ctx)
+	if err != nil {
+		return "", err
+	}
+	if info.GetBaseUrl() == "" {
+		return "", errors.New("the server reports no public base URL: pass -http URL")
+	}
+	base, err := cleanBase(info.GetBaseUrl())
+	if err != nil {
+		return "", fmt.Errorf("the server's public base URL: %w", err)
+	}
+	return base, nil
+}
+
+// modelPage is the model's page on the server.
+func modelPage(base, model string) string { return base + "/models/" + model }
+
+// imageQuery names a rating's cohort in an image URL, as the server's
+// model page does: task, hardware and dataset, with "/" kept as it is, so
+// that the server's cache sees the same URL from every model card.
+func imageQuery(r *energylabelv1.Rating) string {
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/") }
+	return "task=" + esc(r.GetTask()) + "&hardware=" + esc(r.GetHardware()) + "&dataset=" + esc(r.GetDataset())
+}
+
+// imageURL is the server's image of a rating: its badge (showing the
+// grade, or stars) or its label.
+func imageURL(base string, r *energylabelv1.Rating, o badgeOptions) string {
+	if o.kind == "label" {
+		return base + "/label/" + r.GetModel() + ".svg?" + imageQuery(r)
+	}
+	u := base + "/badge/" + r.GetModel() + ".svg?" + imageQuery(r)
+	if o.show == "stars" {
+		u += "&show=stars"
+	}
+	if o.scheme != "" {
+		u += "&scheme=" + url.QueryEscape(o.scheme)
+	}
+	return u
+}
+
+// altText says what the image shows, for readers who cannot see it: the
+// grade (or the stars) and the energy per 1,000 queries.
+func altText(r *energylabelv1.Rating, o badgeOptions) string {
+	what := "AI energy"
+	if o.kind == "label" {
+		what = "AI energy label"
+	}
+	var shown string
+	switch {
+	case o.show == "stars" && r.GetStars() >= 1:
+		shown = fmt.Sprintf("%d/5 stars", r.GetStars())
+	case o.show == "stars":
+		shown = "no stars"
+	case r.GetGrade() == "":
+		shown = "not graded"
+	default:
+		shown = r.GetGrade()
+	}
+	return what + ": " + shown + " · " + energy(r.GetWhPer_1KQueries(), "Wh/1k queries")
+}
+
+// markdownImage is the Markdown of a rating's badge or label, linking to
+// the model's page.
+func markdownImage(base string, r *energylabelv1.Rating, o badgeOptions) string {
+	return "[![" + markdownText(altText(r, o)) + "](" + markdownURL(imageURL(base, r, o)) + ")](" + markdownURL(modelPage(base, r.GetModel())) + ")"
+}
+
+// markdownText escapes what would end or nest a link's text.
+func markdownText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "<", "&lt;", "\n", " ").Replace(s)
+}
+
+// markdownURL escapes what would end a link's destination.
+func markdownURL(s string) string {
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(s)
 }

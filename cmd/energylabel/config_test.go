@@ -101,7 +101,7 @@ func TestParseLifetime(t *testing.T) {
 }
 
 func TestNum(t *testing.T) {
-	tests := map[float64]string{0: "0", 0.04235: "0.04235", 1.23456: "1.235", 123.456: "123.5", 2370.4: "2370", 123456.7: "123457", 1e-6: "1e-06"}
+	tests := map[float64]string{0: "0", 0.04235: "0.04235", 1.23456: "1.235", 123.456: "123.5", 2370.4: "2370", 123456.7: "123457", 1e-6: "0.000001", 1.2345e-7: "0.0000001235"}
 	for v, want := range tests {
 		if got := num(v); got != want {
 			t.Errorf("num(%v) = %q, want %q", v, got, want)

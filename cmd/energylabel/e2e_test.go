@@ -210,11 +210,14 @@ func TestImportReproducesThePublishedLeaderboard(t *testing.T) {
 		t.Errorf("paged listing of all classes differs from per-class listings:\n%q\n%q", paged, perClass)
 	}
 
-	// The table shows the same leaderboard to a person.
+	// The table shows the same leaderboard to a person, under a line
+	// naming its cohort.
 	code, stdout, _ = cli(t, "-addr", srv.Addr, "list", "-task", "asr")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if code != 0 || len(lines) != 1+len(oracle["automatic-speech-recognition"][""]) ||
-		!strings.HasPrefix(lines[0], "RANK") || !strings.HasPrefix(lines[1], "1 ") || !strings.Contains(lines[1], "★★★★★") {
+	n := len(oracle["automatic-speech-recognition"][""])
+	if code != 0 || len(lines) != 2+n ||
+		lines[0] != fmt.Sprintf("automatic-speech-recognition · dataset AIEnergyScore/asr · H100 · per query (%d models)", n) ||
+		!strings.HasPrefix(lines[1], "RANK") || !strings.HasPrefix(lines[2], "1 ") || !strings.Contains(lines[2], "★★★★★") {
 		t.Errorf("list table:\n%s", stdout)
 	}
 
@@ -233,10 +236,10 @@ func TestTokensScopeSubmissionsAndReadsArePublic(t *testing.T) {
 	orgB := writeResult(t, dir, "org-b.json", `"acme/tiny-clf"`, `"org-b/x"`)
 
 	code, _, stderr := cli(t, "-addr", srv.Addr, "submit", orgA)
-	wantOneLineError(t, code, stderr, "submit "+orgA, "unauthenticated")
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "submit "+orgA, "unauthenticated")
 
 	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", "not-a-token", "submit", orgA)
-	wantOneLineError(t, code, stderr, "unauthenticated")
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "unauthenticated")
 
 	code, token, stderr := cli(t, "token", "create", "-namespace", "org-a", "-addr", srv.Addr, "-token", srv.AdminToken)
 	if code != 0 || strings.Count(token, "\n") != 1 || strings.TrimSpace(token) == "" || strings.ContainsAny(strings.TrimSpace(token), " \t") {
@@ -249,7 +252,7 @@ func TestTokensScopeSubmissionsAndReadsArePublic(t *testing.T) {
 	id := strings.TrimSpace(strings.TrimPrefix(stderr, "created token "))
 
 	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", token, "submit", orgB)
-	wantOneLineError(t, code, stderr, "submit "+orgB, "permission denied", "org-b")
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "submit "+orgB, "permission denied", "org-b")
 
 	// The token comes from the environment when no flag gives it.
 	t.Setenv("ENERGYLABEL_ADDR", srv.Addr)
@@ -268,7 +271,7 @@ func TestTokensScopeSubmissionsAndReadsArePublic(t *testing.T) {
 
 	// A publisher token is not an admin token.
 	code, _, stderr = cli(t, "token", "create", "-namespace", "org-b")
-	if code != 1 || !strings.Contains(stderr, "unauthenticated") && !strings.Contains(stderr, "permission denied") {
+	if code != exitNotAllowed || !strings.Contains(stderr, "unauthenticated") && !strings.Contains(stderr, "permission denied") {
 		t.Errorf("token create with a publisher token: exit %d, %q", code, stderr)
 	}
 
@@ -301,7 +304,7 @@ func TestTokensScopeSubmissionsAndReadsArePublic(t *testing.T) {
 		t.Fatalf("token revoke: exit %d: %s", code, stderr)
 	}
 	code, _, stderr = cli(t, "-token", token, "submit", orgA)
-	wantOneLineError(t, code, stderr, "unauthenticated")
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "unauthenticated")
 }
 
 func TestBadResultsAreRefusedAndNothingIsStored(t *testing.T) {
@@ -319,7 +322,11 @@ func TestBadResultsAreRefusedAndNothingIsStored(t *testing.T) {
 	}
 	for _, model := range []string{"acme/tiny-clf", "org-b/x"} {
 		code, stdout, stderr := cli(t, "-addr", srv.Addr, "get", model)
-		wantOneLineError(t, code, stderr, "get "+model, "not found")
+		// Each thing once: the model, and that it is not found.
+		wantOneLineExit(t, exitNotFound, code, stderr, "get: ", model, "not found")
+		if strings.Count(stderr, model) != 1 || strings.Count(stderr, "not found") != 1 {
+			t.Errorf("stderr %q says something twice", stderr)
+		}
 		if stdout != "" {
 			t.Errorf("get %s printed %q", model, stdout)
 		}
@@ -337,11 +344,14 @@ func TestServerSideRefusalsReachTheUser(t *testing.T) {
 	code, _, stderr := cli(t, "-addr", srv.Addr, "list", "-task", "text-generation", "-class", "Z")
 	wantOneLineError(t, code, stderr, "list -task text-generation", "invalid argument", "size_class")
 	code, _, stderr = cli(t, "-addr", srv.Addr, "list", "-task", "juggling")
-	wantOneLineError(t, code, stderr, "task", "juggling")
+	wantOneLineExit(t, exitUsage, code, stderr, "task", "juggling")
 	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "create", "-namespace", "../etc")
 	wantOneLineError(t, code, stderr, "token create", "namespaces[0]")
 	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "revoke", "no-such-token")
-	wantOneLineError(t, code, stderr, "token revoke no-such-token")
+	wantOneLineExit(t, exitNotFound, code, stderr, "token revoke", "no-such-token", "not found")
+	if strings.Count(stderr, "no-such-token") != 1 {
+		t.Errorf("stderr %q names the token twice", stderr)
+	}
 }
 
 func TestImportWaitsOutThePublisherRateLimit(t *testing.T) {
@@ -395,19 +405,49 @@ func TestBadgeRendersTheRatingLocally(t *testing.T) {
 		t.Errorf("label.png is not a PNG (%v)", err)
 	}
 
-	_, stdout, _ = cli(t, "badge", "acme/tiny-clf", "-task", "asr", "-markdown", "-http", "https://energy.example.org/")
-	want := "[![AI energy rating](https://energy.example.org/badge/acme/tiny-clf.svg?task=automatic-speech-recognition)](https://energy.example.org/models/acme/tiny-clf)\n"
-	if stdout != want {
-		t.Errorf("markdown = %q\nwant       %q", stdout, want)
+	// Markdown: the server's public URL unless -http overrides it, the
+	// image URL naming the cohort, the alt text saying grade and energy.
+	_, stdout, _ = cli(t, "-addr", srv.Addr, "-json", "get", "acme/tiny-clf")
+	g := ratingsOf(t, stdout)[0].GetGrade()
+	t.Setenv("ENERGYLABEL_HTTP", "")
+	query := "?task=text-classification&hardware=H100&dataset=AIEnergyScore/text_classification"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-markdown"}, "[![AI energy: " + g + " · 900 mWh/1k queries](" + httpBase + "/badge/acme/tiny-clf.svg" + query + ")](" + httpBase + "/models/acme/tiny-clf)\n"},
+		{[]string{"-markdown", "-http", "https://energy.example.org/"},
+			"[![AI energy: " + g + " · 900 mWh/1k queries](https://energy.example.org/badge/acme/tiny-clf.svg" + query + ")](https://energy.example.org/models/acme/tiny-clf)\n"},
+		{[]string{"-markdown", "-show", "stars", "-scheme", "grade/2025.1"},
+			"[![AI energy: no stars · 900 mWh/1k queries](" + httpBase + "/badge/acme/tiny-clf.svg" + query + "&show=stars&scheme=grade%2F2025.1)](" + httpBase + "/models/acme/tiny-clf)\n"},
+		{[]string{"-markdown", "-kind", "label", "-task", "text_classification", "-hardware", "NVIDIA H100 80GB HBM3"},
+			"[![AI energy label: " + g + " · 900 mWh/1k queries](" + httpBase + "/label/acme/tiny-clf.svg" + query + ")](" + httpBase + "/models/acme/tiny-clf)\n"},
+	} {
+		code, stdout, stderr := cli(t, append([]string{"-addr", srv.Addr, "badge", "acme/tiny-clf"}, tc.args...)...)
+		if code != 0 || stdout != tc.want {
+			t.Errorf("badge %q: exit %d, %s\n%q\nwant\n%q", tc.args, code, stderr, stdout, tc.want)
+		}
+	}
+	// Every URL in the snippet is served.
+	_, snippet, _ := cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-markdown")
+	for _, u := range markdownURLs(snippet) {
+		if resp, err := http.Get(u); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %v %v", u, resp.Status, err)
+		} else {
+			resp.Body.Close()
+		}
 	}
 
-	// An unrated model gets the grey badge, not an error; its label is an error.
+	// An unrated model gets the grey badge, not an error; its label and
+	// Markdown are "not found".
 	code, stdout, _ = cli(t, "-addr", srv.Addr, "badge", "acme/unrated")
 	if code != 0 || !strings.Contains(stdout, "not rated") {
 		t.Errorf("badge of an unrated model: exit %d, %.200q", code, stdout)
 	}
 	code, _, stderr = cli(t, "-addr", srv.Addr, "badge", "acme/unrated", "-kind", "label")
-	wantOneLineError(t, code, stderr, "badge acme/unrated", "not found")
+	wantOneLineExit(t, exitNotFound, code, stderr, "badge: ", "acme/unrated", "not found")
+	code, _, stderr = cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-markdown", "-hardware", "B200")
+	wantOneLineExit(t, exitNotFound, code, stderr, "badge acme/tiny-clf: no rating on -hardware B200")
 
 	// The CLI draws with the server's code: the same rating, the same bytes.
 	_, local, _ := cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-task", "text_classification", "-http", httpBase)
@@ -426,9 +466,21 @@ func TestBadgeRendersTheRatingLocally(t *testing.T) {
 	for _, args := range [][]string{
 		{"badge"}, {"badge", "acme/x", "-format", "png"}, {"badge", "acme/x", "-kind", "poster"},
 		{"badge", "acme/x", "-markdown", "-o", "f"}, {"badge", "acme/x", "-http", "ftp://x"},
+		{"badge", "acme/x", "-markdown", "-kind", "label", "-scheme", "grade/2025.1"}, {"badge", "acme/x", "-show", "letters"},
 	} {
 		if code, _, _ := cli(t, args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
 		}
 	}
+}
+
+// markdownURLs returns the link and image destinations in Markdown.
+func markdownURLs(md string) []string {
+	var urls []string
+	for _, part := range strings.Split(md, "](")[1:] {
+		if i := strings.IndexByte(part, ')'); i > 0 {
+			urls = append(urls, part[:i])
+		}
+	}
+	return urls
 }

@@ -33,27 +33,27 @@ func runGet(ctx context.Context, a *app, args []string) error {
 	}
 	switch len(pos) {
 	case 0:
-		return usageErrorf("get", "missing MODEL")
+		return missingFlags("get", "MODEL")
 	case 1:
 	default:
 		return usageErrorf("get", "unexpected argument %q", pos[1])
 	}
 	model := pos[0]
+	t, err := resolveTask("get", *task)
+	if err != nil {
+		return err
+	}
 	c, err := a.dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	t := *task
-	if t != "" {
-		t = taskID(t)
-	}
 	rs, err := c.GetRating(ctx, model, t, *scheme)
 	if err == nil && len(rs) == 0 {
 		err = client.ErrNotFound // asking for one model that has none is an error
 	}
 	if err != nil {
-		return fmt.Errorf("get %s: %w", model, err)
+		return wrapf("get", model, err)
 	}
 	if a.cfg.JSON {
 		return a.printRatingsJSON(rs)
@@ -68,7 +68,7 @@ func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
 		notes = notes || ratingNote(r) != ""
 	}
 	w := newTable(a.stdout)
-	header := []string{"MODEL", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "RELEASE", "RANK", "WH/1K", "ENERGY/UNIT", "SCHEME", "CHECKS"}
+	header := []string{"MODEL", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "RELEASE", "RANK", "PER 1K QUERIES", "ENERGY/UNIT", "SCHEME", "CHECKS"}
 	if notes {
 		header = append(header, "NOTE")
 	}
@@ -76,7 +76,7 @@ func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
 	for _, r := range rs {
 		cells := []string{r.GetModel(), r.GetTask(), r.GetDataset(), orDash(r.GetSizeClass()), hardware(r), grade(r), optNum(r.Eei),
 			stars(r.GetStars()), orDash(r.GetRelease()), fmt.Sprintf("%d/%d", r.GetRank(), r.GetCohortSize()),
-			num(r.GetWhPer_1KQueries()), energyPerUnit(r), r.GetScheme(), checks(r)}
+			per1k(r), energyPerUnit(r), r.GetScheme(), checks(r)}
 		if notes {
 			cells = append(cells, orDash(ratingNote(r)))
 		}

@@ -35,21 +35,25 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 	}
 	switch {
 	case len(pos) == 0:
-		return usageErrorf("history", "missing MODEL")
+		return missingFlags("history", "MODEL")
 	case len(pos) > 1:
 		return usageErrorf("history", "unexpected argument %q", pos[1])
+	}
+	t, err := resolveTask("history", *task)
+	if err != nil {
+		return err
 	}
 	c, err := a.dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	req := &energylabelv1.GetHistoryRequest{Model: pos[0], Task: *task, Hardware: *hw, Dataset: *dataset, PageSize: historyPage}
+	req := &energylabelv1.GetHistoryRequest{Model: pos[0], Task: t, Hardware: *hw, Dataset: *dataset, PageSize: historyPage}
 	var entries []*energylabelv1.HistoryEntry
 	for {
 		resp, err := c.History(ctx, req)
 		if err != nil {
-			return fmt.Errorf("history %s: %w", pos[0], err)
+			return wrapf("history", pos[0], err)
 		}
 		entries = append(entries, resp.GetEntries()...)
 		if resp.GetNextPageToken() == "" {
@@ -70,7 +74,7 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	w := newTable(a.stdout)
-	row(w, "RESULT", "RECEIVED", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "STARS", "RELEASE", "WH/1K", "ENERGY/UNIT")
+	row(w, "RESULT", "RECEIVED", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "STARS", "RELEASE", "PER 1K QUERIES", "ENERGY/UNIT")
 	for _, e := range entries {
 		grade := "-"
 		if e.Grade != nil {
@@ -78,7 +82,7 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 		}
 		row(w, fmt.Sprint(e.GetResultId()), e.GetReceivedAt().AsTime().Format("2006-01-02 15:04:05Z"), e.GetTask(), e.GetDataset(),
 			orDash(e.GetSizeClass()), e.GetHardware(), grade, stars(e.GetStars()), orDash(e.GetRelease()),
-			num(e.GetWhPer_1KQueries()), num(e.GetEnergyPerUnit())+" "+e.GetUnit())
+			per1k(e), energy(e.GetEnergyPerUnit(), e.GetUnit()))
 	}
 	return w.Flush()
 }
@@ -109,12 +113,16 @@ func runWatch(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("watch", "unexpected argument %q", pos[0])
 	}
+	t, err := resolveTask("watch", *task)
+	if err != nil {
+		return err
+	}
 	c, err := a.dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	req := &energylabelv1.WatchRatingsRequest{Task: *task, Model: *model, Namespace: *ns, StartRevision: *from}
+	req := &energylabelv1.WatchRatingsRequest{Task: t, Model: *model, Namespace: *ns, StartRevision: *from}
 	err = c.WatchRatings(ctx, req, func(ev *energylabelv1.RatingEvent) error {
 		if a.cfg.JSON {
 			return a.printJSON(ev)
@@ -140,7 +148,7 @@ func describeEvent(ev *energylabelv1.RatingEvent) string {
 		if r.GetSizeClass() != "" {
 			parts = append(parts, "class "+r.GetSizeClass())
 		}
-		parts = append(parts, hardware(r), "grade "+grade(r), stars(r.GetStars()), num(r.GetWhPer_1KQueries())+" Wh/1k")
+		parts = append(parts, hardware(r), "grade "+grade(r), stars(r.GetStars()), energy(r.GetWhPer_1KQueries(), "Wh/1k queries"))
 		return strings.Join(parts, "  ")
 	case energylabelv1.RatingEvent_KIND_RELEASE:
 		return fmt.Sprintf("revision %d  release %s: stars now come from it", ev.GetRevision(), ev.GetRelease().GetName())

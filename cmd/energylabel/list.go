@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-
-	"github.com/energylabel/energylabel/rating"
+	"strings"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
@@ -41,61 +40,113 @@ func runList(ctx context.Context, a *app, args []string) error {
 	case len(pos) > 0:
 		return usageErrorf("list", "unexpected argument %q", pos[0])
 	case *task == "":
-		return usageErrorf("list", "-task is required")
+		return missingFlags("list", "-task T")
 	case *pageSize < 0:
 		return usageErrorf("list", "-page-size must not be negative")
+	}
+	id, err := resolveTask("list", *task)
+	if err != nil {
+		return err
 	}
 	c, err := a.dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	rs, err := c.AllRatings(ctx, &energylabelv1.ListRatingsRequest{
-		Task: taskID(*task), Dataset: *dataset, SizeClass: *class, Hardware: *hw, PageSize: int32(*pageSize),
-	})
+	filter := &energylabelv1.ListRatingsRequest{Task: id, Dataset: *dataset, SizeClass: *class, Hardware: *hw, PageSize: int32(*pageSize)}
+	rs, err := c.AllRatings(ctx, filter)
 	if err != nil {
-		return fmt.Errorf("list -task %s: %w", *task, err)
+		return fmt.Errorf("list %s: %w", describeFilter(filter), err)
 	}
 	if a.cfg.JSON {
 		return a.printRatingsJSON(rs)
 	}
+	if len(rs) == 0 {
+		_, err := fmt.Fprintf(a.stdout, "no ratings match %s\n", describeFilter(filter))
+		return err
+	}
 	return a.printLeaderboard(rs)
 }
 
-// taskID turns an AIES alias into the task id, leaving unknown names for the
-// server to refuse.
-func taskID(name string) string {
-	if t, ok := rating.LookupTask(name); ok {
-		return t.ID
+// describeFilter says what a listing asked for, in its flags' words.
+func describeFilter(f *energylabelv1.ListRatingsRequest) string {
+	parts := []string{"-task " + f.GetTask()}
+	for _, p := range [][2]string{{"-dataset", f.GetDataset()}, {"-class", f.GetSizeClass()}, {"-hardware", f.GetHardware()}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+" "+p[1])
+		}
 	}
-	return name
+	return strings.Join(parts, " ")
 }
 
-// printLeaderboard prints ratings as they came, best first within each
-// cohort, ranking from 1 in each.
+// printLeaderboard prints one block per cohort, each under a line naming
+// it, best first and ranked from 1 within it, as the server lists them.
 func (a *app) printLeaderboard(rs []*energylabelv1.Rating) error {
-	classes := false
-	for _, r := range rs {
-		classes = classes || r.GetSizeClass() != ""
-	}
-	w := newTable(a.stdout)
-	header := []string{"RANK", "MODEL", "GRADE", "STARS", "WH/1K", "ENERGY/UNIT", "HARDWARE"}
-	if classes {
-		header = append(header, "CLASS")
-	}
-	row(w, header...)
-	rank, cohort := 0, ""
-	for _, r := range rs {
-		if k := cohortKey(r); k != cohort {
-			rank, cohort = 0, k
+	for i, block := range cohortBlocks(rs) {
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
 		}
-		rank++
-		cells := []string{strconv.Itoa(rank), r.GetModel(), grade(r), stars(r.GetStars()),
-			num(r.GetWhPer_1KQueries()), energyPerUnit(r), hardware(r)}
-		if classes {
-			cells = append(cells, orDash(r.GetSizeClass()))
+		first := block[0]
+		fmt.Fprintln(a.stdout, cohortTitle(first))
+		// On a query basis the energy per unit is the figure per 1k
+		// queries: one column says it.
+		perQuery := first.GetBasis() == "query"
+		w := newTable(a.stdout)
+		header := []string{"RANK", "MODEL", "GRADE", "STARS", "PER 1K QUERIES"}
+		if !perQuery {
+			header = append(header, "ENERGY/UNIT")
 		}
-		row(w, cells...)
+		row(w, append(header, "HARDWARE")...)
+		for rank, r := range block {
+			cells := []string{strconv.Itoa(rank + 1), r.GetModel(), grade(r), stars(r.GetStars()), per1k(r)}
+			if !perQuery {
+				cells = append(cells, energyPerUnit(r))
+			}
+			row(w, append(cells, hardware(r))...)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	}
-	return w.Flush()
+	return nil
+}
+
+// cohortBlocks groups ratings by cohort, the cohorts in the order they
+// first come and each cohort's ratings in theirs.
+func cohortBlocks(rs []*energylabelv1.Rating) [][]*energylabelv1.Rating {
+	var blocks [][]*energylabelv1.Rating
+	index := map[string]int{}
+	for _, r := range rs {
+		k := cohortKey(r)
+		i, ok := index[k]
+		if !ok {
+			i = len(blocks)
+			index[k] = i
+			blocks = append(blocks, nil)
+		}
+		blocks[i] = append(blocks[i], r)
+	}
+	return blocks
+}
+
+// cohortTitle names a rating's cohort: task, dataset, hardware, size class
+// and basis, and how many models it has.
+func cohortTitle(r *energylabelv1.Rating) string {
+	parts := []string{r.GetTask(), "dataset " + r.GetDataset(), r.GetHardware()}
+	if r.GetSizeClass() != "" {
+		parts = append(parts, "size class "+r.GetSizeClass())
+	}
+	parts = append(parts, "per "+strings.ReplaceAll(r.GetBasis(), "_", " "))
+	title := strings.Join(parts, " · ")
+	if n := r.GetCohortSize(); n > 0 {
+		title += fmt.Sprintf(" (%d %s)", n, plural(int(n), "model", "models"))
+	}
+	return title
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

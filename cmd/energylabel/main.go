@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/energylabel/energylabel/client"
 )
 
 func main() {
@@ -46,6 +48,7 @@ var commands = []*command{
 	tokenCommand,
 	adminCommand,
 	badgeCommand,
+	versionCommand,
 }
 
 func lookupCommand(name string) *command {
@@ -66,6 +69,9 @@ Global flags, also accepted after the command:
   -tls             connect over TLS with the system's roots
   -ca FILE         connect over TLS trusting the PEM certificates in FILE (env ENERGYLABEL_CACERT;
                    -cacert is the same flag)
+
+Exit status: 0 success, 1 error, 2 usage error, 3 not found, 4 not allowed
+(no token, or one that may not do this); the message is one line on stderr.
 
 Commands:
 `
@@ -97,9 +103,18 @@ func (a *app) main(ctx context.Context, args []string) error {
 	}
 	cmd := lookupCommand(name)
 	if cmd == nil {
-		return usageErrorf("", "unknown command %q", name)
+		return unknownCommand(name)
 	}
 	return cmd.run(ctx, a, rest)
+}
+
+// unknownCommand names the commands closest to name.
+func unknownCommand(name string) error {
+	names := []string{"help"}
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return briefUsageErrorf("", "unknown command %s%s ('energylabel help' lists the commands)", quoteShort(name), didYouMean(closest(name, names, 3)))
 }
 
 // helpRequest answers "energylabel help [COMMAND]".
@@ -109,22 +124,39 @@ func helpRequest(args []string) error {
 	}
 	cmd := lookupCommand(args[0])
 	if cmd == nil {
-		return usageErrorf("", "unknown command %q", args[0])
+		return unknownCommand(args[0])
 	}
 	return &helpError{cmd: cmd.name}
 }
 
-// usageError is a mistake in the command line: exit 2 with the usage.
+// usageError is a mistake in the command line: exit 2, with the usage
+// unless the message says all there is to fix.
 type usageError struct {
 	msg string
 	// cmd names the command whose usage to show; empty shows the whole CLI's.
 	cmd string
+	// brief leaves the usage out: the message names what is missing or
+	// wrong, and a page of usage would bury it.
+	brief bool
 }
 
 func (e *usageError) Error() string { return e.msg }
 
 func usageErrorf(cmd string, format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...), cmd: cmd}
+}
+
+// briefUsageErrorf is a usage error that prints its message alone.
+func briefUsageErrorf(cmd string, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), cmd: cmd, brief: true}
+}
+
+// missingFlags is the brief usage error of a command run without what it
+// needs, naming every missing flag or argument at once.
+// cmd may be a subcommand ("token create"); the help named is its command's.
+func missingFlags(cmd string, missing ...string) error {
+	name, _, _ := strings.Cut(cmd, " ")
+	return briefUsageErrorf(name, "%s: missing %s (see 'energylabel help %s')", cmd, strings.Join(missing, ", "), name)
 }
 
 // helpError is an explicit request for help: the usage on stdout, exit 0.
@@ -141,23 +173,60 @@ func commandUsage(name string) string {
 		"\nGlobal flags: -addr HOST:PORT, -token T, -json, -tls, -ca FILE (see 'energylabel help').\n"
 }
 
-// exit reports err and turns it into the exit code: 0 success, 2 usage
-// error, 1 anything else, always with a one-line message.
+// Exit codes, as the usage text documents them.
+const (
+	exitOK         = 0
+	exitError      = 1
+	exitUsage      = 2
+	exitNotFound   = 3
+	exitNotAllowed = 4
+)
+
+// exit reports err and turns it into the exit code, always with a one-line
+// message (a brief usage error about several files has one per file).
 func (a *app) exit(err error) int {
 	var usage *usageError
 	var help *helpError
+	var unreachable *client.ConnectError
 	switch {
 	case err == nil:
-		return 0
+		return exitOK
 	case errors.As(err, &help):
 		fmt.Fprint(a.stdout, commandUsage(help.cmd))
-		return 0
+		return exitOK
+	case errors.As(err, &usage) && usage.brief:
+		for line := range strings.Lines(usage.msg) {
+			fmt.Fprintf(a.stderr, "energylabel: %s\n", oneLine(line))
+		}
+		return exitUsage
 	case errors.As(err, &usage):
 		fmt.Fprintf(a.stderr, "energylabel: %s\n\n%s", oneLine(usage.msg), commandUsage(usage.cmd))
-		return 2
+		return exitUsage
+	case errors.As(err, &unreachable):
+		fmt.Fprintf(a.stderr, "energylabel: %s; start energylabeld, or point -addr (or ENERGYLABEL_ADDR) at a running server\n", oneLine(err.Error()))
+		return exitError
 	}
 	fmt.Fprintf(a.stderr, "energylabel: %s\n", oneLine(err.Error()))
-	return 1
+	switch {
+	case errors.Is(err, client.ErrNotFound):
+		return exitNotFound
+	case errors.Is(err, client.ErrUnauthenticated), errors.Is(err, client.ErrPermissionDenied):
+		return exitNotAllowed
+	}
+	return exitError
+}
+
+// wrapf prefixes err with the command and its subject, leaving out the
+// subject when the error names it already, so that a message says each
+// thing once.
+func wrapf(cmd, subject string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if subject == "" || strings.Contains(err.Error(), subject) {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	return fmt.Errorf("%s %s: %w", cmd, subject, err)
 }
 
 // oneLine keeps an error on one line of stderr, whatever the server said.

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating/label"
 )
 
 // jsonLine is the -json format: proto field names on one line, with zero
@@ -45,17 +46,29 @@ func row(w io.Writer, cells ...string) {
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
 }
 
-// num prints a measurement with four significant digits, without an
-// exponent for large values.
+// num prints a plain number (watts, an EEI) with four significant
+// digits, and never with an exponent.
 func num(v float64) string {
 	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "-"
 	case v == 0:
 		return "0"
 	case math.Abs(v) >= 1e4:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+	s := strconv.FormatFloat(v, 'g', 4, 64)
+	if strings.Contains(s, "e") {
+		r, _ := strconv.ParseFloat(s, 64)
+		s = strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	return s
 }
+
+// energy prints an energy figure in unit (Wh, "Wh/1k queries", J/token)
+// as labels and badges print it: three significant digits and an SI prefix
+// on the unit instead of an exponent, e.g. 170 µWh, 12.5 mJ/token.
+func energy(v float64, unit string) string { return label.FormatEnergy(v, unit) }
 
 // optNum prints an optional measurement, "-" when absent.
 func optNum(v *float64) string {
@@ -80,7 +93,13 @@ func grade(r *energylabelv1.Rating) string {
 }
 
 func energyPerUnit(r *energylabelv1.Rating) string {
-	return num(r.GetEnergyPerUnit()) + " " + r.GetUnit()
+	return energy(r.GetEnergyPerUnit(), r.GetUnit())
+}
+
+// per1k is the headline figure, Wh per 1,000 queries, for a column that
+// says "per 1k queries".
+func per1k(r interface{ GetWhPer_1KQueries() float64 }) string {
+	return energy(r.GetWhPer_1KQueries(), "Wh")
 }
 
 // hardware shows the accelerator with its count, e.g. "H100×8".

@@ -87,12 +87,16 @@ func runDatasets(ctx context.Context, a *app, args []string) error {
 	var task string
 	return listing(ctx, a, "datasets", func(fs *flag.FlagSet) { fs.StringVar(&task, "task", "", "") }, args,
 		func(ctx context.Context, a *app) ([]*energylabelv1.Dataset, error) {
+			id, err := resolveTask("datasets", task)
+			if err != nil {
+				return nil, err
+			}
 			c, err := a.dial()
 			if err != nil {
 				return nil, err
 			}
 			defer c.Close()
-			return c.ListDatasets(ctx, task)
+			return c.ListDatasets(ctx, id)
 		}, func(a *app, ds []*energylabelv1.Dataset) error {
 			w := newTable(a.stdout)
 			row(w, "DATASET", "TASK", "BASIS")

@@ -27,9 +27,7 @@ func TestOperatorsExtendTheRegistries(t *testing.T) {
 	wantOneLineError(t, code, stderr, "already a name of H100 SXM")
 	// Only the admin registers.
 	code, _, stderr = cli(t, append(addr, "admin", "hardware", "add", "X1", "-family", "X1", "-watts", "100")...)
-	if code != 1 || !strings.Contains(stderr, "unauthenticated") {
-		t.Errorf("hardware add without a token: exit %d: %s", code, stderr)
-	}
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "unauthenticated")
 
 	code, stdout, stderr = cli(t, append(admin, "-json", "submit", gaudi)...)
 	if rs := ratingsOf(t, stdout); code != 0 || len(rs) != 1 || rs[0].GetHardware() != "Gaudi 3" || !rs[0].GetPowerChecked() {

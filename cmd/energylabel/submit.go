@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,14 +10,18 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/energylabel/energylabel/client"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/formats"
+	"github.com/energylabel/energylabel/rating/formats/meta"
 )
 
 var submitCommand = &command{
@@ -41,7 +46,7 @@ const submitHelp = `
     aies-batch            AIES batch master_results.csv, one result per row
     codecarbon            CodeCarbon emissions.csv (gpu_energy of one
                           experiment; its duration, but no counts)
-  What a file does not say comes from flags; an error names the flag needed:
+  What a file does not say comes from flags; one error per file names them all:
   -format F  -model OWNER/NAME  -task T  -dataset D  -queries N
   -hardware ACCELERATOR  -gpus N  -params BILLIONS  -size-class A|B|C
   -tokens N          output tokens over all successful queries
@@ -83,9 +88,6 @@ func readResults(name string, data []byte, opts readOptions) ([]rating.Result, e
 		if opts.warn != nil {
 			opts.warn(w)
 		}
-	}
-	if errors.Is(err, formats.ErrMissing) {
-		return nil, usageErrorf("submit", "%v", err)
 	}
 	return results, err
 }
@@ -132,16 +134,29 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("submit", "-duration %v: want a positive number of seconds", m.DurationSeconds)
 	}
 	if len(files) == 0 {
-		return usageErrorf("submit", "missing FILE")
+		return missingFlags("submit", "FILE")
 	}
-	// Check everything first, so that one bad file submits nothing.
+	if _, err := resolveTask("submit", m.Task); err != nil {
+		return err
+	}
+	// Check everything first, so that one bad file submits nothing; every
+	// file that lacks flags says which, at once.
 	batch := make([]resultFile, 0, len(files))
+	var lacking []string
 	for _, name := range files {
 		f, err := loadResultFile(name, opts)
-		if err != nil {
+		var missing *meta.MissingError
+		switch {
+		case errors.As(err, &missing):
+			lacking = append(lacking, "submit: "+missingFlagsOf(missing))
+			continue
+		case err != nil:
 			return fmt.Errorf("submit: %w", err) // the error names the file
 		}
 		batch = append(batch, f)
+	}
+	if len(lacking) > 0 {
+		return briefUsageErrorf("submit", "%s", strings.Join(lacking, "\n"))
 	}
 	c, err := a.dial()
 	if err != nil {
@@ -151,7 +166,7 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 
 	w := newTable(a.stdout)
 	if !a.cfg.JSON {
-		row(w, "FILE", "RESULT", "MODEL", "TASK", "CLASS", "HARDWARE", "GRADE", "STARS", "WH/1K", "ENERGY/UNIT")
+		row(w, "FILE", "RESULT", "MODEL", "TASK", "CLASS", "HARDWARE", "GRADE", "STARS", "PER 1K QUERIES", "ENERGY/UNIT")
 	}
 	submitted := 0
 	for _, f := range batch {
@@ -159,7 +174,7 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 			resp, err := submit(ctx, c, wire.BenchmarkResult(&f.results[i]), f.sha256)
 			if err != nil {
 				w.Flush()
-				return fmt.Errorf("submit %s: %w%s", f.name, err, alreadySubmitted(submitted))
+				return fmt.Errorf("submit %s: %w%s%s", f.name, err, flagHint(err), alreadySubmitted(submitted))
 			}
 			submitted++
 			if a.cfg.JSON {
@@ -170,7 +185,7 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 			}
 			for _, r := range resp.GetRatings() {
 				row(w, f.name, strconv.FormatUint(resp.GetResultId(), 10), r.GetModel(), r.GetTask(), orDash(r.GetSizeClass()),
-					hardware(r), grade(r), stars(r.GetStars()), num(r.GetWhPer_1KQueries()), energyPerUnit(r))
+					hardware(r), grade(r), stars(r.GetStars()), per1k(r), energyPerUnit(r))
 			}
 		}
 	}
@@ -200,6 +215,61 @@ func loadResultFile(name string, opts readOptions) (resultFile, error) {
 	}
 	sum := sha256.Sum256(data)
 	return resultFile{name: name, sha256: hex.EncodeToString(sum[:]), results: rs}, nil
+}
+
+// submitFlags are the flags that supply what a file lacks, by the name
+// meta.MissingError gives it.
+var submitFlags = map[string]string{
+	"model":      "-model OWNER/NAME",
+	"task":       "-task T",
+	"dataset":    "-dataset D",
+	"queries":    "-queries N",
+	"hardware":   "-hardware ACCELERATOR",
+	"gpus":       "-gpus N",
+	"size class": "-params BILLIONS (or -size-class A|B|C)",
+	"duration":   "-duration SECONDS",
+}
+
+// missingFlagsOf names every flag a file needs: what it lacks, and what a
+// publisher must give as well.
+func missingFlagsOf(e *meta.MissingError) string {
+	var fs []string
+	for _, w := range e.What {
+		fs = append(fs, cmp.Or(submitFlags[w], w))
+	}
+	for _, w := range e.Unstated {
+		if w == "size class" {
+			fs = append(fs, "-params BILLIONS (for text-generation and reasoning)")
+			continue
+		}
+		fs = append(fs, cmp.Or(submitFlags[w], w))
+	}
+	return fmt.Sprintf("%s: missing %s", e.File, strings.Join(fs, ", "))
+}
+
+// fieldFlags are the result fields the server requires of a publisher
+// that a flag gives, where the file is silent.
+var fieldFlags = map[string]string{
+	"hardware.count":   "-gpus N",
+	"duration_seconds": "-duration SECONDS",
+}
+
+// flagHint names the flags that give what the server said is required.
+func flagHint(err error) string {
+	var inv *client.InvalidArgumentError
+	if !errors.As(err, &inv) {
+		return ""
+	}
+	var fs []string
+	for _, v := range inv.Violations {
+		if f, ok := fieldFlags[v.Field]; ok && strings.HasPrefix(v.Description, "required") && !slices.Contains(fs, f) {
+			fs = append(fs, f)
+		}
+	}
+	if len(fs) == 0 {
+		return ""
+	}
+	return " (pass " + strings.Join(fs, " and ") + ")"
 }
 
 // alreadySubmitted tells the user what a failure mid-way left stored.

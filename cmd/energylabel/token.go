@@ -32,7 +32,7 @@ const tokenHelp = `
 
 func runToken(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usageErrorf("token", "missing token subcommand (create, revoke or list)")
+		return briefUsageErrorf("token", "token: missing subcommand: create, revoke or list (see 'energylabel help token')")
 	}
 	switch args[0] {
 	case "create":
@@ -60,7 +60,7 @@ func runTokenCreate(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("token", "unexpected argument %q", pos[0])
 	}
 	if len(namespaces) == 0 {
-		return usageErrorf("token", "token create needs -namespace")
+		return missingFlags("token create", "-namespace NS")
 	}
 	var expiresAt time.Time
 	if *expires != "" {
@@ -123,7 +123,7 @@ func runTokenRevoke(ctx context.Context, a *app, args []string) error {
 	}
 	defer c.Close()
 	if err := c.RevokeToken(ctx, pos[0]); err != nil {
-		return fmt.Errorf("token revoke %s: %w", pos[0], err)
+		return wrapf("token revoke", pos[0], err)
 	}
 	fmt.Fprintf(a.stderr, "revoked token %s\n", pos[0])
 	return nil
