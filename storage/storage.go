@@ -145,6 +145,14 @@ type Event struct {
 	Dataset     *rating.Dataset
 }
 
+// Record is a stored result as every backend keeps it, an
+// energylabel.store.v1.Result with its audit trail, measure and label,
+// under its id: what a move between backends copies byte for byte.
+type Record struct {
+	ID    uint64
+	Value []byte
+}
+
 // Snapshot is everything the read model is built from, consistent at one
 // revision: watching from Revision misses nothing and repeats nothing.
 type Snapshot struct {

@@ -1,5 +1,7 @@
 // Command energylabeld serves energy ratings of AI models over gRPC and
-// HTTP, from an embedded bbolt database.
+// HTTP, from an embedded bbolt database, or as one of any number of
+// stateless replicas on an etcd cluster; and moves a bbolt data directory
+// into etcd.
 package main
 
 import (
@@ -15,15 +17,19 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
 	"github.com/energylabel/energylabel/server"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
+	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	"github.com/energylabel/energylabel/storage/move"
 )
 
 // minAdminTokenLen keeps guessable admin tokens out.
@@ -45,7 +51,32 @@ type config struct {
 	limits         server.Limits
 	check          bool
 	init           bool
+	etcd           string
+	etcdPrefix     string
+	etcdCA         string
+	etcdCert       string
+	etcdKey        string
+	importFrom     string
 }
+
+const usage = `usage: energylabeld [flags]
+
+Serves energy ratings over gRPC and HTTP: from bbolt in -data on one
+machine, or, with -etcd, as a stateless replica on an etcd cluster (run as
+many as you need behind a balancer; see README, Running a cluster).
+
+  energylabeld -data DIR                          one machine, embedded bbolt (the default)
+  energylabeld -etcd HOST:PORT,...                a replica on etcd
+  energylabeld -etcd HOST:PORT,... -import-from DIR
+                                                  move a bbolt data directory into an empty
+                                                  etcd prefix, check the copy, and exit
+
+Environment: ENERGYLABEL_ADMIN_TOKEN (the admin token, unless
+-admin-token-file), ENERGYLABEL_ETCD_USER and ENERGYLABEL_ETCD_PASSWORD
+(etcd's user, when its auth is on).
+
+Flags:
+`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -80,6 +111,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	})
 	fs.DurationVar(&c.limits.ConnIdle, "conn-idle", server.DefaultConnIdle, "close a gRPC connection without calls for this long")
+	fs.StringVar(&c.etcd, "etcd", "", "run as a stateless replica on the etcd cluster at these client endpoints (host:port or URL, comma-separated) instead of bbolt in -data")
+	fs.StringVar(&c.etcdPrefix, "etcd-prefix", etcdstore.DefaultPrefix, "with -etcd: the key prefix of this registry; every replica of it uses the same")
+	fs.StringVar(&c.etcdCA, "etcd-ca", "", "with -etcd: CA certificate file (PEM) that verifies etcd's servers; any -etcd-* file turns TLS on")
+	fs.StringVar(&c.etcdCert, "etcd-cert", "", "with -etcd: client certificate file (PEM), for etcd's --client-cert-auth")
+	fs.StringVar(&c.etcdKey, "etcd-key", "", "with -etcd: the client certificate's private key file (PEM)")
+	fs.StringVar(&c.importFrom, "import-from", "", "with -etcd: copy the bbolt data directory DIR (stopped) into the empty -etcd-prefix, compare counts and checksums, print them, and exit")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -90,10 +131,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "energylabeld: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	if err := checkStorageFlags(fs, c); err != nil {
+		fmt.Fprintf(stderr, "energylabeld: %s\n", err)
+		return 2
+	}
 	var err error
-	if c.check {
+	switch {
+	case c.check:
 		err = check(c.dataDir, stdout)
-	} else {
+	case c.importFrom != "":
+		err = importFrom(ctx, c, stdout)
+	default:
 		err = serve(ctx, c, stderr)
 	}
 	if err != nil {
@@ -155,7 +203,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := boltdb.Open(c.dataDir, boltdb.Options{MaxSize: c.maxDBSize, Init: c.init})
+	st, err := openBackend(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -202,6 +250,97 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		return err
 	}
 	return srv.Serve(ctx, l, server.ServeOptions{TLS: tlsConfig})
+}
+
+// checkStorageFlags refuses flags that mean nothing with the storage the
+// others choose.
+func checkStorageFlags(fs *flag.FlagSet, c config) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.etcd == "" {
+		for _, name := range []string{"etcd-prefix", "etcd-ca", "etcd-cert", "etcd-key", "import-from"} {
+			if set[name] {
+				return fmt.Errorf("-%s needs -etcd", name)
+			}
+		}
+		return nil
+	}
+	for _, name := range []string{"data", "demo", "check", "init", "max-db-size"} {
+		if set[name] {
+			return fmt.Errorf("-%s is for bbolt, and -etcd runs on etcd (its space is etcd's --quota-backend-bytes)", name)
+		}
+	}
+	return nil
+}
+
+// openBackend opens bbolt in the data directory, or etcd with -etcd.
+func openBackend(ctx context.Context, c config) (storage.Backend, error) {
+	if c.etcd == "" {
+		return boltdb.Open(c.dataDir, boltdb.Options{MaxSize: c.maxDBSize, Init: c.init})
+	}
+	return etcdstore.Open(ctx, etcdOptions(c))
+}
+
+func etcdOptions(c config) etcdstore.Options {
+	var eps []string
+	for ep := range strings.SplitSeq(c.etcd, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
+		}
+	}
+	return etcdstore.Options{
+		Endpoints: eps, Prefix: c.etcdPrefix, CAFile: c.etcdCA, CertFile: c.etcdCert, KeyFile: c.etcdKey,
+		Username: os.Getenv("ENERGYLABEL_ETCD_USER"), Password: os.Getenv("ENERGYLABEL_ETCD_PASSWORD"),
+	}
+}
+
+// importFrom moves a bbolt data directory into an empty etcd prefix, then
+// reads both back and prints how they compare.
+func importFrom(ctx context.Context, c config, stdout io.Writer) error {
+	path := filepath.Join(c.importFrom, boltdb.FileName)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("-import-from: %w", err)
+	}
+	from, err := boltdb.Open(c.importFrom, boltdb.Options{})
+	if err != nil {
+		return err
+	}
+	defer from.Close()
+	opt := etcdOptions(c)
+	to, err := etcdstore.Open(ctx, opt)
+	if err != nil {
+		return err
+	}
+	defer to.Close()
+	schemes, err := calibration.Schemes()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "moving %s into etcd %s, prefix %s\n", path, strings.Join(opt.Endpoints, ","), to.Prefix())
+	start, copied := time.Now(), 0
+	err = move.Copy(ctx, from, to, func(n int) {
+		if n/100000 > copied/100000 {
+			fmt.Fprintf(stdout, "copied %d results\n", n)
+		}
+		copied = n
+	})
+	if errors.Is(err, move.ErrNotEmpty) {
+		return fmt.Errorf("etcd prefix %s is not empty: a move fills an empty prefix; choose another -etcd-prefix, or delete this one (etcdctl del --prefix %s) if nothing in it is needed", to.Prefix(), to.Prefix())
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "copied %d results, with the tokens, registries and releases, in %s; reading both back\n", copied, time.Since(start).Round(time.Millisecond))
+	scheme := schemes[len(schemes)-1]
+	sf, err := move.Summarize(ctx, from, scheme)
+	if err != nil {
+		return fmt.Errorf("reading %s back: %w", path, err)
+	}
+	st, err := move.Summarize(ctx, to, scheme)
+	if err != nil {
+		return fmt.Errorf("reading etcd back: %w", err)
+	}
+	return move.Report(stdout, sf, st)
 }
 
 // demoRelease is the star release -demo freezes after importing the

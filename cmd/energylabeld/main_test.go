@@ -51,6 +51,12 @@ func TestUsageAndBadConfiguration(t *testing.T) {
 		{"stray argument is a usage error", []string{"serve"}, "", 2, "unexpected argument"},
 		{"short admin token is refused", []string{"-data", "DIR"}, "short", 1, "at least 32 characters"},
 		{"half a TLS pair is refused", []string{"-data", "DIR", "-tls-cert", "x.pem"}, "", 1, "-tls-cert and -tls-key go together"},
+		{"a move needs etcd", []string{"-import-from", "DIR"}, "", 2, "-import-from needs -etcd"},
+		{"etcd flags need etcd", []string{"-etcd-prefix", "/x/"}, "", 2, "-etcd-prefix needs -etcd"},
+		{"a data directory means nothing on etcd", []string{"-etcd", "127.0.0.1:1", "-data", "DIR"}, "", 2, "-data is for bbolt"},
+		{"the demo is bbolt's", []string{"-etcd", "127.0.0.1:1", "-demo"}, "", 2, "-demo is for bbolt"},
+		{"half an etcd client certificate is refused", []string{"-etcd", "127.0.0.1:1", "-etcd-cert", "x.pem"}, "", 1, "needs both a cert and a key file"},
+		{"a move from a directory without a database is refused", []string{"-etcd", "127.0.0.1:1", "-import-from", "DIR"}, "", 1, "energylabel.db: no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,7 +91,7 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 			var rev int64
 			err := s.do(ctx, "append", func(ctx context.Context) error {
 				var err error
-				rev, err = s.committed(ctx, p, first)
+				rev, err = s.committed(ctx, p.batch[0].Result.Model, first, p.vals[0])
 				return err
 			})
 			if err != nil {
@@ -109,15 +109,14 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 	}
 }
 
-// committed returns the revision at which a batch planned as p was stored
-// under first, or 0 if it was not: its first record is there, byte for
-// byte, or not.
-func (s *Store) committed(ctx context.Context, p *appendPlan, first uint64) (int64, error) {
-	resp, err := s.cli.Get(ctx, s.key(dirResults, p.batch[0].Result.Model, "\x00", idHex(first)))
+// committed returns the revision at which a record was stored under id,
+// or 0 if it was not: the record is there, byte for byte, or not.
+func (s *Store) committed(ctx context.Context, model string, id uint64, value []byte) (int64, error) {
+	resp, err := s.cli.Get(ctx, s.key(dirResults, model, "\x00", idHex(id)))
 	if err != nil {
 		return 0, err
 	}
-	if len(resp.Kvs) == 1 && bytes.Equal(resp.Kvs[0].Value, p.vals[0]) {
+	if len(resp.Kvs) == 1 && bytes.Equal(resp.Kvs[0].Value, value) {
 		return resp.Kvs[0].ModRevision, nil
 	}
 	return 0, nil
