@@ -105,6 +105,7 @@ func TestMissingFlagsAreOneLine(t *testing.T) {
 		{"list without -task", []string{"list"}, "energylabel: list: missing -task T (see 'energylabel help list')\n"},
 		{"get without MODEL", []string{"get", "-task", "asr"}, "energylabel: get: missing MODEL (see 'energylabel help get')\n"},
 		{"submit without files", []string{"submit"}, "energylabel: submit: missing FILE (see 'energylabel help submit')\n"},
+		{"card without anything", []string{"card"}, "energylabel: card: missing -model M, FILE (see 'energylabel help card')\n"},
 		{"badge without MODEL", []string{"badge", "-task", "asr"}, "energylabel: badge: missing MODEL (see 'energylabel help badge')\n"},
 		{"history without MODEL", []string{"history"}, "energylabel: history: missing MODEL (see 'energylabel help history')\n"},
 		{"token without subcommand", []string{"token"}, "energylabel: token: missing subcommand: create, revoke or list (see 'energylabel help token')\n"},
@@ -181,7 +182,7 @@ func TestHelpGoesToStdoutAndSucceeds(t *testing.T) {
 	}
 	_, stdout, _ := cli(t, "help")
 	for _, c := range []string{"submit FILE...", "import aienergyscore|mlenergy DIR", "get MODEL", "list -task T", "tasks", "token create -namespace NS", "ENERGYLABEL_ADDR", "ENERGYLABEL_TOKEN",
-		"version", "0 success, 1 error, 2 usage error, 3 not found, 4 not allowed"} {
+		"card -model M", "version", "0 success, 1 error, 2 usage error, 3 not found, 4 not allowed"} {
 		if !strings.Contains(stdout, c) {
 			t.Errorf("usage does not mention %q", c)
 		}

@@ -48,6 +48,7 @@ var commands = []*command{
 	tokenCommand,
 	adminCommand,
 	badgeCommand,
+	cardCommand,
 	versionCommand,
 }
 
