@@ -49,7 +49,9 @@ func parseCard(doc []byte) (cardLayout, error) {
 	if !utf8.Valid(doc) {
 		return l, fmt.Errorf("not UTF-8 text")
 	}
-	if i := bytes.IndexByte(doc, '\n'); i > 0 && doc[i-1] == '\r' {
+	// The first line break says; a card without one that ends in "\r" gets
+	// the "\n" that makes it "\r\n", and so says "\r\n" once edited.
+	if i := bytes.IndexByte(doc, '\n'); i > 0 && doc[i-1] == '\r' || i < 0 && bytes.HasSuffix(doc, []byte("\r")) {
 		l.eol = "\r\n"
 	}
 	var (
@@ -182,6 +184,8 @@ func (l cardLayout) with(body string) []byte {
 	if !l.found {
 		switch {
 		case len(l.doc) == 0:
+		case bytes.HasSuffix(l.doc, []byte("\r")):
+			out.WriteString("\n" + l.eol) // end its line as it began to
 		case !bytes.HasSuffix(l.doc, []byte("\n")):
 			out.WriteString(l.eol + l.eol)
 		case !bytes.HasSuffix(l.doc, []byte("\n"+l.eol)) && !bytes.HasSuffix(l.doc, []byte("\n\n")):

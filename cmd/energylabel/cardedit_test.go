@@ -32,6 +32,9 @@ func TestCardSectionGoesBetweenTheMarkers(t *testing.T) {
 			"# m\n```md\n" + cardStart + "\n" + cardEnd + "\n```\n\n" + section},
 		{"markers in a tilde code block", "~~~~\n" + cardEnd + "\n~~~~\n", "~~~~\n" + cardEnd + "\n~~~~\n\n" + section},
 		{"an opening --- that never closes is a rule", "---\n# m\n", "---\n# m\n\n" + section},
+		{"a last line ending in a lone CR", "000\r", "000\r\n\r\n" + strings.ReplaceAll(section, "\n", "\r\n")},
+		{"CRLF lines ending in a lone CR", "a\r\nb\r", "a\r\nb\r\n\r\n" + strings.ReplaceAll(section, "\n", "\r\n")},
+		{"LF lines ending in a lone CR", "a\nb\r", "a\nb\r\n\n" + section},
 		{"a marker indented as code is text", "    " + cardEnd + "\n", "    " + cardEnd + "\n\n" + section},
 	}
 	for _, tt := range tests {
