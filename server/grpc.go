@@ -44,8 +44,10 @@ func TransportOptions() []grpc.ServerOption {
 // health and reflection registered.
 func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
 	opts = append(append(append(TransportOptions(), s.limits.connectionOptions()...),
-		grpc.ChainUnaryInterceptor(s.unaryEdge, s.unaryAuth),
-		grpc.ChainStreamInterceptor(s.streamEdge, s.streamAuth),
+		// The standard metrics see each call as its client does: outside
+		// the edge, which maps errors to status codes.
+		grpc.ChainUnaryInterceptor(s.metrics.grpc.UnaryServerInterceptor(), s.unaryEdge, s.unaryAuth),
+		grpc.ChainStreamInterceptor(s.metrics.grpc.StreamServerInterceptor(), s.streamEdge, s.streamAuth),
 		grpc.ForceServerCodecV2(newRequestCodec()),
 	), opts...)
 	g := grpc.NewServer(opts...)
@@ -57,6 +59,7 @@ func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Serve
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	reflection.Register(g)
+	s.metrics.grpc.InitializeMetrics(g)
 	return g, hs
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -34,18 +35,21 @@ type HTTP struct {
 	pages     *template.Template
 	images    *imageCache
 	responses *responseCache // nil when the store has no Version
+	metrics   *httpMetrics
+	hits      *cachedRoutes // the response cache's hits' series
 	draining  atomic.Bool
 }
 
 // NewHTTP builds the HTTP handler. Its image caches are the server's.
 func (s *Server) NewHTTP() *HTTP {
-	h := &HTTP{s: s, mux: http.NewServeMux(), images: s.images, responses: s.responses}
+	h := &HTTP{s: s, mux: http.NewServeMux(), images: s.images, responses: s.responses,
+		metrics: s.metrics.http, hits: s.metrics.http.cachedRoutes()}
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.Handle("GET /metrics", s.metrics.handler())
-	h.mux.HandleFunc("GET /badge/{owner}/{file}", h.badge)
-	h.mux.HandleFunc("GET /label/{owner}/{file}", h.label)
-	h.mux.HandleFunc("GET /history/{owner}/{file}", h.history)
+	h.mux.HandleFunc(badgeRoute, h.badge)
+	h.mux.HandleFunc(labelRoute, h.label)
+	h.mux.HandleFunc(historyRoute, h.history)
 	h.mux.HandleFunc("GET /models/{owner}/{name}", h.modelPage)
 	h.mux.HandleFunc("GET /tasks/{task}", h.taskPage)
 	h.mux.HandleFunc("GET /{$}", h.indexPage)
@@ -55,18 +59,21 @@ func (s *Server) NewHTTP() *HTTP {
 }
 
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	w.Header()[httpStalenessHeader] = h.s.staleness().http
 	// Only images are cached, and only GET requests look: whatever else
 	// reaches the handlers as before.
 	if r.Method == http.MethodGet && h.responses != nil {
 		if sel, ok := selectionOf(r.URL.Path, r.URL.RawQuery, h.s.Registry().Accelerators); ok {
 			if img := h.responses.get(sel); img != nil {
-				img.serve(w, r)
+				h.hits.hit(sel.kind, img.serve(w, r), time.Since(start))
 				return
 			}
 		}
 	}
-	h.mux.ServeHTTP(w, r)
+	sw := &statusWriter{ResponseWriter: w}
+	h.mux.ServeHTTP(sw, r)
+	h.metrics.observe(r.Pattern, sw.status(), time.Since(start)) // the mux set the pattern
 }
 
 // Drain makes /healthz report 503, so that balancers stop sending traffic

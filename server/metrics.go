@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,6 +24,12 @@ type metrics struct {
 	registry    *prometheus.Registry
 	rpcDuration *prometheus.HistogramVec
 	submissions *prometheus.CounterVec
+	// grpc are go-grpc-middleware's standard gRPC server metrics
+	// (grpc_server_handled_total{grpc_type, grpc_service, grpc_method,
+	// grpc_code} and the rest), which dashboards and alerts for any gRPC
+	// server already know.
+	grpc *grpcprom.ServerMetrics
+	http *httpMetrics
 }
 
 func newMetrics(s *Server) *metrics {
@@ -37,8 +44,12 @@ func newMetrics(s *Server) *metrics {
 			Name: "energylabel_submissions_total",
 			Help: "Submitted results by outcome (accepted, rejected) and reason (the refused field, or the status code).",
 		}, []string{"outcome", "reason"}),
+		grpc: grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
+			grpcprom.WithHistogramBuckets(prometheus.ExponentialBuckets(50e-6, 2.5, 12)))),
+		http: newHTTPMetrics(),
 	}
-	m.registry.MustRegister(m.rpcDuration, m.submissions,
+	m.registry.MustRegister(m.http.collectors()...)
+	m.registry.MustRegister(m.grpc, m.rpcDuration, m.submissions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "energylabel_db_size_bytes", Help: "Space the storage backend uses.",
