@@ -83,6 +83,8 @@ func toStatus(err error) error {
 		return status.Error(codes.Unavailable, unavailableMessage)
 	case errors.Is(err, errStreamStalled):
 		return statusError(codes.DeadlineExceeded, err)
+	case errors.Is(err, errShuttingDown):
+		return statusError(codes.Unavailable, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return statusError(codes.DeadlineExceeded, err)
 	case errors.Is(err, context.Canceled):

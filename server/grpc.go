@@ -66,6 +66,9 @@ func (s *Server) NewGRPC(opts ...grpc.ServerOption) (*grpc.Server, *health.Serve
 // call is what the edge learns about a call as it passes inward.
 type call struct {
 	tokenID string
+	// protocol is the protocol of a call on the HTTP port (connect,
+	// grpcweb, grpc); "" on the gRPC port.
+	protocol string
 	// edged is set when the call reaches the interceptors, which a
 	// request that does not decode never does.
 	edged bool
@@ -115,7 +118,10 @@ func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerI
 // a deadline, and an end when the client stalls.
 func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
-	c := &call{}
+	c := callFrom(ss.Context()) // made by the HTTP port's edge
+	if c == nil {
+		c = &call{}
+	}
 	ctx := context.WithValue(ss.Context(), callKey{}, c)
 	limits := s.limits
 	if isRead(info.FullMethod) {
@@ -151,6 +157,9 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 	}
 	if c.tokenID != "" {
 		attrs = append(attrs, slog.String("token_id", c.tokenID))
+	}
+	if c.protocol != "" {
+		attrs = append(attrs, slog.String("protocol", c.protocol))
 	}
 	if st != nil {
 		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))

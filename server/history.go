@@ -176,7 +176,7 @@ func (rs ratingService) WatchRatings(req *energylabelv1.WatchRatingsRequest, str
 			return err
 		}
 	}
-	return stream.Context().Err()
+	return context.Cause(stream.Context()) // why it ended: the client, a limit, or a shutdown
 }
 
 // ratingEvent is the event a watcher sees of a backend event, or nil.

@@ -38,6 +38,7 @@ type HTTP struct {
 	metrics   *httpMetrics
 	hits      *cachedRoutes // the response cache's hits' series
 	draining  atomic.Bool
+	rpc       *rpcHTTP // the RatingService's reads
 }
 
 // NewHTTP builds the HTTP handler. Its image caches are the server's.
@@ -55,6 +56,7 @@ func (s *Server) NewHTTP() *HTTP {
 	h.mux.HandleFunc("GET /{$}", h.indexPage)
 	h.mux.HandleFunc("GET /favicon.svg", favicon)
 	h.mux.HandleFunc("GET /favicon.ico", favicon)
+	h.rpc = s.mountRPC(h.mux)
 	return h
 }
 
@@ -77,8 +79,11 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Drain makes /healthz report 503, so that balancers stop sending traffic
-// before shutdown.
-func (h *HTTP) Drain() { h.draining.Store(true) }
+// before shutdown, and ends the streams of the reads.
+func (h *HTTP) Drain() {
+	h.draining.Store(true)
+	h.rpc.drain()
+}
 
 func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
