@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/peer"
@@ -113,22 +115,24 @@ func newCommitter(ctx context.Context, b storage.Backend) *committer {
 	c := &committer{batches: make(chan []storage.Accepted, 1), done: make(chan struct{}), failed: make(chan struct{})}
 	go func() {
 		defer close(c.done)
+		limit := batchLimit(b)
 		for batch := range c.batches {
-			if c.err != nil {
-				continue // drain
+			for len(batch) > 0 && c.err == nil {
+				part := batch[:min(len(batch), limit)]
+				batch = batch[len(part):]
+				first, rev, err := b.Append(ctx, part)
+				if err != nil {
+					c.err = err
+					close(c.failed)
+					break
+				}
+				c.rev = rev
+				if c.resp.FirstResultId == 0 {
+					c.resp.FirstResultId = first
+				}
+				c.resp.LastResultId = first + uint64(len(part)) - 1
+				c.resp.Imported += int64(len(part))
 			}
-			first, rev, err := b.Append(ctx, batch)
-			if err != nil {
-				c.err = err
-				close(c.failed)
-				continue
-			}
-			c.rev = rev
-			if c.resp.FirstResultId == 0 {
-				c.resp.FirstResultId = first
-			}
-			c.resp.LastResultId = first + uint64(len(batch)) - 1
-			c.resp.Imported += int64(len(batch))
 		}
 	}()
 	return c
@@ -154,8 +158,18 @@ func (c *committer) wait() (*energylabelv1.ImportResultsResponse, error) {
 	return &c.resp, nil
 }
 
+// batchLimit is the most results one Append of the backend takes: an etcd
+// transaction holds a bounded number of operations, a bbolt one does not.
+func batchLimit(b storage.Backend) int {
+	if m, ok := b.(interface{ MaxBatch() int }); ok {
+		return m.MaxBatch()
+	}
+	return math.MaxInt
+}
+
 // Import stores published results (an operator's import of a leaderboard)
-// in one write, and returns once the index has them.
+// in one write, or as few as the backend allows (a failure then leaves the
+// writes before it stored), and returns once the index has them.
 func (s *Server) Import(ctx context.Context, results []rating.Result, a storage.Audit) (int, error) {
 	batch := make([]storage.Accepted, len(results))
 	for i := range results {
@@ -168,10 +182,15 @@ func (s *Server) Import(ctx context.Context, results []rating.Result, a storage.
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	if err := s.wait(ctx)(appendRev(s.backend.Append(ctx, batch))); err != nil {
+	var rev int64
+	for part := range slices.Chunk(batch, batchLimit(s.backend)) {
+		var err error
+		if _, rev, err = s.backend.Append(ctx, part); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.wait(ctx)(rev, nil); err != nil {
 		return 0, err
 	}
 	return len(batch), nil
 }
-
-func appendRev(_ uint64, rev int64, err error) (int64, error) { return rev, err }

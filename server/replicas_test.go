@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -293,4 +294,37 @@ func TestReadsSayHowStaleTheyAre(t *testing.T) {
 	if err := srv.Server.Ready(); err != nil {
 		t.Errorf("Ready() = %v", err)
 	}
+}
+
+// A bulk import on etcd, whose transactions hold a few dozen results,
+// is stored in as many as it takes, in order, and served by every replica.
+func TestABulkImportOnEtcdIsStoredInTransactionsEtcdTakes(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	a := replica(t, c, servertest.Options{}, etcdstore.Options{})
+	b := replica(t, c, servertest.Options{}, etcdstore.Options{})
+	var results []*energylabelv1.BenchmarkResult
+	for i := range 200 {
+		results = append(results, clf(fmt.Sprintf("bulk/m%03d", i), 0.3+float64(i)/1000))
+	}
+	resp, err := importStream(t, energylabelv1.NewAdminServiceClient(dial(t, a.Addr)), a.AdminToken, results[:150], results[150:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetImported() != 200 || resp.GetLastResultId()-resp.GetFirstResultId() != 199 {
+		t.Errorf("imported %d, ids %d to %d; want 200 in a row", resp.GetImported(), resp.GetFirstResultId(), resp.GetLastResultId())
+	}
+	rb := energylabelv1.NewRatingServiceClient(dial(t, b.Addr))
+	within(t, time.Now(), time.Second, "B lists all 200", func() bool {
+		n, token := 0, ""
+		for {
+			page, err := rb.ListRatings(t.Context(), &energylabelv1.ListRatingsRequest{Task: "text-classification", PageSize: 100, PageToken: token})
+			if err != nil {
+				return false
+			}
+			n += len(page.GetRatings())
+			if token = page.GetNextPageToken(); token == "" {
+				return n == 200
+			}
+		}
+	})
 }

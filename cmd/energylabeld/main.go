@@ -57,6 +57,7 @@ type config struct {
 	etcdCert       string
 	etcdKey        string
 	importFrom     string
+	staleAfter     time.Duration
 }
 
 const usage = `usage: energylabeld [flags]
@@ -117,6 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.etcdCert, "etcd-cert", "", "with -etcd: client certificate file (PEM), for etcd's --client-cert-auth")
 	fs.StringVar(&c.etcdKey, "etcd-key", "", "with -etcd: the client certificate's private key file (PEM)")
 	fs.StringVar(&c.importFrom, "import-from", "", "with -etcd: copy the bbolt data directory DIR (stopped) into the empty -etcd-prefix, compare counts and checksums, print them, and exit")
+	fs.DurationVar(&c.staleAfter, "stale-after", server.DefaultStaleAfter, "report NOT_SERVING (gRPC health; /healthz 503) while the storage has not confirmed this server's index current for this long (an etcd without quorum)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -222,7 +224,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	}
 	srv, err := server.New(server.Config{
 		Backend: st, Schemes: schemes, AdminToken: admin, Logger: log, BaseURL: baseURL,
-		SubmitLimit: c.submitLimit, Limits: c.limits,
+		SubmitLimit: c.submitLimit, Limits: c.limits, StaleAfter: c.staleAfter,
 	})
 	if err != nil {
 		return err
