@@ -86,15 +86,12 @@ func (s *Server) mountRPC(mux *http.ServeMux) *rpcHTTP {
 	readsCORS := corsForReads()
 	reads := readsCORS.Handler(bounded)
 	mux.Handle("/"+energylabelv1connect.RatingServiceName+"/", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		switch {
-		case !httpReads[req.URL.Path]:
+		if !httpReads[req.URL.Path] {
 			bounded.ServeHTTP(w, req) // the edge refuses it, or Connect answers 404
-		case req.URL.Path == energylabelv1connect.RatingServiceWatchRatingsProcedure:
-			req = req.WithContext(context.WithValue(req.Context(), responseControllerKey{}, http.NewResponseController(w)))
-			fallthrough
-		default:
-			reads.ServeHTTP(w, req)
+			return
 		}
+		hc := &httpCall{header: w.Header(), rc: http.NewResponseController(w)}
+		reads.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), httpCallKey{}, hc)))
 	}))
 	mux.Handle("GET /openapi.json", readsCORS.Handler(http.HandlerFunc(serveOpenAPI)))
 	return r
@@ -110,7 +107,7 @@ func corsForReads() *cors.Cors {
 		AllowedOrigins: []string{"*"},
 		AllowedMethods: connectcors.AllowedMethods(),
 		AllowedHeaders: connectcors.AllowedHeaders(),
-		ExposedHeaders: connectcors.ExposedHeaders(),
+		ExposedHeaders: append(connectcors.ExposedHeaders(), httpStalenessHeader),
 		MaxAge:         7200,
 	})
 }
@@ -141,7 +138,8 @@ func (r *rpcHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
 		}
 		info, _ := connect.CallInfoForServerContext(ctx)
 		ctx = context.WithValue(ctx, callKey{}, &call{protocol: info.Protocol}) // the edge takes it over
-		md := metadataHeaders{method: spec.Procedure, info: info}
+		hc, _ := ctx.Value(httpCallKey{}).(*httpCall)
+		md := metadataHeaders{method: spec.Procedure, header: hc.header, info: info}
 		ctx = grpc.NewContextWithServerTransportStream(ctx, md)
 		if spec.StreamType == connect.StreamTypeUnary {
 			_, err := r.s.unaryEdge(ctx, nil, &grpc.UnaryServerInfo{FullMethod: spec.Procedure}, func(ctx context.Context, _ any) (any, error) {
@@ -149,7 +147,7 @@ func (r *rpcHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
 			})
 			return connectError(err)
 		}
-		return r.serveStream(ctx, spec, stream, md, next)
+		return r.serveStream(ctx, spec, stream, md, hc.rc, next)
 	}
 }
 
@@ -160,12 +158,11 @@ func (r *rpcHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
 // of the stall limit, and the call waits for the handler. The server's
 // WriteTimeout, which would end the stream early, gives way to the
 // stream's own limits once its request is in.
-func (r *rpcHTTP) serveStream(ctx context.Context, spec connect.Spec, stream connect.ServerStream, md metadataHeaders, next connect.ServerFunc) error {
+func (r *rpcHTTP) serveStream(ctx context.Context, spec connect.Spec, stream connect.ServerStream, md metadataHeaders, rc *http.ResponseController, next connect.ServerFunc) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopWhenDrained := context.AfterFunc(r.stopping, func() { cancel(errShuttingDown) })
 	defer stopWhenDrained()
-	rc, _ := ctx.Value(responseControllerKey{}).(*http.ResponseController)
 	gs := &grpcStream{metadataHeaders: md, ctx: ctx, stream: stream, rc: rc, idle: r.s.limits.StreamIdle}
 	done := make(chan struct{})
 	info := &grpc.StreamServerInfo{FullMethod: spec.Procedure, IsServerStream: true}
@@ -174,13 +171,17 @@ func (r *rpcHTTP) serveStream(ctx context.Context, spec connect.Spec, stream con
 		return fromConnect(next(guarded.Context(), spec, connectStream{guarded}))
 	})
 	<-done
-	if rc != nil {
-		rc.SetWriteDeadline(time.Now().Add(endStreamGrace))
-	}
+	rc.SetWriteDeadline(time.Now().Add(endStreamGrace))
 	return connectError(err)
 }
 
-type responseControllerKey struct{}
+// httpCall is the HTTP exchange of a read.
+type httpCall struct {
+	header http.Header
+	rc     *http.ResponseController
+}
+
+type httpCallKey struct{}
 
 // fromConnect turns an error of Connect's transport (a request that does
 // not decode, or is too large) into a status, as the gRPC port reports
@@ -211,7 +212,7 @@ func connectError(err error) error {
 			continue
 		}
 		if m, uerr := a.UnmarshalNew(); uerr == nil {
-			d.Debug, _ = responseJSON.Marshal(m)
+			d.Debug, _ = protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
 		}
 		ce = ce.WithDetail(d)
 	}
@@ -251,36 +252,43 @@ func (c jsonCodec) MarshalWrite(ctx context.Context, dst io.Writer, msg any) err
 }
 
 // metadataHeaders is where the edge's gRPC metadata goes on HTTP: into the
-// response's headers and trailers.
+// response's headers, replacing what the HTTP surface said of the same
+// name, and into its trailers.
 type metadataHeaders struct {
 	method string
+	header http.Header
 	info   *connect.CallInfo
 }
 
 func (m metadataHeaders) Method() string { return m.method }
 
 func (m metadataHeaders) SetHeader(md metadata.MD) error {
-	setHeaders(m.info.ResponseHeader(), md)
+	for k, vs := range md {
+		m.header[http.CanonicalHeaderKey(k)] = headerValues(k, vs)
+	}
 	return nil
 }
 
 func (m metadataHeaders) SendHeader(md metadata.MD) error { return m.SetHeader(md) }
 
 func (m metadataHeaders) SetTrailer(md metadata.MD) error {
-	setHeaders(m.info.ResponseTrailer(), md)
+	for k, vs := range md {
+		m.info.ResponseTrailer().SetValues(k, headerValues(k, vs))
+	}
 	return nil
 }
 
-func setHeaders(h *connect.Header, md metadata.MD) {
-	for k, vs := range md {
-		h.Delete(k)
-		for _, v := range vs {
-			if strings.HasSuffix(k, "-bin") {
-				v = connect.EncodeBinaryHeader([]byte(v))
-			}
-			h.Add(k, v)
-		}
+// headerValues are metadata values as HTTP carries them: binary ones in
+// base64.
+func headerValues(key string, vs []string) []string {
+	if !strings.HasSuffix(key, "-bin") {
+		return vs
 	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = connect.EncodeBinaryHeader([]byte(v))
+	}
+	return out
 }
 
 // grpcStream is a Connect server stream as streamEdge takes it.
@@ -288,7 +296,7 @@ type grpcStream struct {
 	metadataHeaders
 	ctx    context.Context
 	stream connect.ServerStream
-	rc     *http.ResponseController // nil when the handler could not give one
+	rc     *http.ResponseController
 	idle   time.Duration
 }
 
@@ -315,11 +323,7 @@ func (g *grpcStream) SendMsg(m any) error {
 
 // writeDeadline replaces the server's WriteTimeout, which counts from the
 // request's start, and which HTTP/2 enforces even between writes.
-func (g *grpcStream) writeDeadline(t time.Time) {
-	if g.rc != nil {
-		g.rc.SetWriteDeadline(t)
-	}
-}
+func (g *grpcStream) writeDeadline(t time.Time) { g.rc.SetWriteDeadline(t) }
 
 // connectStream is the guarded gRPC stream as Connect's handlers use it.
 type connectStream struct{ grpc.ServerStream }

@@ -25,6 +25,7 @@ import (
 	"github.com/energylabel/energylabel/internal/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/proto/energylabel/v1/energylabelv1connect"
+	"github.com/energylabel/energylabel/server"
 )
 
 // rpcURL is a procedure's URL on a test server's HTTP port.
@@ -96,6 +97,9 @@ func TestJSONOverHTTPAnswersAsGRPCDoes(t *testing.T) {
 		}
 		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("POST GetRating: Content-Type %q", ct)
+		}
+		if v := resp.Header.Values(server.StalenessHeader); len(v) != 1 {
+			t.Errorf("POST GetRating: %s %q, want one value", server.StalenessHeader, v)
 		}
 		// The CLI's -json names: proto field names, every field.
 		for _, field := range []string{`"wh_per_1k_queries"`, `"size_class"`, `"grade"`, `"rank"`} {
@@ -295,7 +299,8 @@ func TestCORSPreflightIsAnsweredForReads(t *testing.T) {
 	}
 	// The read itself carries the headers a browser needs.
 	resp, _ = postJSON(t, srv, "ListTasks", `{}`, "Origin", "https://example.org")
-	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Grpc-Status") {
+	if exposed := strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers")); resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(exposed, "grpc-status") || !strings.Contains(exposed, server.StalenessHeader) {
 		t.Errorf("ListTasks from another origin: %v", resp.Header)
 	}
 }
