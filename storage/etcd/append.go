@@ -3,6 +3,7 @@ package etcdstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -26,6 +27,12 @@ import (
 // with ErrBatchTooLarge. While etcd elects a leader, or a member is down,
 // it tries again, for up to RequestTimeout in all; a write whose answer
 // was lost is found by its first record, so that it is never stored twice.
+//
+// Batches that wait while one of this replica's transactions runs share
+// the next, as far as a transaction holds them, as bbolt's Batch shares a
+// commit: each stays whole and gets consecutive ids, and a batch the
+// shared transaction cannot take (a payload another model claimed) is
+// tried again alone, so that it fails alone.
 func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
@@ -36,17 +43,103 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 	if len(batch) == 0 {
 		return 0, 0, fmt.Errorf("append: an empty batch")
 	}
+	if _, err := s.plan(batch); err != nil {
+		return 0, 0, err
+	}
+	req := &appendReq{batch: batch, done: make(chan struct{})}
+	s.mu.Lock()
+	s.pending = append(s.pending, req)
+	s.mu.Unlock()
+	for {
+		select {
+		case <-req.done:
+			return req.first, req.rev, req.err
+		case s.appending <- struct{}{}:
+			// Commit for every batch waiting, ours among them or not.
+			s.mu.Lock()
+			group := s.takeGroup()
+			s.mu.Unlock()
+			if len(group) > 0 {
+				s.commitGroup(context.WithoutCancel(ctx), group)
+			}
+			<-s.appending
+		case <-ctx.Done():
+			s.mu.Lock()
+			i := slices.Index(s.pending, req)
+			if i >= 0 {
+				s.pending = slices.Delete(s.pending, i, i+1)
+			}
+			s.mu.Unlock()
+			if i >= 0 {
+				return 0, 0, ctx.Err()
+			}
+			<-req.done // taken: its transaction ends within RequestTimeout
+			return req.first, req.rev, req.err
+		}
+	}
+}
+
+// appendReq is a batch waiting for a transaction, and what became of it.
+type appendReq struct {
+	batch []storage.Accepted
+	first uint64
+	rev   int64
+	err   error
+	done  chan struct{}
+}
+
+// takeGroup takes the waiting batches, in order, that one transaction
+// holds: each result takes up to four operations, each token one more,
+// and the id counter one. Called with s.mu held.
+func (s *Store) takeGroup() []*appendReq {
+	ops, tokens, n := 1, map[string]bool{}, 0
+	for _, r := range s.pending {
+		more := 4 * len(r.batch)
+		for i := range r.batch {
+			if id := r.batch[i].Audit.TokenID; id != "" && !tokens[id] {
+				tokens[id] = true
+				more++
+			}
+		}
+		if n > 0 && ops+more > s.opt.MaxTxnOps {
+			break
+		}
+		ops += more
+		n++
+	}
+	group := slices.Clone(s.pending[:n])
+	s.pending = slices.Delete(s.pending, 0, n)
+	return group
+}
+
+// commitGroup stores a group of batches in one transaction, or, when that
+// fails for a reason of one batch's, each batch alone.
+func (s *Store) commitGroup(ctx context.Context, group []*appendReq) {
+	var all []storage.Accepted
+	for _, r := range group {
+		all = append(all, r.batch...)
+	}
+	first, rev, err := s.appendOne(ctx, all)
+	if err != nil && len(group) > 1 && !errors.Is(err, storage.ErrUnavailable) && !errors.Is(err, storage.ErrClosed) {
+		for _, r := range group {
+			r.first, r.rev, r.err = s.appendOne(ctx, r.batch)
+			close(r.done)
+		}
+		return
+	}
+	for _, r := range group {
+		r.first, r.rev, r.err = first, rev, err
+		first += uint64(len(r.batch))
+		close(r.done)
+	}
+}
+
+// appendOne stores a batch in one transaction, trying again as Append says.
+func (s *Store) appendOne(ctx context.Context, batch []storage.Accepted) (uint64, int64, error) {
 	p, err := s.plan(batch)
 	if err != nil {
 		return 0, 0, err
 	}
-	select {
-	case s.appending <- struct{}{}:
-	case <-ctx.Done():
-		return 0, 0, ctx.Err()
-	}
-	defer func() { <-s.appending }()
-
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	reads := p.reads(s)

@@ -48,6 +48,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -118,9 +119,12 @@ type Store struct {
 	cli    *clientv3.Client
 	prefix string
 	opt    Options
-	// appending lets one Append of this replica run at a time: the others
-	// would only conflict with it on meta/last-id.
+	// appending lets one transaction of this replica's appends run at a
+	// time: others would only conflict with it on meta/last-id. Batches
+	// pending meanwhile share the next.
 	appending chan struct{}
+	mu        sync.Mutex
+	pending   []*appendReq
 	size      atomic.Int64
 	// noAnswer ends a request that waited RequestTimeout.
 	noAnswer error

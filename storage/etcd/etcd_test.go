@@ -259,8 +259,9 @@ func TestTwoReplicasAppendAtOnce(t *testing.T) {
 			t.Fatalf("replica %d's watch: %v", r, err)
 		}
 		for i, e := range evs {
-			if e.Kind != storage.ResultAdded || e.Result.ID != ids[i] || (i > 0 && e.Revision <= evs[i-1].Revision) {
-				t.Fatalf("replica %d's event %d: %+v, want result %d at a revision above the last", r, i, e, ids[i])
+			// A replica's writers that wait for one transaction share the next.
+			if e.Kind != storage.ResultAdded || e.Result.ID != ids[i] || (i > 0 && e.Revision < evs[i-1].Revision) {
+				t.Fatalf("replica %d's event %d: %+v, want result %d at a revision no lower than the last", r, i, e, ids[i])
 			}
 		}
 	}
@@ -632,4 +633,64 @@ func TestAnUnreachableClusterIsUnavailable(t *testing.T) {
 		}
 	case <-time.After(3 * storage.ProgressInterval):
 	}
+}
+
+// Appends that wait for one of the replica's transactions share the next,
+// each whole, with ids of its own; a batch the shared transaction cannot
+// take, its payload claimed by another model, fails alone.
+func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
+	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t)})
+	ctx := t.Context()
+	claimed := storagetest.Accepted("a/first", 1)
+	claimed.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
+	appendOne(t, s, claimed)
+
+	const writers = 32
+	type result struct {
+		first uint64
+		rev   int64
+		err   error
+	}
+	results := make([]result, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			a := storagetest.Accepted(fmt.Sprintf("a/w%d", i), 1)
+			a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 100+i)
+			batch := []storage.Accepted{a, storagetest.Accepted(fmt.Sprintf("a/w%d-second", i), 2)}
+			if i == 7 {
+				batch[0].Audit.PayloadSHA256 = claimed.Audit.PayloadSHA256
+			}
+			r := &results[i]
+			r.first, r.rev, r.err = s.Append(ctx, batch)
+		})
+	}
+	wg.Wait()
+	revs, ids := map[int64]bool{}, map[uint64]bool{}
+	for i, r := range results {
+		if i == 7 {
+			if !errors.Is(r.err, storage.ErrExists) {
+				t.Errorf("the batch with a claimed payload: %v, want ErrExists", r.err)
+			}
+			continue
+		}
+		if r.err != nil {
+			t.Fatalf("writer %d: %v", i, r.err)
+		}
+		revs[r.rev] = true
+		for _, id := range []uint64{r.first, r.first + 1} {
+			if ids[id] {
+				t.Fatalf("id %d handed out twice", id)
+			}
+			ids[id] = true
+			rec, _, err := s.Record(ctx, id)
+			if want := fmt.Sprintf("a/w%d", i); err != nil || rec.Model != want && rec.Model != want+"-second" {
+				t.Errorf("writer %d's id %d holds %+v, %v", i, id, rec, err)
+			}
+		}
+	}
+	if len(revs) >= writers-1 {
+		t.Errorf("%d appends took %d transactions: none shared one", writers-1, len(revs))
+	}
+	t.Logf("%d appends in %d transactions", writers-1, len(revs))
 }

@@ -1,0 +1,115 @@
+package etcdstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/energylabel/energylabel/internal/synth"
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/storage"
+	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	"github.com/energylabel/energylabel/storage/internal/records"
+)
+
+// The durable-write benchmarks: a submission's Append against a raw etcd
+// transaction put of a value as large, from 32 goroutines on one client,
+// as one replica takes submissions. With ENERGYLABEL_TEST_ETCD naming a
+// real cluster (scripts/bench.sh starts three members), they measure it;
+// the embedded member of TestMain does not fsync.
+const clients = 32
+
+func synthetic(tb testing.TB, n int) []storage.Accepted {
+	tb.Helper()
+	out := make([]storage.Accepted, 0, n)
+	now := time.Now()
+	synth.New(synth.Config{Results: n, Seed: 1}).Each(func(r rating.Result) bool {
+		m, err := rating.Normalise(&r)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		a := storage.Audit{TokenID: "tok_0123456789ab", ReceivedAt: now, ClientAddr: "127.0.0.1:40312", PayloadSHA256: fmt.Sprintf("%064x", len(out))}
+		out = append(out, storage.Accepted{Result: &r, Measure: m, Audit: a, Label: storage.Label{Grade: "E", EEI: 0.8, Scheme: "grade/2025.1", Stars: 3, Release: "r1"}})
+		return true
+	})
+	return out
+}
+
+func inParallel(b *testing.B, fn func(i int) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				if err := fn(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+}
+
+func benchPrefix(b *testing.B) string {
+	return fmt.Sprintf("/bench/%x/%s/", time.Now().UnixNano(), b.Name())
+}
+
+// BenchmarkAppendDurable is a submission's write: an Append of one, with
+// its token's last use, from 32 goroutines.
+func BenchmarkAppendDurable(b *testing.B) {
+	s, err := etcdstore.Open(context.Background(), etcdstore.Options{Endpoints: []string{endpoint}, Prefix: benchPrefix(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	tok := storage.Token{ID: "tok_0123456789ab", Namespaces: []string{"*"}}
+	if _, err := s.PutToken(context.Background(), tok); err != nil {
+		b.Fatal(err)
+	}
+	pool := synthetic(b, 4096)
+	run := time.Now().UnixNano()
+	inParallel(b, func(i int) error {
+		it := pool[i%len(pool)]
+		it.Audit.PayloadSHA256 = fmt.Sprintf("%032x%032x", run, i)
+		_, _, err := s.Append(context.Background(), []storage.Accepted{it})
+		return err
+	})
+}
+
+// BenchmarkRawTxnPutBaseline is the floor of a durable write on etcd: one
+// transaction putting one key, with a value as large as the records
+// BenchmarkAppendDurable stores, from 32 goroutines on one client.
+func BenchmarkRawTxnPutBaseline(b *testing.B) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	size := 0
+	pool := synthetic(b, 4096)
+	for i := range pool {
+		v, _ := proto.Marshal(records.Result(&pool[i]))
+		size += len(v)
+	}
+	val := string(make([]byte, size/len(pool)))
+	b.ReportMetric(float64(len(val)), "value-bytes")
+	prefix := benchPrefix(b)
+	inParallel(b, func(i int) error {
+		_, err := cli.Txn(context.Background()).Then(clientv3.OpPut(fmt.Sprintf("%s%016x", prefix, i), val)).Commit()
+		return err
+	})
+}
