@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,45 @@ func TestPagesInABrowser(t *testing.T) {
 		t.Errorf("best class A model is %q, want distilbert/distilgpt2", first)
 	}
 
+	// Each cohort has its strip chart: drawn, one linked dot per row.
+	var chart struct {
+		Charts, Sections, Dots, Links int
+		Width, Height                 float64
+		Href                          string
+	}
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
+		const svgs = document.querySelectorAll("svg.strip");
+		const r = svgs.length ? svgs[0].getBoundingClientRect() : {width: 0, height: 0};
+		const a = document.querySelector("svg.strip a");
+		return {charts: svgs.length, sections: document.querySelectorAll("section").length,
+			dots: document.querySelectorAll("svg.strip circle").length, links: document.querySelectorAll("svg.strip a").length,
+			width: r.width, height: r.height, href: a ? a.getAttribute("href") : ""};
+	})()`, &chart)); err != nil {
+		t.Fatal(err)
+	}
+	if chart.Charts == 0 || chart.Charts != chart.Sections || chart.Dots != rows || chart.Links != rows || chart.Width < 600 || chart.Height < 40 || chart.Href != "/models/distilbert/distilgpt2" {
+		t.Errorf("the text-generation page's charts: %+v, want one per cohort, %d linked dots, the first to distilbert/distilgpt2", chart, rows)
+	}
+
+	var taskShot []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&taskShot, 100)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Searching from the header finds a model by part of its id.
+	var found []string
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys(`header input[name="q"]`, "whisper", chromedp.ByQuery),
+		chromedp.Click(`header button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("ul.results", chromedp.ByQuery),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("ul.results > li > a")).map(a => a.textContent)`, &found),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(found, "openai/whisper-large-v3") {
+		t.Errorf("searching whisper found %q, want openai/whisper-large-v3", found)
+	}
+
 	var broken []string
 	var images, classRows, charts int
 	var here, explained string
@@ -111,7 +151,7 @@ func TestPagesInABrowser(t *testing.T) {
 		t.Errorf("%d images (%d history charts), broken: %v", images, charts, broken)
 	}
 	// The class table: A to G as energies of this cohort, this model on G.
-	if classRows != 7 || !strings.Contains(here, "G") || !strings.Contains(here, "> 33.1") || !strings.Contains(here, "86.7 this model") {
+	if classRows != 7 || !strings.Contains(here, "G") || !strings.Contains(here, "> 33.1") || !strings.Contains(here, "86.7 Wh/1k this model") {
 		t.Errorf("class table: %d rows, this model's row %q", classRows, here)
 	}
 	if !strings.Contains(explained, "rank 13 of 13") || !strings.Contains(explained, "release aies-2025-02") {
@@ -123,6 +163,48 @@ func TestPagesInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot of the model page: %s", path)
+	if err := os.WriteFile(filepath.Join(dir, "task-page.png"), taskShot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// On a 390 px phone nothing is wider than the screen: tables scroll
+	// inside their own box, and everything else fits.
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{"/", "/tasks/text-generation", "/models/openai/whisper-large-v3", "/models/openai-community/gpt2", "/search?q=whisper"} {
+		var fit struct {
+			Viewport, Page float64
+			Wide           []string
+		}
+		var narrow []byte
+		if err := chromedp.Run(ctx,
+			chromedp.Navigate(base+page),
+			chromedp.WaitReady("body", chromedp.ByQuery),
+			chromedp.Poll(`Array.from(document.images).every(i => i.complete)`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+			chromedp.Evaluate(`(() => {
+				const vw = document.documentElement.clientWidth, wide = [];
+				for (const el of document.body.querySelectorAll("*")) {
+					if (el.parentElement.closest(".scroll")) continue; // inside a box that scrolls
+					const r = el.getBoundingClientRect();
+					if ((r.width || r.height) && (r.right > vw + 0.5 || r.left < -0.5)) {
+						wide.push(el.tagName + "." + (el.getAttribute("class") || "") + " " + Math.round(r.left) + "–" + Math.round(r.right));
+					}
+				}
+				return {viewport: vw, page: document.documentElement.scrollWidth, wide: wide.slice(0, 10)};
+			})()`, &fit),
+			chromedp.FullScreenshot(&narrow, 100),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if fit.Viewport != 390 || fit.Page > fit.Viewport || len(fit.Wide) > 0 {
+			t.Errorf("%s at 390 px: viewport %v, page %v wide; wider than the screen: %q", page, fit.Viewport, fit.Page, fit.Wide)
+		}
+		name := "narrow" + strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(strings.TrimSuffix(page, "/")) + ".png"
+		if err := os.WriteFile(filepath.Join(dir, name), narrow, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	mu.Lock()
 	defer mu.Unlock()

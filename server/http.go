@@ -37,6 +37,7 @@ type HTTP struct {
 	responses *responseCache // nil when the store has no Version
 	metrics   *httpMetrics
 	hits      *cachedRoutes // the response cache's hits' series
+	search    searchIndex
 	draining  atomic.Bool
 	rpc       *rpcHTTP // the RatingService's reads
 }
@@ -54,6 +55,7 @@ func (s *Server) NewHTTP() *HTTP {
 	h.mux.HandleFunc("GET /models/{owner}/{name}", h.modelPage)
 	h.mux.HandleFunc("GET /tasks/{task}", h.taskPage)
 	h.mux.HandleFunc("GET /{$}", h.indexPage)
+	h.mux.HandleFunc("GET /search", h.searchPage)
 	h.mux.HandleFunc("GET /favicon.svg", favicon)
 	h.mux.HandleFunc("GET /favicon.ico", favicon)
 	h.rpc = s.mountRPC(h.mux)
@@ -397,4 +399,9 @@ var pageFuncs = template.FuncMap{
 		return row
 	},
 	"dateOf": func(ts *timestamppb.Timestamp) string { return ts.AsTime().UTC().Format("2006-01-02") },
+
+	// energy writes a figure in unit with an SI prefix: 170 µWh/1k.
+	"energy":   label.FormatEnergy,
+	"sizeNote": sizeClassNote,
+	"short":    shortUnit,
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"html"
 	"image/png"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -144,7 +146,7 @@ func TestPages(t *testing.T) {
 	base := "http://" + srv.HTTPAddr
 	for path, wants := range map[string][]string{
 		"/":                      {`href="/tasks/text-generation"`, "40 rated"},
-		"/tasks/text-generation": {"size class C", `href="/models/openai-community/gpt2"`},
+		"/tasks/text-generation": {`size class <abbr title="over 66 B parameters">C</abbr>`, "class A up to 20 B parameters", `href="/models/openai-community/gpt2"`},
 		"/tasks/asr":             {"openai/whisper-large-v3"},
 		"/models/openai/whisper-large-v3": {
 			`src="/label/openai/whisper-large-v3.svg?task=automatic-speech-recognition&amp;hardware=H100&amp;dataset=AIEnergyScore/asr"`,
@@ -330,6 +332,90 @@ func TestBadgesFollowShieldsConventions(t *testing.T) {
 		resp, body := get(t, base+"/badge/acme/hw.svg")
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(wellFormed(t, body), "Wh/1k") {
 			t.Errorf("%d %s", resp.StatusCode, body)
+		}
+	})
+}
+
+func TestPagesAnswerAVisitorsQuestions(t *testing.T) {
+	srv := servertest.Start(t)
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	importAIES(t, rs, srv.AdminToken)
+	base := "http://" + srv.HTTPAddr
+	page := func(path string, status int) string {
+		t.Helper()
+		resp, body := get(t, base+path)
+		if resp.StatusCode != status {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, status)
+		}
+		return string(body)
+	}
+
+	t.Run("search on every page", func(t *testing.T) {
+		for _, path := range []string{"/", "/tasks/asr", "/models/openai/whisper-large-v3", "/search"} {
+			if body := page(path, 200); !strings.Contains(body, `<form action="/search" method="get" role="search">`) {
+				t.Errorf("%s has no search form", path)
+			}
+		}
+		body := page("/search?q=WHISPER", 200)
+		if !strings.Contains(body, `href="/models/openai/whisper-large-v3"`) {
+			t.Errorf("searching WHISPER does not find openai/whisper-large-v3")
+		}
+		if strings.Contains(body, `href="/models/openai-community/gpt2"`) {
+			t.Error("searching WHISPER finds gpt2")
+		}
+		if body := page("/search?q=no-such-model", 200); !strings.Contains(body, "No rated model") {
+			t.Error("an empty search does not say so")
+		}
+		if body := page("/search?q="+strings.Repeat("x", 300), 400); !strings.Contains(body, "at most 193 bytes") || strings.Count(body, "x") > 400 {
+			t.Error("a long query is not refused shortly")
+		}
+		if body := page("/search?q=%3Cscript%3E", 200); strings.Contains(body, "<script>") {
+			t.Error("the query is echoed unescaped")
+		}
+	})
+
+	t.Run("leaderboards have charts and no duplicate columns", func(t *testing.T) {
+		body := page("/tasks/text-generation", 200)
+		sections := strings.Count(body, `<section id="`)
+		if charts := strings.Count(body, `<svg class="strip"`); charts == 0 || charts != sections {
+			t.Errorf("%d charts for %d cohorts", charts, sections)
+		}
+		if links, rows := strings.Count(body, `<a href="/models/`), strings.Count(body, "<tr>\n<td>"); links != 2*rows {
+			t.Errorf("%d model links for %d rows, want one in the table and one in the chart each", links, rows)
+		}
+		// AIES cohorts are graded per query: one energy column each.
+		if n := strings.Count(body, `<th class="num">`); n != sections {
+			t.Errorf("%d energy columns in %d per-query cohorts, want one each", n, sections)
+		}
+		// A per-token cohort shows both figures.
+		r := &energylabelv1.BenchmarkResult{
+			Model: "acme/chat", Task: "image-text-to-text", Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
+			Queries: 1000, GpuEnergyWh: 0.2, DurationSeconds: 0.2 * 3600 / 300, Output: &energylabelv1.Output{Tokens: 200_000},
+		}
+		if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: r}); err != nil {
+			t.Fatal(err)
+		}
+		chat := page("/tasks/image-text-to-text", 200)
+		if !strings.Contains(chat, `<th class="num">Energy / unit</th>`) || !strings.Contains(chat, "3.60 mJ/token") || !strings.Contains(chat, "200 mWh") {
+			t.Errorf("a per-token cohort lacks its energy per token (3.60 mJ/token) or per 1k queries (200 mWh)")
+		}
+	})
+
+	t.Run("the model page links its leaderboard and Hugging Face", func(t *testing.T) {
+		body := page("/models/openai-community/gpt2", 200)
+		m := regexp.MustCompile(`<a href="(/tasks/text-generation#[^"]+)">rank (\d+) of (\d+)</a>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no rank linked to the leaderboard")
+		}
+		anchor := html.UnescapeString(m[1][strings.Index(m[1], "#")+1:])
+		if board := page("/tasks/text-generation", 200); !strings.Contains(board, `<section id="`+anchor+`">`) {
+			t.Errorf("the rank links to #%s, which the leaderboard lacks", anchor)
+		}
+		if !strings.Contains(body, `href="https://huggingface.co/openai-community/gpt2"`) {
+			t.Error("no link to the model on Hugging Face")
+		}
+		if !strings.Contains(body, `size class <abbr title="up to 20 B parameters">A</abbr> (up to 20 B parameters)`) {
+			t.Error("the size class is not explained")
 		}
 	})
 }

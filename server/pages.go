@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,8 +18,15 @@ const leaderboardLimit = 500
 
 type cohortTable struct {
 	Task, Dataset, SizeClass, Hardware, Basis, Unit string
-	Ratings                                         []*energylabelv1.Rating
-	More                                            bool
+	// ID is the table's anchor, which model pages link to.
+	ID string
+	// PerUnit is set when the cohort is graded per output unit, so that
+	// its energy per unit is a figure of its own.
+	PerUnit bool
+	Ratings []*energylabelv1.Rating
+	More    bool
+	// Chart is the cohort's strip chart, inline SVG.
+	Chart template.HTML
 }
 
 type taskLink struct {
@@ -30,6 +38,8 @@ type modelView struct {
 	Rating   *energylabelv1.Rating
 	Query    string // ?task=…&hardware=…&dataset=…, for image links
 	Markdown string
+	// Leaderboard is the address of the rating's cohort table.
+	Leaderboard string
 }
 
 // render executes a page template; nothing is loaded from other hosts.
@@ -68,13 +78,21 @@ func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 	var tables []cohortTable
 	for _, c := range h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
 		rated := h.s.index.ListCohort(c, nil, leaderboardLimit+1)
-		tb := cohortTable{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(), Unit: c.Basis.Symbol()}
+		tb := cohortTable{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(), Unit: c.Basis.Symbol(),
+			ID: cohortAnchor(c.Dataset, c.Hardware, c.SizeClass), PerUnit: c.Basis != rating.Query}
 		if len(rated) > leaderboardLimit {
 			rated, tb.More = rated[:leaderboardLimit], true
 		}
+		chart := label.StripChart{Unit: tb.Unit}
 		for i := range rated {
-			tb.Ratings = append(tb.Ratings, h.s.ratingProto(&rated[i], h.s.current))
+			p := h.s.ratingProto(&rated[i], h.s.current)
+			tb.Ratings = append(tb.Ratings, p)
+			chart.Reference = p.GetReference()
+			chart.Points = append(chart.Points, label.StripPoint{Model: p.Model, Href: "/models/" + p.Model, X: p.EnergyPerUnit, Grade: p.GetGrade()})
 		}
+		// The chart holds only shapes, links to this server and text that
+		// it escapes itself.
+		tb.Chart = template.HTML(chart.SVG())
 		tables = append(tables, tb)
 	}
 	h.render(w, http.StatusOK, "task.html", map[string]any{"Task": t, "Cohorts": tables, "Scheme": h.s.current.Version})
@@ -93,7 +111,8 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 		// Each card shows its own cohort's images, whatever the model's
 		// other cohorts of the task.
 		q := cardQuery(p)
-		views = append(views, modelView{Rating: p, Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q)})
+		views = append(views, modelView{Rating: p, Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q),
+			Leaderboard: "/tasks/" + p.Task + "#" + cohortAnchor(p.Dataset, p.Hardware, p.SizeClass)})
 	}
 	status := http.StatusOK
 	if len(views) == 0 {
@@ -108,4 +127,40 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 func cardQuery(p *energylabelv1.Rating) string {
 	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/") }
 	return "task=" + esc(p.GetTask()) + "&hardware=" + esc(p.GetHardware()) + "&dataset=" + esc(p.GetDataset())
+}
+
+// cohortAnchor is the id of a cohort's table on its task's page:
+// "AIEnergyScore/text_generation/H100/A". Within a task the dataset, the
+// hardware and the size class tell cohorts apart (a dataset has one basis).
+func cohortAnchor(dataset, hardware, sizeClass string) string {
+	id := dataset + "/" + hardware
+	if sizeClass != "" {
+		id += "/" + sizeClass
+	}
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || r == '#' || r == '%' || r == '"' {
+			return '_'
+		}
+		return r
+	}, id)
+}
+
+// sizeClassNote says what a size class means, as rating.SizeClass draws
+// the lines: A ≤ 20 B parameters < B ≤ 66 B < C.
+func sizeClassNote(class string) string {
+	switch class {
+	case "A":
+		return "up to 20 B parameters"
+	case "B":
+		return "over 20 B, up to 66 B parameters"
+	case "C":
+		return "over 66 B parameters"
+	}
+	return ""
+}
+
+// shortUnit is a unit as a table cell has room for: "Wh/1k" of "Wh/1k
+// queries"; a caption or column head gives the whole unit.
+func shortUnit(unit string) string {
+	return strings.TrimSuffix(unit, " queries")
 }

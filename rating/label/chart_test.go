@@ -3,7 +3,10 @@ package label
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
+	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +47,54 @@ func TestHistoryChartIsWellFormedAndPlotsEveryPoint(t *testing.T) {
 	}
 	if empty := (HistoryChart{Unit: "J/token"}).SVG(); !bytes.HasSuffix(empty, []byte("</svg>")) {
 		t.Errorf("an empty chart: %s", empty)
+	}
+}
+
+func TestStripChartLinksEveryModelOverTheClassBands(t *testing.T) {
+	c := StripChart{Unit: "J/token", Reference: 0.5}
+	for i, x := range []float64{0.01, 0.0101, 0.0102, 0.2, 3, 40} {
+		c.Points = append(c.Points, StripPoint{Model: fmt.Sprintf("acme/m%d<x>", i), Href: fmt.Sprintf("/models/acme/m%d", i), X: x, Grade: "C"})
+	}
+	c.Points = append(c.Points, StripPoint{Model: "acme/nan", X: math.NaN()})
+	svg := c.SVG()
+	doc := parseSVG(t, svg)
+	if n := doc.count("circle"); n != 6 {
+		t.Errorf("%d dots, want one per model with a finite energy (6)", n)
+	}
+	if n := doc.count("a"); n != 6 {
+		t.Errorf("%d links, want 6", n)
+	}
+	if n := doc.count("rect"); n < 1+7 {
+		t.Errorf("%d rects, want the background and the 7 class bands around a reference", n)
+	}
+	for _, want := range []string{`href="/models/acme/m3"`, "acme/m0&lt;x&gt;: 10.0 mJ/token, grade C", ">10 mJ<", ">1 J<"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("the chart lacks %s", want)
+		}
+	}
+	for _, banned := range []string{"<script", "foreignObject", "javascript:"} {
+		if bytes.Contains(svg, []byte(banned)) {
+			t.Errorf("the chart holds %s", banned)
+		}
+	}
+	// Three dots at almost the same energy stack, rather than hide each other.
+	cys := regexp.MustCompile(`<circle cx="[0-9.]+" cy="([0-9.]+)"`).FindAllSubmatch(svg, 3)
+	if len(cys) != 3 || string(cys[0][1]) == string(cys[1][1]) || string(cys[1][1]) == string(cys[2][1]) {
+		t.Errorf("close dots share a lane: %q", cys)
+	}
+
+	many := StripChart{Unit: "Wh/1k queries"}
+	for i := range 2000 {
+		many.Points = append(many.Points, StripPoint{Model: "a/b", X: 1 + float64(i%3)})
+	}
+	doc = parseSVG(t, many.SVG())
+	if n := doc.count("circle"); n != maxStripPoints {
+		t.Errorf("%d dots, want at most %d", n, maxStripPoints)
+	}
+	if h, _ := doc.attr("height"); h == "" || len(h) > 3 {
+		t.Errorf("height %q: the lanes are not bounded", h)
+	}
+	if empty := parseSVG(t, (StripChart{Unit: "J/token"}).SVG()); empty.count("circle") != 0 {
+		t.Error("an empty chart has dots")
 	}
 }
