@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/energylabel/energylabel/rating"
@@ -101,10 +102,11 @@ func (c HistoryChart) SVG() []byte {
 	}
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, plotL, plotB, plotR, plotB)
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, plotL, plotT, plotL, plotB)
+	base, _, _ := strings.Cut(c.Unit, "/")
 	for _, v := range []float64{lo * 1.5, hi / 1.5} {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="%.0f" font-family="%s" text-anchor="end" fill="#333">`,
 			plotL-4, y(v)+3, chartTextPix, labelFontFamily)
-		escape(&b, num(v))
+		escape(&b, FormatEnergy(v, base))
 		b.WriteString(`</text>`)
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="%.0f" font-family="%s" fill="#333">`, plotL, chartH-12, chartTextPix, labelFontFamily)
@@ -128,7 +130,7 @@ func (c HistoryChart) SVG() []byte {
 		if grade == "" {
 			grade = Dash
 		}
-		escape(&b, fmt.Sprintf("%s: %s %s, grade %s", p.At.UTC().Format("2006-01-02 15:04"), num(p.X), c.Unit, grade))
+		escape(&b, fmt.Sprintf("%s: %s, grade %s", p.At.UTC().Format("2006-01-02 15:04"), FormatEnergy(p.X, c.Unit), grade))
 		b.WriteString(`</title></circle>`)
 	}
 	b.WriteString(`</svg>`)

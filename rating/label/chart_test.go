@@ -48,6 +48,16 @@ func TestHistoryChartIsWellFormedAndPlotsEveryPoint(t *testing.T) {
 	if empty := (HistoryChart{Unit: "J/token"}).SVG(); !bytes.HasSuffix(empty, []byte("</svg>")) {
 		t.Errorf("an empty chart: %s", empty)
 	}
+	// Small figures keep their digits, with a prefix.
+	tiny := HistoryChart{Unit: "Wh/1k queries", Points: []HistoryPoint{{At: at, X: 0.00017, Grade: "A"}, {At: at.Add(time.Hour), X: 0.00034, Grade: "B"}}}
+	for _, want := range []string{"170 µWh/1k queries, grade A", ">170 µWh<", ">340 µWh<"} {
+		if !bytes.Contains(tiny.SVG(), []byte(want)) {
+			t.Errorf("the chart of 0.00017 Wh/1k lacks %q:\n%s", want, tiny.SVG())
+		}
+	}
+	if empty := (HistoryChart{Unit: "J/token"}).SVG(); !bytes.HasSuffix(empty, []byte("</svg>")) {
+		t.Errorf("an empty chart: %s", empty)
+	}
 }
 
 func TestStripChartLinksEveryModelOverTheClassBands(t *testing.T) {
