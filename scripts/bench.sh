@@ -5,10 +5,16 @@
 #
 #   scripts/bench.sh [N]          N results, default 1000000 (a few minutes)
 #
+# Then the etcd run: three local etcd members (Debian's etcd-server, as
+# scripts/cluster.sh starts them), Append against a raw etcd transaction
+# put, and a replica on etcd against a bbolt server, each holding
+# BENCH_ETCD_N results.
+#
 # Environment: BENCH_DURATION (each load run, default 10s), BENCH_OUT (the
 # table, default BENCHMARKS.md), BENCH_STORE_TIME (go test -benchtime of the
-# durable-write benchmarks, default 3s). Needs Go; installs the pinned ghz
-# into ./bin.
+# durable-write benchmarks, default 3s), BENCH_ETCD_N (default 100000; 0
+# skips the etcd run), ETCD (the etcd binary, default etcd on the PATH).
+# Needs Go; installs the pinned ghz into ./bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -20,6 +26,13 @@ OUT=${BENCH_OUT:-BENCHMARKS.md}
 STORE_TIME=${BENCH_STORE_TIME:-3s}
 C=16
 SEED=1
+ETCD_N=${BENCH_ETCD_N:-100000}
+ETCD=${ETCD:-$(command -v etcd || true)}
+if [ "$ETCD_N" -gt 0 ] && [ -z "$ETCD" ]; then
+	echo "--- no etcd on the PATH: installing Debian's etcd-server"
+	apt-get install -y etcd-server >/dev/null
+	ETCD=$(command -v etcd)
+fi
 
 export GOBIN="$PWD/bin"
 echo "--- install ghz v0.93.0 and build"
@@ -27,8 +40,13 @@ go install github.com/bojand/ghz/cmd/ghz@v0.93.0
 GHZ="$GOBIN/ghz"
 work="$(mktemp -d "${TMPDIR:-/tmp}/energylabel-bench.XXXXXX")"
 pid=""
+rpid=""
+etcd_pids=()
 cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+	for p in "$pid" "$rpid" "${etcd_pids[@]}"; do
+		if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
+	done
+	for p in "${etcd_pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -168,11 +186,81 @@ submit "$l/submit.json"
 rss >"$l/rss.json"
 stop
 
+etcd_version=""
+if [ "$ETCD_N" -gt 0 ]; then
+	echo "--- etcd: three local members"
+	initial=""
+	declare -A eclient epeer
+	for n in m1 m2 m3; do
+		eclient[$n]=$(free_port)
+		epeer[$n]=$(free_port)
+		initial+="${initial:+,}$n=http://127.0.0.1:${epeer[$n]}"
+	done
+	endpoints=""
+	for n in m1 m2 m3; do
+		mkdir -p "$work/etcd/$n"
+		"$ETCD" --name "$n" --data-dir "$work/etcd/$n/data" \
+			--listen-client-urls "http://127.0.0.1:${eclient[$n]}" --advertise-client-urls "http://127.0.0.1:${eclient[$n]}" \
+			--listen-peer-urls "http://127.0.0.1:${epeer[$n]}" --initial-advertise-peer-urls "http://127.0.0.1:${epeer[$n]}" \
+			--initial-cluster "$initial" --initial-cluster-token energylabel-bench --initial-cluster-state new \
+			--logger zap --log-outputs "$work/etcd/$n/etcd.log" >>"$work/etcd/$n/etcd.out" 2>&1 &
+		etcd_pids+=("$!")
+		endpoints+="${endpoints:+,}127.0.0.1:${eclient[$n]}"
+	done
+	for n in m1 m2 m3; do
+		for _ in $(seq 100); do
+			if curl -fs "http://127.0.0.1:${eclient[$n]}/health" | grep -q '"health":"true"'; then continue 2; fi
+			sleep 0.1
+		done
+		echo "etcd member $n is not healthy after 10s; its log: $work/etcd/$n/etcd.log" >&2
+		exit 1
+	done
+	etcd_version="$("$ETCD" --version | sed -n '1s/.*Version: //p')"
+	e="$results/etcd"
+	mkdir -p "$e/bbolt" "$e/replica"
+
+	echo "--- etcd durable writes (storage benchmarks against the members)"
+	for _ in 1 2; do
+		ENERGYLABEL_TEST_ETCD="127.0.0.1:${eclient[m1]}" go test ./storage/etcd -run '^$' \
+			-bench '^(BenchmarkAppendDurable|BenchmarkRawTxnPutBaseline)$' -benchtime "$STORE_TIME" | grep -v '^{' | tee -a "$e/store-bench.txt"
+	done
+
+	echo "--- $ETCD_N results on bbolt"
+	load "$ETCD_N" "$e/bbolt" # leaves the bbolt server running
+
+	echo "--- $ETCD_N results on etcd, through a replica"
+	RGRPC="127.0.0.1:$(free_port)"
+	RHTTP="127.0.0.1:$(free_port)"
+	replica() {
+		local since
+		since=$(date +%s%N)
+		"$work/energylabeld" -etcd "$endpoints" -etcd-prefix /bench/ -grpc "$RGRPC" -http "$RHTTP" -log-level warn -submit-rate 0 2>>"$work/replica.log" &
+		rpid=$!
+		"$EL" wait -http "$RHTTP" -since "$since" >"$1"
+	}
+	replica "$e/replica/startup-empty.json"
+	"$EL" load -addr "$RGRPC" -token "$ENERGYLABEL_ADMIN_TOKEN" -n "$ETCD_N" -seed "$SEED" | tee "$e/replica/load.json"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	replica "$e/replica/startup.json"
+	echo "  replica start-up: $(cat "$e/replica/startup.json")"
+
+	echo "--- GetRating, bbolt server and replica (ABBA)"
+	TARGET=$GRPC getrating "$e/getrating-bbolt-1.json" "$e/bbolt"
+	TARGET=$RGRPC getrating "$e/getrating-replica-1.json" "$e/bbolt"
+	TARGET=$RGRPC getrating "$e/getrating-replica-2.json" "$e/bbolt"
+	TARGET=$GRPC getrating "$e/getrating-bbolt-2.json" "$e/bbolt"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	rpid=""
+	stop
+fi
+
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with local changes)"; fi
 fs="$(df -T "$work" | awk 'NR == 2 { print $2 }')"
 cat >"$results/params.json" <<EOF
-{"n": $N, "small": $SMALL, "duration": "$DUR", "concurrency": $C, "seed": $SEED,
+{"n": $N, "small": $SMALL, "duration": "$DUR", "concurrency": $C, "seed": $SEED, "etcd_n": $ETCD_N, "etcd": "$etcd_version",
  "go_version": "$(go version)", "filesystem": "$fs", "commit": "$commit"}
 EOF
 "$EL" report -dir "$results" >"$work/report.md"

@@ -75,7 +75,7 @@ done
 endpoints=""
 for n in "${names[@]}"; do endpoints+="${endpoints:+,}127.0.0.1:${client[$n]}"; done
 
-echo "--- starting etcd ($("$ETCD" --version | head -1)): ${names[*]}"
+echo "--- starting etcd ($("$ETCD" --version | sed -n 1p)): ${names[*]}"
 declare -A etcd_pid
 for n in "${names[@]}"; do
 	mkdir -p "$work/$n"

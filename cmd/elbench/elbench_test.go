@@ -62,9 +62,19 @@ BenchmarkSubmitDurable-2       	    3400	    353726 ns/op	      2600 writes/s	  
 BenchmarkBoltBatchBaseline-2   	    3542	    343417 ns/op	       290.0 value-bytes	      2800 writes/s
 PASS
 `), 0o644)
-	submit, raw, value, err := storeBench(path)
+	submit, raw, value, err := storeBench(path, "SubmitDurable", "BoltBatchBaseline")
 	if err != nil || submit != 2700 || raw != 2900 || value != 290 {
 		t.Errorf("storeBench = %v, %v, %v, %v; want 2700, 2900, 290", submit, raw, value, err)
+	}
+	// The etcd pair, from the same kind of file; a missing one is an error.
+	os.WriteFile(path, []byte(`BenchmarkAppendDurable-2   	   10000	    302836 ns/op	      3302 writes/s
+BenchmarkRawTxnPutBaseline-2   	    9237	    465729 ns/op	       303.0 value-bytes	      2147 writes/s
+`), 0o644)
+	if a, r, v, err := storeBench(path, "AppendDurable", "RawTxnPutBaseline"); err != nil || a != 3302 || r != 2147 || v != 303 {
+		t.Errorf("storeBench of the etcd pair = %v, %v, %v, %v", a, r, v, err)
+	}
+	if _, _, _, err := storeBench(path, "SubmitDurable", "BoltBatchBaseline"); err == nil {
+		t.Error("storeBench found bbolt's benchmarks in the etcd ones")
 	}
 }
 

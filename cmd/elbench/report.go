@@ -122,6 +122,8 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 		GoVersion   string `json:"go_version"`
 		Filesystem  string
 		Commit      string
+		EtcdN       int    `json:"etcd_n"`
+		Etcd        string // the members' version
 	}
 	d.read("params.json", &params)
 
@@ -166,7 +168,7 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 		bestRPS(n1, n2), bestRPS(z1, z2), "req/s", fmt.Sprintf("; p99 %s", ms(bestPct(99, n1, n2))))
 
 	// 3. Durable submissions against raw bbolt.
-	submit, raw, valueBytes, err := storeBench(filepath.Join(*dir, "store-bench.txt"))
+	submit, raw, valueBytes, err := storeBench(filepath.Join(*dir, "store-bench.txt"), "SubmitDurable", "BoltBatchBaseline")
 	if err != nil && d.err == nil {
 		d.err = err
 	}
@@ -213,6 +215,34 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	rows = append(rows, row{"5. Bulk load over AdminService.ImportResults, durable at the end", "≥ 20,000/s",
 		fmt.Sprintf("**%s/s**", num(load.Rate)), "", fmt.Sprintf("%s results in %.1f s; server peak RSS %.0f MiB", count(int(load.Results)), load.Seconds, float64(loadRSS.VmHWM)/1024),
 		load.Rate >= 20000, false})
+	// E. The etcd run, when there was one.
+	etcd := false
+	if _, err := os.Stat(filepath.Join(*dir, "etcd")); err == nil {
+		etcd = true
+		appendRate, rawPut, valueBytes, err := storeBench(filepath.Join(*dir, "etcd", "store-bench.txt"), "AppendDurable", "RawTxnPutBaseline")
+		if err != nil && d.err == nil {
+			d.err = err
+		}
+		ratio("E1. Append on etcd (three local members), 32 goroutines on one replica vs a raw etcd transaction put of same-sized values", "≥ 0.50×", 0.50,
+			appendRate, rawPut, "writes/s", fmt.Sprintf("; values of %.0f bytes", valueBytes))
+		bb1, bb2 := d.pair("etcd/getrating-bbolt")
+		rr1, rr2 := d.pair("etcd/getrating-replica")
+		ratio(fmt.Sprintf("E2. GetRating throughput of a replica on etcd vs the bbolt server, %s results each (ghz, 16 concurrent)", count(params.EtcdN)), "≥ 0.90×", 0.90,
+			bestRPS(rr1, rr2), bestRPS(bb1, bb2), "calls/s", fmt.Sprintf("; p99 %s vs %s", ms(bestPct(99, rr1, rr2)), ms(bestPct(99, bb1, bb2))))
+		var replicaStart, bboltStart struct{ Seconds float64 }
+		d.read("etcd/replica/startup.json", &replicaStart)
+		d.read("etcd/bbolt/startup.json", &bboltStart)
+		rows = append(rows, row{fmt.Sprintf("E3. Start-up of a replica over %s results on etcd, index built from a snapshot", count(params.EtcdN)), "(information)",
+			fmt.Sprintf("**%.2f s**", replicaStart.Seconds), fmt.Sprintf("%.2f s for the bbolt server", bboltStart.Seconds), "from exec to the first /healthz 200", true, true})
+		var etcdLoad struct {
+			Results int64
+			Seconds float64
+			Rate    float64 `json:"results_per_second"`
+		}
+		d.read("etcd/replica/load.json", &etcdLoad)
+		rows = append(rows, row{"E4. Bulk load into etcd over AdminService.ImportResults, through one replica", "(information)",
+			fmt.Sprintf("**%s/s**", num(etcdLoad.Rate)), "", fmt.Sprintf("%s results in %.1f s", count(int(etcdLoad.Results)), etcdLoad.Seconds), true, true})
+	}
 	if d.err != nil {
 		return d.err
 	}
@@ -247,6 +277,10 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	fmt.Fprintf(w, "- Every load run is made twice, in ABBA order (baseline, measure, measure, baseline), and each figure is the better of its two runs: other work on a shared machine only slows a run down. All runs are listed below.\n")
 	fmt.Fprintf(w, "- Durable writes: `go test ./store -bench 'SubmitDurable|BoltBatchBaseline'`, twice each, alternating.\n")
 	fmt.Fprintf(w, "- Submission latency: ghz `-c 1`, new models in one cohort, admin token, each call one fsynced transaction.\n")
+	if etcd {
+		fmt.Fprintf(w, "- etcd: three members of %s on loopback ports, on the same machine and disk. E1 is `go test ./storage/etcd -bench 'AppendDurable|RawTxnPutBaseline'` against them, twice each, alternating. For E2 a replica (`energylabeld -etcd`) and a bbolt server each hold the same %s synthetic results (the replica's loaded through itself, then restarted to time E3), and GetRating runs against them in ABBA order with the same requests.\n",
+			params.Etcd, count(params.EtcdN))
+	}
 	fmt.Fprintf(w, "\n## Every run, in order\n\n| Registry | Run | Successful calls/s | p50 | p99 |\n|---|---|---|---|---|\n")
 	for _, size := range []struct {
 		dir  string
@@ -261,6 +295,15 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", count(size.n), name, num(r.rps()), ms(r.pct(50)), ms(r.pct(99)))
 		}
 	}
+	if etcd {
+		for _, name := range etcdRuns {
+			r := d.run(filepath.Join("etcd", name+".json"))
+			if d.err != nil {
+				return d.err
+			}
+			fmt.Fprintf(w, "| %s (etcd run) | %s | %s | %s | %s |\n", count(params.EtcdN), name, num(r.rps()), ms(r.pct(50)), ms(r.pct(99)))
+		}
+	}
 	return w.Flush()
 }
 
@@ -272,13 +315,15 @@ var (
 		"floor-health-1", "floor-getrating-1", "floor-getrating-2", "floor-health-2",
 		"healthz-1", "badge-1", "notmodified-1", "notmodified-2", "badge-2", "healthz-2", "submit",
 	}
+	etcdRuns = []string{"getrating-bbolt-1", "getrating-replica-1", "getrating-replica-2", "getrating-bbolt-2"}
 )
 
-var benchLine = regexp.MustCompile(`^Benchmark(SubmitDurable|BoltBatchBaseline)\S*\s+\d+\s+.*?([\d.]+) writes/s`)
+var benchLine = regexp.MustCompile(`^Benchmark(\w+?)(-\d+)?\s+\d+\s+.*?([\d.]+) writes/s`)
 var valueBytes = regexp.MustCompile(`([\d.]+) value-bytes`)
 
-// storeBench averages the writes/s of the durable-write benchmarks.
-func storeBench(path string) (submit, raw, value float64, err error) {
+// storeBench averages the writes/s of a pair of durable-write benchmarks,
+// a measure and its baseline.
+func storeBench(path, measure, baseline string) (submit, raw, value float64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, 0, err
@@ -291,17 +336,17 @@ func storeBench(path string) (submit, raw, value float64, err error) {
 		if m == nil {
 			continue
 		}
-		v, _ := strconv.ParseFloat(m[2], 64)
+		v, _ := strconv.ParseFloat(m[3], 64)
 		sums[m[1]] += v
 		ns[m[1]]++
 		if vb := valueBytes.FindStringSubmatch(sc.Text()); vb != nil {
 			value, _ = strconv.ParseFloat(vb[1], 64)
 		}
 	}
-	if ns["SubmitDurable"] == 0 || ns["BoltBatchBaseline"] == 0 {
-		return 0, 0, 0, fmt.Errorf("%s: no durable-write benchmark results", path)
+	if ns[measure] == 0 || ns[baseline] == 0 {
+		return 0, 0, 0, fmt.Errorf("%s: no results of Benchmark%s and Benchmark%s", path, measure, baseline)
 	}
-	return sums["SubmitDurable"] / float64(ns["SubmitDurable"]), sums["BoltBatchBaseline"] / float64(ns["BoltBatchBaseline"]), value, sc.Err()
+	return sums[measure] / float64(ns[measure]), sums[baseline] / float64(ns[baseline]), value, sc.Err()
 }
 
 // machine describes the host from /proc.

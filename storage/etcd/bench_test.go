@@ -106,7 +106,7 @@ func BenchmarkRawTxnPutBaseline(b *testing.B) {
 		size += len(v)
 	}
 	val := string(make([]byte, size/len(pool)))
-	b.ReportMetric(float64(len(val)), "value-bytes")
+	defer b.ReportMetric(float64(len(val)), "value-bytes")
 	prefix := benchPrefix(b)
 	inParallel(b, func(i int) error {
 		_, err := cli.Txn(context.Background()).Then(clientv3.OpPut(fmt.Sprintf("%s%016x", prefix, i), val)).Commit()
