@@ -12,8 +12,9 @@
 #
 # Environment: BENCH_DURATION (each load run, default 10s), BENCH_OUT (the
 # table, default BENCHMARKS.md), BENCH_STORE_TIME (go test -benchtime of the
-# durable-write benchmarks, default 3s), BENCH_ETCD_N (default 100000; 0
-# skips the etcd run), ETCD (the etcd binary, default etcd on the PATH).
+# durable-write benchmarks, default 3s), BENCH_ETCD_N (default 100000, or
+# N when smaller; 0 skips the etcd run), ETCD (the etcd binary, default
+# etcd on the PATH).
 # Needs Go; installs the pinned ghz into ./bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ OUT=${BENCH_OUT:-BENCHMARKS.md}
 STORE_TIME=${BENCH_STORE_TIME:-3s}
 C=16
 SEED=1
-ETCD_N=${BENCH_ETCD_N:-100000}
+ETCD_N=${BENCH_ETCD_N:-$((N < 100000 ? N : 100000))}
 ETCD=${ETCD:-$(command -v etcd || true)}
 if [ "$ETCD_N" -gt 0 ] && [ -z "$ETCD" ]; then
 	echo "--- no etcd on the PATH: installing Debian's etcd-server"
