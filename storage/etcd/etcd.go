@@ -36,7 +36,16 @@
 // absence. On a conflict the transaction's else branch reads the state
 // again, in the same round trip, and Append retries. A transaction holds at
 // most etcd's --max-txn-ops operations (128 by default), which bounds a
-// batch: see MaxBatch.
+// batch: see MaxBatch. Batches that wait for one of this replica's
+// transactions share the next.
+//
+// A caught-up watch asks etcd for progress (RequestProgress) every
+// storage.ProgressInterval, on a gRPC stream of its own, and passes it on:
+// it is how a replica knows how stale its reads may be. Every request is
+// bounded by Options.RequestTimeout; a cluster without a quorum, or out of
+// reach, fails it with storage.ErrUnavailable, and what may be repeated
+// (reads; a write whose first record shows whether it committed) is,
+// meanwhile, so that a leader election costs a delay, not an error.
 package etcdstore
 
 import (
