@@ -18,6 +18,7 @@ import (
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // Append stores a batch of accepted results in one etcd transaction, as
@@ -234,7 +235,7 @@ func (s *Store) plan(batch []storage.Accepted) (*appendPlan, error) {
 	var order []string
 	for i := range batch {
 		a := &batch[i]
-		v, err := proto.Marshal(recordOf(a))
+		v, err := proto.Marshal(records.Result(a))
 		if err != nil {
 			return nil, err
 		}
@@ -352,7 +353,7 @@ func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, [
 	for _, i := range p.latest {
 		a := &p.batch[i]
 		c := storage.CurrentOf(first+uint64(i), a)
-		v, err := proto.Marshal(latestOf(&c))
+		v, err := proto.Marshal(records.Latest(&c))
 		if err != nil {
 			return 0, nil, nil, err
 		}
@@ -370,8 +371,8 @@ func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, [
 			return 0, nil, nil, fmt.Errorf("append: token %s: %w", id, err)
 		}
 		// Replicas' clocks differ a little: keep the latest use.
-		if at := p.lastUse[id]; at.After(timeOf(t.LastUsedAt)) {
-			t.LastUsedAt = timestamp(at)
+		if at := p.lastUse[id]; at.After(records.TimeOf(t.LastUsedAt)) {
+			t.LastUsedAt = records.Timestamp(at)
 		}
 		v, err := proto.Marshal(&t)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // importBytes bounds the values of one import transaction, well under
@@ -127,7 +128,7 @@ func (s *Store) importTxn(ctx context.Context, recs []storage.Record, latest map
 			}
 		}
 		if c, ok := latest[r.ID]; ok {
-			v, err := proto.Marshal(latestOf(c))
+			v, err := proto.Marshal(records.Latest(c))
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // rangePage is how many keys one range request reads.
@@ -49,7 +50,7 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 		if err := proto.Unmarshal(kv.Value, &rec); err != nil {
 			return fmt.Errorf("latest %q: %w", kv.Key, err)
 		}
-		c, err := currentOfLatest(&rec)
+		c, err := records.CurrentOfLatest(&rec)
 		snap.Currents = append(snap.Currents, c)
 		return err
 	})
@@ -65,7 +66,7 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return err
 		}
-		snap.Accelerators = append(snap.Accelerators, acceleratorOf(&p))
+		snap.Accelerators = append(snap.Accelerators, records.AcceleratorOf(&p))
 		return nil
 	})
 	if err != nil {
@@ -76,7 +77,7 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return err
 		}
-		ds, err := datasetOf(&p)
+		ds, err := records.DatasetOf(&p)
 		snap.Datasets = append(snap.Datasets, ds)
 		return err
 	})
@@ -88,7 +89,7 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return err
 		}
-		snap.Releases = append(snap.Releases, releaseOf(&p))
+		snap.Releases = append(snap.Releases, records.ReleaseOf(&p))
 		return nil
 	})
 	if err != nil {
@@ -153,7 +154,7 @@ func (s *Store) tokens(ctx context.Context, rev *int64) ([]storage.Token, error)
 		if err := proto.Unmarshal(kv.Value, &t); err != nil {
 			return fmt.Errorf("token %q: %w", kv.Key, err)
 		}
-		out = append(out, tokenOf(&t))
+		out = append(out, records.TokenOf(&t))
 		return nil
 	})
 	return out, err
@@ -198,7 +199,7 @@ func (s *Store) History(ctx context.Context, q storage.HistoryQuery) ([]storage.
 			if err != nil {
 				return nil, fmt.Errorf("history: %w", err)
 			}
-			h := historyEntryOf(id, kv.CreateRevision, rec)
+			h := records.HistoryEntry(id, kv.CreateRevision, rec)
 			if !q.Matches(h.Measure.Cohort) {
 				continue
 			}
@@ -263,6 +264,6 @@ func (s *Store) Record(ctx context.Context, id uint64) (*rating.Result, storage.
 	if err != nil {
 		return nil, storage.Audit{}, err
 	}
-	r, a := resultOf(rec)
+	r, a := records.ResultOf(rec)
 	return r, a, nil
 }

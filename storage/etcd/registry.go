@@ -10,11 +10,12 @@ import (
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // PutToken creates or replaces a token.
 func (s *Store) PutToken(ctx context.Context, t storage.Token) (int64, error) {
-	v, err := proto.Marshal(tokenRecord(&t))
+	v, err := proto.Marshal(records.Token(&t))
 	if err != nil {
 		return 0, err
 	}
@@ -34,7 +35,7 @@ func (s *Store) PutToken(ctx context.Context, t storage.Token) (int64, error) {
 
 // AddAccelerator stores an accelerator variant an operator registered.
 func (s *Store) AddAccelerator(ctx context.Context, a rating.Accelerator) (int64, error) {
-	v, err := proto.Marshal(acceleratorRecord(&a))
+	v, err := proto.Marshal(records.Accelerator(&a))
 	if err != nil {
 		return 0, err
 	}
@@ -43,7 +44,7 @@ func (s *Store) AddAccelerator(ctx context.Context, a rating.Accelerator) (int64
 
 // AddDataset stores a dataset an operator registered.
 func (s *Store) AddDataset(ctx context.Context, ds rating.Dataset) (int64, error) {
-	v, err := proto.Marshal(datasetRecord(&ds))
+	v, err := proto.Marshal(records.Dataset(&ds))
 	if err != nil {
 		return 0, err
 	}
@@ -52,7 +53,7 @@ func (s *Store) AddDataset(ctx context.Context, ds rating.Dataset) (int64, error
 
 // CreateRelease stores a release; its name must be new.
 func (s *Store) CreateRelease(ctx context.Context, rel *rating.Release) (int64, error) {
-	v, err := proto.Marshal(releaseRecord(rel))
+	v, err := proto.Marshal(records.Release(rel))
 	if err != nil {
 		return 0, err
 	}

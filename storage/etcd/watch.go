@@ -16,6 +16,7 @@ import (
 
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // retryWatch is how long a watch waits before it resumes on another try,
@@ -258,34 +259,34 @@ func (s *Store) eventsOf(rev int64, evs []*clientv3.Event) ([]storage.Event, err
 			if err != nil {
 				return nil, err
 			}
-			h := historyEntryOf(id, rev, rec)
+			h := records.HistoryEntry(id, rev, rec)
 			e.Kind, e.Result = storage.ResultAdded, &h
 		case strings.HasPrefix(k, dirTokens) && !results: // with results, it is their token's last use
 			var p storev1.Token
 			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
 				return nil, fmt.Errorf("%q: %w", k, err)
 			}
-			t := tokenOf(&p)
+			t := records.TokenOf(&p)
 			e.Kind, e.Token = storage.TokenPut, &t
 		case strings.HasPrefix(k, dirReleases):
 			var p storev1.Release
 			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
 				return nil, fmt.Errorf("%q: %w", k, err)
 			}
-			e.Kind, e.Release = storage.ReleaseCreated, releaseOf(&p)
+			e.Kind, e.Release = storage.ReleaseCreated, records.ReleaseOf(&p)
 		case strings.HasPrefix(k, dirAccelerators):
 			var p storev1.Accelerator
 			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
 				return nil, fmt.Errorf("%q: %w", k, err)
 			}
-			a := acceleratorOf(&p)
+			a := records.AcceleratorOf(&p)
 			e.Kind, e.Accelerator = storage.AcceleratorAdded, &a
 		case strings.HasPrefix(k, dirDatasets):
 			var p storev1.Dataset
 			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
 				return nil, fmt.Errorf("%q: %w", k, err)
 			}
-			ds, err := datasetOf(&p)
+			ds, err := records.DatasetOf(&p)
 			if err != nil {
 				return nil, err
 			}
