@@ -172,7 +172,7 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	if err != nil && d.err == nil {
 		d.err = err
 	}
-	ratio("3. Store.Submit, fsync on, 32 goroutines vs raw bbolt Batch put of same-sized values", "≥ 0.50×", 0.50,
+	ratio("3. A submission's durable write (boltdb Append of one), fsync on, 32 goroutines vs raw bbolt Batch put of same-sized values", "≥ 0.50×", 0.50,
 		submit, raw, "writes/s", fmt.Sprintf("; values of %.0f bytes", valueBytes))
 
 	// 4. Scale.
@@ -275,7 +275,7 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 		params.Concurrency, params.Duration, "1,000")
 	fmt.Fprintf(w, "- HTTP: `elbench http`, %d keep-alive HTTP/1.1 connections for %s after a 1 s warm-up, cycling over the badges of the same models (304: each with its ETag).\n", params.Concurrency, params.Duration)
 	fmt.Fprintf(w, "- Every load run is made twice, in ABBA order (baseline, measure, measure, baseline), and each figure is the better of its two runs: other work on a shared machine only slows a run down. All runs are listed below.\n")
-	fmt.Fprintf(w, "- Durable writes: `go test ./store -bench 'SubmitDurable|BoltBatchBaseline'`, twice each, alternating.\n")
+	fmt.Fprintf(w, "- Durable writes: `go test ./storage/boltdb -bench 'SubmitDurable|BoltBatchBaseline'`, twice each, alternating.\n")
 	fmt.Fprintf(w, "- Submission latency: ghz `-c 1`, new models in one cohort, admin token, each call one fsynced transaction.\n")
 	if etcd {
 		fmt.Fprintf(w, "- etcd: three members of %s on loopback ports, on the same machine and disk. E1 is `go test ./storage/etcd -bench 'AppendDurable|RawTxnPutBaseline'` against them, twice each, alternating. For E2 a replica (`energylabeld -etcd`) and a bbolt server each hold the same %s synthetic results (the replica's loaded through itself, then restarted to time E3), and GetRating runs against them in ABBA order with the same requests.\n",
