@@ -336,7 +336,7 @@ func (a *Accelerators) closest(name string, n int) []string {
 		dist[i] = 1 << 30
 	}
 	for k, i := range a.byKey {
-		dist[i] = min(dist[i], editDistance(key, k))
+		dist[i] = min(dist[i], EditDistance(key, k))
 	}
 	order := make([]int, len(a.variants))
 	for i := range order {
@@ -350,8 +350,9 @@ func (a *Accelerators) closest(name string, n int) []string {
 	return out
 }
 
-// editDistance is the Levenshtein distance of two short ASCII strings.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of two short strings, in bytes:
+// did-you-mean suggestions compare ASCII names with it.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

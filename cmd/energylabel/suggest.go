@@ -20,7 +20,7 @@ func closest(name string, known []string, n int) []string {
 	limit := max(2, len(in)/4)
 	var near []candidate
 	for _, k := range known {
-		if d := editDistance(in, strings.ToLower(k)); d <= limit {
+		if d := rating.EditDistance(in, strings.ToLower(k)); d <= limit {
 			near = append(near, candidate{k, d})
 		}
 	}
@@ -50,28 +50,6 @@ func didYouMean(names []string) string {
 		return fmt.Sprintf("; did you mean %s?", names[0])
 	}
 	return fmt.Sprintf("; did you mean %s or %s?", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes: the
-// names compared are ASCII.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // resolveTask turns a -task value, an id or an AIES alias, into the task
