@@ -31,7 +31,7 @@ ETCD_N=${BENCH_ETCD_N:-$((N < 100000 ? N : 100000))}
 ETCD=${ETCD:-$(command -v etcd || true)}
 if [ "$ETCD_N" -gt 0 ] && [ -z "$ETCD" ]; then
 	echo "--- no etcd on the PATH: installing Debian's etcd-server"
-	apt-get install -y etcd-server >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
 	ETCD=$(command -v etcd)
 fi
 
