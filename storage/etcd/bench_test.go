@@ -3,19 +3,16 @@ package etcdstore_test
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/energylabel/energylabel/internal/synth"
-	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 	etcdstore "github.com/energylabel/energylabel/storage/etcd"
 	"github.com/energylabel/energylabel/storage/internal/records"
+	"github.com/energylabel/energylabel/storage/storagetest"
 )
 
 // The durable-write benchmarks: a submission's Append against a raw etcd
@@ -24,45 +21,6 @@ import (
 // real cluster (scripts/bench.sh starts three members), they measure it;
 // the embedded member of TestMain does not fsync.
 const clients = 32
-
-func synthetic(tb testing.TB, n int) []storage.Accepted {
-	tb.Helper()
-	out := make([]storage.Accepted, 0, n)
-	now := time.Now()
-	synth.New(synth.Config{Results: n, Seed: 1}).Each(func(r rating.Result) bool {
-		m, err := rating.Normalise(&r)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		a := storage.Audit{TokenID: "tok_0123456789ab", ReceivedAt: now, ClientAddr: "127.0.0.1:40312", PayloadSHA256: fmt.Sprintf("%064x", len(out))}
-		out = append(out, storage.Accepted{Result: &r, Measure: m, Audit: a, Label: storage.Label{Grade: "E", EEI: 0.8, Scheme: "grade/2025.1", Stars: 3, Release: "r1"}})
-		return true
-	})
-	return out
-}
-
-func inParallel(b *testing.B, fn func(i int) error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for range clients {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				if err := fn(i); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
-}
 
 func benchPrefix(b *testing.B) string {
 	return fmt.Sprintf("/bench/%x/%s/", time.Now().UnixNano(), b.Name())
@@ -80,9 +38,9 @@ func BenchmarkAppendDurable(b *testing.B) {
 	if _, err := s.PutToken(context.Background(), tok); err != nil {
 		b.Fatal(err)
 	}
-	pool := synthetic(b, 4096)
+	pool := storagetest.Synthetic(b, 4096)
 	run := time.Now().UnixNano()
-	inParallel(b, func(i int) error {
+	storagetest.InParallel(b, clients, func(i int) error {
 		it := pool[i%len(pool)]
 		it.Audit.PayloadSHA256 = fmt.Sprintf("%032x%032x", run, i)
 		_, _, err := s.Append(context.Background(), []storage.Accepted{it})
@@ -100,7 +58,7 @@ func BenchmarkRawTxnPutBaseline(b *testing.B) {
 	}
 	defer cli.Close()
 	size := 0
-	pool := synthetic(b, 4096)
+	pool := storagetest.Synthetic(b, 4096)
 	for i := range pool {
 		v, _ := proto.Marshal(records.Result(&pool[i]))
 		size += len(v)
@@ -108,7 +66,7 @@ func BenchmarkRawTxnPutBaseline(b *testing.B) {
 	val := string(make([]byte, size/len(pool)))
 	defer b.ReportMetric(float64(len(val)), "value-bytes")
 	prefix := benchPrefix(b)
-	inParallel(b, func(i int) error {
+	storagetest.InParallel(b, clients, func(i int) error {
 		_, err := cli.Txn(context.Background()).Then(clientv3.OpPut(fmt.Sprintf("%s%016x", prefix, i), val)).Commit()
 		return err
 	})
