@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,65 +8,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/energylabel/energylabel/internal/aiesoracle"
 	"github.com/energylabel/energylabel/internal/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
-	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/server"
 )
 
 const leaderboardDir = "../../testdata/aienergyscore-2025-02"
-
-// publishedStars reads the leaderboard's energy_score column, the test's
-// oracle: task id → size class → model → stars. A model's last row wins.
-func publishedStars(t *testing.T) map[string]map[string]map[string]int32 {
-	t.Helper()
-	names, err := filepath.Glob(filepath.Join(leaderboardDir, "*.csv"))
-	if err != nil || len(names) != 10 {
-		t.Fatalf("leaderboard files: %v %v", names, err)
-	}
-	out := map[string]map[string]map[string]int32{}
-	for _, name := range names {
-		task, ok := rating.LookupTask(strings.TrimSuffix(filepath.Base(name), ".csv"))
-		if !ok {
-			t.Fatalf("%s: unknown task", name)
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(f).ReadAll()
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		col := map[string]int{}
-		for i, h := range recs[0] {
-			col[h] = i
-		}
-		out[task.ID] = map[string]map[string]int32{}
-		for _, rec := range recs[1:] {
-			class := ""
-			if i, ok := col["class"]; ok {
-				class = rec[i]
-			}
-			stars, err := strconv.Atoi(rec[col["energy_score"]])
-			if err != nil {
-				t.Fatalf("%s: energy_score %q", name, rec[col["energy_score"]])
-			}
-			if out[task.ID][class] == nil {
-				out[task.ID][class] = map[string]int32{}
-			}
-			out[task.ID][class][rec[col["model"]]] = int32(stars)
-		}
-	}
-	return out
-}
 
 // ratingsOf parses -json output: one protojson Rating per line.
 func ratingsOf(t *testing.T, stdout string) []*energylabelv1.Rating {
@@ -136,7 +88,10 @@ func TestImportReproducesThePublishedLeaderboard(t *testing.T) {
 		t.Errorf("a second r1: exit %d: %s", code, stderr)
 	}
 
-	oracle := publishedStars(t)
+	oracle, err := aiesoracle.Stars() // the bundled copy, the same leaderboard as leaderboardDir
+	if err != nil {
+		t.Fatal(err)
+	}
 	grades := map[string]int{}
 	rated := 0
 	for task, classes := range oracle {

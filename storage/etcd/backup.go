@@ -3,24 +3,9 @@ package etcdstore
 import (
 	"context"
 	"io"
-	"os"
+
+	"github.com/energylabel/energylabel/storage/internal/spool"
 )
-
-// snapshotFile is a copy of an etcd snapshot in a temporary file, open at
-// its start; Close removes it.
-type snapshotFile struct {
-	*os.File
-	// name is set while the file still has one to remove on Close.
-	name string
-}
-
-func (f *snapshotFile) Close() error {
-	err := f.File.Close()
-	if f.name != "" {
-		os.Remove(f.name)
-	}
-	return err
-}
 
 // Backup copies a snapshot of the etcd member the client reaches, made by
 // etcd at one revision, into a temporary file, and returns it for the
@@ -32,23 +17,13 @@ func (s *Store) Backup(ctx context.Context) (io.ReadCloser, int64, error) {
 	if err := s.closed("backup"); err != nil {
 		return nil, 0, err
 	}
-	f, err := os.CreateTemp(s.opt.BackupDir, ".energylabel-etcd-backup-*")
+	f, size, err := spool.Copy(s.opt.BackupDir, ".energylabel-etcd-backup-*", func(w io.Writer) (int64, error) {
+		return s.copySnapshot(ctx, w)
+	})
 	if err != nil {
 		return nil, 0, s.storageError(ctx, "backup", err)
 	}
-	snap := &snapshotFile{File: f, name: f.Name()}
-	if os.Remove(f.Name()) == nil {
-		snap.name = ""
-	}
-	size, err := s.copySnapshot(ctx, f)
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		snap.Close()
-		return nil, 0, s.storageError(ctx, "backup", err)
-	}
-	return snap, size, nil
+	return f, size, nil
 }
 
 func (s *Store) copySnapshot(ctx context.Context, w io.Writer) (int64, error) {
