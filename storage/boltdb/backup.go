@@ -5,8 +5,9 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/energylabel/energylabel/storage/internal/spool"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/energylabel/energylabel/storage/internal/spool"
 )
 
 // Backup copies a consistent snapshot of the database into a temporary
