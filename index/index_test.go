@@ -51,7 +51,7 @@ func TestEventsBuildTheReadModel(t *testing.T) {
 	if r, _ := ix.ModelRating("a/one", Choice{Hardware: "B200"}); r.ID != 5 {
 		t.Errorf("pick on B200: %+v", r)
 	}
-	if b := ix.CohortBounds()[clf]; b != (rating.Bounds{Lo: 1, Hi: 5, Models: 3}) {
+	if b := ix.CohortBounds()[clf]; b.Lo != 1 || b.Hi != 5 || b.Models != 3 {
 		t.Errorf("bounds %+v", b)
 	}
 }

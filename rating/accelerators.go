@@ -23,8 +23,16 @@ type Accelerator struct {
 	// Aliases are the other names tools report: NVML and nvidia-smi product
 	// names, leaderboard short names.
 	Aliases []string
-	// Source says where BoardWatts comes from.
+	// Source says where BoardWatts and the figures below come from.
 	Source string
+	// PeakTFLOPS16 and PeakTFLOPSFastest are the datasheet's peak dense
+	// tensor throughput at 16-bit and at FastestPrecision, the lowest
+	// precision the variant computes in; 0 when unpublished.
+	PeakTFLOPS16      float64
+	PeakTFLOPSFastest float64
+	FastestPrecision  string
+	// MemoryGB is the accelerator's memory; 0 when unpublished.
+	MemoryGB float64
 }
 
 // The power limits of the physical plausibility check.

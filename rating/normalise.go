@@ -60,6 +60,9 @@ type Measure struct {
 	EnergyPerUnit float64
 	// Checks are the plausibility checks the result passed.
 	Checks Checks
+	// FloorRatio is the energy divided by the physical floor of the
+	// declared work on the declared hardware; 0 when no floor applied.
+	FloorRatio float64
 }
 
 // X is the metric both schemes grade: energy per unit of the basis.
@@ -80,6 +83,9 @@ const (
 	// imports: it may lack a duration (its rating then says it was not
 	// power-checked), a count, or a parameter count where it gives a class.
 	Published
+	// Surveyor is a surveyor's re-measurement of another publisher's
+	// model: it must carry all that a publisher's does.
+	Surveyor
 )
 
 // Registry is what a result's names resolve against: the accelerators and

@@ -15,6 +15,10 @@ const MinReleaseModels = 3
 type Bounds struct {
 	Lo, Hi float64
 	Models int
+	// References are the reference models' x in ascending order, for
+	// ranks: every one up to MaxRankedReferences, evenly spaced quantiles
+	// above. Empty in releases made before ranks came from releases.
+	References []float64
 }
 
 // Release is a named, immutable snapshot of every cohort's star bounds, as

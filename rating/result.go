@@ -28,6 +28,9 @@ type Result struct {
 	MeasuredAt      time.Time
 	// ThroughputTokensPerSecond is 0 when unknown.
 	ThroughputTokensPerSecond float64
+	// ActiveParamsBillions is the parameters a mixture-of-experts model
+	// activates per token; 0 means all of ParamsBillions.
+	ActiveParamsBillions float64
 }
 
 // Output is what the user received over all successful queries.

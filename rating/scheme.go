@@ -47,6 +47,10 @@ func GradeOf(eei float64) Grade {
 type GradeScheme struct {
 	Version    string
 	References map[Cohort]float64
+	// Tolerance is the verification tolerance of market surveillance: a
+	// surveyor's determined x at most this fraction worse than the
+	// declared x is within it.
+	Tolerance float64
 }
 
 // ClassBounds are the upper x of classes A to F for a cohort whose

@@ -157,7 +157,7 @@ func (s *Server) accept(r *rating.Result, src rating.Source, a storage.Audit) (s
 	}
 	g := s.current.Grade(m)
 	st := s.Release().Stars(m)
-	return storage.Accepted{Result: r, Measure: m, Audit: a, Label: storage.Label{
+	return storage.Accepted{Result: r, Measure: m, Audit: a, Source: src, Label: storage.Label{
 		Grade: g.Grade.String(), EEI: g.EEI, Scheme: s.current.Version, Stars: st.Stars, Release: st.Release}}, nil
 }
 

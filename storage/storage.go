@@ -14,6 +14,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -23,8 +24,13 @@ import (
 // Sentinel errors every backend returns, matched with errors.Is.
 var (
 	ErrNotFound = errors.New("not found")
-	// ErrExists means a name, or a payload for another model, is taken.
+	// ErrExists means a name, or a measurement's fingerprint for another
+	// model, is taken.
 	ErrExists = errors.New("already exists")
+	// ErrDuplicate means the same measurement is already stored for the
+	// same model: Append returns it as a *DuplicateError naming the
+	// stored result, and stores nothing.
+	ErrDuplicate = errors.New("measurement already stored")
 	// ErrFull means the backend refuses writes for want of space; reads go on.
 	ErrFull = errors.New("storage full")
 	// ErrCompacted means a watch asked for revisions the backend no longer
@@ -38,6 +44,18 @@ var (
 	ErrUnavailable = errors.New("storage unavailable")
 )
 
+// DuplicateError says which stored result already holds a measurement.
+type DuplicateError struct {
+	ResultID uint64
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("the same measurement is already stored as result %d", e.ResultID)
+}
+
+// Is makes errors.Is(err, ErrDuplicate) true.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
 // ProgressInterval is how often, at least, a watch that is caught up
 // says so, with a response that has neither events nor an error.
 const ProgressInterval = 500 * time.Millisecond
@@ -48,6 +66,9 @@ type Audit struct {
 	ReceivedAt    time.Time
 	ClientAddr    string
 	PayloadSHA256 string
+	// Fingerprint is the server's fingerprint of a publisher's
+	// measurement: one fingerprint labels one model. Empty for imports.
+	Fingerprint string
 }
 
 // Label is what a rating said when its result was accepted: history shows
@@ -67,6 +88,10 @@ type Accepted struct {
 	Measure rating.Measure
 	Audit   Audit
 	Label   Label
+	// Source is who vouches for the result: Published or Publisher.
+	Source rating.Source
+	// Carried is Current.Carried.
+	Carried Reference
 }
 
 // Current is a model's current result in one cohort: what the read model
@@ -81,13 +106,26 @@ type Current struct {
 	ReceivedAt     time.Time
 	ToolName       string
 	ToolVersion    string
+	// Source is who vouches for the result: Published or Publisher.
+	Source rating.Source
+	// Carried is the model's latest reference result in the cohort when
+	// this one was accepted; a declared result carries it forward, so that
+	// a release counts the latest reference of each model. Zero for none.
+	Carried Reference
+}
+
+// Reference is the figure a reference result counts with in a release.
+type Reference struct {
+	ResultID   uint64
+	X, WhPer1k float64
 }
 
 // CurrentOf is the Current an accepted result becomes once stored as id.
 func CurrentOf(id uint64, a *Accepted) Current {
 	r := a.Result
 	return Current{ID: id, Model: r.Model, Measure: a.Measure, GPUCount: r.GPUCount, ParamsBillions: r.ParamsBillions,
-		MeasuredAt: CanonicalTime(r.MeasuredAt), ReceivedAt: CanonicalTime(a.Audit.ReceivedAt), ToolName: r.ToolName, ToolVersion: r.ToolVersion}
+		MeasuredAt: CanonicalTime(r.MeasuredAt), ReceivedAt: CanonicalTime(a.Audit.ReceivedAt), ToolName: r.ToolName, ToolVersion: r.ToolVersion,
+		Source: a.Source, Carried: a.Carried}
 }
 
 // HistoryEntry is one accepted result of a model, as history shows it.
@@ -106,6 +144,39 @@ type Token struct {
 	ExpiresAt    time.Time // zero: never
 	LastUsedAt   time.Time
 	Revoked      bool
+	// Role is RolePublisher (also "") or RoleSurveyor.
+	Role string
+}
+
+// The token roles.
+const (
+	RolePublisher = "publisher"
+	RoleSurveyor  = "surveyor"
+)
+
+// Verification is one surveyor measurement of a model's declared result,
+// with the state of surveillance it left the model's rating in that cohort
+// in: the latest verification of a model and cohort is its whole state.
+type Verification struct {
+	Model  string
+	Cohort rating.Cohort
+	// ResultID is the declared result it checked.
+	ResultID uint64
+	// TokenID is the surveyor's token.
+	TokenID string
+	At      time.Time
+	// X and WhPer1k are this measurement's figures; Declared are the
+	// declared result's, which it was compared with.
+	X, WhPer1k float64
+	Declared   Reference
+	// Survey is the state after this measurement.
+	Survey rating.Survey
+	// Measurement is the surveyor's measurement as submitted, with its
+	// audit trail.
+	Measurement *rating.Result
+	Audit       Audit
+	// Revision is the revision it was stored at, set when read back.
+	Revision int64
 }
 
 // EventKind says what an event changed.
@@ -123,9 +194,12 @@ const (
 	// AcceleratorAdded and DatasetAdded: a registry grew.
 	AcceleratorAdded
 	DatasetAdded
+	// VerificationAdded: a surveyor's measurement changed a model's
+	// surveillance state.
+	VerificationAdded
 )
 
-var kindNames = [...]string{"", "result", "release", "token", "accelerator", "dataset"}
+var kindNames = [...]string{"", "result", "release", "token", "accelerator", "dataset", "verification"}
 
 func (k EventKind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
@@ -136,13 +210,14 @@ func (k EventKind) String() string {
 
 // Event is one change at one revision. Exactly the field of its kind is set.
 type Event struct {
-	Revision    int64
-	Kind        EventKind
-	Result      *HistoryEntry
-	Release     *rating.Release
-	Token       *Token
-	Accelerator *rating.Accelerator
-	Dataset     *rating.Dataset
+	Revision     int64
+	Kind         EventKind
+	Result       *HistoryEntry
+	Release      *rating.Release
+	Token        *Token
+	Accelerator  *rating.Accelerator
+	Dataset      *rating.Dataset
+	Verification *Verification
 }
 
 // Record is a stored result as every backend keeps it, an
@@ -162,6 +237,9 @@ type Snapshot struct {
 	Accelerators []rating.Accelerator
 	Datasets     []rating.Dataset
 	Releases     []*rating.Release
+	// Verifications are every surveyor measurement, oldest first: they
+	// are few, as surveyors are.
+	Verifications []Verification
 }
 
 // WatchResponse is a batch of events in revision order, or the error that
@@ -195,8 +273,11 @@ type Backend interface {
 	// Append stores a batch of accepted results in one write, as one
 	// revision, and returns the id of the first (ids are consecutive in
 	// the batch's order) and the revision. A single submission is a batch
-	// of one. A payload hash stored for another model fails the whole
-	// batch with ErrExists. Each result's token, if stored, records its
+	// of one. A result's Audit.Fingerprint, when set, is claimed for its
+	// model: one stored for another model fails the whole batch with
+	// ErrExists, one stored for the same model with a *DuplicateError
+	// naming that result, and nothing is stored. PayloadSHA256 claims
+	// nothing. Each result's token, if stored, records its
 	// last use in the same write.
 	Append(ctx context.Context, batch []Accepted) (first uint64, rev int64, err error)
 	// Snapshot reads everything the read model needs, at one revision.
@@ -225,6 +306,9 @@ type Backend interface {
 	AddAccelerator(ctx context.Context, a rating.Accelerator) (rev int64, err error)
 	AddDataset(ctx context.Context, d rating.Dataset) (rev int64, err error)
 	CreateRelease(ctx context.Context, rel *rating.Release) (rev int64, err error)
+	// AddVerification stores a surveyor's measurement and the state it
+	// leaves; it yields a VerificationAdded event.
+	AddVerification(ctx context.Context, v *Verification) (rev int64, err error)
 
 	// Backup returns a consistent copy that the engine can start from, to
 	// read at any pace, and its size (-1 when unknown). It is made at the

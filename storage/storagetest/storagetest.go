@@ -255,7 +255,7 @@ func testRegistriesAndReleases(t *testing.T, o Opener) {
 	}
 	if len(s.Accelerators) != 1 || s.Accelerators[0].Name != "Gaudi 3" || s.Accelerators[0].Aliases[0] != "Intel Gaudi 3" ||
 		len(s.Datasets) != 1 || s.Datasets[0] != ds || len(s.Releases) != 1 || s.Releases[0].Name != "r1" ||
-		s.Releases[0].Cohorts[clf] != rel.Cohorts[clf] || !s.Releases[0].CreatedAt.Equal(rel.CreatedAt) {
+		!reflect.DeepEqual(s.Releases[0].Cohorts[clf], rel.Cohorts[clf]) || !s.Releases[0].CreatedAt.Equal(rel.CreatedAt) {
 		t.Errorf("snapshot registries %+v %+v %+v", s.Accelerators, s.Datasets, s.Releases)
 	}
 }

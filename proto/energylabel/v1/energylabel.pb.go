@@ -74,7 +74,7 @@ func (x RatingEvent_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RatingEvent_Kind.Descriptor instead.
 func (RatingEvent_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12, 0}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13, 0}
 }
 
 // BenchmarkResult is one standardised benchmark run, as a publisher submits it.
@@ -111,8 +111,12 @@ type BenchmarkResult struct {
 	MeasuredAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
 	// Output tokens per second over the run; 0 when unknown.
 	ThroughputTokensPerSecond float64 `protobuf:"fixed64,17,opt,name=throughput_tokens_per_second,json=throughputTokensPerSecond,proto3" json:"throughput_tokens_per_second,omitempty"`
-	unknownFields             protoimpl.UnknownFields
-	sizeCache                 protoimpl.SizeCache
+	// Parameters active per token, in billions, for a mixture-of-experts
+	// model; 0 means every parameter is active. The compute floors use it,
+	// the memory fit and the size class use parameters_billions.
+	ActiveParametersBillions float64 `protobuf:"fixed64,18,opt,name=active_parameters_billions,json=activeParametersBillions,proto3" json:"active_parameters_billions,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *BenchmarkResult) Reset() {
@@ -260,6 +264,13 @@ func (x *BenchmarkResult) GetMeasuredAt() *timestamppb.Timestamp {
 func (x *BenchmarkResult) GetThroughputTokensPerSecond() float64 {
 	if x != nil {
 		return x.ThroughputTokensPerSecond
+	}
+	return 0
+}
+
+func (x *BenchmarkResult) GetActiveParametersBillions() float64 {
+	if x != nil {
+		return x.ActiveParametersBillions
 	}
 	return 0
 }
@@ -532,10 +543,19 @@ type Rating struct {
 	// (output per second per accelerator under its ceiling), "throughput"
 	// (J/token agrees with power over throughput).
 	Checks []string `protobuf:"bytes,28,rep,name=checks,proto3" json:"checks,omitempty"`
-	// Models the cohort had in the release, which the stars are relative to.
+	// Reference models the cohort had in the release, which the stars are
+	// relative to.
 	ReleaseCohortSize int32 `protobuf:"varint,29,opt,name=release_cohort_size,json=releaseCohortSize,proto3" json:"release_cohort_size,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Energy divided by the physical floor: the least energy the declared
+	// hardware could need for the declared work. Absent where no floor was
+	// computed (see physics_note).
+	FloorRatio *float64 `protobuf:"fixed64,30,opt,name=floor_ratio,json=floorRatio,proto3,oneof" json:"floor_ratio,omitempty"`
+	// Who vouches for the figures, and what surveyors found.
+	Verification *Verification `protobuf:"bytes,31,opt,name=verification,proto3" json:"verification,omitempty"`
+	// Why the physical floors were not checked, when they were not.
+	PhysicsNote   string `protobuf:"bytes,32,opt,name=physics_note,json=physicsNote,proto3" json:"physics_note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rating) Reset() {
@@ -771,6 +791,150 @@ func (x *Rating) GetReleaseCohortSize() int32 {
 	return 0
 }
 
+func (x *Rating) GetFloorRatio() float64 {
+	if x != nil && x.FloorRatio != nil {
+		return *x.FloorRatio
+	}
+	return 0
+}
+
+func (x *Rating) GetVerification() *Verification {
+	if x != nil {
+		return x.Verification
+	}
+	return nil
+}
+
+func (x *Rating) GetPhysicsNote() string {
+	if x != nil {
+		return x.PhysicsNote
+	}
+	return ""
+}
+
+// Verification says who vouches for a rating's figures, and what market
+// surveillance found.
+type Verification struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "published" (imported from a published leaderboard), "declared" (the
+	// publisher's own measurement), "verified" (a surveyor's measurement was
+	// within the tolerance), "under_review" (one was not; more follow), or
+	// "corrected" (the mean of the follow-up measurements was not either:
+	// the rating's figures are the determined ones).
+	Status string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// The publisher's declared figures, which a corrected rating replaces.
+	DeclaredWhPer_1KQueries float64 `protobuf:"fixed64,2,opt,name=declared_wh_per_1k_queries,json=declaredWhPer1kQueries,proto3" json:"declared_wh_per_1k_queries,omitempty"`
+	DeclaredEnergyPerUnit   float64 `protobuf:"fixed64,3,opt,name=declared_energy_per_unit,json=declaredEnergyPerUnit,proto3" json:"declared_energy_per_unit,omitempty"`
+	// The declared figures' grade under the rating's scheme, when it has one.
+	DeclaredGrade *string `protobuf:"bytes,4,opt,name=declared_grade,json=declaredGrade,proto3,oneof" json:"declared_grade,omitempty"`
+	// The determined figures: the surveyor measurement that put the result
+	// under review, or the mean of the follow-ups that corrected it.
+	DeterminedWhPer_1KQueries *float64 `protobuf:"fixed64,5,opt,name=determined_wh_per_1k_queries,json=determinedWhPer1kQueries,proto3,oneof" json:"determined_wh_per_1k_queries,omitempty"`
+	DeterminedEnergyPerUnit   *float64 `protobuf:"fixed64,6,opt,name=determined_energy_per_unit,json=determinedEnergyPerUnit,proto3,oneof" json:"determined_energy_per_unit,omitempty"`
+	// Surveyor measurements taken into account for the current status.
+	Measurements int32 `protobuf:"varint,7,opt,name=measurements,proto3" json:"measurements,omitempty"`
+	// When the last of them was recorded.
+	CheckedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
+	// The one-sided tolerance of the grade scheme, e.g. 0.1: a determined
+	// value at most this much worse than declared is within it.
+	Tolerance     float64 `protobuf:"fixed64,9,opt,name=tolerance,proto3" json:"tolerance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verification) Reset() {
+	*x = Verification{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verification) ProtoMessage() {}
+
+func (x *Verification) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verification.ProtoReflect.Descriptor instead.
+func (*Verification) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Verification) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Verification) GetDeclaredWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.DeclaredWhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *Verification) GetDeclaredEnergyPerUnit() float64 {
+	if x != nil {
+		return x.DeclaredEnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Verification) GetDeclaredGrade() string {
+	if x != nil && x.DeclaredGrade != nil {
+		return *x.DeclaredGrade
+	}
+	return ""
+}
+
+func (x *Verification) GetDeterminedWhPer_1KQueries() float64 {
+	if x != nil && x.DeterminedWhPer_1KQueries != nil {
+		return *x.DeterminedWhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *Verification) GetDeterminedEnergyPerUnit() float64 {
+	if x != nil && x.DeterminedEnergyPerUnit != nil {
+		return *x.DeterminedEnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Verification) GetMeasurements() int32 {
+	if x != nil {
+		return x.Measurements
+	}
+	return 0
+}
+
+func (x *Verification) GetCheckedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CheckedAt
+	}
+	return nil
+}
+
+func (x *Verification) GetTolerance() float64 {
+	if x != nil {
+		return x.Tolerance
+	}
+	return 0
+}
+
 // GetServerInfoRequest is empty.
 type GetServerInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -780,7 +944,7 @@ type GetServerInfoRequest struct {
 
 func (x *GetServerInfoRequest) Reset() {
 	*x = GetServerInfoRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +956,7 @@ func (x *GetServerInfoRequest) String() string {
 func (*GetServerInfoRequest) ProtoMessage() {}
 
 func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,7 +969,7 @@ func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
 }
 
 // GetServerInfoResponse describes the server.
@@ -832,7 +996,7 @@ type GetServerInfoResponse struct {
 
 func (x *GetServerInfoResponse) Reset() {
 	*x = GetServerInfoResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +1008,7 @@ func (x *GetServerInfoResponse) String() string {
 func (*GetServerInfoResponse) ProtoMessage() {}
 
 func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +1021,7 @@ func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetServerInfoResponse) GetBaseUrl() string {
@@ -933,7 +1097,7 @@ type GetHistoryRequest struct {
 
 func (x *GetHistoryRequest) Reset() {
 	*x = GetHistoryRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +1109,7 @@ func (x *GetHistoryRequest) String() string {
 func (*GetHistoryRequest) ProtoMessage() {}
 
 func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1122,7 @@ func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetHistoryRequest) GetModel() string {
@@ -1014,7 +1178,7 @@ type GetHistoryResponse struct {
 
 func (x *GetHistoryResponse) Reset() {
 	*x = GetHistoryResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1190,7 @@ func (x *GetHistoryResponse) String() string {
 func (*GetHistoryResponse) ProtoMessage() {}
 
 func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1203,7 @@ func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetHistoryResponse) GetEntries() []*HistoryEntry {
@@ -1074,22 +1238,29 @@ type HistoryEntry struct {
 	// The grade, EEI and scheme, and the stars and their release, when the
 	// result was accepted; absent where there were none, or for results
 	// stored before history kept them.
-	Grade         *string                `protobuf:"bytes,11,opt,name=grade,proto3,oneof" json:"grade,omitempty"`
-	Eei           *float64               `protobuf:"fixed64,12,opt,name=eei,proto3,oneof" json:"eei,omitempty"`
-	Scheme        string                 `protobuf:"bytes,13,opt,name=scheme,proto3" json:"scheme,omitempty"`
-	Stars         *int32                 `protobuf:"varint,14,opt,name=stars,proto3,oneof" json:"stars,omitempty"`
-	Release       string                 `protobuf:"bytes,15,opt,name=release,proto3" json:"release,omitempty"`
-	GpuCount      int32                  `protobuf:"varint,16,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
-	MeasuredAt    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
-	ReceivedAt    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
-	Checks        []string               `protobuf:"bytes,19,rep,name=checks,proto3" json:"checks,omitempty"`
+	Grade      *string                `protobuf:"bytes,11,opt,name=grade,proto3,oneof" json:"grade,omitempty"`
+	Eei        *float64               `protobuf:"fixed64,12,opt,name=eei,proto3,oneof" json:"eei,omitempty"`
+	Scheme     string                 `protobuf:"bytes,13,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	Stars      *int32                 `protobuf:"varint,14,opt,name=stars,proto3,oneof" json:"stars,omitempty"`
+	Release    string                 `protobuf:"bytes,15,opt,name=release,proto3" json:"release,omitempty"`
+	GpuCount   int32                  `protobuf:"varint,16,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	MeasuredAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
+	ReceivedAt *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	Checks     []string               `protobuf:"bytes,19,rep,name=checks,proto3" json:"checks,omitempty"`
+	// "result" for an accepted result, "verification" for a surveyor's
+	// measurement of the model's declared result (result_id names it, the
+	// figures are the surveyor's, and verification says what followed).
+	Kind         string        `protobuf:"bytes,20,opt,name=kind,proto3" json:"kind,omitempty"`
+	Verification *Verification `protobuf:"bytes,21,opt,name=verification,proto3" json:"verification,omitempty"`
+	// The token that submitted it: a surveyor's, for a verification.
+	TokenId       string `protobuf:"bytes,22,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1272,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1285,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HistoryEntry) GetResultId() uint64 {
@@ -1250,6 +1421,27 @@ func (x *HistoryEntry) GetChecks() []string {
 	return nil
 }
 
+func (x *HistoryEntry) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetVerification() *Verification {
+	if x != nil {
+		return x.Verification
+	}
+	return nil
+}
+
+func (x *HistoryEntry) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
 // WatchRatingsRequest filters the changes to watch; empty fields match all.
 type WatchRatingsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1266,7 +1458,7 @@ type WatchRatingsRequest struct {
 
 func (x *WatchRatingsRequest) Reset() {
 	*x = WatchRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1278,7 +1470,7 @@ func (x *WatchRatingsRequest) String() string {
 func (*WatchRatingsRequest) ProtoMessage() {}
 
 func (x *WatchRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1291,7 +1483,7 @@ func (x *WatchRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRatingsRequest.ProtoReflect.Descriptor instead.
 func (*WatchRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WatchRatingsRequest) GetModel() string {
@@ -1332,7 +1524,7 @@ type WatchRatingsResponse struct {
 
 func (x *WatchRatingsResponse) Reset() {
 	*x = WatchRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1344,7 +1536,7 @@ func (x *WatchRatingsResponse) String() string {
 func (*WatchRatingsResponse) ProtoMessage() {}
 
 func (x *WatchRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1357,7 +1549,7 @@ func (x *WatchRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRatingsResponse.ProtoReflect.Descriptor instead.
 func (*WatchRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WatchRatingsResponse) GetEvents() []*RatingEvent {
@@ -1380,7 +1572,7 @@ type RatingEvent struct {
 
 func (x *RatingEvent) Reset() {
 	*x = RatingEvent{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1584,7 @@ func (x *RatingEvent) String() string {
 func (*RatingEvent) ProtoMessage() {}
 
 func (x *RatingEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1597,7 @@ func (x *RatingEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RatingEvent.ProtoReflect.Descriptor instead.
 func (*RatingEvent) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RatingEvent) GetRevision() int64 {
@@ -1449,7 +1641,7 @@ type GradeClass struct {
 
 func (x *GradeClass) Reset() {
 	*x = GradeClass{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1653,7 @@ func (x *GradeClass) String() string {
 func (*GradeClass) ProtoMessage() {}
 
 func (x *GradeClass) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1666,7 @@ func (x *GradeClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GradeClass.ProtoReflect.Descriptor instead.
 func (*GradeClass) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GradeClass) GetGrade() string {
@@ -1511,17 +1703,25 @@ type Accelerator struct {
 	FloorWatts float64 `protobuf:"fixed64,4,opt,name=floor_watts,json=floorWatts,proto3" json:"floor_watts,omitempty"`
 	// Other names tools report for it.
 	Aliases []string `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty"`
-	// Where board_watts comes from.
+	// Where board_watts and the figures below come from.
 	Source string `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
 	// Whether it is built in, rather than registered by an operator.
-	Builtin       bool `protobuf:"varint,7,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	Builtin bool `protobuf:"varint,7,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	// Peak dense tensor throughput from the datasheet, in TFLOP/s: at 16-bit,
+	// and at the fastest precision the variant supports (fastest_precision);
+	// 0 when unpublished, in which case results on it get no physical floor.
+	PeakDenseTflops_16Bit  float64 `protobuf:"fixed64,8,opt,name=peak_dense_tflops_16bit,json=peakDenseTflops16bit,proto3" json:"peak_dense_tflops_16bit,omitempty"`
+	PeakDenseTflopsFastest float64 `protobuf:"fixed64,9,opt,name=peak_dense_tflops_fastest,json=peakDenseTflopsFastest,proto3" json:"peak_dense_tflops_fastest,omitempty"`
+	FastestPrecision       string  `protobuf:"bytes,10,opt,name=fastest_precision,json=fastestPrecision,proto3" json:"fastest_precision,omitempty"`
+	// Accelerator memory in GB; 0 when unpublished.
+	MemoryGb      float64 `protobuf:"fixed64,11,opt,name=memory_gb,json=memoryGb,proto3" json:"memory_gb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Accelerator) Reset() {
 	*x = Accelerator{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1533,7 +1733,7 @@ func (x *Accelerator) String() string {
 func (*Accelerator) ProtoMessage() {}
 
 func (x *Accelerator) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1546,7 +1746,7 @@ func (x *Accelerator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accelerator.ProtoReflect.Descriptor instead.
 func (*Accelerator) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Accelerator) GetName() string {
@@ -1598,6 +1798,34 @@ func (x *Accelerator) GetBuiltin() bool {
 	return false
 }
 
+func (x *Accelerator) GetPeakDenseTflops_16Bit() float64 {
+	if x != nil {
+		return x.PeakDenseTflops_16Bit
+	}
+	return 0
+}
+
+func (x *Accelerator) GetPeakDenseTflopsFastest() float64 {
+	if x != nil {
+		return x.PeakDenseTflopsFastest
+	}
+	return 0
+}
+
+func (x *Accelerator) GetFastestPrecision() string {
+	if x != nil {
+		return x.FastestPrecision
+	}
+	return ""
+}
+
+func (x *Accelerator) GetMemoryGb() float64 {
+	if x != nil {
+		return x.MemoryGb
+	}
+	return 0
+}
+
 // Dataset is a registered standard workload.
 type Dataset struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1613,7 +1841,7 @@ type Dataset struct {
 
 func (x *Dataset) Reset() {
 	*x = Dataset{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1853,7 @@ func (x *Dataset) String() string {
 func (*Dataset) ProtoMessage() {}
 
 func (x *Dataset) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1866,7 @@ func (x *Dataset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dataset.ProtoReflect.Descriptor instead.
 func (*Dataset) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Dataset) GetName() string {
@@ -1685,7 +1913,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1697,7 +1925,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1710,7 +1938,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Release) GetName() string {
@@ -1765,7 +1993,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +2005,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +2018,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Task) GetId() string {
@@ -1839,7 +2067,9 @@ func (x *Task) GetDefaultDataset() string {
 type SubmitResultRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Result *BenchmarkResult       `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
-	// SHA-256 (hex) of the raw file the result was read from, when there was one.
+	// SHA-256 (hex) of the raw file the result was read from, when there was
+	// one. It is kept in the audit trail and claims nothing: the server
+	// fingerprints the measurement from the figures it parses.
 	PayloadSha256 string `protobuf:"bytes,2,opt,name=payload_sha256,json=payloadSha256,proto3" json:"payload_sha256,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1847,7 +2077,7 @@ type SubmitResultRequest struct {
 
 func (x *SubmitResultRequest) Reset() {
 	*x = SubmitResultRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1859,7 +2089,7 @@ func (x *SubmitResultRequest) String() string {
 func (*SubmitResultRequest) ProtoMessage() {}
 
 func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1872,7 +2102,7 @@ func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultRequest.ProtoReflect.Descriptor instead.
 func (*SubmitResultRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubmitResultRequest) GetResult() *BenchmarkResult {
@@ -1891,16 +2121,19 @@ func (x *SubmitResultRequest) GetPayloadSha256() string {
 
 // SubmitResultResponse names the stored result and its new ratings.
 type SubmitResultResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ResultId      uint64                 `protobuf:"varint,1,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
-	Ratings       []*Rating              `protobuf:"bytes,2,rep,name=ratings,proto3" json:"ratings,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ResultId uint64                 `protobuf:"varint,1,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
+	Ratings  []*Rating              `protobuf:"bytes,2,rep,name=ratings,proto3" json:"ratings,omitempty"`
+	// True when the same measurement was already stored for this model:
+	// result_id names that result, and nothing was written.
+	AlreadyStored bool `protobuf:"varint,3,opt,name=already_stored,json=alreadyStored,proto3" json:"already_stored,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitResultResponse) Reset() {
 	*x = SubmitResultResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1912,7 +2145,7 @@ func (x *SubmitResultResponse) String() string {
 func (*SubmitResultResponse) ProtoMessage() {}
 
 func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1925,7 +2158,7 @@ func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResultResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubmitResultResponse) GetResultId() uint64 {
@@ -1938,6 +2171,140 @@ func (x *SubmitResultResponse) GetResultId() uint64 {
 func (x *SubmitResultResponse) GetRatings() []*Rating {
 	if x != nil {
 		return x.Ratings
+	}
+	return nil
+}
+
+func (x *SubmitResultResponse) GetAlreadyStored() bool {
+	if x != nil {
+		return x.AlreadyStored
+	}
+	return false
+}
+
+// VerifyResultRequest carries a surveyor's measurement of a model.
+type VerifyResultRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        *BenchmarkResult       `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyResultRequest) Reset() {
+	*x = VerifyResultRequest{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyResultRequest) ProtoMessage() {}
+
+func (x *VerifyResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyResultRequest.ProtoReflect.Descriptor instead.
+func (*VerifyResultRequest) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *VerifyResultRequest) GetResult() *BenchmarkResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// VerifyResultResponse says what the measurement found.
+type VerifyResultResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The declared result that was checked.
+	ResultId uint64 `protobuf:"varint,1,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
+	// The measurement's own figures.
+	WhPer_1KQueries float64 `protobuf:"fixed64,2,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
+	EnergyPerUnit   float64 `protobuf:"fixed64,3,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
+	// Whether the measurement alone is within the tolerance of the declared
+	// figure.
+	WithinTolerance bool `protobuf:"varint,4,opt,name=within_tolerance,json=withinTolerance,proto3" json:"within_tolerance,omitempty"`
+	// The model's rating in that cohort now, with its verification status.
+	Rating        *Rating `protobuf:"bytes,5,opt,name=rating,proto3" json:"rating,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyResultResponse) Reset() {
+	*x = VerifyResultResponse{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyResultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyResultResponse) ProtoMessage() {}
+
+func (x *VerifyResultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyResultResponse.ProtoReflect.Descriptor instead.
+func (*VerifyResultResponse) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *VerifyResultResponse) GetResultId() uint64 {
+	if x != nil {
+		return x.ResultId
+	}
+	return 0
+}
+
+func (x *VerifyResultResponse) GetWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.WhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *VerifyResultResponse) GetEnergyPerUnit() float64 {
+	if x != nil {
+		return x.EnergyPerUnit
+	}
+	return 0
+}
+
+func (x *VerifyResultResponse) GetWithinTolerance() bool {
+	if x != nil {
+		return x.WithinTolerance
+	}
+	return false
+}
+
+func (x *VerifyResultResponse) GetRating() *Rating {
+	if x != nil {
+		return x.Rating
 	}
 	return nil
 }
@@ -1956,7 +2323,7 @@ type GetRatingRequest struct {
 
 func (x *GetRatingRequest) Reset() {
 	*x = GetRatingRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1968,7 +2335,7 @@ func (x *GetRatingRequest) String() string {
 func (*GetRatingRequest) ProtoMessage() {}
 
 func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1981,7 +2348,7 @@ func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingRequest.ProtoReflect.Descriptor instead.
 func (*GetRatingRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetRatingRequest) GetModel() string {
@@ -2015,7 +2382,7 @@ type GetRatingResponse struct {
 
 func (x *GetRatingResponse) Reset() {
 	*x = GetRatingResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2027,7 +2394,7 @@ func (x *GetRatingResponse) String() string {
 func (*GetRatingResponse) ProtoMessage() {}
 
 func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2040,7 +2407,7 @@ func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingResponse.ProtoReflect.Descriptor instead.
 func (*GetRatingResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetRatingResponse) GetRatings() []*Rating {
@@ -2066,7 +2433,7 @@ type ListRatingsRequest struct {
 
 func (x *ListRatingsRequest) Reset() {
 	*x = ListRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2445,7 @@ func (x *ListRatingsRequest) String() string {
 func (*ListRatingsRequest) ProtoMessage() {}
 
 func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2458,7 @@ func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsRequest.ProtoReflect.Descriptor instead.
 func (*ListRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListRatingsRequest) GetTask() string {
@@ -2147,7 +2514,7 @@ type ListRatingsResponse struct {
 
 func (x *ListRatingsResponse) Reset() {
 	*x = ListRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2159,7 +2526,7 @@ func (x *ListRatingsResponse) String() string {
 func (*ListRatingsResponse) ProtoMessage() {}
 
 func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2172,7 +2539,7 @@ func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsResponse.ProtoReflect.Descriptor instead.
 func (*ListRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListRatingsResponse) GetRatings() []*Rating {
@@ -2198,7 +2565,7 @@ type ListTasksRequest struct {
 
 func (x *ListTasksRequest) Reset() {
 	*x = ListTasksRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2210,7 +2577,7 @@ func (x *ListTasksRequest) String() string {
 func (*ListTasksRequest) ProtoMessage() {}
 
 func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2590,7 @@ func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
 func (*ListTasksRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
 }
 
 // ListTasksResponse lists the task classes.
@@ -2236,7 +2603,7 @@ type ListTasksResponse struct {
 
 func (x *ListTasksResponse) Reset() {
 	*x = ListTasksResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2248,7 +2615,7 @@ func (x *ListTasksResponse) String() string {
 func (*ListTasksResponse) ProtoMessage() {}
 
 func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +2628,7 @@ func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
 func (*ListTasksResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListTasksResponse) GetTasks() []*Task {
@@ -2280,7 +2647,7 @@ type ListAcceleratorsRequest struct {
 
 func (x *ListAcceleratorsRequest) Reset() {
 	*x = ListAcceleratorsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2659,7 @@ func (x *ListAcceleratorsRequest) String() string {
 func (*ListAcceleratorsRequest) ProtoMessage() {}
 
 func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2672,7 @@ func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsRequest.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
 }
 
 // ListAcceleratorsResponse lists the registry's variants.
@@ -2318,7 +2685,7 @@ type ListAcceleratorsResponse struct {
 
 func (x *ListAcceleratorsResponse) Reset() {
 	*x = ListAcceleratorsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2330,7 +2697,7 @@ func (x *ListAcceleratorsResponse) String() string {
 func (*ListAcceleratorsResponse) ProtoMessage() {}
 
 func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2343,7 +2710,7 @@ func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsResponse.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListAcceleratorsResponse) GetAccelerators() []*Accelerator {
@@ -2363,7 +2730,7 @@ type ListDatasetsRequest struct {
 
 func (x *ListDatasetsRequest) Reset() {
 	*x = ListDatasetsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2375,7 +2742,7 @@ func (x *ListDatasetsRequest) String() string {
 func (*ListDatasetsRequest) ProtoMessage() {}
 
 func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2388,7 +2755,7 @@ func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsRequest.ProtoReflect.Descriptor instead.
 func (*ListDatasetsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListDatasetsRequest) GetTask() string {
@@ -2408,7 +2775,7 @@ type ListDatasetsResponse struct {
 
 func (x *ListDatasetsResponse) Reset() {
 	*x = ListDatasetsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2420,7 +2787,7 @@ func (x *ListDatasetsResponse) String() string {
 func (*ListDatasetsResponse) ProtoMessage() {}
 
 func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2433,7 +2800,7 @@ func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsResponse.ProtoReflect.Descriptor instead.
 func (*ListDatasetsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListDatasetsResponse) GetDatasets() []*Dataset {
@@ -2452,7 +2819,7 @@ type ListReleasesRequest struct {
 
 func (x *ListReleasesRequest) Reset() {
 	*x = ListReleasesRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2464,7 +2831,7 @@ func (x *ListReleasesRequest) String() string {
 func (*ListReleasesRequest) ProtoMessage() {}
 
 func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2477,7 +2844,7 @@ func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesRequest.ProtoReflect.Descriptor instead.
 func (*ListReleasesRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
 }
 
 // ListReleasesResponse lists releases, oldest first.
@@ -2490,7 +2857,7 @@ type ListReleasesResponse struct {
 
 func (x *ListReleasesResponse) Reset() {
 	*x = ListReleasesResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2502,7 +2869,7 @@ func (x *ListReleasesResponse) String() string {
 func (*ListReleasesResponse) ProtoMessage() {}
 
 func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2515,7 +2882,7 @@ func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesResponse.ProtoReflect.Descriptor instead.
 func (*ListReleasesResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListReleasesResponse) GetReleases() []*Release {
@@ -2538,7 +2905,7 @@ type CreateReleaseRequest struct {
 
 func (x *CreateReleaseRequest) Reset() {
 	*x = CreateReleaseRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2550,7 +2917,7 @@ func (x *CreateReleaseRequest) String() string {
 func (*CreateReleaseRequest) ProtoMessage() {}
 
 func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2563,7 +2930,7 @@ func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseRequest.ProtoReflect.Descriptor instead.
 func (*CreateReleaseRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CreateReleaseRequest) GetName() string {
@@ -2595,7 +2962,7 @@ type CreateReleaseResponse struct {
 
 func (x *CreateReleaseResponse) Reset() {
 	*x = CreateReleaseResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2974,7 @@ func (x *CreateReleaseResponse) String() string {
 func (*CreateReleaseResponse) ProtoMessage() {}
 
 func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +2987,7 @@ func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseResponse.ProtoReflect.Descriptor instead.
 func (*CreateReleaseResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CreateReleaseResponse) GetRelease() *Release {
@@ -2661,7 +3028,7 @@ type AddAcceleratorRequest struct {
 
 func (x *AddAcceleratorRequest) Reset() {
 	*x = AddAcceleratorRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2673,7 +3040,7 @@ func (x *AddAcceleratorRequest) String() string {
 func (*AddAcceleratorRequest) ProtoMessage() {}
 
 func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2686,7 +3053,7 @@ func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorRequest.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AddAcceleratorRequest) GetAccelerator() *Accelerator {
@@ -2705,7 +3072,7 @@ type AddAcceleratorResponse struct {
 
 func (x *AddAcceleratorResponse) Reset() {
 	*x = AddAcceleratorResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2717,7 +3084,7 @@ func (x *AddAcceleratorResponse) String() string {
 func (*AddAcceleratorResponse) ProtoMessage() {}
 
 func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2730,7 +3097,7 @@ func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorResponse.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
 }
 
 // AddDatasetRequest registers a dataset.
@@ -2743,7 +3110,7 @@ type AddDatasetRequest struct {
 
 func (x *AddDatasetRequest) Reset() {
 	*x = AddDatasetRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2755,7 +3122,7 @@ func (x *AddDatasetRequest) String() string {
 func (*AddDatasetRequest) ProtoMessage() {}
 
 func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2768,7 +3135,7 @@ func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetRequest.ProtoReflect.Descriptor instead.
 func (*AddDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AddDatasetRequest) GetDataset() *Dataset {
@@ -2787,7 +3154,7 @@ type AddDatasetResponse struct {
 
 func (x *AddDatasetResponse) Reset() {
 	*x = AddDatasetResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2799,7 +3166,7 @@ func (x *AddDatasetResponse) String() string {
 func (*AddDatasetResponse) ProtoMessage() {}
 
 func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2812,23 +3179,27 @@ func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetResponse.ProtoReflect.Descriptor instead.
 func (*AddDatasetResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
 }
 
-// CreateTokenRequest scopes a new publisher token.
+// CreateTokenRequest scopes a new publisher token, or makes a surveyor token.
 type CreateTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Namespaces (model owners) the token may write, or "*" for all.
 	Namespaces []string `protobuf:"bytes,1,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
 	// Optional expiry.
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// "publisher" (the default, which needs namespaces) or "surveyor" (which
+	// takes none: a surveyor verifies any namespace's models and submits no
+	// declared results).
+	Role          string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2840,7 +3211,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2853,7 +3224,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateTokenRequest) GetNamespaces() []string {
@@ -2870,6 +3241,13 @@ func (x *CreateTokenRequest) GetExpiresAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *CreateTokenRequest) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
 // CreateTokenResponse carries the secret, shown once.
 type CreateTokenResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2881,7 +3259,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2893,7 +3271,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2906,7 +3284,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateTokenResponse) GetId() string {
@@ -2933,7 +3311,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2945,7 +3323,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2958,7 +3336,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RevokeTokenRequest) GetId() string {
@@ -2977,7 +3355,7 @@ type RevokeTokenResponse struct {
 
 func (x *RevokeTokenResponse) Reset() {
 	*x = RevokeTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2989,7 +3367,7 @@ func (x *RevokeTokenResponse) String() string {
 func (*RevokeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3002,7 +3380,7 @@ func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{41}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{44}
 }
 
 // ListTokensRequest is empty.
@@ -3014,7 +3392,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3026,7 +3404,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3039,7 +3417,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{42}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{45}
 }
 
 // ListTokensResponse lists publisher tokens without secrets.
@@ -3052,7 +3430,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3064,7 +3442,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3077,7 +3455,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{43}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListTokensResponse) GetTokens() []*TokenInfo {
@@ -3096,7 +3474,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3108,7 +3486,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3121,7 +3499,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{44}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{47}
 }
 
 // BackupResponse is one chunk of the snapshot, in order.
@@ -3136,7 +3514,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3148,7 +3526,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3161,7 +3539,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{45}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *BackupResponse) GetChunk() []byte {
@@ -3188,7 +3566,7 @@ type ImportResultsRequest struct {
 
 func (x *ImportResultsRequest) Reset() {
 	*x = ImportResultsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3200,7 +3578,7 @@ func (x *ImportResultsRequest) String() string {
 func (*ImportResultsRequest) ProtoMessage() {}
 
 func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3213,7 +3591,7 @@ func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsRequest.ProtoReflect.Descriptor instead.
 func (*ImportResultsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{46}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ImportResultsRequest) GetResults() []*BenchmarkResult {
@@ -3238,7 +3616,7 @@ type ImportResultsResponse struct {
 
 func (x *ImportResultsResponse) Reset() {
 	*x = ImportResultsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3628,7 @@ func (x *ImportResultsResponse) String() string {
 func (*ImportResultsResponse) ProtoMessage() {}
 
 func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3641,7 @@ func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsResponse.ProtoReflect.Descriptor instead.
 func (*ImportResultsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{47}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ImportResultsResponse) GetImported() int64 {
@@ -3289,20 +3667,22 @@ func (x *ImportResultsResponse) GetLastResultId() uint64 {
 
 // TokenInfo describes a publisher token.
 type TokenInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Namespaces    []string               `protobuf:"bytes,2,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	Revoked       bool                   `protobuf:"varint,6,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Namespaces []string               `protobuf:"bytes,2,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	ExpiresAt  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	Revoked    bool                   `protobuf:"varint,6,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	// "publisher" or "surveyor".
+	Role          string `protobuf:"bytes,7,opt,name=role,proto3" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TokenInfo) Reset() {
 	*x = TokenInfo{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3314,7 +3694,7 @@ func (x *TokenInfo) String() string {
 func (*TokenInfo) ProtoMessage() {}
 
 func (x *TokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3327,7 +3707,7 @@ func (x *TokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenInfo.ProtoReflect.Descriptor instead.
 func (*TokenInfo) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{48}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *TokenInfo) GetId() string {
@@ -3372,11 +3752,18 @@ func (x *TokenInfo) GetRevoked() bool {
 	return false
 }
 
+func (x *TokenInfo) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
 var File_energylabel_v1_energylabel_proto protoreflect.FileDescriptor
 
 const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\n" +
-	" energylabel/v1/energylabel.proto\x12\x0eenergylabel.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\x05\n" +
+	" energylabel/v1/energylabel.proto\x12\x0eenergylabel.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x05\n" +
 	"\x0fBenchmarkResult\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
@@ -3398,7 +3785,8 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x04tool\x18\x0f \x01(\v2\x14.energylabel.v1.ToolR\x04tool\x12;\n" +
 	"\vmeasured_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"measuredAt\x12?\n" +
-	"\x1cthroughput_tokens_per_second\x18\x11 \x01(\x01R\x19throughputTokensPerSecond\"B\n" +
+	"\x1cthroughput_tokens_per_second\x18\x11 \x01(\x01R\x19throughputTokensPerSecond\x12<\n" +
+	"\x1aactive_parameters_billions\x18\x12 \x01(\x01R\x18activeParametersBillions\"B\n" +
 	"\bHardware\x12 \n" +
 	"\vaccelerator\x18\x01 \x01(\tR\vaccelerator\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x05R\x05count\"\x88\x02\n" +
@@ -3415,7 +3803,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\fvideo_height\x18\b \x01(\x05R\vvideoHeight\"4\n" +
 	"\x04Tool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion\"\xf5\a\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\"\x90\t\n" +
 	"\x06Rating\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
@@ -3452,12 +3840,31 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\aclasses\x18\x1a \x03(\v2\x1a.energylabel.v1.GradeClassR\aclasses\x12\x12\n" +
 	"\x04rank\x18\x1b \x01(\x05R\x04rank\x12\x16\n" +
 	"\x06checks\x18\x1c \x03(\tR\x06checks\x12.\n" +
-	"\x13release_cohort_size\x18\x1d \x01(\x05R\x11releaseCohortSizeB\b\n" +
+	"\x13release_cohort_size\x18\x1d \x01(\x05R\x11releaseCohortSize\x12$\n" +
+	"\vfloor_ratio\x18\x1e \x01(\x01H\x04R\n" +
+	"floorRatio\x88\x01\x01\x12@\n" +
+	"\fverification\x18\x1f \x01(\v2\x1c.energylabel.v1.VerificationR\fverification\x12!\n" +
+	"\fphysics_note\x18  \x01(\tR\vphysicsNoteB\b\n" +
 	"\x06_starsB\b\n" +
 	"\x06_gradeB\x06\n" +
 	"\x04_eeiB\f\n" +
 	"\n" +
-	"_reference\"\x16\n" +
+	"_referenceB\x0e\n" +
+	"\f_floor_ratio\"\x9e\x04\n" +
+	"\fVerification\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12:\n" +
+	"\x1adeclared_wh_per_1k_queries\x18\x02 \x01(\x01R\x16declaredWhPer1kQueries\x127\n" +
+	"\x18declared_energy_per_unit\x18\x03 \x01(\x01R\x15declaredEnergyPerUnit\x12*\n" +
+	"\x0edeclared_grade\x18\x04 \x01(\tH\x00R\rdeclaredGrade\x88\x01\x01\x12C\n" +
+	"\x1cdetermined_wh_per_1k_queries\x18\x05 \x01(\x01H\x01R\x18determinedWhPer1kQueries\x88\x01\x01\x12@\n" +
+	"\x1adetermined_energy_per_unit\x18\x06 \x01(\x01H\x02R\x17determinedEnergyPerUnit\x88\x01\x01\x12\"\n" +
+	"\fmeasurements\x18\a \x01(\x05R\fmeasurements\x129\n" +
+	"\n" +
+	"checked_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcheckedAt\x12\x1c\n" +
+	"\ttolerance\x18\t \x01(\x01R\ttoleranceB\x11\n" +
+	"\x0f_declared_gradeB\x1f\n" +
+	"\x1d_determined_wh_per_1k_queriesB\x1d\n" +
+	"\x1b_determined_energy_per_unit\"\x16\n" +
 	"\x14GetServerInfoRequest\"\xfd\x01\n" +
 	"\x15GetServerInfoResponse\x12\x19\n" +
 	"\bbase_url\x18\x01 \x01(\tR\abaseUrl\x12\x18\n" +
@@ -3478,7 +3885,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"t\n" +
 	"\x12GetHistoryResponse\x126\n" +
 	"\aentries\x18\x01 \x03(\v2\x1c.energylabel.v1.HistoryEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf7\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe8\x05\n" +
 	"\fHistoryEntry\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x12\n" +
@@ -3502,7 +3909,10 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"measuredAt\x12;\n" +
 	"\vreceived_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12\x16\n" +
-	"\x06checks\x18\x13 \x03(\tR\x06checksB\b\n" +
+	"\x06checks\x18\x13 \x03(\tR\x06checks\x12\x12\n" +
+	"\x04kind\x18\x14 \x01(\tR\x04kind\x12@\n" +
+	"\fverification\x18\x15 \x01(\v2\x1c.energylabel.v1.VerificationR\fverification\x12\x19\n" +
+	"\btoken_id\x18\x16 \x01(\tR\atokenIdB\b\n" +
 	"\x06_gradeB\x06\n" +
 	"\x04_eeiB\b\n" +
 	"\x06_stars\"\x84\x01\n" +
@@ -3527,7 +3937,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x05grade\x18\x01 \x01(\tR\x05grade\x12\x14\n" +
 	"\x05above\x18\x02 \x01(\x01R\x05above\x12\x18\n" +
 	"\x05up_to\x18\x03 \x01(\x01H\x00R\x04upTo\x88\x01\x01B\b\n" +
-	"\x06_up_to\"\xc7\x01\n" +
+	"\x06_up_to\"\x83\x03\n" +
 	"\vAccelerator\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06family\x18\x02 \x01(\tR\x06family\x12\x1f\n" +
@@ -3537,7 +3947,12 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"floorWatts\x12\x18\n" +
 	"\aaliases\x18\x05 \x03(\tR\aaliases\x12\x16\n" +
 	"\x06source\x18\x06 \x01(\tR\x06source\x12\x18\n" +
-	"\abuiltin\x18\a \x01(\bR\abuiltin\"a\n" +
+	"\abuiltin\x18\a \x01(\bR\abuiltin\x125\n" +
+	"\x17peak_dense_tflops_16bit\x18\b \x01(\x01R\x14peakDenseTflops16bit\x129\n" +
+	"\x19peak_dense_tflops_fastest\x18\t \x01(\x01R\x16peakDenseTflopsFastest\x12+\n" +
+	"\x11fastest_precision\x18\n" +
+	" \x01(\tR\x10fastestPrecision\x12\x1b\n" +
+	"\tmemory_gb\x18\v \x01(\x01R\bmemoryGb\"a\n" +
 	"\aDataset\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x14\n" +
@@ -3560,10 +3975,19 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x0fdefault_dataset\x18\x06 \x01(\tR\x0edefaultDataset\"u\n" +
 	"\x13SubmitResultRequest\x127\n" +
 	"\x06result\x18\x01 \x01(\v2\x1f.energylabel.v1.BenchmarkResultR\x06result\x12%\n" +
-	"\x0epayload_sha256\x18\x02 \x01(\tR\rpayloadSha256\"e\n" +
+	"\x0epayload_sha256\x18\x02 \x01(\tR\rpayloadSha256\"\x8c\x01\n" +
 	"\x14SubmitResultResponse\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x120\n" +
-	"\aratings\x18\x02 \x03(\v2\x16.energylabel.v1.RatingR\aratings\"T\n" +
+	"\aratings\x18\x02 \x03(\v2\x16.energylabel.v1.RatingR\aratings\x12%\n" +
+	"\x0ealready_stored\x18\x03 \x01(\bR\ralreadyStored\"N\n" +
+	"\x13VerifyResultRequest\x127\n" +
+	"\x06result\x18\x01 \x01(\v2\x1f.energylabel.v1.BenchmarkResultR\x06result\"\xe1\x01\n" +
+	"\x14VerifyResultResponse\x12\x1b\n" +
+	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x12)\n" +
+	"\x11wh_per_1k_queries\x18\x02 \x01(\x01R\x0ewhPer1kQueries\x12&\n" +
+	"\x0fenergy_per_unit\x18\x03 \x01(\x01R\renergyPerUnit\x12)\n" +
+	"\x10within_tolerance\x18\x04 \x01(\bR\x0fwithinTolerance\x12.\n" +
+	"\x06rating\x18\x05 \x01(\v2\x16.energylabel.v1.RatingR\x06rating\"T\n" +
 	"\x10GetRatingRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x16\n" +
@@ -3608,13 +4032,14 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x16AddAcceleratorResponse\"F\n" +
 	"\x11AddDatasetRequest\x121\n" +
 	"\adataset\x18\x01 \x01(\v2\x17.energylabel.v1.DatasetR\adataset\"\x14\n" +
-	"\x12AddDatasetResponse\"o\n" +
+	"\x12AddDatasetResponse\"\x83\x01\n" +
 	"\x12CreateTokenRequest\x12\x1e\n" +
 	"\n" +
 	"namespaces\x18\x01 \x03(\tR\n" +
 	"namespaces\x129\n" +
 	"\n" +
-	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\";\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\";\n" +
 	"\x13CreateTokenResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"$\n" +
@@ -3633,7 +4058,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x15ImportResultsResponse\x12\x1a\n" +
 	"\bimported\x18\x01 \x01(\x03R\bimported\x12&\n" +
 	"\x0ffirst_result_id\x18\x02 \x01(\x04R\rfirstResultId\x12$\n" +
-	"\x0elast_result_id\x18\x03 \x01(\x04R\flastResultId\"\x89\x02\n" +
+	"\x0elast_result_id\x18\x03 \x01(\x04R\flastResultId\"\x9d\x02\n" +
 	"\tTokenInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
 	"\n" +
@@ -3645,9 +4070,11 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"lastUsedAt\x129\n" +
 	"\n" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x18\n" +
-	"\arevoked\x18\x06 \x01(\bR\arevoked2\xbb\a\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked\x12\x12\n" +
+	"\x04role\x18\a \x01(\tR\x04role2\x96\b\n" +
 	"\rRatingService\x12Y\n" +
-	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12U\n" +
+	"\fSubmitResult\x12#.energylabel.v1.SubmitResultRequest\x1a$.energylabel.v1.SubmitResultResponse\x12Y\n" +
+	"\fVerifyResult\x12#.energylabel.v1.VerifyResultRequest\x1a$.energylabel.v1.VerifyResultResponse\x12U\n" +
 	"\tGetRating\x12 .energylabel.v1.GetRatingRequest\x1a!.energylabel.v1.GetRatingResponse\"\x03\x90\x02\x01\x12[\n" +
 	"\vListRatings\x12\".energylabel.v1.ListRatingsRequest\x1a#.energylabel.v1.ListRatingsResponse\"\x03\x90\x02\x01\x12U\n" +
 	"\tListTasks\x12 .energylabel.v1.ListTasksRequest\x1a!.energylabel.v1.ListTasksResponse\"\x03\x90\x02\x01\x12j\n" +
@@ -3683,7 +4110,7 @@ func file_energylabel_v1_energylabel_proto_rawDescGZIP() []byte {
 }
 
 var file_energylabel_v1_energylabel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(RatingEvent_Kind)(0),            // 0: energylabel.v1.RatingEvent.Kind
 	(*BenchmarkResult)(nil),          // 1: energylabel.v1.BenchmarkResult
@@ -3691,127 +4118,137 @@ var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(*Output)(nil),                   // 3: energylabel.v1.Output
 	(*Tool)(nil),                     // 4: energylabel.v1.Tool
 	(*Rating)(nil),                   // 5: energylabel.v1.Rating
-	(*GetServerInfoRequest)(nil),     // 6: energylabel.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),    // 7: energylabel.v1.GetServerInfoResponse
-	(*GetHistoryRequest)(nil),        // 8: energylabel.v1.GetHistoryRequest
-	(*GetHistoryResponse)(nil),       // 9: energylabel.v1.GetHistoryResponse
-	(*HistoryEntry)(nil),             // 10: energylabel.v1.HistoryEntry
-	(*WatchRatingsRequest)(nil),      // 11: energylabel.v1.WatchRatingsRequest
-	(*WatchRatingsResponse)(nil),     // 12: energylabel.v1.WatchRatingsResponse
-	(*RatingEvent)(nil),              // 13: energylabel.v1.RatingEvent
-	(*GradeClass)(nil),               // 14: energylabel.v1.GradeClass
-	(*Accelerator)(nil),              // 15: energylabel.v1.Accelerator
-	(*Dataset)(nil),                  // 16: energylabel.v1.Dataset
-	(*Release)(nil),                  // 17: energylabel.v1.Release
-	(*Task)(nil),                     // 18: energylabel.v1.Task
-	(*SubmitResultRequest)(nil),      // 19: energylabel.v1.SubmitResultRequest
-	(*SubmitResultResponse)(nil),     // 20: energylabel.v1.SubmitResultResponse
-	(*GetRatingRequest)(nil),         // 21: energylabel.v1.GetRatingRequest
-	(*GetRatingResponse)(nil),        // 22: energylabel.v1.GetRatingResponse
-	(*ListRatingsRequest)(nil),       // 23: energylabel.v1.ListRatingsRequest
-	(*ListRatingsResponse)(nil),      // 24: energylabel.v1.ListRatingsResponse
-	(*ListTasksRequest)(nil),         // 25: energylabel.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),        // 26: energylabel.v1.ListTasksResponse
-	(*ListAcceleratorsRequest)(nil),  // 27: energylabel.v1.ListAcceleratorsRequest
-	(*ListAcceleratorsResponse)(nil), // 28: energylabel.v1.ListAcceleratorsResponse
-	(*ListDatasetsRequest)(nil),      // 29: energylabel.v1.ListDatasetsRequest
-	(*ListDatasetsResponse)(nil),     // 30: energylabel.v1.ListDatasetsResponse
-	(*ListReleasesRequest)(nil),      // 31: energylabel.v1.ListReleasesRequest
-	(*ListReleasesResponse)(nil),     // 32: energylabel.v1.ListReleasesResponse
-	(*CreateReleaseRequest)(nil),     // 33: energylabel.v1.CreateReleaseRequest
-	(*CreateReleaseResponse)(nil),    // 34: energylabel.v1.CreateReleaseResponse
-	(*AddAcceleratorRequest)(nil),    // 35: energylabel.v1.AddAcceleratorRequest
-	(*AddAcceleratorResponse)(nil),   // 36: energylabel.v1.AddAcceleratorResponse
-	(*AddDatasetRequest)(nil),        // 37: energylabel.v1.AddDatasetRequest
-	(*AddDatasetResponse)(nil),       // 38: energylabel.v1.AddDatasetResponse
-	(*CreateTokenRequest)(nil),       // 39: energylabel.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),      // 40: energylabel.v1.CreateTokenResponse
-	(*RevokeTokenRequest)(nil),       // 41: energylabel.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),      // 42: energylabel.v1.RevokeTokenResponse
-	(*ListTokensRequest)(nil),        // 43: energylabel.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),       // 44: energylabel.v1.ListTokensResponse
-	(*BackupRequest)(nil),            // 45: energylabel.v1.BackupRequest
-	(*BackupResponse)(nil),           // 46: energylabel.v1.BackupResponse
-	(*ImportResultsRequest)(nil),     // 47: energylabel.v1.ImportResultsRequest
-	(*ImportResultsResponse)(nil),    // 48: energylabel.v1.ImportResultsResponse
-	(*TokenInfo)(nil),                // 49: energylabel.v1.TokenInfo
-	(*timestamppb.Timestamp)(nil),    // 50: google.protobuf.Timestamp
+	(*Verification)(nil),             // 6: energylabel.v1.Verification
+	(*GetServerInfoRequest)(nil),     // 7: energylabel.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),    // 8: energylabel.v1.GetServerInfoResponse
+	(*GetHistoryRequest)(nil),        // 9: energylabel.v1.GetHistoryRequest
+	(*GetHistoryResponse)(nil),       // 10: energylabel.v1.GetHistoryResponse
+	(*HistoryEntry)(nil),             // 11: energylabel.v1.HistoryEntry
+	(*WatchRatingsRequest)(nil),      // 12: energylabel.v1.WatchRatingsRequest
+	(*WatchRatingsResponse)(nil),     // 13: energylabel.v1.WatchRatingsResponse
+	(*RatingEvent)(nil),              // 14: energylabel.v1.RatingEvent
+	(*GradeClass)(nil),               // 15: energylabel.v1.GradeClass
+	(*Accelerator)(nil),              // 16: energylabel.v1.Accelerator
+	(*Dataset)(nil),                  // 17: energylabel.v1.Dataset
+	(*Release)(nil),                  // 18: energylabel.v1.Release
+	(*Task)(nil),                     // 19: energylabel.v1.Task
+	(*SubmitResultRequest)(nil),      // 20: energylabel.v1.SubmitResultRequest
+	(*SubmitResultResponse)(nil),     // 21: energylabel.v1.SubmitResultResponse
+	(*VerifyResultRequest)(nil),      // 22: energylabel.v1.VerifyResultRequest
+	(*VerifyResultResponse)(nil),     // 23: energylabel.v1.VerifyResultResponse
+	(*GetRatingRequest)(nil),         // 24: energylabel.v1.GetRatingRequest
+	(*GetRatingResponse)(nil),        // 25: energylabel.v1.GetRatingResponse
+	(*ListRatingsRequest)(nil),       // 26: energylabel.v1.ListRatingsRequest
+	(*ListRatingsResponse)(nil),      // 27: energylabel.v1.ListRatingsResponse
+	(*ListTasksRequest)(nil),         // 28: energylabel.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),        // 29: energylabel.v1.ListTasksResponse
+	(*ListAcceleratorsRequest)(nil),  // 30: energylabel.v1.ListAcceleratorsRequest
+	(*ListAcceleratorsResponse)(nil), // 31: energylabel.v1.ListAcceleratorsResponse
+	(*ListDatasetsRequest)(nil),      // 32: energylabel.v1.ListDatasetsRequest
+	(*ListDatasetsResponse)(nil),     // 33: energylabel.v1.ListDatasetsResponse
+	(*ListReleasesRequest)(nil),      // 34: energylabel.v1.ListReleasesRequest
+	(*ListReleasesResponse)(nil),     // 35: energylabel.v1.ListReleasesResponse
+	(*CreateReleaseRequest)(nil),     // 36: energylabel.v1.CreateReleaseRequest
+	(*CreateReleaseResponse)(nil),    // 37: energylabel.v1.CreateReleaseResponse
+	(*AddAcceleratorRequest)(nil),    // 38: energylabel.v1.AddAcceleratorRequest
+	(*AddAcceleratorResponse)(nil),   // 39: energylabel.v1.AddAcceleratorResponse
+	(*AddDatasetRequest)(nil),        // 40: energylabel.v1.AddDatasetRequest
+	(*AddDatasetResponse)(nil),       // 41: energylabel.v1.AddDatasetResponse
+	(*CreateTokenRequest)(nil),       // 42: energylabel.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),      // 43: energylabel.v1.CreateTokenResponse
+	(*RevokeTokenRequest)(nil),       // 44: energylabel.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 45: energylabel.v1.RevokeTokenResponse
+	(*ListTokensRequest)(nil),        // 46: energylabel.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),       // 47: energylabel.v1.ListTokensResponse
+	(*BackupRequest)(nil),            // 48: energylabel.v1.BackupRequest
+	(*BackupResponse)(nil),           // 49: energylabel.v1.BackupResponse
+	(*ImportResultsRequest)(nil),     // 50: energylabel.v1.ImportResultsRequest
+	(*ImportResultsResponse)(nil),    // 51: energylabel.v1.ImportResultsResponse
+	(*TokenInfo)(nil),                // 52: energylabel.v1.TokenInfo
+	(*timestamppb.Timestamp)(nil),    // 53: google.protobuf.Timestamp
 }
 var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
 	2,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
 	3,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
 	4,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
-	50, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
-	50, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
-	50, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
+	53, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
+	53, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
+	53, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
 	4,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
-	14, // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
-	10, // 8: energylabel.v1.GetHistoryResponse.entries:type_name -> energylabel.v1.HistoryEntry
-	50, // 9: energylabel.v1.HistoryEntry.measured_at:type_name -> google.protobuf.Timestamp
-	50, // 10: energylabel.v1.HistoryEntry.received_at:type_name -> google.protobuf.Timestamp
-	13, // 11: energylabel.v1.WatchRatingsResponse.events:type_name -> energylabel.v1.RatingEvent
-	0,  // 12: energylabel.v1.RatingEvent.kind:type_name -> energylabel.v1.RatingEvent.Kind
-	5,  // 13: energylabel.v1.RatingEvent.rating:type_name -> energylabel.v1.Rating
-	17, // 14: energylabel.v1.RatingEvent.release:type_name -> energylabel.v1.Release
-	50, // 15: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
-	1,  // 16: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
-	5,  // 17: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
-	5,  // 18: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
-	5,  // 19: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
-	18, // 20: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
-	15, // 21: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
-	16, // 22: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
-	17, // 23: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
-	17, // 24: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
-	15, // 25: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
-	16, // 26: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
-	50, // 27: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
-	49, // 28: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
-	1,  // 29: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
-	50, // 30: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	50, // 31: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
-	50, // 32: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	19, // 33: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
-	21, // 34: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
-	23, // 35: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
-	25, // 36: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
-	27, // 37: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
-	29, // 38: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
-	31, // 39: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
-	6,  // 40: energylabel.v1.RatingService.GetServerInfo:input_type -> energylabel.v1.GetServerInfoRequest
-	8,  // 41: energylabel.v1.RatingService.GetHistory:input_type -> energylabel.v1.GetHistoryRequest
-	11, // 42: energylabel.v1.RatingService.WatchRatings:input_type -> energylabel.v1.WatchRatingsRequest
-	39, // 43: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
-	41, // 44: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
-	43, // 45: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
-	45, // 46: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
-	47, // 47: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
-	33, // 48: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
-	35, // 49: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
-	37, // 50: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
-	20, // 51: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
-	22, // 52: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
-	24, // 53: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
-	26, // 54: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
-	28, // 55: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
-	30, // 56: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
-	32, // 57: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
-	7,  // 58: energylabel.v1.RatingService.GetServerInfo:output_type -> energylabel.v1.GetServerInfoResponse
-	9,  // 59: energylabel.v1.RatingService.GetHistory:output_type -> energylabel.v1.GetHistoryResponse
-	12, // 60: energylabel.v1.RatingService.WatchRatings:output_type -> energylabel.v1.WatchRatingsResponse
-	40, // 61: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
-	42, // 62: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
-	44, // 63: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
-	46, // 64: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
-	48, // 65: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
-	34, // 66: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
-	36, // 67: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
-	38, // 68: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
-	51, // [51:69] is the sub-list for method output_type
-	33, // [33:51] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	15, // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
+	6,  // 8: energylabel.v1.Rating.verification:type_name -> energylabel.v1.Verification
+	53, // 9: energylabel.v1.Verification.checked_at:type_name -> google.protobuf.Timestamp
+	11, // 10: energylabel.v1.GetHistoryResponse.entries:type_name -> energylabel.v1.HistoryEntry
+	53, // 11: energylabel.v1.HistoryEntry.measured_at:type_name -> google.protobuf.Timestamp
+	53, // 12: energylabel.v1.HistoryEntry.received_at:type_name -> google.protobuf.Timestamp
+	6,  // 13: energylabel.v1.HistoryEntry.verification:type_name -> energylabel.v1.Verification
+	14, // 14: energylabel.v1.WatchRatingsResponse.events:type_name -> energylabel.v1.RatingEvent
+	0,  // 15: energylabel.v1.RatingEvent.kind:type_name -> energylabel.v1.RatingEvent.Kind
+	5,  // 16: energylabel.v1.RatingEvent.rating:type_name -> energylabel.v1.Rating
+	18, // 17: energylabel.v1.RatingEvent.release:type_name -> energylabel.v1.Release
+	53, // 18: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	1,  // 19: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
+	5,  // 20: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
+	1,  // 21: energylabel.v1.VerifyResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
+	5,  // 22: energylabel.v1.VerifyResultResponse.rating:type_name -> energylabel.v1.Rating
+	5,  // 23: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
+	5,  // 24: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
+	19, // 25: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
+	16, // 26: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
+	17, // 27: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
+	18, // 28: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
+	18, // 29: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
+	16, // 30: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
+	17, // 31: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
+	53, // 32: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	52, // 33: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
+	1,  // 34: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
+	53, // 35: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	53, // 36: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
+	53, // 37: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	20, // 38: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
+	22, // 39: energylabel.v1.RatingService.VerifyResult:input_type -> energylabel.v1.VerifyResultRequest
+	24, // 40: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
+	26, // 41: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
+	28, // 42: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
+	30, // 43: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
+	32, // 44: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
+	34, // 45: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
+	7,  // 46: energylabel.v1.RatingService.GetServerInfo:input_type -> energylabel.v1.GetServerInfoRequest
+	9,  // 47: energylabel.v1.RatingService.GetHistory:input_type -> energylabel.v1.GetHistoryRequest
+	12, // 48: energylabel.v1.RatingService.WatchRatings:input_type -> energylabel.v1.WatchRatingsRequest
+	42, // 49: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
+	44, // 50: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
+	46, // 51: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
+	48, // 52: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
+	50, // 53: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
+	36, // 54: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
+	38, // 55: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
+	40, // 56: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
+	21, // 57: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
+	23, // 58: energylabel.v1.RatingService.VerifyResult:output_type -> energylabel.v1.VerifyResultResponse
+	25, // 59: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
+	27, // 60: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
+	29, // 61: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
+	31, // 62: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
+	33, // 63: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
+	35, // 64: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
+	8,  // 65: energylabel.v1.RatingService.GetServerInfo:output_type -> energylabel.v1.GetServerInfoResponse
+	10, // 66: energylabel.v1.RatingService.GetHistory:output_type -> energylabel.v1.GetHistoryResponse
+	13, // 67: energylabel.v1.RatingService.WatchRatings:output_type -> energylabel.v1.WatchRatingsResponse
+	43, // 68: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
+	45, // 69: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
+	47, // 70: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
+	49, // 71: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
+	51, // 72: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
+	37, // 73: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
+	39, // 74: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
+	41, // 75: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
+	57, // [57:76] is the sub-list for method output_type
+	38, // [38:57] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_v1_energylabel_proto_init() }
@@ -3820,15 +4257,16 @@ func file_energylabel_v1_energylabel_proto_init() {
 		return
 	}
 	file_energylabel_v1_energylabel_proto_msgTypes[4].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[9].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[13].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[5].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[10].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_v1_energylabel_proto_rawDesc), len(file_energylabel_v1_energylabel_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   49,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

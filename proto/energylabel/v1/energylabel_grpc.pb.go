@@ -23,6 +23,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	RatingService_SubmitResult_FullMethodName     = "/energylabel.v1.RatingService/SubmitResult"
+	RatingService_VerifyResult_FullMethodName     = "/energylabel.v1.RatingService/VerifyResult"
 	RatingService_GetRating_FullMethodName        = "/energylabel.v1.RatingService/GetRating"
 	RatingService_ListRatings_FullMethodName      = "/energylabel.v1.RatingService/ListRatings"
 	RatingService_ListTasks_FullMethodName        = "/energylabel.v1.RatingService/ListTasks"
@@ -43,6 +44,10 @@ const (
 type RatingServiceClient interface {
 	// SubmitResult stores one benchmark result and returns its ratings.
 	SubmitResult(ctx context.Context, in *SubmitResultRequest, opts ...grpc.CallOption) (*SubmitResultResponse, error)
+	// VerifyResult takes a surveyor's own measurement of a model and compares
+	// it with the model's current declared result in the same cohort, under
+	// the grade scheme's verification tolerance. It needs a surveyor token.
+	VerifyResult(ctx context.Context, in *VerifyResultRequest, opts ...grpc.CallOption) (*VerifyResultResponse, error)
 	// GetRating returns a model's current ratings, optionally for one task.
 	GetRating(ctx context.Context, in *GetRatingRequest, opts ...grpc.CallOption) (*GetRatingResponse, error)
 	// ListRatings lists the ratings of the cohorts matching a filter, best first.
@@ -81,6 +86,16 @@ func (c *ratingServiceClient) SubmitResult(ctx context.Context, in *SubmitResult
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SubmitResultResponse)
 	err := c.cc.Invoke(ctx, RatingService_SubmitResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ratingServiceClient) VerifyResult(ctx context.Context, in *VerifyResultRequest, opts ...grpc.CallOption) (*VerifyResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyResultResponse)
+	err := c.cc.Invoke(ctx, RatingService_VerifyResult_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +210,10 @@ type RatingService_WatchRatingsClient = grpc.ServerStreamingClient[WatchRatingsR
 type RatingServiceServer interface {
 	// SubmitResult stores one benchmark result and returns its ratings.
 	SubmitResult(context.Context, *SubmitResultRequest) (*SubmitResultResponse, error)
+	// VerifyResult takes a surveyor's own measurement of a model and compares
+	// it with the model's current declared result in the same cohort, under
+	// the grade scheme's verification tolerance. It needs a surveyor token.
+	VerifyResult(context.Context, *VerifyResultRequest) (*VerifyResultResponse, error)
 	// GetRating returns a model's current ratings, optionally for one task.
 	GetRating(context.Context, *GetRatingRequest) (*GetRatingResponse, error)
 	// ListRatings lists the ratings of the cohorts matching a filter, best first.
@@ -231,6 +250,9 @@ type UnimplementedRatingServiceServer struct{}
 
 func (UnimplementedRatingServiceServer) SubmitResult(context.Context, *SubmitResultRequest) (*SubmitResultResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SubmitResult not implemented")
+}
+func (UnimplementedRatingServiceServer) VerifyResult(context.Context, *VerifyResultRequest) (*VerifyResultResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyResult not implemented")
 }
 func (UnimplementedRatingServiceServer) GetRating(context.Context, *GetRatingRequest) (*GetRatingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRating not implemented")
@@ -294,6 +316,24 @@ func _RatingService_SubmitResult_Handler(srv interface{}, ctx context.Context, d
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RatingServiceServer).SubmitResult(ctx, req.(*SubmitResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RatingService_VerifyResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RatingServiceServer).VerifyResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RatingService_VerifyResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RatingServiceServer).VerifyResult(ctx, req.(*VerifyResultRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -463,6 +503,10 @@ var RatingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SubmitResult",
 			Handler:    _RatingService_SubmitResult_Handler,
+		},
+		{
+			MethodName: "VerifyResult",
+			Handler:    _RatingService_VerifyResult_Handler,
 		},
 		{
 			MethodName: "GetRating",

@@ -33,16 +33,62 @@ func Result(a *storage.Accepted) *storev1.Result {
 		BatchSize: int32(r.BatchSize), ToolName: r.ToolName, ToolVersion: r.ToolVersion,
 		MeasuredAt:                Timestamp(r.MeasuredAt),
 		ThroughputTokensPerSecond: r.ThroughputTokensPerSecond,
-		Audit: &storev1.Audit{
-			TokenId: a.Audit.TokenID, ReceivedAt: Timestamp(a.Audit.ReceivedAt),
-			ClientAddr: a.Audit.ClientAddr, PayloadSha256: a.Audit.PayloadSHA256,
-		},
+		ActiveParametersBillions:  r.ActiveParamsBillions,
+		Audit:                     audit(&a.Audit),
 		Measure: &storev1.Measure{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware,
 			Basis: c.Basis.String(), WhPer_1KQueries: a.Measure.WhPer1kQueries, EnergyPerUnit: a.Measure.EnergyPerUnit,
-			Checks: uint32(a.Measure.Checks)},
+			Checks: uint32(a.Measure.Checks), FloorRatio: a.Measure.FloorRatio},
+		Source:           sourceRecord(a.Source),
+		CarriedReference: referenceRecord(a.Carried),
 		Label: &storev1.Label{Grade: a.Label.Grade, Eei: a.Label.EEI, Scheme: a.Label.Scheme,
 			Stars: int32(a.Label.Stars), Release: a.Label.Release},
 	}
+}
+
+func audit(a *storage.Audit) *storev1.Audit {
+	return &storev1.Audit{TokenId: a.TokenID, ReceivedAt: Timestamp(a.ReceivedAt),
+		ClientAddr: a.ClientAddr, PayloadSha256: a.PayloadSHA256, Fingerprint: a.Fingerprint}
+}
+
+func auditOf(a *storev1.Audit) storage.Audit {
+	return storage.Audit{TokenID: a.GetTokenId(), ReceivedAt: TimeOf(a.GetReceivedAt()), ClientAddr: a.GetClientAddr(),
+		PayloadSHA256: a.GetPayloadSha256(), Fingerprint: a.GetFingerprint()}
+}
+
+// adminTokenID is the token id the admin token's results are stored
+// with: results stored before the source was kept read as published
+// when the admin submitted them.
+const adminTokenID = "admin"
+
+func sourceRecord(s rating.Source) storev1.Source {
+	switch s {
+	case rating.Published:
+		return storev1.Source_SOURCE_PUBLISHED
+	case rating.Publisher:
+		return storev1.Source_SOURCE_DECLARED
+	}
+	return storev1.Source_SOURCE_UNSPECIFIED
+}
+
+func sourceOf(s storev1.Source, tokenID string) rating.Source {
+	switch {
+	case s == storev1.Source_SOURCE_PUBLISHED:
+		return rating.Published
+	case s == storev1.Source_SOURCE_UNSPECIFIED && tokenID == adminTokenID:
+		return rating.Published
+	}
+	return rating.Publisher
+}
+
+func referenceRecord(r storage.Reference) *storev1.Reference {
+	if r.ResultID == 0 {
+		return nil
+	}
+	return &storev1.Reference{ResultId: r.ResultID, EnergyPerUnit: r.X, WhPer_1KQueries: r.WhPer1k}
+}
+
+func referenceOf(p *storev1.Reference) storage.Reference {
+	return storage.Reference{ResultID: p.GetResultId(), X: p.GetEnergyPerUnit(), WhPer1k: p.GetWhPer_1KQueries()}
 }
 
 // ResultOf is the result and audit trail a record holds.
@@ -63,9 +109,9 @@ func ResultOf(p *storev1.Result) (*rating.Result, storage.Audit) {
 		BatchSize: int(p.BatchSize), ToolName: p.ToolName, ToolVersion: p.ToolVersion,
 		MeasuredAt:                TimeOf(p.MeasuredAt),
 		ThroughputTokensPerSecond: p.ThroughputTokensPerSecond,
+		ActiveParamsBillions:      p.ActiveParametersBillions,
 	}
-	a := p.GetAudit()
-	return r, storage.Audit{TokenID: a.GetTokenId(), ReceivedAt: TimeOf(a.GetReceivedAt()), ClientAddr: a.GetClientAddr(), PayloadSHA256: a.GetPayloadSha256()}
+	return r, auditOf(p.GetAudit())
 }
 
 // HistoryEntry is a stored result as history shows it: with the measure
@@ -89,9 +135,11 @@ func Current(id uint64, p *storev1.Result) storage.Current {
 		m = rating.Measure{
 			Cohort:         rating.Cohort{Task: pm.Task, Dataset: pm.Dataset, SizeClass: pm.SizeClass, Hardware: pm.Hardware, Basis: basis},
 			WhPer1kQueries: pm.WhPer_1KQueries, EnergyPerUnit: pm.EnergyPerUnit, Checks: rating.Checks(pm.Checks),
+			FloorRatio: pm.FloorRatio,
 		}
 	}
-	return storage.CurrentOf(id, &storage.Accepted{Result: r, Measure: m, Audit: a})
+	return storage.CurrentOf(id, &storage.Accepted{Result: r, Measure: m, Audit: a,
+		Source: sourceOf(p.Source, a.TokenID), Carried: referenceOf(p.CarriedReference)})
 }
 
 // Latest is the record of a model's current result in a cohort.
@@ -105,6 +153,7 @@ func Latest(e *storage.Current) *storev1.Latest {
 		GpuCount: int32(e.GPUCount), ParametersBillions: e.ParamsBillions,
 		MeasuredAt: Timestamp(e.MeasuredAt), ReceivedAt: Timestamp(e.ReceivedAt),
 		ToolName: e.ToolName, ToolVersion: e.ToolVersion,
+		FloorRatio: e.Measure.FloorRatio, Source: sourceRecord(e.Source), CarriedReference: referenceRecord(e.Carried),
 	}
 }
 
@@ -122,11 +171,14 @@ func CurrentOfLatest(p *storev1.Latest) (storage.Current, error) {
 		ID: p.ResultId, Model: p.Model,
 		Measure: rating.Measure{
 			Cohort:         rating.Cohort{Task: p.Task, Dataset: p.Dataset, SizeClass: p.SizeClass, Hardware: p.Hardware, Basis: basis},
-			WhPer1kQueries: p.WhPer_1KQueries, EnergyPerUnit: p.EnergyPerUnit, Checks: checks,
+			WhPer1kQueries: p.WhPer_1KQueries, EnergyPerUnit: p.EnergyPerUnit, Checks: checks, FloorRatio: p.FloorRatio,
 		},
 		GPUCount: int(p.GpuCount), ParamsBillions: p.ParametersBillions,
 		MeasuredAt: storage.CanonicalTime(TimeOf(p.MeasuredAt)), ReceivedAt: storage.CanonicalTime(TimeOf(p.ReceivedAt)),
 		ToolName: p.ToolName, ToolVersion: p.ToolVersion,
+		// A Latest record does not keep the token: one from before the
+		// source was kept reads as published only if it says so.
+		Source: sourceOf(p.Source, ""), Carried: referenceOf(p.CarriedReference),
 	}, nil
 }
 
@@ -134,7 +186,7 @@ func CurrentOfLatest(p *storev1.Latest) (storage.Current, error) {
 func Token(t *storage.Token) *storev1.Token {
 	return &storev1.Token{
 		Id: t.ID, SecretSha256: t.SecretSHA256, Namespaces: t.Namespaces, CreatedAt: Timestamp(t.CreatedAt),
-		ExpiresAt: Timestamp(t.ExpiresAt), LastUsedAt: Timestamp(t.LastUsedAt), Revoked: t.Revoked,
+		ExpiresAt: Timestamp(t.ExpiresAt), LastUsedAt: Timestamp(t.LastUsedAt), Revoked: t.Revoked, Role: t.Role,
 	}
 }
 
@@ -142,20 +194,22 @@ func Token(t *storage.Token) *storev1.Token {
 func TokenOf(p *storev1.Token) storage.Token {
 	return storage.Token{
 		ID: p.Id, SecretSHA256: p.SecretSha256, Namespaces: p.Namespaces, CreatedAt: storage.CanonicalTime(TimeOf(p.CreatedAt)),
-		ExpiresAt: canonicalOrZero(p.ExpiresAt), LastUsedAt: canonicalOrZero(p.LastUsedAt), Revoked: p.Revoked,
+		ExpiresAt: canonicalOrZero(p.ExpiresAt), LastUsedAt: canonicalOrZero(p.LastUsedAt), Revoked: p.Revoked, Role: p.Role,
 	}
 }
 
 // Accelerator is the record of a registered accelerator.
 func Accelerator(a *rating.Accelerator) *storev1.Accelerator {
 	return &storev1.Accelerator{Name: a.Name, Family: a.Family, BoardWatts: a.BoardWatts,
-		FloorFraction: a.FloorFraction, Aliases: a.Aliases, Source: a.Source}
+		FloorFraction: a.FloorFraction, Aliases: a.Aliases, Source: a.Source,
+		PeakTflops_16Bit: a.PeakTFLOPS16, PeakTflopsFastest: a.PeakTFLOPSFastest, FastestPrecision: a.FastestPrecision, MemoryGb: a.MemoryGB}
 }
 
 // AcceleratorOf reads an accelerator record back.
 func AcceleratorOf(p *storev1.Accelerator) rating.Accelerator {
 	return rating.Accelerator{Name: p.Name, Family: p.Family, BoardWatts: p.BoardWatts,
-		FloorFraction: p.FloorFraction, Aliases: p.Aliases, Source: p.Source}
+		FloorFraction: p.FloorFraction, Aliases: p.Aliases, Source: p.Source,
+		PeakTFLOPS16: p.PeakTflops_16Bit, PeakTFLOPSFastest: p.PeakTflopsFastest, FastestPrecision: p.FastestPrecision, MemoryGB: p.MemoryGb}
 }
 
 // Dataset is the record of a registered dataset.
@@ -177,7 +231,7 @@ func Release(rel *rating.Release) *storev1.Release {
 	p := &storev1.Release{Name: rel.Name, CreatedAt: Timestamp(rel.CreatedAt)}
 	for c, b := range rel.Cohorts {
 		p.Cohorts = append(p.Cohorts, &storev1.CohortBounds{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass,
-			Hardware: c.Hardware, Basis: c.Basis.String(), Lo: b.Lo, Hi: b.Hi, Models: int32(b.Models)})
+			Hardware: c.Hardware, Basis: c.Basis.String(), Lo: b.Lo, Hi: b.Hi, Models: int32(b.Models), References: b.References})
 	}
 	slices.SortFunc(p.Cohorts, func(a, b *storev1.CohortBounds) int { return compareCohorts(cohortOfBounds(a), cohortOfBounds(b)) })
 	return p
@@ -187,7 +241,7 @@ func Release(rel *rating.Release) *storev1.Release {
 func ReleaseOf(p *storev1.Release) *rating.Release {
 	rel := &rating.Release{Name: p.Name, CreatedAt: storage.CanonicalTime(TimeOf(p.CreatedAt)), Cohorts: make(map[rating.Cohort]rating.Bounds, len(p.Cohorts))}
 	for _, b := range p.Cohorts {
-		rel.Cohorts[cohortOfBounds(b)] = rating.Bounds{Lo: b.Lo, Hi: b.Hi, Models: int(b.Models)}
+		rel.Cohorts[cohortOfBounds(b)] = rating.Bounds{Lo: b.Lo, Hi: b.Hi, Models: int(b.Models), References: b.References}
 	}
 	return rel
 }
@@ -230,4 +284,50 @@ func TimeOf(ts *timestamppb.Timestamp) time.Time {
 func CohortKey(c rating.Cohort) string {
 	const sep = "\x1f"
 	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String()
+}
+
+// Verification is the record of a surveyor's measurement.
+func Verification(v *storage.Verification) *storev1.Verification {
+	c, s := v.Cohort, v.Survey
+	p := &storev1.Verification{
+		Model: v.Model, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(),
+		ResultId: v.ResultID, TokenId: v.TokenID, At: Timestamp(v.At),
+		EnergyPerUnit: v.X, WhPer_1KQueries: v.WhPer1k,
+		DeclaredEnergyPerUnit: v.Declared.X, DeclaredWhPer_1KQueries: v.Declared.WhPer1k,
+		Status: s.Status.String(), Measurements: int32(s.Measurements),
+		Followups: int32(s.FollowUps), FollowupEnergyPerUnitSum: s.SumX, FollowupWhPer_1KQueriesSum: s.SumWh,
+		DeterminedEnergyPerUnit: s.DeterminedX, DeterminedWhPer_1KQueries: s.DeterminedWh,
+	}
+	if v.Measurement != nil {
+		p.Measurement = Result(&storage.Accepted{Result: v.Measurement, Audit: v.Audit, Source: rating.Surveyor})
+		p.Measurement.Measure, p.Measurement.Label = nil, nil
+	}
+	return p
+}
+
+// VerificationOf reads a verification record back.
+func VerificationOf(p *storev1.Verification) (storage.Verification, error) {
+	basis, ok := rating.ParseUnit(p.Basis)
+	if !ok {
+		return storage.Verification{}, fmt.Errorf("verification of %q: unknown basis %q", p.Model, p.Basis)
+	}
+	status, ok := rating.ParseStatus(p.Status)
+	if !ok {
+		return storage.Verification{}, fmt.Errorf("verification of %q: unknown status %q", p.Model, p.Status)
+	}
+	v := storage.Verification{
+		Model:    p.Model,
+		Cohort:   rating.Cohort{Task: p.Task, Dataset: p.Dataset, SizeClass: p.SizeClass, Hardware: p.Hardware, Basis: basis},
+		ResultID: p.ResultId, TokenID: p.TokenId, At: storage.CanonicalTime(TimeOf(p.At)),
+		X: p.EnergyPerUnit, WhPer1k: p.WhPer_1KQueries,
+		Declared: storage.Reference{ResultID: p.ResultId, X: p.DeclaredEnergyPerUnit, WhPer1k: p.DeclaredWhPer_1KQueries},
+		Survey: rating.Survey{Status: status, Measurements: int(p.Measurements),
+			FollowUps: int(p.Followups), SumX: p.FollowupEnergyPerUnitSum, SumWh: p.FollowupWhPer_1KQueriesSum,
+			DeterminedX: p.DeterminedEnergyPerUnit, DeterminedWh: p.DeterminedWhPer_1KQueries},
+	}
+	if m := p.GetMeasurement(); m != nil {
+		v.Measurement, v.Audit = ResultOf(m)
+		v.Audit.ReceivedAt = storage.CanonicalTime(v.Audit.ReceivedAt)
+	}
+	return v, nil
 }

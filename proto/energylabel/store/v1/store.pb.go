@@ -25,16 +25,69 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Source is who vouches for a result.
+type Source int32
+
+const (
+	Source_SOURCE_UNSPECIFIED Source = 0
+	// An admin imported it from a published leaderboard.
+	Source_SOURCE_PUBLISHED Source = 1
+	// A publisher declared it.
+	Source_SOURCE_DECLARED Source = 2
+)
+
+// Enum value maps for Source.
+var (
+	Source_name = map[int32]string{
+		0: "SOURCE_UNSPECIFIED",
+		1: "SOURCE_PUBLISHED",
+		2: "SOURCE_DECLARED",
+	}
+	Source_value = map[string]int32{
+		"SOURCE_UNSPECIFIED": 0,
+		"SOURCE_PUBLISHED":   1,
+		"SOURCE_DECLARED":    2,
+	}
+)
+
+func (x Source) Enum() *Source {
+	p := new(Source)
+	*p = x
+	return p
+}
+
+func (x Source) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Source) Descriptor() protoreflect.EnumDescriptor {
+	return file_energylabel_store_v1_store_proto_enumTypes[0].Descriptor()
+}
+
+func (Source) Type() protoreflect.EnumType {
+	return &file_energylabel_store_v1_store_proto_enumTypes[0]
+}
+
+func (x Source) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Source.Descriptor instead.
+func (Source) EnumDescriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{0}
+}
+
 // Kind says what changed.
 type Event_Kind int32
 
 const (
-	Event_KIND_UNSPECIFIED Event_Kind = 0
-	Event_KIND_RESULTS     Event_Kind = 1
-	Event_KIND_RELEASE     Event_Kind = 2
-	Event_KIND_TOKEN       Event_Kind = 3
-	Event_KIND_ACCELERATOR Event_Kind = 4
-	Event_KIND_DATASET     Event_Kind = 5
+	Event_KIND_UNSPECIFIED  Event_Kind = 0
+	Event_KIND_RESULTS      Event_Kind = 1
+	Event_KIND_RELEASE      Event_Kind = 2
+	Event_KIND_TOKEN        Event_Kind = 3
+	Event_KIND_ACCELERATOR  Event_Kind = 4
+	Event_KIND_DATASET      Event_Kind = 5
+	Event_KIND_VERIFICATION Event_Kind = 6
 )
 
 // Enum value maps for Event_Kind.
@@ -46,14 +99,16 @@ var (
 		3: "KIND_TOKEN",
 		4: "KIND_ACCELERATOR",
 		5: "KIND_DATASET",
+		6: "KIND_VERIFICATION",
 	}
 	Event_Kind_value = map[string]int32{
-		"KIND_UNSPECIFIED": 0,
-		"KIND_RESULTS":     1,
-		"KIND_RELEASE":     2,
-		"KIND_TOKEN":       3,
-		"KIND_ACCELERATOR": 4,
-		"KIND_DATASET":     5,
+		"KIND_UNSPECIFIED":  0,
+		"KIND_RESULTS":      1,
+		"KIND_RELEASE":      2,
+		"KIND_TOKEN":        3,
+		"KIND_ACCELERATOR":  4,
+		"KIND_DATASET":      5,
+		"KIND_VERIFICATION": 6,
 	}
 )
 
@@ -68,11 +123,11 @@ func (x Event_Kind) String() string {
 }
 
 func (Event_Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_energylabel_store_v1_store_proto_enumTypes[0].Descriptor()
+	return file_energylabel_store_v1_store_proto_enumTypes[1].Descriptor()
 }
 
 func (Event_Kind) Type() protoreflect.EnumType {
-	return &file_energylabel_store_v1_store_proto_enumTypes[0]
+	return &file_energylabel_store_v1_store_proto_enumTypes[1]
 }
 
 func (x Event_Kind) Number() protoreflect.EnumNumber {
@@ -81,7 +136,7 @@ func (x Event_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Event_Kind.Descriptor instead.
 func (Event_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{10, 0}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{11, 0}
 }
 
 // Result is one accepted benchmark result with its audit trail.
@@ -116,10 +171,18 @@ type Result struct {
 	Audit                     *Audit                 `protobuf:"bytes,27,opt,name=audit,proto3" json:"audit,omitempty"`
 	// The measure and the label the result was accepted with; absent before
 	// schema 4.
-	Measure       *Measure `protobuf:"bytes,28,opt,name=measure,proto3" json:"measure,omitempty"`
-	Label         *Label   `protobuf:"bytes,29,opt,name=label,proto3" json:"label,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Measure                  *Measure `protobuf:"bytes,28,opt,name=measure,proto3" json:"measure,omitempty"`
+	Label                    *Label   `protobuf:"bytes,29,opt,name=label,proto3" json:"label,omitempty"`
+	ActiveParametersBillions float64  `protobuf:"fixed64,30,opt,name=active_parameters_billions,json=activeParametersBillions,proto3" json:"active_parameters_billions,omitempty"`
+	// Who vouches for it; unspecified in records from before it was kept,
+	// which read as published when the admin token submitted them.
+	Source Source `protobuf:"varint,31,opt,name=source,proto3,enum=energylabel.store.v1.Source" json:"source,omitempty"`
+	// The model's latest reference result in the cohort when this one was
+	// accepted, which a declared result carries forward: releases count the
+	// latest reference of each model.
+	CarriedReference *Reference `protobuf:"bytes,32,opt,name=carried_reference,json=carriedReference,proto3" json:"carried_reference,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -355,6 +418,88 @@ func (x *Result) GetLabel() *Label {
 	return nil
 }
 
+func (x *Result) GetActiveParametersBillions() float64 {
+	if x != nil {
+		return x.ActiveParametersBillions
+	}
+	return 0
+}
+
+func (x *Result) GetSource() Source {
+	if x != nil {
+		return x.Source
+	}
+	return Source_SOURCE_UNSPECIFIED
+}
+
+func (x *Result) GetCarriedReference() *Reference {
+	if x != nil {
+		return x.CarriedReference
+	}
+	return nil
+}
+
+// Reference is the figure a reference result counts with in a release.
+type Reference struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ResultId        uint64                 `protobuf:"varint,1,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
+	EnergyPerUnit   float64                `protobuf:"fixed64,2,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
+	WhPer_1KQueries float64                `protobuf:"fixed64,3,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Reference) Reset() {
+	*x = Reference{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reference) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reference) ProtoMessage() {}
+
+func (x *Reference) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reference.ProtoReflect.Descriptor instead.
+func (*Reference) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Reference) GetResultId() uint64 {
+	if x != nil {
+		return x.ResultId
+	}
+	return 0
+}
+
+func (x *Reference) GetEnergyPerUnit() float64 {
+	if x != nil {
+		return x.EnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Reference) GetWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.WhPer_1KQueries
+	}
+	return 0
+}
+
 // Audit records who submitted a result, when, from where, and what bytes.
 type Audit struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -362,13 +507,16 @@ type Audit struct {
 	ReceivedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	ClientAddr    string                 `protobuf:"bytes,3,opt,name=client_addr,json=clientAddr,proto3" json:"client_addr,omitempty"`
 	PayloadSha256 string                 `protobuf:"bytes,4,opt,name=payload_sha256,json=payloadSha256,proto3" json:"payload_sha256,omitempty"`
+	// The server's fingerprint of the measurement (hex), from the figures it
+	// parsed; empty for admin imports, which are not fingerprinted.
+	Fingerprint   string `protobuf:"bytes,5,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Audit) Reset() {
 	*x = Audit{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[1]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -380,7 +528,7 @@ func (x *Audit) String() string {
 func (*Audit) ProtoMessage() {}
 
 func (x *Audit) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[1]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -393,7 +541,7 @@ func (x *Audit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Audit.ProtoReflect.Descriptor instead.
 func (*Audit) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{1}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Audit) GetTokenId() string {
@@ -424,6 +572,13 @@ func (x *Audit) GetPayloadSha256() string {
 	return ""
 }
 
+func (x *Audit) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
+}
+
 // Latest is a model's current result in a cohort as the in-memory index
 // keeps it, so that start-up rebuilds the index from latest/ alone, without
 // reading results/. The measure is the one the result was accepted with.
@@ -448,14 +603,18 @@ type Latest struct {
 	ToolVersion        string                 `protobuf:"bytes,16,opt,name=tool_version,json=toolVersion,proto3" json:"tool_version,omitempty"`
 	// The plausibility checks the result passed, as rating.Checks bits.
 	// Schema 2 records have only power_checked.
-	Checks        uint32 `protobuf:"varint,17,opt,name=checks,proto3" json:"checks,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Checks uint32 `protobuf:"varint,17,opt,name=checks,proto3" json:"checks,omitempty"`
+	// Energy divided by the physical floor; 0 when none was computed.
+	FloorRatio       float64    `protobuf:"fixed64,18,opt,name=floor_ratio,json=floorRatio,proto3" json:"floor_ratio,omitempty"`
+	Source           Source     `protobuf:"varint,19,opt,name=source,proto3,enum=energylabel.store.v1.Source" json:"source,omitempty"`
+	CarriedReference *Reference `protobuf:"bytes,20,opt,name=carried_reference,json=carriedReference,proto3" json:"carried_reference,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Latest) Reset() {
 	*x = Latest{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +626,7 @@ func (x *Latest) String() string {
 func (*Latest) ProtoMessage() {}
 
 func (x *Latest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[2]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +639,7 @@ func (x *Latest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Latest.ProtoReflect.Descriptor instead.
 func (*Latest) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{2}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Latest) GetResultId() uint64 {
@@ -602,23 +761,46 @@ func (x *Latest) GetChecks() uint32 {
 	return 0
 }
 
+func (x *Latest) GetFloorRatio() float64 {
+	if x != nil {
+		return x.FloorRatio
+	}
+	return 0
+}
+
+func (x *Latest) GetSource() Source {
+	if x != nil {
+		return x.Source
+	}
+	return Source_SOURCE_UNSPECIFIED
+}
+
+func (x *Latest) GetCarriedReference() *Reference {
+	if x != nil {
+		return x.CarriedReference
+	}
+	return nil
+}
+
 // Token is a publisher token; only the SHA-256 of its secret is kept.
 type Token struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	SecretSha256  []byte                 `protobuf:"bytes,2,opt,name=secret_sha256,json=secretSha256,proto3" json:"secret_sha256,omitempty"`
-	Namespaces    []string               `protobuf:"bytes,3,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
-	Revoked       bool                   `protobuf:"varint,7,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	SecretSha256 []byte                 `protobuf:"bytes,2,opt,name=secret_sha256,json=secretSha256,proto3" json:"secret_sha256,omitempty"`
+	Namespaces   []string               `protobuf:"bytes,3,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	CreatedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ExpiresAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	LastUsedAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	Revoked      bool                   `protobuf:"varint,7,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	// "" or "publisher", or "surveyor".
+	Role          string `protobuf:"bytes,8,opt,name=role,proto3" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Token) Reset() {
 	*x = Token{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[3]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +812,7 @@ func (x *Token) String() string {
 func (*Token) ProtoMessage() {}
 
 func (x *Token) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[3]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +825,7 @@ func (x *Token) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Token.ProtoReflect.Descriptor instead.
 func (*Token) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{3}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Token) GetId() string {
@@ -695,23 +877,34 @@ func (x *Token) GetRevoked() bool {
 	return false
 }
 
+func (x *Token) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
 // Accelerator is an accelerator variant an operator registered; the
 // built-in ones are not stored.
 type Accelerator struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Family        string                 `protobuf:"bytes,2,opt,name=family,proto3" json:"family,omitempty"`
-	BoardWatts    float64                `protobuf:"fixed64,3,opt,name=board_watts,json=boardWatts,proto3" json:"board_watts,omitempty"`
-	FloorFraction float64                `protobuf:"fixed64,4,opt,name=floor_fraction,json=floorFraction,proto3" json:"floor_fraction,omitempty"`
-	Aliases       []string               `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty"`
-	Source        string                 `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Family            string                 `protobuf:"bytes,2,opt,name=family,proto3" json:"family,omitempty"`
+	BoardWatts        float64                `protobuf:"fixed64,3,opt,name=board_watts,json=boardWatts,proto3" json:"board_watts,omitempty"`
+	FloorFraction     float64                `protobuf:"fixed64,4,opt,name=floor_fraction,json=floorFraction,proto3" json:"floor_fraction,omitempty"`
+	Aliases           []string               `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	Source            string                 `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	PeakTflops_16Bit  float64                `protobuf:"fixed64,7,opt,name=peak_tflops_16bit,json=peakTflops16bit,proto3" json:"peak_tflops_16bit,omitempty"`
+	PeakTflopsFastest float64                `protobuf:"fixed64,8,opt,name=peak_tflops_fastest,json=peakTflopsFastest,proto3" json:"peak_tflops_fastest,omitempty"`
+	FastestPrecision  string                 `protobuf:"bytes,9,opt,name=fastest_precision,json=fastestPrecision,proto3" json:"fastest_precision,omitempty"`
+	MemoryGb          float64                `protobuf:"fixed64,10,opt,name=memory_gb,json=memoryGb,proto3" json:"memory_gb,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Accelerator) Reset() {
 	*x = Accelerator{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[4]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -723,7 +916,7 @@ func (x *Accelerator) String() string {
 func (*Accelerator) ProtoMessage() {}
 
 func (x *Accelerator) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[4]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -736,7 +929,7 @@ func (x *Accelerator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accelerator.ProtoReflect.Descriptor instead.
 func (*Accelerator) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{4}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Accelerator) GetName() string {
@@ -781,6 +974,34 @@ func (x *Accelerator) GetSource() string {
 	return ""
 }
 
+func (x *Accelerator) GetPeakTflops_16Bit() float64 {
+	if x != nil {
+		return x.PeakTflops_16Bit
+	}
+	return 0
+}
+
+func (x *Accelerator) GetPeakTflopsFastest() float64 {
+	if x != nil {
+		return x.PeakTflopsFastest
+	}
+	return 0
+}
+
+func (x *Accelerator) GetFastestPrecision() string {
+	if x != nil {
+		return x.FastestPrecision
+	}
+	return ""
+}
+
+func (x *Accelerator) GetMemoryGb() float64 {
+	if x != nil {
+		return x.MemoryGb
+	}
+	return 0
+}
+
 // Dataset is a dataset an operator registered; the built-in ones are not
 // stored.
 type Dataset struct {
@@ -795,7 +1016,7 @@ type Dataset struct {
 
 func (x *Dataset) Reset() {
 	*x = Dataset{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[5]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +1028,7 @@ func (x *Dataset) String() string {
 func (*Dataset) ProtoMessage() {}
 
 func (x *Dataset) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[5]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +1041,7 @@ func (x *Dataset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dataset.ProtoReflect.Descriptor instead.
 func (*Dataset) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{5}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Dataset) GetName() string {
@@ -856,7 +1077,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[6]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +1089,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[6]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +1102,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{6}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Release) GetName() string {
@@ -907,22 +1128,26 @@ func (x *Release) GetCohorts() []*CohortBounds {
 
 // CohortBounds are one cohort's star bounds in a release.
 type CohortBounds struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
-	Dataset       string                 `protobuf:"bytes,2,opt,name=dataset,proto3" json:"dataset,omitempty"`
-	SizeClass     string                 `protobuf:"bytes,3,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
-	Hardware      string                 `protobuf:"bytes,4,opt,name=hardware,proto3" json:"hardware,omitempty"`
-	Basis         string                 `protobuf:"bytes,5,opt,name=basis,proto3" json:"basis,omitempty"`
-	Lo            float64                `protobuf:"fixed64,6,opt,name=lo,proto3" json:"lo,omitempty"`
-	Hi            float64                `protobuf:"fixed64,7,opt,name=hi,proto3" json:"hi,omitempty"`
-	Models        int32                  `protobuf:"varint,8,opt,name=models,proto3" json:"models,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Task      string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Dataset   string                 `protobuf:"bytes,2,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	SizeClass string                 `protobuf:"bytes,3,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
+	Hardware  string                 `protobuf:"bytes,4,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	Basis     string                 `protobuf:"bytes,5,opt,name=basis,proto3" json:"basis,omitempty"`
+	Lo        float64                `protobuf:"fixed64,6,opt,name=lo,proto3" json:"lo,omitempty"`
+	Hi        float64                `protobuf:"fixed64,7,opt,name=hi,proto3" json:"hi,omitempty"`
+	Models    int32                  `protobuf:"varint,8,opt,name=models,proto3" json:"models,omitempty"`
+	// The reference models' x in ascending order, for ranks: all of them up
+	// to a bound, evenly spaced quantiles above it. Empty in releases made
+	// before ranks came from releases.
+	References    []float64 `protobuf:"fixed64,9,rep,packed,name=references,proto3" json:"references,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CohortBounds) Reset() {
 	*x = CohortBounds{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[7]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1159,7 @@ func (x *CohortBounds) String() string {
 func (*CohortBounds) ProtoMessage() {}
 
 func (x *CohortBounds) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[7]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,7 +1172,7 @@ func (x *CohortBounds) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CohortBounds.ProtoReflect.Descriptor instead.
 func (*CohortBounds) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{7}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CohortBounds) GetTask() string {
@@ -1006,6 +1231,13 @@ func (x *CohortBounds) GetModels() int32 {
 	return 0
 }
 
+func (x *CohortBounds) GetReferences() []float64 {
+	if x != nil {
+		return x.References
+	}
+	return nil
+}
+
 // Measure is the measure a result was accepted with (schema 4 on; earlier
 // results are measured again when read).
 type Measure struct {
@@ -1019,14 +1251,15 @@ type Measure struct {
 	WhPer_1KQueries float64 `protobuf:"fixed64,6,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
 	EnergyPerUnit   float64 `protobuf:"fixed64,7,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
 	// rating.Checks bits.
-	Checks        uint32 `protobuf:"varint,8,opt,name=checks,proto3" json:"checks,omitempty"`
+	Checks        uint32  `protobuf:"varint,8,opt,name=checks,proto3" json:"checks,omitempty"`
+	FloorRatio    float64 `protobuf:"fixed64,9,opt,name=floor_ratio,json=floorRatio,proto3" json:"floor_ratio,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Measure) Reset() {
 	*x = Measure{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[8]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1271,7 @@ func (x *Measure) String() string {
 func (*Measure) ProtoMessage() {}
 
 func (x *Measure) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[8]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1284,7 @@ func (x *Measure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Measure.ProtoReflect.Descriptor instead.
 func (*Measure) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{8}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Measure) GetTask() string {
@@ -1110,6 +1343,13 @@ func (x *Measure) GetChecks() uint32 {
 	return 0
 }
 
+func (x *Measure) GetFloorRatio() float64 {
+	if x != nil {
+		return x.FloorRatio
+	}
+	return 0
+}
+
 // Label is what a result's rating said when it was accepted.
 type Label struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1124,7 +1364,7 @@ type Label struct {
 
 func (x *Label) Reset() {
 	*x = Label{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[9]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1376,7 @@ func (x *Label) String() string {
 func (*Label) ProtoMessage() {}
 
 func (x *Label) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[9]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1389,7 @@ func (x *Label) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Label.ProtoReflect.Descriptor instead.
 func (*Label) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{9}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Label) GetGrade() string {
@@ -1197,8 +1437,8 @@ type Event struct {
 	Results       uint32 `protobuf:"varint,3,opt,name=results,proto3" json:"results,omitempty"`
 	// KIND_TOKEN: the token's id.
 	TokenId string `protobuf:"bytes,4,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
-	// KIND_RELEASE, KIND_ACCELERATOR, KIND_DATASET: the entry's key in its
-	// bucket.
+	// KIND_RELEASE, KIND_ACCELERATOR, KIND_DATASET, KIND_VERIFICATION: the
+	// entry's key in its bucket.
 	Seq           uint64 `protobuf:"varint,5,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1206,7 +1446,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[10]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1458,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_store_v1_store_proto_msgTypes[10]
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1471,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{10}
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Event) GetKind() Event_Kind {
@@ -1269,11 +1509,229 @@ func (x *Event) GetSeq() uint64 {
 	return 0
 }
 
+// Verification is one surveyor measurement of a model's declared result and
+// the status it left the model's rating in that cohort with. The latest
+// verification of a model and cohort holds its whole state.
+type Verification struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Model     string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	Task      string                 `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
+	Dataset   string                 `protobuf:"bytes,3,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	SizeClass string                 `protobuf:"bytes,4,opt,name=size_class,json=sizeClass,proto3" json:"size_class,omitempty"`
+	Hardware  string                 `protobuf:"bytes,5,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	Basis     string                 `protobuf:"bytes,6,opt,name=basis,proto3" json:"basis,omitempty"`
+	// The declared result it checked.
+	ResultId uint64 `protobuf:"varint,7,opt,name=result_id,json=resultId,proto3" json:"result_id,omitempty"`
+	// The surveyor's token.
+	TokenId string                 `protobuf:"bytes,8,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	At      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=at,proto3" json:"at,omitempty"`
+	// This measurement's figures.
+	EnergyPerUnit   float64 `protobuf:"fixed64,10,opt,name=energy_per_unit,json=energyPerUnit,proto3" json:"energy_per_unit,omitempty"`
+	WhPer_1KQueries float64 `protobuf:"fixed64,11,opt,name=wh_per_1k_queries,json=whPer1kQueries,proto3" json:"wh_per_1k_queries,omitempty"`
+	// The declared figures it was compared with.
+	DeclaredEnergyPerUnit   float64 `protobuf:"fixed64,12,opt,name=declared_energy_per_unit,json=declaredEnergyPerUnit,proto3" json:"declared_energy_per_unit,omitempty"`
+	DeclaredWhPer_1KQueries float64 `protobuf:"fixed64,13,opt,name=declared_wh_per_1k_queries,json=declaredWhPer1kQueries,proto3" json:"declared_wh_per_1k_queries,omitempty"`
+	// "verified", "under_review" or "corrected", after this measurement.
+	Status string `protobuf:"bytes,14,opt,name=status,proto3" json:"status,omitempty"`
+	// Surveyor measurements counted for the status.
+	Measurements int32 `protobuf:"varint,15,opt,name=measurements,proto3" json:"measurements,omitempty"`
+	// Under review: the follow-up measurements so far and their sums.
+	Followups                  int32   `protobuf:"varint,16,opt,name=followups,proto3" json:"followups,omitempty"`
+	FollowupEnergyPerUnitSum   float64 `protobuf:"fixed64,17,opt,name=followup_energy_per_unit_sum,json=followupEnergyPerUnitSum,proto3" json:"followup_energy_per_unit_sum,omitempty"`
+	FollowupWhPer_1KQueriesSum float64 `protobuf:"fixed64,18,opt,name=followup_wh_per_1k_queries_sum,json=followupWhPer1kQueriesSum,proto3" json:"followup_wh_per_1k_queries_sum,omitempty"`
+	// The determined figures in force: the measurement that put the result
+	// under review, then the mean of the follow-ups.
+	DeterminedEnergyPerUnit   float64 `protobuf:"fixed64,19,opt,name=determined_energy_per_unit,json=determinedEnergyPerUnit,proto3" json:"determined_energy_per_unit,omitempty"`
+	DeterminedWhPer_1KQueries float64 `protobuf:"fixed64,20,opt,name=determined_wh_per_1k_queries,json=determinedWhPer1kQueries,proto3" json:"determined_wh_per_1k_queries,omitempty"`
+	// The surveyor's measurement as submitted, for the audit trail.
+	Measurement   *Result `protobuf:"bytes,21,opt,name=measurement,proto3" json:"measurement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verification) Reset() {
+	*x = Verification{}
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verification) ProtoMessage() {}
+
+func (x *Verification) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_store_v1_store_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verification.ProtoReflect.Descriptor instead.
+func (*Verification) Descriptor() ([]byte, []int) {
+	return file_energylabel_store_v1_store_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Verification) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *Verification) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *Verification) GetDataset() string {
+	if x != nil {
+		return x.Dataset
+	}
+	return ""
+}
+
+func (x *Verification) GetSizeClass() string {
+	if x != nil {
+		return x.SizeClass
+	}
+	return ""
+}
+
+func (x *Verification) GetHardware() string {
+	if x != nil {
+		return x.Hardware
+	}
+	return ""
+}
+
+func (x *Verification) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *Verification) GetResultId() uint64 {
+	if x != nil {
+		return x.ResultId
+	}
+	return 0
+}
+
+func (x *Verification) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *Verification) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *Verification) GetEnergyPerUnit() float64 {
+	if x != nil {
+		return x.EnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Verification) GetWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.WhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *Verification) GetDeclaredEnergyPerUnit() float64 {
+	if x != nil {
+		return x.DeclaredEnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Verification) GetDeclaredWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.DeclaredWhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *Verification) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Verification) GetMeasurements() int32 {
+	if x != nil {
+		return x.Measurements
+	}
+	return 0
+}
+
+func (x *Verification) GetFollowups() int32 {
+	if x != nil {
+		return x.Followups
+	}
+	return 0
+}
+
+func (x *Verification) GetFollowupEnergyPerUnitSum() float64 {
+	if x != nil {
+		return x.FollowupEnergyPerUnitSum
+	}
+	return 0
+}
+
+func (x *Verification) GetFollowupWhPer_1KQueriesSum() float64 {
+	if x != nil {
+		return x.FollowupWhPer_1KQueriesSum
+	}
+	return 0
+}
+
+func (x *Verification) GetDeterminedEnergyPerUnit() float64 {
+	if x != nil {
+		return x.DeterminedEnergyPerUnit
+	}
+	return 0
+}
+
+func (x *Verification) GetDeterminedWhPer_1KQueries() float64 {
+	if x != nil {
+		return x.DeterminedWhPer_1KQueries
+	}
+	return 0
+}
+
+func (x *Verification) GetMeasurement() *Result {
+	if x != nil {
+		return x.Measurement
+	}
+	return nil
+}
+
 var File_energylabel_store_v1_store_proto protoreflect.FileDescriptor
 
 const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\n" +
-	" energylabel/store/v1/store.proto\x12\x14energylabel.store.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\b\n" +
+	" energylabel/store/v1/store.proto\x12\x14energylabel.store.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x89\n" +
+	"\n" +
 	"\x06Result\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
@@ -1309,14 +1767,22 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\x1cthroughput_tokens_per_second\x18\x1a \x01(\x01R\x19throughputTokensPerSecond\x121\n" +
 	"\x05audit\x18\x1b \x01(\v2\x1b.energylabel.store.v1.AuditR\x05audit\x127\n" +
 	"\ameasure\x18\x1c \x01(\v2\x1d.energylabel.store.v1.MeasureR\ameasure\x121\n" +
-	"\x05label\x18\x1d \x01(\v2\x1b.energylabel.store.v1.LabelR\x05label\"\xa7\x01\n" +
+	"\x05label\x18\x1d \x01(\v2\x1b.energylabel.store.v1.LabelR\x05label\x12<\n" +
+	"\x1aactive_parameters_billions\x18\x1e \x01(\x01R\x18activeParametersBillions\x124\n" +
+	"\x06source\x18\x1f \x01(\x0e2\x1c.energylabel.store.v1.SourceR\x06source\x12L\n" +
+	"\x11carried_reference\x18  \x01(\v2\x1f.energylabel.store.v1.ReferenceR\x10carriedReference\"{\n" +
+	"\tReference\x12\x1b\n" +
+	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x12&\n" +
+	"\x0fenergy_per_unit\x18\x02 \x01(\x01R\renergyPerUnit\x12)\n" +
+	"\x11wh_per_1k_queries\x18\x03 \x01(\x01R\x0ewhPer1kQueries\"\xc9\x01\n" +
 	"\x05Audit\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12;\n" +
 	"\vreceived_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12\x1f\n" +
 	"\vclient_addr\x18\x03 \x01(\tR\n" +
 	"clientAddr\x12%\n" +
-	"\x0epayload_sha256\x18\x04 \x01(\tR\rpayloadSha256\"\xd2\x04\n" +
+	"\x0epayload_sha256\x18\x04 \x01(\tR\rpayloadSha256\x12 \n" +
+	"\vfingerprint\x18\x05 \x01(\tR\vfingerprint\"\xf7\x05\n" +
 	"\x06Latest\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\x04R\bresultId\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x12\n" +
@@ -1338,7 +1804,11 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"receivedAt\x12\x1b\n" +
 	"\ttool_name\x18\x0f \x01(\tR\btoolName\x12!\n" +
 	"\ftool_version\x18\x10 \x01(\tR\vtoolVersion\x12\x16\n" +
-	"\x06checks\x18\x11 \x01(\rR\x06checks\"\xaa\x02\n" +
+	"\x06checks\x18\x11 \x01(\rR\x06checks\x12\x1f\n" +
+	"\vfloor_ratio\x18\x12 \x01(\x01R\n" +
+	"floorRatio\x124\n" +
+	"\x06source\x18\x13 \x01(\x0e2\x1c.energylabel.store.v1.SourceR\x06source\x12L\n" +
+	"\x11carried_reference\x18\x14 \x01(\v2\x1f.energylabel.store.v1.ReferenceR\x10carriedReference\"\xbe\x02\n" +
 	"\x05Token\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rsecret_sha256\x18\x02 \x01(\fR\fsecretSha256\x12\x1e\n" +
@@ -1351,7 +1821,8 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12<\n" +
 	"\flast_used_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastUsedAt\x12\x18\n" +
-	"\arevoked\x18\a \x01(\bR\arevoked\"\xb3\x01\n" +
+	"\arevoked\x18\a \x01(\bR\arevoked\x12\x12\n" +
+	"\x04role\x18\b \x01(\tR\x04role\"\xd9\x02\n" +
 	"\vAccelerator\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06family\x18\x02 \x01(\tR\x06family\x12\x1f\n" +
@@ -1359,7 +1830,12 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"boardWatts\x12%\n" +
 	"\x0efloor_fraction\x18\x04 \x01(\x01R\rfloorFraction\x12\x18\n" +
 	"\aaliases\x18\x05 \x03(\tR\aaliases\x12\x16\n" +
-	"\x06source\x18\x06 \x01(\tR\x06source\"G\n" +
+	"\x06source\x18\x06 \x01(\tR\x06source\x12*\n" +
+	"\x11peak_tflops_16bit\x18\a \x01(\x01R\x0fpeakTflops16bit\x12.\n" +
+	"\x13peak_tflops_fastest\x18\b \x01(\x01R\x11peakTflopsFastest\x12+\n" +
+	"\x11fastest_precision\x18\t \x01(\tR\x10fastestPrecision\x12\x1b\n" +
+	"\tmemory_gb\x18\n" +
+	" \x01(\x01R\bmemoryGb\"G\n" +
 	"\aDataset\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x14\n" +
@@ -1368,7 +1844,7 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
 	"\n" +
 	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
-	"\acohorts\x18\x03 \x03(\v2\".energylabel.store.v1.CohortBoundsR\acohorts\"\xc5\x01\n" +
+	"\acohorts\x18\x03 \x03(\v2\".energylabel.store.v1.CohortBoundsR\acohorts\"\xe5\x01\n" +
 	"\fCohortBounds\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
 	"\adataset\x18\x02 \x01(\tR\adataset\x12\x1d\n" +
@@ -1378,7 +1854,10 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\x05basis\x18\x05 \x01(\tR\x05basis\x12\x0e\n" +
 	"\x02lo\x18\x06 \x01(\x01R\x02lo\x12\x0e\n" +
 	"\x02hi\x18\a \x01(\x01R\x02hi\x12\x16\n" +
-	"\x06models\x18\b \x01(\x05R\x06models\"\xf3\x01\n" +
+	"\x06models\x18\b \x01(\x05R\x06models\x12\x1e\n" +
+	"\n" +
+	"references\x18\t \x03(\x01R\n" +
+	"references\"\x94\x02\n" +
 	"\aMeasure\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x18\n" +
 	"\adataset\x18\x02 \x01(\tR\adataset\x12\x1d\n" +
@@ -1388,19 +1867,21 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\x05basis\x18\x05 \x01(\tR\x05basis\x12)\n" +
 	"\x11wh_per_1k_queries\x18\x06 \x01(\x01R\x0ewhPer1kQueries\x12&\n" +
 	"\x0fenergy_per_unit\x18\a \x01(\x01R\renergyPerUnit\x12\x16\n" +
-	"\x06checks\x18\b \x01(\rR\x06checks\"w\n" +
+	"\x06checks\x18\b \x01(\rR\x06checks\x12\x1f\n" +
+	"\vfloor_ratio\x18\t \x01(\x01R\n" +
+	"floorRatio\"w\n" +
 	"\x05Label\x12\x14\n" +
 	"\x05grade\x18\x01 \x01(\tR\x05grade\x12\x10\n" +
 	"\x03eei\x18\x02 \x01(\x01R\x03eei\x12\x16\n" +
 	"\x06scheme\x18\x03 \x01(\tR\x06scheme\x12\x14\n" +
 	"\x05stars\x18\x04 \x01(\x05R\x05stars\x12\x18\n" +
-	"\arelease\x18\x05 \x01(\tR\arelease\"\xa6\x02\n" +
+	"\arelease\x18\x05 \x01(\tR\arelease\"\xbe\x02\n" +
 	"\x05Event\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .energylabel.store.v1.Event.KindR\x04kind\x12&\n" +
 	"\x0ffirst_result_id\x18\x02 \x01(\x04R\rfirstResultId\x12\x18\n" +
 	"\aresults\x18\x03 \x01(\rR\aresults\x12\x19\n" +
 	"\btoken_id\x18\x04 \x01(\tR\atokenId\x12\x10\n" +
-	"\x03seq\x18\x05 \x01(\x04R\x03seq\"x\n" +
+	"\x03seq\x18\x05 \x01(\x04R\x03seq\"\x8f\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_RESULTS\x10\x01\x12\x10\n" +
@@ -1408,7 +1889,36 @@ const file_energylabel_store_v1_store_proto_rawDesc = "" +
 	"\n" +
 	"KIND_TOKEN\x10\x03\x12\x14\n" +
 	"\x10KIND_ACCELERATOR\x10\x04\x12\x10\n" +
-	"\fKIND_DATASET\x10\x05BGZEgithub.com/energylabel/energylabel/proto/energylabel/store/v1;storev1b\x06proto3"
+	"\fKIND_DATASET\x10\x05\x12\x15\n" +
+	"\x11KIND_VERIFICATION\x10\x06\"\xe9\x06\n" +
+	"\fVerification\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
+	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
+	"\adataset\x18\x03 \x01(\tR\adataset\x12\x1d\n" +
+	"\n" +
+	"size_class\x18\x04 \x01(\tR\tsizeClass\x12\x1a\n" +
+	"\bhardware\x18\x05 \x01(\tR\bhardware\x12\x14\n" +
+	"\x05basis\x18\x06 \x01(\tR\x05basis\x12\x1b\n" +
+	"\tresult_id\x18\a \x01(\x04R\bresultId\x12\x19\n" +
+	"\btoken_id\x18\b \x01(\tR\atokenId\x12*\n" +
+	"\x02at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12&\n" +
+	"\x0fenergy_per_unit\x18\n" +
+	" \x01(\x01R\renergyPerUnit\x12)\n" +
+	"\x11wh_per_1k_queries\x18\v \x01(\x01R\x0ewhPer1kQueries\x127\n" +
+	"\x18declared_energy_per_unit\x18\f \x01(\x01R\x15declaredEnergyPerUnit\x12:\n" +
+	"\x1adeclared_wh_per_1k_queries\x18\r \x01(\x01R\x16declaredWhPer1kQueries\x12\x16\n" +
+	"\x06status\x18\x0e \x01(\tR\x06status\x12\"\n" +
+	"\fmeasurements\x18\x0f \x01(\x05R\fmeasurements\x12\x1c\n" +
+	"\tfollowups\x18\x10 \x01(\x05R\tfollowups\x12>\n" +
+	"\x1cfollowup_energy_per_unit_sum\x18\x11 \x01(\x01R\x18followupEnergyPerUnitSum\x12A\n" +
+	"\x1efollowup_wh_per_1k_queries_sum\x18\x12 \x01(\x01R\x19followupWhPer1kQueriesSum\x12;\n" +
+	"\x1adetermined_energy_per_unit\x18\x13 \x01(\x01R\x17determinedEnergyPerUnit\x12>\n" +
+	"\x1cdetermined_wh_per_1k_queries\x18\x14 \x01(\x01R\x18determinedWhPer1kQueries\x12>\n" +
+	"\vmeasurement\x18\x15 \x01(\v2\x1c.energylabel.store.v1.ResultR\vmeasurement*K\n" +
+	"\x06Source\x12\x16\n" +
+	"\x12SOURCE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10SOURCE_PUBLISHED\x10\x01\x12\x13\n" +
+	"\x0fSOURCE_DECLARED\x10\x02BGZEgithub.com/energylabel/energylabel/proto/energylabel/store/v1;storev1b\x06proto3"
 
 var (
 	file_energylabel_store_v1_store_proto_rawDescOnce sync.Once
@@ -1422,42 +1932,51 @@ func file_energylabel_store_v1_store_proto_rawDescGZIP() []byte {
 	return file_energylabel_store_v1_store_proto_rawDescData
 }
 
-var file_energylabel_store_v1_store_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_energylabel_store_v1_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_energylabel_store_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_energylabel_store_v1_store_proto_goTypes = []any{
-	(Event_Kind)(0),               // 0: energylabel.store.v1.Event.Kind
-	(*Result)(nil),                // 1: energylabel.store.v1.Result
-	(*Audit)(nil),                 // 2: energylabel.store.v1.Audit
-	(*Latest)(nil),                // 3: energylabel.store.v1.Latest
-	(*Token)(nil),                 // 4: energylabel.store.v1.Token
-	(*Accelerator)(nil),           // 5: energylabel.store.v1.Accelerator
-	(*Dataset)(nil),               // 6: energylabel.store.v1.Dataset
-	(*Release)(nil),               // 7: energylabel.store.v1.Release
-	(*CohortBounds)(nil),          // 8: energylabel.store.v1.CohortBounds
-	(*Measure)(nil),               // 9: energylabel.store.v1.Measure
-	(*Label)(nil),                 // 10: energylabel.store.v1.Label
-	(*Event)(nil),                 // 11: energylabel.store.v1.Event
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(Source)(0),                   // 0: energylabel.store.v1.Source
+	(Event_Kind)(0),               // 1: energylabel.store.v1.Event.Kind
+	(*Result)(nil),                // 2: energylabel.store.v1.Result
+	(*Reference)(nil),             // 3: energylabel.store.v1.Reference
+	(*Audit)(nil),                 // 4: energylabel.store.v1.Audit
+	(*Latest)(nil),                // 5: energylabel.store.v1.Latest
+	(*Token)(nil),                 // 6: energylabel.store.v1.Token
+	(*Accelerator)(nil),           // 7: energylabel.store.v1.Accelerator
+	(*Dataset)(nil),               // 8: energylabel.store.v1.Dataset
+	(*Release)(nil),               // 9: energylabel.store.v1.Release
+	(*CohortBounds)(nil),          // 10: energylabel.store.v1.CohortBounds
+	(*Measure)(nil),               // 11: energylabel.store.v1.Measure
+	(*Label)(nil),                 // 12: energylabel.store.v1.Label
+	(*Event)(nil),                 // 13: energylabel.store.v1.Event
+	(*Verification)(nil),          // 14: energylabel.store.v1.Verification
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
 }
 var file_energylabel_store_v1_store_proto_depIdxs = []int32{
-	12, // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
-	2,  // 1: energylabel.store.v1.Result.audit:type_name -> energylabel.store.v1.Audit
-	9,  // 2: energylabel.store.v1.Result.measure:type_name -> energylabel.store.v1.Measure
-	10, // 3: energylabel.store.v1.Result.label:type_name -> energylabel.store.v1.Label
-	12, // 4: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
-	12, // 5: energylabel.store.v1.Latest.measured_at:type_name -> google.protobuf.Timestamp
-	12, // 6: energylabel.store.v1.Latest.received_at:type_name -> google.protobuf.Timestamp
-	12, // 7: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
-	12, // 8: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	12, // 9: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
-	12, // 10: energylabel.store.v1.Release.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 11: energylabel.store.v1.Release.cohorts:type_name -> energylabel.store.v1.CohortBounds
-	0,  // 12: energylabel.store.v1.Event.kind:type_name -> energylabel.store.v1.Event.Kind
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 0: energylabel.store.v1.Result.measured_at:type_name -> google.protobuf.Timestamp
+	4,  // 1: energylabel.store.v1.Result.audit:type_name -> energylabel.store.v1.Audit
+	11, // 2: energylabel.store.v1.Result.measure:type_name -> energylabel.store.v1.Measure
+	12, // 3: energylabel.store.v1.Result.label:type_name -> energylabel.store.v1.Label
+	0,  // 4: energylabel.store.v1.Result.source:type_name -> energylabel.store.v1.Source
+	3,  // 5: energylabel.store.v1.Result.carried_reference:type_name -> energylabel.store.v1.Reference
+	15, // 6: energylabel.store.v1.Audit.received_at:type_name -> google.protobuf.Timestamp
+	15, // 7: energylabel.store.v1.Latest.measured_at:type_name -> google.protobuf.Timestamp
+	15, // 8: energylabel.store.v1.Latest.received_at:type_name -> google.protobuf.Timestamp
+	0,  // 9: energylabel.store.v1.Latest.source:type_name -> energylabel.store.v1.Source
+	3,  // 10: energylabel.store.v1.Latest.carried_reference:type_name -> energylabel.store.v1.Reference
+	15, // 11: energylabel.store.v1.Token.created_at:type_name -> google.protobuf.Timestamp
+	15, // 12: energylabel.store.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	15, // 13: energylabel.store.v1.Token.last_used_at:type_name -> google.protobuf.Timestamp
+	15, // 14: energylabel.store.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	10, // 15: energylabel.store.v1.Release.cohorts:type_name -> energylabel.store.v1.CohortBounds
+	1,  // 16: energylabel.store.v1.Event.kind:type_name -> energylabel.store.v1.Event.Kind
+	15, // 17: energylabel.store.v1.Verification.at:type_name -> google.protobuf.Timestamp
+	2,  // 18: energylabel.store.v1.Verification.measurement:type_name -> energylabel.store.v1.Result
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_store_v1_store_proto_init() }
@@ -1470,8 +1989,8 @@ func file_energylabel_store_v1_store_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_store_v1_store_proto_rawDesc), len(file_energylabel_store_v1_store_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   11,
+			NumEnums:      2,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

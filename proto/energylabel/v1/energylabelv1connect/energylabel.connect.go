@@ -30,6 +30,8 @@ const (
 const (
 	// RatingServiceSubmitResultProcedure is the procedure name of the RatingService's SubmitResult RPC.
 	RatingServiceSubmitResultProcedure = "/energylabel.v1.RatingService/SubmitResult"
+	// RatingServiceVerifyResultProcedure is the procedure name of the RatingService's VerifyResult RPC.
+	RatingServiceVerifyResultProcedure = "/energylabel.v1.RatingService/VerifyResult"
 	// RatingServiceGetRatingProcedure is the procedure name of the RatingService's GetRating RPC.
 	RatingServiceGetRatingProcedure = "/energylabel.v1.RatingService/GetRating"
 	// RatingServiceListRatingsProcedure is the procedure name of the RatingService's ListRatings RPC.
@@ -75,6 +77,13 @@ var (
 			StreamType: connect.StreamTypeUnary,
 			Schema:     v1.File_energylabel_v1_energylabel_proto.Services().ByName("RatingService").Methods().ByName("SubmitResult"),
 			Procedure:  RatingServiceSubmitResultProcedure,
+		}
+	})
+	ratingServiceVerifyResultSpec = sync.OnceValue(func() connect.Spec {
+		return connect.Spec{
+			StreamType: connect.StreamTypeUnary,
+			Schema:     v1.File_energylabel_v1_energylabel_proto.Services().ByName("RatingService").Methods().ByName("VerifyResult"),
+			Procedure:  RatingServiceVerifyResultProcedure,
 		}
 	})
 	ratingServiceGetRatingSpec = sync.OnceValue(func() connect.Spec {
@@ -154,6 +163,10 @@ var (
 type RatingServiceClient interface {
 	// SubmitResult stores one benchmark result and returns its ratings.
 	SubmitResult(context.Context, *v1.SubmitResultRequest) (*v1.SubmitResultResponse, error)
+	// VerifyResult takes a surveyor's own measurement of a model and compares
+	// it with the model's current declared result in the same cohort, under
+	// the grade scheme's verification tolerance. It needs a surveyor token.
+	VerifyResult(context.Context, *v1.VerifyResultRequest) (*v1.VerifyResultResponse, error)
 	// GetRating returns a model's current ratings, optionally for one task.
 	GetRating(context.Context, *v1.GetRatingRequest) (*v1.GetRatingResponse, error)
 	// ListRatings lists the ratings of the cohorts matching a filter, best first.
@@ -211,6 +224,10 @@ func (s RatingServiceWatchRatingsClientStream) Close() error {
 type RatingServiceHandler interface {
 	// SubmitResult stores one benchmark result and returns its ratings.
 	SubmitResult(context.Context, *v1.SubmitResultRequest) (*v1.SubmitResultResponse, error)
+	// VerifyResult takes a surveyor's own measurement of a model and compares
+	// it with the model's current declared result in the same cohort, under
+	// the grade scheme's verification tolerance. It needs a surveyor token.
+	VerifyResult(context.Context, *v1.VerifyResultRequest) (*v1.VerifyResultResponse, error)
 	// GetRating returns a model's current ratings, optionally for one task.
 	GetRating(context.Context, *v1.GetRatingRequest) (*v1.GetRatingResponse, error)
 	// ListRatings lists the ratings of the cohorts matching a filter, best first.
@@ -243,6 +260,7 @@ func RegisterRatingServiceHandler(server *connect.Server, svc RatingServiceHandl
 	adapter := ratingServiceHandler{svc: svc}
 	server.Register(
 		connect.Method{Spec: ratingServiceSubmitResultSpec(), Handler: adapter.submitResult},
+		connect.Method{Spec: ratingServiceVerifyResultSpec(), Handler: adapter.verifyResult},
 		connect.Method{Spec: ratingServiceGetRatingSpec(), Handler: adapter.getRating},
 		connect.Method{Spec: ratingServiceListRatingsSpec(), Handler: adapter.listRatings},
 		connect.Method{Spec: ratingServiceListTasksSpec(), Handler: adapter.listTasks},
@@ -276,6 +294,10 @@ type UnimplementedRatingServiceHandler struct{}
 
 func (UnimplementedRatingServiceHandler) SubmitResult(context.Context, *v1.SubmitResultRequest) (*v1.SubmitResultResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, "energylabel.v1.RatingService.SubmitResult is not implemented")
+}
+
+func (UnimplementedRatingServiceHandler) VerifyResult(context.Context, *v1.VerifyResultRequest) (*v1.VerifyResultResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, "energylabel.v1.RatingService.VerifyResult is not implemented")
 }
 
 func (UnimplementedRatingServiceHandler) GetRating(context.Context, *v1.GetRatingRequest) (*v1.GetRatingResponse, error) {
@@ -321,6 +343,14 @@ type ratingServiceClient struct {
 func (c *ratingServiceClient) SubmitResult(ctx context.Context, req *v1.SubmitResultRequest) (*v1.SubmitResultResponse, error) {
 	var res v1.SubmitResultResponse
 	if err := c.client.CallUnary(ctx, ratingServiceSubmitResultSpec(), req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (c *ratingServiceClient) VerifyResult(ctx context.Context, req *v1.VerifyResultRequest) (*v1.VerifyResultResponse, error) {
+	var res v1.VerifyResultResponse
+	if err := c.client.CallUnary(ctx, ratingServiceVerifyResultSpec(), req, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -406,6 +436,18 @@ func (h ratingServiceHandler) submitResult(ctx context.Context, _ connect.Spec, 
 		return err
 	}
 	res, err := h.svc.SubmitResult(ctx, &req)
+	if err != nil {
+		return err
+	}
+	return stream.Send(res)
+}
+
+func (h ratingServiceHandler) verifyResult(ctx context.Context, _ connect.Spec, stream connect.ServerStream) error {
+	var req v1.VerifyResultRequest
+	if err := stream.Receive(&req); err != nil {
+		return err
+	}
+	res, err := h.svc.VerifyResult(ctx, &req)
 	if err != nil {
 		return err
 	}
