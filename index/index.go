@@ -21,13 +21,51 @@ import (
 // Entry is the current result of one model in one cohort.
 type Entry = storage.Current
 
-// Rated is an entry with its place in its cohort now.
+// Rated is an entry with what surveyors found of it and its place among
+// the current release's references.
 type Rated struct {
 	Entry
-	// CohortSize is how many models the cohort has.
+	// CohortSize is how many models the cohort has now.
 	CohortSize int
-	// Rank is 1 for the least energy; equal energies share a rank.
-	Rank int
+	// Rank is the place the rating's x would take among the reference
+	// models of its cohort in the current release, 1 for the least
+	// energy (equal energies share a rank), and RankOf how many there
+	// were; both 0 when the release ranks no model of the cohort. No
+	// submission moves them: only the next release does.
+	Rank, RankOf int
+	// Survey is the market surveillance of the entry: its Status is
+	// Published or Declared by who submitted it, unless surveyors
+	// measured it.
+	Survey rating.Survey
+	// CheckedAt is when a surveyor last measured it; zero when none did.
+	CheckedAt time.Time
+}
+
+// Shown is the measure the rating shows and grades: the determined figures
+// of a corrected result, else the entry's own.
+func (r *Rated) Shown() rating.Measure {
+	m := r.Measure
+	if r.Survey.Status == rating.StatusCorrected {
+		m.EnergyPerUnit, m.WhPer1kQueries = r.Survey.DeterminedX, r.Survey.DeterminedWh
+		if m.FloorRatio > 0 && r.Measure.EnergyPerUnit > 0 {
+			m.FloorRatio *= r.Survey.DeterminedX / r.Measure.EnergyPerUnit
+		}
+	}
+	return m
+}
+
+// Reference is the figure the entry counts with in a release, and whether
+// it counts: a published result with its own, a verified one with its
+// declared, a corrected one with its determined figures, and any other
+// with the model's latest reference result it carried forward, if any.
+func (r *Rated) Reference() (storage.Reference, bool) {
+	switch r.Survey.Status {
+	case rating.StatusPublished, rating.StatusVerified:
+		return storage.Reference{ResultID: r.ID, X: r.Measure.EnergyPerUnit, WhPer1k: r.Measure.WhPer1kQueries}, true
+	case rating.StatusCorrected:
+		return storage.Reference{ResultID: r.ID, X: r.Survey.DeterminedX, WhPer1k: r.Survey.DeterminedWh}, true
+	}
+	return r.Carried, r.Carried.ResultID != 0
 }
 
 // Cursor is a position in a cohort's best-first order: after the entry with
@@ -53,6 +91,11 @@ type Index struct {
 	// tools are the distinct (name, version) pairs entries refer to.
 	tools  []tool
 	toolID map[tool]uint32
+	// surveys hold the latest surveyor measurement of each model and
+	// cohort, which holds the whole state of its surveillance.
+	surveys map[surveyKey]*storage.Verification
+	// release is the current star release, which ranks come from.
+	release *rating.Release
 	// rev is the revision of the last applied event; advanced signals
 	// (by closing) that it moved.
 	rev      atomic.Int64
@@ -60,6 +103,11 @@ type Index struct {
 }
 
 type tool struct{ name, version string }
+
+type surveyKey struct {
+	model  string
+	cohort rating.Cohort
+}
 
 // entry is an Entry as the index keeps it. Its pointers come first, so that
 // the collector stops scanning it after them.
@@ -70,9 +118,12 @@ type entry struct {
 	x, whPer1k, params     float64
 	measuredS, receivedS   int64 // Unix seconds and nanoseconds, which
 	measuredNs, receivedNs int32 // round-trip the zero time too
+	floorRatio             float64
+	carried                storage.Reference
 	gpus                   int32
 	tool                   uint32
 	checks                 rating.Checks
+	source                 rating.Source
 }
 
 // modelCohorts are a model's current entries, one per cohort, in cohort
@@ -128,15 +179,12 @@ type cohortIndex struct {
 	// lo and hi are the lowest and highest x, kept up to date by put, so
 	// that a release's bounds read two fields and never walk the cohort.
 	lo, hi float64
-	// xs are the cohort's x in order, for ranks; put clears it and the
-	// first read after a change rebuilds it, so a rank is a binary search.
-	xs atomic.Pointer[[]float64]
 }
 
 // New returns an empty index at revision 0.
 func New() *Index {
 	return &Index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string]modelCohorts{}, toolID: map[tool]uint32{},
-		advanced: make(chan struct{})}
+		surveys: map[surveyKey]*storage.Verification{}, advanced: make(chan struct{})}
 }
 
 func bestFirst(a, b *entry) bool {
@@ -161,6 +209,7 @@ func (ix *Index) compact(e *Entry, ci *cohortIndex) *entry {
 		x: e.Measure.EnergyPerUnit, whPer1k: e.Measure.WhPer1kQueries, params: e.ParamsBillions,
 		measuredS: m.Unix(), measuredNs: int32(m.Nanosecond()), receivedS: r.Unix(), receivedNs: int32(r.Nanosecond()),
 		gpus: int32(e.GPUCount), tool: id, checks: e.Measure.Checks,
+		floorRatio: e.Measure.FloorRatio, carried: e.Carried, source: e.Source,
 	}
 }
 
@@ -169,31 +218,45 @@ func (ix *Index) expand(e *entry) Entry {
 	t := ix.tools[e.tool]
 	return Entry{
 		ID: e.id, Model: e.model,
-		Measure:  rating.Measure{Cohort: e.ci.cohort, WhPer1kQueries: e.whPer1k, EnergyPerUnit: e.x, Checks: e.checks},
+		Measure: rating.Measure{Cohort: e.ci.cohort, WhPer1kQueries: e.whPer1k, EnergyPerUnit: e.x, Checks: e.checks,
+			FloorRatio: e.floorRatio},
 		GPUCount: int(e.gpus), ParamsBillions: e.params,
 		MeasuredAt: time.Unix(e.measuredS, int64(e.measuredNs)).UTC(), ReceivedAt: time.Unix(e.receivedS, int64(e.receivedNs)).UTC(),
-		ToolName: t.name, ToolVersion: t.version,
+		ToolName: t.name, ToolVersion: t.version, Source: e.source, Carried: e.carried,
 	}
 }
 
+// rated expands e with its surveillance and its place in the current
+// release. Callers hold the read lock.
 func (ix *Index) rated(e *entry) Rated {
-	ci := e.ci
-	return Rated{Entry: ix.expand(e), CohortSize: ci.order.Len(), Rank: ci.rank(e.x)}
+	r := Rated{Entry: ix.expand(e), CohortSize: e.ci.order.Len()}
+	r.Survey, r.CheckedAt = ix.surveyOf(e)
+	r.Rank, r.RankOf = ix.release.Rank(e.ci.cohort, r.Shown().X())
+	return r
 }
 
-// rank is 1 plus the number of entries with less energy than x. Callers
-// hold the index's read lock, so the order does not change under it;
-// concurrent readers may each rebuild xs, to the same result.
-func (ci *cohortIndex) rank(x float64) int {
-	xs := ci.xs.Load()
-	if xs == nil {
-		all := make([]float64, 0, ci.order.Len())
-		ci.order.Ascend(func(e *entry) bool { all = append(all, e.x); return true })
-		xs = &all
-		ci.xs.Store(xs)
+// surveyOf is the surveillance state of an entry. The latest verification
+// of its model and cohort holds it when it measured this entry; a
+// publisher's later result stays under review when the one before it
+// was; anything else is as its source says.
+func (ix *Index) surveyOf(e *entry) (rating.Survey, time.Time) {
+	base := rating.Survey{Status: rating.StatusDeclared}
+	if e.source == rating.Published {
+		base.Status = rating.StatusPublished
 	}
-	i, _ := slices.BinarySearch(*xs, x)
-	return i + 1
+	if len(ix.surveys) == 0 {
+		return base, time.Time{}
+	}
+	v := ix.surveys[surveyKey{e.model, e.ci.cohort}]
+	switch {
+	case v == nil:
+		return base, time.Time{}
+	case v.ResultID == e.id:
+		return v.Survey, v.At
+	case e.source == rating.Publisher && e.id > v.ResultID && v.Survey.Status == rating.StatusUnderReview:
+		return v.Survey, v.At
+	}
+	return base, time.Time{}
 }
 
 // Load replaces the index's contents with a snapshot's current results,
@@ -203,8 +266,15 @@ func (ix *Index) Load(snap *storage.Snapshot) {
 	for i := range snap.Currents {
 		fresh.putLocked(&snap.Currents[i])
 	}
+	for i := range snap.Verifications {
+		fresh.surveyLocked(&snap.Verifications[i])
+	}
+	if n := len(snap.Releases); n > 0 {
+		fresh.release = snap.Releases[n-1]
+	}
 	ix.mu.Lock()
 	ix.cohorts, ix.models, ix.tools, ix.toolID = fresh.cohorts, fresh.models, fresh.tools, fresh.toolID
+	ix.surveys, ix.release = fresh.surveys, fresh.release
 	ix.mu.Unlock()
 	ix.advance(snap.Revision)
 }
@@ -222,8 +292,13 @@ func (ix *Index) Apply(events []storage.Event) {
 		if ev.Revision <= last {
 			continue
 		}
-		if ev.Kind == storage.ResultAdded {
+		switch ev.Kind {
+		case storage.ResultAdded:
 			ix.putLocked(&ev.Result.Current)
+		case storage.VerificationAdded:
+			ix.surveyLocked(ev.Verification)
+		case storage.ReleaseCreated:
+			ix.release = ev.Release
 		}
 	}
 	ix.mu.Unlock()
@@ -288,7 +363,6 @@ func (ix *Index) putLocked(in *Entry) {
 	}
 	ci.order.ReplaceOrInsert(e)
 	ci.bounds(e, old)
-	ci.xs.Store(nil)
 	switch {
 	case old == nil:
 		ix.models[e.model] = mc.with(e)
@@ -298,6 +372,15 @@ func (ix *Index) putLocked(in *Entry) {
 	default: // readers copy entries out under the read lock: mc.more may change in place
 		mc.more[slices.Index(mc.more, old)] = e
 	}
+}
+
+// surveyLocked records a verification as the latest of its model and
+// cohort: verifications arrive in the order they were stored.
+func (ix *Index) surveyLocked(v *storage.Verification) {
+	k := surveyKey{v.Model, v.Cohort}
+	cp := *v
+	cp.Measurement = nil // the log keeps it; the read model needs the state
+	ix.surveys[k] = &cp
 }
 
 // bounds updates lo and hi after e replaced old (nil for a new model). A
@@ -459,14 +542,26 @@ func (ix *Index) ListCohort(c rating.Cohort, after *Cursor, limit int) []Rated {
 	return ix.list(c, after, limit)
 }
 
-// CohortBounds returns every cohort's star bounds now: its lowest and
-// highest x and its number of models, which a release freezes.
-func (ix *Index) CohortBounds() map[rating.Cohort]rating.Bounds {
+// ReferenceBounds returns what a release made now freezes: for every
+// cohort with a reference, the bounds of the latest reference of each
+// model. Declared results count only through the reference they carry.
+func (ix *Index) ReferenceBounds() map[rating.Cohort]rating.Bounds {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	out := make(map[rating.Cohort]rating.Bounds, len(ix.cohorts))
+	var xs []float64
 	for c, ci := range ix.cohorts {
-		out[c] = rating.Bounds{Lo: ci.lo, Hi: ci.hi, Models: ci.order.Len()}
+		xs = xs[:0]
+		ci.order.Ascend(func(e *entry) bool {
+			r := ix.rated(e)
+			if ref, ok := r.Reference(); ok {
+				xs = append(xs, ref.X)
+			}
+			return true
+		})
+		if len(xs) > 0 {
+			out[c] = rating.BoundsOf(xs)
+		}
 	}
 	return out
 }
@@ -485,13 +580,39 @@ func (ix *Index) EachLatest(fn func(*Entry)) {
 	}
 }
 
-// Place is the rank x would have in a cohort now, and the cohort's size.
-func (ix *Index) Place(c rating.Cohort, x float64) (rank, size int) {
+// EachRated calls fn for every current rating, holding the index's read
+// lock; fn must not keep the pointer.
+func (ix *Index) EachRated(fn func(*Rated)) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, ci := range ix.cohorts {
+		ci.order.Ascend(func(e *entry) bool {
+			r := ix.rated(e)
+			fn(&r)
+			return true
+		})
+	}
+}
+
+// Rating returns a model's current rating in a cohort.
+func (ix *Index) Rating(model string, c rating.Cohort) (Rated, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	ci := ix.cohorts[c]
 	if ci == nil {
-		return 1, 0
+		return Rated{}, false
 	}
-	return ci.rank(x), ci.order.Len()
+	e := ix.models[model].in(ci)
+	if e == nil {
+		return Rated{}, false
+	}
+	return ix.rated(e), true
+}
+
+// Place is the rank x would take among the current release's references
+// of a cohort, and how many there were.
+func (ix *Index) Place(c rating.Cohort, x float64) (rank, of int) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.release.Rank(c, x)
 }

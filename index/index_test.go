@@ -14,21 +14,28 @@ var clf = rating.Cohort{Task: "text-classification", Dataset: "AIEnergyScore/tex
 
 func added(rev int64, id uint64, model string, c rating.Cohort, x float64) storage.Event {
 	return storage.Event{Revision: rev, Kind: storage.ResultAdded, Result: &storage.HistoryEntry{
-		Current: storage.Current{ID: id, Model: model, Measure: rating.Measure{Cohort: c, WhPer1kQueries: x, EnergyPerUnit: x}}}}
+		Current: storage.Current{ID: id, Model: model, Source: rating.Published, Measure: rating.Measure{Cohort: c, WhPer1kQueries: x, EnergyPerUnit: x}}}}
+}
+
+// declared is added of a publisher's result.
+func declared(rev int64, id uint64, model string, c rating.Cohort, x float64, carried storage.Reference) storage.Event {
+	ev := added(rev, id, model, c, x)
+	ev.Result.Source, ev.Result.Carried = rating.Publisher, carried
+	return ev
 }
 
 func TestEventsBuildTheReadModel(t *testing.T) {
 	ix := New()
 	ix.Load(&storage.Snapshot{Revision: 3, Currents: []storage.Current{
-		{ID: 1, Model: "a/one", Measure: rating.Measure{Cohort: clf, EnergyPerUnit: 5}},
-		{ID: 2, Model: "a/two", Measure: rating.Measure{Cohort: clf, EnergyPerUnit: 1}},
+		{ID: 1, Model: "a/one", Source: rating.Published, Measure: rating.Measure{Cohort: clf, EnergyPerUnit: 5}},
+		{ID: 2, Model: "a/two", Source: rating.Published, Measure: rating.Measure{Cohort: clf, EnergyPerUnit: 1}},
 	}})
 	ix.Apply([]storage.Event{
 		added(3, 99, "a/stale", clf, 0.1), // at the snapshot's revision: applied already
 		added(4, 3, "a/three", clf, 3),
 		added(4, 4, "a/three", clf, 3), // equal energies share a rank
-		{Revision: 5, Kind: storage.ReleaseCreated, Release: &rating.Release{Name: "r"}},
 	})
+	ix.Apply([]storage.Event{{Revision: 5, Kind: storage.ReleaseCreated, Release: &rating.Release{Name: "r", Cohorts: ix.ReferenceBounds()}}})
 	if ix.Revision() != 5 {
 		t.Errorf("revision %d, want 5", ix.Revision())
 	}
@@ -51,8 +58,73 @@ func TestEventsBuildTheReadModel(t *testing.T) {
 	if r, _ := ix.ModelRating("a/one", Choice{Hardware: "B200"}); r.ID != 5 {
 		t.Errorf("pick on B200: %+v", r)
 	}
-	if b := ix.CohortBounds()[clf]; b.Lo != 1 || b.Hi != 5 || b.Models != 3 {
+	if b := ix.ReferenceBounds()[clf]; b.Lo != 1 || b.Hi != 5 || b.Models != 3 {
 		t.Errorf("bounds %+v", b)
+	}
+}
+
+// Declared results are graded and placed but move no release: a release
+// counts the latest reference of each model, which a declared result
+// carries forward; surveyors' verifications make references of them.
+func TestReleasesCountReferencesOnly(t *testing.T) {
+	ix := New()
+	ix.Apply([]storage.Event{
+		added(1, 1, "pub/a", clf, 2),
+		added(2, 2, "pub/b", clf, 4),
+		added(3, 3, "pub/c", clf, 6),
+		declared(4, 4, "evil/heavy", clf, 1e6, storage.Reference{}),
+		declared(5, 5, "pub/a", clf, 0.01, storage.Reference{ResultID: 1, X: 2, WhPer1k: 2}),
+	})
+	b := ix.ReferenceBounds()[clf]
+	if b.Lo != 2 || b.Hi != 6 || b.Models != 3 || fmt.Sprint(b.References) != "[2 4 6]" {
+		t.Fatalf("bounds %+v, want the three published figures", b)
+	}
+	ix.Apply([]storage.Event{{Revision: 6, Kind: storage.ReleaseCreated, Release: &rating.Release{Name: "r1", Cohorts: map[rating.Cohort]rating.Bounds{clf: b}}}})
+	// Any number of new declared models changes no one's rank.
+	for i := range 67 {
+		ix.Apply([]storage.Event{declared(int64(7+i), uint64(6+i), fmt.Sprintf("made/up-%d", i), clf, 0.001, storage.Reference{})})
+	}
+	r, _ := ix.Rating("pub/b", clf)
+	if r.Rank != 2 || r.RankOf != 3 || r.CohortSize != 71 {
+		t.Errorf("pub/b: rank %d of %d, cohort of %d; want 2 of 3 in a cohort of 71", r.Rank, r.RankOf, r.CohortSize)
+	}
+	heavy, _ := ix.Rating("evil/heavy", clf)
+	if heavy.Survey.Status != rating.StatusDeclared || heavy.Rank != 4 {
+		t.Errorf("evil/heavy: %v, would rank %d; want declared, 4", heavy.Survey.Status, heavy.Rank)
+	}
+
+	// A surveyor corrects evil/heavy's figure: it becomes a reference
+	// with the determined value.
+	v := storage.Verification{Model: "evil/heavy", Cohort: clf, ResultID: 4, At: time.Unix(100, 0),
+		Survey: rating.Survey{Status: rating.StatusCorrected, Measurements: 4, DeterminedX: 3, DeterminedWh: 3}}
+	ix.Apply([]storage.Event{{Revision: 100, Kind: storage.VerificationAdded, Verification: &v}})
+	heavy, _ = ix.Rating("evil/heavy", clf)
+	if heavy.Survey.Status != rating.StatusCorrected || heavy.Shown().X() != 3 || heavy.Rank != 2 {
+		t.Errorf("corrected: %v shows %v, would rank %d", heavy.Survey.Status, heavy.Shown().X(), heavy.Rank)
+	}
+	if b := ix.ReferenceBounds()[clf]; b.Models != 4 || fmt.Sprint(b.References) != "[2 3 4 6]" {
+		t.Errorf("bounds after the correction %+v", b)
+	}
+
+	// Under review, a new declared result stays under review.
+	v2 := storage.Verification{Model: "pub/a", Cohort: clf, ResultID: 5, At: time.Unix(200, 0),
+		Survey: rating.Survey{Status: rating.StatusUnderReview, Measurements: 1, DeterminedX: 0.5}}
+	ix.Apply([]storage.Event{{Revision: 101, Kind: storage.VerificationAdded, Verification: &v2},
+		declared(102, 200, "pub/a", clf, 0.009, storage.Reference{ResultID: 1, X: 2, WhPer1k: 2})})
+	if a, _ := ix.Rating("pub/a", clf); a.ID != 200 || a.Survey.Status != rating.StatusUnderReview {
+		t.Errorf("pub/a's new result: #%d %v, want #200 under review", a.ID, a.Survey.Status)
+	}
+
+	// A rebuild from a snapshot gives the same state.
+	snap := &storage.Snapshot{Revision: 102, Verifications: []storage.Verification{v, v2}}
+	ix.EachLatest(func(e *Entry) { snap.Currents = append(snap.Currents, *e) })
+	fresh := New()
+	fresh.Load(snap)
+	if a, _ := fresh.Rating("pub/a", clf); a.Survey.Status != rating.StatusUnderReview {
+		t.Errorf("rebuilt pub/a: %v", a.Survey.Status)
+	}
+	if h, _ := fresh.Rating("evil/heavy", clf); h.Shown().X() != 3 {
+		t.Errorf("rebuilt evil/heavy shows %v", h.Shown().X())
 	}
 }
 

@@ -2,6 +2,8 @@ package rating
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"time"
 )
 
@@ -11,7 +13,8 @@ import (
 const MinReleaseModels = 3
 
 // Bounds are a cohort's star bounds in a release: its lowest and highest x
-// over the latest result of each model, and how many models there were.
+// over the latest reference result of each model, and how many reference
+// models there were.
 type Bounds struct {
 	Lo, Hi float64
 	Models int
@@ -73,4 +76,45 @@ func (rel *Release) Stars(m Measure) Starred {
 		return Starred{Release: rel.Name, Note: fmt.Sprintf("this cohort had %d model(s) in release %s; stars need at least %d", b.Models, rel.Name, MinReleaseModels)}
 	}
 	return Starred{Stars: Stars(m.X(), b.Lo, b.Hi), Release: rel.Name}
+}
+
+// MaxRankedReferences bounds the x a release keeps per cohort for ranks:
+// up to it every reference model's, exact; above it evenly spaced
+// quantiles, from which a rank is estimated to within the cohort's size
+// over the bound.
+const MaxRankedReferences = 128
+
+// BoundsOf are the bounds of a cohort whose reference models have xs;
+// it sorts xs in place.
+func BoundsOf(xs []float64) Bounds {
+	slices.Sort(xs)
+	b := Bounds{Lo: xs[0], Hi: xs[len(xs)-1], Models: len(xs)}
+	if len(xs) <= MaxRankedReferences {
+		b.References = slices.Clone(xs)
+		return b
+	}
+	b.References = make([]float64, MaxRankedReferences)
+	for i := range b.References {
+		b.References[i] = xs[i*(len(xs)-1)/(MaxRankedReferences-1)]
+	}
+	return b
+}
+
+// Rank is the place x would take among the cohort's reference models in
+// the release, 1 being the least energy, and how many there were; 0, 0
+// when the release has no ranks for the cohort (it is not in it, or the
+// release was made before releases kept them).
+func (rel *Release) Rank(c Cohort, x float64) (rank, of int) {
+	if rel == nil {
+		return 0, 0
+	}
+	b, ok := rel.Cohorts[c]
+	if !ok || len(b.References) == 0 {
+		return 0, 0
+	}
+	below, _ := slices.BinarySearch(b.References, x)
+	if len(b.References) == b.Models {
+		return below + 1, b.Models
+	}
+	return 1 + int(math.Round(float64(below)/float64(len(b.References))*float64(b.Models))), b.Models
 }

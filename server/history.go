@@ -10,7 +10,6 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -198,8 +197,7 @@ func (s *Server) ratingEvent(ev *storage.Event, f watchFilter) *energylabelv1.Ra
 // ratingAsAccepted is the rating of an accepted result as its label said
 // then, placed in its cohort as the index has it now.
 func (s *Server) ratingAsAccepted(h *storage.HistoryEntry) *energylabelv1.Rating {
-	r := index.Rated{Entry: h.Current}
-	r.Rank, r.CohortSize = s.index.Place(h.Measure.Cohort, h.Measure.X())
+	r := s.rated(h.Current)
 	p := s.ratingProto(&r, s.current)
 	p.Release, p.StarsNote, p.Stars = h.Label.Release, "", nil
 	if h.Label.Stars > 0 {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 )
@@ -119,9 +120,10 @@ type ReleaseChange struct {
 	Changed, Starred int
 }
 
-// CreateRelease freezes every cohort's star bounds as they are now under
-// name, and reports how many ratings' stars it changes. A dry run reports
-// without creating it.
+// CreateRelease freezes every cohort's star bounds and ranks under name,
+// from the latest reference result of each model (published, verified or
+// corrected: declared results never count), and reports how many ratings'
+// stars it changes. A dry run reports without creating it.
 func (s *Server) CreateRelease(ctx context.Context, name string, dryRun bool) (ReleaseChange, error) {
 	if err := rating.ValidateReleaseName(name); err != nil {
 		return ReleaseChange{}, err
@@ -129,15 +131,16 @@ func (s *Server) CreateRelease(ctx context.Context, name string, dryRun bool) (R
 	if slices.ContainsFunc(s.Releases(), func(r *rating.Release) bool { return r.Name == name }) {
 		return ReleaseChange{}, fmt.Errorf("release %q: %w", name, storage.ErrExists)
 	}
-	rel := &rating.Release{Name: name, CreatedAt: s.now().UTC(), Cohorts: s.index.CohortBounds()}
+	rel := &rating.Release{Name: name, CreatedAt: s.now().UTC(), Cohorts: s.index.ReferenceBounds()}
 	old := s.Release()
 	ch := ReleaseChange{Release: rel}
-	s.index.EachLatest(func(e *storage.Current) {
-		after := rel.Stars(e.Measure)
+	s.index.EachRated(func(r *index.Rated) {
+		shown := r.Shown()
+		after := rel.Stars(shown)
 		if after.Stars > 0 {
 			ch.Starred++
 		}
-		if after.Stars != old.Stars(e.Measure).Stars {
+		if after.Stars != old.Stars(shown).Stars {
 			ch.Changed++
 		}
 	})

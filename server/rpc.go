@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/peer"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/energylabel/energylabel/auth"
-	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -115,82 +113,6 @@ func (rs ratingService) ListTasks(context.Context, *energylabelv1.ListTasksReque
 		})
 	}
 	return resp, nil
-}
-
-// ratingMessages are a Rating and its sub-messages, allocated together:
-// every read encodes several per call, and one allocation is cheaper than
-// a dozen.
-type ratingMessages struct {
-	rating             energylabelv1.Rating
-	measured, received timestamppb.Timestamp
-	tool               energylabelv1.Tool
-	stars              int32
-	grade              string
-	eei, reference     float64
-	classes            [7]energylabelv1.GradeClass
-	classPtrs          [7]*energylabelv1.GradeClass
-	upTo               [6]float64
-}
-
-// gradeLetters are the grades as the API spells them.
-var gradeLetters = [7]string{"A", "B", "C", "D", "E", "F", "G"}
-
-// ratingProto encodes a rated entry: its stars under the current release,
-// its grade under a grade scheme, and what explains both.
-func (s *Server) ratingProto(r *index.Rated, scheme *rating.GradeScheme) *energylabelv1.Rating {
-	c := r.Measure.Cohort
-	g := scheme.Grade(r.Measure)
-	rel := s.Release()
-	st := rel.Stars(r.Measure)
-	m := &ratingMessages{rating: energylabelv1.Rating{
-		Model: r.Model, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware,
-		Basis: c.Basis.String(), WhPer_1KQueries: r.Measure.WhPer1kQueries, EnergyPerUnit: r.Measure.EnergyPerUnit,
-		Unit: c.Basis.Symbol(), Scheme: scheme.Version, GradeNote: g.Note, PowerChecked: r.Measure.PowerChecked(),
-		ResultId: r.ID, GpuCount: int32(r.GPUCount), CohortSize: int32(r.CohortSize), Rank: int32(r.Rank),
-		ParametersBillions: r.ParamsBillions, Release: st.Release, StarsNote: st.Note,
-		Checks: r.Measure.Checks.Names(),
-	}}
-	p := &m.rating
-	if st.Stars > 0 {
-		m.stars = int32(st.Stars)
-		p.Stars = &m.stars
-		p.ReleaseCohortSize = int32(rel.Cohorts[c].Models)
-	}
-	if g.Grade != 0 {
-		m.grade, m.eei, m.reference = g.Grade.String(), g.EEI, g.Reference
-		p.Grade, p.Eei, p.Reference = &m.grade, &m.eei, &m.reference
-		m.upTo = rating.ClassBounds(g.Reference)
-		above := 0.0
-		for i := range m.classes {
-			gc := &m.classes[i]
-			gc.Grade, gc.Above = gradeLetters[i], above
-			if i < len(m.upTo) {
-				gc.UpTo = &m.upTo[i]
-				above = m.upTo[i]
-			}
-			m.classPtrs[i] = gc
-		}
-		p.Classes = m.classPtrs[:]
-	}
-	p.MeasuredAt = timestampIn(&m.measured, r.MeasuredAt)
-	p.ReceivedAt = timestampIn(&m.received, r.ReceivedAt)
-	if r.ToolName != "" || r.ToolVersion != "" {
-		m.tool.Name, m.tool.Version = r.ToolName, r.ToolVersion
-		p.Tool = &m.tool
-	}
-	return p
-}
-
-// stars is a rated entry's stars under the current release, 0 for none.
-func (s *Server) stars(r *index.Rated) int { return s.Release().Stars(r.Measure).Stars }
-
-// timestampIn is wire.Timestamp into a given message: nil for the zero time.
-func timestampIn(ts *timestamppb.Timestamp, t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	ts.Seconds, ts.Nanos = t.Unix(), int32(t.Nanosecond())
-	return ts
 }
 
 // adminService adapts Server to the AdminService API.

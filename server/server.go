@@ -136,9 +136,39 @@ func (s *Server) Submit(ctx context.Context, r *rating.Result, src rating.Source
 	if err := s.index.WaitFor(ctx, rev); err != nil {
 		return index.Rated{}, err
 	}
-	own := index.Rated{Entry: storage.CurrentOf(id, &acc)}
-	own.Rank, own.CohortSize = s.index.Place(acc.Measure.Cohort, acc.Measure.X())
-	return own, nil
+	return s.ratedAs(id, &acc), nil
+}
+
+// ratedAs is the rating of a result just stored as id: the index's, unless
+// another result of the model in the cohort committed after it.
+func (s *Server) ratedAs(id uint64, acc *storage.Accepted) index.Rated {
+	if r, ok := s.index.Rating(acc.Result.Model, acc.Measure.Cohort); ok && r.ID == id {
+		return r
+	}
+	return s.rated(storage.CurrentOf(id, acc))
+}
+
+// rated is an entry that is not, or no longer, the index's current one, as
+// its source vouches for it, placed in the current release.
+func (s *Server) rated(e storage.Current) index.Rated {
+	r := index.Rated{Entry: e, Survey: rating.Survey{Status: rating.StatusDeclared}}
+	if e.Source == rating.Published {
+		r.Survey.Status = rating.StatusPublished
+	}
+	r.Rank, r.RankOf = s.index.Place(e.Measure.Cohort, e.Measure.X())
+	return r
+}
+
+// carried is the reference a publisher's new result in a cohort carries
+// forward: the model's latest reference result there, so that declaring a
+// new figure takes no reference out of the next release.
+func (s *Server) carried(model string, c rating.Cohort) storage.Reference {
+	if cur, ok := s.index.Rating(model, c); ok {
+		if ref, ok := cur.Reference(); ok {
+			return ref
+		}
+	}
+	return storage.Reference{}
 }
 
 // accept validates and normalises a result, and records what its label
@@ -157,8 +187,12 @@ func (s *Server) accept(r *rating.Result, src rating.Source, a storage.Audit) (s
 	}
 	g := s.current.Grade(m)
 	st := s.Release().Stars(m)
-	return storage.Accepted{Result: r, Measure: m, Audit: a, Source: src, Label: storage.Label{
-		Grade: g.Grade.String(), EEI: g.EEI, Scheme: s.current.Version, Stars: st.Stars, Release: st.Release}}, nil
+	acc := storage.Accepted{Result: r, Measure: m, Audit: a, Source: src, Label: storage.Label{
+		Grade: g.Grade.String(), EEI: g.EEI, Scheme: s.current.Version, Stars: st.Stars, Release: st.Release}}
+	if src == rating.Publisher {
+		acc.Carried = s.carried(r.Model, m.Cohort)
+	}
+	return acc, nil
 }
 
 // Scheme returns a published grade scheme version; "" is the current one.

@@ -74,8 +74,13 @@ func Derive2025_1() (*rating.GradeScheme, error) {
 		}
 		refs[c] = ref
 	}
-	return &rating.GradeScheme{Version: GradeVersion, References: refs}, nil
+	return &rating.GradeScheme{Version: GradeVersion, References: refs, Tolerance: VerificationTolerance}, nil
 }
+
+// VerificationTolerance is grade/2025.1's market surveillance tolerance:
+// 10 % on the energy per unit, one-sided, as EU energy labels verify a
+// declared energy consumption.
+const VerificationTolerance = 0.10
 
 // Medians returns each cohort's median x over the latest result per model.
 func Medians(results []rating.Result) (map[rating.Cohort]float64, error) {

@@ -17,8 +17,12 @@ import (
 type SchemeFile struct {
 	Version string `json:"version"`
 	// DerivedFrom says how the references were made.
-	DerivedFrom string      `json:"derived_from"`
-	References  []Reference `json:"references"`
+	DerivedFrom string `json:"derived_from"`
+	// VerificationTolerance is market surveillance's one-sided tolerance
+	// on the energy per unit: a surveyor's determined value at most this
+	// fraction worse than the declared one is within it.
+	VerificationTolerance float64     `json:"verification_tolerance"`
+	References            []Reference `json:"references"`
 }
 
 // Reference is one cohort's reference x.
@@ -83,7 +87,11 @@ func ParseScheme(b []byte) (*rating.GradeScheme, error) {
 	if f.Version == "" {
 		return nil, fmt.Errorf("version: missing")
 	}
-	s := &rating.GradeScheme{Version: f.Version, References: make(map[rating.Cohort]float64, len(f.References))}
+	if !(f.VerificationTolerance > 0 && f.VerificationTolerance < 1) {
+		return nil, fmt.Errorf("verification_tolerance: want a fraction in (0, 1), got %v", f.VerificationTolerance)
+	}
+	s := &rating.GradeScheme{Version: f.Version, Tolerance: f.VerificationTolerance,
+		References: make(map[rating.Cohort]float64, len(f.References))}
 	for i, r := range f.References {
 		basis, ok := rating.ParseUnit(r.Basis)
 		if !ok {
@@ -104,7 +112,7 @@ func ParseScheme(b []byte) (*rating.GradeScheme, error) {
 // MarshalScheme writes a scheme as a scheme file, cohorts in a stable
 // order, with every float64 in its shortest form that reads back exactly.
 func MarshalScheme(s *rating.GradeScheme, derivedFrom string) ([]byte, error) {
-	f := SchemeFile{Version: s.Version, DerivedFrom: derivedFrom}
+	f := SchemeFile{Version: s.Version, DerivedFrom: derivedFrom, VerificationTolerance: s.Tolerance}
 	for c, x := range s.References {
 		f.References = append(f.References, Reference{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass,
 			Hardware: c.Hardware, Basis: c.Basis.String(), X: x})
