@@ -94,6 +94,9 @@ type Index struct {
 	// surveys hold the latest surveyor measurement of each model and
 	// cohort, which holds the whole state of its surveillance.
 	surveys map[surveyKey]*storage.Verification
+	// verifications are every verification of each model, oldest first,
+	// without the measurement the log keeps: history shows them.
+	verifications map[string][]*storage.Verification
 	// release is the current star release, which ranks come from.
 	release *rating.Release
 	// rev is the revision of the last applied event; advanced signals
@@ -184,7 +187,8 @@ type cohortIndex struct {
 // New returns an empty index at revision 0.
 func New() *Index {
 	return &Index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string]modelCohorts{}, toolID: map[tool]uint32{},
-		surveys: map[surveyKey]*storage.Verification{}, advanced: make(chan struct{})}
+		surveys: map[surveyKey]*storage.Verification{}, verifications: map[string][]*storage.Verification{},
+		advanced: make(chan struct{})}
 }
 
 func bestFirst(a, b *entry) bool {
@@ -274,7 +278,7 @@ func (ix *Index) Load(snap *storage.Snapshot) {
 	}
 	ix.mu.Lock()
 	ix.cohorts, ix.models, ix.tools, ix.toolID = fresh.cohorts, fresh.models, fresh.tools, fresh.toolID
-	ix.surveys, ix.release = fresh.surveys, fresh.release
+	ix.surveys, ix.verifications, ix.release = fresh.surveys, fresh.verifications, fresh.release
 	ix.mu.Unlock()
 	ix.advance(snap.Revision)
 }
@@ -381,6 +385,19 @@ func (ix *Index) surveyLocked(v *storage.Verification) {
 	cp := *v
 	cp.Measurement = nil // the log keeps it; the read model needs the state
 	ix.surveys[k] = &cp
+	ix.verifications[v.Model] = append(ix.verifications[v.Model], &cp)
+}
+
+// Verifications returns every verification of a model, oldest first.
+func (ix *Index) Verifications(model string) []storage.Verification {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	vs := ix.verifications[model]
+	out := make([]storage.Verification, len(vs))
+	for i, v := range vs {
+		out[i] = *v
+	}
+	return out
 }
 
 // bounds updates lo and hi after e replaced old (nil for a new model). A

@@ -23,8 +23,9 @@ const (
 )
 
 // History returns a page of a model's accepted results, oldest first,
-// and the token of the next page ("" on the last).
-func (s *Server) History(ctx context.Context, model, task, hardware, dataset string, size int, pageToken string) ([]storage.HistoryEntry, string, error) {
+// with the verifications of those results, and the token of the next page
+// ("" on the last).
+func (s *Server) History(ctx context.Context, model, task, hardware, dataset string, size int, pageToken string) ([]historyItem, string, error) {
 	if err := rating.ValidateModel(model); err != nil {
 		return nil, "", err
 	}
@@ -68,7 +69,7 @@ func (s *Server) History(ctx context.Context, model, task, hardware, dataset str
 		entries = entries[:want]
 		next = "h" + strconv.FormatUint(entries[want-1].ID, 10)
 	}
-	return entries, next, nil
+	return s.historyWith(model, q, entries, next == ""), next, nil
 }
 
 func (rs ratingService) GetHistory(ctx context.Context, req *energylabelv1.GetHistoryRequest) (*energylabelv1.GetHistoryResponse, error) {
@@ -77,8 +78,12 @@ func (rs ratingService) GetHistory(ctx context.Context, req *energylabelv1.GetHi
 		return nil, err
 	}
 	resp := &energylabelv1.GetHistoryResponse{NextPageToken: next, Entries: make([]*energylabelv1.HistoryEntry, len(entries))}
-	for i := range entries {
-		resp.Entries[i] = historyProto(&entries[i])
+	for i, e := range entries {
+		if e.result != nil {
+			resp.Entries[i] = historyProto(e.result)
+		} else {
+			resp.Entries[i] = rs.s.verificationHistoryProto(e.verification)
+		}
 	}
 	return resp, nil
 }
@@ -86,7 +91,7 @@ func (rs ratingService) GetHistory(ctx context.Context, req *energylabelv1.GetHi
 func historyProto(h *storage.HistoryEntry) *energylabelv1.HistoryEntry {
 	c := h.Measure.Cohort
 	p := &energylabelv1.HistoryEntry{
-		ResultId: h.ID, Revision: h.Revision, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware,
+		Kind: historyKindResult, ResultId: h.ID, Revision: h.Revision, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware,
 		Basis: c.Basis.String(), WhPer_1KQueries: h.Measure.WhPer1kQueries, EnergyPerUnit: h.Measure.EnergyPerUnit, Unit: c.Basis.Symbol(),
 		Scheme: h.Label.Scheme, Release: h.Label.Release, GpuCount: int32(h.GPUCount),
 		MeasuredAt: wire.Timestamp(h.MeasuredAt), ReceivedAt: wire.Timestamp(h.ReceivedAt), Checks: h.Measure.Checks.Names(),

@@ -118,4 +118,3 @@ func timestampIn(ts *timestamppb.Timestamp, t time.Time) *timestamppb.Timestamp 
 	ts.Seconds, ts.Nanos = t.Unix(), int32(t.Nanosecond())
 	return ts
 }
-
