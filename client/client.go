@@ -176,6 +176,17 @@ func (c *Client) Submit(ctx context.Context, r *energylabelv1.BenchmarkResult, p
 	return resp, nil
 }
 
+// Verify sends a surveyor's own measurement of a model, which the server
+// compares with the model's current declared result; it needs a surveyor
+// token.
+func (c *Client) Verify(ctx context.Context, r *energylabelv1.BenchmarkResult) (*energylabelv1.VerifyResultResponse, error) {
+	resp, err := c.ratings.VerifyResult(ctx, &energylabelv1.VerifyResultRequest{Result: r})
+	if err != nil {
+		return nil, c.fromStatus(err)
+	}
+	return resp, nil
+}
+
 // GetRating returns a model's current ratings. task and scheme are optional.
 func (c *Client) GetRating(ctx context.Context, model, task, scheme string) ([]*energylabelv1.Rating, error) {
 	resp, err := c.ratings.GetRating(ctx, &energylabelv1.GetRatingRequest{Model: model, Task: task, Scheme: scheme})

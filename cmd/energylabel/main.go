@@ -36,6 +36,7 @@ type command struct {
 // commands is in the order the usage text lists them.
 var commands = []*command{
 	submitCommand,
+	verifyCommand,
 	importCommand,
 	getCommand,
 	listCommand,

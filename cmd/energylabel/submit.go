@@ -107,56 +107,9 @@ type resultFile struct {
 }
 
 func runSubmit(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlagSet("submit")
-	opts := readOptions{warn: func(w formats.Warning) { fmt.Fprintf(a.stderr, "energylabel: warning: %s\n", w) }}
-	format := fs.String("format", "", "")
-	m := &opts.meta
-	fs.StringVar(&m.Model, "model", "", "")
-	fs.StringVar(&m.Task, "task", "", "")
-	fs.StringVar(&m.Dataset, "dataset", "", "")
-	fs.Int64Var(&m.Queries, "queries", 0, "")
-	fs.Int64Var(&m.Tokens, "tokens", 0, "")
-	fs.Float64Var(&m.DurationSeconds, "duration", 0, "")
-	fs.StringVar(&m.Hardware, "hardware", "", "")
-	fs.IntVar(&m.GPUs, "gpus", 0, "")
-	fs.Float64Var(&m.Params, "params", 0, "")
-	fs.StringVar(&m.SizeClass, "size-class", "", "")
-	files, err := a.parse("submit", fs, args)
+	batch, err := a.readResultFiles("submit", args)
 	if err != nil {
 		return err
-	}
-	if *format != "" {
-		if opts.format, err = formats.ParseFormat(*format); err != nil {
-			return usageErrorf("submit", "-format: %v", err)
-		}
-	}
-	if given(fs, "duration") && !(m.DurationSeconds > 0 && !math.IsInf(m.DurationSeconds, 1)) {
-		return usageErrorf("submit", "-duration %v: want a positive number of seconds", m.DurationSeconds)
-	}
-	if len(files) == 0 {
-		return missingFlags("submit", "FILE")
-	}
-	if _, err := resolveTask("submit", m.Task); err != nil {
-		return err
-	}
-	// Check everything first, so that one bad file submits nothing; every
-	// file that lacks flags says which, at once.
-	batch := make([]resultFile, 0, len(files))
-	var lacking []string
-	for _, name := range files {
-		f, err := loadResultFile(name, opts)
-		var missing *meta.MissingError
-		switch {
-		case errors.As(err, &missing):
-			lacking = append(lacking, "submit: "+missingFlagsOf(missing))
-			continue
-		case err != nil:
-			return fmt.Errorf("submit: %w", err) // the error names the file
-		}
-		batch = append(batch, f)
-	}
-	if len(lacking) > 0 {
-		return briefUsageErrorf("submit", "%s", strings.Join(lacking, "\n"))
 	}
 	c, err := a.dial()
 	if err != nil {
@@ -190,6 +143,63 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	return w.Flush()
+}
+
+// readResultFiles parses the flags and files of a command that sends
+// result files (submit, verify), and reads, parses and validates every
+// file before anything is sent, so that one bad file sends nothing; every
+// file that lacks flags says which, at once.
+func (a *app) readResultFiles(cmd string, args []string) ([]resultFile, error) {
+	fs := a.newFlagSet(cmd)
+	opts := readOptions{warn: func(w formats.Warning) { fmt.Fprintf(a.stderr, "energylabel: warning: %s\n", w) }}
+	format := fs.String("format", "", "")
+	m := &opts.meta
+	fs.StringVar(&m.Model, "model", "", "")
+	fs.StringVar(&m.Task, "task", "", "")
+	fs.StringVar(&m.Dataset, "dataset", "", "")
+	fs.Int64Var(&m.Queries, "queries", 0, "")
+	fs.Int64Var(&m.Tokens, "tokens", 0, "")
+	fs.Float64Var(&m.DurationSeconds, "duration", 0, "")
+	fs.StringVar(&m.Hardware, "hardware", "", "")
+	fs.IntVar(&m.GPUs, "gpus", 0, "")
+	fs.Float64Var(&m.Params, "params", 0, "")
+	fs.StringVar(&m.SizeClass, "size-class", "", "")
+	files, err := a.parse(cmd, fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if *format != "" {
+		if opts.format, err = formats.ParseFormat(*format); err != nil {
+			return nil, usageErrorf(cmd, "-format: %v", err)
+		}
+	}
+	if given(fs, "duration") && !(m.DurationSeconds > 0 && !math.IsInf(m.DurationSeconds, 1)) {
+		return nil, usageErrorf(cmd, "-duration %v: want a positive number of seconds", m.DurationSeconds)
+	}
+	if len(files) == 0 {
+		return nil, missingFlags(cmd, "FILE")
+	}
+	if _, err := resolveTask(cmd, m.Task); err != nil {
+		return nil, err
+	}
+	batch := make([]resultFile, 0, len(files))
+	var lacking []string
+	for _, name := range files {
+		f, err := loadResultFile(name, opts)
+		var missing *meta.MissingError
+		switch {
+		case errors.As(err, &missing):
+			lacking = append(lacking, cmd+": "+missingFlagsOf(missing))
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", cmd, err) // the error names the file
+		}
+		batch = append(batch, f)
+	}
+	if len(lacking) > 0 {
+		return nil, briefUsageErrorf(cmd, "%s", strings.Join(lacking, "\n"))
+	}
+	return batch, nil
 }
 
 // loadResultFile reads, parses and validates one file.
