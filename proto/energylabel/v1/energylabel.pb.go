@@ -520,7 +520,8 @@ type Rating struct {
 	GpuCount     int32                  `protobuf:"varint,17,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
 	MeasuredAt   *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=measured_at,json=measuredAt,proto3" json:"measured_at,omitempty"`
 	ReceivedAt   *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
-	// Models in the cohort now.
+	// Models in the cohort now, declared ones included; rank and stars are
+	// among release_cohort_size reference models.
 	CohortSize         int32   `protobuf:"varint,20,opt,name=cohort_size,json=cohortSize,proto3" json:"cohort_size,omitempty"`
 	Tool               *Tool   `protobuf:"bytes,21,opt,name=tool,proto3" json:"tool,omitempty"`
 	ParametersBillions float64 `protobuf:"fixed64,22,opt,name=parameters_billions,json=parametersBillions,proto3" json:"parameters_billions,omitempty"`
@@ -535,16 +536,19 @@ type Rating struct {
 	// of a cohort shares them (each bound is `reference` times 1/16, 1/8, 1/4,
 	// 1/2, 1 and 2).
 	Classes []*GradeClass `protobuf:"bytes,26,rep,name=classes,proto3" json:"classes,omitempty"`
-	// The model's rank in its cohort now, 1 being the least energy; models
-	// with equal energy share a rank.
+	// The place the rating's energy would take among the reference models
+	// of its cohort in the current star release ("would rank 3 of 13"), 1
+	// being the least energy; equal energies share a rank. 0 when the
+	// release ranks no model of the cohort. No submission moves it: only
+	// the next release does.
 	Rank int32 `protobuf:"varint,27,opt,name=rank,proto3" json:"rank,omitempty"`
 	// The plausibility checks the result passed: "power" (average power per
 	// accelerator between its floor and 1.1 × board power), "output_rate"
 	// (output per second per accelerator under its ceiling), "throughput"
 	// (J/token agrees with power over throughput).
 	Checks []string `protobuf:"bytes,28,rep,name=checks,proto3" json:"checks,omitempty"`
-	// Reference models the cohort had in the release, which the stars are
-	// relative to.
+	// Reference models the cohort had in the current release: the "of 13"
+	// of rank, and what the stars are relative to.
 	ReleaseCohortSize int32 `protobuf:"varint,29,opt,name=release_cohort_size,json=releaseCohortSize,proto3" json:"release_cohort_size,omitempty"`
 	// Energy divided by the physical floor: the least energy the declared
 	// hardware could need for the declared work. Absent where no floor was
@@ -1902,10 +1906,13 @@ type Release struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	// Cohorts in the release, and those with enough models for stars.
+	// Cohorts in the release, and those with enough reference models for
+	// stars (3).
 	Cohorts        int32 `protobuf:"varint,3,opt,name=cohorts,proto3" json:"cohorts,omitempty"`
 	StarredCohorts int32 `protobuf:"varint,4,opt,name=starred_cohorts,json=starredCohorts,proto3" json:"starred_cohorts,omitempty"`
-	// Models over all its cohorts.
+	// Reference models over all its cohorts: the latest reference result of
+	// each model (published, verified or corrected); declared results never
+	// count.
 	Models        int32 `protobuf:"varint,5,opt,name=models,proto3" json:"models,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
