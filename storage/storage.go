@@ -148,6 +148,14 @@ type Token struct {
 	Role string
 }
 
+// VerificationName is a verification's unique name: the result it checked
+// and how many measurements its state counts. Two surveyors measuring the
+// same state at once give the same name, and the second to store it gets
+// ErrExists: it measures again against the state the first left.
+func VerificationName(v *Verification) string {
+	return fmt.Sprintf("%020d/%06d", v.ResultID, v.Survey.Measurements)
+}
+
 // The token roles.
 const (
 	RolePublisher = "publisher"

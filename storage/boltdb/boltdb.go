@@ -22,6 +22,8 @@
 //	  <seq uint64 BE>                -> Accelerator, Dataset
 //	releases/                        star releases, oldest first
 //	  <seq uint64 BE>                -> Release (every cohort's star bounds)
+//	verifications/                   surveyors' measurements, oldest first
+//	  <seq uint64 BE>                -> Verification (the measurement and the state it left)
 //
 // A cohort key is task, dataset, size class, hardware and basis joined by
 // 0x1f. Snapshot reads latest/, tokens/ and the registries, not results/,
@@ -76,11 +78,13 @@ var (
 	bucketAccelerators = []byte("accelerators")
 	bucketDatasets     = []byte("datasets")
 	bucketReleases     = []byte("releases")
-	keyVersion         = []byte("version")
-	keyRevision        = []byte("revision")
+	// bucketVerifications needs no migration: Open creates it.
+	bucketVerifications = []byte("verifications")
+	keyVersion          = []byte("version")
+	keyRevision         = []byte("revision")
 
 	allBuckets = [][]byte{bucketMeta, bucketResults, bucketLatest, bucketHistory, bucketEvents, bucketTokens,
-		bucketPayloads, bucketAccelerators, bucketDatasets, bucketReleases}
+		bucketPayloads, bucketAccelerators, bucketDatasets, bucketReleases, bucketVerifications}
 )
 
 // ErrLocked means another process holds the database file.

@@ -99,13 +99,25 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketReleases).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketReleases).ForEach(func(k, v []byte) error {
 		var p storev1.Release
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return fmt.Errorf("release %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		s.Releases = append(s.Releases, records.ReleaseOf(&p))
 		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketVerifications).ForEach(func(k, b []byte) error {
+		var p storev1.Verification
+		if err := proto.Unmarshal(b, &p); err != nil {
+			return fmt.Errorf("verification %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		v, err := records.VerificationOf(&p)
+		s.Verifications = append(s.Verifications, v)
+		return err
 	})
 }
 

@@ -119,7 +119,29 @@ func appendUnique(b *bolt.Bucket, name string, v []byte, nameOf func([]byte) (st
 	return seq, b.Put(u64(seq), v)
 }
 
-// AddVerification is not stored yet.
-func (d *DB) AddVerification(context.Context, *storage.Verification) (int64, error) {
-	return 0, fmt.Errorf("verification: not implemented yet")
+// AddVerification stores a surveyor's measurement under its name, which
+// another measurement of the same state has taken if it was first.
+// Surveyors are few: the name check scans the bucket.
+func (d *DB) AddVerification(_ context.Context, v *storage.Verification) (int64, error) {
+	p := records.Verification(v)
+	b, err := proto.Marshal(p)
+	if err != nil {
+		return 0, err
+	}
+	name := storage.VerificationName(v)
+	return d.write("verification "+name, func(tx *bolt.Tx) (*storev1.Event, error) {
+		seq, err := appendUnique(tx.Bucket(bucketVerifications), name, b, func(b []byte) (string, error) {
+			var o storev1.Verification
+			if err := proto.Unmarshal(b, &o); err != nil {
+				return "", err
+			}
+			ov, err := records.VerificationOf(&o)
+			return storage.VerificationName(&ov), err
+		})
+		return &storev1.Event{Kind: storev1.Event_KIND_VERIFICATION, Seq: seq}, err
+	}, func(rev int64) storage.Event {
+		cp := *v
+		cp.Revision = rev
+		return storage.Event{Revision: rev, Kind: storage.VerificationAdded, Verification: &cp}
+	})
 }

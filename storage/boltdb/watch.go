@@ -231,6 +231,17 @@ func eventsOf(tx *bolt.Tx, rev int64, ev *storev1.Event) ([]storage.Event, error
 			return nil, fmt.Errorf("release %d: %w", ev.Seq, err)
 		}
 		return []storage.Event{{Revision: rev, Kind: storage.ReleaseCreated, Release: records.ReleaseOf(&p)}}, nil
+	case storev1.Event_KIND_VERIFICATION:
+		var p storev1.Verification
+		if err := getProto(tx.Bucket(bucketVerifications), u64(ev.Seq), &p); err != nil {
+			return nil, fmt.Errorf("verification %d: %w", ev.Seq, err)
+		}
+		v, err := records.VerificationOf(&p)
+		if err != nil {
+			return nil, err
+		}
+		v.Revision = rev
+		return []storage.Event{{Revision: rev, Kind: storage.VerificationAdded, Verification: &v}}, nil
 	case storev1.Event_KIND_ACCELERATOR:
 		var p storev1.Accelerator
 		if err := getProto(tx.Bucket(bucketAccelerators), u64(ev.Seq), &p); err != nil {

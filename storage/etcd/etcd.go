@@ -16,6 +16,7 @@
 //	accelerators/<name>                 -> Accelerator: an operator's addition to the registry
 //	datasets/<name>                     -> Dataset: likewise
 //	releases/<name>                     -> Release (every cohort's star bounds)
+//	verifications/<result id>/<count>   -> Verification (a surveyor's measurement and the state it left)
 //
 // An id is 16 lower-case hex digits, so that results/<model> 0x00 lists a
 // model's history in id order. A cohort key is task, dataset, size class,
@@ -89,6 +90,9 @@ const (
 	dirAccelerators = "accelerators/"
 	dirDatasets     = "datasets/"
 	dirReleases     = "releases/"
+	// dirVerifications holds surveyors' measurements under
+	// storage.VerificationName.
+	dirVerifications = "verifications/"
 )
 
 // ErrBatchTooLarge means a batch needs more operations than one etcd

@@ -95,6 +95,18 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	err = s.registered(ctx, dirVerifications, &rev, func(b []byte) error {
+		var p storev1.Verification
+		if err := proto.Unmarshal(b, &p); err != nil {
+			return err
+		}
+		v, err := records.VerificationOf(&p)
+		snap.Verifications = append(snap.Verifications, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	return snap, nil
 }
 

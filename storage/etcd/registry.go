@@ -98,7 +98,12 @@ func (s *Store) putNew(ctx context.Context, what, dir, name string, v []byte) (i
 	return rev, nil
 }
 
-// AddVerification is not stored yet.
-func (s *Store) AddVerification(context.Context, *storage.Verification) (int64, error) {
-	return 0, fmt.Errorf("verification: not implemented yet")
+// AddVerification stores a surveyor's measurement under its name, which
+// another measurement of the same state has taken if it was first.
+func (s *Store) AddVerification(ctx context.Context, v *storage.Verification) (int64, error) {
+	b, err := proto.Marshal(records.Verification(v))
+	if err != nil {
+		return 0, err
+	}
+	return s.putNew(ctx, "verification", dirVerifications, storage.VerificationName(v), b)
 }

@@ -274,6 +274,17 @@ func (s *Store) eventsOf(rev int64, evs []*clientv3.Event) ([]storage.Event, err
 				return nil, fmt.Errorf("%q: %w", k, err)
 			}
 			e.Kind, e.Release = storage.ReleaseCreated, records.ReleaseOf(&p)
+		case strings.HasPrefix(k, dirVerifications):
+			var p storev1.Verification
+			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
+				return nil, fmt.Errorf("%q: %w", k, err)
+			}
+			v, err := records.VerificationOf(&p)
+			if err != nil {
+				return nil, err
+			}
+			v.Revision = rev
+			e.Kind, e.Verification = storage.VerificationAdded, &v
 		case strings.HasPrefix(k, dirAccelerators):
 			var p storev1.Accelerator
 			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {

@@ -135,6 +135,11 @@ func Copy(ctx context.Context, from From, to To, progress func(results int)) err
 			return fmt.Errorf("move: %w", err)
 		}
 	}
+	for i := range snap.Verifications {
+		if _, err := to.AddVerification(ctx, &snap.Verifications[i]); err != nil {
+			return fmt.Errorf("move: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -228,6 +233,9 @@ func Summarize(ctx context.Context, b From, scheme *rating.GradeScheme) (*Summar
 	}
 	for _, r := range snap.Releases {
 		fmt.Fprintf(h, "release %q %s %v\n", r.Name, stamp(r.CreatedAt), r.Cohorts)
+	}
+	for _, v := range snap.Verifications {
+		fmt.Fprintf(h, "verification %q %+v %d %s %s %v %v %+v %+v\n", v.Model, v.Cohort, v.ResultID, v.TokenID, stamp(v.At), v.X, v.WhPer1k, v.Declared, v.Survey)
 	}
 	sum.OthersSHA256 = hexSum(h)
 	return sum, nil

@@ -44,6 +44,7 @@ func Run(t *testing.T, newOpener func(t *testing.T) Opener) {
 		{"WatchSendsProgress", testWatchSendsProgress},
 		{"Backup", testBackup},
 		{"Record", testRecord},
+		{"VerificationsAndTrust", testVerificationsAndTrust},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newOpener(t)) })
@@ -444,4 +445,86 @@ func testRecord(t *testing.T, o Opener) {
 	if _, _, err := b.Record(ctx(t), id+100); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Record of an unknown id: %v, want ErrNotFound", err)
 	}
+}
+
+// testVerificationsAndTrust: what the read model's trust rests on reads
+// back from every backend as it was written, from a snapshot, from the
+// watch and after a reopen: a result's source, the reference it carries
+// and its floor ratio; a token's role; a surveyor's verification, whose
+// name a second measurement of the same state may not take.
+func testVerificationsAndTrust(t *testing.T, o Opener) {
+	b := o(t)
+	a := Accepted("acme/chat", 2)
+	a.Source, a.Carried, a.Measure.FloorRatio = rating.Publisher, storage.Reference{ResultID: 7, X: 1.5, WhPer1k: 1.5}, 27.5
+	id, rev := appendOne(t, b, a)
+	if _, err := b.PutToken(ctx(t), storage.Token{ID: "tok_s", SecretSHA256: []byte{3}, Role: storage.RoleSurveyor,
+		CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	m := *a.Result
+	m.GPUEnergyWh = 2.8
+	v := storage.Verification{Model: "acme/chat", Cohort: clf, ResultID: id, TokenID: "tok_s",
+		At: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), X: 2.8, WhPer1k: 2.8,
+		Declared:    storage.Reference{ResultID: id, X: 2, WhPer1k: 2},
+		Survey:      rating.Survey{Status: rating.StatusUnderReview, Measurements: 1, DeterminedX: 2.8, DeterminedWh: 2.8},
+		Measurement: &m, Audit: storage.Audit{TokenID: "tok_s", ReceivedAt: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), ClientAddr: "127.0.0.1:2"}}
+	vrev, err := b.AddVerification(ctx(t), &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddVerification(ctx(t), &v); !errors.Is(err, storage.ErrExists) {
+		t.Errorf("a second measurement of the same state: %v, want ErrExists", err)
+	}
+	check := func(when string, s *storage.Snapshot) {
+		t.Helper()
+		if len(s.Currents) != 1 || s.Currents[0].Source != rating.Publisher || s.Currents[0].Carried != a.Carried ||
+			s.Currents[0].Measure.FloorRatio != 27.5 {
+			t.Errorf("%s: currents %+v", when, s.Currents)
+		}
+		if len(s.Tokens) != 1 || s.Tokens[0].Role != storage.RoleSurveyor {
+			t.Errorf("%s: tokens %+v", when, s.Tokens)
+		}
+		if len(s.Verifications) != 1 {
+			t.Fatalf("%s: %d verifications, want 1", when, len(s.Verifications))
+		}
+		got := s.Verifications[0]
+		if got.Survey != v.Survey || got.Declared != v.Declared || got.X != v.X || !got.At.Equal(v.At) || got.TokenID != "tok_s" ||
+			got.Measurement == nil || got.Measurement.GPUEnergyWh != 2.8 || got.Audit.ClientAddr != "127.0.0.1:2" {
+			t.Errorf("%s: verification %+v", when, got)
+		}
+	}
+	snap, err := b.Snapshot(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("snapshot", snap)
+
+	wctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	var seen []storage.Event
+	for resp := range b.Watch(wctx, rev-1) {
+		if resp.Err != nil {
+			t.Fatal(resp.Err)
+		}
+		seen = append(seen, resp.Events...)
+		if n := len(seen); n > 0 && seen[n-1].Revision >= vrev {
+			break
+		}
+	}
+	last := seen[len(seen)-1]
+	if last.Kind != storage.VerificationAdded || last.Verification == nil || last.Verification.Revision != vrev ||
+		last.Verification.Survey != v.Survey {
+		t.Errorf("the watch's last event %+v, want the verification at revision %d", last, vrev)
+	}
+	if seen[0].Kind != storage.ResultAdded || seen[0].Result.Source != rating.Publisher || seen[0].Result.Carried != a.Carried {
+		t.Errorf("the watch's result event %+v", seen[0])
+	}
+	cancel()
+	b.Close()
+	b = open(t, o)
+	snap, err = b.Snapshot(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("after reopening", snap)
 }
