@@ -26,21 +26,28 @@ var ErrBadToken = errors.New("invalid token")
 // to recognise.
 const SecretPrefix = "elp_"
 
-// Allows reports whether a token may write models of a namespace.
+// Allows reports whether a token may write models of a namespace: a
+// publisher's, of its namespaces; a surveyor's, of none.
 func Allows(t storage.Token, namespace string) bool {
+	if IsSurveyor(t) {
+		return false
+	}
 	return slices.Contains(t.Namespaces, "*") || slices.Contains(t.Namespaces, namespace)
 }
 
+// IsSurveyor reports whether a token is a surveyor's.
+func IsSurveyor(t storage.Token) bool { return t.Role == storage.RoleSurveyor }
+
 // NewToken makes a token for namespaces: its id, and the secret that is
 // shown once and never stored (the token keeps its SHA-256 only).
-func NewToken(namespaces []string, created, expires time.Time) (storage.Token, string) {
+func NewToken(namespaces []string, role string, created, expires time.Time) (storage.Token, string) {
 	idBytes, secretBytes := make([]byte, 6), make([]byte, 32)
 	rand.Read(idBytes)
 	rand.Read(secretBytes)
 	secret := SecretPrefix + hex.EncodeToString(secretBytes)
 	sum := sha256.Sum256([]byte(secret))
 	return storage.Token{ID: "tok_" + hex.EncodeToString(idBytes), SecretSHA256: sum[:], Namespaces: slices.Clone(namespaces),
-		CreatedAt: storage.CanonicalTime(created), ExpiresAt: expires}, secret
+		Role: role, CreatedAt: storage.CanonicalTime(created), ExpiresAt: expires}, secret
 }
 
 // Tokens answers authentication from memory; the backend is the truth.
@@ -78,6 +85,17 @@ func (c *Tokens) putLocked(t storage.Token) {
 	}
 	c.byID[t.ID] = t
 	c.byHash[string(t.SecretSHA256)] = t
+}
+
+// All returns every token.
+func (c *Tokens) All() []storage.Token {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]storage.Token, 0, len(c.byID))
+	for _, t := range c.byID {
+		out = append(out, t)
+	}
+	return out
 }
 
 // Get returns a token by id.

@@ -8,7 +8,7 @@ import (
 
 func TestTokens(t *testing.T) {
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
-	tok, secret := NewToken([]string{"acme"}, now, time.Time{})
+	tok, secret := NewToken([]string{"acme"}, "", now, time.Time{})
 	c := New()
 	if _, err := c.Authenticate(secret, now); !errors.Is(err, ErrBadToken) {
 		t.Errorf("before it is loaded: %v", err)
@@ -29,7 +29,7 @@ func TestTokens(t *testing.T) {
 	if _, err := c.Authenticate(secret, now); !errors.Is(err, ErrBadToken) {
 		t.Errorf("revoked: %v", err)
 	}
-	exp, secret2 := NewToken([]string{"*"}, now, now.Add(time.Hour))
+	exp, secret2 := NewToken([]string{"*"}, "", now, now.Add(time.Hour))
 	c.Put(exp)
 	if _, err := c.Authenticate(secret2, now.Add(time.Hour)); !errors.Is(err, ErrBadToken) {
 		t.Errorf("expired: %v", err)

@@ -264,7 +264,16 @@ func (c *Client) ListTasks(ctx context.Context) ([]*energylabelv1.Task, error) {
 // CreateToken creates a publisher token for namespaces ("*" for all). A zero
 // expires means the token does not expire. The secret token is returned once.
 func (c *Client) CreateToken(ctx context.Context, namespaces []string, expires time.Time) (id, token string, err error) {
-	req := &energylabelv1.CreateTokenRequest{Namespaces: namespaces}
+	return c.createToken(ctx, &energylabelv1.CreateTokenRequest{Namespaces: namespaces}, expires)
+}
+
+// CreateSurveyorToken creates a surveyor token, which verifies any
+// namespace's models and submits no declared results.
+func (c *Client) CreateSurveyorToken(ctx context.Context, expires time.Time) (id, token string, err error) {
+	return c.createToken(ctx, &energylabelv1.CreateTokenRequest{Role: "surveyor"}, expires)
+}
+
+func (c *Client) createToken(ctx context.Context, req *energylabelv1.CreateTokenRequest, expires time.Time) (id, token string, err error) {
 	if !expires.IsZero() {
 		req.ExpiresAt = timestamppb.New(expires)
 	}

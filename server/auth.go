@@ -57,6 +57,9 @@ func (p *principal) mayWrite(namespace string) bool {
 	return p.admin || auth.Allows(p.token, namespace)
 }
 
+// surveyor reports whether the caller holds a surveyor token.
+func (p *principal) surveyor() bool { return !p.admin && auth.IsSurveyor(p.token) }
+
 type principalKey struct{}
 
 func principalFrom(ctx context.Context) *principal {
@@ -66,7 +69,10 @@ func principalFrom(ctx context.Context) *principal {
 
 // Calls that need a token. Everything else is a public read.
 var (
-	publisherMethods   = map[string]bool{energylabelv1.RatingService_SubmitResult_FullMethodName: true}
+	publisherMethods = map[string]bool{
+		energylabelv1.RatingService_SubmitResult_FullMethodName: true,
+		energylabelv1.RatingService_VerifyResult_FullMethodName: true,
+	}
 	adminServicePrefix = "/" + energylabelv1.AdminService_ServiceDesc.ServiceName + "/"
 )
 

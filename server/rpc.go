@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -30,6 +31,9 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 	r := wire.Result(req.GetResult())
 	p := principalFrom(ctx)
 	owner, _, _ := strings.Cut(r.Model, "/")
+	if p != nil && p.surveyor() {
+		return nil, fmt.Errorf("%w: a surveyor token submits no declared results; send a re-measurement with VerifyResult (energylabel verify)", errPermissionDenied)
+	}
 	if p == nil || !p.mayWrite(owner) {
 		return nil, fmt.Errorf("%w: token may not write namespace %q", errPermissionDenied, owner)
 	}
@@ -125,27 +129,31 @@ type adminService struct {
 const maxTokenNamespaces = 64
 
 func (as adminService) CreateToken(ctx context.Context, req *energylabelv1.CreateTokenRequest) (*energylabelv1.CreateTokenResponse, error) {
+	role := req.GetRole()
 	switch n := len(req.GetNamespaces()); {
+	case role != "" && role != storage.RolePublisher && role != storage.RoleSurveyor:
+		return nil, rating.Invalid("role", "want %q or %q, got %s", storage.RolePublisher, storage.RoleSurveyor, rating.Quote(role))
+	case role == storage.RoleSurveyor && n > 0:
+		return nil, rating.Invalid("namespaces", "a surveyor token takes none: it verifies every namespace's models and writes none")
+	case role == storage.RoleSurveyor:
 	case n == 0:
 		return nil, rating.Invalid("namespaces", "at least one namespace (or \"*\") is required")
 	case n > maxTokenNamespaces:
 		return nil, rating.Invalid("namespaces", "at most %d namespaces a token, got %d", maxTokenNamespaces, n)
 	}
-	for i, ns := range req.GetNamespaces() {
-		if ns != "*" && rating.ValidateModel(ns+"/x") != nil {
-			return nil, rating.Invalid(fmt.Sprintf("namespaces[%d]", i), "%q is not a valid namespace", ns)
-		}
+	if err := as.s.checkNamespaces(req.GetNamespaces()); err != nil {
+		return nil, err
 	}
 	expires := wire.Time(req.GetExpiresAt())
 	if now := as.s.now(); !expires.IsZero() && !expires.After(now) {
 		return nil, rating.Invalid("expires_at", "%s is not in the future (the server's time is %s)",
 			expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	t, secret := auth.NewToken(req.GetNamespaces(), as.s.now(), expires)
+	t, secret := auth.NewToken(req.GetNamespaces(), role, as.s.now(), expires)
 	if err := as.s.wait(ctx)(as.s.backend.PutToken(ctx, t)); err != nil {
 		return nil, err
 	}
-	as.s.log.Info("token created", "token_id", t.ID, "namespaces", t.Namespaces)
+	as.s.log.Info("token created", "token_id", t.ID, "namespaces", t.Namespaces, "role", cmp.Or(role, storage.RolePublisher))
 	return &energylabelv1.CreateTokenResponse{Id: t.ID, Token: secret}, nil
 }
 
@@ -173,6 +181,7 @@ func (as adminService) ListTokens(ctx context.Context, _ *energylabelv1.ListToke
 		resp.Tokens = append(resp.Tokens, &energylabelv1.TokenInfo{
 			Id: t.ID, Namespaces: t.Namespaces, CreatedAt: wire.Timestamp(t.CreatedAt),
 			LastUsedAt: wire.Timestamp(t.LastUsedAt), ExpiresAt: wire.Timestamp(t.ExpiresAt), Revoked: t.Revoked,
+			Role: cmp.Or(t.Role, storage.RolePublisher),
 		})
 	}
 	return resp, nil

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -178,8 +179,9 @@ func TestSurveyorsVerifyAndCorrectDeclaredResults(t *testing.T) {
 	}
 	corrected := verify("acme/cheat", 0.7).GetRating()
 	v := corrected.GetVerification()
-	if v.GetStatus() != "corrected" || corrected.GetWhPer_1KQueries() != 0.7 || v.GetDeclaredWhPer_1KQueries() != 0.45 ||
-		v.GetDeterminedWhPer_1KQueries() != 0.7 || v.GetMeasurements() != 4 {
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if v.GetStatus() != "corrected" || !near(corrected.GetWhPer_1KQueries(), 0.7) || v.GetDeclaredWhPer_1KQueries() != 0.45 ||
+		!near(v.GetDeterminedWhPer_1KQueries(), 0.7) || v.GetMeasurements() != 4 {
 		t.Errorf("corrected: %v", corrected)
 	}
 
@@ -204,5 +206,41 @@ func TestSurveyorsVerifyAndCorrectDeclaredResults(t *testing.T) {
 	r2 := createRelease(t, conn, srv.AdminToken, "r2")
 	if n, m := r2.GetRelease().GetModels(), r1.GetRelease().GetModels(); n != m+2 {
 		t.Errorf("release r2 has %d reference models, r1 had %d; want 2 more", n, m)
+	}
+}
+
+// Namespaces that could pass for others are refused, naming the one they
+// look like: a token's, or an imported model's owner.
+func TestLookAlikeNamespacesAreRefused(t *testing.T) {
+	srv := servertest.Start(t)
+	conn := dial(t, srv.Addr)
+	importAIES(t, energylabelv1.NewRatingServiceClient(conn), srv.AdminToken)
+	admin := energylabelv1.NewAdminServiceClient(conn)
+	create := func(ns string) error {
+		_, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{Namespaces: []string{ns}})
+		return err
+	}
+	for _, ns := range []string{"meta-llama.", "Meta-Llama", "meta_llama", ".meta-llama", "meta--llama", "meta-.llama", "OpenAI"} {
+		err := create(ns)
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("namespace %q: %v, want InvalidArgument", ns, err)
+		} else if ns != ".meta-llama" && ns != "meta-llama." && !strings.Contains(err.Error(), `looks like the existing namespace`) && !strings.Contains(err.Error(), "may not follow") {
+			t.Errorf("namespace %q: %v does not say why", ns, err)
+		}
+	}
+	if err := create("meta-llama"); err != nil {
+		t.Errorf("the namespace itself: %v", err)
+	}
+	if err := create("acme"); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("ac-me"); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), `"acme"`) {
+		t.Errorf("ac-me after acme: %v", err)
+	}
+	if _, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{Role: "surveyor", Namespaces: []string{"acme"}}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("a surveyor token with namespaces: %v", err)
+	}
+	if _, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{Role: "root"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("an unknown role: %v", err)
 	}
 }

@@ -102,10 +102,10 @@ func (rs ratingService) VerifyResult(ctx context.Context, req *energylabelv1.Ver
 	if req.GetResult() == nil {
 		return nil, rating.Invalid("result", "required")
 	}
-	p := principalFrom(ctx)
-	if p == nil {
-		return nil, fmt.Errorf("%w: VerifyResult needs a surveyor token", errUnauthenticated)
+	if p := principalFrom(ctx); p == nil || !p.surveyor() {
+		return nil, fmt.Errorf("%w: VerifyResult needs a surveyor token (token create -role surveyor)", errPermissionDenied)
 	}
+	p := principalFrom(ctx)
 	r := wire.Result(req.GetResult())
 	a := storage.Audit{TokenID: p.tokenID}
 	if pr, ok := peer.FromContext(ctx); ok {

@@ -109,7 +109,7 @@ func TestMissingFlagsAreOneLine(t *testing.T) {
 		{"badge without MODEL", []string{"badge", "-task", "asr"}, "energylabel: badge: missing MODEL (see 'energylabel help badge')\n"},
 		{"history without MODEL", []string{"history"}, "energylabel: history: missing MODEL (see 'energylabel help history')\n"},
 		{"token without subcommand", []string{"token"}, "energylabel: token: missing subcommand: create, revoke or list (see 'energylabel help token')\n"},
-		{"token create without namespace", []string{"token", "create"}, "energylabel: token create: missing -namespace NS (see 'energylabel help token')\n"},
+		{"token create without namespace", []string{"token", "create"}, "energylabel: token create: missing -namespace NS (or -role surveyor) (see 'energylabel help token')\n"},
 		{"admin hardware add without its flags", []string{"admin", "hardware", "add", "X1"},
 			"energylabel: admin hardware add: missing -family F, -watts W (the datasheet's board power) (see 'energylabel help admin')\n"},
 		{"admin dataset add without its flags", []string{"admin", "dataset", "add", "acme/d"},

@@ -14,8 +14,8 @@ import (
 
 var tokenCommand = &command{
 	name:    "token",
-	usage:   "token create -namespace NS",
-	summary: "(admin) print a new publisher token, alone on stdout, once; also token revoke ID, token list",
+	usage:   "token create -namespace NS | -role surveyor",
+	summary: "(admin) print a new publisher or surveyor token, alone on stdout, once; also token revoke ID, token list",
 	help:    tokenHelp,
 	run:     runToken,
 }
@@ -26,6 +26,9 @@ const tokenHelp = `
     -namespace NS   model owner the token may publish for; repeat or separate with
                     commas; "*" for all
     -expires D      lifetime, e.g. 720h or 30d; default never
+  token create -role surveyor [-expires D]
+                  prints a new surveyor token: it verifies any namespace's models
+                  (energylabel verify) and submits no declared results
   token revoke ID   revokes a token at once
   token list        lists tokens, without their secrets
 `
@@ -52,6 +55,7 @@ func runTokenCreate(ctx context.Context, a *app, args []string) error {
 	var namespaces stringList
 	fs.Var(&namespaces, "namespace", "")
 	expires := fs.String("expires", "", "")
+	role := fs.String("role", "publisher", "")
 	pos, err := a.parse("token", fs, args)
 	if err != nil {
 		return err
@@ -59,8 +63,13 @@ func runTokenCreate(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("token", "unexpected argument %q", pos[0])
 	}
-	if len(namespaces) == 0 {
-		return missingFlags("token create", "-namespace NS")
+	switch {
+	case *role != "publisher" && *role != "surveyor":
+		return usageErrorf("token", "-role %q: want publisher or surveyor", *role)
+	case *role == "surveyor" && len(namespaces) > 0:
+		return usageErrorf("token", "a surveyor token takes no -namespace: it verifies every namespace's models")
+	case *role == "publisher" && len(namespaces) == 0:
+		return missingFlags("token create", "-namespace NS (or -role surveyor)")
 	}
 	var expiresAt time.Time
 	if *expires != "" {
@@ -75,7 +84,11 @@ func runTokenCreate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer c.Close()
-	id, token, err := c.CreateToken(ctx, namespaces, expiresAt)
+	create := func() (string, string, error) { return c.CreateToken(ctx, namespaces, expiresAt) }
+	if *role == "surveyor" {
+		create = func() (string, string, error) { return c.CreateSurveyorToken(ctx, expiresAt) }
+	}
+	id, token, err := create()
 	if err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
