@@ -33,6 +33,9 @@ type BadgeText struct {
 	// Unit, when set, follows Message after a space. It keeps its case in
 	// every style: uppercase would make mWh read MWh.
 	Unit string
+	// Note, when set, follows the unit after a space: "✓" for a verified
+	// rating, "under review", "corrected".
+	Note string
 	// Said is the message as a screen reader should hear it, when that
 	// differs from what is drawn: "3 of 5 stars" for ★★★☆☆.
 	Said string
@@ -67,7 +70,34 @@ func RatingBadge(r Rating, kind Kind) BadgeText {
 			b.Message = "no grade · " + number
 		}
 	}
+	b.Note = badgeNote(r.Verification.Status)
+	if b.Note != "" {
+		said := b.Said
+		if said == "" {
+			said = b.Message
+			if b.Unit != "" {
+				said += " " + b.Unit
+			}
+		}
+		b.Said = said + ", " + strings.ReplaceAll(r.Verification.Status, "_", " ")
+	}
 	return b
+}
+
+// badgeNote is what a badge says after its figure of a rating's status:
+// a ✓ for a verified one, and the words for one under review or
+// corrected (whose figure is then the determined one). A published or
+// declared figure is the badge's ordinary case and says nothing more.
+func badgeNote(status string) string {
+	switch status {
+	case StatusVerified:
+		return "✓"
+	case StatusUnderReview:
+		return "under review"
+	case StatusCorrected:
+		return "corrected"
+	}
+	return ""
 }
 
 // NotRatedBadge stands in for a model without a rating, so that a model
@@ -100,6 +130,12 @@ func (b BadgeText) message(upper bool) string {
 	}
 	if u := clean(b.Unit); u != "" {
 		m += " " + u
+	}
+	if n := clean(b.Note); n != "" {
+		if upper {
+			n = strings.ToUpper(n)
+		}
+		m += " " + n
 	}
 	return m
 }

@@ -16,13 +16,15 @@ import (
 // energy label, wide enough to read at 260 px.
 const (
 	labelWidth  = 260
-	labelHeight = 389
+	labelHeight = 407
 	margin      = 12
 	inner       = labelWidth - 2*margin
-	// ladderTop is where the class arrows start, figuresTop the rule above
-	// the figures.
+	// ladderTop is where the class arrows start, statusTop the band that
+	// says who vouches for the figures, figuresTop the rule above the
+	// figures.
 	ladderTop  = 151
-	figuresTop = 291
+	statusTop  = 289
+	figuresTop = 309
 )
 
 var (
@@ -33,6 +35,15 @@ var (
 	starOn    = color.RGBA{0xf2, 0xa9, 0x00, 0xff}
 	starOff   = color.RGBA{0xd6, 0xd6, 0xd6, 0xff}
 )
+
+// statusColours are the status band's fill and ink: green for a verified
+// rating, amber under review, red for a corrected one; a declared or
+// published figure is said plainly.
+var statusColours = map[string][2]color.RGBA{
+	StatusVerified:    {{0xe3, 0xf4, 0xea, 0xff}, {0x0a, 0x6b, 0x35, 0xff}},
+	StatusUnderReview: {{0xff, 0xf1, 0xd6, 0xff}, {0x8a, 0x4b, 0x00, 0xff}},
+	StatusCorrected:   {{0xfd, 0xe4, 0xe4, 0xff}, {0xa4, 0x16, 0x1a, 0xff}},
+}
 
 // ErrURLTooLong is returned by Label for a page URL too long to encode in
 // a QR code that fits on the label and still scans.
@@ -115,8 +126,15 @@ func Label(r Rating) (*Drawing, error) {
 	d.rect(margin, ladderTop-8, inner, 0.5, rule)
 
 	ladder(d, r)
+	status(d, r)
 	const top = figuresTop
 	d.rect(margin, top, inner, 0.5, rule)
+	// The QR code's left edge, quiet zone included, bounds the figures.
+	codeX := float64(labelWidth - margin)
+	if bits != nil {
+		size := module * float64(len(bits))
+		codeX = labelWidth - margin + 4*module - size
+	}
 
 	// The figures: the energy per 1,000 queries, large, with its SI
 	// prefix on the unit; the stars; then, for a per-unit basis, the figure
@@ -128,6 +146,14 @@ func Label(r Rating) (*Drawing, error) {
 	numberWidth := bold.width(number, 26)
 	d.boxed(margin, top+38, number, 26, true, start, ink, numberWidth)
 	d.text(margin+numberWidth+4, top+38, unit, 14, true, start, ink)
+	if v := r.Verification; v.Status == StatusCorrected {
+		// The declared figure beside the determined one, struck through.
+		x := math.Max(margin+numberWidth+4+bold.width(unit, 14), margin+regular.width("Energy per 1,000 queries", 7.5)) + 10
+		declared := FormatEnergy(v.DeclaredWhPer1kQueries, "Wh")
+		d.text(x, top+14, "declared", 7.5, false, start, caption)
+		d.boxed(x, top+38, declared, 11, false, start, caption, codeX-2-x)
+		d.rect(x, top+38-11*0.32, regular.width(regular.fit(declared, 11, codeX-2-x), 11), 0.9, caption)
+	}
 	n, rated := r.stars()
 	for i := range 5 {
 		fill := starOff
@@ -162,8 +188,7 @@ func Label(r Rating) (*Drawing, error) {
 
 	if bits != nil {
 		// The bitmap's own quiet zone is the white space around the code.
-		size := module * float64(len(bits))
-		x := labelWidth - margin + 4*module - size
+		size, x := module*float64(len(bits)), codeX
 		d.add(qr{x: x, y: top + 1, module: module, bits: bits})
 		// Below the quiet zone, never in it, or scanners may miss the code.
 		d.text(x+size/2, top+1+size+6.5, "scan for this model", 7, false, middle, caption)
@@ -204,6 +229,55 @@ func ladder(d *Drawing, r Rating) {
 	const h, x0, x1 = 30.0, 184.0, labelWidth - margin
 	d.polygon(ink, arrowLeft(x0, cy-h/2, x1-x0, h)...)
 	d.text((x0+h/2+x1)/2, cy+8, r.Grade, 23, true, middle, white)
+}
+
+// status draws the band that says who vouches for the figures: verified
+// with a tick and the date, under review with both figures, corrected
+// with the date, declared or published plainly. A rating that does not
+// say leaves the band empty.
+func status(d *Drawing, r Rating) {
+	textOf := StatusText(r)
+	if textOf == "" {
+		return
+	}
+	const h = 15.0
+	y := float64(statusTop)
+	base := y + h/2 + 3 // 8.5 pt, centred on the band
+	colours, marked := statusColours[r.Verification.Status]
+	if !marked {
+		d.rect(margin, y+h/2, inner, 0.5, rule)
+		w := face(false).width(textOf, 8) + 12
+		d.rect(labelWidth/2-w/2, y, w, h, white)
+		d.text(labelWidth/2, base, textOf, 8, false, middle, caption)
+		return
+	}
+	fill, ink := colours[0], colours[1]
+	d.rect(margin, y, inner, h, fill)
+	x := float64(margin + 5)
+	if r.Verification.Status == StatusVerified {
+		d.polygon(ink, checkMark(x, y+3, 9)...)
+		x += 13
+	}
+	if r.Verification.Status == StatusCorrected && r.Verification.DeclaredGrade != "" && r.Verification.DeclaredGrade != r.Grade {
+		textOf += " · declared grade " + clean(r.Verification.DeclaredGrade)
+	}
+	// Bold when it fits, else regular, then smaller, and cut only when
+	// even that is not enough.
+	room, size, bold := labelWidth-margin-5-x, 8.5, true
+	if face(true).width(textOf, size) > room {
+		bold = false
+		for size > 7.5 && face(false).width(textOf, size) > room {
+			size -= 0.5
+		}
+	}
+	d.boxed(x, base, textOf, size, bold, start, ink, room)
+}
+
+// checkMark is a check mark in a box size wide and high, top left at x, y:
+// drawn, since the Go fonts have no ✓.
+func checkMark(x, y, size float64) []point {
+	s := size / 10
+	return []point{{x, y + 5.2*s}, {x + 1.4*s, y + 3.8*s}, {x + 3.8*s, y + 6.2*s}, {x + 8.6*s, y + 1.4*s}, {x + 10*s, y + 2.8*s}, {x + 3.8*s, y + 9*s}}
 }
 
 // arrowRight is a class arrow: a bar with its point to the right.
@@ -252,5 +326,14 @@ func labelTitle(r Rating) string {
 		b.WriteString(", " + strconv.Itoa(n) + " of 5 stars")
 	}
 	b.WriteString(", " + FormatEnergy(r.WhPer1kQueries, "Wh") + " per 1,000 queries")
+	if st := StatusText(r); st != "" {
+		b.WriteString(", " + st)
+	}
+	if v := r.Verification; v.Status == StatusCorrected {
+		b.WriteString(", declared " + FormatEnergy(v.DeclaredWhPer1kQueries, "Wh") + " per 1,000 queries")
+		if v.DeclaredGrade != "" {
+			b.WriteString(" (grade " + clean(v.DeclaredGrade) + ")")
+		}
+	}
 	return b.String()
 }

@@ -40,6 +40,78 @@ type Rating struct {
 	Scheme string
 	// PageURL is the absolute URL of the model's page, encoded in the QR code.
 	PageURL string
+	// Verification is who vouches for the figures, and what market
+	// surveillance found. For a corrected rating, WhPer1kQueries,
+	// EnergyPerUnit, Grade and Stars are the determined figures and theirs.
+	Verification Verification
+}
+
+// The verification statuses, as the API spells them.
+const (
+	StatusPublished   = "published"
+	StatusDeclared    = "declared"
+	StatusVerified    = "verified"
+	StatusUnderReview = "under_review"
+	StatusCorrected   = "corrected"
+)
+
+// Verification says who vouches for a rating's figures and what market
+// surveillance found, as the API's verification message carries it.
+type Verification struct {
+	// Status is StatusPublished, StatusDeclared, StatusVerified,
+	// StatusUnderReview or StatusCorrected; "" says nothing.
+	Status string
+	// CheckedAt is when a surveyor last measured the model; zero when none
+	// did.
+	CheckedAt time.Time
+	// The publisher's declared figures, which a corrected rating shows
+	// struck through, and their grade ("" when unknown).
+	DeclaredWhPer1kQueries, DeclaredEnergyPerUnit float64
+	DeclaredGrade                                 string
+	// The determined figures: the surveyor's measurement that put the
+	// rating under review, or the mean of the follow-ups that corrected
+	// it; 0 when there are none.
+	DeterminedWhPer1kQueries, DeterminedEnergyPerUnit float64
+}
+
+// StatusText says in a few words who vouches for a rating's figures:
+// "verified 2026-12-05", "declared by the publisher", "published
+// leaderboard", "under review: declared 2.10 Wh/1k, surveyor measured
+// 3.00" or "corrected 2026-12-05"; "" when the rating does not say.
+func StatusText(r Rating) string {
+	v := r.Verification
+	switch v.Status {
+	case "":
+		return ""
+	case StatusPublished:
+		return "published leaderboard"
+	case StatusDeclared:
+		return "declared by the publisher"
+	case StatusVerified:
+		return "verified" + onDate(v.CheckedAt, " by a surveyor")
+	case StatusUnderReview:
+		declared := FormatEnergy(v.DeclaredWhPer1kQueries, "Wh/1k")
+		s := "under review: declared " + declared
+		if v.DeterminedWhPer1kQueries > 0 {
+			n, u := SplitEnergy(v.DeterminedWhPer1kQueries, "Wh/1k")
+			if _, du := SplitEnergy(v.DeclaredWhPer1kQueries, "Wh/1k"); du != u {
+				n += " " + u // only a unit that differs is said again
+			}
+			s += ", surveyor measured " + n
+		}
+		return s
+	case StatusCorrected:
+		return "corrected" + onDate(v.CheckedAt, " by surveyors")
+	}
+	return strings.ReplaceAll(clean(v.Status), "_", " ")
+}
+
+// onDate is " 2026-12-05" for a known time, else otherwise.
+func onDate(t time.Time, otherwise string) string {
+	if t.IsZero() {
+		return otherwise
+	}
+	return " " + t.UTC().Format(time.DateOnly)
 }
 
 // grade returns the grade's index, 0 for A to 6 for G, and false when the

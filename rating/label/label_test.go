@@ -148,6 +148,194 @@ func TestGolden(t *testing.T) {
 	d = mustLabel(t, tiny())
 	golden(t, "label_tiny.svg", d.SVG())
 	golden(t, "label_tiny.png", mustPNG(t, d))
+	d = mustLabel(t, surveyed(StatusCorrected))
+	golden(t, "label_corrected.svg", d.SVG())
+	golden(t, "label_corrected.png", mustPNG(t, d))
+	golden(t, "badge_verified.svg", Badge(surveyed(StatusVerified), GradeBadge))
+}
+
+// surveyed is a classifier declared at 2.10 Wh per 1,000 queries (grade
+// C) in a status, as surveyors left it: verified on 2026-12-05, or
+// measured at 3.00 (grade D), which puts it under review or, as the mean
+// of the follow-ups, corrects it.
+func surveyed(status string) Rating {
+	r := Rating{
+		Model: "acme/tiny-clf", Task: "text-classification", Dataset: "AIEnergyScore/text_classification",
+		Hardware: "H100", GPUCount: 1, Date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
+		WhPer1kQueries: 2.1, EnergyPerUnit: 2.1, Unit: "Wh/1k queries", Basis: "query", Stars: 4, Grade: "C", EEI: 0.2,
+		Scheme: "grade/2025.1", PageURL: "http://127.0.0.1:8080/models/acme/tiny-clf",
+		Verification: Verification{Status: status, DeclaredWhPer1kQueries: 2.1, DeclaredEnergyPerUnit: 2.1},
+	}
+	if status == StatusPublished || status == StatusDeclared {
+		return r
+	}
+	v := &r.Verification
+	v.CheckedAt, v.DeclaredGrade = time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), "C"
+	switch status {
+	case StatusUnderReview:
+		v.DeterminedWhPer1kQueries, v.DeterminedEnergyPerUnit = 3, 3
+	case StatusCorrected:
+		v.DeterminedWhPer1kQueries, v.DeterminedEnergyPerUnit = 3, 3
+		r.WhPer1kQueries, r.EnergyPerUnit, r.Grade, r.EEI, r.Stars = 3, 3, "D", 0.286, 3
+	}
+	return r
+}
+
+func TestStatusText(t *testing.T) {
+	for status, want := range map[string]string{
+		StatusPublished:   "published leaderboard",
+		StatusDeclared:    "declared by the publisher",
+		StatusVerified:    "verified 2026-12-05",
+		StatusUnderReview: "under review: declared 2.10 Wh/1k, surveyor measured 3.00",
+		StatusCorrected:   "corrected 2026-12-05",
+		"":                "",
+	} {
+		if got := StatusText(surveyed(status)); got != want {
+			t.Errorf("%q: %q, want %q", status, got, want)
+		}
+	}
+	// A measured figure with another prefix says its unit again.
+	r := surveyed(StatusUnderReview)
+	r.Verification.DeclaredWhPer1kQueries = 0.9
+	if got, want := StatusText(r), "under review: declared 900 mWh/1k, surveyor measured 3.00 Wh/1k"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	r = surveyed(StatusVerified)
+	r.Verification.CheckedAt = time.Time{}
+	if got := StatusText(r); got != "verified by a surveyor" {
+		t.Errorf("verified on no known date: %q", got)
+	}
+}
+
+// The label says who vouches for its figures in a band between the
+// ladder and the figures; a corrected one shows the determined figure,
+// grade and stars, and the declared figure beside it, struck through.
+func TestLabelSaysWhoVouchesForTheFigures(t *testing.T) {
+	for _, tt := range []struct {
+		status string
+		texts  []string
+		title  string
+	}{
+		{StatusPublished, []string{"published leaderboard", "2.10"}, "published leaderboard"},
+		{StatusDeclared, []string{"declared by the publisher", "2.10"}, "declared by the publisher"},
+		{StatusVerified, []string{"verified 2026-12-05", "2.10", "4 of 5 stars"}, "grade C, 4 of 5 stars, 2.10 Wh per 1,000 queries, verified 2026-12-05"},
+		{StatusUnderReview, []string{"under review: declared 2.10 Wh/1k, surveyor measured 3.00", "2.10", "4 of 5 stars"}, "grade C, 4 of 5 stars, 2.10 Wh per 1,000 queries, under review"},
+		{StatusCorrected, []string{"corrected 2026-12-05 · declared grade C", "3.00", "declared", "2.10 Wh", "3 of 5 stars"},
+			"grade D, 3 of 5 stars, 3.00 Wh per 1,000 queries, corrected 2026-12-05, declared 2.10 Wh per 1,000 queries (grade C)"},
+	} {
+		t.Run(tt.status, func(t *testing.T) {
+			d := mustLabel(t, surveyed(tt.status))
+			doc := parseSVG(t, d.SVG())
+			for _, want := range tt.texts {
+				if !slices.Contains(doc.texts, want) {
+					t.Errorf("no text %q in %q", want, doc.texts)
+				}
+			}
+			if !strings.Contains(doc.title, tt.title) {
+				t.Errorf("title %q lacks %q", doc.title, tt.title)
+			}
+			// The grade's marker letter: the determined grade when corrected.
+			grade := map[bool]string{true: "D", false: "C"}[tt.status == StatusCorrected]
+			if n := countOf(doc.texts, grade); n != 2 {
+				t.Errorf("%s appears %d times, want on its arrow and the marker", grade, n)
+			}
+			// A tick for a verified rating: 7 arrows, the marker, 5 stars.
+			polygons := 7 + 1 + 5
+			if tt.status == StatusVerified {
+				polygons++
+			}
+			if n := doc.count("polygon"); n != polygons {
+				t.Errorf("%d polygons, want %d", n, polygons)
+			}
+			// Only a corrected label strikes anything through: a line across
+			// the declared figure, at its middle.
+			var declared *text
+			for _, it := range d.items {
+				if tx, ok := it.(text); ok && tx.s == "2.10 Wh" {
+					declared = &tx
+				}
+			}
+			if (declared != nil) != (tt.status == StatusCorrected) {
+				t.Fatalf("declared figure beside the energy: %v", declared)
+			}
+			if declared == nil {
+				return
+			}
+			struck := false
+			for _, it := range d.items {
+				if rc, ok := it.(rect); ok && rc.h < 1.5 && rc.x <= declared.x && rc.x+rc.w >= declared.x+declared.width-0.01 &&
+					rc.y < declared.y && rc.y > declared.y-declared.size*0.6 {
+					struck = true
+				}
+			}
+			if !struck {
+				t.Error("the declared figure is not struck through")
+			}
+			// The PNG draws the line too: the pixels across the middle of the
+			// declared figure are ink, all the way along.
+			img, err := png.Decode(bytes.NewReader(mustPNG(t, d)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			y := int((declared.y - declared.size*0.32 + 0.45) * PNGScale)
+			for x := int(declared.x*PNGScale) + 1; x < int((declared.x+declared.width)*PNGScale)-1; x++ {
+				if r, _, _, _ := img.At(x, y).RGBA(); r>>8 > 0xa0 {
+					t.Fatalf("pixel %d,%d across the declared figure is light (%x): not struck through in the PNG", x, y, r>>8)
+				}
+			}
+		})
+	}
+	// A rating that says nothing of its status leaves the band empty.
+	doc := parseSVG(t, mustLabel(t, whisper()).SVG())
+	for _, s := range doc.texts {
+		if strings.Contains(s, "declared") || strings.Contains(s, "verified") || strings.Contains(s, "published") {
+			t.Errorf("a rating without a status shows %q", s)
+		}
+	}
+}
+
+func TestBadgeSaysTheStatus(t *testing.T) {
+	for _, tt := range []struct {
+		status, grade, stars, said string
+	}{
+		{StatusPublished, "C · 2.10 Wh/1k", "★★★★☆", "AI energy: C · 2.10 Wh/1k"},
+		{StatusDeclared, "C · 2.10 Wh/1k", "★★★★☆", "AI energy: C · 2.10 Wh/1k"},
+		{StatusVerified, "C · 2.10 Wh/1k ✓", "★★★★☆ ✓", "AI energy: C · 2.10 Wh/1k, verified"},
+		{StatusUnderReview, "C · 2.10 Wh/1k under review", "★★★★☆ under review", "AI energy: C · 2.10 Wh/1k, under review"},
+		{StatusCorrected, "D · 3.00 Wh/1k corrected", "★★★☆☆ corrected", "AI energy: D · 3.00 Wh/1k, corrected"},
+	} {
+		r := surveyed(tt.status)
+		for kind, want := range map[Kind]string{GradeBadge: tt.grade, StarsBadge: tt.stars} {
+			b := RatingBadge(r, kind)
+			doc := parseSVG(t, b.SVG(Flat))
+			if !slices.Contains(doc.texts, want) {
+				t.Errorf("%s badge: texts %q, want %q", tt.status, doc.texts, want)
+			}
+			var e endpoint
+			if err := json.Unmarshal(b.Endpoint(Flat, 300), &e); err != nil || e.Message != want {
+				t.Errorf("%s endpoint JSON: message %q (%v), want %q", tt.status, e.Message, err, want)
+			}
+			if kind == GradeBadge {
+				if aria, _ := doc.attr("aria-label"); aria != tt.said {
+					t.Errorf("%s badge: aria-label %q, want %q", tt.status, aria, tt.said)
+				}
+			}
+		}
+	}
+	// for-the-badge sets the words in capitals, the unit as it is.
+	doc := parseSVG(t, RatingBadge(surveyed(StatusUnderReview), GradeBadge).SVG(ForTheBadge))
+	if !slices.Contains(doc.texts, "C · 2.10 Wh/1k UNDER REVIEW") {
+		t.Errorf("for-the-badge under review: %q", doc.texts)
+	}
+	// The ✓ widens the badge as the fallback font sets it.
+	plain, ticked := surveyed(StatusDeclared), surveyed(StatusVerified)
+	pw, _ := parseSVG(t, Badge(plain, GradeBadge)).attr("width")
+	tw, _ := parseSVG(t, Badge(ticked, GradeBadge)).attr("width")
+	p, _ := strconv.Atoi(pw)
+	w, _ := strconv.Atoi(tw)
+	if d := w - p; d < 11 || d > 14 {
+		t.Errorf("the ✓ widens the badge by %d px, want about 12 (a space and the mark at 11 px)", d)
+	}
 }
 
 // tiny is a text-generation rating of 1.70e-4 Wh per 1,000 queries.
@@ -952,9 +1140,13 @@ func TestFormatEnergy(t *testing.T) {
 func TestNothingOnTheLabelIsCutOff(t *testing.T) {
 	units := map[string]string{"query": "Wh/1k queries", "output_token": "J/token", "output_megapixel": "J/MP", "output_megapixel_frame": "J/MP-frame"}
 	for basis, unit := range units {
-		for _, v := range []float64{0.000170, 0.0999, 999.4, 1723.4, 999e6, math.NaN()} {
+		for i, v := range []float64{0.000170, 0.0999, 999.4, 1723.4, 999e6, math.NaN(), 0.000171, 0.0998, 999.3, 1723.3, 998e6} {
 			r := sizeClassed()
 			r.Basis, r.Unit, r.WhPer1kQueries, r.EnergyPerUnit = basis, unit, v, v/7
+			if i > 5 {
+				// Corrected, with the declared figure half the determined one.
+				r.Verification = Verification{Status: StatusCorrected, DeclaredWhPer1kQueries: v / 2, DeterminedWhPer1kQueries: v}
+			}
 			d := mustLabel(t, r)
 			var code qr
 			for _, it := range d.items {
@@ -987,8 +1179,13 @@ func TestNothingOnTheLabelIsCutOff(t *testing.T) {
 				}
 			}
 			// The energy, its unit, the stars, basis, scheme and the QR code's
-			// caption; a per-unit basis adds its caption and figure.
-			if want := map[bool]int{true: 7, false: 9}[basis == "query"]; figures != want {
+			// caption; a per-unit basis adds its caption and figure; a
+			// corrected rating the declared figure and its caption.
+			want := map[bool]int{true: 7, false: 9}[basis == "query"]
+			if r.Verification.Status == StatusCorrected {
+				want += 2
+			}
+			if figures != want {
 				t.Errorf("%s %v: %d texts among the figures, want %d", basis, v, figures, want)
 			}
 		}

@@ -39,6 +39,9 @@ func verdanaWidth(r rune) int {
 		return 1000
 	case 'µ':
 		return 642
+	case '✓':
+		// Nor a check mark: DejaVu Sans's is 1716/2048 em.
+		return 838
 	case '★', '☆':
 		// Verdana has no stars; browsers fall back to a font such as
 		// DejaVu Sans, whose stars are this wide.
@@ -96,6 +99,8 @@ func verdanaBoldWidth(r rune) int {
 		return 1000
 	case 'µ':
 		return 721
+	case '✓':
+		return 838 // as in the regular table: the fallback font's check mark
 	case '★', '☆':
 		return 838 // as in the regular table: the fallback font's stars
 	}
