@@ -68,53 +68,68 @@ func (a Accelerator) Floor() float64 {
 // real run of any variant.
 var builtinVariants = []Accelerator{
 	{Name: "H100 SXM", Family: "H100", BoardWatts: 700,
-		Aliases: []string{"H100", "NVIDIA H100 80GB HBM3", "H100 SXM5", "H100 SXM5 80GB"},
-		Source:  "NVIDIA H100 Tensor Core GPU datasheet: SXM max TDP up to 700 W"},
+		Aliases:      []string{"H100", "NVIDIA H100 80GB HBM3", "H100 SXM5", "H100 SXM5 80GB"},
+		Source:       "NVIDIA H100 Tensor Core GPU datasheet: SXM max TDP up to 700 W; H100 datasheet, SXM: 989 TFLOPS BF16 and 1,979 FP8 dense (half the sparse figures), 80 GB",
+		PeakTFLOPS16: 989, PeakTFLOPSFastest: 1979, FastestPrecision: "fp8", MemoryGB: 80},
 	{Name: "H100 PCIe", Family: "H100", BoardWatts: 350,
-		Aliases: []string{"NVIDIA H100 PCIe", "H100 PCIe 80GB"},
-		Source:  "NVIDIA H100 Tensor Core GPU datasheet: PCIe max TDP 300-350 W"},
+		Aliases:      []string{"NVIDIA H100 PCIe", "H100 PCIe 80GB"},
+		Source:       "NVIDIA H100 Tensor Core GPU datasheet: PCIe max TDP 300-350 W; H100 datasheet, PCIe: 756 TFLOPS BF16 and 1,513 FP8 dense, 80 GB",
+		PeakTFLOPS16: 756, PeakTFLOPSFastest: 1513, FastestPrecision: "fp8", MemoryGB: 80},
 	{Name: "H100 NVL", Family: "H100", BoardWatts: 400,
-		Aliases: []string{"NVIDIA H100 NVL", "H100 NVL 94GB"},
-		Source:  "NVIDIA H100 Tensor Core GPU datasheet: H100 NVL max TDP 350-400 W"},
+		Aliases:      []string{"NVIDIA H100 NVL", "H100 NVL 94GB"},
+		Source:       "NVIDIA H100 Tensor Core GPU datasheet: H100 NVL max TDP 350-400 W; H100 datasheet, NVL: 835 TFLOPS BF16 and 1,671 FP8 dense, 94 GB",
+		PeakTFLOPS16: 835, PeakTFLOPSFastest: 1671, FastestPrecision: "fp8", MemoryGB: 94},
 	{Name: "H200 SXM", Family: "H200", BoardWatts: 700,
-		Aliases: []string{"H200", "NVIDIA H200", "H200 141GB HBM3e"},
-		Source:  "NVIDIA H200 Tensor Core GPU datasheet: SXM max TDP up to 700 W; NVML reports a 700 W limit on this project's H200"},
+		Aliases:      []string{"H200", "NVIDIA H200", "H200 141GB HBM3e"},
+		Source:       "NVIDIA H200 Tensor Core GPU datasheet: SXM max TDP up to 700 W; NVML reports a 700 W limit on this project's H200; H200 datasheet, SXM: 989 TFLOPS BF16 and 1,979 FP8 dense, 141 GB",
+		PeakTFLOPS16: 989, PeakTFLOPSFastest: 1979, FastestPrecision: "fp8", MemoryGB: 141},
 	{Name: "H200 NVL", Family: "H200", BoardWatts: 600,
-		Aliases: []string{"NVIDIA H200 NVL"},
-		Source:  "NVIDIA H200 Tensor Core GPU datasheet: H200 NVL max TDP up to 600 W"},
+		Aliases:      []string{"NVIDIA H200 NVL"},
+		Source:       "NVIDIA H200 Tensor Core GPU datasheet: H200 NVL max TDP up to 600 W; H200 datasheet, NVL: 835 TFLOPS BF16 and 1,671 FP8 dense, 141 GB",
+		PeakTFLOPS16: 835, PeakTFLOPSFastest: 1671, FastestPrecision: "fp8", MemoryGB: 141},
 	{Name: "B200", Family: "B200", BoardWatts: 1000,
-		Aliases: []string{"NVIDIA B200", "B200 SXM", "B200 180GB HBM3e"},
-		Source:  "NVIDIA HGX B200 datasheet: up to 1,000 W per GPU"},
+		Aliases:      []string{"NVIDIA B200", "B200 SXM", "B200 180GB HBM3e"},
+		Source:       "NVIDIA HGX B200 datasheet: up to 1,000 W per GPU; HGX B200 datasheet, per GPU: 2.25 PFLOPS BF16 and 9 PFLOPS FP4 dense, 180 GB",
+		PeakTFLOPS16: 2250, PeakTFLOPSFastest: 9000, FastestPrecision: "fp4", MemoryGB: 180},
 	{Name: "A100 SXM 80GB", Family: "A100", BoardWatts: 400,
-		Aliases: []string{"A100", "NVIDIA A100-SXM4-80GB", "A100 SXM", "A100 SXM4"},
-		Source:  "NVIDIA A100 Tensor Core GPU datasheet: SXM max TDP 400 W"},
+		Aliases:      []string{"A100", "NVIDIA A100-SXM4-80GB", "A100 SXM", "A100 SXM4"},
+		Source:       "NVIDIA A100 Tensor Core GPU datasheet: SXM max TDP 400 W; A100 datasheet: 312 TFLOPS BF16 and 624 TOPS INT8 dense, 80 GB",
+		PeakTFLOPS16: 312, PeakTFLOPSFastest: 624, FastestPrecision: "int8", MemoryGB: 80},
 	{Name: "A100 SXM 40GB", Family: "A100", BoardWatts: 400,
-		Aliases: []string{"NVIDIA A100-SXM4-40GB"},
-		Source:  "NVIDIA A100 Tensor Core GPU datasheet: SXM max TDP 400 W"},
+		Aliases:      []string{"NVIDIA A100-SXM4-40GB"},
+		Source:       "NVIDIA A100 Tensor Core GPU datasheet: SXM max TDP 400 W; A100 datasheet: 312 TFLOPS BF16 and 624 TOPS INT8 dense, 40 GB",
+		PeakTFLOPS16: 312, PeakTFLOPSFastest: 624, FastestPrecision: "int8", MemoryGB: 40},
 	{Name: "A100 PCIe 80GB", Family: "A100", BoardWatts: 300,
-		Aliases: []string{"NVIDIA A100 80GB PCIe", "NVIDIA A100-PCIE-80GB", "A100 PCIe"},
-		Source:  "NVIDIA A100 Tensor Core GPU datasheet: PCIe 80GB max TDP 300 W"},
+		Aliases:      []string{"NVIDIA A100 80GB PCIe", "NVIDIA A100-PCIE-80GB", "A100 PCIe"},
+		Source:       "NVIDIA A100 Tensor Core GPU datasheet: PCIe 80GB max TDP 300 W; A100 datasheet: 312 TFLOPS BF16 and 624 TOPS INT8 dense, 80 GB",
+		PeakTFLOPS16: 312, PeakTFLOPSFastest: 624, FastestPrecision: "int8", MemoryGB: 80},
 	{Name: "A100 PCIe 40GB", Family: "A100", BoardWatts: 250,
-		Aliases: []string{"NVIDIA A100-PCIE-40GB"},
-		Source:  "NVIDIA A100 Tensor Core GPU datasheet: PCIe 40GB max TDP 250 W"},
+		Aliases:      []string{"NVIDIA A100-PCIE-40GB"},
+		Source:       "NVIDIA A100 Tensor Core GPU datasheet: PCIe 40GB max TDP 250 W; A100 datasheet: 312 TFLOPS BF16 and 624 TOPS INT8 dense, 40 GB",
+		PeakTFLOPS16: 312, PeakTFLOPSFastest: 624, FastestPrecision: "int8", MemoryGB: 40},
 	{Name: "L40S", Family: "L40S", BoardWatts: 350,
-		Aliases: []string{"NVIDIA L40S"},
-		Source:  "NVIDIA L40S datasheet: max power consumption 350 W"},
+		Aliases:      []string{"NVIDIA L40S"},
+		Source:       "NVIDIA L40S datasheet: max power consumption 350 W; L40S datasheet: 362 TFLOPS BF16 and 733 FP8 dense, 48 GB",
+		PeakTFLOPS16: 362, PeakTFLOPSFastest: 733, FastestPrecision: "fp8", MemoryGB: 48},
 	{Name: "L4", Family: "L4", BoardWatts: 72,
-		Aliases: []string{"NVIDIA L4"},
-		Source:  "NVIDIA L4 Tensor Core GPU datasheet: max thermal design power 72 W"},
+		Aliases:      []string{"NVIDIA L4"},
+		Source:       "NVIDIA L4 Tensor Core GPU datasheet: max thermal design power 72 W; L4 datasheet: 121 TFLOPS BF16 and 242.5 FP8 dense, 24 GB",
+		PeakTFLOPS16: 121, PeakTFLOPSFastest: 242.5, FastestPrecision: "fp8", MemoryGB: 24},
 	{Name: "A10G", Family: "A10G", BoardWatts: 300,
 		Aliases: []string{"NVIDIA A10G"},
 		Source:  "no public datasheet: 300 W is the power limit NVML reports on AWS G5 instances"},
 	{Name: "T4", Family: "T4", BoardWatts: 70,
-		Aliases: []string{"Tesla T4", "NVIDIA T4", "NVIDIA Tesla T4"},
-		Source:  "NVIDIA T4 datasheet: max power 70 W"},
+		Aliases:      []string{"Tesla T4", "NVIDIA T4", "NVIDIA Tesla T4"},
+		Source:       "NVIDIA T4 datasheet: max power 70 W; T4 datasheet: 65 TFLOPS FP16 and 260 TOPS INT4, 16 GB",
+		PeakTFLOPS16: 65, PeakTFLOPSFastest: 260, FastestPrecision: "int4", MemoryGB: 16},
 	{Name: "RTX 4090", Family: "RTX 4090", BoardWatts: 450, FloorFraction: DesktopFloorFraction,
-		Aliases: []string{"NVIDIA GeForce RTX 4090", "GeForce RTX 4090"},
-		Source:  "NVIDIA GeForce RTX 4090 specifications: total graphics power 450 W"},
+		Aliases:      []string{"NVIDIA GeForce RTX 4090", "GeForce RTX 4090"},
+		Source:       "NVIDIA GeForce RTX 4090 specifications: total graphics power 450 W; Ada Lovelace architecture whitepaper, RTX 4090: 330 TFLOPS FP16 and 1,321 FP8 with sparsity (taken as dense: a floor errs low), 24 GB",
+		PeakTFLOPS16: 330, PeakTFLOPSFastest: 1321, FastestPrecision: "fp8", MemoryGB: 24},
 	{Name: "MI300X", Family: "MI300X", BoardWatts: 750,
-		Aliases: []string{"AMD Instinct MI300X", "Instinct MI300X", "AMD Instinct MI300X OAM"},
-		Source:  "AMD Instinct MI300X datasheet: peak total board power 750 W"},
+		Aliases:      []string{"AMD Instinct MI300X", "Instinct MI300X", "AMD Instinct MI300X OAM"},
+		Source:       "AMD Instinct MI300X datasheet: peak total board power 750 W; AMD Instinct MI300X datasheet: 1,307 TFLOPS FP16 and 2,615 FP8 dense, 192 GB",
+		PeakTFLOPS16: 1307, PeakTFLOPSFastest: 2615, FastestPrecision: "fp8", MemoryGB: 192},
 	// Apple publishes no GPU power. The ceiling is the whole machine's
 	// maximum continuous power from Apple's published Mac power figures, or
 	// the power adapter of the laptop the chip ships in, whichever is larger.
@@ -231,6 +246,17 @@ func (v Accelerator) validate() error {
 	}
 	if !(v.FloorFraction >= 0 && v.FloorFraction < 1) {
 		vs = append(vs, Violation{"floor", fmt.Sprintf("must be a fraction in [0, 1), got %v", v.FloorFraction)})
+	}
+	for _, f := range []struct {
+		field    string
+		v, limit float64
+	}{{"peak_tflops_16bit", v.PeakTFLOPS16, MaxPeakTFLOPS}, {"peak_tflops", v.PeakTFLOPSFastest, MaxPeakTFLOPS}, {"memory_gb", v.MemoryGB, MaxMemoryGB}} {
+		if !(f.v >= 0 && f.v <= f.limit) {
+			vs = append(vs, Violation{f.field, fmt.Sprintf("must be in [0, %v] (0: unpublished), got %v", f.limit, f.v)})
+		}
+	}
+	if len(v.FastestPrecision) > MaxFastestPrecision || !printableASCII(v.FastestPrecision) {
+		vs = append(vs, Violation{"fastest_precision", fmt.Sprintf("printable ASCII of at most %d bytes", MaxFastestPrecision)})
 	}
 	if len(v.Aliases) > MaxAliases {
 		vs = append(vs, Violation{"aliases", fmt.Sprintf("at most %d, got %d", MaxAliases, len(v.Aliases))})

@@ -3,6 +3,7 @@ package rating
 import (
 	"math"
 	"strings"
+	"time"
 )
 
 // Cohort is the set of ratings graded against each other.
@@ -94,6 +95,9 @@ const (
 type Registry struct {
 	Accelerators *Accelerators
 	Datasets     *Datasets
+	// Now is the time measurement dates are checked against; the zero
+	// time skips the check of dates in the future.
+	Now time.Time
 }
 
 // Builtin is the registry every server starts with.
@@ -113,6 +117,7 @@ func (g Registry) Normalise(r *Result, src Source) (Measure, error) {
 	r.GPUCount = c.gpus
 	m := measure(r, c.task, c.accel.Family, c.dataset)
 	m.Checks = c.checks
+	m.FloorRatio = c.floorRatio
 	if !(m.WhPer1kQueries > 0 && m.EnergyPerUnit > 0) || math.IsInf(m.WhPer1kQueries, 0) || math.IsInf(m.EnergyPerUnit, 0) {
 		return Measure{}, Invalid("gpu_energy_wh", "%v Wh gives an energy per unit that is not a finite positive number", r.GPUEnergyWh)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrInvalid is matched by every validation error.
@@ -160,7 +161,9 @@ func ValidatePayloadHash(h string) error {
 // every field's range, and the physics where the built-in registry knows the
 // accelerator. The server's check is Registry.Normalise.
 func (r *Result) Validate() error {
-	c := checker{r: r, reg: Builtin(), src: Published, lenient: true}
+	reg := Builtin()
+	reg.Now = time.Now()
+	c := checker{r: r, reg: reg, src: Published, lenient: true}
 	c.check()
 	return c.err()
 }
@@ -184,6 +187,8 @@ type checker struct {
 	// gpus is the accelerator count: as given, or as the name states it.
 	gpus   int
 	checks Checks
+	// floorRatio is the energy over its physical floor; 0 when none applied.
+	floorRatio float64
 }
 
 func (c *checker) bad(field, format string, args ...any) {
@@ -217,6 +222,10 @@ func (c *checker) check() {
 		c.checkDataset()
 		c.checkSizeClass()
 		c.checkOutputSizes()
+	}
+	c.checkDates()
+	if len(c.vs) == 0 {
+		c.checkFloors()
 	}
 	if len(c.vs) == 0 {
 		c.checkPhysics()
@@ -271,6 +280,14 @@ func (c *checker) checkCounts() {
 	}
 	if !nonNegative(r.ParamsBillions) || r.ParamsBillions > MaxParamsBillions {
 		c.bad("parameters_billions", "must be in (0, %d], got %v", MaxParamsBillions, r.ParamsBillions)
+	}
+	switch a := r.ActiveParamsBillions; {
+	case !nonNegative(a):
+		c.bad("active_parameters_billions", "must be a non-negative number, got %v", a)
+	case a > 0 && r.ParamsBillions > 0 && a > r.ParamsBillions:
+		c.bad("active_parameters_billions", "%v is more than parameters_billions %v: a model activates at most all of its parameters", a, r.ParamsBillions)
+	case a > 0 && r.ParamsBillions == 0:
+		c.bad("active_parameters_billions", "needs parameters_billions, the model's total")
 	}
 	if r.BatchSize < 0 || r.BatchSize > MaxBatchSize {
 		c.bad("batch_size", "must be 0 to %d, got %d", MaxBatchSize, r.BatchSize)
@@ -388,7 +405,9 @@ func (c *checker) checkOutputSizes() {
 	if mpf := megapixelFrames(o); mpf/n > MaxMPFramesPerQuery {
 		c.bad("output.video_frames", "%.4g megapixel-frames over %v queries is above %d per query", mpf, n, MaxMPFramesPerQuery)
 	}
-	if c.dsOK && c.dataset.Basis != Query && units(c.task.Unit, o) <= 0 {
+	if c.task.TokenUnit() && c.src != Published && o.Tokens <= 0 {
+		c.bad("output.tokens", "required for task %s on every dataset: the physical floors are checked per token", c.task.ID)
+	} else if c.dsOK && c.dataset.Basis != Query && units(c.task.Unit, o) <= 0 {
 		c.bad(outputField(c.task.Unit), "dataset %s is graded per %s: the output size is required", c.dataset.Name, c.task.Unit)
 	}
 }
@@ -433,7 +452,7 @@ func (c *checker) checkPhysics() {
 		v, max      float64
 	}{
 		{"queries", "queries", float64(r.Queries), MaxQueriesPerSecond},
-		{"output.tokens", "output tokens", float64(o.Tokens), MaxTokensPerSecond},
+		{"output.tokens", "output tokens", tokensWithoutFloor(o.Tokens, c.floorRatio), MaxTokensPerSecond},
 		{"output.images", "output megapixels", megapixels(o), MaxMegapixelsPerSecond},
 		{"output.video_frames", "output megapixel-frames", megapixelFrames(o), MaxMPFramesPerSecond},
 	} {
@@ -454,6 +473,15 @@ func (c *checker) checkPhysics() {
 			c.checks |= CheckThroughput
 		}
 	}
+}
+
+// tokensWithoutFloor is the tokens the flat rate ceiling checks: none where
+// the compute floor on time, which knows the model's size, checked them.
+func tokensWithoutFloor(tokens int64, floorRatio float64) float64 {
+	if floorRatio > 0 {
+		return 0
+	}
+	return float64(tokens)
 }
 
 // ConsistencyTolerance is the relative difference allowed between J/token

@@ -70,8 +70,13 @@ func (r *registries) apply(ev *storage.Event) error {
 	return nil
 }
 
-// Registry is the accelerator and dataset registry in force.
-func (s *Server) Registry() rating.Registry { return *s.reg.registry.Load() }
+// Registry is the accelerator and dataset registry in force, with the
+// server's clock for measurement dates.
+func (s *Server) Registry() rating.Registry {
+	reg := *s.reg.registry.Load()
+	reg.Now = s.now()
+	return reg
+}
 
 // Release is the current star release, or nil before the first.
 func (s *Server) Release() *rating.Release {

@@ -66,11 +66,13 @@ func Task(mlenergyTask string) (string, bool) {
 }
 
 type configuration struct {
-	ModelID         *string  `json:"model_id"`
-	GPUModel        *string  `json:"gpu_model"`
-	NumGPUs         *int     `json:"num_gpus"`
-	AvgPowerWatts   *float64 `json:"avg_power_watts"`
-	TotalParams     *float64 `json:"total_params_billions"`
+	ModelID       *string  `json:"model_id"`
+	GPUModel      *string  `json:"gpu_model"`
+	NumGPUs       *int     `json:"num_gpus"`
+	AvgPowerWatts *float64 `json:"avg_power_watts"`
+	TotalParams   *float64 `json:"total_params_billions"`
+	// ActiveParams is what a mixture-of-experts model activates per token.
+	ActiveParams    *float64 `json:"activated_params_billions"`
 	WeightPrecision string   `json:"weight_precision"`
 
 	MaxNumSeqs     int      `json:"max_num_seqs"`
@@ -251,6 +253,9 @@ func result(mlTask, task string, k kind, c *configuration) rating.Result {
 	}
 	if t, _ := rating.LookupTask(task); t.SizeClasses {
 		r.SizeClass = rating.SizeClass(r.ParamsBillions)
+	}
+	if a := c.ActiveParams; a != nil && *a > 0 && *a < r.ParamsBillions {
+		r.ActiveParamsBillions = *a
 	}
 	var joules float64
 	switch k {

@@ -1,0 +1,174 @@
+package rating_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/calibration"
+	"github.com/energylabel/energylabel/rating/formats/mlenergy"
+)
+
+func publisherRun(model string, params float64, accel string, gpus int, tokens int64, wh, seconds float64) *rating.Result {
+	return &rating.Result{Model: model, Task: "text-generation", Accelerator: accel, GPUCount: gpus, Queries: 1000,
+		GPUEnergyWh: wh, DurationSeconds: seconds, ParamsBillions: params, Output: rating.Output{Tokens: tokens}}
+}
+
+func violations(err error) map[string]string {
+	out := map[string]string{}
+	if inv, ok := err.(*rating.InvalidError); ok {
+		for _, v := range inv.Violations {
+			out[v.Field] = v.Description
+		}
+	}
+	return out
+}
+
+// The attack of issue 16: a 70 B model on one H100 PCIe claiming 0.0005 Wh
+// for 100,000 tokens in 0.1 s, 900× below what the card can compute.
+func TestTheImpossible70BIsRefused(t *testing.T) {
+	reg := rating.Builtin()
+	_, err := reg.Normalise(publisherRun("evil/llama-70b", 70, "H100 PCIe", 1, 100_000, 0.0005, 0.1), rating.Publisher)
+	vs := violations(err)
+	if want := "0.0005 Wh is below the physical floor of 0.45 Wh for 100,000 tokens of a 70 B model on 1 × H100 PCIe at 8-bit"; vs["gpu_energy_wh"] != want {
+		t.Errorf("gpu_energy_wh: %q\nwant %q", vs["gpu_energy_wh"], want)
+	}
+	if !strings.Contains(vs["duration_seconds"], "below the physical floor of 4.6 s") {
+		t.Errorf("duration_seconds: %q", vs["duration_seconds"])
+	}
+	// The same claim, imported from a published leaderboard, is not refused
+	// by the floors, but says how far below them it is.
+	m, err := reg.Normalise(publisherRun("pub/llama-70b", 70, "H100 PCIe", 1, 100_000, 0.0005, 0), rating.Published)
+	if err != nil || !(m.FloorRatio > 0 && m.FloorRatio < 0.01) {
+		t.Errorf("published: floor ratio %v, %v", m.FloorRatio, err)
+	}
+}
+
+func TestWeightsMustFitAndDatesMustBeReal(t *testing.T) {
+	reg := rating.Builtin()
+	_, err := reg.Normalise(publisherRun("evil/llama-405b", 405, "H100", 1, 100_000, 500, 600), rating.Publisher)
+	if d := violations(err)["parameters_billions"]; !strings.Contains(d, "202.5 GB, more than the 94 GB of 1 × H100") {
+		t.Errorf("405 B on one card: %q (%v)", d, err)
+	}
+	r := publisherRun("acme/llama-405b", 405, "H100", 8, 100_000, 500, 600)
+	r.Precision = "fp8"
+	if _, err := reg.Normalise(r, rating.Publisher); err != nil {
+		t.Errorf("405 B in fp8 on 8 × H100: %v", err)
+	}
+	reg.Now = time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	for _, when := range []time.Time{time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2014, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		r := publisherRun("acme/m", 7, "H100", 1, 100_000, 50, 600)
+		r.MeasuredAt = when
+		if _, ok := violations(func() error { _, err := reg.Normalise(r, rating.Publisher); return err }())["measured_at"]; !ok {
+			t.Errorf("measured at %s was accepted", when)
+		}
+	}
+	noTokens := publisherRun("acme/m", 7, "H100", 1, 0, 50, 600)
+	if _, ok := violations(func() error { _, err := reg.Normalise(noTokens, rating.Publisher); return err }())["output.tokens"]; !ok {
+		t.Error("a publisher's text generation result without output tokens was accepted")
+	}
+}
+
+// Mixture-of-experts models do the work of their active parameters.
+func TestActiveParametersSetTheComputeFloor(t *testing.T) {
+	reg := rating.Builtin()
+	dense, err := reg.Normalise(publisherRun("acme/moe", 117, "H100", 1, 1_000_000, 20, 600), rating.Publisher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := publisherRun("acme/moe", 117, "H100", 1, 1_000_000, 20, 600)
+	r.ActiveParamsBillions = 5.1
+	moe, err := reg.Normalise(r, rating.Publisher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ratio := moe.FloorRatio / dense.FloorRatio; math.Abs(ratio-117/5.1) > 1e-9 {
+		t.Errorf("floor ratios %v and %v", moe.FloorRatio, dense.FloorRatio)
+	}
+	r.ActiveParamsBillions = 200
+	if _, ok := violations(func() error { _, err := reg.Normalise(r, rating.Publisher); return err }())["active_parameters_billions"]; !ok {
+		t.Error("more active than total parameters was accepted")
+	}
+}
+
+// Every ML.ENERGY v3 LLM configuration with a parameter count, submitted
+// as a publisher would, passes both floors; the test logs the smallest
+// margins.
+func TestEveryMLEnergyConfigurationPassesTheFloors(t *testing.T) {
+	fsys := calibration.MLEnergyV3()
+	names, err := fs.Glob(fsys, "tasks/*.json")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("%v %v", names, err)
+	}
+	type config struct {
+		Model     string   `json:"model_id"`
+		GPU       string   `json:"gpu_model"`
+		GPUs      int      `json:"num_gpus"`
+		Total     *float64 `json:"total_params_billions"`
+		Active    float64  `json:"activated_params_billions"`
+		Precision string   `json:"weight_precision"`
+		OutLen    *float64 `json:"avg_output_len"`
+		JPerToken *float64 `json:"energy_per_token_joules"`
+		Watts     float64  `json:"avg_power_watts"`
+	}
+	reg := rating.Builtin()
+	n := 0
+	minEnergy, minTime := math.Inf(1), math.Inf(1)
+	var atEnergy, atTime string
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Task           string   `json:"task"`
+			Configurations []config `json:"configurations"`
+		}
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		task, ok := mlenergy.Task(f.Task)
+		if tk, _ := rating.LookupTask(task); !ok || !tk.TokenUnit() {
+			continue
+		}
+		for _, c := range f.Configurations {
+			if c.Total == nil || *c.Total <= 0 || c.OutLen == nil || c.JPerToken == nil || c.Watts <= 0 {
+				continue
+			}
+			tokens := int64(math.Round(*c.OutLen * 1000))
+			joules := *c.JPerToken * float64(tokens)
+			r := &rating.Result{Model: c.Model, Task: task, Dataset: mlenergy.DatasetPrefix + f.Task, Accelerator: c.GPU, GPUCount: c.GPUs,
+				Queries: 1000, GPUEnergyWh: joules / 3600, DurationSeconds: joules / c.Watts, ParamsBillions: *c.Total,
+				Precision: c.Precision, Output: rating.Output{Tokens: tokens}}
+			if c.Active > 0 && c.Active < *c.Total {
+				r.ActiveParamsBillions = c.Active
+			}
+			m, err := reg.Normalise(r, rating.Publisher)
+			if err != nil {
+				t.Errorf("%s on %d × %s (%s): %v", c.Model, c.GPUs, c.GPU, f.Task, err)
+				continue
+			}
+			n++
+			if m.FloorRatio < minEnergy {
+				minEnergy, atEnergy = m.FloorRatio, c.Model+" on "+c.GPU+" ("+f.Task+")"
+			}
+			active := r.ParamsBillions
+			if r.ActiveParamsBillions > 0 {
+				active = r.ActiveParamsBillions
+			}
+			v, _, _ := reg.Accelerators.Resolve(c.GPU)
+			floorS := 2 * active * 1e9 * float64(tokens) / (float64(c.GPUs) * v.PeakTFLOPSFastest * 1e12) / rating.FloorSafety
+			if ratio := r.DurationSeconds / floorS; ratio < minTime {
+				minTime, atTime = ratio, c.Model+" on "+c.GPU+" ("+f.Task+")"
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d configurations checked", n)
+	}
+	t.Logf("%d ML.ENERGY v3 configurations pass; smallest margins: energy %.1f× the floor (%s), time %.1f× (%s)", n, minEnergy, atEnergy, minTime, atTime)
+}
