@@ -182,6 +182,9 @@ func (s *Server) accept(r *rating.Result, src rating.Source, a storage.Audit) (s
 	if err != nil {
 		return storage.Accepted{}, err
 	}
+	if err := s.checkIdentity(r, src); err != nil {
+		return storage.Accepted{}, err
+	}
 	if a.ReceivedAt.IsZero() {
 		a.ReceivedAt = s.now()
 	}
