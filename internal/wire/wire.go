@@ -117,5 +117,17 @@ func LabelRating(r *energylabelv1.Rating, pageURL string) label.Rating {
 		Date: Time(r.GetMeasuredAt()), WhPer1kQueries: r.GetWhPer_1KQueries(), EnergyPerUnit: r.GetEnergyPerUnit(),
 		Unit: r.GetUnit(), Basis: r.GetBasis(), Stars: int(r.GetStars()), Grade: r.GetGrade(),
 		EEI: r.GetEei(), Scheme: r.GetScheme(), PageURL: pageURL,
+		Verification: LabelVerification(r.GetVerification()),
+	}
+}
+
+// LabelVerification is what a label and a badge say of a rating's
+// verification: its status, when a surveyor last measured it, and the
+// declared and determined figures.
+func LabelVerification(v *energylabelv1.Verification) label.Verification {
+	return label.Verification{
+		Status: v.GetStatus(), CheckedAt: Time(v.GetCheckedAt()), DeclaredGrade: v.GetDeclaredGrade(),
+		DeclaredWhPer1kQueries: v.GetDeclaredWhPer_1KQueries(), DeclaredEnergyPerUnit: v.GetDeclaredEnergyPerUnit(),
+		DeterminedWhPer1kQueries: v.GetDeterminedWhPer_1KQueries(), DeterminedEnergyPerUnit: v.GetDeterminedEnergyPerUnit(),
 	}
 }
