@@ -26,8 +26,9 @@ type Accelerator struct {
 	// Source says where BoardWatts and the figures below come from.
 	Source string
 	// PeakTFLOPS16 and PeakTFLOPSFastest are the datasheet's peak dense
-	// tensor throughput at 16-bit and at FastestPrecision, the lowest
-	// precision the variant computes in; 0 when unpublished.
+	// (not sparse) tensor throughput at 16-bit and at FastestPrecision, the
+	// lowest precision its datasheet gives: 8-bit (FP8, or INT8 before
+	// Hopper and Ada), FP4 on Blackwell; 0 when unpublished.
 	PeakTFLOPS16      float64
 	PeakTFLOPSFastest float64
 	FastestPrecision  string
@@ -120,12 +121,12 @@ var builtinVariants = []Accelerator{
 		Source:  "no public datasheet: 300 W is the power limit NVML reports on AWS G5 instances"},
 	{Name: "T4", Family: "T4", BoardWatts: 70,
 		Aliases:      []string{"Tesla T4", "NVIDIA T4", "NVIDIA Tesla T4"},
-		Source:       "NVIDIA T4 datasheet: max power 70 W; T4 datasheet: 65 TFLOPS FP16 and 260 TOPS INT4, 16 GB",
-		PeakTFLOPS16: 65, PeakTFLOPSFastest: 260, FastestPrecision: "int4", MemoryGB: 16},
+		Source:       "NVIDIA T4 datasheet: max power 70 W; T4 datasheet: 65 TFLOPS FP16 and 130 TOPS INT8, 16 GB",
+		PeakTFLOPS16: 65, PeakTFLOPSFastest: 130, FastestPrecision: "int8", MemoryGB: 16},
 	{Name: "RTX 4090", Family: "RTX 4090", BoardWatts: 450, FloorFraction: DesktopFloorFraction,
 		Aliases:      []string{"NVIDIA GeForce RTX 4090", "GeForce RTX 4090"},
-		Source:       "NVIDIA GeForce RTX 4090 specifications: total graphics power 450 W; Ada Lovelace architecture whitepaper, RTX 4090: 330 TFLOPS FP16 and 1,321 FP8 with sparsity (taken as dense: a floor errs low), 24 GB",
-		PeakTFLOPS16: 330, PeakTFLOPSFastest: 1321, FastestPrecision: "fp8", MemoryGB: 24},
+		Source:       "NVIDIA GeForce RTX 4090 specifications: total graphics power 450 W; NVIDIA Ada Lovelace GPU architecture whitepaper, RTX 4090: 330.3 TFLOPS FP16 and 660.6 FP8 dense (FP16 accumulate), 24 GB",
+		PeakTFLOPS16: 330.3, PeakTFLOPSFastest: 660.6, FastestPrecision: "fp8", MemoryGB: 24},
 	{Name: "MI300X", Family: "MI300X", BoardWatts: 750,
 		Aliases:      []string{"AMD Instinct MI300X", "Instinct MI300X", "AMD Instinct MI300X OAM"},
 		Source:       "AMD Instinct MI300X datasheet: peak total board power 750 W; AMD Instinct MI300X datasheet: 1,307 TFLOPS FP16 and 2,615 FP8 dense, 192 GB",
@@ -254,6 +255,9 @@ func (v Accelerator) validate() error {
 		if !(f.v >= 0 && f.v <= f.limit) {
 			vs = append(vs, Violation{f.field, fmt.Sprintf("must be in [0, %v] (0: unpublished), got %v", f.limit, f.v)})
 		}
+	}
+	if v.PeakTFLOPS16 > 0 && v.PeakTFLOPSFastest > 0 && v.PeakTFLOPSFastest < v.PeakTFLOPS16 {
+		vs = append(vs, Violation{"peak_tflops", fmt.Sprintf("the fastest precision's peak %v is below the 16-bit peak %v", v.PeakTFLOPSFastest, v.PeakTFLOPS16)})
 	}
 	if len(v.FastestPrecision) > MaxFastestPrecision || !printableASCII(v.FastestPrecision) {
 		vs = append(vs, Violation{"fastest_precision", fmt.Sprintf("printable ASCII of at most %d bytes", MaxFastestPrecision)})

@@ -82,16 +82,25 @@ func (a *Accelerators) floorBasis(reported string, v Accelerator) floorBasis {
 
 // BytesPerParameter is the size of a weight at a declared precision: 4
 // for fp32, 2 for 16-bit, 1 for 8-bit, 0.5 for 4-bit formats and for an
-// undeclared or unknown precision (the most lenient).
+// undeclared or unknown precision (the most lenient of the common ones).
+// Case, "-", "_", " " and a "torch." prefix are ignored, and an 8-bit
+// float's format suffix too ("float8_e4m3fn").
 func BytesPerParameter(precision string) float64 {
-	p := strings.ToLower(strings.NewReplacer("-", "", "_", "", " ", "").Replace(precision))
+	p := strings.ToLower(strings.TrimSpace(precision))
+	p = strings.TrimPrefix(p, "torch.")
+	p = strings.NewReplacer("-", "", "_", "", " ", "").Replace(p)
 	switch p {
-	case "fp32", "float32", "f32", "tf32":
+	case "fp32", "float32", "f32", "tf32", "float", "32bit":
 		return 4
-	case "bf16", "fp16", "float16", "bfloat16", "f16", "half":
+	case "bf16", "fp16", "float16", "bfloat16", "f16", "half", "16bit":
 		return 2
-	case "fp8", "int8", "float8", "f8", "e4m3", "e5m2", "fp8e4m3", "fp8e5m2", "w8a8", "w8a16", "8bit":
+	case "fp8", "int8", "float8", "f8", "w8a8", "w8a16", "8bit", "q8", "q80", "uint8", "mxfp8":
 		return 1
+	}
+	for _, eight := range []string{"fp8e", "float8e", "f8e"} { // fp8_e4m3, float8_e5m2fnuz...
+		if strings.HasPrefix(p, eight) {
+			return 1
+		}
 	}
 	return 0.5
 }

@@ -172,3 +172,142 @@ func TestEveryMLEnergyConfigurationPassesTheFloors(t *testing.T) {
 	}
 	t.Logf("%d ML.ENERGY v3 configurations pass; smallest margins: energy %.1f× the floor (%s), time %.1f× (%s)", n, minEnergy, atEnergy, minTime, atTime)
 }
+
+// A bare family name takes, for each floor, the family's most lenient
+// variant: the best joules per FLOP (H100 PCIe), the highest peak (H100
+// SXM) and the largest memory (H100 NVL).
+func TestABareFamilyNameTakesItsMostLenientVariant(t *testing.T) {
+	reg := rating.Builtin()
+	ratio := func(accel string) float64 {
+		t.Helper()
+		m, err := reg.Normalise(publisherRun("acme/m", 70, accel, 1, 100_000, 50, 600), rating.Publisher)
+		if err != nil {
+			t.Fatalf("%s: %v", accel, err)
+		}
+		return m.FloorRatio
+	}
+	sxm, pcie := ratio("H100 SXM"), ratio("H100 PCIe")
+	for _, bare := range []string{"H100", "1 x H100", "h100"} {
+		if got := ratio(bare); math.Abs(got-pcie) > 1e-9*pcie {
+			t.Errorf("%s: floor ratio %v, want the PCIe's %v (SXM %v)", bare, got, pcie, sxm)
+		}
+	}
+	if want := (700.0 / 1979) / (350.0 / 1513); math.Abs(pcie/sxm-want) > 1e-9 {
+		t.Errorf("SXM %v, PCIe %v: want a ratio of %v", sxm, pcie, want)
+	}
+	// 100,000 tokens of a 70 B model take at least 4.63 s at the PCIe's
+	// 1,513 TFLOP/s and 3.54 s at the SXM's 1,979: 4 s is refused only on
+	// the PCIe.
+	fast := func(accel string) error {
+		_, err := reg.Normalise(publisherRun("acme/m", 70, accel, 1, 100_000, 0.7, 4), rating.Publisher)
+		return err
+	}
+	if _, ok := violations(fast("H100 PCIe"))["duration_seconds"]; !ok {
+		t.Error("4 s on an H100 PCIe was accepted")
+	}
+	if err := fast("H100"); err != nil {
+		t.Errorf("4 s on a bare H100: %v", err)
+	}
+	// 170 B at 4-bit (none declared) is 85 GB: it fits in an H100 NVL's
+	// 94 GB, so in a bare H100, but not in an H100 SXM's 80 GB.
+	big := func(accel string) error {
+		_, err := reg.Normalise(publisherRun("acme/big", 170, accel, 1, 100_000, 100, 600), rating.Publisher)
+		return err
+	}
+	if err := big("H100"); err != nil {
+		t.Errorf("85 GB of weights on a bare H100: %v", err)
+	}
+	if _, ok := violations(big("H100 SXM"))["parameters_billions"]; !ok {
+		t.Error("85 GB of weights on an 80 GB H100 SXM were accepted")
+	}
+}
+
+// A variant without a published peak or memory, or one of a family that has
+// such a variant, gets no floor and says so.
+func TestNoFloorWithoutDatasheetFigures(t *testing.T) {
+	reg := rating.Builtin()
+	r := publisherRun("acme/m", 7, "A10G", 1, 100_000, 0.0005, 600)
+	r.GPUEnergyWh = 300 * 600 / 3600.0 * 0.5
+	m, err := reg.Normalise(r, rating.Publisher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.FloorRatio != 0 || !strings.HasPrefix(rating.PhysicsNote(m), "physics not checked") {
+		t.Errorf("A10G: floor ratio %v, note %q", m.FloorRatio, rating.PhysicsNote(m))
+	}
+	h, err := reg.Normalise(publisherRun("acme/m", 7, "H100", 1, 100_000, 50, 600), rating.Publisher)
+	if err != nil || h.FloorRatio <= 0 || rating.PhysicsNote(h) != "" {
+		t.Errorf("H100: floor ratio %v, note %q, %v", h.FloorRatio, rating.PhysicsNote(h), err)
+	}
+}
+
+func TestAcceleratorDatasheetFiguresAreChecked(t *testing.T) {
+	base := rating.Accelerator{Name: "X1 PCIe", Family: "X1", BoardWatts: 300}
+	for _, tc := range []struct {
+		field string
+		edit  func(*rating.Accelerator)
+	}{
+		{"peak_tflops", func(a *rating.Accelerator) { a.PeakTFLOPSFastest = math.NaN() }},
+		{"peak_tflops", func(a *rating.Accelerator) { a.PeakTFLOPSFastest = math.Inf(1) }},
+		{"peak_tflops", func(a *rating.Accelerator) { a.PeakTFLOPSFastest = -1 }},
+		{"peak_tflops", func(a *rating.Accelerator) { a.PeakTFLOPSFastest = rating.MaxPeakTFLOPS + 1 }},
+		{"peak_tflops", func(a *rating.Accelerator) { a.PeakTFLOPS16, a.PeakTFLOPSFastest = 500, 250 }},
+		{"peak_tflops_16bit", func(a *rating.Accelerator) { a.PeakTFLOPS16 = -1 }},
+		{"memory_gb", func(a *rating.Accelerator) { a.MemoryGB = -80 }},
+		{"memory_gb", func(a *rating.Accelerator) { a.MemoryGB = rating.MaxMemoryGB * 2 }},
+		{"fastest_precision", func(a *rating.Accelerator) { a.FastestPrecision = "fp8\n" }},
+		{"fastest_precision", func(a *rating.Accelerator) { a.FastestPrecision = strings.Repeat("x", 17) }},
+	} {
+		a := base
+		tc.edit(&a)
+		_, err := rating.BuiltinAccelerators().With(a)
+		if _, ok := violations(err)[tc.field]; !ok {
+			t.Errorf("%+v: want a violation of %s, got %v", a, tc.field, err)
+		}
+	}
+	a := base
+	a.PeakTFLOPS16, a.PeakTFLOPSFastest, a.FastestPrecision, a.MemoryGB = 400, 800, "fp8", 96
+	reg, err := rating.BuiltinAccelerators().With(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := reg.Resolve("X1 PCIe"); err != nil || v.PeakTFLOPSFastest != 800 || v.MemoryGB != 96 {
+		t.Errorf("resolved %+v, %v", v, err)
+	}
+	for _, v := range rating.BuiltinAccelerators().All() {
+		if (v.PeakTFLOPSFastest > 0) != (v.MemoryGB > 0) || (v.PeakTFLOPSFastest > 0) != (v.FastestPrecision != "") {
+			t.Errorf("%s: peak %v, precision %q, memory %v: give all or none", v.Name, v.PeakTFLOPSFastest, v.FastestPrecision, v.MemoryGB)
+		}
+	}
+}
+
+func TestBytesPerParameter(t *testing.T) {
+	for p, want := range map[string]float64{
+		"fp32": 4, "FLOAT32": 4, "bf16": 2, "BF16": 2, "bfloat16": 2, "fp16": 2, "float16": 2, "Float-16": 2,
+		"fp8": 1, "FP8": 1, "int8": 1, "float8_e4m3fn": 1, "fp8-e4m3": 1, "w8a8": 1,
+		"int4": 0.5, "nf4": 0.5, "mxfp4": 0.5, "AWQ": 0.5, "gptq": 0.5, "fp4": 0.5, "": 0.5, "mystery": 0.5,
+	} {
+		if got := rating.BytesPerParameter(p); got != want {
+			t.Errorf("%q: %v bytes, want %v", p, got, want)
+		}
+	}
+}
+
+// Surveyors' measurements are held to the floors as publishers' are; the
+// client's own check refuses dates in the future by its clock.
+func TestSurveyorsAndTheClientCheckTheFloorsAndDates(t *testing.T) {
+	reg := rating.Builtin()
+	_, err := reg.Normalise(publisherRun("evil/llama-70b", 70, "H100 PCIe", 1, 100_000, 0.0005, 0.1), rating.Surveyor)
+	if _, ok := violations(err)["gpu_energy_wh"]; !ok {
+		t.Errorf("surveyor: %v", err)
+	}
+	r := publisherRun("acme/m", 7, "H100", 1, 100_000, 50, 600)
+	r.MeasuredAt = time.Now().Add(72 * time.Hour)
+	if _, ok := violations(r.Validate())["measured_at"]; !ok {
+		t.Errorf("a measurement three days ahead passed the client's check")
+	}
+	r.MeasuredAt = time.Now().Add(12 * time.Hour)
+	if err := r.Validate(); err != nil {
+		t.Errorf("half a day ahead (clock skew): %v", err)
+	}
+}
