@@ -16,6 +16,8 @@ func (rs ratingService) ListAccelerators(context.Context, *energylabelv1.ListAcc
 		resp.Accelerators = append(resp.Accelerators, &energylabelv1.Accelerator{
 			Name: a.Name, Family: a.Family, BoardWatts: a.BoardWatts, FloorWatts: a.Floor(),
 			Aliases: a.Aliases, Source: a.Source, Builtin: i < builtin,
+			PeakDenseTflops_16Bit: a.PeakTFLOPS16, PeakDenseTflopsFastest: a.PeakTFLOPSFastest,
+			FastestPrecision: a.FastestPrecision, MemoryGb: a.MemoryGB,
 		})
 	}
 	return resp, nil
@@ -71,14 +73,17 @@ func (as adminService) AddAccelerator(ctx context.Context, req *energylabelv1.Ad
 	if p == nil {
 		return nil, rating.Invalid("accelerator", "required")
 	}
-	a := rating.Accelerator{Name: p.GetName(), Family: p.GetFamily(), BoardWatts: p.GetBoardWatts(), Aliases: p.GetAliases(), Source: p.GetSource()}
+	a := rating.Accelerator{Name: p.GetName(), Family: p.GetFamily(), BoardWatts: p.GetBoardWatts(), Aliases: p.GetAliases(), Source: p.GetSource(),
+		PeakTFLOPS16: p.GetPeakDenseTflops_16Bit(), PeakTFLOPSFastest: p.GetPeakDenseTflopsFastest(),
+		FastestPrecision: p.GetFastestPrecision(), MemoryGB: p.GetMemoryGb()}
 	if fw := p.GetFloorWatts(); fw > 0 && a.BoardWatts > 0 {
 		a.FloorFraction = fw / a.BoardWatts
 	}
 	if err := as.s.AddAccelerator(ctx, a); err != nil {
 		return nil, err
 	}
-	as.s.log.Info("accelerator registered", "name", a.Name, "family", a.Family, "board_watts", a.BoardWatts)
+	as.s.log.Info("accelerator registered", "name", a.Name, "family", a.Family, "board_watts", a.BoardWatts,
+		"peak_tflops", a.PeakTFLOPSFastest, "memory_gb", a.MemoryGB)
 	return &energylabelv1.AddAcceleratorResponse{}, nil
 }
 

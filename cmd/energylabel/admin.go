@@ -13,7 +13,8 @@ import (
 var adminCommand = &command{
 	name: "admin",
 	usage: "admin backup -o FILE | admin release create NAME [-dry-run] |\n" +
-		"        admin hardware add NAME -family F -watts W [-alias A]... [-floor-watts W] [-source TEXT] |\n" +
+		"        admin hardware add NAME -family F -watts W [-alias A]... [-floor-watts W] [-source TEXT]\n" +
+		"            [-peak-tflops T -fastest-precision P -memory-gb G [-peak-tflops-16 T]] |\n" +
 		"        admin dataset add -task T -basis query|unit NAME",
 	summary: "(admin) back up the database, freeze star bounds, register accelerators and datasets",
 	help:    adminHelp,
@@ -33,10 +34,18 @@ const adminHelp = `
   Prints how many ratings' stars change; -dry-run only prints it.
 
   admin hardware add NAME -family F -watts W [-alias A]... [-floor-watts W] [-source TEXT]
+      [-peak-tflops T -fastest-precision P -memory-gb G [-peak-tflops-16 T]]
   Registers an accelerator variant: its cohort (-family), its board power
   from the vendor's datasheet (-watts), the names tools report for it
   (-alias, repeatable), the lowest plausible average power (-floor-watts,
-  default 5 % of -watts) and where -watts comes from (-source).
+  default 5 % of -watts) and where the figures come from (-source).
+  The physical floors of token-unit tasks need, from the datasheet, the
+  peak dense (not sparse) tensor TFLOP/s at the lowest precision the
+  card computes in (-peak-tflops, with that precision's name in
+  -fastest-precision, e.g. fp8) and its memory in GB (-memory-gb);
+  -peak-tflops-16 is the 16-bit peak, for information. A variant without
+  -peak-tflops and -memory-gb gets no floor: its ratings say "physics not
+  checked".
 
   admin dataset add -task T -basis query|unit NAME
   Registers a dataset of task T, graded per query or per the task's
@@ -49,6 +58,8 @@ All of them need the admin token.
 type adminFlags struct {
 	out, family, source, task, basis string
 	watts, floorWatts                float64
+	peak, peak16, memoryGB           float64
+	fastestPrecision                 string
 	dryRun                           bool
 	aliases                          stringList
 }
@@ -62,6 +73,10 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 	fs.Float64Var(&f.watts, "watts", 0, "")
 	fs.Float64Var(&f.floorWatts, "floor-watts", 0, "")
 	fs.StringVar(&f.source, "source", "", "")
+	fs.Float64Var(&f.peak, "peak-tflops", 0, "")
+	fs.Float64Var(&f.peak16, "peak-tflops-16", 0, "")
+	fs.StringVar(&f.fastestPrecision, "fastest-precision", "", "")
+	fs.Float64Var(&f.memoryGB, "memory-gb", 0, "")
 	fs.Var(&f.aliases, "alias", "")
 	fs.StringVar(&f.task, "task", "", "")
 	fs.StringVar(&f.basis, "basis", "", "")
@@ -141,6 +156,9 @@ func (a *app) adminHardware(ctx context.Context, pos []string, f adminFlags) err
 	if f.watts <= 0 {
 		missing = append(missing, "-watts W (the datasheet's board power)")
 	}
+	if f.peak > 0 && f.fastestPrecision == "" {
+		missing = append(missing, "-fastest-precision P (the precision of -peak-tflops, e.g. fp8)")
+	}
 	if len(missing) > 0 {
 		return missingFlags("admin hardware add", missing...)
 	}
@@ -149,11 +167,16 @@ func (a *app) adminHardware(ctx context.Context, pos []string, f adminFlags) err
 		return err
 	}
 	defer c.Close()
-	acc := &energylabelv1.Accelerator{Name: name, Family: f.family, BoardWatts: f.watts, FloorWatts: f.floorWatts, Aliases: f.aliases, Source: f.source}
+	acc := &energylabelv1.Accelerator{Name: name, Family: f.family, BoardWatts: f.watts, FloorWatts: f.floorWatts, Aliases: f.aliases, Source: f.source,
+		PeakDenseTflopsFastest: f.peak, PeakDenseTflops_16Bit: f.peak16, FastestPrecision: f.fastestPrecision, MemoryGb: f.memoryGB}
 	if err := c.AddAccelerator(ctx, acc); err != nil {
 		return wrapf("hardware add", name, err)
 	}
-	fmt.Fprintf(a.stdout, "accelerator %s registered in family %s (%v W)\n", name, f.family, f.watts)
+	floors := "no physical floor: pass -peak-tflops and -memory-gb for one"
+	if f.peak > 0 && f.memoryGB > 0 {
+		floors = fmt.Sprintf("%v TFLOP/s at %s, %v GB", f.peak, f.fastestPrecision, f.memoryGB)
+	}
+	fmt.Fprintf(a.stdout, "accelerator %s registered in family %s (%v W; %s)\n", name, f.family, f.watts, floors)
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 var hardwareCommand = &command{
 	name:    "hardware",
 	usage:   "hardware",
-	summary: "the accelerator registry: each variant, its cohort, board power and the names tools report",
+	summary: "the accelerator registry: each variant, its cohort, board power, datasheet peak and memory, and the names tools report",
 	run:     runHardware,
 }
 
@@ -75,12 +75,29 @@ func runHardware(ctx context.Context, a *app, args []string) error {
 		return c.ListAccelerators(ctx)
 	}, func(a *app, accs []*energylabelv1.Accelerator) error {
 		w := newTable(a.stdout)
-		row(w, "VARIANT", "COHORT", "BOARD W", "FLOOR W", "ALSO REPORTED AS")
+		row(w, "VARIANT", "COHORT", "BOARD W", "FLOOR W", "PEAK TFLOP/S", "16-BIT", "MEMORY GB", "ALSO REPORTED AS")
 		for _, acc := range accs {
-			row(w, acc.GetName(), acc.GetFamily(), num(acc.GetBoardWatts()), num(acc.GetFloorWatts()), orDash(strings.Join(acc.GetAliases(), "; ")))
+			row(w, acc.GetName(), acc.GetFamily(), num(acc.GetBoardWatts()), num(acc.GetFloorWatts()), peak(acc),
+				orDashNum(acc.GetPeakDenseTflops_16Bit()), orDashNum(acc.GetMemoryGb()), orDash(strings.Join(acc.GetAliases(), "; ")))
 		}
 		return w.Flush()
 	})
+}
+
+// peak is an accelerator's fastest dense peak with its precision, or "-"
+// when unpublished (no physical floor).
+func peak(acc *energylabelv1.Accelerator) string {
+	if acc.GetPeakDenseTflopsFastest() <= 0 {
+		return "-"
+	}
+	return strings.TrimSpace(num(acc.GetPeakDenseTflopsFastest()) + " " + acc.GetFastestPrecision())
+}
+
+func orDashNum(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	return num(v)
 }
 
 func runDatasets(ctx context.Context, a *app, args []string) error {

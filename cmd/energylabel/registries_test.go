@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,4 +62,59 @@ func TestOperatorsExtendTheRegistries(t *testing.T) {
 	if code != 0 {
 		t.Errorf("after a restart the registered accelerator is gone: exit %d: %s%s", code, stdout, stderr)
 	}
+}
+
+// An operator's datasheet figures set the physical floors of the variant;
+// -active-params lowers the compute floor of a mixture-of-experts model.
+func TestRegisteredDatasheetFiguresSetTheFloors(t *testing.T) {
+	srv := servertest.Start(t)
+	addr, admin := []string{"-addr", srv.Addr}, []string{"-addr", srv.Addr, "-token", srv.AdminToken}
+	code, _, stderr := cli(t, append(admin, "admin", "hardware", "add", "X1 PCIe", "-family", "X1", "-watts", "300", "-peak-tflops", "1000")...)
+	wantOneLineExit(t, exitUsage, code, stderr, "-fastest-precision")
+	code, stdout, stderr := cli(t, append(admin, "admin", "hardware", "add", "X1 PCIe", "-family", "X1", "-watts", "300",
+		"-peak-tflops", "1000", "-fastest-precision", "fp8", "-peak-tflops-16", "500", "-memory-gb", "96", "-source", "X1 datasheet")...)
+	if code != 0 || !strings.Contains(stdout, "1000 TFLOP/s at fp8, 96 GB") {
+		t.Fatalf("hardware add: exit %d: %s%s", code, stdout, stderr)
+	}
+	code, _, stderr = cli(t, append(admin, "admin", "hardware", "add", "X2", "-family", "X2", "-watts", "300", "-peak-tflops", "-5", "-fastest-precision", "fp8")...)
+	wantOneLineError(t, code, stderr, "peak_tflops")
+	_, stdout, _ = cli(t, append(addr, "hardware")...)
+	if !strings.Contains(stdout, "PEAK TFLOP/S") || !regexp.MustCompile(`X1 PCIe +X1 +300 +15 +1000 fp8 +500 +96 `).MatchString(stdout) ||
+		!regexp.MustCompile(`A10G +A10G +300 +15 +- +- +- `).MatchString(stdout) {
+		t.Errorf("hardware lists:\n%s", stdout)
+	}
+	_, stdout, _ = cli(t, append(addr, "-json", "hardware")...)
+	if !strings.Contains(stdout, `"peak_dense_tflops_fastest":1979`) || !strings.Contains(stdout, `"memory_gb":96`) {
+		t.Errorf("hardware -json:\n%s", stdout)
+	}
+
+	// 100,000 tokens of a 70 B model need 2 × 70e9 × 1e5 FLOPs: at least
+	// 0.58 Wh at 300 W per 1,000 TFLOP/s, with the safety factor of 2.
+	code, token, stderr := cli(t, append(admin, "token", "create", "-namespace", "acme")...)
+	if code != 0 {
+		t.Fatalf("token create: %s", stderr)
+	}
+	publisher := []string{"-addr", srv.Addr, "-token", strings.TrimSpace(token)}
+	dir := t.TempDir()
+	gen := func(name, wh, seconds string) string {
+		return writeResult(t, dir, name, `"acme/tiny-clf"`, `"acme/moe-70b"`, `"text-classification"`, `"text-generation"`, `"H100"`, `"X1 PCIe"`,
+			`"gpu_energy_wh": 0.9`, `"gpu_energy_wh": `+wh+`, "output": {"tokens": 100000}, "parameters_billions": 70`,
+			`"duration_seconds": 41.5`, `"duration_seconds": `+seconds)
+	}
+	code, _, stderr = cli(t, append(publisher, "submit", gen("impossible.json", "0.0005", "0.1"))...)
+	wantOneLineError(t, code, stderr, "gpu_energy_wh", "below the physical floor of 0.58 Wh", "70 B model on 1 × X1 PCIe at 8-bit")
+	moe := gen("moe.json", "0.2", "30")
+	code, _, stderr = cli(t, append(publisher, "submit", moe)...)
+	wantOneLineError(t, code, stderr, "gpu_energy_wh", "below the physical floor")
+	code, _, stderr = cli(t, append(publisher, "submit", "-active-params", "80", moe)...)
+	wantOneLineError(t, code, stderr, "-active-params 80 is more than the model's 70 billion parameters")
+	code, stdout, stderr = cli(t, append(publisher, "-json", "submit", "-active-params", "7", moe)...)
+	if rs := ratingsOf(t, stdout); code != 0 || len(rs) != 1 || !(rs[0].GetFloorRatio() > 3 && rs[0].GetFloorRatio() < 4) {
+		t.Errorf("submit -active-params 7: exit %d: %s%s", code, stdout, stderr)
+	}
+	// A text-generation result without output tokens names the flag.
+	noTokens := writeResult(t, dir, "notokens.json", `"acme/tiny-clf"`, `"acme/moe-70b"`, `"text-classification"`, `"text-generation"`,
+		`"gpu_energy_wh": 0.9`, `"gpu_energy_wh": 0.9, "parameters_billions": 70`)
+	code, _, stderr = cli(t, append(publisher, "submit", noTokens)...)
+	wantOneLineError(t, code, stderr, "output.tokens", "-tokens N")
 }

@@ -49,7 +49,12 @@ const submitHelp = `
   What a file does not say comes from flags; one error per file names them all:
   -format F  -model OWNER/NAME  -task T  -dataset D  -queries N
   -hardware ACCELERATOR  -gpus N  -params BILLIONS  -size-class A|B|C
-  -tokens N          output tokens over all successful queries
+  -active-params BILLIONS  parameters a mixture-of-experts model activates
+                     per token (default: all of -params)
+  -tokens N          output tokens over all successful queries (required
+                     for text-generation, reasoning, image-text-to-text
+                     and video-text-to-text: the physical floors are per
+                     token)
   -duration SECONDS  wall time of the measured run, for the power check
   Counts and a duration that a file states are taken from the file: their
   flags are needed only where it is silent, and one more than 1 % away
@@ -81,7 +86,15 @@ func readResults(name string, data []byte, opts readOptions) ([]rating.Result, e
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("%s: not a BenchmarkResult in protojson: %w", name, err)
 		}
-		return []rating.Result{wire.Result(&p)}, nil
+		r := wire.Result(&p)
+		// The native format states the model's size itself; the size flags
+		// fill in only what it leaves out, as for every other format.
+		if m := opts.meta; m.Params != 0 || m.ActiveParams != 0 || m.SizeClass != "" {
+			if err := m.ApplySize(name, &r); err != nil && !errors.Is(err, meta.ErrMissing) {
+				return nil, err
+			}
+		}
+		return []rating.Result{r}, nil
 	}
 	results, warnings, err := formats.Parse(name, data, f, opts.meta)
 	for _, w := range warnings {
@@ -163,6 +176,7 @@ func (a *app) readResultFiles(cmd string, args []string) ([]resultFile, error) {
 	fs.StringVar(&m.Hardware, "hardware", "", "")
 	fs.IntVar(&m.GPUs, "gpus", 0, "")
 	fs.Float64Var(&m.Params, "params", 0, "")
+	fs.Float64Var(&m.ActiveParams, "active-params", 0, "")
 	fs.StringVar(&m.SizeClass, "size-class", "", "")
 	files, err := a.parse(cmd, fs, args)
 	if err != nil {
@@ -262,6 +276,7 @@ func missingFlagsOf(e *meta.MissingError) string {
 var fieldFlags = map[string]string{
 	"hardware.count":   "-gpus N",
 	"duration_seconds": "-duration SECONDS",
+	"output.tokens":    "-tokens N",
 }
 
 // flagHint names the flags that give what the server said is required.

@@ -40,6 +40,9 @@ type Meta struct {
 	Hardware string
 	GPUs     int     // -gpus
 	Params   float64 // -params, in billions
+	// ActiveParams is what a mixture-of-experts model activates per token
+	// (-active-params, in billions); zero means all parameters.
+	ActiveParams float64
 	// SizeClass is A, B or C (-size-class).
 	SizeClass string
 }
@@ -294,8 +297,9 @@ func agree(file, flag string, fromFlag, fromFile float64, flagText, fileText, ho
 // seconds formats a duration in seconds as briefly as it round-trips.
 func seconds(s float64) string { return strconv.FormatFloat(s, 'g', -1, 64) }
 
-// ApplySize sets the size class and parameter count from -size-class and
-// -params, and says when a task graded by size class has neither.
+// ApplySize sets the size class and parameter counts from -size-class,
+// -params and -active-params, and says when a task graded by size class
+// has neither.
 func (m Meta) ApplySize(file string, r *rating.Result) error {
 	task, ok := rating.LookupTask(r.Task)
 	if !ok {
@@ -306,6 +310,18 @@ func (m Meta) ApplySize(file string, r *rating.Result) error {
 	}
 	if r.ParamsBillions == 0 {
 		r.ParamsBillions = m.Params
+	}
+	switch {
+	case m.ActiveParams < 0:
+		return fmt.Errorf("%s: -active-params %v: must not be negative", file, m.ActiveParams)
+	case m.ActiveParams > 0 && r.ActiveParamsBillions == 0:
+		if r.ParamsBillions <= 0 {
+			return fmt.Errorf("%s: -active-params %v needs the model's total parameters (-params BILLIONS)", file, m.ActiveParams)
+		}
+		if m.ActiveParams > r.ParamsBillions {
+			return fmt.Errorf("%s: -active-params %v is more than the model's %v billion parameters", file, m.ActiveParams, r.ParamsBillions)
+		}
+		r.ActiveParamsBillions = m.ActiveParams
 	}
 	if m.SizeClass != "" {
 		switch {

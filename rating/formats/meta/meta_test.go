@@ -23,6 +23,14 @@ func TestApply(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Error(err)
 	}
+	moe := full
+	moe.Params, moe.ActiveParams = 117, 5.1
+	if r := (rating.Result{GPUEnergyWh: 1}); moe.Apply("f", &r, Stated{}, nil) != nil || r.ParamsBillions != 117 || r.ActiveParamsBillions != 5.1 {
+		t.Errorf("-active-params not applied: %+v", r)
+	}
+	if r := (rating.Result{GPUEnergyWh: 1, ParamsBillions: 120, ActiveParamsBillions: 5}); moe.Apply("f", &r, Stated{}, nil) != nil || r.ActiveParamsBillions != 5 {
+		t.Errorf("-active-params overwrote the file's: %+v", r)
+	}
 	kept := rating.Result{Model: "file/model", Queries: 995, Accelerator: "B200"}
 	if err := full.Apply("f", &kept, Stated{}, nil); err != nil || kept.Model != "file/model" || kept.Queries != 995 || kept.Accelerator != "B200" {
 		t.Errorf("Apply overwrote what the file says: %+v, %v", kept, err)
@@ -38,6 +46,9 @@ func TestApply(t *testing.T) {
 		{"class for a task without classes", func(m *Meta) { m.Task = "asr"; m.SizeClass = "A" }, "f: -size-class A: task automatic-speech-recognition has no size classes"},
 		{"negative queries", func(m *Meta) { m.Queries = -1 }, "f: -queries -1: must be at least 1"},
 		{"negative params", func(m *Meta) { m.Params = -1 }, "f: -params -1: must not be negative"},
+		{"negative active params", func(m *Meta) { m.ActiveParams = -1 }, "f: -active-params -1: must not be negative"},
+		{"more active than total params", func(m *Meta) { m.ActiveParams = 8 }, "f: -active-params 8 is more than the model's 7 billion parameters"},
+		{"active params without params", func(m *Meta) { m.ActiveParams = 1; m.Params = 0; m.SizeClass = "A" }, "f: -active-params 1 needs the model's total parameters (-params BILLIONS)"},
 		{"negative tokens", func(m *Meta) { m.Tokens = -1 }, "f: -tokens -1: must not be negative"},
 		{"negative duration", func(m *Meta) { m.DurationSeconds = -1 }, "f: -duration -1: must be a positive number of seconds"},
 		{"infinite duration", func(m *Meta) { m.DurationSeconds = math.Inf(1) }, "f: -duration +Inf: must be a positive number of seconds"},
