@@ -2,6 +2,7 @@ package rating_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"math"
 	"strings"
@@ -53,6 +54,10 @@ func TestWeightsMustFitAndDatesMustBeReal(t *testing.T) {
 	_, err := reg.Normalise(publisherRun("evil/llama-405b", 405, "H100", 1, 100_000, 500, 600), rating.Publisher)
 	if d := violations(err)["parameters_billions"]; !strings.Contains(d, "202.5 GB, more than the 94 GB of 1 × H100") {
 		t.Errorf("405 B on one card: %q (%v)", d, err)
+	}
+	_, err = reg.Normalise(publisherRun("evil/llama-405b", 405, "H100 SXM", 1, 100_000, 100, 600), rating.Publisher)
+	if d := violations(err)["parameters_billions"]; !strings.Contains(d, "202.5 GB, more than the 80 GB of 1 × H100 SXM") {
+		t.Errorf("405 B on one H100 SXM: %q (%v)", d, err)
 	}
 	r := publisherRun("acme/llama-405b", 405, "H100", 8, 100_000, 500, 600)
 	r.Precision = "fp8"
@@ -154,7 +159,7 @@ func TestEveryMLEnergyConfigurationPassesTheFloors(t *testing.T) {
 			}
 			n++
 			if m.FloorRatio < minEnergy {
-				minEnergy, atEnergy = m.FloorRatio, c.Model+" on "+c.GPU+" ("+f.Task+")"
+				minEnergy, atEnergy = m.FloorRatio, fmt.Sprintf("%s on %d × %s, %s", c.Model, c.GPUs, c.GPU, f.Task)
 			}
 			active := r.ParamsBillions
 			if r.ActiveParamsBillions > 0 {
@@ -163,7 +168,7 @@ func TestEveryMLEnergyConfigurationPassesTheFloors(t *testing.T) {
 			v, _, _ := reg.Accelerators.Resolve(c.GPU)
 			floorS := 2 * active * 1e9 * float64(tokens) / (float64(c.GPUs) * v.PeakTFLOPSFastest * 1e12) / rating.FloorSafety
 			if ratio := r.DurationSeconds / floorS; ratio < minTime {
-				minTime, atTime = ratio, c.Model+" on "+c.GPU+" ("+f.Task+")"
+				minTime, atTime = ratio, fmt.Sprintf("%s on %d × %s, %s", c.Model, c.GPUs, c.GPU, f.Task)
 			}
 		}
 	}
