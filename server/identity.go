@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"math"
 
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
 )
 
@@ -29,4 +31,46 @@ func (s *Server) checkIdentity(r *rating.Result, src rating.Source) error {
 		}
 	}
 	return nil
+}
+
+// fingerprint is the claim a publisher's measurement makes: its figures,
+// on the accelerator variant its name resolves to. One fingerprint labels
+// one model. Admin imports of published leaderboards and surveyors'
+// measurements claim nothing.
+func (s *Server) fingerprint(r *rating.Result, src rating.Source) string {
+	if src != rating.Publisher {
+		return ""
+	}
+	return s.Registry().Fingerprint(r)
+}
+
+// AlreadyStored answers a publisher's measurement that is already stored
+// for its model as result id, which the backend said instead of storing it
+// again: the model's current rating in that measurement's cohort, once
+// this server's read model has caught up with the backend. None when the
+// model has no rating there any more.
+func (s *Server) AlreadyStored(ctx context.Context, r *rating.Result, id uint64) ([]index.Rated, error) {
+	rev, err := s.backend.Revision(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.index.WaitFor(ctx, rev); err != nil {
+		return nil, err
+	}
+	for _, cur := range s.index.ModelRatings(r.Model) {
+		if cur.ID == id {
+			return []index.Rated{cur}, nil
+		}
+	}
+	// A later result of the model superseded the stored one: the current
+	// rating is that result's, in the cohort the measurement is in.
+	again := *r
+	m, err := s.Registry().Normalise(&again, rating.Publisher)
+	if err != nil {
+		return nil, nil
+	}
+	if cur, ok := s.index.Rating(r.Model, m.Cohort); ok {
+		return []index.Rated{cur}, nil
+	}
+	return nil, nil
 }

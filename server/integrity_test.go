@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -132,22 +131,6 @@ func TestGamingAttemptsAreRefusedAndNothingIsStored(t *testing.T) {
 	resp, err := rs.SubmitResult(withToken(token), &energylabelv1.SubmitResultRequest{Result: llm()})
 	if err != nil || resp.GetRatings()[0].GetSizeClass() != "A" {
 		t.Errorf("the honest result: %v, %v", resp, err)
-	}
-}
-
-func TestOneMeasurementLabelsOneModel(t *testing.T) {
-	srv := servertest.Start(t)
-	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
-	sha := fmt.Sprintf("%064x", 42)
-	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/one", 0.9), PayloadSha256: sha}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/two", 0.9), PayloadSha256: sha})
-	if status.Code(err) != codes.AlreadyExists || !strings.Contains(err.Error(), "acme/one") {
-		t.Errorf("the same payload for another model: %v, want AlreadyExists naming acme/one", err)
-	}
-	if _, err := rs.GetRating(context.Background(), &energylabelv1.GetRatingRequest{Model: "acme/two"}); status.Code(err) != codes.NotFound {
-		t.Errorf("the refused result was stored: %v", err)
 	}
 }
 

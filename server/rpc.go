@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,6 +54,19 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 		src = rating.Published
 	}
 	own, err := rs.s.Submit(ctx, &r, src, a)
+	if dup := (*storage.DuplicateError)(nil); errors.As(err, &dup) {
+		// The same measurement, already stored for this model: nothing
+		// was written, and the stored result answers.
+		stored, err := rs.s.AlreadyStored(ctx, &r, dup.ResultID)
+		if err != nil {
+			return nil, err
+		}
+		resp := &energylabelv1.SubmitResultResponse{ResultId: dup.ResultID, AlreadyStored: true}
+		for i := range stored {
+			resp.Ratings = append(resp.Ratings, rs.s.ratingProto(&stored[i], rs.s.current))
+		}
+		return resp, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -185,6 +185,7 @@ func (s *Server) accept(r *rating.Result, src rating.Source, a storage.Audit) (s
 	if err := s.checkIdentity(r, src); err != nil {
 		return storage.Accepted{}, err
 	}
+	a.Fingerprint = s.fingerprint(r, src)
 	if a.ReceivedAt.IsZero() {
 		a.ReceivedAt = s.now()
 	}

@@ -124,9 +124,13 @@ func TestSurveyorsVerifyAndCorrectDeclaredResults(t *testing.T) {
 	importAIES(t, rs, srv.AdminToken)
 	r1 := createRelease(t, conn, srv.AdminToken, "r1")
 	acme, surveyor := publisherToken(t, srv, "acme"), surveyorToken(t, srv)
-	submit := func(model string, wh float64) {
+	// Each declared result is its own run, in seconds: the same figures
+	// for two models would be one measurement labelling both.
+	submit := func(model string, wh, seconds float64) {
 		t.Helper()
-		if _, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: clf(model, wh)}); err != nil {
+		r := clf(model, wh)
+		r.DurationSeconds = seconds
+		if _, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: r}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,8 +142,8 @@ func TestSurveyorsVerifyAndCorrectDeclaredResults(t *testing.T) {
 		}
 		return resp
 	}
-	submit("acme/honest", 0.5)
-	submit("acme/cheat", 0.5)
+	submit("acme/honest", 0.5, 12)
+	submit("acme/cheat", 0.5, 13)
 
 	// Who may verify: a surveyor, never a publisher; and a surveyor submits
 	// no declared results.
@@ -164,7 +168,7 @@ func TestSurveyorsVerifyAndCorrectDeclaredResults(t *testing.T) {
 	if bad.GetWithinTolerance() || bad.GetRating().GetVerification().GetStatus() != "under_review" || bad.GetRating().GetWhPer_1KQueries() != 0.5 {
 		t.Errorf("outside the tolerance: %v", bad)
 	}
-	submit("acme/cheat", 0.45) // a new declared figure is no way out
+	submit("acme/cheat", 0.45, 12) // a new declared figure is no way out
 	got, err := rs.GetRating(t.Context(), &energylabelv1.GetRatingRequest{Model: "acme/cheat"})
 	if err != nil {
 		t.Fatal(err)
