@@ -1199,3 +1199,14 @@ func TestNothingOnTheLabelIsCutOff(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatRatio(t *testing.T) {
+	for v, want := range map[float64]string{
+		1.3: "1.3×", 1.26: "1.3×", 2: "2×", 9.96: "10×", 27.4: "27×", 903: "900×", 12_345: "12,000×", 1.5e6: "1,500,000×",
+		0.95: "0.95×", 0: Dash, -1: Dash, math.Inf(1): Dash, math.NaN(): Dash,
+	} {
+		if got := FormatRatio(v); got != want {
+			t.Errorf("FormatRatio(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

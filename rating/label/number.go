@@ -56,3 +56,29 @@ func floorDiv(a, b int) int {
 	}
 	return q
 }
+
+// FormatRatio writes a ratio as a multiple, as precisely as a reader
+// compares them: one decimal below 10 ("1.3×", "2×"), two significant
+// digits from there ("27×", "900×", "12,000×"). NaN, infinities and
+// ratios of 0 or less give Dash.
+func FormatRatio(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return Dash
+	}
+	if v < 1 {
+		return strconv.FormatFloat(v, 'g', 2, 64) + "×"
+	}
+	if r := math.Round(v*10) / 10; r < 10 {
+		return strings.TrimSuffix(strconv.FormatFloat(r, 'f', 1, 64), ".0") + "×"
+	}
+	step := math.Pow10(int(math.Floor(math.Log10(v))) - 1)
+	digits := strconv.FormatFloat(math.Round(v/step)*step, 'f', 0, 64)
+	var b strings.Builder
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String() + "×"
+}
