@@ -2,6 +2,8 @@ package rating
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -124,8 +126,8 @@ func (c *checker) checkFloors() {
 	gpus := float64(max(1, c.gpus))
 	refuse := c.src != Published
 	if weights := r.ParamsBillions * 1e9 * BytesPerParameter(r.Precision); refuse && weights > gpus*b.memoryBytes {
-		c.bad("parameters_billions", "the weights of a %s B model at %s take %.4g GB, more than the %.4g GB of %d × %s",
-			fmtFigure(r.ParamsBillions), precisionName(r.Precision), weights/1e9, gpus*b.memoryBytes/1e9, int(gpus), b.name)
+		c.bad("parameters_billions", "the weights of a %s B model at %s take %s GB, more than the %s GB of %d × %s",
+			fmtFigure(r.ParamsBillions), precisionName(r.Precision), sig(weights/1e9, 4), sig(gpus*b.memoryBytes/1e9, 4), int(gpus), b.name)
 	}
 	tokens := float64(r.Output.Tokens)
 	if tokens <= 0 {
@@ -141,12 +143,12 @@ func (c *checker) checkFloors() {
 		return
 	}
 	if refuse && r.GPUEnergyWh < floorWh {
-		c.bad("gpu_energy_wh", "%.4g Wh is below the physical floor of %.2g Wh for %s tokens of a %s B model on %d × %s at %s",
-			r.GPUEnergyWh, floorWh, fmtCount(tokens), fmtFigure(active), int(gpus), b.name, precisionBits(b.precision))
+		c.bad("gpu_energy_wh", "%s Wh is below the physical floor of %s Wh for %s tokens of a %s B model on %d × %s at %s",
+			sig(r.GPUEnergyWh, 4), sig(floorWh, 2), fmtCount(tokens), fmtFigure(active), int(gpus), b.name, precisionBits(b.precision))
 	}
 	if floorS := flops / (gpus * b.peakFLOPS) / FloorSafety; refuse && r.DurationSeconds > 0 && r.DurationSeconds < floorS {
-		c.bad("duration_seconds", "%.4g s is below the physical floor of %.2g s for %s tokens of a %s B model on %d × %s at %s",
-			r.DurationSeconds, floorS, fmtCount(tokens), fmtFigure(active), int(gpus), b.name, precisionBits(b.precision))
+		c.bad("duration_seconds", "%s s is below the physical floor of %s s for %s tokens of a %s B model on %d × %s at %s",
+			sig(r.DurationSeconds, 4), sig(floorS, 2), fmtCount(tokens), fmtFigure(active), int(gpus), b.name, precisionBits(b.precision))
 	}
 	c.floorRatio = r.GPUEnergyWh / floorWh
 }
@@ -164,7 +166,18 @@ func (c *checker) checkDates() {
 	}
 }
 
-func fmtFigure(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.4g", v), ".0") }
+func fmtFigure(v float64) string { return sig(v, 4) }
+
+// sig writes v with n significant digits and, between 1e-9 and 1e15,
+// without an exponent: "0.45", "1200", "0.0005".
+func sig(v float64, n int) string {
+	s := strconv.FormatFloat(v, 'g', n, 64)
+	if a := math.Abs(v); strings.Contains(s, "e") && a >= 1e-9 && a < 1e15 {
+		r, _ := strconv.ParseFloat(s, 64)
+		s = strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	return s
+}
 
 // fmtCount writes a count with thousands separators.
 func fmtCount(v float64) string {

@@ -316,3 +316,14 @@ func TestSurveyorsAndTheClientCheckTheFloorsAndDates(t *testing.T) {
 		t.Errorf("half a day ahead (clock skew): %v", err)
 	}
 }
+
+// Figures in refusals are plain numbers, never exponents.
+func TestFloorRefusalsWritePlainNumbers(t *testing.T) {
+	r := publisherRun("evil/llama-405b", 405, "H100", 8, 100_000_000, 12, 600)
+	r.Precision = "fp8"
+	_, err := rating.Builtin().Normalise(r, rating.Publisher)
+	want := "12 Wh is below the physical floor of 2600 Wh for 100,000,000 tokens of a 405 B model on 8 × H100 at 8-bit"
+	if d := violations(err)["gpu_energy_wh"]; d != want {
+		t.Errorf("gpu_energy_wh: %q\nwant %q", d, want)
+	}
+}
