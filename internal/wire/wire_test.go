@@ -14,7 +14,7 @@ func TestRoundTripKeepsEveryField(t *testing.T) {
 		Model: "acme/m", Task: "text-to-video", Dataset: "ml.energy/text-to-video", Accelerator: "B200", GPUCount: 2,
 		Queries: 1000, FailedQueries: 3, GPUEnergyWh: 12.5, DurationSeconds: 60, RunEnergiesWh: []float64{6, 6.5},
 		Output:         rating.Output{Tokens: 1, Images: 2, ImageWidth: 3, ImageHeight: 4, VideoFrames: 5, VideoWidth: 6, VideoHeight: 7, AudioSeconds: 8},
-		ParamsBillions: 13, SizeClass: "", Precision: "bf16", BatchSize: 4, ToolName: "zeus", ToolVersion: "1",
+		ParamsBillions: 13, ActiveParamsBillions: 2.5, SizeClass: "", Precision: "bf16", BatchSize: 4, ToolName: "zeus", ToolVersion: "1",
 		MeasuredAt: time.Date(2026, 2, 16, 0, 0, 0, 0, time.UTC), ThroughputTokensPerSecond: 99,
 	}
 	p := BenchmarkResult(&r)
@@ -22,7 +22,7 @@ func TestRoundTripKeepsEveryField(t *testing.T) {
 	if !proto.Equal(BenchmarkResult(&back), p) {
 		t.Errorf("round trip changed the result:\n%v\n%v", p, BenchmarkResult(&back))
 	}
-	if back.MeasuredAt != r.MeasuredAt || back.Output != r.Output || back.GPUCount != 2 {
+	if back.MeasuredAt != r.MeasuredAt || back.Output != r.Output || back.GPUCount != 2 || back.ActiveParamsBillions != 2.5 {
 		t.Errorf("round trip: %+v", back)
 	}
 }
