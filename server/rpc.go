@@ -67,6 +67,9 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 		}
 		return resp, nil
 	}
+	if errors.Is(err, storage.ErrExists) {
+		return nil, fmt.Errorf("one measurement labels one model: the same figures (to 4 significant digits, on the same hardware) were submitted for another model: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}

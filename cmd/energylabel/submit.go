@@ -59,6 +59,12 @@ const submitHelp = `
   Counts and a duration that a file states are taken from the file: their
   flags are needed only where it is silent, and one more than 1 % away
   from the file's figure is refused.
+  An ai_energy_benchmarks file labels only the model its config.model names:
+  -model naming another is refused (a native file's model is its own; -model
+  is for the other files).
+  One measurement labels one model: the server fingerprints the figures it
+  reads, so the same run sent for another model is refused, and sent again
+  for the same model prints "already stored as result N" and stores nothing.
   Every file is checked before any is sent: one bad file submits nothing.
   Needs a publisher token for the models' owners (-token or ENERGYLABEL_TOKEN).
 `
@@ -96,6 +102,11 @@ func readResults(name string, data []byte, opts readOptions) ([]rating.Result, e
 		}
 		return []rating.Result{r}, nil
 	}
+	if f == formats.AIEBench && strings.TrimSpace(opts.meta.Model) != "" {
+		if err := ownModel(name, "config.model", namedModel(name, data, f, opts.meta), opts.meta.Model); err != nil {
+			return nil, err
+		}
+	}
 	results, warnings, err := formats.Parse(name, data, f, opts.meta)
 	for _, w := range warnings {
 		if opts.warn != nil {
@@ -103,6 +114,38 @@ func readResults(name string, data []byte, opts readOptions) ([]rating.Result, e
 		}
 	}
 	return results, err
+}
+
+// modelMismatchError is a -model that names another model than the file
+// does: a file that names its model labels only that model.
+type modelMismatchError struct {
+	file, where, fileModel, flagModel string
+}
+
+func (e *modelMismatchError) Error() string {
+	return fmt.Sprintf("%s: -model %s is not the model the file names (%s %s): a result file that names its model labels only that model; leave out -model",
+		e.file, quoteShort(e.flagModel), e.where, quoteShort(e.fileModel))
+}
+
+// ownModel refuses a -model flag naming another model than the file's own,
+// where the file names one the service could rate.
+func ownModel(file, where, fileModel, flagModel string) error {
+	fileModel, flagModel = strings.TrimSpace(fileModel), strings.TrimSpace(flagModel)
+	if flagModel == "" || fileModel == "" || fileModel == flagModel || rating.ValidateModel(fileModel) != nil {
+		return nil
+	}
+	return &modelMismatchError{file: file, where: where, fileModel: fileModel, flagModel: flagModel}
+}
+
+// namedModel is the model a tool file names itself: the one its format
+// reads when no -model replaces it; "" when it names none.
+func namedModel(name string, data []byte, f formats.Format, m formats.Meta) string {
+	m.Model = ""
+	rs, _, err := formats.Parse(name, data, f, m)
+	if err != nil || len(rs) != 1 {
+		return ""
+	}
+	return rs[0].Model
 }
 
 // given reports whether the flag name was set on the command line.
@@ -143,6 +186,10 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 				return fmt.Errorf("submit %s: %w%s%s", f.name, err, flagHint(err), alreadySubmitted(submitted))
 			}
 			submitted++
+			if resp.GetAlreadyStored() {
+				fmt.Fprintf(a.stderr, "energylabel: %s: already stored as result %d: the same measurement of %s; nothing was written\n",
+					f.name, resp.GetResultId(), f.results[i].Model)
+			}
 			if a.cfg.JSON {
 				if err := a.printRatingsJSON(resp.GetRatings()); err != nil {
 					return err
@@ -201,10 +248,13 @@ func (a *app) readResultFiles(cmd string, args []string) ([]resultFile, error) {
 	for _, name := range files {
 		f, err := loadResultFile(name, opts)
 		var missing *meta.MissingError
+		var mismatch *modelMismatchError
 		switch {
 		case errors.As(err, &missing):
 			lacking = append(lacking, cmd+": "+missingFlagsOf(missing))
 			continue
+		case errors.As(err, &mismatch):
+			return nil, briefUsageErrorf(cmd, "%s: %s", cmd, mismatch)
 		case err != nil:
 			return nil, fmt.Errorf("%s: %w", cmd, err) // the error names the file
 		}

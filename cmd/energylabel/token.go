@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -26,11 +27,14 @@ const tokenHelp = `
     -namespace NS   model owner the token may publish for; repeat or separate with
                     commas; "*" for all
     -expires D      lifetime, e.g. 720h or 30d; default never
+                  A namespace that starts or ends with '.', '-' or '_', has two of
+                  them together, or looks like an existing namespace (the same
+                  once lower-cased without '.', '-' and '_') is refused.
   token create -role surveyor [-expires D]
                   prints a new surveyor token: it verifies any namespace's models
                   (energylabel verify) and submits no declared results
   token revoke ID   revokes a token at once
-  token list        lists tokens, without their secrets
+  token list        lists tokens with their roles, without their secrets
 `
 
 func runToken(ctx context.Context, a *app, args []string) error {
@@ -65,9 +69,9 @@ func runTokenCreate(ctx context.Context, a *app, args []string) error {
 	}
 	switch {
 	case *role != "publisher" && *role != "surveyor":
-		return usageErrorf("token", "-role %q: want publisher or surveyor", *role)
+		return briefUsageErrorf("token", "token create: -role %s: want publisher or surveyor", quoteShort(*role))
 	case *role == "surveyor" && len(namespaces) > 0:
-		return usageErrorf("token", "a surveyor token takes no -namespace: it verifies every namespace's models")
+		return briefUsageErrorf("token", "token create: a surveyor token takes no -namespace: it verifies every namespace's models and writes none")
 	case *role == "publisher" && len(namespaces) == 0:
 		return missingFlags("token create", "-namespace NS (or -role surveyor)")
 	}
@@ -168,10 +172,10 @@ func runTokenList(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	w := newTable(a.stdout)
-	row(w, "ID", "NAMESPACES", "CREATED", "LAST USED", "EXPIRES", "REVOKED")
+	row(w, "ID", "ROLE", "NAMESPACES", "CREATED", "LAST USED", "EXPIRES", "REVOKED")
 	for _, t := range ts {
-		row(w, t.GetId(), strings.Join(t.GetNamespaces(), ","), when(t.GetCreatedAt()), when(t.GetLastUsedAt()),
-			when(t.GetExpiresAt()), strconv.FormatBool(t.GetRevoked()))
+		row(w, t.GetId(), cmp.Or(t.GetRole(), "publisher"), orDash(strings.Join(t.GetNamespaces(), ",")), when(t.GetCreatedAt()),
+			when(t.GetLastUsedAt()), when(t.GetExpiresAt()), strconv.FormatBool(t.GetRevoked()))
 	}
 	return w.Flush()
 }
