@@ -74,17 +74,27 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	w := newTable(a.stdout)
-	row(w, "RESULT", "RECEIVED", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "STARS", "RELEASE", "PER 1K QUERIES", "ENERGY/UNIT")
+	row(w, "RESULT", "RECEIVED", "ENTRY", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "STARS", "RELEASE", "PER 1K QUERIES", "ENERGY/UNIT")
 	for _, e := range entries {
 		grade := "-"
 		if e.Grade != nil {
 			grade = e.GetGrade()
 		}
-		row(w, fmt.Sprint(e.GetResultId()), e.GetReceivedAt().AsTime().Format("2006-01-02 15:04:05Z"), e.GetTask(), e.GetDataset(),
+		row(w, fmt.Sprint(e.GetResultId()), e.GetReceivedAt().AsTime().Format("2006-01-02 15:04:05Z"), historyEntryKind(e), e.GetTask(), e.GetDataset(),
 			orDash(e.GetSizeClass()), e.GetHardware(), grade, stars(e.GetStars()), orDash(e.GetRelease()),
 			per1k(e), energy(e.GetEnergyPerUnit(), e.GetUnit()))
 	}
 	return w.Flush()
+}
+
+// historyEntryKind says what a history entry is: an accepted result, or a
+// surveyor's measurement of the result it names, by whom and with what
+// outcome.
+func historyEntryKind(e *energylabelv1.HistoryEntry) string {
+	if e.GetKind() != "verification" {
+		return "result"
+	}
+	return fmt.Sprintf("checked by %s: %s", e.GetTokenId(), strings.ReplaceAll(e.GetVerification().GetStatus(), "_", " "))
 }
 
 var watchCommand = &command{

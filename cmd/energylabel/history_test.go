@@ -26,7 +26,7 @@ func TestHistoryShowsEachResultWithTheGradeItHad(t *testing.T) {
 	}
 	// Oldest first, each with its grade: F (EEI 1.12), D (0.37), G (3.1).
 	for i, want := range []string{"F", "D", "G"} {
-		if f := strings.Fields(lines[i+1]); len(f) < 8 || f[7] != want {
+		if f := strings.Fields(lines[i+1]); len(f) < 9 || f[3] != "result" || f[8] != want {
 			t.Errorf("entry %d: %q, want grade %s", i, lines[i+1], want)
 		}
 	}
