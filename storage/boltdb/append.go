@@ -3,6 +3,7 @@ package boltdb
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -98,7 +99,7 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []lat
 		if err := history.Put(historyKey(a.Result.Model, id), u64(uint64(rev))); err != nil {
 			return 0, 0, nil, err
 		}
-		if err := claimPayload(tx, a.Audit.PayloadSHA256, a.Result.Model); err != nil {
+		if err := claimFingerprint(tx, a.Audit.Fingerprint, a.Result.Model, id, first); err != nil {
 			return 0, 0, nil, fmt.Errorf("result %d of the batch: %w", i, err)
 		}
 		entries[i] = storage.HistoryEntry{Current: storage.CurrentOf(id, a), Label: a.Label, Revision: rev}
@@ -124,21 +125,47 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []lat
 	return first, rev, entries, nil
 }
 
-// claimPayload records that a payload hash labels model: one measurement
-// labels one model.
-func claimPayload(tx *bolt.Tx, sha, model string) error {
-	if sha == "" {
+// claimFingerprint records that a measurement's fingerprint labels model,
+// as result id: one measurement labels one model. A fingerprint another
+// model holds is ErrExists; one the same model holds, a *DuplicateError
+// naming its result, unless that result is an earlier one of the same
+// batch (its ids start at first), which stores the measurement twice.
+func claimFingerprint(tx *bolt.Tx, fp, model string, id, first uint64) error {
+	if fp == "" {
 		return nil
 	}
-	b := tx.Bucket(bucketPayloads)
-	if v := b.Get([]byte(sha)); v != nil {
-		if string(v) == model {
-			return nil
-		}
-		return fmt.Errorf("payload %s… already labels model %q: %w", sha[:min(12, len(sha))], v, storage.ErrExists)
+	b := tx.Bucket(bucketFingerprints)
+	v := b.Get([]byte(fp))
+	if v == nil {
+		return b.Put([]byte(fp), fingerprintClaim(model, id))
 	}
-	return b.Put([]byte(sha), []byte(model))
+	owner, stored, err := parseFingerprintClaim(v)
+	switch {
+	case err != nil:
+		return fmt.Errorf("fingerprint %s…: %w", short(fp), err)
+	case owner != model:
+		return fmt.Errorf("fingerprint %s… already labels model %q: %w", short(fp), owner, storage.ErrExists)
+	case stored >= first:
+		return fmt.Errorf("fingerprint %s… is also the batch's result %d's: %w", short(fp), stored-first, storage.ErrExists)
+	}
+	return &storage.DuplicateError{ResultID: stored}
 }
+
+// fingerprintClaim is a fingerprints/ value: the model, 0x00, the result id.
+func fingerprintClaim(model string, id uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(model), 0), id)
+}
+
+func parseFingerprintClaim(v []byte) (string, uint64, error) {
+	n := len(v) - 9
+	if n < 0 || v[n] != 0 {
+		return "", 0, fmt.Errorf("a claim of %d bytes, not a model and an id", len(v))
+	}
+	return string(v[:n]), binary.BigEndian.Uint64(v[n+1:]), nil
+}
+
+// short is the start of a fingerprint, enough to recognise it in a message.
+func short(fp string) string { return fp[:min(12, len(fp))] }
 
 // touchToken records a token's last use in the write's own transaction, so
 // it costs no extra fsync.

@@ -1,7 +1,7 @@
 // Package boltdb is the embedded storage backend: one bbolt file in a data
 // directory. It is the only package that imports bbolt.
 //
-// Bucket layout (schema version 4; values are energylabel.store.v1 messages):
+// Bucket layout (schema version 5; values are energylabel.store.v1 messages):
 //
 //	meta/
 //	  version                        -> uint64 BE schema version
@@ -16,26 +16,32 @@
 //	  <revision uint64 BE>           -> Event (what changed, by reference)
 //	tokens/
 //	  <token id>                     -> Token (SHA-256 of the secret only)
-//	payloads/                        one measurement labels one model
-//	  <payload SHA-256, hex>         -> the model it labels
+//	fingerprints/                    one measurement labels one model
+//	  <fingerprint, hex>             -> <model> 0x00 <id uint64 BE>: the model it labels, and its result
 //	accelerators/, datasets/         operators' additions to the registries, in order
 //	  <seq uint64 BE>                -> Accelerator, Dataset
 //	releases/                        star releases, oldest first
 //	  <seq uint64 BE>                -> Release (every cohort's star bounds)
 //	verifications/                   surveyors' measurements, oldest first
-//	  <seq uint64 BE>                -> Verification (the measurement and the state it left)
+//	  <revision uint64 BE>           -> Verification (the measurement and the state it left)
+//	verification-names/              each verification's storage.VerificationName, taken once
+//	  <name>                         -> uint64 BE revision: its key in verifications/
 //
 // A cohort key is task, dataset, size class, hardware and basis joined by
-// 0x1f. Snapshot reads latest/, tokens/ and the registries, not results/,
-// by far the largest bucket. Every write transaction bumps meta/revision
-// once and records its Event; Watch replays events/ from disk, then follows
-// commits as they happen.
+// 0x1f. Snapshot reads latest/, tokens/, the registries, the releases and
+// the verifications, not results/, by far the largest bucket. Every write
+// transaction bumps meta/revision once and records its Event; Watch
+// replays events/ from disk, then follows commits as they happen.
 //
 // Migrations: version 1 kept result ids in latest/ (rewritten as Latest
-// records); version 2 had no payloads/, registries or releases (payloads/
-// is filled from results/); version 3 had no revisions, history/ or
-// events/ (history/ is filled from results/ at revision 0, and results
-// stored before keep no Label: history shows what they said as unknown).
+// records); version 2 had no registries or releases; version 3 had no
+// revisions, history/ or events/ (history/ is filled from results/ at
+// revision 0, and results stored before keep no Label: history shows what
+// they said as unknown); version 4 had payloads/, claims of the client's
+// payload hashes, which claim nothing any more (dropped), and no
+// fingerprints/ (filled from results/: the first result of a fingerprint
+// keeps it), verification names or sources in latest/ (a Latest record
+// without one takes its result's: published when the admin submitted it).
 package boltdb
 
 import (
@@ -62,29 +68,32 @@ import (
 
 // schemaVersion is bumped with every layout change, together with a
 // migration in migrate.
-const schemaVersion = 4
+const schemaVersion = 5
 
 // FileName is the database file inside a data directory.
 const FileName = "energylabel.db"
 
 var (
-	bucketMeta         = []byte("meta")
-	bucketResults      = []byte("results")
-	bucketLatest       = []byte("latest")
-	bucketHistory      = []byte("history")
-	bucketEvents       = []byte("events")
-	bucketTokens       = []byte("tokens")
-	bucketPayloads     = []byte("payloads")
-	bucketAccelerators = []byte("accelerators")
-	bucketDatasets     = []byte("datasets")
-	bucketReleases     = []byte("releases")
-	// bucketVerifications needs no migration: Open creates it.
-	bucketVerifications = []byte("verifications")
-	keyVersion          = []byte("version")
-	keyRevision         = []byte("revision")
+	bucketMeta              = []byte("meta")
+	bucketResults           = []byte("results")
+	bucketLatest            = []byte("latest")
+	bucketHistory           = []byte("history")
+	bucketEvents            = []byte("events")
+	bucketTokens            = []byte("tokens")
+	bucketFingerprints      = []byte("fingerprints")
+	bucketAccelerators      = []byte("accelerators")
+	bucketDatasets          = []byte("datasets")
+	bucketReleases          = []byte("releases")
+	bucketVerifications     = []byte("verifications")
+	bucketVerificationNames = []byte("verification-names")
+	keyVersion              = []byte("version")
+	keyRevision             = []byte("revision")
+
+	// bucketPayloads held schema 4's payload claims; migrate drops it.
+	bucketPayloads = []byte("payloads")
 
 	allBuckets = [][]byte{bucketMeta, bucketResults, bucketLatest, bucketHistory, bucketEvents, bucketTokens,
-		bucketPayloads, bucketAccelerators, bucketDatasets, bucketReleases, bucketVerifications}
+		bucketFingerprints, bucketAccelerators, bucketDatasets, bucketReleases, bucketVerifications, bucketVerificationNames}
 )
 
 // ErrLocked means another process holds the database file.
@@ -228,7 +237,7 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	steps := []struct {
 		to  uint64
 		run func(*bolt.Tx) error
-	}{{2, migrateLatestValues}, {3, migratePayloads}, {4, migrateHistory}}
+	}{{2, migrateLatestValues}, {4, migrateHistory}, {5, migrateTrust}}
 	for _, s := range steps {
 		if from < s.to {
 			if err := s.run(tx); err != nil {
@@ -269,19 +278,6 @@ func migrateLatestValues(tx *bolt.Tx) error {
 	return nil
 }
 
-// migratePayloads fills payloads/ from the results stored before schema 3;
-// where two models share a payload, the first keeps it.
-func migratePayloads(tx *bolt.Tx) error {
-	pb := tx.Bucket(bucketPayloads)
-	return eachRecord(tx, func(_ uint64, rec *storev1.Result) error {
-		sha := rec.GetAudit().GetPayloadSha256()
-		if sha == "" || pb.Get([]byte(sha)) != nil {
-			return nil
-		}
-		return pb.Put([]byte(sha), []byte(rec.Model))
-	})
-}
-
 // migrateHistory fills history/ from the results stored before schema 4,
 // at revision 0.
 func migrateHistory(tx *bolt.Tx) error {
@@ -289,6 +285,146 @@ func migrateHistory(tx *bolt.Tx) error {
 	return eachRecord(tx, func(id uint64, rec *storev1.Result) error {
 		return hb.Put(historyKey(rec.Model, id), u64(0))
 	})
+}
+
+// migrateTrust brings schema 4 to 5: payloads/ goes, as a client's hash
+// claims nothing; fingerprints/ is filled from results/, the first result
+// of a fingerprint keeping it; each Latest record without a source takes
+// its result's; and verifications stored under sequence numbers move
+// under the revision that stored them, with their names.
+func migrateTrust(tx *bolt.Tx) error {
+	if err := tx.DeleteBucket(bucketPayloads); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return err
+	}
+	fb := tx.Bucket(bucketFingerprints)
+	err := eachRecord(tx, func(id uint64, rec *storev1.Result) error {
+		fp := rec.GetAudit().GetFingerprint()
+		if fp == "" || fb.Get([]byte(fp)) != nil {
+			return nil
+		}
+		return fb.Put([]byte(fp), fingerprintClaim(rec.Model, id))
+	})
+	if err != nil {
+		return err
+	}
+	if err := migrateLatestSources(tx); err != nil {
+		return err
+	}
+	return migrateVerificationKeys(tx)
+}
+
+// migrateLatestSources gives each Latest record without a source its
+// result's: a record stored before sources were kept reads as published
+// when the admin token submitted it, as history reads it.
+func migrateLatestSources(tx *bolt.Tx) error {
+	results, latest := tx.Bucket(bucketResults), tx.Bucket(bucketLatest)
+	var keys, vals [][]byte
+	var l storev1.Latest
+	err := latest.ForEach(func(k, v []byte) error {
+		l.Reset()
+		if err := proto.Unmarshal(v, &l); err != nil {
+			return fmt.Errorf("latest %q: %w", k, err)
+		}
+		if l.Source != storev1.Source_SOURCE_UNSPECIFIED {
+			return nil
+		}
+		var rec storev1.Result
+		if err := getProto(results, u64(l.ResultId), &rec); err != nil {
+			return fmt.Errorf("latest points at result %d: %w", l.ResultId, err)
+		}
+		l.Source = records.SourceRecord(&rec)
+		nv, err := proto.Marshal(&l)
+		if err != nil {
+			return err
+		}
+		keys, vals = append(keys, bytes.Clone(k)), append(vals, nv)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range keys { // a bucket may not change under ForEach
+		if err := latest.Put(keys[i], vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateVerificationKeys moves verifications that schema 4 kept under
+// sequence numbers (Open created the bucket then) under the revisions
+// their events name, and records their names.
+func migrateVerificationKeys(tx *bolt.Tx) error {
+	vb := tx.Bucket(bucketVerifications)
+	if k, _ := vb.Cursor().First(); k == nil {
+		return nil
+	}
+	revOf := map[uint64]uint64{}
+	var ev storev1.Event
+	err := tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+		ev.Reset()
+		if err := proto.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if ev.Kind == storev1.Event_KIND_VERIFICATION {
+			revOf[ev.Seq] = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		rev  uint64
+		name string
+		v    []byte
+	}
+	var moved []entry
+	err = vb.ForEach(func(k, v []byte) error {
+		seq := binary.BigEndian.Uint64(k)
+		rev, ok := revOf[seq]
+		if !ok {
+			return fmt.Errorf("verification %d: no event stored it", seq)
+		}
+		var p storev1.Verification
+		if err := proto.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("verification %d: %w", seq, err)
+		}
+		ver, err := records.VerificationOf(&p)
+		if err != nil {
+			return err
+		}
+		moved = append(moved, entry{rev, storage.VerificationName(&ver), bytes.Clone(v)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bucketVerifications); err != nil {
+		return err
+	}
+	if vb, err = tx.CreateBucket(bucketVerifications); err != nil {
+		return err
+	}
+	events, names := tx.Bucket(bucketEvents), tx.Bucket(bucketVerificationNames)
+	for _, e := range moved {
+		if err := vb.Put(u64(e.rev), e.v); err != nil {
+			return err
+		}
+		if names.Get([]byte(e.name)) == nil { // schema 4 refused a name taken, too
+			if err := names.Put([]byte(e.name), u64(e.rev)); err != nil {
+				return err
+			}
+		}
+		nv, err := proto.Marshal(&storev1.Event{Kind: storev1.Event_KIND_VERIFICATION, Seq: e.rev})
+		if err != nil {
+			return err
+		}
+		if err := events.Put(u64(e.rev), nv); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func eachRecord(tx *bolt.Tx, fn func(uint64, *storev1.Result) error) error {

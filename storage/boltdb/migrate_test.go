@@ -6,8 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/storagetest"
 )
@@ -15,14 +21,7 @@ import (
 // TestASchema3FileOpensWithoutLoss opens a file the store wrote before the
 // storage seam (testdata/README.md) and finds everything in it.
 func TestASchema3FileOpensWithoutLoss(t *testing.T) {
-	dir := t.TempDir()
-	b, err := os.ReadFile("testdata/schema3.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, FileName), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := copyOf(t, "testdata/schema3.db")
 	for range 2 { // the second open finds nothing to migrate
 		d, err := Open(dir, Options{})
 		if err != nil {
@@ -45,6 +44,18 @@ func TestASchema3FileOpensWithoutLoss(t *testing.T) {
 		if !h[0].Measure.PowerChecked() || h[0].Measure.Cohort.Hardware != "H100" {
 			t.Errorf("a schema 3 result measured again: %+v", h[0].Measure)
 		}
+		// The leaderboard's rows, imported by the admin, are published
+		// figures, in the snapshot as in history; acme/clf's are declared.
+		sources := map[rating.Source]int{}
+		for _, c := range s.Currents {
+			sources[c.Source]++
+			if (c.Source == rating.Publisher) != (c.Model == "acme/clf") {
+				t.Errorf("%s reads as %v", c.Model, c.Source)
+			}
+		}
+		if sources[rating.Published] != 164 || h[1].Source != rating.Publisher {
+			t.Errorf("sources %v; acme/clf's history %v", sources, h[1].Source)
+		}
 		n, _ := d.CountResults()
 		if n != 168 {
 			t.Errorf("%d results, want 168", n)
@@ -58,10 +69,166 @@ func TestASchema3FileOpensWithoutLoss(t *testing.T) {
 	ctx := context.Background()
 	other := storagetest.Accepted("b/other", 1)
 	other.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
-	if _, _, err := d.Append(ctx, []storage.Accepted{other}); !errors.Is(err, storage.ErrExists) {
-		t.Errorf("a payload stored under schema 3, for another model: %v, want ErrExists", err)
+	if _, rev, err := d.Append(ctx, []storage.Accepted{other}); err != nil || rev != 1 {
+		t.Errorf("a payload hash stored under schema 3, for another model: revision %d, %v; it claims nothing", rev, err)
 	}
-	if _, rev, err := d.Append(ctx, []storage.Accepted{storagetest.Accepted("b/new", 1)}); err != nil || rev != 1 {
-		t.Errorf("the first write after the migration: revision %d, %v", rev, err)
+}
+
+// copyOf copies a database file into a new data directory.
+func copyOf(t *testing.T, file string) string {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileName), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// buckets lists the file's top-level buckets.
+func buckets(t *testing.T, d *DB) []string {
+	t.Helper()
+	var out []string
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			out = append(out, string(name))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestASchema4FileOpensWithoutLoss opens a file the bbolt backend wrote at
+// schema 4, before the trust wave (testdata/README.md): it keeps every
+// result, and migrates to schema 5: payload hashes claim nothing, the
+// admin's results read as published, and fingerprints claim from then on.
+func TestASchema4FileOpensWithoutLoss(t *testing.T) {
+	dir := copyOf(t, "testdata/schema4.db")
+	ctx := context.Background()
+	for range 2 { // the second open finds nothing to migrate
+		d, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := d.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Currents) != 5 || len(s.Tokens) != 1 || len(s.Accelerators) != 1 || len(s.Releases) != 1 || s.Revision != 7 ||
+			len(s.Verifications) != 0 {
+			t.Fatalf("snapshot: %d currents, %d tokens, %d accelerators, %d releases, %d verifications, revision %d",
+				len(s.Currents), len(s.Tokens), len(s.Accelerators), len(s.Releases), len(s.Verifications), s.Revision)
+		}
+		for _, c := range s.Currents {
+			if want := map[bool]rating.Source{true: rating.Published, false: rating.Publisher}[strings.HasPrefix(c.Model, "org/")]; c.Source != want {
+				t.Errorf("%s (result %d) reads as %v, want %v", c.Model, c.ID, c.Source, want)
+			}
+		}
+		n, _ := d.CountResults()
+		if n != 6 {
+			t.Errorf("%d results, want 6", n)
+		}
+		h, err := d.History(ctx, storage.HistoryQuery{Model: "acme/clf", Limit: 10})
+		if err != nil || len(h) != 2 || h[0].ID != 4 || h[1].ID != 5 || h[1].Measure.X() != 0.6 || h[1].Label.Grade != "E" {
+			t.Fatalf("history of acme/clf: %+v, %v", h, err)
+		}
+		r, a, err := d.Record(ctx, 4)
+		if err != nil || r.Model != "acme/clf" || a.PayloadSHA256 != fmt.Sprintf("%064x", 1) || a.TokenID != "tok_1" {
+			t.Errorf("result 4: %+v, %+v, %v", r, a, err)
+		}
+		// The replay of the file's events reads its results with their sources.
+		wctx, cancel := context.WithCancel(ctx)
+		resp := <-d.Watch(wctx, 0)
+		cancel()
+		if resp.Err != nil || len(resp.Events) == 0 || resp.Events[1].Kind != storage.ResultAdded || resp.Events[1].Result.Source != rating.Published {
+			t.Errorf("the replay: %+v", resp)
+		}
+		if bs := buckets(t, d); slices.Contains(bs, "payloads") || !slices.Contains(bs, "fingerprints") || !slices.Contains(bs, "verification-names") {
+			t.Errorf("buckets after the migration: %q", bs)
+		}
+		if err := d.Check(); err != nil {
+			t.Error(err)
+		}
+		d.Close()
+	}
+	d := openTest(t, dir)
+	// acme/clf's payload hash labels another model now: it claims nothing.
+	other := storagetest.Fingerprinted("b/other", 1, 1)
+	other.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
+	if _, rev, err := d.Append(ctx, []storage.Accepted{other}); err != nil || rev != 8 {
+		t.Errorf("a payload hash stored under schema 4, for another model: revision %d, %v; want 8", rev, err)
+	}
+	// Its fingerprint does.
+	if _, _, err := d.Append(ctx, []storage.Accepted{storagetest.Fingerprinted("acme/clf", 1, 1)}); !errors.Is(err, storage.ErrExists) {
+		t.Errorf("b/other's measurement for acme/clf: %v, want ErrExists", err)
+	}
+}
+
+// TestASchema4FileWithVerificationsOpens opens a schema 4 file that
+// recorded fingerprints without claiming them and kept verifications under
+// sequence numbers (testdata/README.md): the first result of a fingerprint
+// claims it, and each verification moves under the revision that stored
+// it, its name taken.
+func TestASchema4FileWithVerificationsOpens(t *testing.T) {
+	dir := copyOf(t, "testdata/schema4-surveyed.db")
+	ctx := context.Background()
+	d := openTest(t, dir)
+	s, err := d.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Currents) != 4 || len(s.Tokens) != 3 || s.Revision != 10 || len(s.Verifications) != 2 {
+		t.Fatalf("snapshot: %d currents, %d tokens, %d verifications, revision %d", len(s.Currents), len(s.Tokens), len(s.Verifications), s.Revision)
+	}
+	v0, v1 := s.Verifications[0], s.Verifications[1]
+	if v0.Revision != 8 || v0.Survey.Measurements != 1 || v1.Revision != 10 || v1.Survey.Measurements != 2 || v1.Survey.SumX != 1.7 ||
+		v0.Model != "acme/two" || v0.ResultID != 5 || v0.Measurement == nil || v0.Audit.Fingerprint != fmt.Sprintf("%064x", 101) {
+		t.Errorf("verifications %+v", s.Verifications)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var evs []storage.Event
+	for resp := range d.Watch(wctx, 7) {
+		if resp.Err != nil {
+			t.Fatal(resp.Err)
+		}
+		evs = append(evs, resp.Events...)
+		if len(evs) >= 3 {
+			break
+		}
+	}
+	if evs[0].Kind != storage.VerificationAdded || evs[0].Revision != 8 || !reflect.DeepEqual(*evs[0].Verification, v0) ||
+		evs[1].Kind != storage.TokenPut || evs[2].Kind != storage.VerificationAdded || !reflect.DeepEqual(*evs[2].Verification, v1) {
+		t.Errorf("the replay from revision 7: %+v", evs)
+	}
+	cancel()
+	again := v1
+	if _, err := d.AddVerification(ctx, &again); !errors.Is(err, storage.ErrExists) {
+		t.Errorf("the second verification's name: %v, want ErrExists", err)
+	}
+	third := v1
+	third.Survey.Measurements = 3
+	if rev, err := d.AddVerification(ctx, &third); err != nil || rev != 11 {
+		t.Errorf("a third verification: revision %d, %v; want 11", rev, err)
+	}
+	// Fingerprint 0…01 labels acme/clf, as result 2, its first; evil/squat's
+	// copy of it, stored before claims, stays, and claims nothing.
+	_, _, err = d.Append(ctx, []storage.Accepted{storagetest.Fingerprinted("acme/clf", 1, 1)})
+	if dup := (*storage.DuplicateError)(nil); !errors.As(err, &dup) || dup.ResultID != 2 {
+		t.Errorf("acme/clf's measurement again: %v, want a DuplicateError naming result 2", err)
+	}
+	if _, _, err := d.Append(ctx, []storage.Accepted{storagetest.Fingerprinted("evil/squat", 1, 1)}); !errors.Is(err, storage.ErrExists) ||
+		!strings.Contains(err.Error(), "acme/clf") {
+		t.Errorf("evil/squat's copy again: %v, want ErrExists naming acme/clf", err)
+	}
+	_, _, err = d.Append(ctx, []storage.Accepted{storagetest.Fingerprinted("acme/two", 1, 2)})
+	if dup := (*storage.DuplicateError)(nil); !errors.As(err, &dup) || dup.ResultID != 5 {
+		t.Errorf("acme/two's measurement again: %v, want a DuplicateError naming result 5", err)
 	}
 }

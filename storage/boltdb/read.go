@@ -15,9 +15,10 @@ import (
 	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
-// Snapshot reads latest/, tokens/, the registries and the releases in one
-// read transaction: results/, by far the largest bucket, is not paged in.
-// The first call after Open returns what Open read to check the file.
+// Snapshot reads latest/, tokens/, the registries, the releases and the
+// verifications in one read transaction: results/, by far the largest
+// bucket, is not paged in. The first call after Open returns what Open
+// read to check the file.
 func (d *DB) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if s := d.first.Swap(nil); s != nil {
 		if rev, err := d.Revision(ctx); err == nil && rev == s.Revision {
@@ -116,6 +117,7 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 			return fmt.Errorf("verification %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		v, err := records.VerificationOf(&p)
+		v.Revision = int64(binary.BigEndian.Uint64(k))
 		s.Verifications = append(s.Verifications, v)
 		return err
 	})

@@ -13,12 +13,13 @@ import (
 	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
-// write runs one write transaction that records ev as a new revision, and
-// publishes the events it yields once the commit is on disk.
-func (d *DB) write(op string, fn func(tx *bolt.Tx) (*storev1.Event, error), yield func(rev int64) storage.Event) (int64, error) {
+// write runs one write transaction that records the event fn returns as
+// a new revision, rev, and publishes the event yield makes once the commit
+// is on disk.
+func (d *DB) write(op string, fn func(tx *bolt.Tx, rev int64) (*storev1.Event, error), yield func(rev int64) storage.Event) (int64, error) {
 	var rev int64
 	err := d.db.Update(func(tx *bolt.Tx) error {
-		ev, err := fn(tx)
+		ev, err := fn(tx, revisionOf(tx)+1)
 		if err != nil {
 			return err
 		}
@@ -38,19 +39,18 @@ func (d *DB) PutToken(_ context.Context, t storage.Token) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return d.write("token "+t.ID, func(tx *bolt.Tx) (*storev1.Event, error) {
+	return d.write("token "+t.ID, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		return &storev1.Event{Kind: storev1.Event_KIND_TOKEN, TokenId: t.ID}, tx.Bucket(bucketTokens).Put([]byte(t.ID), v)
 	}, func(rev int64) storage.Event { return storage.Event{Revision: rev, Kind: storage.TokenPut, Token: &t} })
 }
 
 // AddAccelerator stores an accelerator variant an operator registered.
 func (d *DB) AddAccelerator(_ context.Context, a rating.Accelerator) (int64, error) {
-	v, err := proto.Marshal(&storev1.Accelerator{Name: a.Name, Family: a.Family, BoardWatts: a.BoardWatts,
-		FloorFraction: a.FloorFraction, Aliases: a.Aliases, Source: a.Source})
+	v, err := proto.Marshal(records.Accelerator(&a))
 	if err != nil {
 		return 0, err
 	}
-	return d.write("accelerator "+a.Name, func(tx *bolt.Tx) (*storev1.Event, error) {
+	return d.write("accelerator "+a.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		seq, err := appendUnique(tx.Bucket(bucketAccelerators), a.Name, v, func(p []byte) (string, error) {
 			var o storev1.Accelerator
 			return o.Name, proto.Unmarshal(p, &o)
@@ -63,11 +63,11 @@ func (d *DB) AddAccelerator(_ context.Context, a rating.Accelerator) (int64, err
 
 // AddDataset stores a dataset an operator registered.
 func (d *DB) AddDataset(_ context.Context, ds rating.Dataset) (int64, error) {
-	v, err := proto.Marshal(&storev1.Dataset{Name: ds.Name, Task: ds.Task, Basis: ds.Basis.String()})
+	v, err := proto.Marshal(records.Dataset(&ds))
 	if err != nil {
 		return 0, err
 	}
-	return d.write("dataset "+ds.Name, func(tx *bolt.Tx) (*storev1.Event, error) {
+	return d.write("dataset "+ds.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		seq, err := appendUnique(tx.Bucket(bucketDatasets), ds.Name, v, func(p []byte) (string, error) {
 			var o storev1.Dataset
 			return o.Name, proto.Unmarshal(p, &o)
@@ -84,7 +84,7 @@ func (d *DB) CreateRelease(_ context.Context, rel *rating.Release) (int64, error
 	if err != nil {
 		return 0, err
 	}
-	return d.write("release "+rel.Name, func(tx *bolt.Tx) (*storev1.Event, error) {
+	return d.write("release "+rel.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		seq, err := appendUnique(tx.Bucket(bucketReleases), rel.Name, v, func(p []byte) (string, error) {
 			var o storev1.Release
 			return o.Name, proto.Unmarshal(p, &o)
@@ -119,29 +119,34 @@ func appendUnique(b *bolt.Bucket, name string, v []byte, nameOf func([]byte) (st
 	return seq, b.Put(u64(seq), v)
 }
 
-// AddVerification stores a surveyor's measurement under its name, which
-// another measurement of the same state has taken if it was first.
-// Surveyors are few: the name check scans the bucket.
+// AddVerification stores a surveyor's measurement under the revision
+// that stores it, unless another measurement of the same state took its
+// name first: verification-names/ holds the names taken.
 func (d *DB) AddVerification(_ context.Context, v *storage.Verification) (int64, error) {
 	p := records.Verification(v)
 	b, err := proto.Marshal(p)
 	if err != nil {
 		return 0, err
 	}
+	// The event is what a replay reads back: the record's times.
+	ev, err := records.VerificationOf(p)
+	if err != nil {
+		return 0, err
+	}
 	name := storage.VerificationName(v)
-	return d.write("verification "+name, func(tx *bolt.Tx) (*storev1.Event, error) {
-		seq, err := appendUnique(tx.Bucket(bucketVerifications), name, b, func(b []byte) (string, error) {
-			var o storev1.Verification
-			if err := proto.Unmarshal(b, &o); err != nil {
-				return "", err
-			}
-			ov, err := records.VerificationOf(&o)
-			return storage.VerificationName(&ov), err
-		})
-		return &storev1.Event{Kind: storev1.Event_KIND_VERIFICATION, Seq: seq}, err
+	return d.write("verification "+name, func(tx *bolt.Tx, rev int64) (*storev1.Event, error) {
+		names := tx.Bucket(bucketVerificationNames)
+		if names.Get([]byte(name)) != nil {
+			return nil, fmt.Errorf("%q: %w", name, storage.ErrExists)
+		}
+		if err := names.Put([]byte(name), u64(uint64(rev))); err != nil {
+			return nil, err
+		}
+		vb := tx.Bucket(bucketVerifications)
+		vb.FillPercent = appendFill
+		return &storev1.Event{Kind: storev1.Event_KIND_VERIFICATION, Seq: uint64(rev)}, vb.Put(u64(uint64(rev)), b)
 	}, func(rev int64) storage.Event {
-		cp := *v
-		cp.Revision = rev
-		return storage.Event{Revision: rev, Kind: storage.VerificationAdded, Verification: &cp}
+		ev.Revision = rev
+		return storage.Event{Revision: rev, Kind: storage.VerificationAdded, Verification: &ev}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -22,8 +23,8 @@ import (
 )
 
 // Append stores a batch of accepted results in one etcd transaction, as
-// one revision: the records, their ids, the latest pointers, the payload
-// claims, the id counter and the tokens' last use, all or none. It returns
+// one revision: the records, their ids, the latest pointers, the
+// fingerprint claims, the id counter and the tokens' last use, all or none. It returns
 // once a quorum has it. A batch larger than one transaction may hold fails
 // with ErrBatchTooLarge. While etcd elects a leader, or a member is down,
 // it tries again, for up to RequestTimeout in all; a write whose answer
@@ -32,8 +33,9 @@ import (
 // Batches that wait while one of this replica's transactions runs share
 // the next, as far as a transaction holds them, as bbolt's Batch shares a
 // commit: each stays whole and gets consecutive ids, and a batch the
-// shared transaction cannot take (a payload another model claimed) is
-// tried again alone, so that it fails alone.
+// shared transaction cannot take (a fingerprint another model claimed,
+// or the same model's stored measurement) is tried again alone, so that it
+// fails alone.
 func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
@@ -222,15 +224,17 @@ type appendPlan struct {
 	vals  [][]byte
 	// latest are the batch's indices whose latest pointer is written: a
 	// later result of the same model and cohort supersedes an earlier one.
-	latest   []int
-	tokens   []string // sorted
-	lastUse  map[string]time.Time
-	payloads []string // sorted
-	claims   map[string]string
+	latest  []int
+	tokens  []string // sorted
+	lastUse map[string]time.Time
+	// fingerprints are the batch's, sorted; claims says which result of
+	// the batch claims each.
+	fingerprints []string
+	claims       map[string]int
 }
 
 func (s *Store) plan(batch []storage.Accepted) (*appendPlan, error) {
-	p := &appendPlan{batch: batch, vals: make([][]byte, len(batch)), lastUse: map[string]time.Time{}, claims: map[string]string{}}
+	p := &appendPlan{batch: batch, vals: make([][]byte, len(batch)), lastUse: map[string]time.Time{}, claims: map[string]int{}}
 	winner := map[string]int{}
 	var order []string
 	for i := range batch {
@@ -250,11 +254,14 @@ func (s *Store) plan(batch []storage.Accepted) (*appendPlan, error) {
 				p.lastUse[id] = a.Audit.ReceivedAt
 			}
 		}
-		if sha := a.Audit.PayloadSHA256; sha != "" {
-			if m, ok := p.claims[sha]; ok && m != a.Result.Model {
-				return nil, fmt.Errorf("result %d of the batch: payload %s… already labels model %q: %w", i, short(sha), m, storage.ErrExists)
+		if fp := a.Audit.Fingerprint; fp != "" {
+			if j, ok := p.claims[fp]; ok {
+				if m := batch[j].Result.Model; m != a.Result.Model {
+					return nil, fmt.Errorf("result %d of the batch: fingerprint %s… already labels model %q: %w", i, short(fp), m, storage.ErrExists)
+				}
+				return nil, fmt.Errorf("result %d of the batch: fingerprint %s… is also the batch's result %d's: %w", i, short(fp), j, storage.ErrExists)
 			}
-			p.claims[sha] = a.Result.Model
+			p.claims[fp] = i
 		}
 	}
 	for _, k := range order {
@@ -265,13 +272,13 @@ func (s *Store) plan(batch []storage.Accepted) (*appendPlan, error) {
 		p.tokens = append(p.tokens, id)
 	}
 	slices.Sort(p.tokens)
-	for sha := range p.claims {
-		p.payloads = append(p.payloads, sha)
+	for fp := range p.claims {
+		p.fingerprints = append(p.fingerprints, fp)
 	}
-	slices.Sort(p.payloads)
+	slices.Sort(p.fingerprints)
 	// At most: the counter, two keys per result, the latest pointers, the
 	// claims and the tokens; the compares and reads are fewer.
-	if n := 1 + 2*len(batch) + len(p.latest) + len(p.payloads) + len(p.tokens); n > s.opt.MaxTxnOps {
+	if n := 1 + 2*len(batch) + len(p.latest) + len(p.fingerprints) + len(p.tokens); n > s.opt.MaxTxnOps {
 		return nil, fmt.Errorf("append: %d results need up to %d operations in one transaction, etcd allows %d (--max-txn-ops): %w",
 			len(batch), n, s.opt.MaxTxnOps, ErrBatchTooLarge)
 	}
@@ -279,24 +286,24 @@ func (s *Store) plan(batch []storage.Accepted) (*appendPlan, error) {
 }
 
 // reads fetch the state a write depends on: the id counter, the tokens
-// and the payload claims, in that order.
+// and the fingerprint claims, in that order.
 func (p *appendPlan) reads(s *Store) []clientv3.Op {
 	ops := []clientv3.Op{clientv3.OpGet(s.key(keyLastID))}
 	for _, id := range p.tokens {
 		ops = append(ops, clientv3.OpGet(s.key(dirTokens, id)))
 	}
-	for _, sha := range p.payloads {
-		ops = append(ops, clientv3.OpGet(s.key(dirPayloads, sha)))
+	for _, fp := range p.fingerprints {
+		ops = append(ops, clientv3.OpGet(s.key(dirFingerprints, fp)))
 	}
 	return ops
 }
 
 // appendState is what the reads found, at one revision.
 type appendState struct {
-	lastID    uint64
-	lastIDRev int64 // mod revision; 0: no id handed out yet
-	tokens    []*mvccpb.KeyValue
-	payloads  []*mvccpb.KeyValue
+	lastID       uint64
+	lastIDRev    int64 // mod revision; 0: no id handed out yet
+	tokens       []*mvccpb.KeyValue
+	fingerprints []*mvccpb.KeyValue
 }
 
 func (p *appendPlan) state(rs []*etcdserverpb.ResponseOp) (*appendState, error) {
@@ -306,8 +313,8 @@ func (p *appendPlan) state(rs []*etcdserverpb.ResponseOp) (*appendState, error) 
 		}
 		return nil
 	}
-	if len(rs) != 1+len(p.tokens)+len(p.payloads) {
-		return nil, fmt.Errorf("append: %d responses to %d reads", len(rs), 1+len(p.tokens)+len(p.payloads))
+	if len(rs) != 1+len(p.tokens)+len(p.fingerprints) {
+		return nil, fmt.Errorf("append: %d responses to %d reads", len(rs), 1+len(p.tokens)+len(p.fingerprints))
 	}
 	st := &appendState{}
 	if c := kv(0); c != nil {
@@ -320,8 +327,8 @@ func (p *appendPlan) state(rs []*etcdserverpb.ResponseOp) (*appendState, error) 
 	for i := range p.tokens {
 		st.tokens = append(st.tokens, kv(1+i))
 	}
-	for i := range p.payloads {
-		st.payloads = append(st.payloads, kv(1+len(p.tokens)+i))
+	for i := range p.fingerprints {
+		st.fingerprints = append(st.fingerprints, kv(1+len(p.tokens)+i))
 	}
 	return st, nil
 }
@@ -333,16 +340,21 @@ func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, [
 	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.key(keyLastID)), "=", st.lastIDRev)}
 	puts := []clientv3.Op{clientv3.OpPut(s.key(keyLastID), strconv.FormatUint(last, 10))}
 
-	for i, sha := range p.payloads {
-		k, model := s.key(dirPayloads, sha), p.claims[sha]
-		if kv := st.payloads[i]; kv != nil {
-			if string(kv.Value) != model {
-				return 0, nil, nil, fmt.Errorf("append: payload %s… already labels model %q: %w", short(sha), kv.Value, storage.ErrExists)
+	for i, fp := range p.fingerprints {
+		k, at := s.key(dirFingerprints, fp), p.claims[fp]
+		model := p.batch[at].Result.Model
+		if kv := st.fingerprints[i]; kv != nil {
+			owner, id, err := parseFingerprintClaim(kv.Value)
+			switch {
+			case err != nil:
+				return 0, nil, nil, fmt.Errorf("append: fingerprint %s…: %w", short(fp), err)
+			case owner != model:
+				return 0, nil, nil, fmt.Errorf("append: result %d of the batch: fingerprint %s… already labels model %q: %w", at, short(fp), owner, storage.ErrExists)
 			}
-			continue // claims are never rewritten
+			return 0, nil, nil, fmt.Errorf("append: result %d of the batch: %w", at, &storage.DuplicateError{ResultID: id})
 		}
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
-		puts = append(puts, clientv3.OpPut(k, model))
+		puts = append(puts, clientv3.OpPut(k, fingerprintClaim(model, first+uint64(at))))
 	}
 	for i := range p.batch {
 		a, id := &p.batch[i], first+uint64(i)
@@ -388,5 +400,18 @@ func latestKey(c rating.Cohort, model string) string {
 	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String() + "\x00" + model
 }
 
-// short is the start of a hash, enough to recognise it in a message.
-func short(sha string) string { return sha[:min(12, len(sha))] }
+// fingerprintClaim is a fingerprints/ value: the model, 0x00, and the
+// result's id.
+func fingerprintClaim(model string, id uint64) string { return model + "\x00" + idHex(id) }
+
+func parseFingerprintClaim(v []byte) (string, uint64, error) {
+	model, id, ok := strings.Cut(string(v), "\x00")
+	n, err := strconv.ParseUint(id, 16, 64)
+	if !ok || err != nil || len(id) != 16 {
+		return "", 0, fmt.Errorf("a claim %q, not a model and an id", v)
+	}
+	return model, n, nil
+}
+
+// short is the start of a fingerprint, enough to recognise it in a message.
+func short(fp string) string { return fp[:min(12, len(fp))] }

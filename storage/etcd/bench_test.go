@@ -42,7 +42,7 @@ func BenchmarkAppendDurable(b *testing.B) {
 	run := time.Now().UnixNano()
 	storagetest.InParallel(b, clients, func(i int) error {
 		it := pool[i%len(pool)]
-		it.Audit.PayloadSHA256 = fmt.Sprintf("%032x%032x", run, i)
+		it.Audit.Fingerprint = fmt.Sprintf("%032x%032x", run, i)
 		_, _, err := s.Append(context.Background(), []storage.Accepted{it})
 		return err
 	})

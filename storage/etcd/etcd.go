@@ -11,29 +11,33 @@
 //	results/<model> 0x00 <id>           -> Result (with its Audit, Measure and Label), never rewritten
 //	ids/<id>                            -> the model of result <id>
 //	latest/<cohort key> 0x00 <model>    -> Latest: the model's current result in the cohort
-//	payloads/<payload SHA-256, hex>     -> the model it labels: one measurement labels one model
+//	fingerprints/<fingerprint, hex>     -> <model> 0x00 <id>: the model a measurement labels, and its result
 //	tokens/<token id>                   -> Token (SHA-256 of the secret only, and its last use)
 //	accelerators/<name>                 -> Accelerator: an operator's addition to the registry
 //	datasets/<name>                     -> Dataset: likewise
 //	releases/<name>                     -> Release (every cohort's star bounds)
-//	verifications/<result id>/<count>   -> Verification (a surveyor's measurement and the state it left)
+//	verifications/<result id>/<count>   -> Verification (a surveyor's measurement and the state it left),
+//	                                       under storage.VerificationName: the second of a name is ErrExists
 //
 // An id is 16 lower-case hex digits, so that results/<model> 0x00 lists a
 // model's history in id order. A cohort key is task, dataset, size class,
 // hardware and basis joined by 0x1f, as in the bbolt file; a model id
 // holds no 0x00. A result's create revision is the revision it was
-// accepted at; registries and releases list in the order of theirs.
+// accepted at; registries, releases and verifications list in the order
+// of theirs, and a verification's is its revision. Keys under payloads/,
+// where earlier versions claimed clients' payload hashes, claim nothing
+// and are ignored.
 //
 // There is no events key: etcd's own history is the event log. Every write
 // is one transaction, so one revision, and Watch turns the puts of a
-// revision under results/, tokens/, accelerators/, datasets/ and releases/
-// into events. A token put in a revision that also stores results is the
+// revision under results/, tokens/, accelerators/, datasets/, releases/
+// and verifications/ into events. A token put in a revision that also stores results is the
 // token's last use, not an event. How far back a watch can resume is up to
 // etcd's compaction (--auto-compaction-*).
 //
 // Append is one transaction guarded by compares: meta/last-id's mod
 // revision, so that an id is handed out once whichever replica writes; each
-// stored token's, whose last use it records; and each new payload's
+// stored token's, whose last use it records; and each new fingerprint's
 // absence. On a conflict the transaction's else branch reads the state
 // again, in the same round trip, and Append retries. A transaction holds at
 // most etcd's --max-txn-ops operations (128 by default), which bounds a
@@ -85,7 +89,7 @@ const (
 	dirResults      = "results/"
 	dirIDs          = "ids/"
 	dirLatest       = "latest/"
-	dirPayloads     = "payloads/"
+	dirFingerprints = "fingerprints/"
 	dirTokens       = "tokens/"
 	dirAccelerators = "accelerators/"
 	dirDatasets     = "datasets/"
@@ -280,7 +284,7 @@ func (s *Store) Size() int64 {
 
 // MaxBatch is the largest batch Append always takes in one transaction,
 // when its results use one token: each result takes up to four operations
-// (its record, its id, its latest pointer, its payload claim), and the id
+// (its record, its id, its latest pointer, its fingerprint claim), and the id
 // counter and the token one each.
 func (s *Store) MaxBatch() int { return (s.opt.MaxTxnOps - 2) / 4 }
 

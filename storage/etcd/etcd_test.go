@@ -220,7 +220,7 @@ func TestTwoReplicasAppendAtOnce(t *testing.T) {
 				for i := range appends {
 					a := storagetest.Accepted(fmt.Sprintf("w/r%d-w%d", r, w), float64(i+1))
 					a.Audit.ReceivedAt = start.Add(time.Duration(n*appends+i) * time.Second)
-					a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", n*appends+i+1)
+					a.Audit.Fingerprint = fmt.Sprintf("%064x", n*appends+i+1)
 					id, rev, err := b.Append(ctx, []storage.Accepted{a})
 					if err != nil {
 						t.Errorf("replica %d, writer %d: %v", r, w, err)
@@ -367,7 +367,7 @@ func TestABatchLargerThanATransaction(t *testing.T) {
 		var b []storage.Accepted
 		for i := range n {
 			a := storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1)
-			a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", len(b)+1000*n)
+			a.Audit.Fingerprint = fmt.Sprintf("%064x", len(b)+1000*n)
 			b = append(b, a)
 		}
 		return b
@@ -390,9 +390,9 @@ func TestTheKeyLayout(t *testing.T) {
 	prefix := newPrefix(t)
 	s := openTest(t, etcdstore.Options{Prefix: prefix})
 	ctx := t.Context()
-	a := storagetest.Accepted("a/one", 1)
-	a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
-	appendOne(t, s, a)
+	a := storagetest.Fingerprinted("a/one", 1, 1)
+	a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 2) // claims nothing
+	id, _ := appendOne(t, s, a)
 	writes := []func() (int64, error){
 		func() (int64, error) { return s.PutToken(ctx, storage.Token{ID: "tok_1"}) },
 		func() (int64, error) {
@@ -402,6 +402,10 @@ func TestTheKeyLayout(t *testing.T) {
 			return s.AddDataset(ctx, rating.Dataset{Name: "acme/eval", Task: "text-generation", Basis: rating.OutputToken})
 		},
 		func() (int64, error) { return s.CreateRelease(ctx, &rating.Release{Name: "r1"}) },
+		func() (int64, error) {
+			return s.AddVerification(ctx, &storage.Verification{Model: "a/one", Cohort: a.Measure.Cohort, ResultID: id,
+				Survey: rating.Survey{Status: rating.StatusVerified, Measurements: 1}})
+		},
 	}
 	for _, w := range writes {
 		if _, err := w(); err != nil {
@@ -419,14 +423,15 @@ func TestTheKeyLayout(t *testing.T) {
 	want := []string{
 		"accelerators/Gaudi 3",
 		"datasets/acme/eval",
+		"fingerprints/" + a.Audit.Fingerprint,
 		"ids/0000000000000001",
 		"latest/text-classification\x1fAIEnergyScore/text_classification\x1f\x1fH100\x1f" + rating.Query.String() + "\x00a/one",
 		"meta/last-id",
 		"meta/version",
-		"payloads/" + a.Audit.PayloadSHA256,
 		"releases/r1",
 		"results/a/one\x000000000000000001",
 		"tokens/tok_1",
+		"verifications/00000000000000000001/000001",
 	}
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys\n%q\nwant\n%q", keys, want)
@@ -637,13 +642,15 @@ func TestAnUnreachableClusterIsUnavailable(t *testing.T) {
 
 // Appends that wait for one of the replica's transactions share the next,
 // each whole, with ids of its own; a batch the shared transaction cannot
-// take, its payload claimed by another model, fails alone.
+// take, its measurement claimed by another model, fails alone; so does
+// one whose measurement its model has stored already.
 func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
 	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t)})
 	ctx := t.Context()
-	claimed := storagetest.Accepted("a/first", 1)
-	claimed.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
+	claimed := storagetest.Fingerprinted("a/first", 1, 1)
 	appendOne(t, s, claimed)
+	mine := storagetest.Fingerprinted("a/w9", 1, 2)
+	mineID, _ := appendOne(t, s, mine)
 
 	const writers = 32
 	type result struct {
@@ -656,10 +663,13 @@ func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
 	for i := range writers {
 		wg.Go(func() {
 			a := storagetest.Accepted(fmt.Sprintf("a/w%d", i), 1)
-			a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 100+i)
+			a.Audit.Fingerprint = fmt.Sprintf("%064x", 100+i)
 			batch := []storage.Accepted{a, storagetest.Accepted(fmt.Sprintf("a/w%d-second", i), 2)}
-			if i == 7 {
-				batch[0].Audit.PayloadSHA256 = claimed.Audit.PayloadSHA256
+			switch i {
+			case 7:
+				batch[0].Audit.Fingerprint = claimed.Audit.Fingerprint
+			case 9:
+				batch[0].Audit.Fingerprint = mine.Audit.Fingerprint
 			}
 			r := &results[i]
 			r.first, r.rev, r.err = s.Append(ctx, batch)
@@ -669,8 +679,14 @@ func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
 	revs, ids := map[int64]bool{}, map[uint64]bool{}
 	for i, r := range results {
 		if i == 7 {
-			if !errors.Is(r.err, storage.ErrExists) {
-				t.Errorf("the batch with a claimed payload: %v, want ErrExists", r.err)
+			if !errors.Is(r.err, storage.ErrExists) || !strings.Contains(r.err.Error(), "a/first") {
+				t.Errorf("the batch with another model's measurement: %v, want ErrExists naming a/first", r.err)
+			}
+			continue
+		}
+		if i == 9 {
+			if dup := (*storage.DuplicateError)(nil); !errors.As(r.err, &dup) || dup.ResultID != mineID {
+				t.Errorf("the batch with its model's stored measurement: %v, want a DuplicateError naming result %d", r.err, mineID)
 			}
 			continue
 		}
@@ -689,8 +705,8 @@ func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
 			}
 		}
 	}
-	if len(revs) >= writers-1 {
-		t.Errorf("%d appends took %d transactions: none shared one", writers-1, len(revs))
+	if len(revs) >= writers-2 {
+		t.Errorf("%d appends took %d transactions: none shared one", writers-2, len(revs))
 	}
-	t.Logf("%d appends in %d transactions", writers-1, len(revs))
+	t.Logf("%d appends in %d transactions", writers-2, len(revs))
 }

@@ -57,7 +57,7 @@ func (s *Store) EachRecord(ctx context.Context, fn func(storage.Record) error) e
 
 // Import stores results moved from another backend under the ids they had
 // there, in id order, in as few transactions as etcd allows: each record,
-// its id, its payload's claim, and the latest pointer of each current
+// its id, its fingerprint's claim, and the latest pointer of each current
 // result (current names them; those whose record is not in recs are left
 // alone); meta/last-id moves up to the highest id. It is for a prefix a
 // move fills, with no replica writing: a transaction finds meta/last-id as
@@ -119,12 +119,12 @@ func (s *Store) importTxn(ctx context.Context, recs []storage.Record, latest map
 		puts = append(puts,
 			clientv3.OpPut(s.key(dirResults, rec.Model, "\x00", idHex(r.ID)), string(r.Value)),
 			clientv3.OpPut(s.key(dirIDs, idHex(r.ID)), rec.Model))
-		if sha := rec.GetAudit().GetPayloadSha256(); sha != "" {
-			if m, ok := claims[sha]; ok && m != rec.Model {
-				return fmt.Errorf("import: result %d: payload %s… labels models %q and %q: %w", r.ID, short(sha), m, rec.Model, storage.ErrExists)
-			} else if !ok {
-				claims[sha] = rec.Model
-				puts = append(puts, clientv3.OpPut(s.key(dirPayloads, sha), rec.Model))
+		if fp := rec.GetAudit().GetFingerprint(); fp != "" {
+			if m, ok := claims[fp]; ok && m != rec.Model {
+				return fmt.Errorf("import: result %d: fingerprint %s… labels models %q and %q: %w", r.ID, short(fp), m, rec.Model, storage.ErrExists)
+			} else if !ok { // the first result of a fingerprint keeps it
+				claims[fp] = rec.Model
+				puts = append(puts, clientv3.OpPut(s.key(dirFingerprints, fp), fingerprintClaim(rec.Model, r.ID)))
 			}
 		}
 		if c, ok := latest[r.ID]; ok {

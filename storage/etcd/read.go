@@ -22,8 +22,8 @@ import (
 // rangePage is how many keys one range request reads.
 const rangePage = 5000
 
-// Snapshot reads latest/, tokens/, the registries and the releases, every
-// page at the revision of the first: results/, by far the largest, is not
+// Snapshot reads latest/, tokens/, the registries, the releases and the
+// verifications, every page at the revision of the first: results/, by far the largest, is not
 // read. When etcd compacts that revision away meanwhile, it starts again.
 func (s *Store) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if err := s.closed("snapshot"); err != nil {
@@ -61,7 +61,7 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if snap.Tokens, err = s.tokens(ctx, &rev); err != nil {
 		return nil, err
 	}
-	err = s.registered(ctx, dirAccelerators, &rev, func(v []byte) error {
+	err = s.registered(ctx, dirAccelerators, &rev, func(v []byte, _ int64) error {
 		var p storev1.Accelerator
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.registered(ctx, dirDatasets, &rev, func(v []byte) error {
+	err = s.registered(ctx, dirDatasets, &rev, func(v []byte, _ int64) error {
 		var p storev1.Dataset
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return err
@@ -84,7 +84,7 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.registered(ctx, dirReleases, &rev, func(v []byte) error {
+	err = s.registered(ctx, dirReleases, &rev, func(v []byte, _ int64) error {
 		var p storev1.Release
 		if err := proto.Unmarshal(v, &p); err != nil {
 			return err
@@ -95,12 +95,13 @@ func (s *Store) snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.registered(ctx, dirVerifications, &rev, func(b []byte) error {
+	err = s.registered(ctx, dirVerifications, &rev, func(b []byte, created int64) error {
 		var p storev1.Verification
 		if err := proto.Unmarshal(b, &p); err != nil {
 			return err
 		}
 		v, err := records.VerificationOf(&p)
+		v.Revision = created // verifications are never rewritten
 		snap.Verifications = append(snap.Verifications, v)
 		return err
 	})
@@ -143,16 +144,17 @@ func (s *Store) rangeAll(ctx context.Context, dir string, rev *int64, fn func(*m
 	}
 }
 
-// registered reads a registry or the releases in the order they were
-// added: by create revision, not by name.
-func (s *Store) registered(ctx context.Context, dir string, rev *int64, fn func([]byte) error) error {
+// registered reads a registry, the releases or the verifications in the
+// order they were added: by create revision, not by name. fn gets each
+// value and its create revision.
+func (s *Store) registered(ctx context.Context, dir string, rev *int64, fn func(value []byte, created int64) error) error {
 	var kvs []*mvccpb.KeyValue
 	if err := s.rangeAll(ctx, dir, rev, func(kv *mvccpb.KeyValue) error { kvs = append(kvs, kv); return nil }); err != nil {
 		return err
 	}
 	slices.SortFunc(kvs, func(a, b *mvccpb.KeyValue) int { return cmp.Compare(a.CreateRevision, b.CreateRevision) })
 	for _, kv := range kvs {
-		if err := fn(kv.Value); err != nil {
+		if err := fn(kv.Value, kv.CreateRevision); err != nil {
 			return fmt.Errorf("%q: %w", kv.Key, err)
 		}
 	}

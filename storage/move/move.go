@@ -3,10 +3,11 @@
 // proves the copy: counts and checksums of each side, read back from it.
 //
 // Results keep their ids, and their records (audit trail, measure, and
-// what the label said at acceptance) are copied byte for byte; each
-// model's current result in each cohort stays current; tokens (hashes,
-// scopes and last use), operators' registry entries and star releases
-// follow, in the order they were made. Revisions are the target's own:
+// what the label said at acceptance) are copied byte for byte, and so each
+// measurement's fingerprint claims its model there as here; each model's
+// current result in each cohort stays current; tokens (hashes, scopes,
+// roles and last use), operators' registry entries, star releases and
+// surveyors' verifications follow, in the order they were made. Revisions are the target's own:
 // history keeps its order and its labels, not the source's revision
 // numbers, so a WatchRatings client resumes from the target's.
 package move
@@ -25,8 +26,11 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
 // From is a backend a move reads: one that lists its records.
@@ -159,10 +163,11 @@ type Summary struct {
 	Grades  map[string]int
 	Starred int
 	Release string
-	// Tokens, Accelerators, Datasets and Releases count those;
-	// OthersSHA256 covers all of them, in order.
-	Tokens, Accelerators, Datasets, Releases int
-	OthersSHA256                             string
+	// Tokens, Accelerators, Datasets, Releases and Verifications count
+	// those; OthersSHA256 covers all of them, in order (verifications as
+	// their records, without the revisions, which are each backend's own).
+	Tokens, Accelerators, Datasets, Releases, Verifications int
+	OthersSHA256                                            string
 }
 
 // Summarize reads everything a backend holds and sums it up, grading
@@ -194,7 +199,8 @@ func Summarize(ctx context.Context, b From, scheme *rating.GradeScheme) (*Summar
 		return nil, err
 	}
 	sum := &Summary{Results: len(sums), ResultsSHA256: hexSum(all), Ratings: len(snap.Currents), Grades: map[string]int{},
-		Tokens: len(snap.Tokens), Accelerators: len(snap.Accelerators), Datasets: len(snap.Datasets), Releases: len(snap.Releases)}
+		Tokens: len(snap.Tokens), Accelerators: len(snap.Accelerators), Datasets: len(snap.Datasets), Releases: len(snap.Releases),
+		Verifications: len(snap.Verifications)}
 	var rel *rating.Release
 	if n := len(snap.Releases); n > 0 {
 		rel = snap.Releases[n-1]
@@ -223,10 +229,11 @@ func Summarize(ctx context.Context, b From, scheme *rating.GradeScheme) (*Summar
 	tokens := slices.Clone(snap.Tokens)
 	slices.SortFunc(tokens, func(a, b storage.Token) int { return strings.Compare(a.ID, b.ID) })
 	for _, t := range tokens {
-		fmt.Fprintf(h, "token %s %x %q %s %s %s %v\n", t.ID, t.SecretSHA256, t.Namespaces, stamp(t.CreatedAt), stamp(t.ExpiresAt), stamp(t.LastUsedAt), t.Revoked)
+		fmt.Fprintf(h, "token %s %x %q %s %s %s %v %q\n", t.ID, t.SecretSHA256, t.Namespaces, stamp(t.CreatedAt), stamp(t.ExpiresAt), stamp(t.LastUsedAt), t.Revoked, t.Role)
 	}
 	for _, a := range snap.Accelerators {
-		fmt.Fprintf(h, "accelerator %q %q %v %v %q\n", a.Name, a.Family, a.BoardWatts, a.FloorFraction, a.Aliases)
+		fmt.Fprintf(h, "accelerator %q %q %v %v %q %q %v %v %q %v\n", a.Name, a.Family, a.BoardWatts, a.FloorFraction, a.Aliases,
+			a.Source, a.PeakTFLOPS16, a.PeakTFLOPSFastest, a.FastestPrecision, a.MemoryGB)
 	}
 	for _, d := range snap.Datasets {
 		fmt.Fprintf(h, "dataset %q %q %s\n", d.Name, d.Task, d.Basis)
@@ -234,8 +241,12 @@ func Summarize(ctx context.Context, b From, scheme *rating.GradeScheme) (*Summar
 	for _, r := range snap.Releases {
 		fmt.Fprintf(h, "release %q %s %v\n", r.Name, stamp(r.CreatedAt), r.Cohorts)
 	}
-	for _, v := range snap.Verifications {
-		fmt.Fprintf(h, "verification %q %+v %d %s %s %v %v %+v %+v\n", v.Model, v.Cohort, v.ResultID, v.TokenID, stamp(v.At), v.X, v.WhPer1k, v.Declared, v.Survey)
+	for i := range snap.Verifications {
+		v, err := proto.MarshalOptions{Deterministic: true}.Marshal(records.Verification(&snap.Verifications[i]))
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(h, "verification %x\n", sha256.Sum256(v))
 	}
 	sum.OthersSHA256 = hexSum(h)
 	return sum, nil
@@ -277,7 +288,8 @@ func Report(w io.Writer, from, to *Summary) error {
 		{"accelerators added", fmt.Sprint(from.Accelerators), fmt.Sprint(to.Accelerators)},
 		{"datasets added", fmt.Sprint(from.Datasets), fmt.Sprint(to.Datasets)},
 		{"releases", fmt.Sprint(from.Releases), fmt.Sprint(to.Releases)},
-		{"tokens, registries, releases sha256", from.OthersSHA256, to.OthersSHA256},
+		{"verifications", fmt.Sprint(from.Verifications), fmt.Sprint(to.Verifications)},
+		{"tokens…verifications sha256", from.OthersSHA256, to.OthersSHA256},
 	}
 	var differ []string
 	fmt.Fprintf(w, "%-36s %-64s %s\n", "", "from", "to")

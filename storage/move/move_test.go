@@ -21,8 +21,9 @@ import (
 )
 
 // A bbolt store moved into etcd reads the same from etcd: every result
-// under its id, every history, the current ratings, tokens, registries
-// and releases; and new results continue its ids.
+// under its id, every history, the current ratings, tokens, registries,
+// releases and verifications; fingerprints claim their models there; and
+// new results continue its ids.
 func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 	ctx := t.Context()
 	from, err := boltdb.Open(t.TempDir(), boltdb.Options{})
@@ -33,6 +34,7 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 	for i, m := range []string{"a/one", "a/two", "a/one", "b/three", "a/one"} {
 		a := storagetest.Accepted(m, float64(i+1))
 		a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", i+1)
+		a.Audit.Fingerprint = fmt.Sprintf("%064x", 100+i)
 		a.Label.Stars = i%5 + 1
 		if _, _, err := from.Append(ctx, []storage.Accepted{a}); err != nil {
 			t.Fatal(err)
@@ -49,6 +51,12 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 		func() (int64, error) {
 			return from.PutToken(ctx, storage.Token{ID: "tok_2", Namespaces: []string{"*"}, CreatedAt: at, Revoked: true})
 		},
+		func() (int64, error) {
+			return from.PutToken(ctx, storage.Token{ID: "tok_s", CreatedAt: at, Role: storage.RoleSurveyor})
+		},
+		func() (int64, error) { return from.AddVerification(ctx, verification("a/two", 2, 1, 2.5)) },
+		func() (int64, error) { return from.AddVerification(ctx, verification("a/one", 1, 1, 1.05)) },
+		func() (int64, error) { return from.AddVerification(ctx, verification("a/two", 2, 2, 2.4)) },
 		func() (int64, error) {
 			return from.AddAccelerator(ctx, rating.Accelerator{Name: "Gaudi 3", Family: "Gaudi 3", BoardWatts: 900, Aliases: []string{"HL-325L"}})
 		},
@@ -93,7 +101,8 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 	if err := move.Report(&out, sf, st); err != nil {
 		t.Errorf("%v\n%s", err, out.String())
 	}
-	if sf.Results != 7 || sf.Ratings != 5 || sf.Tokens != 2 || sf.Accelerators != 1 || sf.Datasets != 1 || sf.Releases != 2 || sf.Release != "r2" {
+	if sf.Results != 7 || sf.Ratings != 5 || sf.Tokens != 3 || sf.Accelerators != 1 || sf.Datasets != 1 || sf.Releases != 2 || sf.Release != "r2" ||
+		sf.Verifications != 3 {
 		t.Errorf("source summary %+v", sf)
 	}
 	if !strings.Contains(out.String(), "the copy matches the source") {
@@ -134,17 +143,54 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 		!reflect.DeepEqual(snapF.Releases, snapT.Releases) {
 		t.Errorf("snapshots differ:\nbbolt %+v\netcd  %+v", snapF, snapT)
 	}
-	// The payload claims came along; ids go on from the last.
-	dup := storagetest.Accepted("b/other", 1)
-	dup.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
-	if _, _, err := to.Append(ctx, []storage.Accepted{dup}); !errors.Is(err, storage.ErrExists) {
-		t.Errorf("a payload a/one's result holds, for another model: %v, want ErrExists", err)
+	if len(snapT.Verifications) != 3 {
+		t.Fatalf("%d verifications moved, want 3", len(snapT.Verifications))
 	}
-	if id, _, err := to.Append(ctx, []storage.Accepted{storagetest.Accepted("b/next", 1)}); err != nil || id != 8 {
-		t.Errorf("the next result after the move: id %d, %v; want 8", id, err)
+	for i := range snapT.Verifications {
+		vf, vt := snapF.Verifications[i], snapT.Verifications[i]
+		if vt.Revision == 0 || i > 0 && vt.Revision <= snapT.Verifications[i-1].Revision {
+			t.Errorf("verification %d moved to revision %d", i, vt.Revision)
+		}
+		vf.Revision, vt.Revision = 0, 0 // each backend's own
+		if !reflect.DeepEqual(vf, vt) {
+			t.Errorf("verification %d:\nbbolt %+v\netcd  %+v", i, vf, vt)
+		}
+	}
+	// A verification's name is taken there too.
+	if _, err := to.AddVerification(ctx, verification("a/two", 2, 2, 2.6)); !errors.Is(err, storage.ErrExists) {
+		t.Errorf("a second measurement of a moved state: %v, want ErrExists", err)
+	}
+	// The fingerprint claims came along, with their results; payload
+	// hashes claim nothing. Ids go on from the last.
+	dup := storagetest.Fingerprinted("b/other", 1, 100)
+	if _, _, err := to.Append(ctx, []storage.Accepted{dup}); !errors.Is(err, storage.ErrExists) || !strings.Contains(err.Error(), "a/one") {
+		t.Errorf("a measurement a/one's result holds, for another model: %v, want ErrExists naming a/one", err)
+	}
+	again := storagetest.Fingerprinted("a/two", 9, 101)
+	if _, _, err := to.Append(ctx, []storage.Accepted{again}); !errors.As(err, new(*storage.DuplicateError)) || !strings.Contains(err.Error(), "result 2") {
+		t.Errorf("a/two's stored measurement again: %v, want a DuplicateError naming result 2", err)
+	}
+	free := storagetest.Accepted("b/other", 1)
+	free.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
+	if _, _, err := to.Append(ctx, []storage.Accepted{free}); err != nil {
+		t.Errorf("a payload hash a/one's result holds, for another model: %v", err)
+	}
+	if id, _, err := to.Append(ctx, []storage.Accepted{storagetest.Accepted("b/next", 1)}); err != nil || id != 9 {
+		t.Errorf("the next result after the move: id %d, %v; want 9", id, err)
 	}
 
 	if err := move.Copy(ctx, from, to, nil); !errors.Is(err, move.ErrNotEmpty) {
 		t.Errorf("a second move into the same prefix: %v, want ErrNotEmpty", err)
 	}
+}
+
+// verification is a surveyor's measurement of model's result id, the
+// count'th.
+func verification(model string, id uint64, count int, x float64) *storage.Verification {
+	at := time.Date(2026, 12, 5, 10, count, 0, 0, time.UTC)
+	a := storagetest.Accepted(model, x)
+	return &storage.Verification{Model: model, Cohort: a.Measure.Cohort, ResultID: id, TokenID: "tok_s",
+		At: at, X: x, WhPer1k: x, Declared: storage.Reference{ResultID: id, X: 1, WhPer1k: 1},
+		Survey:      rating.Survey{Status: rating.StatusUnderReview, Measurements: count, DeterminedX: x, DeterminedWh: x},
+		Measurement: a.Result, Audit: storage.Audit{TokenID: "tok_s", ReceivedAt: at, ClientAddr: "192.0.2.1:1", Fingerprint: fmt.Sprintf("%064x", 900+id)}}
 }

@@ -13,7 +13,10 @@ import (
 )
 
 // Synthetic returns n accepted results of the synthetic registry (seed 1),
-// each with its own payload hash, for the backends' benchmarks.
+// each with its own payload hash and measurement fingerprint, as
+// publishers' submissions carry, for the backends' benchmarks. A benchmark
+// that appends one more than once gives it a fingerprint of its own: the
+// same measurement again is refused.
 func Synthetic(tb testing.TB, n int) []storage.Accepted {
 	tb.Helper()
 	out := make([]storage.Accepted, 0, n)
@@ -23,7 +26,8 @@ func Synthetic(tb testing.TB, n int) []storage.Accepted {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		a := storage.Audit{TokenID: "tok_0123456789ab", ReceivedAt: now, ClientAddr: "127.0.0.1:40312", PayloadSHA256: fmt.Sprintf("%064x", len(out))}
+		a := storage.Audit{TokenID: "tok_0123456789ab", ReceivedAt: now, ClientAddr: "127.0.0.1:40312", PayloadSHA256: fmt.Sprintf("%064x", len(out)),
+			Fingerprint: fmt.Sprintf("%064x", len(out))}
 		out = append(out, storage.Accepted{Result: &r, Measure: m, Audit: a, Label: storage.Label{Grade: "E", EEI: 0.8, Scheme: "grade/2025.1", Stars: 3, Release: "r1"}})
 		return true
 	})

@@ -1,7 +1,8 @@
 // Package storagetest is the conformance suite every storage backend must
 // pass, as containerd's snapshotter testsuite is for snapshotters: ordering,
-// atomic batches, revisions, reopening, tokens, history, and events after a
-// reopen.
+// atomic batches, revisions, reopening, tokens, history, events after a
+// reopen, measurement fingerprints, surveyors' verifications, and the
+// fields the read model's trust rests on.
 package storagetest
 
 import (
@@ -12,6 +13,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +35,7 @@ func Run(t *testing.T, newOpener func(t *testing.T) Opener) {
 		{"IdsAndRevisionsIncrease", testIdsAndRevisionsIncrease},
 		{"ABatchIsAtomic", testABatchIsAtomic},
 		{"LaterResultIsCurrent", testLaterResultIsCurrent},
-		{"OnePayloadLabelsOneModel", testOnePayloadLabelsOneModel},
+		{"OneMeasurementLabelsOneModel", testOneMeasurementLabelsOneModel},
 		{"ReopenKeepsEverything", testReopenKeepsEverything},
 		{"Tokens", testTokens},
 		{"RegistriesAndReleases", testRegistriesAndReleases},
@@ -44,7 +46,8 @@ func Run(t *testing.T, newOpener func(t *testing.T) Opener) {
 		{"WatchSendsProgress", testWatchSendsProgress},
 		{"Backup", testBackup},
 		{"Record", testRecord},
-		{"VerificationsAndTrust", testVerificationsAndTrust},
+		{"SourcesAndRolesRoundTrip", testSourcesAndRolesRoundTrip},
+		{"Verifications", testVerifications},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newOpener(t)) })
@@ -120,16 +123,14 @@ func testIdsAndRevisionsIncrease(t *testing.T, o Opener) {
 
 func testABatchIsAtomic(t *testing.T, o Opener) {
 	b := open(t, o)
-	taken := Accepted("a/owner", 1)
-	taken.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
+	taken := Fingerprinted("a/owner", 1, 1)
 	appendOne(t, b, taken)
 	rev, _ := b.Revision(ctx(t))
 	before := currents(t, b)
 
-	bad := []storage.Accepted{Accepted("b/x", 2), Accepted("b/y", 3), Accepted("b/z", 4)}
-	bad[2].Audit.PayloadSHA256 = taken.Audit.PayloadSHA256
+	bad := []storage.Accepted{Fingerprinted("b/x", 2, 2), Accepted("b/y", 3), Fingerprinted("b/z", 4, 1)}
 	if _, _, err := b.Append(ctx(t), bad); !errors.Is(err, storage.ErrExists) {
-		t.Fatalf("a batch reusing another model's payload: %v, want ErrExists", err)
+		t.Fatalf("a batch reusing another model's measurement: %v, want ErrExists", err)
 	}
 	if after := currents(t, b); len(after) != len(before) {
 		t.Errorf("%d current results after a refused batch, %d before: part of it was stored", len(after), len(before))
@@ -140,6 +141,10 @@ func testABatchIsAtomic(t *testing.T, o Opener) {
 	h, _ := b.History(ctx(t), storage.HistoryQuery{Model: "b/x", Limit: 10})
 	if len(h) != 0 {
 		t.Errorf("history of a refused batch: %+v", h)
+	}
+	// Its other fingerprint was not claimed either.
+	if _, _, err := b.Append(ctx(t), []storage.Accepted{Fingerprinted("c/x", 2, 2)}); err != nil {
+		t.Errorf("the fingerprint of a refused batch: %v", err)
 	}
 }
 
@@ -159,17 +164,84 @@ func testLaterResultIsCurrent(t *testing.T, o Opener) {
 	}
 }
 
-func testOnePayloadLabelsOneModel(t *testing.T, o Opener) {
-	b := open(t, o)
-	a := Accepted("a/one", 1)
-	a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 7)
-	appendOne(t, b, a)
-	appendOne(t, b, a) // the same model may resubmit it
-	other := Accepted("b/two", 1)
-	other.Audit.PayloadSHA256 = a.Audit.PayloadSHA256
-	if _, _, err := b.Append(ctx(t), []storage.Accepted{other}); !errors.Is(err, storage.ErrExists) {
-		t.Errorf("another model's payload: %v, want ErrExists", err)
+// Fingerprinted is Accepted with a measurement fingerprint made of n.
+func Fingerprinted(model string, x float64, n int) storage.Accepted {
+	a := Accepted(model, x)
+	a.Audit.Fingerprint = fmt.Sprintf("%064x", n)
+	return a
+}
+
+// One measurement labels one model: its fingerprint, once stored, refuses
+// another model's result whole, and the same model's without storing it,
+// naming the stored result; before and after a reopen. Neither consumes a
+// revision. A payload hash, the client's word, claims nothing.
+func testOneMeasurementLabelsOneModel(t *testing.T, o Opener) {
+	b := o(t)
+	defer func() { b.Close() }()
+	first := Fingerprinted("a/one", 1, 7)
+	first.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 70)
+	id, _ := appendOne(t, b, first)
+	refused := func(what string, batch []storage.Accepted, want error) error {
+		t.Helper()
+		rev, _ := b.Revision(ctx(t))
+		before := currents(t, b)
+		_, _, err := b.Append(ctx(t), batch)
+		if !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", what, err, want)
+		}
+		if got, _ := b.Revision(ctx(t)); got != rev {
+			t.Errorf("%s: revision %d after, %d before", what, got, rev)
+		}
+		if after := currents(t, b); !reflect.DeepEqual(after, before) {
+			t.Errorf("%s: current results\n%+v\nafter, before\n%+v", what, after, before)
+		}
+		return err
 	}
+	duplicate := func(when string) {
+		t.Helper()
+		before, _ := b.History(ctx(t), storage.HistoryQuery{Model: "a/one", Limit: 10})
+		again := Fingerprinted("a/one", 2, 7) // what the label says may differ; the measurement is the same
+		err := refused(when+": the same measurement for the same model", []storage.Accepted{again}, storage.ErrDuplicate)
+		if dup := (*storage.DuplicateError)(nil); !errors.As(err, &dup) || dup.ResultID != id {
+			t.Errorf("%s: %v, want a DuplicateError naming result %d", when, err, id)
+		}
+		if errors.Is(err, storage.ErrExists) {
+			t.Errorf("%s: %v is ErrExists too", when, err)
+		}
+		if h, _ := b.History(ctx(t), storage.HistoryQuery{Model: "a/one", Limit: 10}); len(h) != len(before) || h[0].ID != id {
+			t.Errorf("%s: history of a/one %+v, before %+v", when, h, before)
+		}
+		err = refused(when+": another model's measurement", []storage.Accepted{Accepted("b/free", 1), Fingerprinted("b/two", 1, 7)}, storage.ErrExists)
+		if err == nil || !strings.Contains(err.Error(), `"a/one"`) || errors.Is(err, storage.ErrDuplicate) {
+			t.Errorf("%s: %v, want ErrExists naming a/one", when, err)
+		}
+	}
+	duplicate("stored")
+
+	// A batch that holds one measurement twice stores nothing, for one
+	// model or two.
+	refused("one measurement twice in a batch", []storage.Accepted{Fingerprinted("c/x", 1, 8), Fingerprinted("c/x", 2, 8)}, storage.ErrExists)
+	refused("one measurement for two models of a batch", []storage.Accepted{Fingerprinted("c/x", 1, 8), Fingerprinted("c/y", 1, 8)}, storage.ErrExists)
+
+	// No fingerprint claims nothing, and neither does a payload hash.
+	free := []storage.Accepted{Accepted("d/one", 1), Accepted("d/two", 1), Accepted("d/one", 1)}
+	for i := range free {
+		free[i].Audit.PayloadSHA256 = first.Audit.PayloadSHA256
+	}
+	if _, _, err := b.Append(ctx(t), free); err != nil {
+		t.Errorf("results without a fingerprint, with a payload hash another model's result has: %v", err)
+	}
+	if _, _, err := b.Append(ctx(t), free[:1]); err != nil {
+		t.Errorf("a result without a fingerprint again: %v", err)
+	}
+	// Another measurement of the same model is a new result.
+	if _, _, err := b.Append(ctx(t), []storage.Accepted{Fingerprinted("a/one", 1.5, 9)}); err != nil {
+		t.Errorf("another measurement of a/one: %v", err)
+	}
+
+	b.Close()
+	b = o(t)
+	duplicate("after reopening")
 }
 
 func testReopenKeepsEverything(t *testing.T, o Opener) {
@@ -431,7 +503,7 @@ func testBackup(t *testing.T, o Opener) {
 
 func testRecord(t *testing.T, o Opener) {
 	b := open(t, o)
-	a := Accepted("a/one", 1)
+	a := Fingerprinted("a/one", 1, 10)
 	a.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 9)
 	id, _ := appendOne(t, b, a)
 	r, audit, err := b.Record(ctx(t), id)
@@ -439,7 +511,7 @@ func testRecord(t *testing.T, o Opener) {
 		t.Fatal(err)
 	}
 	if r.Model != "a/one" || r.GPUEnergyWh != 1 || !r.MeasuredAt.Equal(a.Result.MeasuredAt) || audit.PayloadSHA256 != a.Audit.PayloadSHA256 ||
-		audit.TokenID != "tok_1" || !audit.ReceivedAt.Equal(a.Audit.ReceivedAt) {
+		audit.Fingerprint != a.Audit.Fingerprint || audit.TokenID != "tok_1" || !audit.ReceivedAt.Equal(a.Audit.ReceivedAt) {
 		t.Errorf("Record(%d) = %+v, %+v", id, r, audit)
 	}
 	if _, _, err := b.Record(ctx(t), id+100); !errors.Is(err, storage.ErrNotFound) {
@@ -447,84 +519,186 @@ func testRecord(t *testing.T, o Opener) {
 	}
 }
 
-// testVerificationsAndTrust: what the read model's trust rests on reads
-// back from every backend as it was written, from a snapshot, from the
-// watch and after a reopen: a result's source, the reference it carries
-// and its floor ratio; a token's role; a surveyor's verification, whose
-// name a second measurement of the same state may not take.
-func testVerificationsAndTrust(t *testing.T, o Opener) {
+// testSourcesAndRolesRoundTrip: what the read model's trust rests on reads
+// back as it was written, from a snapshot, from the watch and from
+// history, before and after a reopen: a result's source, whatever token
+// submitted it, the reference it carries and its floor ratio; a token's
+// role.
+func testSourcesAndRolesRoundTrip(t *testing.T, o Opener) {
 	b := o(t)
-	a := Accepted("acme/chat", 2)
-	a.Source, a.Carried, a.Measure.FloorRatio = rating.Publisher, storage.Reference{ResultID: 7, X: 1.5, WhPer1k: 1.5}, 27.5
-	id, rev := appendOne(t, b, a)
-	if _, err := b.PutToken(ctx(t), storage.Token{ID: "tok_s", SecretSHA256: []byte{3}, Role: storage.RoleSurveyor,
-		CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
+	defer func() { b.Close() }()
+	rev0, _ := b.Revision(ctx(t))
+	tokens := []storage.Token{
+		{ID: "tok_p", SecretSHA256: []byte{1}, Namespaces: []string{"acme"}, CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Role: storage.RolePublisher},
+		{ID: "tok_s", SecretSHA256: []byte{2}, CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Role: storage.RoleSurveyor},
+		{ID: "tok_x", SecretSHA256: []byte{3}, Namespaces: []string{"x"}, CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
 	}
-	m := *a.Result
-	m.GPUEnergyWh = 2.8
-	v := storage.Verification{Model: "acme/chat", Cohort: clf, ResultID: id, TokenID: "tok_s",
-		At: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), X: 2.8, WhPer1k: 2.8,
-		Declared:    storage.Reference{ResultID: id, X: 2, WhPer1k: 2},
-		Survey:      rating.Survey{Status: rating.StatusUnderReview, Measurements: 1, DeterminedX: 2.8, DeterminedWh: 2.8},
-		Measurement: &m, Audit: storage.Audit{TokenID: "tok_s", ReceivedAt: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), ClientAddr: "127.0.0.1:2"}}
-	vrev, err := b.AddVerification(ctx(t), &v)
+	var tokRevs []int64
+	for _, tok := range tokens {
+		rev, err := b.PutToken(ctx(t), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokRevs = append(tokRevs, rev)
+	}
+	published := Accepted("acme/ref", 1)
+	published.Source, published.Audit.TokenID = rating.Published, "tok_p" // the source, not the token, says
+	declared := Accepted("acme/chat", 2)
+	declared.Source, declared.Audit.TokenID = rating.Publisher, "admin"
+	declared.Carried = storage.Reference{ResultID: 7, X: 1.5, WhPer1k: 1.25}
+	declared.Measure.FloorRatio = 27.5
+	plain := Accepted("acme/plain", 3) // the zero values: declared, nothing carried, no floor
+	batch := []storage.Accepted{published, declared, plain}
+	first, rev, err := b.Append(ctx(t), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.AddVerification(ctx(t), &v); !errors.Is(err, storage.ErrExists) {
+	want := make([]storage.Current, len(batch))
+	for i := range batch {
+		want[i] = storage.CurrentOf(first+uint64(i), &batch[i])
+	}
+	check := func(when string) {
+		t.Helper()
+		s, err := b.Snapshot(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(s.Currents, func(x, y storage.Current) int { return int(x.ID) - int(y.ID) })
+		if !reflect.DeepEqual(s.Currents, want) {
+			t.Errorf("%s: snapshot currents\n%+v\nwant\n%+v", when, s.Currents, want)
+		}
+		slices.SortFunc(s.Tokens, func(x, y storage.Token) int { return strings.Compare(x.ID, y.ID) })
+		for i := range s.Tokens {
+			s.Tokens[i].LastUsedAt = time.Time{}
+		}
+		if !reflect.DeepEqual(s.Tokens, tokens) {
+			t.Errorf("%s: snapshot tokens\n%+v\nwant\n%+v", when, s.Tokens, tokens)
+		}
+		for i, m := range []string{"acme/ref", "acme/chat", "acme/plain"} {
+			h, err := b.History(ctx(t), storage.HistoryQuery{Model: m, Limit: 10})
+			if err != nil || len(h) != 1 || !reflect.DeepEqual(h[0].Current, want[i]) || h[0].Revision != rev {
+				t.Errorf("%s: history of %s %+v, %v; want %+v at revision %d", when, m, h, err, want[i], rev)
+			}
+		}
+		wctx, cancel := context.WithCancel(ctx(t))
+		defer cancel()
+		evs, err := collect(t, b.Watch(wctx, rev0), len(tokens)+len(batch))
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		for i, e := range evs[:len(tokens)] {
+			if e.Kind != storage.TokenPut || e.Revision != tokRevs[i] || e.Token.ID != tokens[i].ID || e.Token.Role != tokens[i].Role {
+				t.Errorf("%s: event %d %+v, want token %s with role %q", when, i, e, tokens[i].ID, tokens[i].Role)
+			}
+		}
+		for i, e := range evs[len(tokens):] {
+			if e.Kind != storage.ResultAdded || e.Revision != rev || !reflect.DeepEqual(e.Result.Current, want[i]) {
+				t.Errorf("%s: result event %d %+v, want %+v at revision %d", when, i, e.Result, want[i], rev)
+			}
+		}
+	}
+	check("written")
+	b.Close()
+	b = o(t)
+	check("after reopening")
+}
+
+// surveyed is a surveyor's measurement of result id of model, declared at
+// declared, measured at x, leaving survey.
+func surveyed(model string, id uint64, declared, x float64, survey rating.Survey) storage.Verification {
+	at := time.Date(2026, 12, 5, 10, survey.Measurements, 0, 0, time.FixedZone("CET", 3600))
+	m := Accepted(model, x).Result
+	m.RunEnergiesWh = []float64{x / 3, x / 3, x / 3}
+	m.ParamsBillions, m.ActiveParamsBillions, m.Precision, m.Output.Tokens = 7, 1.5, "bf16", 12345
+	return storage.Verification{Model: model, Cohort: clf, ResultID: id, TokenID: "tok_s", At: at, X: x, WhPer1k: x * 1.5,
+		Declared: storage.Reference{ResultID: id, X: declared, WhPer1k: declared * 1.5}, Survey: survey, Measurement: m,
+		Audit: storage.Audit{TokenID: "tok_s", ReceivedAt: at.Add(time.Second), ClientAddr: "192.0.2.7:4711",
+			PayloadSHA256: fmt.Sprintf("%064x", id), Fingerprint: fmt.Sprintf("%064x", 1000+uint64(survey.Measurements))}}
+}
+
+// testVerifications: a surveyor's measurement reads back whole, the
+// measurement and its audit trail included, from a snapshot (oldest
+// first) and from the watch, with its revision, before and after a
+// reopen; a second measurement of the same state, the same name, is
+// ErrExists and consumes no revision.
+func testVerifications(t *testing.T, o Opener) {
+	b := o(t)
+	defer func() { b.Close() }()
+	one, _ := appendOne(t, b, Accepted("acme/one", 2))
+	two, _ := appendOne(t, b, Accepted("acme/two", 3))
+	rev0, _ := b.Revision(ctx(t))
+	// Names in key order are one's, then two's: the order of writing is
+	// two's first.
+	vs := []storage.Verification{
+		surveyed("acme/two", two, 3, 4.2, rating.Survey{Status: rating.StatusUnderReview, Measurements: 1, DeterminedX: 4.2, DeterminedWh: 6.3}),
+		surveyed("acme/one", one, 2, 2.1, rating.Survey{Status: rating.StatusVerified, Measurements: 1, DeterminedX: 2.1, DeterminedWh: 3.15}),
+		surveyed("acme/two", two, 3, 4.4, rating.Survey{Status: rating.StatusUnderReview, Measurements: 2, FollowUps: 1,
+			SumX: 4.4, SumWh: 6.6, DeterminedX: 4.2, DeterminedWh: 6.3}),
+	}
+	want := make([]storage.Verification, len(vs))
+	for i := range vs {
+		rev, err := b.AddVerification(ctx(t), &vs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && rev <= want[i-1].Revision {
+			t.Errorf("verification %d at revision %d, after %d", i, rev, want[i-1].Revision)
+		}
+		w, m := vs[i], *vs[i].Measurement
+		w.Measurement, w.Revision = &m, rev
+		w.At, w.Audit.ReceivedAt = storage.CanonicalTime(w.At), storage.CanonicalTime(w.Audit.ReceivedAt)
+		want[i] = w
+	}
+	last, _ := b.Revision(ctx(t))
+	again := surveyed("acme/two", two, 3, 5, vs[2].Survey) // another surveyor, the same state
+	again.TokenID = "tok_t"
+	if _, err := b.AddVerification(ctx(t), &again); !errors.Is(err, storage.ErrExists) {
 		t.Errorf("a second measurement of the same state: %v, want ErrExists", err)
 	}
-	check := func(when string, s *storage.Snapshot) {
+	if rev, _ := b.Revision(ctx(t)); rev != last {
+		t.Errorf("revision %d after a refused verification, %d before", rev, last)
+	}
+	check := func(when string) {
 		t.Helper()
-		if len(s.Currents) != 1 || s.Currents[0].Source != rating.Publisher || s.Currents[0].Carried != a.Carried ||
-			s.Currents[0].Measure.FloorRatio != 27.5 {
-			t.Errorf("%s: currents %+v", when, s.Currents)
+		s, err := b.Snapshot(ctx(t))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if len(s.Tokens) != 1 || s.Tokens[0].Role != storage.RoleSurveyor {
-			t.Errorf("%s: tokens %+v", when, s.Tokens)
+		if !reflect.DeepEqual(s.Verifications, want) {
+			t.Errorf("%s: snapshot verifications\n%+v\nwant, oldest first,\n%+v", when, s.Verifications, want)
 		}
-		if len(s.Verifications) != 1 {
-			t.Fatalf("%s: %d verifications, want 1", when, len(s.Verifications))
+		wctx, cancel := context.WithCancel(ctx(t))
+		defer cancel()
+		evs, err := collect(t, b.Watch(wctx, rev0), len(want))
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
 		}
-		got := s.Verifications[0]
-		if got.Survey != v.Survey || got.Declared != v.Declared || got.X != v.X || !got.At.Equal(v.At) || got.TokenID != "tok_s" ||
-			got.Measurement == nil || got.Measurement.GPUEnergyWh != 2.8 || got.Audit.ClientAddr != "127.0.0.1:2" {
-			t.Errorf("%s: verification %+v", when, got)
+		for i, e := range evs {
+			if e.Kind != storage.VerificationAdded || e.Revision != want[i].Revision || e.Verification == nil || !reflect.DeepEqual(*e.Verification, want[i]) {
+				t.Errorf("%s: event %d\n%+v\nwant\n%+v", when, i, e, want[i])
+			}
 		}
 	}
-	snap, err := b.Snapshot(ctx(t))
+	check("written")
+	// Live, the watch sends the same.
+	wctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	ch := b.Watch(wctx, last)
+	next := surveyed("acme/one", one, 2, 2.0, rating.Survey{Status: rating.StatusVerified, Measurements: 2, DeterminedX: 2.1, DeterminedWh: 3.15})
+	rev, err := b.AddVerification(ctx(t), &next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("snapshot", snap)
-
-	wctx, cancel := context.WithCancel(ctx(t))
-	defer cancel()
-	var seen []storage.Event
-	for resp := range b.Watch(wctx, rev-1) {
-		if resp.Err != nil {
-			t.Fatal(resp.Err)
-		}
-		seen = append(seen, resp.Events...)
-		if n := len(seen); n > 0 && seen[n-1].Revision >= vrev {
-			break
-		}
-	}
-	last := seen[len(seen)-1]
-	if last.Kind != storage.VerificationAdded || last.Verification == nil || last.Verification.Revision != vrev ||
-		last.Verification.Survey != v.Survey {
-		t.Errorf("the watch's last event %+v, want the verification at revision %d", last, vrev)
-	}
-	if seen[0].Kind != storage.ResultAdded || seen[0].Result.Source != rating.Publisher || seen[0].Result.Carried != a.Carried {
-		t.Errorf("the watch's result event %+v", seen[0])
+	w, m := next, *next.Measurement
+	w.Measurement, w.Revision = &m, rev
+	w.At, w.Audit.ReceivedAt = storage.CanonicalTime(w.At), storage.CanonicalTime(w.Audit.ReceivedAt)
+	want = append(want, w)
+	evs, err := collect(t, ch, 1)
+	if err != nil || evs[0].Kind != storage.VerificationAdded || evs[0].Revision != rev || !reflect.DeepEqual(*evs[0].Verification, w) {
+		t.Errorf("the live event %+v, %v; want\n%+v", evs, err, w)
 	}
 	cancel()
 	b.Close()
-	b = open(t, o)
-	snap, err = b.Snapshot(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("after reopening", snap)
+	b = o(t)
+	check("after reopening")
 }

@@ -80,6 +80,13 @@ func sourceOf(s storev1.Source, tokenID string) rating.Source {
 	return rating.Publisher
 }
 
+// SourceRecord is the source a result record vouches for, as a Latest
+// record spells it: one stored before the source was kept reads as
+// published when the admin token submitted it, else as declared.
+func SourceRecord(p *storev1.Result) storev1.Source {
+	return sourceRecord(sourceOf(p.Source, p.GetAudit().GetTokenId()))
+}
+
 func referenceRecord(r storage.Reference) *storev1.Reference {
 	if r.ResultID == 0 {
 		return nil
