@@ -139,20 +139,35 @@ func Label(r Rating) (*Drawing, error) {
 	// The figures: the energy per 1,000 queries, large, with its SI
 	// prefix on the unit; the stars; then, for a per-unit basis, the figure
 	// it was graded on. Every line has room for the longest figure.
-	d.text(margin, top+14, "Energy per 1,000 queries", 7.5, false, start, caption)
+	corrected := r.Verification.Status == StatusCorrected
+	const figureCaption = "Energy per 1,000 queries"
+	if corrected {
+		// The declared figure's column follows the caption and the unit:
+		// both are pinned to their measured widths, so that in a wider
+		// fallback font they do not run into it.
+		d.boxed(margin, top+14, figureCaption, 7.5, false, start, caption, regular.width(figureCaption, 7.5))
+	} else {
+		d.text(margin, top+14, figureCaption, 7.5, false, start, caption)
+	}
 	number, unit := SplitEnergy(r.WhPer1kQueries, "Wh")
 	// The number is pinned to its measured width, so that in a wider
 	// fallback font it does not run into its unit.
 	numberWidth := bold.width(number, 26)
 	d.boxed(margin, top+38, number, 26, true, start, ink, numberWidth)
-	d.text(margin+numberWidth+4, top+38, unit, 14, true, start, ink)
-	if v := r.Verification; v.Status == StatusCorrected {
+	if corrected {
+		d.boxed(margin+numberWidth+4, top+38, unit, 14, true, start, ink, bold.width(unit, 14))
 		// The declared figure beside the determined one, struck through.
-		x := math.Max(margin+numberWidth+4+bold.width(unit, 14), margin+regular.width("Energy per 1,000 queries", 7.5)) + 10
+		v := r.Verification
+		x := math.Max(margin+numberWidth+4+bold.width(unit, 14), margin+regular.width(figureCaption, 7.5)) + 10
 		declared := FormatEnergy(v.DeclaredWhPer1kQueries, "Wh")
-		d.text(x, top+14, "declared", 7.5, false, start, caption)
-		d.boxed(x, top+38, declared, 11, false, start, caption, codeX-2-x)
-		d.rect(x, top+38-11*0.32, regular.width(regular.fit(declared, 11, codeX-2-x), 11), 0.9, caption)
+		d.boxed(x, top+14, "declared", 7.5, false, start, caption, codeX-2-x)
+		// Pinned to its measured width, as the line through it is drawn.
+		declared = regular.fit(declared, 11, codeX-2-x)
+		w := regular.width(declared, 11)
+		d.boxed(x, top+38, declared, 11, false, start, caption, w)
+		d.rect(x, top+38-11*0.32, w, 0.9, caption)
+	} else {
+		d.text(margin+numberWidth+4, top+38, unit, 14, true, start, ink)
 	}
 	n, rated := r.stars()
 	for i := range 5 {
