@@ -39,9 +39,25 @@ func TestPagesInABrowser(t *testing.T) {
 	}
 	srv := servertest.Start(t)
 	conn := dial(t, srv.Addr)
-	importAIES(t, energylabelv1.NewRatingServiceClient(conn), srv.AdminToken)
+	rs := energylabelv1.NewRatingServiceClient(conn)
+	importAIES(t, rs, srv.AdminToken)
 	createRelease(t, conn, srv.AdminToken, "aies-2025-02")
 	base := "http://" + srv.HTTPAddr
+	// Surveyors verify one declared classifier and correct another.
+	acme, surveyor := publisherToken(t, srv, "acme"), surveyorToken(t, srv)
+	for model, wh := range map[string]float64{"acme/honest": 0.8, "acme/cheat": 0.7} {
+		if _, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: clf(model, wh)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []struct {
+		model string
+		wh    float64
+	}{{"acme/honest", 0.84}, {"acme/cheat", 0.98}, {"acme/cheat", 0.981}, {"acme/cheat", 0.982}, {"acme/cheat", 0.983}} {
+		if _, err := rs.VerifyResult(withToken(surveyor), &energylabelv1.VerifyResultRequest{Result: clf(m.model, m.wh)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
@@ -167,12 +183,64 @@ func TestPagesInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A corrected rating's page: the status, the determined figure with
+	// the declared one struck through, and its label drawn.
+	var corrected struct {
+		Status, Struck, Decoration, Label string
+		LabelWidth, LabelHeight           float64
+	}
+	var correctedShot []byte
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/models/acme/cheat"),
+		chromedp.WaitVisible("img.label", chromedp.ByQuery),
+		chromedp.Poll(`Array.from(document.images).every(i => i.complete)`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`(() => {
+			const st = document.querySelector("p.status"), del = document.querySelector("del.declared"), img = document.querySelector("img.label");
+			return {status: st ? st.textContent : "", struck: del ? del.textContent : "",
+				decoration: del ? getComputedStyle(del).textDecorationLine : "",
+				label: img.getAttribute("src"), labelWidth: img.naturalWidth, labelHeight: img.naturalHeight};
+		})()`, &corrected),
+		chromedp.FullScreenshot(&correctedShot, 100),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(corrected.Status, "corrected 20") || !strings.Contains(corrected.Status, "declared grade") ||
+		corrected.Struck != "700 mWh" || corrected.Decoration != "line-through" || corrected.LabelWidth != 260 || corrected.LabelHeight != 407 {
+		t.Errorf("the corrected page shows %+v", corrected)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model-page-corrected.png"), correctedShot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The label as a browser draws it, alone.
+	var labelShot []byte
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/label/acme/cheat.svg"),
+		chromedp.WaitVisible("svg", chromedp.ByQuery),
+		chromedp.Screenshot("svg", &labelShot, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "label-corrected.png"), labelShot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var verified string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/tasks/text-classification"),
+		chromedp.WaitVisible("table", chromedp.ByQuery),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("tbody tr")).filter(tr => tr.textContent.includes("acme/honest")).map(tr => tr.textContent.replace(/\s+/g, " ")).join("")`, &verified),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(verified, "✓ verified") {
+		t.Errorf("acme/honest's leaderboard row reads %q", verified)
+	}
+
 	// On a 390 px phone nothing is wider than the screen: tables scroll
 	// inside their own box, and everything else fits.
 	if err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
 		t.Fatal(err)
 	}
-	for _, page := range []string{"/", "/tasks/text-generation", "/models/openai/whisper-large-v3", "/models/openai-community/gpt2", "/search?q=whisper"} {
+	for _, page := range []string{"/", "/tasks/text-generation", "/tasks/text-classification", "/models/openai/whisper-large-v3", "/models/openai-community/gpt2", "/models/acme/cheat", "/search?q=whisper", "/search?q=acme"} {
 		var fit struct {
 			Viewport, Page float64
 			Wide           []string

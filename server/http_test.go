@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"html"
 	"image/png"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -338,8 +341,10 @@ func TestBadgesFollowShieldsConventions(t *testing.T) {
 
 func TestPagesAnswerAVisitorsQuestions(t *testing.T) {
 	srv := servertest.Start(t)
-	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
 	importAIES(t, rs, srv.AdminToken)
+	createRelease(t, conn, srv.AdminToken, "aies-2025-02")
 	base := "http://" + srv.HTTPAddr
 	page := func(path string, status int) string {
 		t.Helper()
@@ -380,7 +385,7 @@ func TestPagesAnswerAVisitorsQuestions(t *testing.T) {
 		if charts := strings.Count(body, `<svg class="strip"`); charts == 0 || charts != sections {
 			t.Errorf("%d charts for %d cohorts", charts, sections)
 		}
-		if links, rows := strings.Count(body, `<a href="/models/`), strings.Count(body, "<tr>\n<td>"); links != 2*rows {
+		if links, rows := strings.Count(body, `<a href="/models/`), strings.Count(body, "<tr>\n<td"); links != 2*rows {
 			t.Errorf("%d model links for %d rows, want one in the table and one in the chart each", links, rows)
 		}
 		// AIES cohorts are graded per query: one energy column each.
@@ -403,9 +408,10 @@ func TestPagesAnswerAVisitorsQuestions(t *testing.T) {
 
 	t.Run("the model page links its leaderboard and Hugging Face", func(t *testing.T) {
 		body := page("/models/openai-community/gpt2", 200)
-		m := regexp.MustCompile(`<a href="(/tasks/text-generation#[^"]+)">rank (\d+) of (\d+)</a>`).FindStringSubmatch(body)
+		// The rank is the place among the release's references, and says so.
+		m := regexp.MustCompile(`<a href="(/tasks/text-generation#[^"]+)">would rank (\d+) of (\d+) in aies-2025-02</a>`).FindStringSubmatch(body)
 		if m == nil {
-			t.Fatalf("no rank linked to the leaderboard")
+			t.Fatalf("no rank in the release linked to the leaderboard")
 		}
 		anchor := html.UnescapeString(m[1][strings.Index(m[1], "#")+1:])
 		if board := page("/tasks/text-generation", 200); !strings.Contains(board, `<section id="`+anchor+`">`) {
@@ -418,4 +424,251 @@ func TestPagesAnswerAVisitorsQuestions(t *testing.T) {
 			t.Error("the size class is not explained")
 		}
 	})
+}
+
+// Market surveillance on every surface that shows a rating: a published
+// figure, a declared one, one a surveyor verified, one under review and
+// one corrected each say so on the badge and its endpoint JSON, the
+// label (SVG and PNG), the model page, the leaderboard, search, and the
+// grade counts of /metrics; a corrected one shows the determined figure,
+// grade and stars, and the declared figure struck through.
+func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
+	srv := servertest.Start(t)
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
+	importAIES(t, rs, srv.AdminToken)
+	createRelease(t, conn, srv.AdminToken, "aies-2025-02")
+	acme, surveyor := publisherToken(t, srv, "acme"), surveyorToken(t, srv)
+	base := "http://" + srv.HTTPAddr
+	submit := func(model string, wh float64) *energylabelv1.Rating {
+		t.Helper()
+		resp, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: clf(model, wh)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Ratings[0]
+	}
+	verify := func(model string, wh float64) *energylabelv1.Rating {
+		t.Helper()
+		resp, err := rs.VerifyResult(withToken(surveyor), &energylabelv1.VerifyResultRequest{Result: clf(model, wh)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetRating()
+	}
+	// Declared at 0.9 of the cohort's reference, grade E; surveyors find
+	// 1.4 times that, grade F.
+	ref := submit("acme/plain", 0.3).GetReference()
+	declared, determined := 0.9*ref, 1.26*ref
+	honest := 0.99 * declared // one measurement labels one model
+	submit("acme/honest", honest)
+	submit("acme/cheat", declared)
+	badge := func(model string) (svg string, endpoint string, etag string) {
+		t.Helper()
+		resp, body := get(t, base+"/badge/"+model+".svg")
+		svg, etag = wellFormed(t, body), resp.Header.Get("ETag")
+		_, body = get(t, base+"/badge/"+model+".json")
+		var e struct{ Message string }
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("%s endpoint JSON: %v", model, err)
+		}
+		return svg, e.Message, etag
+	}
+	labelText := func(model string) string {
+		t.Helper()
+		resp, body := get(t, base+"/label/"+model+".svg")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s label: %d", model, resp.StatusCode)
+		}
+		return wellFormed(t, body)
+	}
+	page := func(path string) string {
+		t.Helper()
+		resp, body := get(t, base+path)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		return string(body)
+	}
+	gradeCount := func(grade string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^energylabel_ratings\{grade="` + grade + `"\} (\d+)$`).FindStringSubmatch(page("/metrics"))
+		if m == nil {
+			t.Fatalf("/metrics has no count of grade %s", grade)
+		}
+		return m[1]
+	}
+	ofE, ofF := gradeCount("E"), gradeCount("F")
+	wh := func(v float64) string { return label.FormatEnergy(v, "Wh/1k") }
+
+	// Published and declared figures say who stands behind them.
+	if svg, msg, _ := badge("openai/whisper-large-v3"); !strings.Contains(svg, "G · 86.7 Wh/1k") || strings.Contains(svg, "✓") || msg != "G · 86.7 Wh/1k" {
+		t.Errorf("a published rating's badge reads %q, endpoint %q", svg, msg)
+	}
+	if text := labelText("openai/whisper-large-v3"); !strings.Contains(text, "published leaderboard") {
+		t.Errorf("a published rating's label lacks its status: %q", text)
+	}
+	if body := page("/models/openai/whisper-large-v3"); !strings.Contains(body, "published leaderboard") {
+		t.Error("a published rating's page lacks its status")
+	}
+	if text := labelText("acme/plain"); !strings.Contains(text, "declared by the publisher") {
+		t.Errorf("a declared rating's label lacks its status: %q", text)
+	}
+	if body := page("/models/acme/plain"); !strings.Contains(body, `<p class="status st-declared">declared by the publisher</p>`) {
+		t.Error("a declared rating's page lacks its status")
+	}
+	_, _, declaredETag := badge("acme/cheat")
+
+	// Verified: a ✓ after the figure, the date on the label and the page.
+	v := verify("acme/honest", 1.08*honest).GetVerification()
+	day := v.GetCheckedAt().AsTime().UTC().Format("2006-01-02")
+	if svg, msg, _ := badge("acme/honest"); !strings.Contains(svg, "E · "+wh(honest)+" ✓") || msg != "E · "+wh(honest)+" ✓" {
+		t.Errorf("a verified badge reads %q, endpoint %q; want E · %s ✓", svg, msg, wh(honest))
+	}
+	if text := labelText("acme/honest"); !strings.Contains(text, "verified "+day) {
+		t.Errorf("a verified label lacks %q: %q", "verified "+day, text)
+	}
+	if body := page("/models/acme/honest"); !strings.Contains(body, "✓ </span>verified "+day) {
+		t.Error("a verified rating's page lacks its status")
+	}
+
+	// Under review: the declared figure and grade, and what the surveyor
+	// measured; the badge drawn before is not served again.
+	verify("acme/cheat", determined)
+	svg, msg, etag := badge("acme/cheat")
+	if etag == declaredETag || !strings.Contains(svg, "E · "+wh(declared)+" under review") || msg != "E · "+wh(declared)+" under review" {
+		t.Errorf("under review, the badge reads %q, endpoint %q (same ETag as before: %v)", svg, msg, etag == declaredETag)
+	}
+	n, u := label.SplitEnergy(determined, "Wh/1k")
+	if _, du := label.SplitEnergy(declared, "Wh/1k"); du != u {
+		n += " " + u
+	}
+	review := "under review: declared " + wh(declared) + ", surveyor measured " + n
+	if text := labelText("acme/cheat"); !strings.Contains(text, review) {
+		t.Errorf("the label under review lacks %q: %q", review, text)
+	}
+	if body := page("/models/acme/cheat"); !strings.Contains(body, review) {
+		t.Errorf("the page under review lacks %q", review)
+	}
+
+	// Corrected: the determined figure, grade and stars; the declared
+	// figure struck through beside it.
+	for range 3 {
+		verify("acme/cheat", determined)
+	}
+	got, err := rs.GetRating(t.Context(), &energylabelv1.GetRatingRequest{Model: "acme/cheat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrected := got.Ratings[0]
+	if corrected.GetVerification().GetStatus() != "corrected" || corrected.GetGrade() != "F" {
+		t.Fatalf("after three follow-ups: %v", corrected)
+	}
+	mean := label.FormatEnergy(corrected.GetWhPer_1KQueries(), "Wh/1k")
+	if svg, msg, _ := badge("acme/cheat"); !strings.Contains(svg, "F · "+mean+" corrected") || msg != "F · "+mean+" corrected" {
+		t.Errorf("a corrected badge reads %q, endpoint %q; want F · %s corrected", svg, msg, mean)
+	}
+	_, body := get(t, base+"/badge/acme/cheat.svg?show=stars")
+	if stars := strings.Repeat("★", int(corrected.GetStars())); corrected.GetStars() == 0 || !strings.Contains(wellFormed(t, body), stars) || !strings.Contains(wellFormed(t, body), "corrected") {
+		t.Errorf("a corrected stars badge reads %q, want %d stars, corrected", wellFormed(t, body), corrected.GetStars())
+	}
+	text := labelText("acme/cheat")
+	for _, want := range []string{"corrected " + day + " · declared grade E", "\ndeclared\n", label.FormatEnergy(declared, "Wh") + "\n", "grade F", "corrected " + day + ", declared " + label.FormatEnergy(declared, "Wh")} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the corrected label lacks %q: %q", want, text)
+		}
+	}
+	resp, png := get(t, base+"/label/acme/cheat.png")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || len(png) == 0 {
+		t.Errorf("the corrected label's PNG: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	body = []byte(page("/models/acme/cheat"))
+	for _, want := range []string{
+		`<span class="grade g-F"`,
+		label.FormatEnergy(corrected.GetWhPer_1KQueries(), "Wh") + ` / 1k queries (declared <del class="declared">` + label.FormatEnergy(declared, "Wh") + `</del>)`,
+		`<p class="status st-corrected">corrected ` + day + `; declared grade E</p>`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("the corrected page lacks %s", want)
+		}
+	}
+	// The grade counts move with what ratings show: acme/cheat went from
+	// E to F.
+	if e, f := gradeCount("E"), gradeCount("F"); atoi(e) != atoi(ofE)-1 || atoi(f) != atoi(ofF)+1 {
+		t.Errorf("grade counts E %s→%s, F %s→%s; want acme/cheat counted as F, no longer E", ofE, e, ofF, f)
+	}
+
+	// The leaderboard and search say the same.
+	board := page("/tasks/text-classification")
+	for _, want := range []string{`<span class="st st-verified" title="verified ` + day + `">✓ verified</span>`, `<span class="st st-corrected"`,
+		`<del class="declared" title="declared by the publisher, corrected by surveyors">` + label.FormatEnergy(declared, "Wh") + `</del>`, "Ranks are the place each figure would take among the"} {
+		if !strings.Contains(board, want) {
+			t.Errorf("the leaderboard lacks %s", want)
+		}
+	}
+	// The leaderboard puts the corrected model where its determined figure
+	// ranks it, not where it declared itself.
+	listed := listAll(t, rs, &energylabelv1.ListRatingsRequest{Task: "text-classification", PageSize: 1000})
+	slices.SortStableFunc(listed, func(a, b *energylabelv1.Rating) int { return cmp.Compare(a.EnergyPerUnit, b.EnergyPerUnit) })
+	var want, rows []string
+	for _, r := range listed {
+		want = append(want, r.Model)
+	}
+	for _, m := range regexp.MustCompile(`<td><a href="/models/([^"]+)">`).FindAllStringSubmatch(board, -1) {
+		rows = append(rows, m[1])
+	}
+	if !slices.Equal(rows, want) || slices.Index(rows, "acme/cheat") <= slices.Index(rows, "acme/honest")+1 {
+		t.Errorf("the leaderboard lists\n%q\nwant them best first by the figures shown\n%q", rows, want)
+	}
+	if found := page("/search?q=acme/"); !strings.Contains(found, "✓ verified") || !strings.Contains(found, ">corrected</span>") || !strings.Contains(found, ">declared</span>") {
+		t.Error("search results do not say each rating's status")
+	}
+}
+
+// A model page says how far above the physical floor a result is, and
+// ranks it among the release's references, whatever declared models
+// joined since.
+func TestModelPageShowsTheFloorAndTheReleaseRank(t *testing.T) {
+	srv := servertest.Start(t)
+	conn := dial(t, srv.Addr)
+	rs := energylabelv1.NewRatingServiceClient(conn)
+	importAIES(t, rs, srv.AdminToken)
+	createRelease(t, conn, srv.AdminToken, "aies-2025-02")
+	acme := publisherToken(t, srv, "acme")
+	// A 7 B model: 1,000 queries, 100,000 output tokens, 2 Wh in 60 s
+	// on one H100, well above its floor.
+	resp, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: textGen("acme/chat-7b", 7, 1, 1000, 100_000, 2, 60)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.Ratings[0]
+	if r.FloorRatio == nil {
+		t.Fatalf("a sized text-generation result has no floor ratio: %v", r)
+	}
+	_, body := get(t, "http://"+srv.HTTPAddr+"/models/acme/chat-7b")
+	page := string(body)
+	if want := `<p class="floor">` + label.FormatRatio(r.GetFloorRatio()) + ` the physical minimum</p>`; !strings.Contains(page, want) {
+		t.Errorf("the page lacks %s", want)
+	}
+	if want := fmt.Sprintf("would rank %d of %d in aies-2025-02", r.GetRank(), r.GetReleaseCohortSize()); r.GetReleaseCohortSize() == 0 || !strings.Contains(page, want) {
+		t.Errorf("the page lacks %q (cohort of %d now)", want, r.GetCohortSize())
+	}
+	if strings.Contains(page, fmt.Sprintf("of %d in", r.GetCohortSize())) && r.GetCohortSize() != r.GetReleaseCohortSize() {
+		t.Error("the rank counts the cohort now, not the release's references")
+	}
+	// An imported row has no floor: a token-unit one says why, another
+	// says nothing of one.
+	_, body = get(t, "http://"+srv.HTTPAddr+"/models/openai-community/gpt2")
+	if !strings.Contains(string(body), `<p class="floor">physics not checked`) || strings.Contains(string(body), "physical minimum") {
+		t.Error("an imported text-generation rating does not say its physics was not checked")
+	}
+	_, body = get(t, "http://"+srv.HTTPAddr+"/models/openai/whisper-large-v3")
+	if strings.Contains(string(body), `class="floor"`) {
+		t.Error("a rating of a task not graded per token speaks of physical floors")
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

@@ -46,19 +46,24 @@ func (k imageKind) asJSON() imageKind {
 }
 
 // imageKey is everything an image of a rating is drawn from: the result
-// (its model, task, energies and grade), the stars (the only part that
-// moves with the cohort) and the grade scheme. The server's base URL,
-// which labels link to, is fixed for its lifetime.
+// (its model, task, energies and grade), what surveyors found of it (the
+// status, and how many measurements: each may change the figures shown
+// or the date), the stars (which move with releases) and the grade
+// scheme. The server's base URL, which labels link to, is fixed for its
+// lifetime.
 type imageKey struct {
-	result uint64
-	kind   imageKind
-	stars  int8
-	scheme string
-	look   badgeLook
+	result       uint64
+	kind         imageKind
+	stars        int8
+	status       rating.Status
+	measurements int32
+	scheme       string
+	look         badgeLook
 }
 
 func keyOf(r *index.Rated, stars int, kind imageKind, scheme string, look badgeLook) imageKey {
-	return imageKey{result: r.ID, kind: kind, stars: int8(stars), scheme: scheme, look: look}
+	return imageKey{result: r.ID, kind: kind, stars: int8(stars), status: r.Survey.Status,
+		measurements: int32(r.Survey.Measurements), scheme: scheme, look: look}
 }
 
 // image is a rendered image with its headers made once: a cache hit, and

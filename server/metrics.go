@@ -14,9 +14,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/energylabel/energylabel/index"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/storage"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own.
@@ -147,8 +147,9 @@ func (g *gradeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- ratingsDes
 
 func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
 	var counts [8]int // A..G, then none
-	g.s.index.EachLatest(func(e *storage.Current) {
-		if gr := g.s.current.Grade(e.Measure).Grade; gr != 0 {
+	g.s.index.EachRated(func(r *index.Rated) {
+		// The grade the rating shows: a corrected one's determined grade.
+		if gr := g.s.current.Grade(r.Shown()).Grade; gr != 0 {
 			counts[gr-'A']++
 		} else {
 			counts[7]++

@@ -2,12 +2,17 @@ package server
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
 	"html"
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
@@ -23,10 +28,80 @@ type cohortTable struct {
 	// PerUnit is set when the cohort is graded per output unit, so that
 	// its energy per unit is a figure of its own.
 	PerUnit bool
-	Ratings []*energylabelv1.Rating
+	Ratings []ratingView
 	More    bool
 	// Chart is the cohort's strip chart, inline SVG.
 	Chart template.HTML
+	// Ranked says among which references the ranks are places.
+	Ranked string
+}
+
+// ratingView is a rating with what pages say of it in words: who vouches
+// for its figures, the declared figures a correction struck through, how
+// far above the physical floor it is, and its place in the release.
+type ratingView struct {
+	*energylabelv1.Rating
+	// Status is the label's status line, "verified 2026-12-05"; Kind the
+	// status as the API spells it, for its style.
+	Status, Kind string
+	// Declared and DeclaredPerUnit are a corrected rating's declared
+	// figures, which the page strikes through beside the determined ones;
+	// DeclaredGrade their grade.
+	Declared, DeclaredPerUnit, DeclaredGrade string
+	// Floor is "27× the physical minimum", or why the floors were not
+	// checked; "" when neither is known.
+	Floor string
+	// Place is "would rank 3 of 13 in aies-2025-02", or why there is none.
+	Place string
+	// Rank is the place alone, as a leaderboard's column gives it.
+	Rank string
+}
+
+// viewOf says a rating in words.
+func viewOf(p *energylabelv1.Rating) ratingView {
+	v := p.GetVerification()
+	rv := ratingView{Rating: p, Status: label.StatusText(wire.LabelRating(p, "")), Kind: v.GetStatus(), Place: placeOf(p), Rank: rankOf(p)}
+	if v.GetStatus() == label.StatusCorrected {
+		rv.Declared = label.FormatEnergy(v.GetDeclaredWhPer_1KQueries(), "Wh")
+		rv.DeclaredPerUnit = label.FormatEnergy(v.GetDeclaredEnergyPerUnit(), p.GetUnit())
+		rv.DeclaredGrade = v.GetDeclaredGrade()
+	}
+	switch {
+	case p.FloorRatio != nil && p.GetFloorRatio() > 0:
+		rv.Floor = label.FormatRatio(p.GetFloorRatio()) + " the physical minimum"
+	case p.GetPhysicsNote() != "":
+		rv.Floor = p.GetPhysicsNote()
+	}
+	return rv
+}
+
+// placeOf says where a rating's figure would rank among its cohort's
+// reference models in the current release: "would rank 3 of 13 in
+// aies-2025-02".
+func placeOf(p *energylabelv1.Rating) string {
+	rank, of, rel := p.GetRank(), p.GetReleaseCohortSize(), p.GetRelease()
+	switch {
+	case rel == "":
+		return "not ranked: no star release yet"
+	case rank == 0 || of == 0:
+		return "not ranked: release " + rel + " has no reference models in this cohort"
+	case rank > of:
+		return fmt.Sprintf("would rank after all %d reference models in %s", of, rel)
+	}
+	return fmt.Sprintf("would rank %d of %d in %s", rank, of, rel)
+}
+
+// rankOf is a rating's place in the release, for a leaderboard's column:
+// "3", "after 13", or "–".
+func rankOf(p *energylabelv1.Rating) string {
+	rank, of := p.GetRank(), p.GetReleaseCohortSize()
+	switch {
+	case rank == 0 || of == 0:
+		return "–"
+	case rank > of:
+		return fmt.Sprintf("after %d", of)
+	}
+	return strconv.Itoa(int(rank))
 }
 
 type taskLink struct {
@@ -35,7 +110,7 @@ type taskLink struct {
 }
 
 type modelView struct {
-	Rating   *energylabelv1.Rating
+	Rating   ratingView
 	Query    string // ?task=…&hardware=…&dataset=…, for image links
 	Markdown string
 	// Leaderboard is the address of the rating's cohort table.
@@ -86,10 +161,16 @@ func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 		chart := label.StripChart{Unit: tb.Unit}
 		for i := range rated {
 			p := h.s.ratingProto(&rated[i], h.s.current)
-			tb.Ratings = append(tb.Ratings, p)
+			tb.Ratings = append(tb.Ratings, viewOf(p))
+			if tb.Ranked == "" && p.GetRelease() != "" && p.GetReleaseCohortSize() > 0 {
+				tb.Ranked = fmt.Sprintf("among the %d reference models of release %s", p.GetReleaseCohortSize(), p.GetRelease())
+			}
 			chart.Reference = p.GetReference()
 			chart.Points = append(chart.Points, label.StripPoint{Model: p.Model, Href: "/models/" + p.Model, X: p.EnergyPerUnit, Grade: p.GetGrade()})
 		}
+		// Best first by the figures the ratings show: a corrected one
+		// takes the place of its determined figure, not its declared one.
+		slices.SortStableFunc(tb.Ratings, func(a, b ratingView) int { return cmp.Compare(a.EnergyPerUnit, b.EnergyPerUnit) })
 		// The chart holds only shapes, links to this server and text that
 		// it escapes itself.
 		tb.Chart = template.HTML(chart.SVG())
@@ -111,7 +192,7 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 		// Each card shows its own cohort's images, whatever the model's
 		// other cohorts of the task.
 		q := cardQuery(p)
-		views = append(views, modelView{Rating: p, Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q),
+		views = append(views, modelView{Rating: viewOf(p), Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q),
 			Leaderboard: "/tasks/" + p.Task + "#" + cohortAnchor(p.Dataset, p.Hardware, p.SizeClass)})
 	}
 	status := http.StatusOK

@@ -8,7 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 )
@@ -102,7 +101,7 @@ func (m *modelIDs) find(q string) (ids []string, more bool) {
 // searchResult is one model a search found, with its ratings.
 type searchResult struct {
 	Model   string
-	Ratings []*energylabelv1.Rating
+	Ratings []ratingView
 }
 
 // searchPage answers /search?q=: the models whose id contains q.
@@ -125,7 +124,7 @@ func (h *HTTP) searchPage(w http.ResponseWriter, r *http.Request) {
 		res := searchResult{Model: id}
 		rated := h.s.index.ModelRatings(id)
 		for i := range rated {
-			res.Ratings = append(res.Ratings, h.s.ratingProto(&rated[i], h.s.current))
+			res.Ratings = append(res.Ratings, viewOf(h.s.ratingProto(&rated[i], h.s.current)))
 		}
 		results = append(results, res)
 	}
