@@ -14,6 +14,7 @@ import (
 	"github.com/energylabel/energylabel/client"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
+	"github.com/energylabel/energylabel/rating/label"
 )
 
 var cardCommand = &command{
@@ -218,13 +219,17 @@ func cardSection(base string, rs []*energylabelv1.Rating, o badgeOptions, headin
 		r, _ := pickRating("", ofTask, t)
 		b.WriteString(markdownImage(base, r, badgeOptions{kind: "badge", show: o.show}) + "\n")
 	}
-	b.WriteString("\n| Task | Dataset | Hardware | Class | Grade | Stars | Energy per unit | Release | Label |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| Task | Dataset | Hardware | Size class | Grade | Stars | Energy per unit | Status | Release | Label |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		cells := []string{r.GetTask(), r.GetDataset(), hardware(r), orDash(r.GetSizeClass()), grade(r), stars(r.GetStars()),
-			energyPerUnit(r), orDash(r.GetRelease())}
+			energyPerUnit(r), statusLine(r), orDash(r.GetRelease())}
 		for i, c := range cells {
 			cells[i] = tableCell(c)
+		}
+		if status(r) == label.StatusCorrected {
+			// The declared figure surveyors replaced, struck through.
+			cells[6] += " ~~" + tableCell(energy(r.GetVerification().GetDeclaredEnergyPerUnit(), r.GetUnit())) + "~~"
 		}
 		label := "[label](" + markdownURL(imageURL(base, r, badgeOptions{kind: "label"})) + ")"
 		fmt.Fprintf(&b, "| %s | %s |\n", strings.Join(cells, " | "), label)

@@ -62,9 +62,9 @@ func TestCardFromABenchmarkFileInThreeCommands(t *testing.T) {
 	want := "\n" + cardStart + "\n" +
 		"## Energy use\n\n" +
 		"[![AI energy: " + r.GetGrade() + " · " + energy(r.GetWhPer_1KQueries(), "Wh/1k queries") + "](" + base + "/badge/acme/m.svg" + query + ")](" + base + "/models/acme/m)\n" +
-		"\n| Task | Dataset | Hardware | Class | Grade | Stars | Energy per unit | Release | Label |\n" +
-		"|---|---|---|---|---|---|---|---|---|\n" +
-		"| text-generation | AIEnergyScore/text_generation | H100×1 | A | " + r.GetGrade() + " | - | " + energyPerUnit(r) + " | - | [label](" + base + "/label/acme/m.svg" + query + ") |\n" +
+		"\n| Task | Dataset | Hardware | Size class | Grade | Stars | Energy per unit | Status | Release | Label |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|\n" +
+		"| text-generation | AIEnergyScore/text_generation | H100×1 | A | " + r.GetGrade() + " | - | " + energyPerUnit(r) + " | declared by the publisher | - | [label](" + base + "/label/acme/m.svg" + query + ") |\n" +
 		"\nGrades A–G are against fixed references (grade/2025.1); stars 1–5 rank the model within its cohort as of the star release. " +
 		"All ratings and their history: [acme/m](" + base + "/models/acme/m).\n\n" +
 		cardEnd + "\n"

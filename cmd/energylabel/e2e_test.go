@@ -171,8 +171,8 @@ func TestImportReproducesThePublishedLeaderboard(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	n := len(oracle["automatic-speech-recognition"][""])
 	if code != 0 || len(lines) != 2+n ||
-		lines[0] != fmt.Sprintf("automatic-speech-recognition · dataset AIEnergyScore/asr · H100 · per query (%d models)", n) ||
-		!strings.HasPrefix(lines[1], "RANK") || !strings.HasPrefix(lines[2], "1 ") || !strings.Contains(lines[2], "★★★★★") {
+		lines[0] != fmt.Sprintf("automatic-speech-recognition · dataset AIEnergyScore/asr · H100 · per query (%d models; ranked among %d references of r1)", n, n) ||
+		!strings.HasPrefix(lines[1], "RANK") || !strings.HasPrefix(lines[2], fmt.Sprintf("1/%d ", n)) || !strings.Contains(lines[2], "★★★★★") {
 		t.Errorf("list table:\n%s", stdout)
 	}
 

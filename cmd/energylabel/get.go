@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/energylabel/energylabel/client"
@@ -68,15 +67,15 @@ func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
 		notes = notes || ratingNote(r) != ""
 	}
 	w := newTable(a.stdout)
-	header := []string{"MODEL", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "RELEASE", "RANK", "PER 1K QUERIES", "ENERGY/UNIT", "SCHEME", "CHECKS"}
+	header := []string{"MODEL", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "RELEASE", "RANK", "PER 1K QUERIES", "ENERGY/UNIT", "FLOOR", "STATUS", "SCHEME", "CHECKS"}
 	if notes {
 		header = append(header, "NOTE")
 	}
 	row(w, header...)
 	for _, r := range rs {
 		cells := []string{r.GetModel(), r.GetTask(), r.GetDataset(), orDash(r.GetSizeClass()), hardware(r), grade(r), optNum(r.Eei),
-			stars(r.GetStars()), orDash(r.GetRelease()), fmt.Sprintf("%d/%d", r.GetRank(), r.GetCohortSize()),
-			per1k(r), energyPerUnit(r), r.GetScheme(), checks(r)}
+			stars(r.GetStars()), orDash(r.GetRelease()), releaseRank(r),
+			shownPer1k(r), shownPerUnit(r), floor(r), statusLine(r), r.GetScheme(), checks(r)}
 		if notes {
 			cells = append(cells, orDash(ratingNote(r)))
 		}
@@ -85,10 +84,11 @@ func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
 	return w.Flush()
 }
 
-// ratingNote says why a rating lacks a grade or stars.
+// ratingNote says why a rating lacks a grade or stars, or its physics
+// was not checked.
 func ratingNote(r *energylabelv1.Rating) string {
 	var notes []string
-	for _, n := range []string{r.GetGradeNote(), r.GetStarsNote()} {
+	for _, n := range []string{r.GetGradeNote(), r.GetStarsNote(), r.GetPhysicsNote()} {
 		if n != "" {
 			notes = append(notes, n)
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
@@ -80,7 +79,8 @@ func describeFilter(f *energylabelv1.ListRatingsRequest) string {
 }
 
 // printLeaderboard prints one block per cohort, each under a line naming
-// it, best first and ranked from 1 within it, as the server lists them.
+// it, best first as the server lists them, each rating with its place
+// among the release's reference models ("3/13") and its status.
 func (a *app) printLeaderboard(rs []*energylabelv1.Rating) error {
 	for i, block := range cohortBlocks(rs) {
 		if i > 0 {
@@ -96,13 +96,13 @@ func (a *app) printLeaderboard(rs []*energylabelv1.Rating) error {
 		if !perQuery {
 			header = append(header, "ENERGY/UNIT")
 		}
-		row(w, append(header, "HARDWARE")...)
-		for rank, r := range block {
-			cells := []string{strconv.Itoa(rank + 1), r.GetModel(), grade(r), stars(r.GetStars()), per1k(r)}
+		row(w, append(header, "STATUS", "HARDWARE")...)
+		for _, r := range block {
+			cells := []string{releaseRank(r), r.GetModel(), grade(r), stars(r.GetStars()), shownPer1k(r)}
 			if !perQuery {
-				cells = append(cells, energyPerUnit(r))
+				cells = append(cells, shownPerUnit(r))
 			}
-			row(w, append(cells, hardware(r))...)
+			row(w, append(cells, statusWord(r), hardware(r))...)
 		}
 		if err := w.Flush(); err != nil {
 			return err
@@ -138,8 +138,15 @@ func cohortTitle(r *energylabelv1.Rating) string {
 	}
 	parts = append(parts, "per "+strings.ReplaceAll(r.GetBasis(), "_", " "))
 	title := strings.Join(parts, " · ")
+	var counts []string
 	if n := r.GetCohortSize(); n > 0 {
-		title += fmt.Sprintf(" (%d %s)", n, plural(int(n), "model", "models"))
+		counts = append(counts, fmt.Sprintf("%d %s", n, plural(int(n), "model", "models")))
+	}
+	if n := r.GetReleaseCohortSize(); n > 0 && r.GetRelease() != "" {
+		counts = append(counts, fmt.Sprintf("ranked among %d %s of %s", n, plural(int(n), "reference", "references"), r.GetRelease()))
+	}
+	if len(counts) > 0 {
+		title += " (" + strings.Join(counts, "; ") + ")"
 	}
 	return title
 }

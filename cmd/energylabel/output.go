@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating/label"
 )
@@ -100,6 +101,86 @@ func energyPerUnit(r *energylabelv1.Rating) string {
 // says "per 1k queries".
 func per1k(r interface{ GetWhPer_1KQueries() float64 }) string {
 	return energy(r.GetWhPer_1KQueries(), "Wh")
+}
+
+// shownPer1k is a rating's energy per 1,000 queries, and for a corrected
+// one the declared figure it replaced: "3.00 Wh (declared 2.10)".
+func shownPer1k(r *energylabelv1.Rating) string {
+	return withDeclared(r, r.GetWhPer_1KQueries(), r.GetVerification().GetDeclaredWhPer_1KQueries(), "Wh")
+}
+
+// shownPerUnit is energyPerUnit with a corrected rating's declared figure.
+func shownPerUnit(r *energylabelv1.Rating) string {
+	return withDeclared(r, r.GetEnergyPerUnit(), r.GetVerification().GetDeclaredEnergyPerUnit(), r.GetUnit())
+}
+
+// withDeclared is a figure in unit, followed for a corrected rating by
+// the declared one, whose unit is said again only where its prefix
+// differs.
+func withDeclared(r *energylabelv1.Rating, shown, declared float64, unit string) string {
+	s := energy(shown, unit)
+	if status(r) != label.StatusCorrected {
+		return s
+	}
+	n, u := label.SplitEnergy(declared, unit)
+	if _, su := label.SplitEnergy(shown, unit); su != u {
+		n += " " + u
+	}
+	return s + " (declared " + n + ")"
+}
+
+// status is a rating's verification status as the API spells it.
+func status(r *energylabelv1.Rating) string { return r.GetVerification().GetStatus() }
+
+// statusWord says in a word or two who vouches for a rating's figures:
+// published, declared, verified ✓, under review or corrected; "-" when
+// the server does not say.
+func statusWord(r *energylabelv1.Rating) string {
+	switch st := status(r); st {
+	case "":
+		return "-"
+	case label.StatusVerified:
+		return "verified ✓"
+	default:
+		return strings.ReplaceAll(st, "_", " ")
+	}
+}
+
+// statusLine is the label's status line, with the ✓ of a verified
+// rating: "verified ✓ 2026-12-05", "under review: declared 2.10 Wh/1k,
+// surveyor measured 3.00".
+func statusLine(r *energylabelv1.Rating) string {
+	s := label.StatusText(wire.LabelRating(r, ""))
+	if s == "" {
+		return "-"
+	}
+	if status(r) == label.StatusVerified {
+		s = strings.Replace(s, "verified", "verified ✓", 1)
+	}
+	return s
+}
+
+// releaseRank is a rating's place among its cohort's reference models in
+// the current release: "3/13", "after 13" when it would come last, or "-"
+// when the release ranks none there.
+func releaseRank(r *energylabelv1.Rating) string {
+	rank, of := r.GetRank(), r.GetReleaseCohortSize()
+	switch {
+	case rank == 0 || of == 0:
+		return "-"
+	case rank > of:
+		return fmt.Sprintf("after %d", of)
+	}
+	return fmt.Sprintf("%d/%d", rank, of)
+}
+
+// floor says how far above the physical floor a rating's energy is:
+// "27×", or "-" where no floor was computed.
+func floor(r *energylabelv1.Rating) string {
+	if r.FloorRatio == nil {
+		return "-"
+	}
+	return label.FormatRatio(r.GetFloorRatio())
 }
 
 // hardware shows the accelerator with its count, e.g. "H100×8".
