@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/energylabel/energylabel/storage"
 )
 
 func TestTokens(t *testing.T) {
@@ -36,5 +38,34 @@ func TestTokens(t *testing.T) {
 	}
 	if got, _ := c.Authenticate(secret2, now); !Allows(got, "anyone") {
 		t.Error(`"*" does not allow every namespace`)
+	}
+}
+
+// A surveyor's token writes no namespace, not even one it was somehow
+// given; a publisher's writes its own, and "*" every one.
+func TestRolesAllow(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	pub, _ := NewToken([]string{"acme"}, storage.RolePublisher, now, time.Time{})
+	all, _ := NewToken([]string{"*"}, "", now, time.Time{})
+	sur, _ := NewToken(nil, storage.RoleSurveyor, now, time.Time{})
+	odd, _ := NewToken([]string{"*", "acme"}, storage.RoleSurveyor, now, time.Time{})
+	for _, tt := range []struct {
+		name  string
+		tok   storage.Token
+		ns    string
+		allow bool
+	}{
+		{"publisher, own namespace", pub, "acme", true},
+		{"publisher, another", pub, "evil", false},
+		{"publisher of *", all, "evil", true},
+		{"surveyor", sur, "acme", false},
+		{"surveyor holding namespaces", odd, "acme", false},
+	} {
+		if got := Allows(tt.tok, tt.ns); got != tt.allow {
+			t.Errorf("%s: Allows(%q) = %v, want %v", tt.name, tt.ns, got, tt.allow)
+		}
+	}
+	if IsSurveyor(pub) || IsSurveyor(all) || !IsSurveyor(sur) {
+		t.Errorf("IsSurveyor: publisher %v, * %v, surveyor %v", IsSurveyor(pub), IsSurveyor(all), IsSurveyor(sur))
 	}
 }
