@@ -3,10 +3,10 @@
 // the seam's revisions and etcd's watch carries its events. It is the only
 // package that imports the etcd client.
 //
-// Key layout (layout version 1), under a prefix, "/energylabel/" by
+// Key layout (layout version 2), under a prefix, "/energylabel/" by
 // default; values are the energylabel.store.v1 messages of the bbolt file:
 //
-//	meta/version                        -> "1": the layout version
+//	meta/version                        -> "2": the layout version
 //	meta/last-id                        -> the highest result id handed out, in decimal
 //	results/<model> 0x00 <id>           -> Result (with its Audit, Measure and Label), never rewritten
 //	ids/<id>                            -> the model of result <id>
@@ -27,6 +27,14 @@
 // of theirs, and a verification's is its revision. Keys under payloads/,
 // where earlier versions claimed clients' payload hashes, claim nothing
 // and are ignored.
+//
+// Layout version 1 differs in one thing: latest/ records written before
+// sources were kept name none, and would read as declared. Open upgrades
+// such a prefix: each of them takes its result's source (published when
+// the admin submitted it), then meta/version becomes "2". Replicas that
+// open it at once share the work; older replicas should be stopped first,
+// as what they write from then on names no source (nor claims a
+// fingerprint).
 //
 // There is no events key: etcd's own history is the event log. Every write
 // is one transaction, so one revision, and Watch turns the puts of a
@@ -76,8 +84,10 @@ import (
 	"github.com/energylabel/energylabel/storage"
 )
 
-// layoutVersion is bumped with every change of the key layout.
-const layoutVersion = 1
+// layoutVersion is bumped with every change of the key layout. Version 1
+// kept latest/ records without their result's source, which version 2's
+// name: Open upgrades a prefix in version 1 (see upgradeSources).
+const layoutVersion = 2
 
 // DefaultPrefix is the key prefix when Options.Prefix is empty.
 const DefaultPrefix = "/energylabel/"
@@ -214,28 +224,32 @@ func (o *Options) tlsConfig() (*tls.Config, error) {
 	return c, nil
 }
 
-// initialize records the layout version on an empty prefix, or checks it.
+// initialize records the layout version on an empty prefix, or checks
+// it, upgrading layout 1.
 func (s *Store) initialize(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.opt.DialTimeout)
+	dialCtx, cancel := context.WithTimeout(ctx, s.opt.DialTimeout)
 	defer cancel()
 	k := s.key(keyVersion)
-	resp, err := s.cli.Txn(ctx).
+	resp, err := s.cli.Txn(dialCtx).
 		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
 		Then(clientv3.OpPut(k, strconv.Itoa(layoutVersion))).
 		Else(clientv3.OpGet(k)).Commit()
 	if err != nil {
-		return s.storageError(ctx, "open", err)
+		return s.storageError(dialCtx, "open", err)
 	}
 	if resp.Succeeded {
 		return nil
 	}
 	kvs := resp.Responses[0].GetResponseRange().GetKvs()
-	if len(kvs) == 1 && string(kvs[0].Value) == strconv.Itoa(layoutVersion) {
-		return nil
-	}
 	v := "?"
 	if len(kvs) == 1 {
 		v = string(kvs[0].Value)
+	}
+	switch v {
+	case strconv.Itoa(layoutVersion):
+		return nil
+	case "1":
+		return s.upgradeSources(ctx)
 	}
 	return fmt.Errorf("layout version %s, this binary knows %d", v, layoutVersion)
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -25,7 +26,9 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"google.golang.org/protobuf/proto"
 
+	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 	etcdstore "github.com/energylabel/energylabel/storage/etcd"
@@ -440,17 +443,114 @@ func TestTheKeyLayout(t *testing.T) {
 
 func TestOpenRefusesAnotherLayoutVersion(t *testing.T) {
 	prefix := newPrefix(t)
-	if _, err := rawClient(t).Put(t.Context(), prefix+"meta/version", "2"); err != nil {
+	if _, err := rawClient(t).Put(t.Context(), prefix+"meta/version", "3"); err != nil {
 		t.Fatal(err)
 	}
 	s, err := etcdstore.Open(t.Context(), etcdstore.Options{Endpoints: []string{endpoint}, Prefix: prefix})
 	if err == nil {
 		s.Close()
-		t.Fatal("Open of a prefix in layout version 2 succeeded")
+		t.Fatal("Open of a prefix in layout version 3 succeeded")
 	}
-	if !strings.Contains(err.Error(), "layout version 2") {
+	if !strings.Contains(err.Error(), "layout version 3") {
 		t.Errorf("Open: %v, want it to name the layout version", err)
 	}
+}
+
+// A prefix in layout version 1, whose records name no source, is upgraded
+// when a replica opens it: each current result takes its record's source,
+// published for the admin's, as history reads it; its payload claims are
+// ignored.
+func TestALayout1PrefixIsUpgraded(t *testing.T) {
+	prefix := newPrefix(t)
+	ctx := t.Context()
+	s := open(t, etcdstore.Options{Prefix: prefix})
+	var batch []storage.Accepted
+	for i := range 10 {
+		a := storagetest.Accepted(fmt.Sprintf("org/m%d", i), float64(i+1))
+		if i%3 == 0 {
+			a.Source, a.Audit.TokenID = rating.Published, "admin"
+		}
+		batch = append(batch, a)
+	}
+	if _, _, err := s.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// What layout 1 wrote: no sources, a payload claim.
+	cli := rawClient(t)
+	resp, err := cli.Get(ctx, prefix, clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range resp.Kvs {
+		var m proto.Message
+		switch k := strings.TrimPrefix(string(kv.Key), prefix); {
+		case strings.HasPrefix(k, "latest/"):
+			m = &storev1.Latest{}
+		case strings.HasPrefix(k, "results/"):
+			m = &storev1.Result{}
+		default:
+			continue
+		}
+		if err := proto.Unmarshal(kv.Value, m); err != nil {
+			t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *storev1.Latest:
+			m.Source = storev1.Source_SOURCE_UNSPECIFIED
+		case *storev1.Result:
+			m.Source = storev1.Source_SOURCE_UNSPECIFIED
+		}
+		v, _ := proto.Marshal(m)
+		if _, err := cli.Put(ctx, string(kv.Key), string(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range map[string]string{"meta/version": "1", "payloads/" + fmt.Sprintf("%064x", 1): "org/m1"} {
+		if _, err := cli.Put(ctx, prefix+k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Replicas opening it at once, each rewriting 4 records at a time.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			s, err := etcdstore.Open(ctx, etcdstore.Options{Endpoints: []string{endpoint}, Prefix: prefix, MaxTxnOps: 4})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.Close()
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if v, err := cli.Get(ctx, prefix+"meta/version"); err != nil || string(v.Kvs[0].Value) != "2" {
+		t.Fatalf("meta/version after the upgrade: %+v, %v", v, err)
+	}
+	s = openTest(t, etcdstore.Options{Prefix: prefix})
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Currents) != 10 {
+		t.Fatalf("%d currents after the upgrade, want 10", len(snap.Currents))
+	}
+	for _, c := range snap.Currents {
+		h, err := s.History(ctx, storage.HistoryQuery{Model: c.Model, Limit: 1})
+		if err != nil || len(h) != 1 || !reflect.DeepEqual(h[0].Current, c) {
+			t.Errorf("%s: the snapshot's current %+v, history's %+v, %v", c.Model, c, h, err)
+		}
+		if want := map[bool]rating.Source{true: rating.Published, false: rating.Publisher}[c.ID%3 == 1]; c.Source != want {
+			t.Errorf("%s (result %d) reads as %v, want %v", c.Model, c.ID, c.Source, want)
+		}
+	}
+	free := storagetest.Accepted("org/other", 1)
+	free.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
+	appendOne(t, s, free)
 }
 
 func TestAClosedStore(t *testing.T) {
