@@ -16,19 +16,34 @@ const ParamsTolerance = 0.01
 // size than it has: a model's parameter count is fixed by its first
 // accepted result (within 1 %), so that the same measurement cannot be
 // graded F as 7 B and A as 70 B. Surveyors and the admin are not held to
-// it.
+// it. The read model keeps each cohort's current result only, so "first"
+// is the earliest of those.
 func (s *Server) checkIdentity(r *rating.Result, src rating.Source) error {
 	if src != rating.Publisher || r.ParamsBillions <= 0 {
 		return nil
 	}
-	for _, cur := range s.index.ModelRatings(r.Model) {
-		if p := cur.ParamsBillions; p > 0 {
-			if math.Abs(r.ParamsBillions-p) > ParamsTolerance*p {
-				return rating.Invalid("parameters_billions", "%v B, but %s has %v B (result %d): a model's parameter count is fixed by its first result",
-					r.ParamsBillions, rating.Quote(r.Model), p, cur.ID)
-			}
-			return nil
+	// The earliest of the model's current publisher results that gives a
+	// count, or of its imported ones when it has none: an admin's import
+	// of another count does not move what its publisher declared.
+	var first *index.Rated
+	all := s.index.ModelRatings(r.Model)
+	earlier := func(a, b *index.Rated) bool {
+		if pa, pb := a.Source == rating.Publisher, b.Source == rating.Publisher; pa != pb {
+			return pa
 		}
+		return a.ID < b.ID
+	}
+	for i := range all {
+		if all[i].ParamsBillions > 0 && (first == nil || earlier(&all[i], first)) {
+			first = &all[i]
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	if p := first.ParamsBillions; math.Abs(r.ParamsBillions-p) > ParamsTolerance*p {
+		return rating.Invalid("parameters_billions", "%v B, but %s has %v B (result %d): a model's parameter count is fixed by its first result",
+			r.ParamsBillions, rating.Quote(r.Model), p, first.ID)
 	}
 	return nil
 }

@@ -248,21 +248,3 @@ func TestLookAlikeNamespacesAreRefused(t *testing.T) {
 		t.Errorf("an unknown role: %v", err)
 	}
 }
-
-// One model, one size: the same measurement cannot be graded once as a
-// 7 B model and again as a 70 B one.
-func TestAModelKeepsItsParameterCount(t *testing.T) {
-	srv := servertest.Start(t)
-	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
-	acme := publisherToken(t, srv, "acme")
-	if _, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: textGen("acme/chat", 7, 1, 1000, 100_000, 50, 600)}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: textGen("acme/chat", 70, 1, 1000, 100_000, 50, 600)})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "parameters_billions") {
-		t.Errorf("re-declared as 70 B: %v", err)
-	}
-	if _, err := rs.SubmitResult(withToken(acme), &energylabelv1.SubmitResultRequest{Result: textGen("acme/chat", 7.05, 1, 1000, 100_001, 50, 600)}); err != nil {
-		t.Errorf("7.05 B, within 1 %%: %v", err)
-	}
-}
