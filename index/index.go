@@ -69,7 +69,7 @@ func (r *Rated) Reference() (storage.Reference, bool) {
 }
 
 // Cursor is a position in a cohort's best-first order: after the entry with
-// this x and model.
+// this shown x (Rated.Shown) and model.
 type Cursor struct {
 	X     float64
 	Model string
@@ -122,11 +122,14 @@ type entry struct {
 	measuredS, receivedS   int64 // Unix seconds and nanoseconds, which
 	measuredNs, receivedNs int32 // round-trip the zero time too
 	floorRatio             float64
-	carried                storage.Reference
-	gpus                   int32
-	tool                   uint32
-	checks                 rating.Checks
-	source                 rating.Source
+	// sortX is the x the cohort orders the entry by: the figure it
+	// shows, which surveyors' correction may set apart from x.
+	sortX   float64
+	carried storage.Reference
+	gpus    int32
+	tool    uint32
+	checks  rating.Checks
+	source  rating.Source
 }
 
 // modelCohorts are a model's current entries, one per cohort, in cohort
@@ -179,9 +182,6 @@ type cohortIndex struct {
 	// isDefault is true when the cohort's dataset is its task's default.
 	isDefault bool
 	order     *btree.BTreeG[*entry]
-	// lo and hi are the lowest and highest x, kept up to date by put, so
-	// that a release's bounds read two fields and never walk the cohort.
-	lo, hi float64
 }
 
 // New returns an empty index at revision 0.
@@ -192,8 +192,8 @@ func New() *Index {
 }
 
 func bestFirst(a, b *entry) bool {
-	if a.x != b.x {
-		return a.x < b.x
+	if a.sortX != b.sortX {
+		return a.sortX < b.sortX
 	}
 	return a.model < b.model
 }
@@ -213,7 +213,7 @@ func (ix *Index) compact(e *Entry, ci *cohortIndex) *entry {
 		x: e.Measure.EnergyPerUnit, whPer1k: e.Measure.WhPer1kQueries, params: e.ParamsBillions,
 		measuredS: m.Unix(), measuredNs: int32(m.Nanosecond()), receivedS: r.Unix(), receivedNs: int32(r.Nanosecond()),
 		gpus: int32(e.GPUCount), tool: id, checks: e.Measure.Checks,
-		floorRatio: e.Measure.FloorRatio, carried: e.Carried, source: e.Source,
+		floorRatio: e.Measure.FloorRatio, carried: e.Carried, source: e.Source, sortX: e.Measure.EnergyPerUnit,
 	}
 }
 
@@ -365,8 +365,8 @@ func (ix *Index) putLocked(in *Entry) {
 		}
 		ci.order.Delete(old)
 	}
+	e.sortX = ix.shownX(e)
 	ci.order.ReplaceOrInsert(e)
-	ci.bounds(e, old)
 	switch {
 	case old == nil:
 		ix.models[e.model] = mc.with(e)
@@ -386,6 +386,24 @@ func (ix *Index) surveyLocked(v *storage.Verification) {
 	cp.Measurement = nil // the log keeps it; the read model needs the state
 	ix.surveys[k] = &cp
 	ix.verifications[v.Model] = append(ix.verifications[v.Model], &cp)
+	// A correction moves the entry to the figure it now shows.
+	if ci := ix.cohorts[v.Cohort]; ci != nil {
+		if e := ix.models[v.Model].in(ci); e != nil {
+			if x := ix.shownX(e); x != e.sortX {
+				ci.order.Delete(e)
+				e.sortX = x
+				ci.order.ReplaceOrInsert(e)
+			}
+		}
+	}
+}
+
+// shownX is the x an entry shows: the determined one once corrected.
+func (ix *Index) shownX(e *entry) float64 {
+	if s, _ := ix.surveyOf(e); s.Status == rating.StatusCorrected {
+		return s.DeterminedX
+	}
+	return e.x
 }
 
 // Verifications returns every verification of a model, oldest first.
@@ -398,23 +416,6 @@ func (ix *Index) Verifications(model string) []storage.Verification {
 		out[i] = *v
 	}
 	return out
-}
-
-// bounds updates lo and hi after e replaced old (nil for a new model). A
-// new extreme costs nothing; only when old held a bound and e moved off it
-// does the bound come from the order's end, in O(log n).
-func (ci *cohortIndex) bounds(e, old *entry) {
-	if ci.order.Len() == 1 {
-		ci.lo, ci.hi = e.x, e.x
-		return
-	}
-	if old != nil && (old.x == ci.lo || old.x == ci.hi) {
-		lo, _ := ci.order.Min()
-		hi, _ := ci.order.Max()
-		ci.lo, ci.hi = lo.x, hi.x
-		return
-	}
-	ci.lo, ci.hi = min(ci.lo, e.x), max(ci.hi, e.x)
 }
 
 // model returns a model's current entries, one per cohort, in cohort order.
@@ -520,9 +521,9 @@ func (ix *Index) list(c rating.Cohort, after *Cursor, limit int) []Rated {
 		ci.order.Ascend(visit)
 		return out
 	}
-	pivot := &entry{model: after.Model, x: after.X}
+	pivot := &entry{model: after.Model, sortX: after.X}
 	ci.order.AscendGreaterOrEqual(pivot, func(e *entry) bool {
-		if e.model == after.Model && e.x == after.X {
+		if e.model == after.Model && e.sortX == after.X {
 			return true // the cursor's own entry was on the last page
 		}
 		return visit(e)

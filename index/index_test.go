@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +105,25 @@ func TestReleasesCountReferencesOnly(t *testing.T) {
 	}
 	if b := ix.ReferenceBounds()[clf]; b.Models != 4 || fmt.Sprint(b.References) != "[2 3 4 6]" {
 		t.Errorf("bounds after the correction %+v", b)
+	}
+	// The cohort lists it at the figure it shows now, and pages through it.
+	var order []string
+	var after *Cursor
+	for {
+		page := ix.ListCohort(clf, after, 5)
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			if !strings.HasPrefix(r.Model, "made/") {
+				order = append(order, r.Model)
+			}
+		}
+		last := page[len(page)-1]
+		after = &Cursor{X: last.Shown().X(), Model: last.Model}
+	}
+	if fmt.Sprint(order) != "[pub/a evil/heavy pub/b pub/c]" {
+		t.Errorf("cohort order %v", order)
 	}
 
 	// Under review, a new declared result stays under review.

@@ -105,7 +105,7 @@ func (s *Server) List(f Filter, token string, size int) (Page, error) {
 			next := pageToken{Cohort: c, Start: true}
 			if fits > 0 {
 				last := got[fits-1]
-				next = pageToken{Cohort: c, X: last.Measure.X(), Model: last.Model}
+				next = pageToken{Cohort: c, X: last.Shown().X(), Model: last.Model}
 			}
 			page.Ratings = append(page.Ratings, got[:fits]...)
 			raw, _ := json.Marshal(next)
