@@ -34,14 +34,19 @@ func (d *DB) write(op string, fn func(tx *bolt.Tx, rev int64) (*storev1.Event, e
 }
 
 // PutToken creates or replaces a token.
+// Its event, like every live event, is what a replay reads back.
 func (d *DB) PutToken(_ context.Context, t storage.Token) (int64, error) {
-	v, err := proto.Marshal(records.Token(&t))
+	p := records.Token(&t)
+	v, err := proto.Marshal(p)
 	if err != nil {
 		return 0, err
 	}
+	tok := records.TokenOf(p)
 	return d.write("token "+t.ID, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		return &storev1.Event{Kind: storev1.Event_KIND_TOKEN, TokenId: t.ID}, tx.Bucket(bucketTokens).Put([]byte(t.ID), v)
-	}, func(rev int64) storage.Event { return storage.Event{Revision: rev, Kind: storage.TokenPut, Token: &t} })
+	}, func(rev int64) storage.Event {
+		return storage.Event{Revision: rev, Kind: storage.TokenPut, Token: &tok}
+	})
 }
 
 // AddAccelerator stores an accelerator variant an operator registered.
@@ -80,10 +85,12 @@ func (d *DB) AddDataset(_ context.Context, ds rating.Dataset) (int64, error) {
 
 // CreateRelease stores a release; its name must be new.
 func (d *DB) CreateRelease(_ context.Context, rel *rating.Release) (int64, error) {
-	v, err := proto.Marshal(records.Release(rel))
+	p := records.Release(rel)
+	v, err := proto.Marshal(p)
 	if err != nil {
 		return 0, err
 	}
+	stored := records.ReleaseOf(p)
 	return d.write("release "+rel.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		seq, err := appendUnique(tx.Bucket(bucketReleases), rel.Name, v, func(p []byte) (string, error) {
 			var o storev1.Release
@@ -91,7 +98,7 @@ func (d *DB) CreateRelease(_ context.Context, rel *rating.Release) (int64, error
 		})
 		return &storev1.Event{Kind: storev1.Event_KIND_RELEASE, Seq: seq}, err
 	}, func(rev int64) storage.Event {
-		return storage.Event{Revision: rev, Kind: storage.ReleaseCreated, Release: rel}
+		return storage.Event{Revision: rev, Kind: storage.ReleaseCreated, Release: stored}
 	})
 }
 

@@ -307,7 +307,8 @@ func testTokens(t *testing.T, o Opener) {
 
 func testRegistriesAndReleases(t *testing.T, o Opener) {
 	b := open(t, o)
-	gaudi := rating.Accelerator{Name: "Gaudi 3", Family: "Gaudi 3", BoardWatts: 900, Aliases: []string{"Intel Gaudi 3"}, Source: "datasheet"}
+	gaudi := rating.Accelerator{Name: "Gaudi 3", Family: "Gaudi 3", BoardWatts: 900, FloorFraction: 0.1, Aliases: []string{"Intel Gaudi 3"},
+		Source: "datasheet", PeakTFLOPS16: 1835, PeakTFLOPSFastest: 1835, FastestPrecision: "fp8", MemoryGB: 128}
 	ds := rating.Dataset{Name: "acme/eval", Task: "text-generation", Basis: rating.OutputToken}
 	rel := &rating.Release{Name: "r1", CreatedAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), Cohorts: map[rating.Cohort]rating.Bounds{clf: {Lo: 1, Hi: 4, Models: 3}}}
 	for name, write := range map[string]func() (int64, error){
@@ -326,7 +327,7 @@ func testRegistriesAndReleases(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Accelerators) != 1 || s.Accelerators[0].Name != "Gaudi 3" || s.Accelerators[0].Aliases[0] != "Intel Gaudi 3" ||
+	if len(s.Accelerators) != 1 || !reflect.DeepEqual(s.Accelerators[0], gaudi) ||
 		len(s.Datasets) != 1 || s.Datasets[0] != ds || len(s.Releases) != 1 || s.Releases[0].Name != "r1" ||
 		!reflect.DeepEqual(s.Releases[0].Cohorts[clf], rel.Cohorts[clf]) || !s.Releases[0].CreatedAt.Equal(rel.CreatedAt) {
 		t.Errorf("snapshot registries %+v %+v %+v", s.Accelerators, s.Datasets, s.Releases)
