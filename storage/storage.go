@@ -315,7 +315,8 @@ type Backend interface {
 	AddDataset(ctx context.Context, d rating.Dataset) (rev int64, err error)
 	CreateRelease(ctx context.Context, rel *rating.Release) (rev int64, err error)
 	// AddVerification stores a surveyor's measurement and the state it
-	// leaves; it yields a VerificationAdded event.
+	// leaves; it yields a VerificationAdded event. A verification whose
+	// VerificationName is stored already is ErrExists, and stores nothing.
 	AddVerification(ctx context.Context, v *Verification) (rev int64, err error)
 
 	// Backup returns a consistent copy that the engine can start from, to
