@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,6 +98,9 @@ type Index struct {
 	// verifications are every verification of each model, oldest first,
 	// without the measurement the log keeps: history shows them.
 	verifications map[string][]*storage.Verification
+	// owners counts the rated models of each owner (namespace), so that
+	// the namespaces in use are read without walking every entry.
+	owners map[string]int
 	// release is the current star release, which ranks come from.
 	release *rating.Release
 	// rev is the revision of the last applied event; advanced signals
@@ -187,7 +191,7 @@ type cohortIndex struct {
 // New returns an empty index at revision 0.
 func New() *Index {
 	return &Index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string]modelCohorts{}, toolID: map[tool]uint32{},
-		surveys: map[surveyKey]*storage.Verification{}, verifications: map[string][]*storage.Verification{},
+		surveys: map[surveyKey]*storage.Verification{}, verifications: map[string][]*storage.Verification{}, owners: map[string]int{},
 		advanced: make(chan struct{})}
 }
 
@@ -278,7 +282,7 @@ func (ix *Index) Load(snap *storage.Snapshot) {
 	}
 	ix.mu.Lock()
 	ix.cohorts, ix.models, ix.tools, ix.toolID = fresh.cohorts, fresh.models, fresh.tools, fresh.toolID
-	ix.surveys, ix.verifications, ix.release = fresh.surveys, fresh.verifications, fresh.release
+	ix.surveys, ix.verifications, ix.release, ix.owners = fresh.surveys, fresh.verifications, fresh.release, fresh.owners
 	ix.mu.Unlock()
 	ix.advance(snap.Revision)
 }
@@ -369,6 +373,10 @@ func (ix *Index) putLocked(in *Entry) {
 	ci.order.ReplaceOrInsert(e)
 	switch {
 	case old == nil:
+		if mc.len() == 0 {
+			owner, _, _ := strings.Cut(e.model, "/")
+			ix.owners[owner]++
+		}
 		ix.models[e.model] = mc.with(e)
 	case mc.first == old:
 		mc.first = e
@@ -625,6 +633,15 @@ func (ix *Index) Rating(model string, c rating.Cohort) (Rated, bool) {
 		return Rated{}, false
 	}
 	return ix.rated(e), true
+}
+
+// EachOwner calls fn for every namespace that owns a rated model.
+func (ix *Index) EachOwner(fn func(owner string)) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for o := range ix.owners {
+		fn(o)
+	}
 }
 
 // Place is the rank x would take among the current release's references

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,18 @@ func TestWaitForWaitsForTheRevision(t *testing.T) {
 	defer cancel()
 	if err := ix.WaitFor(ctx, 9); err == nil {
 		t.Error("WaitFor(9) returned without the revision")
+	}
+}
+
+func TestEachOwnerListsEveryNamespaceOnce(t *testing.T) {
+	ix := New()
+	b200 := clf
+	b200.Hardware = "B200"
+	ix.Apply([]storage.Event{added(1, 1, "acme/a", clf, 1), added(2, 2, "acme/a", b200, 1), added(3, 3, "acme/b", clf, 2), added(4, 4, "meta-llama/x", clf, 3)})
+	var got []string
+	ix.EachOwner(func(o string) { got = append(got, o) })
+	slices.Sort(got)
+	if fmt.Sprint(got) != "[acme meta-llama]" {
+		t.Errorf("owners %v", got)
 	}
 }

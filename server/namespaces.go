@@ -2,9 +2,7 @@ package server
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
 )
 
@@ -45,11 +43,7 @@ func (s *Server) checkNamespaces(namespaces []string) error {
 			see(ns)
 		}
 	}
-	// The walk holds the read model's lock: it allocates nothing.
-	s.index.EachLatest(func(e *index.Entry) {
-		owner, _, _ := strings.Cut(e.Model, "/")
-		see(owner)
-	})
+	s.index.EachOwner(see)
 	for k, i := range named {
 		for _, j := range named[:k] {
 			found[i].see(namespaces[i], namespaces[j])
