@@ -251,17 +251,26 @@ func migrate(tx *bolt.Tx, from uint64) error {
 // migrateLatestValues turns version 1's result ids in latest/ into Latest
 // records, with the measure the current code computes for each result.
 func migrateLatestValues(tx *bolt.Tx) error {
-	results, latest := tx.Bucket(bucketResults), tx.Bucket(bucketLatest)
-	var keys, vals [][]byte
-	err := latest.ForEach(func(k, idb []byte) error {
+	results := tx.Bucket(bucketResults)
+	return rewriteLatest(tx, func(k, idb []byte) ([]byte, error) {
 		id := binary.BigEndian.Uint64(idb)
 		var rec storev1.Result
 		if err := getProto(results, idb, &rec); err != nil {
-			return fmt.Errorf("latest points at result %d: %w", id, err)
+			return nil, fmt.Errorf("latest points at result %d: %w", id, err)
 		}
 		c := records.Current(id, &rec)
-		nv, err := proto.Marshal(records.Latest(&c))
-		if err != nil {
+		return proto.Marshal(records.Latest(&c))
+	})
+}
+
+// rewriteLatest replaces each latest/ value for which fn returns a new one
+// (nil leaves it), after the walk: a bucket may not change under ForEach.
+func rewriteLatest(tx *bolt.Tx, fn func(k, v []byte) ([]byte, error)) error {
+	latest := tx.Bucket(bucketLatest)
+	var keys, vals [][]byte
+	err := latest.ForEach(func(k, v []byte) error {
+		nv, err := fn(k, v)
+		if err != nil || nv == nil {
 			return err
 		}
 		keys, vals = append(keys, bytes.Clone(k)), append(vals, nv)
@@ -270,7 +279,7 @@ func migrateLatestValues(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	for i := range keys { // a bucket may not change under ForEach
+	for i := range keys {
 		if err := latest.Put(keys[i], vals[i]); err != nil {
 			return err
 		}
@@ -317,38 +326,23 @@ func migrateTrust(tx *bolt.Tx) error {
 // result's: a record stored before sources were kept reads as published
 // when the admin token submitted it, as history reads it.
 func migrateLatestSources(tx *bolt.Tx) error {
-	results, latest := tx.Bucket(bucketResults), tx.Bucket(bucketLatest)
-	var keys, vals [][]byte
+	results := tx.Bucket(bucketResults)
 	var l storev1.Latest
-	err := latest.ForEach(func(k, v []byte) error {
+	return rewriteLatest(tx, func(k, v []byte) ([]byte, error) {
 		l.Reset()
 		if err := proto.Unmarshal(v, &l); err != nil {
-			return fmt.Errorf("latest %q: %w", k, err)
+			return nil, fmt.Errorf("latest %q: %w", k, err)
 		}
 		if l.Source != storev1.Source_SOURCE_UNSPECIFIED {
-			return nil
+			return nil, nil
 		}
 		var rec storev1.Result
 		if err := getProto(results, u64(l.ResultId), &rec); err != nil {
-			return fmt.Errorf("latest points at result %d: %w", l.ResultId, err)
+			return nil, fmt.Errorf("latest points at result %d: %w", l.ResultId, err)
 		}
 		l.Source = records.SourceRecord(&rec)
-		nv, err := proto.Marshal(&l)
-		if err != nil {
-			return err
-		}
-		keys, vals = append(keys, bytes.Clone(k)), append(vals, nv)
-		return nil
+		return proto.Marshal(&l)
 	})
-	if err != nil {
-		return err
-	}
-	for i := range keys { // a bucket may not change under ForEach
-		if err := latest.Put(keys[i], vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // migrateVerificationKeys moves verifications that schema 4 kept under
