@@ -202,8 +202,10 @@ var paramsBillions = map[string][2]float64{"A": {0.5, 20}, "B": {21, 66}, "C": {
 // boardWatts is the board power of the cohorts' accelerators.
 var boardWatts = map[string]float64{"H100": 700, "B200": 1000}
 
-// epoch is when the synthetic registry's first results were measured.
-var epoch = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+// epoch is when the synthetic registry's first results were measured;
+// resubmissions follow a week apart, the 100th and later in its last week,
+// so that no date is in the future (the server refuses those).
+var epoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Result is the k-th result of series i: the series' energy, a little
 // better with each resubmission, with a measurement noise of a few percent.
@@ -217,7 +219,7 @@ func (g *Registry) Result(i, k int) rating.Result {
 		Model: s.Model, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass,
 		Accelerator: c.Accelerator, GPUCount: 1, Queries: 1000, FailedQueries: int64(rng.IntN(3)),
 		Precision: "bfloat16", BatchSize: 1, ToolName: "optimum-benchmark", ToolVersion: "0.4.0",
-		MeasuredAt: epoch.Add(time.Duration(k*30+rng.IntN(30)) * 24 * time.Hour),
+		MeasuredAt: epoch.Add(time.Duration(min(k, 100)*7+rng.IntN(7)) * 24 * time.Hour),
 	}
 	if c.SizeClass != "" {
 		b := paramsBillions[c.SizeClass]
