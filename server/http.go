@@ -268,7 +268,7 @@ func (h *HTTP) history(w http.ResponseWriter, r *http.Request) {
 // latest results, at most as many as the chart shows.
 func (h *HTTP) historyChart(ctx context.Context, rt *index.Rated, scheme *rating.GradeScheme) (*image, error) {
 	c := rt.Measure.Cohort
-	entries, err := h.s.backend.History(ctx, storage.HistoryQuery{Model: rt.Model, Task: c.Task, Dataset: c.Dataset, Hardware: c.Hardware, Limit: maxHistoryChart})
+	entries, err := h.s.backend.History(ctx, storage.HistoryQuery{Model: rt.Model, Task: c.Task, Dataset: c.Dataset, Hardware: c.Hardware, Limit: maxHistoryChart, Newest: true})
 	if err != nil {
 		return nil, err
 	}

@@ -267,6 +267,9 @@ type HistoryQuery struct {
 	// After is the id to continue after; 0 starts at the oldest.
 	After uint64
 	Limit int
+	// Newest asks for the Limit newest matching entries instead (still
+	// oldest first); After is then ignored.
+	Newest bool
 }
 
 // Matches reports whether a cohort passes the query's filters.

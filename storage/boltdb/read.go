@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -133,7 +135,22 @@ func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.His
 	err := d.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketHistory).Cursor()
 		results := tx.Bucket(bucketResults)
-		for k, v := c.Seek(historyKey(q.Model, q.After+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		k, v := c.Seek(historyKey(q.Model, q.After+1))
+		next := c.Next
+		if q.Newest {
+			// From the model's last key backwards, then oldest first.
+			defer func() { slices.Reverse(out) }()
+			upper := historyKey(q.Model, math.MaxUint64)
+			if k, v = c.Seek(upper); k == nil || bytes.Compare(k, upper) > 0 {
+				if k == nil {
+					k, v = c.Last()
+				} else {
+					k, v = c.Prev()
+				}
+			}
+			next = c.Prev
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}

@@ -197,12 +197,20 @@ func (s *Store) History(ctx context.Context, q storage.HistoryQuery) ([]storage.
 	}
 	dir := s.key(dirResults, q.Model, "\x00")
 	from, end := dir+idHex(q.After+1), clientv3.GetPrefixRangeEnd(dir)
+	order := []clientv3.OpOption{}
+	if q.Newest {
+		from = dir
+		order = append(order, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
+	}
 	var out []storage.HistoryEntry
+	if q.Newest {
+		defer func() { slices.Reverse(out) }()
+	}
 	for {
 		var resp *clientv3.GetResponse
 		err := s.do(ctx, "history", func(ctx context.Context) error {
 			var err error
-			resp, err = s.cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64))))
+			resp, err = s.cli.Get(ctx, from, append([]clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64)))}, order...)...)
 			return err
 		})
 		if err != nil {
@@ -225,7 +233,11 @@ func (s *Store) History(ctx context.Context, q storage.HistoryQuery) ([]storage.
 		if !resp.More || len(resp.Kvs) == 0 {
 			return out, nil
 		}
-		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		if last := string(resp.Kvs[len(resp.Kvs)-1].Key); q.Newest {
+			end = last // the range's end is exclusive
+		} else {
+			from = last + "\x00"
+		}
 	}
 }
 

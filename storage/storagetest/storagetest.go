@@ -364,6 +364,18 @@ func testHistory(t *testing.T, o Opener) {
 	if len(none) != 0 {
 		t.Errorf("history filtered on other hardware: %+v", none)
 	}
+	// The newest two, oldest first; a model whose name extends this one's
+	// and sorts after it is not among them.
+	newest, err := b.History(ctx(t), storage.HistoryQuery{Model: "a/model", Limit: 2, Newest: true})
+	if err != nil || len(newest) != 2 || newest[0].ID != ids[1] || newest[1].ID != ids[2] {
+		t.Errorf("the newest two: %+v, %v; want %v", newest, err, ids[1:])
+	}
+	if all, _ := b.History(ctx(t), storage.HistoryQuery{Model: "a/model", Limit: 10, Newest: true}); len(all) != 3 || all[0].ID != ids[0] {
+		t.Errorf("the newest ten of three: %+v", all)
+	}
+	if none, _ := b.History(ctx(t), storage.HistoryQuery{Model: "a/model", Hardware: "B200", Limit: 10, Newest: true}); len(none) != 0 {
+		t.Errorf("the newest on other hardware: %+v", none)
+	}
 }
 
 // collect reads watch responses until it has n events or the timeout.
