@@ -52,7 +52,8 @@ func statusSize(t *testing.T, err error) int {
 }
 
 func TestAMegabyteModelIDGetsAShortErrorAndAShortLogLine(t *testing.T) {
-	srv := servertest.Start(t)
+	// A public read's InvalidArgument logs at debug.
+	srv := servertest.StartWith(t, servertest.Options{LogLevel: slog.LevelDebug})
 	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
 	model := "a/" + strings.Repeat("\x01", 1_000_000)
 	before := srv.Logs.Len()
@@ -160,7 +161,7 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 func (rawCodec) Name() string { return "proto" }
 
 func TestMalformedRequestsAreInvalidArgumentLoggedAndCounted(t *testing.T) {
-	srv := servertest.Start(t)
+	srv := servertest.StartWith(t, servertest.Options{LogLevel: slog.LevelDebug})
 	conn := dial(t, srv.Addr)
 	// Field 1 (model) announces 100 bytes and has 2; then a field with
 	// wire type 7, which does not exist.

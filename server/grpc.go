@@ -143,14 +143,15 @@ func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 // costs the log nothing. Every value is bounded, so a line stays short
 // whatever the request held.
 func (s *Server) logCall(ctx context.Context, c *call, method string, start time.Time, st, cause error) {
-	level := slog.LevelInfo
-	if st != nil {
-		level = slog.LevelWarn
-	}
+	code := status.Code(st)
+	level := callLevel(method, code)
 	if !s.log.Enabled(ctx, level) {
 		return
 	}
-	code := status.Code(st)
+	ok, suppressed := s.logSample.allow(sampleKey{method, code}, time.Now())
+	if !ok {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("request_id", newRequestID()), slog.String("method", clip(method, maxFieldBytes)),
 		slog.String("code", code.String()), slog.Duration("duration", time.Since(start)),
@@ -168,7 +169,24 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 		// The client was told only that something failed; the log says what.
 		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}
+	if suppressed > 0 {
+		attrs = append(attrs, slog.Int("suppressed_before", suppressed))
+	}
 	s.log.LogAttrs(ctx, level, "rpc", attrs...)
+}
+
+// callLevel is the level of a finished call's line: info when it
+// succeeded; debug for a public read that ended NotFound or
+// InvalidArgument, which is the caller's business and which anyone can
+// cause at any rate; warn for any other failure.
+func callLevel(method string, code codes.Code) slog.Level {
+	switch {
+	case code == codes.OK:
+		return slog.LevelInfo
+	case isRead(method) && (code == codes.NotFound || code == codes.InvalidArgument):
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
 
 // decodeGuard returns a copy of a service whose unary methods log and

@@ -63,9 +63,11 @@ type Server struct {
 	now        func() time.Time
 	baseURL    string
 	limiter    *submitLimiter
-	limits     Limits
-	metrics    *metrics
-	reg        registries
+	// logSample bounds the call lines logged per method and code.
+	logSample *logSampler
+	limits    Limits
+	metrics   *metrics
+	reg       registries
 	// The HTTP surface's caches of rendered images.
 	images    *imageCache
 	responses *responseCache
@@ -83,18 +85,19 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: a backend and at least one grade scheme are needed")
 	}
 	s := &Server{
-		backend: cfg.Backend,
-		index:   index.New(),
-		tokens:  auth.New(),
-		schemes: map[string]*rating.GradeScheme{},
-		current: cfg.Schemes[len(cfg.Schemes)-1],
-		admin:   newAdminSecret(cfg.AdminToken),
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		baseURL: cfg.BaseURL,
-		limiter: newSubmitLimiter(cfg.SubmitLimit),
-		limits:  cfg.Limits.withDefaults(),
-		images:  newImageCache(imageCacheBudget),
+		backend:   cfg.Backend,
+		index:     index.New(),
+		tokens:    auth.New(),
+		schemes:   map[string]*rating.GradeScheme{},
+		current:   cfg.Schemes[len(cfg.Schemes)-1],
+		admin:     newAdminSecret(cfg.AdminToken),
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		baseURL:   cfg.BaseURL,
+		limiter:   newSubmitLimiter(cfg.SubmitLimit),
+		logSample: newLogSampler(),
+		limits:    cfg.Limits.withDefaults(),
+		images:    newImageCache(imageCacheBudget),
 
 		staleAfter: cmp.Or(cfg.StaleAfter, DefaultStaleAfter),
 	}

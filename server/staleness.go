@@ -45,7 +45,8 @@ func (s *Server) staleness() *stalenessValue {
 // holds: the rating service's, but for submissions.
 func isRead(method string) bool {
 	return strings.HasPrefix(method, "/"+energylabelv1.RatingService_ServiceDesc.ServiceName+"/") &&
-		method != energylabelv1.RatingService_SubmitResult_FullMethodName
+		method != energylabelv1.RatingService_SubmitResult_FullMethodName &&
+		method != energylabelv1.RatingService_VerifyResult_FullMethodName
 }
 
 // sayStaleness puts the staleness header on a read's response.
