@@ -301,18 +301,32 @@ func (a *Accelerators) Resolve(name string) (Accelerator, int, error) {
 	if d := acceleratorNameProblem(name); d != "" {
 		return Accelerator{}, 0, Invalid("hardware.accelerator", "%s", d)
 	}
-	count, rest := splitCount(name)
-	if i, ok := a.byKey[matchKey(rest)]; ok {
-		return a.variants[i], count, nil
+	if v, count, ok := a.lookup(name); ok {
+		return v, count, nil
 	}
+	_, rest := splitCount(name)
 	return Accelerator{}, 0, Invalid("hardware.accelerator", "unknown accelerator %s; closest known: %s (see `energylabel hardware`)",
 		quote(name), strings.Join(a.closest(rest, 3), ", "))
 }
 
+// lookup is Resolve without the closest names, which cost an edit distance
+// per known name: only an error message a person reads needs them.
+func (a *Accelerators) lookup(name string) (Accelerator, int, bool) {
+	if acceleratorNameProblem(name) != "" {
+		return Accelerator{}, 0, false
+	}
+	count, rest := splitCount(name)
+	if i, ok := a.byKey[matchKey(rest)]; ok {
+		return a.variants[i], count, true
+	}
+	return Accelerator{}, 0, false
+}
+
 // Family is the cohort name of a reported accelerator name, or "" when the
-// registry does not know it.
+// registry does not know it. It looks for no closest names: badges and
+// filters that ask it answer "not rated" rather than a suggestion.
 func (a *Accelerators) Family(name string) string {
-	if v, _, err := a.Resolve(name); err == nil {
+	if v, _, ok := a.lookup(name); ok {
 		return v.Family
 	}
 	return ""

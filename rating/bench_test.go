@@ -1,6 +1,7 @@
 package rating_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/energylabel/energylabel/rating"
@@ -73,4 +74,27 @@ func BenchmarkStars(b *testing.B) {
 	for b.Loop() {
 		rating.Stars(x, 0.01, 42)
 	}
+}
+
+// BenchmarkUnknownAccelerator compares the two ways a 128-character
+// unknown name is looked up: Resolve, which suggests the closest known
+// names for a person's error message, and Family, which badges and
+// filters use and which suggests nothing.
+func BenchmarkUnknownAccelerator(b *testing.B) {
+	reg := rating.BuiltinAccelerators()
+	name := strings.Repeat("Zq9-", 32)
+	b.Run("resolve-suggesting", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := reg.Resolve(name); err == nil {
+				b.Fatal("resolved")
+			}
+		}
+	})
+	b.Run("family", func(b *testing.B) {
+		for b.Loop() {
+			if reg.Family(name) != "" {
+				b.Fatal("resolved")
+			}
+		}
+	})
 }
