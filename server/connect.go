@@ -137,7 +137,7 @@ func (r *rpcHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
 			return errNotOverHTTP
 		}
 		info, _ := connect.CallInfoForServerContext(ctx)
-		ctx = context.WithValue(ctx, callKey{}, &call{protocol: info.Protocol}) // the edge takes it over
+		ctx = context.WithValue(ctx, callKey{}, &call{protocol: info.Protocol, peer: info.PeerAddr}) // the edge takes it over
 		hc, _ := ctx.Value(httpCallKey{}).(*httpCall)
 		md := metadataHeaders{method: spec.Procedure, header: hc.header, info: info}
 		ctx = grpc.NewContextWithServerTransportStream(ctx, md)

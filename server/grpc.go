@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net"
 	"slices"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
@@ -72,6 +74,24 @@ type call struct {
 	// edged is set when the call reaches the interceptors, which a
 	// request that does not decode never does.
 	edged bool
+	// peer is the client's address on the HTTP port; on the gRPC port
+	// the context's peer says it.
+	peer string
+}
+
+// clientHost is the host of the client that made a call, without its
+// port: what per-client limits count.
+func clientHost(ctx context.Context) string {
+	addr := ""
+	if c := callFrom(ctx); c != nil && c.peer != "" {
+		addr = c.peer
+	} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		addr = p.Addr.String()
+	}
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 type callKey struct{}

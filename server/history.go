@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -111,8 +111,49 @@ func historyProto(h *storage.HistoryEntry) *energylabelv1.HistoryEntry {
 // watch much sooner.
 const WatchTimeout = 24 * time.Hour
 
-// maxWatchers bounds the WatchRatings streams one server serves at once.
-const maxWatchers = 1024
+// maxWatchers bounds the WatchRatings streams one server serves at once,
+// and MaxWatchersPerAddress those of one client address (its host, any
+// port): one client holding watches cannot keep other addresses from
+// watching.
+const (
+	maxWatchers           = 1024
+	MaxWatchersPerAddress = 32
+)
+
+// watchSlots count the watches served, in all and per client host.
+type watchSlots struct {
+	mu     sync.Mutex
+	total  int
+	byHost map[string]int
+}
+
+// take holds a slot for host, or says why there is none.
+func (w *watchSlots) take(host string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.total >= maxWatchers:
+		return fmt.Errorf("%w: the server serves %d watches at most; try again later", errResourceExhausted, maxWatchers)
+	case w.byHost[host] >= MaxWatchersPerAddress:
+		return fmt.Errorf("%w: %d watches at most from one address; end one first", errResourceExhausted, MaxWatchersPerAddress)
+	}
+	if w.byHost == nil {
+		w.byHost = map[string]int{}
+	}
+	w.total++
+	w.byHost[host]++
+	return nil
+}
+
+// give returns host's slot.
+func (w *watchSlots) give(host string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.total--
+	if w.byHost[host]--; w.byHost[host] <= 0 {
+		delete(w.byHost, host)
+	}
+}
 
 // watchFilter is what a WatchRatings stream asks for.
 type watchFilter struct{ model, task, namespace string }
@@ -124,8 +165,6 @@ func (f watchFilter) matches(c *storage.Current) bool {
 	owner, _, _ := strings.Cut(c.Model, "/")
 	return f.namespace == "" || owner == f.namespace
 }
-
-var watchers atomic.Int32
 
 func (rs ratingService) WatchRatings(req *energylabelv1.WatchRatingsRequest, stream energylabelv1.RatingService_WatchRatingsServer) error {
 	s := rs.s
@@ -152,11 +191,11 @@ func (rs ratingService) WatchRatings(req *energylabelv1.WatchRatingsRequest, str
 	case from == 0:
 		from = s.index.Revision()
 	}
-	if n := watchers.Add(1); n > maxWatchers {
-		watchers.Add(-1)
-		return fmt.Errorf("%w: the server serves %d watches at most; try again later", errResourceExhausted, maxWatchers)
+	host := clientHost(stream.Context())
+	if err := s.watches.take(host); err != nil {
+		return err
 	}
-	defer watchers.Add(-1)
+	defer s.watches.give(host)
 
 	sent := false
 	for resp := range s.backend.Watch(stream.Context(), from) {

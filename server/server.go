@@ -65,9 +65,11 @@ type Server struct {
 	limiter    *submitLimiter
 	// logSample bounds the call lines logged per method and code.
 	logSample *logSampler
-	limits    Limits
-	metrics   *metrics
-	reg       registries
+	// watches count the WatchRatings streams served.
+	watches watchSlots
+	limits  Limits
+	metrics *metrics
+	reg     registries
 	// The HTTP surface's caches of rendered images.
 	images    *imageCache
 	responses *responseCache
