@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
@@ -133,20 +137,61 @@ func runWatch(ctx context.Context, a *app, args []string) error {
 	}
 	defer c.Close()
 	req := &energylabelv1.WatchRatingsRequest{Task: t, Model: *model, Namespace: *ns, StartRevision: *from}
-	err = c.WatchRatings(ctx, req, func(ev *energylabelv1.RatingEvent) error {
-		if a.cfg.JSON {
-			return a.printJSON(ev)
+	pause := watchPauseMin
+	for {
+		got := false
+		err = c.WatchRatings(ctx, req, func(ev *energylabelv1.RatingEvent) error {
+			got = true
+			req.StartRevision = max(req.StartRevision, ev.GetRevision())
+			if a.cfg.JSON {
+				return a.printJSON(ev)
+			}
+			_, err := fmt.Fprintln(a.stdout, describeEvent(ev))
+			return err
+		})
+		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+			return nil // interrupted: the normal end
 		}
-		_, err := fmt.Fprintln(a.stdout, describeEvent(ev))
-		return err
-	})
-	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
-		return nil // interrupted: the normal end
+		if !watchResumes(err) {
+			return fmt.Errorf("watch: %w", err)
+		}
+		// The server ended the watch (its maximum age, a shutdown, a
+		// client that fell behind): resume after the last revision seen.
+		if got {
+			pause = watchPauseMin
+		}
+		why := "the server ended the watch"
+		if err != nil {
+			why = err.Error()
+		}
+		// With nothing seen since a start from now, it resumes from now.
+		fmt.Fprintf(a.stderr, "energylabel: watch: resuming after revision %d in %s (%s)\n", req.StartRevision, pause, why)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, watchPauseMax)
 	}
-	if err != nil {
-		return fmt.Errorf("watch: %w", err)
+}
+
+// How long watch waits before it resumes a watch the server ended, at
+// first and at most.
+const (
+	watchPauseMin = 200 * time.Millisecond
+	watchPauseMax = 10 * time.Second
+)
+
+// watchResumes reports whether watch should resume after a stream ended
+// with err: the server ended it (its maximum age, a shutdown), it fell
+// behind, or the server was out of reach or full for now. A revision the
+// server no longer keeps, or a refused request, ends the command.
+func watchResumes(err error) bool {
+	switch grpcstatus.Code(err) {
+	case codes.OK, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Unavailable, codes.Aborted:
+		return true
 	}
-	return nil
+	return false
 }
 
 // describeEvent is one line per change.

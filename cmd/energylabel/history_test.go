@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
 
 	"github.com/energylabel/energylabel/internal/servertest"
 )
@@ -62,5 +66,23 @@ func TestWatchPrintsASubmissionAtOnce(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("watch exited %d after an interrupt: %s", code, errOut.String())
+	}
+}
+
+func TestWatchResumesWhatTheServerEnded(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, true},
+		{grpcstatus.Error(codes.DeadlineExceeded, "the watch reached its maximum age"), true},
+		{fmt.Errorf("watch: %w", grpcstatus.Error(codes.ResourceExhausted, "fell behind")), true},
+		{grpcstatus.Error(codes.Unavailable, "shutting down"), true},
+		{grpcstatus.Error(codes.OutOfRange, "revision compacted"), false},
+		{grpcstatus.Error(codes.InvalidArgument, "bad task"), false},
+	} {
+		if got := watchResumes(c.err); got != c.want {
+			t.Errorf("%v: resumes %v, want %v", c.err, got, c.want)
+		}
 	}
 }
