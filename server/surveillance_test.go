@@ -11,6 +11,7 @@ import (
 
 	"github.com/energylabel/energylabel/internal/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/server"
 )
 
 // textGen is a publisher's text generation result on H100s.
@@ -246,5 +247,23 @@ func TestLookAlikeNamespacesAreRefused(t *testing.T) {
 	}
 	if _, err := admin.CreateToken(withToken(srv.AdminToken), &energylabelv1.CreateTokenRequest{Role: "root"}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("an unknown role: %v", err)
+	}
+}
+
+// A surveyor token is held to the submission rate as a publisher's is:
+// its verifications are writes that every replica keeps in memory.
+func TestSurveyorsAreRateLimited(t *testing.T) {
+	srv := servertest.StartWith(t, servertest.Options{SubmitLimit: server.RateLimit{Rate: 0.001, Burst: 2}})
+	rs := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
+	if _, err := rs.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/m", 0.5)}); err != nil {
+		t.Fatal(err)
+	}
+	surveyor := surveyorToken(t, srv)
+	var last error
+	for range 3 {
+		_, last = rs.VerifyResult(withToken(surveyor), &energylabelv1.VerifyResultRequest{Result: clf("acme/m", 0.5)})
+	}
+	if status.Code(last) != codes.ResourceExhausted {
+		t.Errorf("a surveyor's third call in a burst of 2: %v, want ResourceExhausted", last)
 	}
 }

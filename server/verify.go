@@ -102,10 +102,15 @@ func (rs ratingService) VerifyResult(ctx context.Context, req *energylabelv1.Ver
 	if req.GetResult() == nil {
 		return nil, rating.Invalid("result", "required")
 	}
-	if p := principalFrom(ctx); p == nil || !p.surveyor() {
+	p := principalFrom(ctx)
+	if p == nil || !p.surveyor() {
 		return nil, fmt.Errorf("%w: VerifyResult needs a surveyor token (token create -role surveyor)", errPermissionDenied)
 	}
-	p := principalFrom(ctx)
+	// A surveyor's writes cost storage and memory as a publisher's do:
+	// the same per-token rate bounds them.
+	if err := rs.s.limiter.allow(p.tokenID, rs.s.now()); err != nil {
+		return nil, err
+	}
 	r := wire.Result(req.GetResult())
 	a := storage.Audit{TokenID: p.tokenID}
 	if pr, ok := peer.FromContext(ctx); ok {
