@@ -288,8 +288,14 @@ func (ix *Index) Load(snap *storage.Snapshot) {
 }
 
 // Apply applies events in revision order; events at or below the index's
-// revision were applied already and are skipped.
-func (ix *Index) Apply(events []storage.Event) {
+// revision were applied already and are skipped. complete says whether the
+// last event's revision is whole in events (a watch response without
+// More): only then does the index advance to it; otherwise it advances to
+// the revision before, every earlier one being whole, and the rest of the
+// last revision comes in the next call. A revision split so is one of
+// results, which apply again harmlessly: a follower that resumes from the
+// revision before it gets the revision's first part a second time.
+func (ix *Index) Apply(events []storage.Event, complete bool) {
 	if len(events) == 0 {
 		return
 	}
@@ -310,7 +316,11 @@ func (ix *Index) Apply(events []storage.Event) {
 		}
 	}
 	ix.mu.Unlock()
-	ix.advance(events[len(events)-1].Revision)
+	last = events[len(events)-1].Revision
+	if !complete {
+		last--
+	}
+	ix.advance(last)
 }
 
 // advance moves the index to rev and wakes its waiters. Events that leave
@@ -568,6 +578,70 @@ func (ix *Index) ListCohort(c rating.Cohort, after *Cursor, limit int) []Rated {
 	return ix.list(c, after, limit)
 }
 
+// ListCohortAt returns up to limit ratings of a cohort, best first, from
+// its offset-th (0 is the best), and how many ratings the cohort has, both
+// as of one moment: pages by number, as the leaderboard pages link them.
+// It steps over the entries before the page without expanding them, from
+// whichever end of the cohort is nearer, so that the last page of a large
+// cohort costs no more than the first.
+func (ix *Index) ListCohortAt(c rating.Cohort, offset, limit int) (page []Rated, total int) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	ci := ix.cohorts[c]
+	if ci == nil {
+		return nil, 0
+	}
+	total = ci.order.Len()
+	offset = max(offset, 0)
+	if limit <= 0 || offset >= total {
+		return nil, total
+	}
+	end := offset + min(limit, total-offset) // past the page's last entry
+	page = make([]Rated, 0, end-offset)
+	if offset <= total-end {
+		i := 0
+		ci.order.Ascend(func(e *entry) bool {
+			if i >= offset {
+				page = append(page, ix.rated(e))
+			}
+			i++
+			return i < end
+		})
+		return page, total
+	}
+	// Nearer the worst end: walk back to the page, and turn it round.
+	i := total
+	ci.order.Descend(func(e *entry) bool {
+		i--
+		if i < end {
+			page = append(page, ix.rated(e))
+		}
+		return i > offset
+	})
+	slices.Reverse(page)
+	return page, total
+}
+
+// ModelRatingsAt returns up to limit of a model's current ratings, in
+// cohort order (as ModelRatings), from its offset-th, and how many ratings
+// the model has: a page of a model rated in many cohorts, expanding only
+// the ratings on it.
+func (ix *Index) ModelRatingsAt(model string, offset, limit int) (page []Rated, total int) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	mc := ix.models[model]
+	total = mc.len()
+	offset = max(offset, 0)
+	if limit <= 0 || offset >= total {
+		return nil, total
+	}
+	page = make([]Rated, 0, min(limit, total-offset))
+	for i := offset; i < total && len(page) < limit; i++ {
+		page = append(page, ix.rated(mc.at(i)))
+	}
+	return page, total
+}
+
 // ReferenceBounds returns what a release made now freezes: for every
 // cohort with a reference, the bounds of the latest reference of each
 // model. Declared results count only through the reference they carry.
@@ -641,6 +715,17 @@ func (ix *Index) EachOwner(fn func(owner string)) {
 	defer ix.mu.RUnlock()
 	for o := range ix.owners {
 		fn(o)
+	}
+}
+
+// EachModel calls fn with the id of every rated model, in no order,
+// holding the index's read lock: the model list that search scans, made
+// without expanding a single entry.
+func (ix *Index) EachModel(fn func(model string)) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for m := range ix.models {
+		fn(m)
 	}
 }
 

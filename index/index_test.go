@@ -36,8 +36,8 @@ func TestEventsBuildTheReadModel(t *testing.T) {
 		added(3, 99, "a/stale", clf, 0.1), // at the snapshot's revision: applied already
 		added(4, 3, "a/three", clf, 3),
 		added(4, 4, "a/three", clf, 3), // equal energies share a rank
-	})
-	ix.Apply([]storage.Event{{Revision: 5, Kind: storage.ReleaseCreated, Release: &rating.Release{Name: "r", Cohorts: ix.ReferenceBounds()}}})
+	}, true)
+	ix.Apply([]storage.Event{{Revision: 5, Kind: storage.ReleaseCreated, Release: &rating.Release{Name: "r", Cohorts: ix.ReferenceBounds()}}}, true)
 	if ix.Revision() != 5 {
 		t.Errorf("revision %d, want 5", ix.Revision())
 	}
@@ -53,7 +53,7 @@ func TestEventsBuildTheReadModel(t *testing.T) {
 	}
 	b200 := clf
 	b200.Hardware = "B200"
-	ix.Apply([]storage.Event{added(6, 5, "a/one", b200, 2)})
+	ix.Apply([]storage.Event{added(6, 5, "a/one", b200, 2)}, true)
 	if r, n := ix.ModelRating("a/one", Choice{}); n != 2 || r.Measure.Cohort != clf {
 		t.Errorf("pick of a/one: %+v of %d, want the larger H100 cohort", r.Measure.Cohort, n)
 	}
@@ -76,15 +76,15 @@ func TestReleasesCountReferencesOnly(t *testing.T) {
 		added(3, 3, "pub/c", clf, 6),
 		declared(4, 4, "evil/heavy", clf, 1e6, storage.Reference{}),
 		declared(5, 5, "pub/a", clf, 0.01, storage.Reference{ResultID: 1, X: 2, WhPer1k: 2}),
-	})
+	}, true)
 	b := ix.ReferenceBounds()[clf]
 	if b.Lo != 2 || b.Hi != 6 || b.Models != 3 || fmt.Sprint(b.References) != "[2 4 6]" {
 		t.Fatalf("bounds %+v, want the three published figures", b)
 	}
-	ix.Apply([]storage.Event{{Revision: 6, Kind: storage.ReleaseCreated, Release: &rating.Release{Name: "r1", Cohorts: map[rating.Cohort]rating.Bounds{clf: b}}}})
+	ix.Apply([]storage.Event{{Revision: 6, Kind: storage.ReleaseCreated, Release: &rating.Release{Name: "r1", Cohorts: map[rating.Cohort]rating.Bounds{clf: b}}}}, true)
 	// Any number of new declared models changes no one's rank.
 	for i := range 67 {
-		ix.Apply([]storage.Event{declared(int64(7+i), uint64(6+i), fmt.Sprintf("made/up-%d", i), clf, 0.001, storage.Reference{})})
+		ix.Apply([]storage.Event{declared(int64(7+i), uint64(6+i), fmt.Sprintf("made/up-%d", i), clf, 0.001, storage.Reference{})}, true)
 	}
 	r, _ := ix.Rating("pub/b", clf)
 	if r.Rank != 2 || r.RankOf != 3 || r.CohortSize != 71 {
@@ -99,7 +99,7 @@ func TestReleasesCountReferencesOnly(t *testing.T) {
 	// with the determined value.
 	v := storage.Verification{Model: "evil/heavy", Cohort: clf, ResultID: 4, At: time.Unix(100, 0),
 		Survey: rating.Survey{Status: rating.StatusCorrected, Measurements: 4, DeterminedX: 3, DeterminedWh: 3}}
-	ix.Apply([]storage.Event{{Revision: 100, Kind: storage.VerificationAdded, Verification: &v}})
+	ix.Apply([]storage.Event{{Revision: 100, Kind: storage.VerificationAdded, Verification: &v}}, true)
 	heavy, _ = ix.Rating("evil/heavy", clf)
 	if heavy.Survey.Status != rating.StatusCorrected || heavy.Shown().X() != 3 || heavy.Rank != 2 {
 		t.Errorf("corrected: %v shows %v, would rank %d", heavy.Survey.Status, heavy.Shown().X(), heavy.Rank)
@@ -131,7 +131,7 @@ func TestReleasesCountReferencesOnly(t *testing.T) {
 	v2 := storage.Verification{Model: "pub/a", Cohort: clf, ResultID: 5, At: time.Unix(200, 0),
 		Survey: rating.Survey{Status: rating.StatusUnderReview, Measurements: 1, DeterminedX: 0.5}}
 	ix.Apply([]storage.Event{{Revision: 101, Kind: storage.VerificationAdded, Verification: &v2},
-		declared(102, 200, "pub/a", clf, 0.009, storage.Reference{ResultID: 1, X: 2, WhPer1k: 2})})
+		declared(102, 200, "pub/a", clf, 0.009, storage.Reference{ResultID: 1, X: 2, WhPer1k: 2})}, true)
 	if a, _ := ix.Rating("pub/a", clf); a.ID != 200 || a.Survey.Status != rating.StatusUnderReview {
 		t.Errorf("pub/a's new result: #%d %v, want #200 under review", a.ID, a.Survey.Status)
 	}
@@ -153,13 +153,13 @@ func TestWaitForWaitsForTheRevision(t *testing.T) {
 	ix := New()
 	done := make(chan error)
 	go func() { done <- ix.WaitFor(context.Background(), 2) }()
-	ix.Apply([]storage.Event{added(1, 1, "a/one", clf, 1)})
+	ix.Apply([]storage.Event{added(1, 1, "a/one", clf, 1)}, true)
 	select {
 	case <-done:
 		t.Fatal("WaitFor(2) returned at revision 1")
 	case <-time.After(20 * time.Millisecond):
 	}
-	ix.Apply([]storage.Event{added(2, 2, "a/two", clf, 1)})
+	ix.Apply([]storage.Event{added(2, 2, "a/two", clf, 1)}, true)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestEachOwnerListsEveryNamespaceOnce(t *testing.T) {
 	ix := New()
 	b200 := clf
 	b200.Hardware = "B200"
-	ix.Apply([]storage.Event{added(1, 1, "acme/a", clf, 1), added(2, 2, "acme/a", b200, 1), added(3, 3, "acme/b", clf, 2), added(4, 4, "meta-llama/x", clf, 3)})
+	ix.Apply([]storage.Event{added(1, 1, "acme/a", clf, 1), added(2, 2, "acme/a", b200, 1), added(3, 3, "acme/b", clf, 2), added(4, 4, "meta-llama/x", clf, 3)}, true)
 	var got []string
 	ix.EachOwner(func(o string) { got = append(got, o) })
 	slices.Sort(got)

@@ -90,7 +90,7 @@ func (s *Server) mountRPC(mux *http.ServeMux) *rpcHTTP {
 			bounded.ServeHTTP(w, req) // the edge refuses it, or Connect answers 404
 			return
 		}
-		hc := &httpCall{header: w.Header(), rc: http.NewResponseController(w)}
+		hc := &httpCall{header: w.Header(), rc: http.NewResponseController(w), client: s.limits.clientAddr(req.RemoteAddr, req.Header.Values("X-Forwarded-For"))}
 		reads.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), httpCallKey{}, hc)))
 	}))
 	mux.Handle("GET /openapi.json", readsCORS.Handler(http.HandlerFunc(serveOpenAPI)))
@@ -137,14 +137,15 @@ func (r *rpcHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
 			return errNotOverHTTP
 		}
 		info, _ := connect.CallInfoForServerContext(ctx)
-		ctx = context.WithValue(ctx, callKey{}, &call{protocol: info.Protocol, peer: info.PeerAddr}) // the edge takes it over
 		hc, _ := ctx.Value(httpCallKey{}).(*httpCall)
+		ctx = context.WithValue(ctx, callKey{}, &call{protocol: info.Protocol, client: hc.client}) // the edge takes it over
 		md := metadataHeaders{method: spec.Procedure, header: hc.header, info: info}
 		ctx = grpc.NewContextWithServerTransportStream(ctx, md)
 		if spec.StreamType == connect.StreamTypeUnary {
 			_, err := r.s.unaryEdge(ctx, nil, &grpc.UnaryServerInfo{FullMethod: spec.Procedure}, func(ctx context.Context, _ any) (any, error) {
 				return nil, fromConnect(next(ctx, spec, stream))
 			})
+			setRetryAfter(hc.header, err)
 			return connectError(err)
 		}
 		return r.serveStream(ctx, spec, stream, md, hc.rc, next)
@@ -179,6 +180,8 @@ func (r *rpcHTTP) serveStream(ctx context.Context, spec connect.Spec, stream con
 type httpCall struct {
 	header http.Header
 	rc     *http.ResponseController
+	// client is the address per-client limits count the call as.
+	client string
 }
 
 type httpCallKey struct{}

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -53,11 +55,11 @@ func toStatus(err error) error {
 		return boundStatus(st).Err()
 	}
 	var invalid *rating.InvalidError
-	var limited *rateLimitedError
+	var limited interface{ retryDelay() time.Duration }
 	switch {
 	case errors.As(err, &limited):
 		st := status.New(codes.ResourceExhausted, clip(err.Error(), maxMessageBytes))
-		if withDetails, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(limited.retryAfter)}); derr == nil {
+		if withDetails, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(limited.retryDelay())}); derr == nil {
 			st = withDetails
 		}
 		return st.Err()
@@ -168,4 +170,25 @@ func printableASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// retryAfterOf is the retry delay a status carries, if any.
+func retryAfterOf(err error) (time.Duration, bool) {
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration(), true
+		}
+	}
+	return 0, false
+}
+
+// setRetryAfter tells an HTTP client when to retry a call refused for its
+// rate: the Retry-After header, beside the status's RetryInfo.
+func setRetryAfter(h http.Header, err error) {
+	if status.Code(err) != codes.ResourceExhausted {
+		return
+	}
+	if d, ok := retryAfterOf(err); ok {
+		h.Set("Retry-After", retrySeconds(d))
+	}
 }

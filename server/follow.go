@@ -75,6 +75,9 @@ func (s *Server) load(snap *storage.Snapshot) error {
 		return err
 	}
 	s.tokens.Load(snap.Tokens)
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultRPCTimeout)
+	s.recountUsage(ctx, snap.Currents)
+	cancel()
 	s.index.Load(snap)
 	return nil
 }
@@ -82,23 +85,32 @@ func (s *Server) load(snap *storage.Snapshot) error {
 // followFrom applies events after rev until ctx ends. A watch the backend
 // cut off (compacted, or this server fell behind) is answered with a clean
 // rebuild from a new snapshot; any other failure with a retry after a
-// pause.
+// pause. rev is the last revision applied whole: a response with More
+// leaves its last revision in part, and a watch that ends then resumes
+// from the revision before it, which sends that revision again from its
+// start (applying a result again changes nothing).
 func (s *Server) followFrom(ctx context.Context, rev int64) {
 	defer close(s.follow.done)
 	pause := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		var err error
-		for resp := range s.backend.Watch(ctx, rev) {
+		for resp := range s.backend.Watch(ctx, rev, storage.WatchFilter{}) {
 			if resp.Err != nil {
 				err = resp.Err
 				break
 			}
 			if n := len(resp.Events); n > 0 {
-				s.apply(resp.Events)
-				rev = resp.Events[n-1].Revision
+				s.apply(resp.Events, !resp.More)
+				last := resp.Events[n-1].Revision
+				if resp.More {
+					last-- // every revision before the last is whole
+				}
+				rev = max(rev, last)
 				pause = 50 * time.Millisecond
 			}
-			s.follow.confirm(time.Now())
+			if !resp.More {
+				s.follow.confirm(time.Now())
+			}
 		}
 		if ctx.Err() != nil {
 			return
@@ -129,8 +141,9 @@ func (s *Server) followFrom(ctx context.Context, rev int64) {
 }
 
 // apply applies one batch of events: tokens and registries first, the
-// index last, since its revision is what writers wait for.
-func (s *Server) apply(events []storage.Event) {
+// index last, since its revision is what writers wait for. complete says
+// whether the last event's revision is whole (storage.WatchResponse.More).
+func (s *Server) apply(events []storage.Event, complete bool) {
 	for i := range events {
 		ev := &events[i]
 		switch ev.Kind {
@@ -142,7 +155,8 @@ func (s *Server) apply(events []storage.Event) {
 			}
 		}
 	}
-	s.index.Apply(events)
+	s.usage.count(events)
+	s.index.Apply(events, complete)
 }
 
 // Staleness is how long ago the backend last confirmed that this server's

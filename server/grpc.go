@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"slices"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
@@ -74,24 +74,29 @@ type call struct {
 	// edged is set when the call reaches the interceptors, which a
 	// request that does not decode never does.
 	edged bool
-	// peer is the client's address on the HTTP port; on the gRPC port
-	// the context's peer says it.
-	peer string
+	// client is the address per-client limits count the call as, once
+	// clientOf worked it out (the HTTP port's edge does at once).
+	client string
 }
 
-// clientHost is the host of the client that made a call, without its
-// port: what per-client limits count.
-func clientHost(ctx context.Context) string {
-	addr := ""
-	if c := callFrom(ctx); c != nil && c.peer != "" {
-		addr = c.peer
-	} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		addr = p.Addr.String()
+// clientOf is the address per-client limits count a call as: the HTTP
+// port's edge works it out from the request; on the gRPC port, it is
+// the connection's peer, or whom a trusted proxy's x-forwarded-for names.
+func (s *Server) clientOf(ctx context.Context) string {
+	c := callFrom(ctx)
+	if c != nil && c.client != "" {
+		return c.client
 	}
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
+	remote := ""
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		remote = p.Addr.String()
 	}
-	return addr
+	md, _ := metadata.FromIncomingContext(ctx)
+	client := s.limits.clientAddr(remote, md.Get("x-forwarded-for"))
+	if c != nil {
+		c.client = client
+	}
+	return client
 }
 
 type callKey struct{}
@@ -123,6 +128,9 @@ func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerI
 		defer cancel()
 	}
 	err := malformedRequest(req)
+	if err == nil && costlyReads[info.FullMethod] {
+		err = s.reads.take(s.clientOf(ctx), time.Now())
+	}
 	var resp any
 	s.sayStaleness(ctx, info.FullMethod)
 	if err == nil {
@@ -132,6 +140,13 @@ func (s *Server) unaryEdge(ctx context.Context, req any, info *grpc.UnaryServerI
 	s.metrics.observe(info.FullMethod, st, time.Since(start))
 	s.logCall(ctx, c, info.FullMethod, start, st, err)
 	return resp, st
+}
+
+// costlyReads are the unary reads that draw on the caller's read budget:
+// they read the store, where the others answer from memory. (A watch
+// that replays draws on it too.)
+var costlyReads = map[string]bool{
+	energylabelv1.RatingService_GetHistory_FullMethodName: true,
 }
 
 // streamEdge is unaryEdge for streams, which also get the stream limits:
@@ -148,7 +163,7 @@ func (s *Server) streamEdge(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 		ss.SetHeader(s.staleness().md)
 	}
 	if info.FullMethod == energylabelv1.RatingService_WatchRatings_FullMethodName {
-		limits.StreamTimeout = WatchTimeout // a watch is meant to last; stalling still ends it
+		limits.StreamTimeout = limits.WatchMaxAge // a watch is meant to last; stalling still ends it
 	}
 	err := limits.guard(ctx, ss, func(gs grpc.ServerStream) error { return handler(srv, gs) })
 	st := toStatus(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -106,55 +105,6 @@ func historyProto(h *storage.HistoryEntry) *energylabelv1.HistoryEntry {
 	return p
 }
 
-// WatchTimeout is how long one WatchRatings stream may last; a client
-// resumes from the last revision it saw. Stalling (not reading) ends a
-// watch much sooner.
-const WatchTimeout = 24 * time.Hour
-
-// maxWatchers bounds the WatchRatings streams one server serves at once,
-// and MaxWatchersPerAddress those of one client address (its host, any
-// port): one client holding watches cannot keep other addresses from
-// watching.
-const (
-	maxWatchers           = 1024
-	MaxWatchersPerAddress = 32
-)
-
-// watchSlots count the watches served, in all and per client host.
-type watchSlots struct {
-	mu     sync.Mutex
-	total  int
-	byHost map[string]int
-}
-
-// take holds a slot for host, or says why there is none.
-func (w *watchSlots) take(host string) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	switch {
-	case w.total >= maxWatchers:
-		return fmt.Errorf("%w: the server serves %d watches at most; try again later", errResourceExhausted, maxWatchers)
-	case w.byHost[host] >= MaxWatchersPerAddress:
-		return fmt.Errorf("%w: %d watches at most from one address; end one first", errResourceExhausted, MaxWatchersPerAddress)
-	}
-	if w.byHost == nil {
-		w.byHost = map[string]int{}
-	}
-	w.total++
-	w.byHost[host]++
-	return nil
-}
-
-// give returns host's slot.
-func (w *watchSlots) give(host string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.total--
-	if w.byHost[host]--; w.byHost[host] <= 0 {
-		delete(w.byHost, host)
-	}
-}
-
 // watchFilter is what a WatchRatings stream asks for.
 type watchFilter struct{ model, task, namespace string }
 
@@ -191,35 +141,60 @@ func (rs ratingService) WatchRatings(req *energylabelv1.WatchRatingsRequest, str
 	case from == 0:
 		from = s.index.Revision()
 	}
-	host := clientHost(stream.Context())
-	if err := s.watches.take(host); err != nil {
+	addr := s.clientOf(stream.Context())
+	if err := s.watches.take(addr); err != nil {
 		return err
 	}
-	defer s.watches.give(host)
+	defer s.watches.give(addr)
+	if req.GetStartRevision() != 0 {
+		// A replay reads the store: it is a costly read.
+		if err := s.reads.take(addr, time.Now()); err != nil {
+			return err
+		}
+	}
 
 	sent := false
-	for resp := range s.backend.Watch(stream.Context(), from) {
+	for resp := range s.backend.Watch(stream.Context(), from, storage.WatchFilter{Model: f.model, Owner: f.namespace}) {
 		if resp.Err != nil {
 			if !sent && req.GetStartRevision() != 0 {
 				return fmt.Errorf("%w: revision %d: %w", errOutOfRange, from, resp.Err)
 			}
 			return fmt.Errorf("%w: the watch fell behind the server's writes (%w); resume from the last revision received", errResourceExhausted, resp.Err)
 		}
-		out := &energylabelv1.WatchRatingsResponse{}
-		for i := range resp.Events {
-			if ev := s.ratingEvent(&resp.Events[i], f); ev != nil {
-				out.Events = append(out.Events, ev)
-			}
-		}
 		sent = true
-		if len(out.Events) == 0 {
-			continue
-		}
-		if err := stream.Send(out); err != nil {
+		if err := s.sendRatingEvents(stream, resp.Events, f); err != nil {
 			return err
 		}
 	}
 	return context.Cause(stream.Context()) // why it ended: the client, a limit, or a shutdown
+}
+
+// maxEventsPerMessage bounds the events of one WatchRatingsResponse, so
+// that a watcher holds at most one small message at a time, however many
+// results one revision stored (an import stores thousands).
+const maxEventsPerMessage = 64
+
+// sendRatingEvents sends what a watcher sees of events, in messages of
+// at most maxEventsPerMessage events, each built as the previous is sent.
+func (s *Server) sendRatingEvents(stream energylabelv1.RatingService_WatchRatingsServer, events []storage.Event, f watchFilter) error {
+	out := &energylabelv1.WatchRatingsResponse{}
+	for i := range events {
+		ev := s.ratingEvent(&events[i], f)
+		if ev == nil {
+			continue
+		}
+		out.Events = append(out.Events, ev)
+		if len(out.Events) == maxEventsPerMessage {
+			if err := stream.Send(out); err != nil {
+				return err
+			}
+			out = &energylabelv1.WatchRatingsResponse{Events: make([]*energylabelv1.RatingEvent, 0, maxEventsPerMessage)}
+		}
+	}
+	if len(out.Events) == 0 {
+		return nil
+	}
+	return stream.Send(out)
 }
 
 // ratingEvent is the event a watcher sees of a backend event, or nil.

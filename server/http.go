@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,12 @@ import (
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
 	"github.com/energylabel/energylabel/storage"
+)
+
+// The routes of the pages that draw on a caller's read budget.
+const (
+	taskRoute   = "GET /tasks/{task}"
+	searchRoute = "GET /search"
 )
 
 // imageMaxAge is how long caches may keep a badge or label.
@@ -53,9 +60,9 @@ func (s *Server) NewHTTP() *HTTP {
 	h.mux.HandleFunc(labelRoute, h.label)
 	h.mux.HandleFunc(historyRoute, h.history)
 	h.mux.HandleFunc("GET /models/{owner}/{name}", h.modelPage)
-	h.mux.HandleFunc("GET /tasks/{task}", h.taskPage)
+	h.mux.HandleFunc(taskRoute, h.taskPage)
 	h.mux.HandleFunc("GET /{$}", h.indexPage)
-	h.mux.HandleFunc("GET /search", h.searchPage)
+	h.mux.HandleFunc(searchRoute, h.searchPage)
 	h.mux.HandleFunc("GET /favicon.svg", favicon)
 	h.mux.HandleFunc("GET /favicon.ico", favicon)
 	h.rpc = s.mountRPC(h.mux)
@@ -76,8 +83,42 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sw := &statusWriter{ResponseWriter: w}
+	if pattern := costlyPage(r); pattern != "" {
+		if err := h.s.reads.take(h.clientOf(r), start); err != nil {
+			tooMany(sw, err.(*budgetError))
+			h.metrics.observe(pattern, sw.status(), time.Since(start))
+			return
+		}
+	}
 	h.mux.ServeHTTP(sw, r)
 	h.metrics.observe(r.Pattern, sw.status(), time.Since(start)) // the mux set the pattern
+}
+
+// costlyPage is the route pattern of a page that draws on its caller's
+// read budget (search, and task pages, which read much of the index), or
+// "" for any other request.
+func costlyPage(r *http.Request) string {
+	switch {
+	case r.Method != http.MethodGet:
+		return ""
+	case r.URL.Path == "/search":
+		return searchRoute
+	case strings.HasPrefix(r.URL.Path, "/tasks/"):
+		return taskRoute
+	}
+	return ""
+}
+
+// clientOf is the address per-client limits count a request as.
+func (h *HTTP) clientOf(r *http.Request) string {
+	return h.s.limits.clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+}
+
+// tooMany answers a page request past its caller's read budget: 429, and
+// when to retry.
+func tooMany(w http.ResponseWriter, err *budgetError) {
+	w.Header().Set("Retry-After", retrySeconds(err.retryAfter))
+	http.Error(w, err.Error(), http.StatusTooManyRequests)
 }
 
 // Drain makes /healthz report 503, so that balancers stop sending traffic
@@ -319,7 +360,11 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
 		return
 	default:
-		if img, err = h.image(r.Context(), &rt, kind, scheme, look); err != nil {
+		if img, err = h.image(r, &rt, kind, scheme, look); err != nil {
+			if busy, ok := errors.AsType[retryLater](err); ok {
+				serveBusy(w, r, kind, busy.retryDelay())
+				return
+			}
 			h.imageError(w, r, kind, look, err)
 			return
 		}
@@ -328,14 +373,28 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 	img.serve(w, r)
 }
 
-// image returns the image of a rating, drawing it on a miss.
-func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind, scheme *rating.GradeScheme, look badgeLook) (*image, error) {
+// image returns the image of a rating, drawing it on a miss. Drawing a
+// PNG label or a history chart, which reads the store, draws on the
+// caller's read budget; badges and SVG labels cost microseconds.
+func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *rating.GradeScheme, look badgeLook) (*image, error) {
 	key := keyOf(rt, h.s.stars(rt), kind, scheme.Version, look)
 	if img, ok := h.images.get(key, nil); ok {
 		return img, nil
 	}
+	if kind == labelPNG || kind == historySVG {
+		if err := h.s.reads.take(h.clientOf(r), time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	if kind == labelPNG {
+		release, err := h.s.renders.take(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	if kind == historySVG {
-		img, err := h.historyChart(ctx, rt, scheme)
+		img, err := h.historyChart(r.Context(), rt, scheme)
 		if err == nil {
 			h.images.put(key, img)
 		}
@@ -365,6 +424,32 @@ func (h *HTTP) image(ctx context.Context, rt *index.Rated, kind imageKind, schem
 	}
 	h.images.put(key, img)
 	return img, nil
+}
+
+// The images that stand in for a label or chart the server is too busy
+// to draw for its caller: status 200, as an image proxy caches a failure
+// and shows a broken picture, with a short max-age and Retry-After.
+var (
+	busySVG = newImage("image/svg+xml", label.Busy().SVG())
+	busyPNG = sync.OnceValue(func() *image {
+		png, err := label.Busy().PNG()
+		if err != nil {
+			return busySVG // the embedded fonts failed to load: every label fails likewise
+		}
+		return newImage("image/png", png)
+	})
+	busyCacheControl = []string{"max-age=10"}
+)
+
+func serveBusy(w http.ResponseWriter, r *http.Request, kind imageKind, retryAfter time.Duration) {
+	img := busySVG
+	if kind == labelPNG {
+		img = busyPNG()
+	}
+	busy := *img
+	busy.cacheControl = busyCacheControl
+	w.Header().Set("Retry-After", retrySeconds(retryAfter))
+	busy.serve(w, r)
 }
 
 // faviconImage is a green energy-class arrow, with its ETag made once.

@@ -21,6 +21,8 @@ type rateLimitedError struct {
 	retryAfter time.Duration
 }
 
+func (e *rateLimitedError) retryDelay() time.Duration { return e.retryAfter }
+
 func (e *rateLimitedError) Error() string {
 	return fmt.Sprintf("token %s is over its submission rate limit; retry in %s", e.tokenID, e.retryAfter.Round(time.Millisecond))
 }

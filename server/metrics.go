@@ -54,6 +54,9 @@ func newMetrics(s *Server) *metrics {
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "energylabel_db_size_bytes", Help: "Space the storage backend uses.",
 	}, func() float64 { return float64(s.backend.Size()) }))
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "energylabel_connections_refused_total", Help: "Connections closed as accepted, their client address having its cap of open ones.",
+	}, func() float64 { return float64(s.refusedConns.Load()) }))
 	m.registry.MustRegister(&gradeCollector{s: s})
 	m.registry.MustRegister(cacheCollector{s})
 	return m

@@ -52,6 +52,7 @@ func (s *Server) Serve(ctx context.Context, l Listeners, opt ServeOptions) error
 		TLSConfig:         opt.TLS,
 	}
 	errc := make(chan error, 2)
+	l.GRPC, l.HTTP = s.capConnections(l.GRPC), s.capConnections(l.HTTP)
 	go func() { errc <- g.Serve(l.GRPC) }()
 	go func() {
 		var err error

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +43,9 @@ type Config struct {
 	// index current before the server reports itself not ready; 0 means
 	// DefaultStaleAfter.
 	StaleAfter time.Duration
+	// Quotas bound what each namespace's publishers store a day; the
+	// admin token is exempt. The zero value takes DefaultQuota for all.
+	Quotas *Quotas
 }
 
 // DefaultStaleAfter is ten of the backend's progress intervals.
@@ -65,11 +69,19 @@ type Server struct {
 	limiter    *submitLimiter
 	// logSample bounds the call lines logged per method and code.
 	logSample *logSampler
-	// watches count the WatchRatings streams served.
-	watches watchSlots
+	// watches count the WatchRatings streams served; reads is each
+	// client address's budget of costly reads.
+	watches *watchSlots
+	reads   *readBudget
+	renders renderSlots
 	limits  Limits
-	metrics *metrics
-	reg     registries
+	// quotas and usage bound what each namespace stores a day.
+	quotas Quotas
+	usage  usage
+	// refusedConns counts the connections closed for their address's cap.
+	refusedConns atomic.Int64
+	metrics      *metrics
+	reg          registries
 	// The HTTP surface's caches of rendered images.
 	images    *imageCache
 	responses *responseCache
@@ -113,6 +125,13 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.quotas = Quotas{Default: DefaultQuota}
+	if cfg.Quotas != nil {
+		s.quotas = *cfg.Quotas
+	}
+	s.watches = &watchSlots{max: s.limits.MaxWatches, perAddr: s.limits.WatchesPerAddress}
+	s.reads = newReadBudget(s.limits.ReadBudget)
+	s.renders = newRenderSlots()
 	s.responses = newResponseCache(s.index, responseCacheBudget)
 	s.answers = newAnswerCache(answerCacheBudget)
 	s.metrics = newMetrics(s)
@@ -133,6 +152,12 @@ func (s *Server) Submit(ctx context.Context, r *rating.Result, src rating.Source
 	acc, err := s.accept(r, src, a)
 	if err != nil {
 		return index.Rated{}, err
+	}
+	if src == rating.Publisher {
+		owner, _, _ := strings.Cut(r.Model, "/")
+		if err := s.usage.check(s.quotas.of(owner), owner, 1, s.now()); err != nil {
+			return index.Rated{}, err
+		}
 	}
 	id, rev, err := s.backend.Append(ctx, []storage.Accepted{acc})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,27 @@ type Limits struct {
 	MaxStreams uint32
 	// ConnIdle closes a connection that has had no call for this long.
 	ConnIdle time.Duration
+
+	// MaxWatches bounds the WatchRatings streams the server serves at
+	// once, and WatchesPerAddress those of one client address, so that
+	// one client holding watches cannot keep others from watching.
+	MaxWatches, WatchesPerAddress int
+	// WatchMaxAge ends a watch, idle or not, after this long; its client
+	// resumes from the last revision it received.
+	WatchMaxAge time.Duration
+	// ConnsPerAddress bounds the connections one client address holds
+	// open on each port; more are closed as they come. Trusted proxies
+	// are exempt: their connections carry every client's calls.
+	ConnsPerAddress int
+	// ReadBudget is each client address's token bucket of costly reads:
+	// history, search and task pages, watches that replay, and image
+	// renders on a cache miss. Past it, the API answers ResourceExhausted
+	// (HTTP 429) with when to retry, and an image is a grey "busy" one.
+	// A zero Rate takes the default; a negative one turns it off.
+	ReadBudget RateLimit
+	// TrustedProxies are the addresses whose X-Forwarded-For names the
+	// client; from any other, the header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // The default limits. A backup of a large database over a slow link still
@@ -35,7 +57,16 @@ const (
 	DefaultStreamIdle    = time.Minute
 	DefaultMaxStreams    = 100
 	DefaultConnIdle      = 5 * time.Minute
+
+	DefaultMaxWatches        = 1024
+	DefaultWatchesPerAddress = 16
+	DefaultWatchMaxAge       = time.Hour
+	DefaultConnsPerAddress   = 64
 )
+
+// DefaultReadBudget lets a person browse, and a script read history page
+// after page, at 10 costly reads a second in bursts of 40.
+var DefaultReadBudget = RateLimit{Rate: 10, Burst: 40}
 
 func (l Limits) withDefaults() Limits {
 	if l.StreamTimeout <= 0 {
@@ -49,6 +80,24 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ConnIdle <= 0 {
 		l.ConnIdle = DefaultConnIdle
+	}
+	if l.MaxWatches <= 0 {
+		l.MaxWatches = DefaultMaxWatches
+	}
+	if l.WatchesPerAddress <= 0 {
+		l.WatchesPerAddress = DefaultWatchesPerAddress
+	}
+	if l.WatchMaxAge <= 0 {
+		l.WatchMaxAge = DefaultWatchMaxAge
+	}
+	if l.ConnsPerAddress <= 0 {
+		l.ConnsPerAddress = DefaultConnsPerAddress
+	}
+	switch {
+	case l.ReadBudget.Rate == 0:
+		l.ReadBudget = DefaultReadBudget
+	case l.ReadBudget.Rate < 0:
+		l.ReadBudget = RateLimit{}
 	}
 	return l
 }

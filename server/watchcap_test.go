@@ -52,7 +52,7 @@ func TestOneAddressCannotHoldEveryWatch(t *testing.T) {
 			return nil
 		}
 	}
-	for i := range server.MaxWatchersPerAddress {
+	for i := range server.DefaultWatchesPerAddress {
 		if err := watch(greedy); err != nil {
 			t.Fatalf("watch %d: %v", i, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/energylabel/energylabel/rating"
@@ -133,6 +134,9 @@ type HistoryEntry struct {
 	Current
 	Label    Label
 	Revision int64
+	// StoredBytes is the size of the stored record, audit trail and run
+	// energies included: what the result costs the store.
+	StoredBytes int
 }
 
 // Token is a publisher token; only the SHA-256 of its secret is kept.
@@ -254,9 +258,107 @@ type Snapshot struct {
 // ended the watch. One with neither is progress: when the backend sent it,
 // the watcher had every event committed before; a watcher measures from
 // these how stale its reads may be.
+//
+// A response holds at most WatchMaxEvents events and about WatchMaxBytes
+// of them (EventBytes), so that a watcher holds a bounded amount however
+// many results one revision stored: a larger revision is split across
+// consecutive responses, each but the last with More set. Only a revision
+// of results is ever split (every other write is one event).
 type WatchResponse struct {
 	Events []Event
-	Err    error
+	// More says that the last revision's events continue in the next
+	// response: that revision is not complete yet. A watcher that keeps a
+	// revision to resume from keeps the one before it (every earlier
+	// revision is complete), and a watch that ends (Err) after a response
+	// with More leaves that revision incomplete.
+	More bool
+	Err  error
+}
+
+// The bounds of one WatchResponse.
+const (
+	// WatchMaxEvents is the most events one response holds.
+	WatchMaxEvents = 256
+	// WatchMaxBytes is about the most memory one response's events hold,
+	// as EventBytes estimates it; a single event larger than that (a
+	// release of very many cohorts) is sent alone.
+	WatchMaxBytes = 1 << 20
+)
+
+// WatchFits reports whether one more event of size bytes (EventBytes) fits
+// a response that holds n events of bytes in all. The first always fits.
+func WatchFits(n, bytes, size int) bool {
+	return n == 0 || n < WatchMaxEvents && bytes+size <= WatchMaxBytes
+}
+
+// EventBytes estimates the memory a decoded event holds: its structs and
+// the strings and slices they point at, within a few tens of bytes. It is
+// what WatchMaxBytes counts; it is no measure of anything stored.
+func EventBytes(ev *Event) int {
+	const (
+		event   = 64           // Event
+		entry   = 336          // HistoryEntry
+		verif   = 336          // Verification
+		result  = 312          // rating.Result, a verification's measurement
+		token   = 160          // Token
+		cohort  = 72 + 48 + 16 // a release's Cohort and Bounds, with the map's overhead
+		another = 128          // an Accelerator or a Dataset
+	)
+	n := event
+	switch {
+	case ev.Result != nil:
+		c, l := &ev.Result.Measure.Cohort, &ev.Result.Label
+		n += entry + len(ev.Result.Model) + len(ev.Result.ToolName) + len(ev.Result.ToolVersion) +
+			len(c.Task) + len(c.Dataset) + len(c.SizeClass) + len(c.Hardware) + len(l.Grade) + len(l.Scheme) + len(l.Release)
+	case ev.Release != nil:
+		n += 48 + len(ev.Release.Name)
+		for c := range ev.Release.Cohorts {
+			n += cohort + len(c.Task) + len(c.Dataset) + len(c.SizeClass) + len(c.Hardware)
+		}
+	case ev.Token != nil:
+		n += token + len(ev.Token.ID) + len(ev.Token.SecretSHA256) + len(ev.Token.Role)
+		for _, ns := range ev.Token.Namespaces {
+			n += 16 + len(ns)
+		}
+	case ev.Verification != nil:
+		n += verif + len(ev.Verification.Model)
+		if m := ev.Verification.Measurement; m != nil {
+			n += result + len(m.Model) + 8*len(m.RunEnergiesWh)
+		}
+	default:
+		n += another
+	}
+	return n
+}
+
+// WatchFilter selects the results a watch sends; registry, release, token
+// and verification events always pass. The zero value passes everything.
+// A backend decides from a result's model alone, before it decodes the
+// result: a watch that asks for one model costs little however many other
+// results it passes over.
+type WatchFilter struct {
+	// Model, when set, passes only that model's results (its exact id).
+	Model string
+	// Owner, when set, passes only the results of that owner's
+	// (namespace's) models: those whose id starts with Owner + "/".
+	Owner string
+}
+
+// Matches reports whether a result of model passes the filter.
+func (f WatchFilter) Matches(model string) bool {
+	if f.Model != "" && model != f.Model {
+		return false
+	}
+	if f.Owner == "" {
+		return true
+	}
+	owner, _, _ := strings.Cut(model, "/")
+	return owner == f.Owner
+}
+
+// Passes reports whether an event passes the filter.
+func (f WatchFilter) Passes(ev *Event) bool {
+	return ev.Kind != ResultAdded || ev.Result == nil || f.Matches(ev.Result.Model)
 }
 
 // HistoryQuery selects a model's history, oldest first.
@@ -293,13 +395,19 @@ type Backend interface {
 	Append(ctx context.Context, batch []Accepted) (first uint64, rev int64, err error)
 	// Snapshot reads everything the read model needs, at one revision.
 	Snapshot(ctx context.Context) (*Snapshot, error)
-	// Watch sends every event after revision `after`, in order, then new
-	// ones as they commit, until ctx ends or an error (ErrCompacted when
-	// `after` is older than the backend keeps) closes the channel. A
-	// watcher that does not keep up is sent ErrCompacted rather than
-	// holding up writers. A watch that has caught up sends progress at
-	// least every ProgressInterval while the backend answers.
-	Watch(ctx context.Context, after int64) <-chan WatchResponse
+	// Watch sends every event after revision `after` that passes f, in
+	// order, then new ones as they commit, until ctx ends or an error
+	// (ErrCompacted when `after` is older than the backend keeps) closes
+	// the channel. A watcher that does not keep up is sent ErrCompacted
+	// rather than holding up writers. A watch that has caught up sends
+	// progress at least every ProgressInterval while the backend answers.
+	//
+	// Each response is bounded (WatchMaxEvents, WatchMaxBytes), on replay
+	// and live alike: a revision with more results than a response holds
+	// comes in consecutive responses, all but the last with More set, and
+	// no progress between them. A results' revision f passes nothing of
+	// sends nothing, and costs no decoding of its results.
+	Watch(ctx context.Context, after int64, f WatchFilter) <-chan WatchResponse
 	// Revision is the revision of the last committed write.
 	Revision(ctx context.Context) (int64, error)
 	// History returns a model's accepted results, oldest first.

@@ -8,6 +8,9 @@
 //	elbench http    -urls FILE [-etags] -c 16 -d 10s       HTTP keep-alive load
 //	elbench wait    -http H [-since UNIXNANO]              time until /healthz answers 200
 //	elbench floor   -addr A -listen L -model M             a bare gRPC server answering a canned GetRating
+//	elbench reader  -http H -from IP -urls FILE -rate R    a well-behaved badge reader's latencies
+//	elbench flood   -kind K -from IP -rate R [-token T]    one kind of costly request at an offered rate
+//	elbench floodreport -dir DIR -kinds "K..."             the collateral table of scripts/flood.sh, as Markdown
 //	elbench summary FILE...                                one line per load run
 //	elbench report  -dir DIR                               the table of targets, as Markdown
 //
@@ -31,18 +34,21 @@ func main() {
 }
 
 var commands = map[string]func(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error{
-	"load":    load,
-	"prepare": prepare,
-	"http":    httpLoad,
-	"report":  report,
-	"wait":    wait,
-	"summary": summarize,
-	"floor":   floor,
+	"load":        load,
+	"prepare":     prepare,
+	"http":        httpLoad,
+	"report":      report,
+	"wait":        wait,
+	"summary":     summarize,
+	"floor":       floor,
+	"reader":      reader,
+	"flood":       flood,
+	"floodreport": floodReport,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || commands[args[0]] == nil {
-		fmt.Fprintln(stderr, "usage: elbench load|prepare|http|wait|floor|summary|report [flags]")
+		fmt.Fprintln(stderr, "usage: elbench load|prepare|http|wait|floor|reader|flood|floodreport|summary|report [flags]")
 		return 2
 	}
 	fs := flag.NewFlagSet("elbench "+args[0], flag.ContinueOnError)

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	grpcstatus "google.golang.org/grpc/status"
 
+	"github.com/energylabel/energylabel/client"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 
@@ -110,6 +111,11 @@ var watchCommand = &command{
   -model M         only this model
   -namespace NS    only models of this owner
   -from REVISION   first print the changes after REVISION (resume where you left off)
+
+When the server ends the watch (after an hour, or on shutdown), watch
+resumes after the last revision it printed. When the server no longer
+keeps the changes after it, watch prints the current ratings, one
+"current" line each, and watches on from them.
 `,
 	run: runWatch,
 }
@@ -138,11 +144,20 @@ func runWatch(ctx context.Context, a *app, args []string) error {
 	defer c.Close()
 	req := &energylabelv1.WatchRatingsRequest{Task: t, Model: *model, Namespace: *ns, StartRevision: *from}
 	pause := watchPauseMin
+	// One revision (an import) may come in several messages, and a watch
+	// may end between them: a resumed watch starts before the last
+	// revision printed, and skips what it printed of it.
+	var last revisionSeen
 	for {
 		got := false
+		if last.revision > 0 {
+			req.StartRevision = last.revision - 1
+		}
 		err = c.WatchRatings(ctx, req, func(ev *energylabelv1.RatingEvent) error {
 			got = true
-			req.StartRevision = max(req.StartRevision, ev.GetRevision())
+			if !last.first(ev) {
+				return nil
+			}
 			if a.cfg.JSON {
 				return a.printJSON(ev)
 			}
@@ -151,6 +166,17 @@ func runWatch(ctx context.Context, a *app, args []string) error {
 		})
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			return nil // interrupted: the normal end
+		}
+		if grpcstatus.Code(err) == codes.OutOfRange && req.StartRevision > 0 {
+			// The server no longer keeps the changes after the last
+			// revision seen: what changed since is in the current ratings.
+			fmt.Fprintf(a.stderr, "energylabel: watch: the server no longer keeps the changes after revision %d; printing the current ratings, then watching on\n", req.StartRevision)
+			if req.StartRevision, err = a.printCurrent(ctx, c, req); err != nil {
+				return fmt.Errorf("watch: %w", err)
+			}
+			last = revisionSeen{}
+			pause = watchPauseMin
+			continue
 		}
 		if !watchResumes(err) {
 			return fmt.Errorf("watch: %w", err)
@@ -165,7 +191,7 @@ func runWatch(ctx context.Context, a *app, args []string) error {
 			why = err.Error()
 		}
 		// With nothing seen since a start from now, it resumes from now.
-		fmt.Fprintf(a.stderr, "energylabel: watch: resuming after revision %d in %s (%s)\n", req.StartRevision, pause, why)
+		fmt.Fprintf(a.stderr, "energylabel: watch: resuming after revision %d in %s (%s)\n", max(req.StartRevision, last.revision), pause, why)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -173,6 +199,39 @@ func runWatch(ctx context.Context, a *app, args []string) error {
 		}
 		pause = min(2*pause, watchPauseMax)
 	}
+}
+
+// revisionSeen is the last revision a watch printed, and what of it.
+type revisionSeen struct {
+	revision int64
+	// results are the result ids printed of it; release, whether its
+	// release was.
+	results map[uint64]bool
+	release bool
+}
+
+// first says whether ev is new: after the last revision seen, or in it
+// and not printed yet. It records ev as seen.
+func (s *revisionSeen) first(ev *energylabelv1.RatingEvent) bool {
+	switch rev := ev.GetRevision(); {
+	case rev < s.revision:
+		return false
+	case rev > s.revision:
+		*s = revisionSeen{revision: rev, results: map[uint64]bool{}}
+	}
+	if ev.GetKind() == energylabelv1.RatingEvent_KIND_RESULT {
+		id := ev.GetRating().GetResultId()
+		if s.results[id] {
+			return false
+		}
+		s.results[id] = true
+		return true
+	}
+	if s.release {
+		return false
+	}
+	s.release = true
+	return true
 }
 
 // How long watch waits before it resumes a watch the server ended, at
@@ -184,8 +243,9 @@ const (
 
 // watchResumes reports whether watch should resume after a stream ended
 // with err: the server ended it (its maximum age, a shutdown), it fell
-// behind, or the server was out of reach or full for now. A revision the
-// server no longer keeps, or a refused request, ends the command.
+// behind, or the server was out of reach or full for now. A refused
+// request ends the command. (A revision the server no longer keeps is
+// OutOfRange, which runWatch answers by re-reading the current ratings.)
 func watchResumes(err error) bool {
 	switch grpcstatus.Code(err) {
 	case codes.OK, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Unavailable, codes.Aborted:
@@ -194,19 +254,65 @@ func watchResumes(err error) bool {
 	return false
 }
 
+// printCurrent prints the current ratings a watch's filter selects, one
+// "current" line each, and returns a revision they are at least as new
+// as: watching on from it misses nothing (and may repeat a change the
+// lines show).
+func (a *app) printCurrent(ctx context.Context, c *client.Client, req *energylabelv1.WatchRatingsRequest) (int64, error) {
+	info, err := c.ServerInfo(ctx)
+	if err != nil {
+		return 0, err
+	}
+	print := func(r *energylabelv1.Rating) error {
+		if req.Namespace != "" && !strings.HasPrefix(r.GetModel(), req.Namespace+"/") {
+			return nil
+		}
+		if a.cfg.JSON {
+			return a.printJSON(r)
+		}
+		_, err := fmt.Fprintln(a.stdout, describeRating("current", r))
+		return err
+	}
+	if req.Model != "" {
+		ratings, err := c.GetRating(ctx, req.Model, req.Task, "")
+		if grpcstatus.Code(err) == codes.NotFound {
+			return info.GetRevision(), nil
+		}
+		for _, r := range ratings {
+			if err := print(r); err != nil {
+				return 0, err
+			}
+		}
+		return info.GetRevision(), err
+	}
+	for r, err := range c.Ratings(ctx, &energylabelv1.ListRatingsRequest{Task: req.Task}) {
+		if err != nil {
+			return 0, err
+		}
+		if err := print(r); err != nil {
+			return 0, err
+		}
+	}
+	return info.GetRevision(), nil
+}
+
 // describeEvent is one line per change.
 func describeEvent(ev *energylabelv1.RatingEvent) string {
 	switch ev.GetKind() {
 	case energylabelv1.RatingEvent_KIND_RESULT:
-		r := ev.GetRating()
-		parts := []string{fmt.Sprintf("revision %d", ev.GetRevision()), "result", r.GetModel(), r.GetTask(), r.GetDataset()}
-		if r.GetSizeClass() != "" {
-			parts = append(parts, "class "+r.GetSizeClass())
-		}
-		parts = append(parts, hardware(r), "grade "+grade(r), stars(r.GetStars()), energy(r.GetWhPer_1KQueries(), "Wh/1k queries"))
-		return strings.Join(parts, "  ")
+		return describeRating(fmt.Sprintf("revision %d  result", ev.GetRevision()), ev.GetRating())
 	case energylabelv1.RatingEvent_KIND_RELEASE:
 		return fmt.Sprintf("revision %d  release %s: stars now come from it", ev.GetRevision(), ev.GetRelease().GetName())
 	}
 	return fmt.Sprintf("revision %d  %s", ev.GetRevision(), ev.GetKind())
+}
+
+// describeRating is one line for a rating, after what.
+func describeRating(what string, r *energylabelv1.Rating) string {
+	parts := []string{what, r.GetModel(), r.GetTask(), r.GetDataset()}
+	if r.GetSizeClass() != "" {
+		parts = append(parts, "class "+r.GetSizeClass())
+	}
+	parts = append(parts, hardware(r), "grade "+grade(r), stars(r.GetStars()), energy(r.GetWhPer_1KQueries(), "Wh/1k queries"))
+	return strings.Join(parts, "  ")
 }

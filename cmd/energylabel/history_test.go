@@ -11,6 +11,7 @@ import (
 	grpcstatus "google.golang.org/grpc/status"
 
 	"github.com/energylabel/energylabel/internal/servertest"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 
 func TestHistoryShowsEachResultWithTheGradeItHad(t *testing.T) {
@@ -83,6 +84,72 @@ func TestWatchResumesWhatTheServerEnded(t *testing.T) {
 	} {
 		if got := watchResumes(c.err); got != c.want {
 			t.Errorf("%v: resumes %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
+// A watch resuming from a revision the server no longer keeps prints the
+// current ratings, then watches on, rather than ending.
+func TestWatchThroughACompactedRevisionPrintsTheCurrentRatings(t *testing.T) {
+	srv := servertest.StartWith(t, servertest.Options{EventRetention: 2})
+	admin := []string{"-addr", srv.Addr, "-token", srv.AdminToken}
+	dir := t.TempDir()
+	for _, wh := range []string{"0.9", "0.3", "2.5", "0.8"} {
+		f := writeResult(t, dir, "r"+wh+".json", `"gpu_energy_wh": 0.9`, `"gpu_energy_wh": `+wh, `"duration_seconds": 41.5`, `"duration_seconds": 20`)
+		if code, _, stderr := cli(t, append(admin, "submit", f)...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	var out, errOut servertest.SyncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"-addr", srv.Addr, "watch", "-from", "1", "-task", "text-classification"}, &out, &errOut)
+	}()
+	waitFor := func(what string) {
+		t.Helper()
+		for start := time.Now(); !strings.Contains(out.String(), what); time.Sleep(5 * time.Millisecond) {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("no %q within 5 s; stdout %q, stderr %q", what, out.String(), errOut.String())
+			}
+		}
+	}
+	waitFor("current  acme/tiny-clf")
+	if !strings.Contains(errOut.String(), "no longer keeps the changes after revision 1") {
+		t.Errorf("stderr does not say why: %q", errOut.String())
+	}
+	// And it watches on.
+	f := writeResult(t, dir, "r5.json", `"model": "acme/tiny-clf"`, `"model": "acme/other-clf"`)
+	if code, _, stderr := cli(t, append(admin, "submit", f)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	waitFor("result  acme/other-clf")
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("watch exited %d: %s", code, errOut.String())
+	}
+}
+
+// A watch resumed before the last revision it printed prints the rest of
+// that revision, and nothing twice.
+func TestAResumedWatchPrintsARevisionsRestOnce(t *testing.T) {
+	result := func(rev int64, id uint64) *energylabelv1.RatingEvent {
+		return &energylabelv1.RatingEvent{Revision: rev, Kind: energylabelv1.RatingEvent_KIND_RESULT, Rating: &energylabelv1.Rating{ResultId: id}}
+	}
+	var seen revisionSeen
+	for _, c := range []struct {
+		ev   *energylabelv1.RatingEvent
+		want bool
+	}{
+		{result(5, 1), true}, {result(5, 2), true},
+		// The watch ended within revision 5 and resumed after 4.
+		{result(5, 1), false}, {result(5, 2), false}, {result(5, 3), true},
+		{&energylabelv1.RatingEvent{Revision: 6, Kind: energylabelv1.RatingEvent_KIND_RELEASE}, true},
+		{&energylabelv1.RatingEvent{Revision: 6, Kind: energylabelv1.RatingEvent_KIND_RELEASE}, false},
+		{result(4, 9), false}, {result(7, 1), true},
+	} {
+		if got := seen.first(c.ev); got != c.want {
+			t.Errorf("revision %d result %d: new %v, want %v", c.ev.GetRevision(), c.ev.GetRating().GetResultId(), got, c.want)
 		}
 	}
 }

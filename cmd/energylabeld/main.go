@@ -44,11 +44,13 @@ type config struct {
 	tlsCert        string
 	tlsKey         string
 	maxDBSize      int
+	eventRetention int
 	logFormat      string
 	logLevel       slog.Level
 	baseURL        string
 	submitLimit    server.RateLimit
 	limits         server.Limits
+	quotas         server.Quotas
 	check          bool
 	init           bool
 	etcd           string
@@ -99,6 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves gRPC and HTTP over TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.IntVar(&c.maxDBSize, "max-db-size", 0, "maximum database size in bytes; writes beyond it are refused (0: no limit)")
+	fs.IntVar(&c.eventRetention, "event-retention", boltdb.DefaultEventRetention, "newest revisions whose change events bbolt keeps for watches to resume from; older ones are deleted as writes go, and a watch from before them is out of range (-1: keep all)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "least severe log level: debug, info (one line per call), warn or error")
 	fs.Float64Var(&c.submitLimit.Rate, "submit-rate", 5, "submissions per second allowed to each publisher token (0: no limit; the admin token is exempt)")
@@ -112,6 +115,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	})
 	fs.DurationVar(&c.limits.ConnIdle, "conn-idle", server.DefaultConnIdle, "close a gRPC connection without calls for this long")
+	fs.IntVar(&c.limits.MaxWatches, "max-watches", server.DefaultMaxWatches, "WatchRatings streams served at once, over gRPC and HTTP")
+	fs.IntVar(&c.limits.WatchesPerAddress, "watches-per-address", server.DefaultWatchesPerAddress, "WatchRatings streams one client address may hold at once")
+	fs.DurationVar(&c.limits.WatchMaxAge, "watch-max-age", server.DefaultWatchMaxAge, "end a WatchRatings stream after this long, idle or not; clients resume from their last revision")
+	fs.IntVar(&c.limits.ConnsPerAddress, "conns-per-address", server.DefaultConnsPerAddress, "open connections one client address may hold on each port; more are closed as they come (trusted proxies are exempt)")
+	fs.Float64Var(&c.limits.ReadBudget.Rate, "read-rate", server.DefaultReadBudget.Rate, "costly reads per second allowed to each client address: history, search and task pages, replaying watches, PNG labels and history charts not cached (-1: no limit)")
+	fs.IntVar(&c.limits.ReadBudget.Burst, "read-burst", server.DefaultReadBudget.Burst, "burst of costly reads allowed to each client address")
+	c.quotas = server.Quotas{Default: server.DefaultQuota, By: map[string]server.Quota{}}
+	fs.IntVar(&c.quotas.Default.ResultsPerDay, "quota-results", server.DefaultQuota.ResultsPerDay, "results each namespace's publishers may store a UTC day (0: no limit; the admin token is exempt)")
+	fs.Func("quota-bytes", fmt.Sprintf("bytes each namespace's publishers may store a UTC day, as 128MB (default %dMB; 0: no limit)", server.DefaultQuota.BytesPerDay>>20), func(v string) error {
+		var err error
+		c.quotas.Default.BytesPerDay, err = server.ParseBytes(v)
+		return err
+	})
+	fs.Func("quota", "NAMESPACE=RESULTS/BYTES: another quota for one namespace, as acme=50000/1GB (repeatable)", func(v string) error {
+		ns, q, err := server.ParseQuota(v)
+		c.quotas.By[ns] = q
+		return err
+	})
+	fs.Func("trusted-proxy", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client (default: none, the header is ignored)", func(v string) error {
+		p, err := server.ParseTrustedProxies(v)
+		c.limits.TrustedProxies = append(c.limits.TrustedProxies, p...)
+		return err
+	})
 	fs.StringVar(&c.etcd, "etcd", "", "run as a stateless replica on the etcd cluster at these client endpoints (host:port or URL, comma-separated) instead of bbolt in -data")
 	fs.StringVar(&c.etcdPrefix, "etcd-prefix", etcdstore.DefaultPrefix, "with -etcd: the key prefix of this registry; every replica of it uses the same")
 	fs.StringVar(&c.etcdCA, "etcd-ca", "", "with -etcd: CA certificate file (PEM) that verifies etcd's servers; any -etcd-* file turns TLS on")
@@ -173,6 +199,7 @@ func check(dir string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d bytes, %d results, %d current ratings, %d tokens\n", rep.Path, rep.Bytes, rep.Results, rep.Current, rep.Tokens)
+	fmt.Fprintf(stdout, "change log: %d events in %d bytes, from revision %d on\n", rep.Events.Events, rep.Events.Bytes, rep.Events.From)
 	for _, p := range rep.Problems {
 		fmt.Fprintf(stdout, "problem: %s\n", p)
 	}
@@ -224,7 +251,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 	}
 	srv, err := server.New(server.Config{
 		Backend: st, Schemes: schemes, AdminToken: admin, Logger: log, BaseURL: baseURL,
-		SubmitLimit: c.submitLimit, Limits: c.limits, StaleAfter: c.staleAfter,
+		SubmitLimit: c.submitLimit, Limits: c.limits, StaleAfter: c.staleAfter, Quotas: &c.quotas,
 	})
 	if err != nil {
 		return err
@@ -267,7 +294,7 @@ func checkStorageFlags(fs *flag.FlagSet, c config) error {
 		}
 		return nil
 	}
-	for _, name := range []string{"data", "demo", "check", "init", "max-db-size"} {
+	for _, name := range []string{"data", "demo", "check", "init", "max-db-size", "event-retention"} {
 		if set[name] {
 			return fmt.Errorf("-%s is for bbolt, and -etcd runs on etcd (its space is etcd's --quota-backend-bytes)", name)
 		}
@@ -278,7 +305,7 @@ func checkStorageFlags(fs *flag.FlagSet, c config) error {
 // openBackend opens bbolt in the data directory, or etcd with -etcd.
 func openBackend(ctx context.Context, c config) (storage.Backend, error) {
 	if c.etcd == "" {
-		return boltdb.Open(c.dataDir, boltdb.Options{MaxSize: c.maxDBSize, Init: c.init})
+		return boltdb.Open(c.dataDir, boltdb.Options{MaxSize: c.maxDBSize, Init: c.init, EventRetention: c.eventRetention})
 	}
 	return etcdstore.Open(ctx, etcdOptions(c))
 }

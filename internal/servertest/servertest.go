@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"testing"
@@ -49,7 +50,9 @@ type Options struct {
 	// DataDir, when set, starts on an existing data directory.
 	DataDir string
 	// Limits bound streams and connections; the zero value takes the
-	// server's defaults.
+	// server's defaults, except the read budget and the connections per
+	// address, which are off unless set, as every test client calls from
+	// one address.
 	Limits server.Limits
 	// Now, when set, is the server's clock.
 	Now func() time.Time
@@ -61,6 +64,10 @@ type Options struct {
 	Backend storage.Backend
 	// StaleAfter is the server's Config.StaleAfter.
 	StaleAfter time.Duration
+	// Quotas, when set, are the server's namespace quotas.
+	Quotas *server.Quotas
+	// EventRetention is the bbolt file's boltdb.Options.EventRetention.
+	EventRetention int
 }
 
 // Start starts a server on a fresh data directory and stops it when the
@@ -83,7 +90,7 @@ func (s *Server) start(t testing.TB) {
 	t.Helper()
 	var st storage.Backend = s.opt.Backend
 	if st == nil {
-		db, err := boltdb.Open(s.DataDir, boltdb.Options{MaxSize: s.opt.MaxDBSize})
+		db, err := boltdb.Open(s.DataDir, boltdb.Options{MaxSize: s.opt.MaxDBSize, EventRetention: s.opt.EventRetention})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,14 +109,22 @@ func (s *Server) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	s.Addr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
+	limits := s.opt.Limits
+	if limits.ReadBudget.Rate == 0 {
+		limits.ReadBudget.Rate = -1
+	}
+	if limits.ConnsPerAddress == 0 {
+		limits.ConnsPerAddress = math.MaxInt
+	}
 	srv, err := server.New(server.Config{
 		Backend: st, Schemes: schemes, AdminToken: s.AdminToken,
 		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: s.opt.LogLevel})),
 		BaseURL:     "http://" + s.HTTPAddr,
 		SubmitLimit: s.opt.SubmitLimit,
-		Limits:      s.opt.Limits,
+		Limits:      limits,
 		Now:         s.opt.Now,
 		StaleAfter:  s.opt.StaleAfter,
+		Quotas:      s.opt.Quotas,
 	})
 	if err != nil {
 		t.Fatal(err)

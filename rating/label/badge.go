@@ -398,3 +398,13 @@ func num(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
+
+// Busy is a small grey image that stands in for a label or chart the
+// server is too busy to draw for its caller now.
+func Busy() *Drawing {
+	const w, h = 220, 40
+	d := &Drawing{width: w, height: h, title: "AI energy label: busy, retry soon"}
+	d.rect(0, 0, w, h, labelGrey)
+	d.text(w/2, 25, "AI energy label: busy, retry soon", 12, false, middle, white)
+	return d
+}

@@ -44,6 +44,13 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 		latest[i] = latestPut{key: latestKey(batch[i].Measure.Cohort, batch[i].Result.Model), at: i}
 	}
 	slices.SortStableFunc(latest, func(a, b latestPut) int { return bytes.Compare(a.key, b.key) })
+	// So are history-cohorts/ keys; within a model and cohort, the stable
+	// sort keeps the batch's order, which is the ids'.
+	cohorts := make([]latestPut, len(batch))
+	for i := range batch {
+		cohorts[i] = latestPut{key: cohortPrefix(batch[i].Result.Model, records.CohortKey(batch[i].Measure.Cohort)), at: i}
+	}
+	slices.SortStableFunc(cohorts, func(a, b latestPut) int { return bytes.Compare(a.key, b.key) })
 
 	commit := d.db.Batch
 	if d.writers.Add(1) == 1 {
@@ -55,7 +62,7 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 	var entries []storage.HistoryEntry
 	err := commit(func(tx *bolt.Tx) error {
 		var err error
-		first, rev, entries, err = appendTx(tx, batch, vals, latest)
+		first, rev, entries, err = appendTx(tx, batch, vals, latest, cohorts)
 		return err
 	})
 	if err != nil {
@@ -69,6 +76,8 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 	return first, rev, nil
 }
 
+// latestPut is a key of the batch's result at, in latest/ or, without the
+// id that ends it, in history-cohorts/.
 type latestPut struct {
 	key []byte
 	at  int // index in the batch
@@ -76,7 +85,7 @@ type latestPut struct {
 
 // appendTx is Append's transaction. Batch may run it more than once, so it
 // returns everything it made.
-func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []latestPut) (uint64, int64, []storage.HistoryEntry, error) {
+func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest, cohorts []latestPut) (uint64, int64, []storage.HistoryEntry, error) {
 	results := tx.Bucket(bucketResults)
 	results.FillPercent = appendFill
 	seq := results.Sequence()
@@ -102,7 +111,13 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []lat
 		if err := claimFingerprint(tx, a.Audit.Fingerprint, a.Result.Model, id, first); err != nil {
 			return 0, 0, nil, fmt.Errorf("result %d of the batch: %w", i, err)
 		}
-		entries[i] = storage.HistoryEntry{Current: storage.CurrentOf(id, a), Label: a.Label, Revision: rev}
+		entries[i] = storage.HistoryEntry{Current: storage.CurrentOf(id, a), Label: a.Label, Revision: rev, StoredBytes: len(v)}
+	}
+	index := tx.Bucket(bucketHistoryCohorts)
+	for _, p := range cohorts {
+		if err := index.Put(binary.BigEndian.AppendUint64(slices.Clip(p.key), first+uint64(p.at)), []byte{}); err != nil {
+			return 0, 0, nil, err
+		}
 	}
 	lb := tx.Bucket(bucketLatest)
 	for i, p := range latest {

@@ -141,3 +141,60 @@ func BenchmarkOpen(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWatchReplay is a watch replaying from revision 0 a store of one
+// revision of 16,384 results (an import's batch), read up to the token
+// written after them, which passes every filter. With the zero filter every
+// result is decoded and sent, as every replay was before watches took a
+// filter (the server filtered what it was sent); with a filter that passes
+// none of them, only each record's model is read (modelOf) and nothing is
+// decoded.
+func BenchmarkWatchReplay(b *testing.B) {
+	const n = 16384
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, _, err := s.Append(ctx, storagetest.Synthetic(b, n)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.PutToken(ctx, storage.Token{ID: "tok_end"}); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		f    storage.WatchFilter
+	}{{"filter=none", storage.WatchFilter{}}, {"filter=miss", storage.WatchFilter{Model: "nobody/none"}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			events := 0
+			for b.Loop() {
+				wctx, cancel := context.WithCancel(ctx)
+				for resp := range s.Watch(wctx, 0, bc.f) {
+					if resp.Err != nil {
+						b.Fatal(resp.Err)
+					}
+					events += len(resp.Events)
+					if k := len(resp.Events); k > 0 && resp.Events[k-1].Kind == storage.TokenPut {
+						break
+					}
+				}
+				cancel()
+			}
+			b.ReportMetric(float64(events)/float64(b.N), "events/op")
+		})
+	}
+}
+
+// BenchmarkHistory is History on a model of 20,000 results, filtered and
+// not: see storagetest.BenchHistory.
+func BenchmarkHistory(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storagetest.BenchHistory(b, s, 20000)
+}

@@ -1,18 +1,21 @@
 // Package boltdb is the embedded storage backend: one bbolt file in a data
 // directory. It is the only package that imports bbolt.
 //
-// Bucket layout (schema version 5; values are energylabel.store.v1 messages):
+// Bucket layout (schema version 6; values are energylabel.store.v1 messages):
 //
 //	meta/
 //	  version                        -> uint64 BE schema version
 //	  revision                       -> uint64 BE revision of the last write
+//	  events-from                    -> uint64 BE oldest revision events/ keeps (absent: 1)
 //	results/                         append-only, never rewritten
 //	  <id uint64 BE>                 -> Result (with its Audit, Measure and Label)
 //	latest/                          the current result of each model in each cohort
 //	  <cohort key> 0x00 <model>      -> Latest (the result's id and what the read model keeps of it)
 //	history/                         every result of a model, in order
 //	  <model> 0x00 <id uint64 BE>    -> uint64 BE revision it was accepted at
-//	events/                          one entry per committed write
+//	history-cohorts/                 every result of a model by cohort, in order: history/ indexed
+//	  <model> 0x00 <cohort key> 0x00 <id uint64 BE> -> empty
+//	events/                          one entry per committed write, of the newest Options.EventRetention
 //	  <revision uint64 BE>           -> Event (what changed, by reference)
 //	tokens/
 //	  <token id>                     -> Token (SHA-256 of the secret only)
@@ -28,8 +31,16 @@
 //	  <name>                         -> uint64 BE revision: its key in verifications/
 //
 // A cohort key is task, dataset, size class, hardware and basis joined by
-// 0x1f. Snapshot reads latest/, tokens/, the registries, the releases and
-// the verifications, not results/, by far the largest bucket. Every write
+// 0x1f; names are printable ASCII, so a cohort key holds no 0x00. A
+// result's history/ and history-cohorts/ keys are written in the
+// transaction that stores it, under the cohort history reads it in
+// (records.CohortOf). History filtered by task, dataset or hardware reads
+// the model's cohorts from history-cohorts/, one seek each, and merges the
+// id-ordered keys of those that match, so that it reads about a page of
+// keys and decodes only the results it returns, however long the model's
+// history; unfiltered, it reads history/. Snapshot reads latest/,
+// tokens/, the registries, the releases and the verifications, not
+// results/, by far the largest bucket. Every write
 // transaction bumps meta/revision once and records its Event; Watch
 // replays events/ from disk, then follows commits as they happen.
 //
@@ -41,7 +52,8 @@
 // payload hashes, which claim nothing any more (dropped), and no
 // fingerprints/ (filled from results/: the first result of a fingerprint
 // keeps it), verification names or sources in latest/ (a Latest record
-// without one takes its result's: published when the admin submitted it).
+// without one takes its result's: published when the admin submitted it);
+// version 5 had no history-cohorts/ (filled from history/ and results/).
 package boltdb
 
 import (
@@ -53,6 +65,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -68,7 +81,7 @@ import (
 
 // schemaVersion is bumped with every layout change, together with a
 // migration in migrate.
-const schemaVersion = 5
+const schemaVersion = 6
 
 // FileName is the database file inside a data directory.
 const FileName = "energylabel.db"
@@ -78,6 +91,7 @@ var (
 	bucketResults           = []byte("results")
 	bucketLatest            = []byte("latest")
 	bucketHistory           = []byte("history")
+	bucketHistoryCohorts    = []byte("history-cohorts")
 	bucketEvents            = []byte("events")
 	bucketTokens            = []byte("tokens")
 	bucketFingerprints      = []byte("fingerprints")
@@ -92,7 +106,7 @@ var (
 	// bucketPayloads held schema 4's payload claims; migrate drops it.
 	bucketPayloads = []byte("payloads")
 
-	allBuckets = [][]byte{bucketMeta, bucketResults, bucketLatest, bucketHistory, bucketEvents, bucketTokens,
+	allBuckets = [][]byte{bucketMeta, bucketResults, bucketLatest, bucketHistory, bucketHistoryCohorts, bucketEvents, bucketTokens,
 		bucketFingerprints, bucketAccelerators, bucketDatasets, bucketReleases, bucketVerifications, bucketVerificationNames}
 )
 
@@ -108,6 +122,13 @@ type Options struct {
 	// WatchBuffer is how many writes a watcher may fall behind by before
 	// it is cut off with ErrCompacted; 0 means 1024.
 	WatchBuffer int
+	// EventRetention is how many of the newest revisions' events events/
+	// keeps for watches to replay (see retention.go): older ones are
+	// deleted a few per write, and a watch from before them is
+	// ErrCompacted. 0 means DefaultEventRetention (1,000,000); a negative
+	// value keeps every event. Results, history/ and audit records are
+	// never pruned.
+	EventRetention int
 	// Init lets Open start an empty database on a file of 0 bytes, which
 	// it otherwise refuses (ErrEmpty): such a file is more often a crash
 	// during its creation, or a failed copy, than a wish to start over.
@@ -169,6 +190,7 @@ func Open(dir string, opt Options) (*DB, error) {
 	}
 	d.first.Store(snap)
 	d.hub = newHub(snap.Revision, cmp.Or(opt.WatchBuffer, defaultWatchBuffer))
+	setRetention(d.db, opt.EventRetention)
 	return d, nil
 }
 
@@ -178,6 +200,7 @@ func (d *DB) Path() string { return d.path }
 // Close ends every watch and closes the file.
 func (d *DB) Close() error {
 	d.hub.close()
+	forgetRetention(d.db)
 	return d.db.Close()
 }
 
@@ -237,7 +260,7 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	steps := []struct {
 		to  uint64
 		run func(*bolt.Tx) error
-	}{{2, migrateLatestValues}, {4, migrateHistory}, {5, migrateTrust}}
+	}{{2, migrateLatestValues}, {4, migrateHistory}, {5, migrateTrust}, {6, migrateHistoryCohorts}}
 	for _, s := range steps {
 		if from < s.to {
 			if err := s.run(tx); err != nil {
@@ -294,6 +317,47 @@ func migrateHistory(tx *bolt.Tx) error {
 	return eachRecord(tx, func(id uint64, rec *storev1.Result) error {
 		return hb.Put(historyKey(rec.Model, id), u64(0))
 	})
+}
+
+// migrateHistoryCohorts brings schema 5 to 6: history-cohorts/ is filled
+// from history/ and results/, each result under the cohort history reads
+// it in. It walks history/ in key order, a model at a time, and puts each
+// model's index keys in key order, so that each page is written once.
+func migrateHistoryCohorts(tx *bolt.Tx) error {
+	results, index := tx.Bucket(bucketResults), tx.Bucket(bucketHistoryCohorts)
+	var model []byte
+	var keys [][]byte
+	flush := func() error {
+		slices.SortFunc(keys, bytes.Compare)
+		for _, k := range keys {
+			if err := index.Put(k, []byte{}); err != nil {
+				return err
+			}
+		}
+		keys = keys[:0]
+		return nil
+	}
+	var rec storev1.Result
+	c := tx.Bucket(bucketHistory).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n := len(k) - 9
+		if n < 0 || k[n] != 0 {
+			return fmt.Errorf("history key %q is not a model and an id", k)
+		}
+		if !bytes.Equal(k[:n], model) {
+			if err := flush(); err != nil {
+				return err
+			}
+			model = bytes.Clone(k[:n])
+		}
+		id := k[n+1:]
+		rec.Reset()
+		if err := getProto(results, id, &rec); err != nil {
+			return fmt.Errorf("history lists result %d of %q: %w", binary.BigEndian.Uint64(id), model, err)
+		}
+		keys = append(keys, historyCohortKey(string(model), records.CohortKey(records.CohortOf(&rec)), binary.BigEndian.Uint64(id)))
+	}
+	return flush()
 }
 
 // migrateTrust brings schema 4 to 5: payloads/ goes, as a client's hash
@@ -463,7 +527,10 @@ func nextRevision(tx *bolt.Tx, ev *storev1.Event) (int64, error) {
 	}
 	events := tx.Bucket(bucketEvents)
 	events.FillPercent = appendFill
-	return rev, events.Put(u64(uint64(rev)), v)
+	if err := events.Put(u64(uint64(rev)), v); err != nil {
+		return 0, err
+	}
+	return rev, pruneEvents(tx, rev) // retention.go
 }
 
 // storageError turns bbolt's errors into the seam's, naming no path.

@@ -1,16 +1,28 @@
 package boltdb
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/storage"
+	"github.com/energylabel/energylabel/storage/internal/records"
 	"github.com/energylabel/energylabel/storage/storagetest"
 )
 
-// openTest opens a store under dir and checks the file when the test ends.
+// openTest opens a store under dir and checks the file, and its history
+// index, when the test ends.
 func openTest(t *testing.T, dir string) *DB {
 	t.Helper()
 	d, err := Open(dir, Options{})
@@ -21,14 +33,29 @@ func openTest(t *testing.T, dir string) *DB {
 		if err := d.Check(); err != nil {
 			t.Errorf("tx.Check: %v", err)
 		}
+		checkHistoryIndex(t, d)
 		d.Close()
 	})
 	return d
 }
 
+// TestConformance runs the suite, then opens each test's file once more
+// to run bbolt's consistency check over it and to check history-cohorts/
+// against history/ and results/.
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Opener {
 		dir := t.TempDir()
+		t.Cleanup(func() { // after the suite closed what it opened
+			d, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if err := d.Check(); err != nil {
+				t.Errorf("tx.Check: %v", err)
+			}
+			checkHistoryIndex(t, d)
+		})
 		return func(t *testing.T) storage.Backend {
 			d, err := Open(dir, Options{})
 			if err != nil {
@@ -39,6 +66,42 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// checkHistoryIndex checks that history-cohorts/ holds exactly one key per
+// history/ key: its model, the cohort its result reads in, its id.
+func checkHistoryIndex(t *testing.T, d *DB) {
+	t.Helper()
+	var want, got [][]byte
+	err := d.db.View(func(tx *bolt.Tx) error {
+		results := tx.Bucket(bucketResults)
+		err := tx.Bucket(bucketHistory).ForEach(func(k, _ []byte) error {
+			n := len(k) - 9
+			var rec storev1.Result
+			if err := getProto(results, k[n+1:], &rec); err != nil {
+				return fmt.Errorf("history key %q: %w", k, err)
+			}
+			want = append(want, historyCohortKey(string(k[:n]), records.CohortKey(records.CohortOf(&rec)), binary.BigEndian.Uint64(k[n+1:])))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketHistoryCohorts).ForEach(func(k, v []byte) error {
+			if len(v) != 0 {
+				return fmt.Errorf("history-cohorts key %q holds %q", k, v)
+			}
+			got = append(got, bytes.Clone(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(want, bytes.Compare)
+	if !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Errorf("history-cohorts/ holds %d keys, history/ and results/ make %d:\n%q\nwant\n%q", len(got), len(want), got, want)
+	}
+}
+
 func TestASlowWatcherIsCutOffAndHoldsUpNoWriter(t *testing.T) {
 	d, err := Open(t.TempDir(), Options{WatchBuffer: 8})
 	if err != nil {
@@ -46,7 +109,7 @@ func TestASlowWatcherIsCutOffAndHoldsUpNoWriter(t *testing.T) {
 	}
 	defer d.Close()
 	ctx := t.Context()
-	ch := d.Watch(ctx, 0) // never read until the writes are done
+	ch := d.Watch(ctx, 0, storage.WatchFilter{}) // never read until the writes are done
 	start := time.Now()
 	for i := range 50 {
 		if _, _, err := d.Append(ctx, []storage.Accepted{storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1)}); err != nil {
@@ -70,4 +133,41 @@ func TestASlowWatcherIsCutOffAndHoldsUpNoWriter(t *testing.T) {
 		}
 	}
 	t.Error("the stalled watcher was never cut off")
+}
+
+// A backup carries the history index: a store started from it answers
+// filtered history as the one it was taken from.
+func TestABackupCarriesTheHistoryIndex(t *testing.T) {
+	d := openTest(t, t.TempDir())
+	var batch []storage.Accepted
+	for i := range 40 {
+		batch = append(batch, storagetest.InCohort("a/many", float64(i+1), storagetest.HistoryCohorts[i*i%len(storagetest.HistoryCohorts)]))
+	}
+	if _, _, err := d.Append(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := d.Backup(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	restored := openTest(t, dir)
+	storagetest.CheckHistory(t, restored, "a/many")
+	q := storage.HistoryQuery{Model: "a/many", Task: "text-generation", Limit: 100}
+	want, _ := d.History(t.Context(), q)
+	got, err := restored.History(t.Context(), q)
+	if err != nil || len(got) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("filtered history of the restored store: %d entries, %v; want %d", len(got), err, len(want))
+	}
 }

@@ -101,6 +101,10 @@ type Report struct {
 	// Results counts stored results, Current the current result of each
 	// model in each cohort, Tokens the publisher tokens.
 	Results, Current, Tokens int
+	// Events is what events/, the change log watches replay, holds: how
+	// many events, the space they take, and the oldest revision kept
+	// (Options.EventRetention).
+	Events EventLog
 	// Problems are what bbolt's consistency check and the store's own
 	// reading found, at most maxProblems of them; ProblemCount counts all.
 	Problems     []string
@@ -169,6 +173,9 @@ func CheckFile(dir string, opt Options) (Report, error) {
 		return db.View(func(tx *bolt.Tx) error {
 			if b := tx.Bucket(bucketResults); b != nil {
 				rep.Results = b.Stats().KeyN
+			}
+			if tx.Bucket(bucketMeta) != nil {
+				rep.Events = eventLog(tx)
 			}
 			for err := range tx.Check() {
 				problem(err)

@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -144,7 +145,7 @@ func TestASchema4FileOpensWithoutLoss(t *testing.T) {
 		}
 		// The replay of the file's events reads its results with their sources.
 		wctx, cancel := context.WithCancel(ctx)
-		resp := <-d.Watch(wctx, 0)
+		resp := <-d.Watch(wctx, 0, storage.WatchFilter{})
 		cancel()
 		if resp.Err != nil || len(resp.Events) == 0 || resp.Events[1].Kind != storage.ResultAdded || resp.Events[1].Result.Source != rating.Published {
 			t.Errorf("the replay: %+v", resp)
@@ -194,7 +195,7 @@ func TestASchema4FileWithVerificationsOpens(t *testing.T) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var evs []storage.Event
-	for resp := range d.Watch(wctx, 7) {
+	for resp := range d.Watch(wctx, 7, storage.WatchFilter{}) {
 		if resp.Err != nil {
 			t.Fatal(resp.Err)
 		}
@@ -231,4 +232,76 @@ func TestASchema4FileWithVerificationsOpens(t *testing.T) {
 	if dup := (*storage.DuplicateError)(nil); !errors.As(err, &dup) || dup.ResultID != 5 {
 		t.Errorf("acme/two's measurement again: %v, want a DuplicateError naming result 5", err)
 	}
+}
+
+// TestASchema5FileOpensWithoutLoss opens a file the bbolt backend wrote at
+// schema 5, before history-cohorts/ (testdata/README.md), and finds the
+// index filled: filtered history, paged or newest first, is the whole
+// history filtered; results appended then are indexed too.
+func TestASchema5FileOpensWithoutLoss(t *testing.T) {
+	dir := copyOf(t, "testdata/schema5.db")
+	ctx := context.Background()
+	// acme/multi's results in each of its cohorts: text-classification on
+	// H100 and on B200, text-generation on H100.
+	want := map[storage.HistoryQuery][]uint64{
+		{Model: "acme/multi", Hardware: "B200"}:                          {5, 6, 9, 11, 12, 13, 14, 15, 17, 20, 21, 24, 26, 27, 28, 29, 30, 32},
+		{Model: "acme/multi", Task: "text-generation"}:                   {8, 18, 23, 33},
+		{Model: "acme/multi", Task: "text-classification"}:               {4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32},
+		{Model: "acme/multi", Task: "text-generation", Hardware: "B200"}: nil,
+		{Model: "acme/multi-other", Hardware: "B200"}:                    {34, 35, 36, 37},
+		{Model: "org/pub", Hardware: "H100"}:                             {1, 3},
+	}
+	for range 2 { // the second open finds nothing to migrate
+		d, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := d.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Currents) != 7 || len(s.Tokens) != 1 || s.Revision != 36 {
+			t.Fatalf("snapshot: %d currents, %d tokens, revision %d", len(s.Currents), len(s.Tokens), s.Revision)
+		}
+		if n, _ := d.CountResults(); n != 37 {
+			t.Errorf("%d results, want 37", n)
+		}
+		for q, ids := range want {
+			q.Limit = 100
+			h, err := d.History(ctx, q)
+			var got []uint64
+			for _, e := range h {
+				got = append(got, e.ID)
+			}
+			if err != nil || !slices.Equal(got, ids) {
+				t.Errorf("%+v: %v, %v; want %v", q, got, err, ids)
+			}
+		}
+		storagetest.CheckHistory(t, d, "acme/multi")
+		storagetest.CheckHistory(t, d, "org/pub")
+		checkHistoryIndex(t, d)
+		var version uint64
+		d.db.View(func(tx *bolt.Tx) error {
+			version = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keyVersion))
+			return nil
+		})
+		if version != schemaVersion {
+			t.Errorf("schema version %d after opening, want %d", version, schemaVersion)
+		}
+		if err := d.Check(); err != nil {
+			t.Error(err)
+		}
+		d.Close()
+	}
+	d := openTest(t, dir)
+	first, _, err := d.Append(ctx, []storage.Accepted{storagetest.InCohort("acme/multi", 1, rating.Cohort{Task: "text-generation",
+		Dataset: "AIEnergyScore/text_generation", SizeClass: "A", Hardware: "B200", Basis: rating.OutputToken})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := d.History(ctx, storage.HistoryQuery{Model: "acme/multi", Task: "text-generation", Hardware: "B200", Limit: 10})
+	if err != nil || len(h) != 1 || h[0].ID != first {
+		t.Errorf("a result appended after the migration: %+v, %v; want result %d", h, err, first)
+	}
+	storagetest.CheckHistory(t, d, "acme/multi")
 }

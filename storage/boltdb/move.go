@@ -1,8 +1,10 @@
 package boltdb
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -41,5 +43,52 @@ func (d *DB) EachRecord(ctx context.Context, fn func(storage.Record) error) erro
 			return nil
 		}
 		after = recs[len(recs)-1].ID
+	}
+}
+
+// EachIndexed calls fn on every key of history-cohorts/, in key order: a
+// model, the key of a cohort it has results in, and one of those results'
+// ids. A move compares it with the target's.
+func (d *DB) EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error {
+	var after []byte
+	for {
+		type entry struct {
+			model, cohort string
+			id            uint64
+		}
+		var chunk []entry
+		err := d.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketHistoryCohorts).Cursor()
+			k, _ := c.First()
+			if after != nil {
+				if k, _ = c.Seek(after); bytes.Equal(k, after) {
+					k, _ = c.Next()
+				}
+			}
+			for ; k != nil && len(chunk) < recordChunk; k, _ = c.Next() {
+				n := len(k) - 9
+				model, cohort, ok := bytes.Cut(k[:max(0, n)], []byte{0})
+				if n < 0 || k[n] != 0 || !ok {
+					return fmt.Errorf("history-cohorts key %q is not a model, a cohort and an id", k)
+				}
+				chunk = append(chunk, entry{string(model), string(cohort), binary.BigEndian.Uint64(k[n+1:])})
+				after = append(after[:0], k...)
+			}
+			return nil
+		})
+		if err != nil {
+			return storageError("history index", err)
+		}
+		for _, e := range chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(e.model, e.cohort, e.id); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < recordChunk {
+			return nil
+		}
 	}
 }

@@ -125,10 +125,17 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 	})
 }
 
-// History reads a model's results in id order, from history/ and results/.
+// History reads a model's results in id order, from history/ and results/;
+// filtered by task, dataset or hardware, from history-cohorts/ (see
+// historyByCohort), which reads about a page whatever the model's history
+// holds.
 func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.HistoryEntry, error) {
-	if q.Limit <= 0 {
+	if q.Limit <= 0 || q.After == math.MaxUint64 && !q.Newest {
 		return nil, nil
+	}
+	if filtered(q) {
+		out, err := d.historyByCohort(ctx, q)
+		return out, storageError("history", err)
 	}
 	var out []storage.HistoryEntry
 	prefix := append([]byte(q.Model), 0)
@@ -159,11 +166,7 @@ func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.His
 			if err := getProto(results, k[len(prefix):], &rec); err != nil {
 				return fmt.Errorf("result %d: %w", id, err)
 			}
-			h := records.HistoryEntry(id, int64(binary.BigEndian.Uint64(v)), &rec)
-			if !q.Matches(h.Measure.Cohort) {
-				continue
-			}
-			out = append(out, h)
+			out = append(out, records.HistoryEntry(id, int64(binary.BigEndian.Uint64(v)), &rec))
 			if len(out) == q.Limit {
 				break
 			}

@@ -23,8 +23,10 @@ import (
 )
 
 // Append stores a batch of accepted results in one etcd transaction, as
-// one revision: the records, their ids, the latest pointers, the
-// fingerprint claims, the id counter and the tokens' last use, all or none. It returns
+// one revision: the records, their ids, their cohorts/ keys, the latest
+// pointers and model-cohorts/ keys of each model and cohort, the
+// fingerprint claims, the id counter and the tokens' last use, all or
+// none. It returns
 // once a quorum has it. A batch larger than one transaction may hold fails
 // with ErrBatchTooLarge. While etcd elects a leader, or a member is down,
 // it tries again, for up to RequestTimeout in all; a write whose answer
@@ -92,12 +94,12 @@ type appendReq struct {
 }
 
 // takeGroup takes the waiting batches, in order, that one transaction
-// holds: each result takes up to four operations, each token one more,
-// and the id counter one. Called with s.mu held.
+// holds: each batch takes the operations batchOps counts, each token one
+// more, and the id counter one. Called with s.mu held.
 func (s *Store) takeGroup() []*appendReq {
 	ops, tokens, n := 1, map[string]bool{}, 0
 	for _, r := range s.pending {
-		more := 4 * len(r.batch)
+		more := batchOps(r.batch)
 		for i := range r.batch {
 			if id := r.batch[i].Audit.TokenID; id != "" && !tokens[id] {
 				tokens[id] = true
@@ -113,6 +115,22 @@ func (s *Store) takeGroup() []*appendReq {
 	group := slices.Clone(s.pending[:n])
 	s.pending = slices.Delete(s.pending, 0, n)
 	return group
+}
+
+// batchOps is the most operations a batch's results take in a
+// transaction, its tokens aside: three per result (its record, its id, its
+// cohorts/ key), one per fingerprint, and two per model and cohort (its
+// latest pointer and model-cohorts/ key). A group of batches takes no more
+// than the sum of theirs.
+func batchOps(batch []storage.Accepted) int {
+	n, pairs := 3*len(batch), map[string]bool{}
+	for i := range batch {
+		if batch[i].Audit.Fingerprint != "" {
+			n++
+		}
+		pairs[latestKey(batch[i].Measure.Cohort, batch[i].Result.Model)] = true
+	}
+	return n + 2*len(pairs)
 }
 
 // commitGroup stores a group of batches in one transaction, or, when that
@@ -276,9 +294,10 @@ func (s *Store) plan(batch []storage.Accepted) (*appendPlan, error) {
 		p.fingerprints = append(p.fingerprints, fp)
 	}
 	slices.Sort(p.fingerprints)
-	// At most: the counter, two keys per result, the latest pointers, the
-	// claims and the tokens; the compares and reads are fewer.
-	if n := 1 + 2*len(batch) + len(p.latest) + len(p.fingerprints) + len(p.tokens); n > s.opt.MaxTxnOps {
+	// At most: the counter, three keys per result, the latest pointer and
+	// model-cohorts/ key of each model and cohort, the claims and the
+	// tokens; the compares and reads are fewer.
+	if n := 1 + 3*len(batch) + 2*len(p.latest) + len(p.fingerprints) + len(p.tokens); n > s.opt.MaxTxnOps {
 		return nil, fmt.Errorf("append: %d results need up to %d operations in one transaction, etcd allows %d (--max-txn-ops): %w",
 			len(batch), n, s.opt.MaxTxnOps, ErrBatchTooLarge)
 	}
@@ -360,7 +379,8 @@ func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, [
 		a, id := &p.batch[i], first+uint64(i)
 		puts = append(puts,
 			clientv3.OpPut(s.key(dirResults, a.Result.Model, "\x00", idHex(id)), string(p.vals[i])),
-			clientv3.OpPut(s.key(dirIDs, idHex(id)), a.Result.Model))
+			clientv3.OpPut(s.key(dirIDs, idHex(id)), a.Result.Model),
+			clientv3.OpPut(s.cohortKey(a.Result.Model, records.CohortKey(a.Measure.Cohort), id), ""))
 	}
 	for _, i := range p.latest {
 		a := &p.batch[i]
@@ -369,7 +389,11 @@ func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, [
 		if err != nil {
 			return 0, nil, nil, err
 		}
-		puts = append(puts, clientv3.OpPut(s.key(dirLatest, latestKey(a.Measure.Cohort, a.Result.Model)), string(v)))
+		// The model-cohorts/ key is put again by every batch with a result
+		// of the model in the cohort: it is the same, and so needs no read
+		// and no guard.
+		puts = append(puts, clientv3.OpPut(s.key(dirLatest, latestKey(a.Measure.Cohort, a.Result.Model)), string(v)),
+			clientv3.OpPut(s.modelCohortKey(a.Result.Model, records.CohortKey(a.Measure.Cohort)), ""))
 	}
 	for i, id := range p.tokens {
 		k, kv := s.key(dirTokens, id), st.tokens[i]
@@ -396,8 +420,17 @@ func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, [
 }
 
 func latestKey(c rating.Cohort, model string) string {
-	const sep = "\x1f"
-	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String() + "\x00" + model
+	return records.CohortKey(c) + "\x00" + model
+}
+
+// cohortKey is the cohorts/ key of a model's result id in a cohort.
+func (s *Store) cohortKey(model, cohortKey string, id uint64) string {
+	return s.key(dirCohorts, model, "\x00", cohortKey, "\x00", idHex(id))
+}
+
+// modelCohortKey is the model-cohorts/ key of a model's cohort.
+func (s *Store) modelCohortKey(model, cohortKey string) string {
+	return s.key(dirModelCohorts, model, "\x00", cohortKey)
 }
 
 // fingerprintClaim is a fingerprints/ value: the model, 0x00, and the

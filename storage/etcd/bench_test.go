@@ -71,3 +71,14 @@ func BenchmarkRawTxnPutBaseline(b *testing.B) {
 		return err
 	})
 }
+
+// BenchmarkHistory is History on a model of 20,000 results, filtered and
+// not (see storagetest.BenchHistory), stored MaxBatch results at a time.
+func BenchmarkHistory(b *testing.B) {
+	s, err := etcdstore.Open(context.Background(), etcdstore.Options{Endpoints: []string{endpoint}, Prefix: benchPrefix(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storagetest.BenchHistory(b, s, s.MaxBatch())
+}

@@ -3,13 +3,17 @@
 // the seam's revisions and etcd's watch carries its events. It is the only
 // package that imports the etcd client.
 //
-// Key layout (layout version 2), under a prefix, "/energylabel/" by
+// Key layout (layout version 3), under a prefix, "/energylabel/" by
 // default; values are the energylabel.store.v1 messages of the bbolt file:
 //
-//	meta/version                        -> "2": the layout version
+//	meta/version                        -> "3": the layout version
 //	meta/last-id                        -> the highest result id handed out, in decimal
 //	results/<model> 0x00 <id>           -> Result (with its Audit, Measure and Label), never rewritten
 //	ids/<id>                            -> the model of result <id>
+//	cohorts/<model> 0x00 <cohort key> 0x00 <id>
+//	                                    -> "": the model's results by cohort, in id order
+//	model-cohorts/<model> 0x00 <cohort key>
+//	                                    -> "": each cohort the model has results in
 //	latest/<cohort key> 0x00 <model>    -> Latest: the model's current result in the cohort
 //	fingerprints/<fingerprint, hex>     -> <model> 0x00 <id>: the model a measurement labels, and its result
 //	tokens/<token id>                   -> Token (SHA-256 of the secret only, and its last use)
@@ -20,21 +24,32 @@
 //	                                       under storage.VerificationName: the second of a name is ErrExists
 //
 // An id is 16 lower-case hex digits, so that results/<model> 0x00 lists a
-// model's history in id order. A cohort key is task, dataset, size class,
-// hardware and basis joined by 0x1f, as in the bbolt file; a model id
-// holds no 0x00. A result's create revision is the revision it was
-// accepted at; registries, releases and verifications list in the order
-// of theirs, and a verification's is its revision. Keys under payloads/,
+// model's history in id order, and cohorts/<model> 0x00 <cohort key> 0x00
+// its history in a cohort. A cohort key is task, dataset, size class,
+// hardware and basis joined by 0x1f, as in the bbolt file; names are
+// printable ASCII, so neither a model id nor a cohort key holds 0x00. A
+// result's cohorts/ key files it under the cohort history reads it in
+// (records.CohortOf); model-cohorts/ lists a model's cohorts in one range
+// read, so that history filtered by task, dataset or hardware reads the
+// cohorts that match and merges their id-ordered keys, reading about a
+// page of keys and only the results it returns (see historyByCohort).
+// A result's create revision is the revision it was accepted at;
+// registries, releases and verifications list in the order of theirs,
+// and a verification's is its revision. Keys under payloads/,
 // where earlier versions claimed clients' payload hashes, claim nothing
 // and are ignored.
 //
-// Layout version 1 differs in one thing: latest/ records written before
-// sources were kept name none, and would read as declared. Open upgrades
-// such a prefix: each of them takes its result's source (published when
-// the admin submitted it), then meta/version becomes "2". Replicas that
-// open it at once share the work; older replicas should be stopped first,
-// as what they write from then on names no source (nor claims a
-// fingerprint).
+// Layout version 2 differs in one thing: it has no cohorts/ or
+// model-cohorts/. Open upgrades such a prefix (see upgradeCohorts): it
+// writes both for every stored result, a transaction's worth at a time,
+// then meta/version becomes "3", once no result was stored meanwhile that
+// it did not index. Layout version 1 differs from 2 in one thing more:
+// latest/ records written before sources were kept name none, and would
+// read as declared; Open upgrades it to 2 first, each of them taking its
+// result's source (published when the admin submitted it). Replicas that
+// open an older layout at once share the work; older replicas should be
+// stopped first, as what they write from then on names no source, claims
+// no fingerprint, or is missing from filtered history.
 //
 // There is no events key: etcd's own history is the event log. Every write
 // is one transaction, so one revision, and Watch turns the puts of a
@@ -86,18 +101,23 @@ import (
 
 // layoutVersion is bumped with every change of the key layout. Version 1
 // kept latest/ records without their result's source, which version 2's
-// name: Open upgrades a prefix in version 1 (see upgradeSources).
-const layoutVersion = 2
+// name; version 2 had no cohorts/ or model-cohorts/: Open upgrades a
+// prefix in either (see upgrade).
+const layoutVersion = 3
 
 // DefaultPrefix is the key prefix when Options.Prefix is empty.
 const DefaultPrefix = "/energylabel/"
 
 // Keys under the prefix; see the package comment.
 const (
-	keyVersion      = "meta/version"
-	keyLastID       = "meta/last-id"
-	dirResults      = "results/"
-	dirIDs          = "ids/"
+	keyVersion = "meta/version"
+	keyLastID  = "meta/last-id"
+	dirResults = "results/"
+	dirIDs     = "ids/"
+	// dirCohorts indexes each model's results by cohort, and
+	// dirModelCohorts lists each model's cohorts.
+	dirCohorts      = "cohorts/"
+	dirModelCohorts = "model-cohorts/"
 	dirLatest       = "latest/"
 	dirFingerprints = "fingerprints/"
 	dirTokens       = "tokens/"
@@ -248,8 +268,8 @@ func (s *Store) initialize(ctx context.Context) error {
 	switch v {
 	case strconv.Itoa(layoutVersion):
 		return nil
-	case "1":
-		return s.upgradeSources(ctx)
+	case "1", "2":
+		return s.upgrade(ctx, v)
 	}
 	return fmt.Errorf("layout version %s, this binary knows %d", v, layoutVersion)
 }
@@ -297,10 +317,18 @@ func (s *Store) Size() int64 {
 }
 
 // MaxBatch is the largest batch Append always takes in one transaction,
-// when its results use one token: each result takes up to four operations
-// (its record, its id, its latest pointer, its fingerprint claim), and the id
-// counter and the token one each.
-func (s *Store) MaxBatch() int { return (s.opt.MaxTxnOps - 2) / 4 }
+// when its results use one token: each result takes up to six operations
+// (its record, its id, its cohorts/ key, its fingerprint claim, and, when
+// it is the batch's only result of its model in its cohort, the latest
+// pointer and the model-cohorts/ key), and the id counter and the token one
+// each: (128 - 2) / 6 = 21 with etcd's default --max-txn-ops. A batch
+// of one model in one cohort takes four per result and two in all, and
+// holds (128 - 4) / 4 = 31.
+func (s *Store) MaxBatch() int { return (s.opt.MaxTxnOps - 2) / opsPerResult }
+
+// opsPerResult is the most operations one result of a batch takes: see
+// MaxBatch.
+const opsPerResult = 6
 
 func (s *Store) key(parts ...string) string {
 	k := s.prefix

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,12 +33,23 @@ import (
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	"github.com/energylabel/energylabel/storage/internal/records"
 	"github.com/energylabel/energylabel/storage/storagetest"
 )
 
 // endpoint is the client URL of the etcd member TestMain starts, shared by
 // every test; each test works under a prefix of its own.
 var endpoint string
+
+// embeddedTxnOps is the embedded member's --max-txn-ops: room for a batch
+// of more results than one watch response holds, which the conformance
+// suite's WatchSplitsALargeRevision needs (it is skipped on an etcd with
+// the default 128).
+const embeddedTxnOps = 2048
+
+// conformanceTxnOps is the MaxTxnOps the conformance suite's stores use:
+// embeddedTxnOps on the embedded member, etcd's default otherwise.
+var conformanceTxnOps int
 
 // TestMain starts an embedded etcd, or, when ENERGYLABEL_TEST_ETCD names
 // one (host:port), uses a running etcd: Debian's etcd-server is 3.4, the
@@ -57,7 +69,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "embedded etcd:", err)
 		os.Exit(1)
 	}
-	endpoint = e.Clients[0].Addr().String()
+	endpoint, conformanceTxnOps = e.Clients[0].Addr().String(), embeddedTxnOps
 	code := m.Run()
 	e.Close()
 	os.RemoveAll(dir)
@@ -84,6 +96,7 @@ func startEtcdOnce(dir string, tls []transport.TLSInfo) (*embed.Etcd, error) {
 	cfg.Dir = filepath.Join(dir, "data")
 	cfg.LogOutputs = []string{filepath.Join(dir, "etcd.log")}
 	cfg.UnsafeNoFsync = true // a test's data may be lost on a crash
+	cfg.MaxTxnOps = embeddedTxnOps
 	client, peer := url.URL{Scheme: "http", Host: freePort()}, url.URL{Scheme: "http", Host: freePort()}
 	if len(tls) > 0 {
 		client.Scheme, cfg.ClientTLSInfo = "https", tls[0]
@@ -158,7 +171,9 @@ func rawClient(t *testing.T) *clientv3.Client {
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Opener {
 		prefix := newPrefix(t)
-		return func(t *testing.T) storage.Backend { return open(t, etcdstore.Options{Prefix: prefix}) }
+		return func(t *testing.T) storage.Backend {
+			return open(t, etcdstore.Options{Prefix: prefix, MaxTxnOps: conformanceTxnOps})
+		}
 	})
 }
 
@@ -207,7 +222,7 @@ func TestTwoReplicasAppendAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	watches := []<-chan storage.WatchResponse{replicas[0].Watch(ctx, rev0), replicas[1].Watch(ctx, rev0)}
+	watches := []<-chan storage.WatchResponse{replicas[0].Watch(ctx, rev0, storage.WatchFilter{}), replicas[1].Watch(ctx, rev0, storage.WatchFilter{})}
 	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
 	type write struct {
@@ -278,7 +293,7 @@ func TestASlowWatcherIsCutOffAndHoldsUpNoWriter(t *testing.T) {
 	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t), WatchBuffer: 8})
 	ctx := t.Context()
 	rev, _ := s.Revision(ctx)
-	ch := s.Watch(ctx, rev) // never read until the writes are done
+	ch := s.Watch(ctx, rev, storage.WatchFilter{}) // never read until the writes are done
 	start := time.Now()
 	for i := range 50 {
 		appendOne(t, s, storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1))
@@ -314,7 +329,7 @@ func TestASlowReaderOfHistoryGetsAllOfIt(t *testing.T) {
 		_, rev := appendOne(t, s, storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1))
 		revs = append(revs, rev)
 	}
-	ch := s.Watch(ctx, rev0)
+	ch := s.Watch(ctx, rev0, storage.WatchFilter{})
 	var got []int64
 	for len(got) < len(revs) {
 		time.Sleep(5 * time.Millisecond)
@@ -344,14 +359,14 @@ func TestACompactedRevisionEndsTheWatch(t *testing.T) {
 	if _, err := rawClient(t).Compact(ctx, rev); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := collect(s.Watch(ctx, rev0), 2); !errors.Is(err, storage.ErrCompacted) {
+	if _, err := collect(s.Watch(ctx, rev0, storage.WatchFilter{}), 2); !errors.Is(err, storage.ErrCompacted) {
 		t.Errorf("a watch from a compacted revision: %v, want ErrCompacted", err)
 	}
 	snap, err := s.Snapshot(ctx)
 	if err != nil || len(snap.Currents) != 2 || snap.Revision < rev {
 		t.Fatalf("the snapshot after compaction: %+v, %v", snap, err)
 	}
-	ch := s.Watch(ctx, snap.Revision)
+	ch := s.Watch(ctx, snap.Revision, storage.WatchFilter{})
 	_, rev3 := appendOne(t, s, storagetest.Accepted("a/three", 3))
 	if evs, err := collect(ch, 1); err != nil || evs[0].Revision != rev3 {
 		t.Errorf("a watch from the new snapshot: %+v, %v", evs, err)
@@ -425,12 +440,14 @@ func TestTheKeyLayout(t *testing.T) {
 	}
 	want := []string{
 		"accelerators/Gaudi 3",
+		"cohorts/a/one\x00text-classification\x1fAIEnergyScore/text_classification\x1f\x1fH100\x1f" + rating.Query.String() + "\x000000000000000001",
 		"datasets/acme/eval",
 		"fingerprints/" + a.Audit.Fingerprint,
 		"ids/0000000000000001",
 		"latest/text-classification\x1fAIEnergyScore/text_classification\x1f\x1fH100\x1f" + rating.Query.String() + "\x00a/one",
 		"meta/last-id",
 		"meta/version",
+		"model-cohorts/a/one\x00text-classification\x1fAIEnergyScore/text_classification\x1f\x1fH100\x1f" + rating.Query.String(),
 		"releases/r1",
 		"results/a/one\x000000000000000001",
 		"tokens/tok_1",
@@ -443,15 +460,15 @@ func TestTheKeyLayout(t *testing.T) {
 
 func TestOpenRefusesAnotherLayoutVersion(t *testing.T) {
 	prefix := newPrefix(t)
-	if _, err := rawClient(t).Put(t.Context(), prefix+"meta/version", "3"); err != nil {
+	if _, err := rawClient(t).Put(t.Context(), prefix+"meta/version", "4"); err != nil {
 		t.Fatal(err)
 	}
 	s, err := etcdstore.Open(t.Context(), etcdstore.Options{Endpoints: []string{endpoint}, Prefix: prefix})
 	if err == nil {
 		s.Close()
-		t.Fatal("Open of a prefix in layout version 3 succeeded")
+		t.Fatal("Open of a prefix in layout version 4 succeeded")
 	}
-	if !strings.Contains(err.Error(), "layout version 3") {
+	if !strings.Contains(err.Error(), "layout version 4") {
 		t.Errorf("Open: %v, want it to name the layout version", err)
 	}
 }
@@ -459,7 +476,7 @@ func TestOpenRefusesAnotherLayoutVersion(t *testing.T) {
 // A prefix in layout version 1, whose records name no source, is upgraded
 // when a replica opens it: each current result takes its record's source,
 // published for the admin's, as history reads it; its payload claims are
-// ignored.
+// ignored; and, as from layout 2, its results are indexed by cohort.
 func TestALayout1PrefixIsUpgraded(t *testing.T) {
 	prefix := newPrefix(t)
 	ctx := t.Context()
@@ -528,7 +545,7 @@ func TestALayout1PrefixIsUpgraded(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	if v, err := cli.Get(ctx, prefix+"meta/version"); err != nil || string(v.Kvs[0].Value) != "2" {
+	if v, err := cli.Get(ctx, prefix+"meta/version"); err != nil || string(v.Kvs[0].Value) != "3" {
 		t.Fatalf("meta/version after the upgrade: %+v, %v", v, err)
 	}
 	s = openTest(t, etcdstore.Options{Prefix: prefix})
@@ -551,6 +568,12 @@ func TestALayout1PrefixIsUpgraded(t *testing.T) {
 	free := storagetest.Accepted("org/other", 1)
 	free.Audit.PayloadSHA256 = fmt.Sprintf("%064x", 1)
 	appendOne(t, s, free)
+	for _, c := range snap.Currents {
+		h, err := s.History(ctx, storage.HistoryQuery{Model: c.Model, Hardware: c.Measure.Cohort.Hardware, Limit: 10})
+		if err != nil || len(h) != 1 || h[0].ID != c.ID {
+			t.Errorf("%s on %s: %+v, %v; want result %d", c.Model, c.Measure.Cohort.Hardware, h, err, c.ID)
+		}
+	}
 }
 
 func TestAClosedStore(t *testing.T) {
@@ -560,7 +583,7 @@ func TestAClosedStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := s.Watch(ctx, rev)
+	ch := s.Watch(ctx, rev, storage.WatchFilter{})
 	s.Close()
 	if _, _, err := s.Append(ctx, []storage.Accepted{storagetest.Accepted("a/one", 1)}); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("Append after Close: %v, want ErrClosed", err)
@@ -698,7 +721,7 @@ func TestAnUnreachableClusterIsUnavailable(t *testing.T) {
 	defer s.Close()
 	ctx := t.Context()
 	rev, _ := s.Revision(ctx)
-	ch := s.Watch(ctx, rev)
+	ch := s.Watch(ctx, rev, storage.WatchFilter{})
 	stop()
 	drain := time.After(2 * storage.ProgressInterval) // what was on its way
 	for done := false; !done; {
@@ -809,4 +832,105 @@ func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
 		t.Errorf("%d appends took %d transactions: none shared one", writers-2, len(revs))
 	}
 	t.Logf("%d appends in %d transactions", writers-2, len(revs))
+}
+
+// A prefix in layout version 2, without cohorts/ or model-cohorts/, is
+// upgraded when replicas open it, a few keys per transaction: every
+// result is indexed, those a replica of layout 2 stores while the upgrade
+// runs too, and filtered history, paged or newest first, reads as the
+// whole history filtered.
+func TestALayout2PrefixIsUpgraded(t *testing.T) {
+	prefix := newPrefix(t)
+	ctx := t.Context()
+	s := open(t, etcdstore.Options{Prefix: prefix})
+	cohorts := storagetest.HistoryCohorts
+	n := 0
+	for range 12 {
+		var batch []storage.Accepted
+		for range 10 {
+			batch = append(batch, storagetest.InCohort("org/m", float64(n+1), cohorts[(n*n+n/4)%len(cohorts)]))
+			n++
+		}
+		batch = append(batch, storagetest.InCohort("org/m-2", 1, cohorts[n%len(cohorts)]))
+		if _, _, err := s.Append(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	// What layout 2 wrote: no index.
+	cli := rawClient(t)
+	for _, dir := range []string{"cohorts/", "model-cohorts/"} {
+		if resp, err := cli.Delete(ctx, prefix+dir, clientv3.WithPrefix()); err != nil || resp.Deleted == 0 {
+			t.Fatalf("deleting %s: %+v, %v", dir, resp, err)
+		}
+	}
+	if _, err := cli.Put(ctx, prefix+"meta/version", "2"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.Get(ctx, prefix+"meta/last-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := strconv.ParseUint(string(resp.Kvs[0].Value), 10, 64)
+
+	// A replica of layout 2 stores results of org/m for as long as the
+	// version is 2.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var written atomic.Int64
+	wg.Go(func() {
+		for id := last + 1; ; id++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v, err := proto.Marshal(records.Result(new(storagetest.InCohort("org/m", float64(id), cohorts[id%uint64(len(cohorts))]))))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			hex := fmt.Sprintf("%016x", id)
+			resp, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.Value(prefix+"meta/version"), "=", "2")).Then(
+				clientv3.OpPut(prefix+"results/org/m\x00"+hex, string(v)),
+				clientv3.OpPut(prefix+"ids/"+hex, "org/m"),
+				clientv3.OpPut(prefix+"meta/last-id", strconv.FormatUint(id, 10))).Commit()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if !resp.Succeeded {
+				return
+			}
+			written.Add(1)
+		}
+	})
+	// Replicas opening it at once, each putting 8 keys at a time.
+	for range 2 {
+		wg.Go(func() {
+			s, err := etcdstore.Open(ctx, etcdstore.Options{Endpoints: []string{endpoint}, Prefix: prefix, MaxTxnOps: 8})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.Close()
+		})
+	}
+	time.Sleep(10 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if v, err := cli.Get(ctx, prefix+"meta/version"); err != nil || string(v.Kvs[0].Value) != "3" {
+		t.Fatalf("meta/version after the upgrade: %+v, %v", v, err)
+	}
+	t.Logf("%d results stored by the replica of layout 2 during the upgrade", written.Load())
+	s = openTest(t, etcdstore.Options{Prefix: prefix})
+	h, err := s.History(ctx, storage.HistoryQuery{Model: "org/m", Limit: 1000})
+	if err != nil || len(h) != n+int(written.Load()) {
+		t.Fatalf("history of org/m: %d entries, %v; want %d", len(h), err, n+int(written.Load()))
+	}
+	storagetest.CheckHistory(t, s, "org/m")
+	storagetest.CheckHistory(t, s, "org/m-2")
 }

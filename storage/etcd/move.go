@@ -55,10 +55,29 @@ func (s *Store) EachRecord(ctx context.Context, fn func(storage.Record) error) e
 	})
 }
 
+// EachIndexed calls fn on every cohorts/ key, all read at one revision,
+// in key order: a model, the key of a cohort it has results in, and one of
+// those results' ids. A move compares it with the source's.
+func (s *Store) EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error {
+	var rev int64
+	return s.rangeAll(ctx, dirCohorts, &rev, func(kv *mvccpb.KeyValue) error {
+		k := strings.TrimPrefix(string(kv.Key), s.key(dirCohorts))
+		model, rest, ok1 := strings.Cut(k, "\x00")
+		cohort, id, ok2 := strings.Cut(rest, "\x00")
+		n, err := strconv.ParseUint(id, 16, 64)
+		if !ok1 || !ok2 || err != nil || len(id) != 16 {
+			return fmt.Errorf("cohorts/ key %q is not a model, a cohort and an id", k)
+		}
+		return fn(model, cohort, n)
+	})
+}
+
 // Import stores results moved from another backend under the ids they had
 // there, in id order, in as few transactions as etcd allows: each record,
-// its id, its fingerprint's claim, and the latest pointer of each current
-// result (current names them; those whose record is not in recs are left
+// its id, its cohorts/ key and its model's model-cohorts/ key (the history
+// index is rebuilt, each result under the cohort history reads it in),
+// its fingerprint's claim, and the latest pointer of each current result
+// (current names them; those whose record is not in recs are left
 // alone); meta/last-id moves up to the highest id. It is for a prefix a
 // move fills, with no replica writing: a transaction finds meta/last-id as
 // it left it, or fails, and ids must be higher than any stored.
@@ -72,21 +91,42 @@ func (s *Store) Import(ctx context.Context, recs []storage.Record, current []sto
 	for i := range current {
 		latest[current[i].ID] = &current[i]
 	}
-	for len(recs) > 0 {
+	imps := make([]imported, len(recs))
+	for i, r := range recs {
+		var rec storev1.Result
+		if err := proto.Unmarshal(r.Value, &rec); err != nil {
+			return fmt.Errorf("import: result %d: %w", r.ID, err)
+		}
+		imps[i] = imported{Record: r, model: rec.Model, cohort: records.CohortKey(records.CohortOf(&rec)),
+			fingerprint: rec.GetAudit().GetFingerprint(), current: latest[r.ID]}
+	}
+	for len(imps) > 0 {
+		// Each record takes three operations (its record, its id, its
+		// cohorts/ key), and may take three more: its fingerprint's claim,
+		// its latest pointer, its model-cohorts/ key; the counter one.
 		n, size := 0, 0
-		for n < len(recs) && 1+4*(n+1) <= s.opt.MaxTxnOps && (n == 0 || size+len(recs[n].Value) <= importBytes) {
-			size += len(recs[n].Value)
+		for n < len(imps) && (n == 0 || 1+opsPerResult*(n+1) <= s.opt.MaxTxnOps && size+len(imps[n].Value) <= importBytes) {
+			size += len(imps[n].Value)
 			n++
 		}
-		if err := s.importTxn(ctx, recs[:n], latest); err != nil {
+		if err := s.importTxn(ctx, imps[:n]); err != nil {
 			return err
 		}
-		recs = recs[n:]
+		imps = imps[n:]
 	}
 	return nil
 }
 
-func (s *Store) importTxn(ctx context.Context, recs []storage.Record, latest map[uint64]*storage.Current) error {
+// imported is a record to import, read.
+type imported struct {
+	storage.Record
+	model, cohort, fingerprint string
+	// current is its Current, when it is its model's current result in
+	// its cohort.
+	current *storage.Current
+}
+
+func (s *Store) importTxn(ctx context.Context, recs []imported) error {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	var lastID uint64
@@ -106,28 +146,26 @@ func (s *Store) importTxn(ctx context.Context, recs []storage.Record, latest map
 		return fmt.Errorf("import: result %d: ids up to %d are stored already", recs[0].ID, lastID)
 	}
 	puts := []clientv3.Op{clientv3.OpPut(s.key(keyLastID), strconv.FormatUint(recs[len(recs)-1].ID, 10))}
-	claims := map[string]string{}
-	var firstModel string
-	for i, r := range recs {
-		var rec storev1.Result
-		if err := proto.Unmarshal(r.Value, &rec); err != nil {
-			return fmt.Errorf("import: result %d: %w", r.ID, err)
-		}
-		if i == 0 {
-			firstModel = rec.Model
-		}
+	claims, listed := map[string]string{}, map[string]bool{}
+	firstModel := recs[0].model
+	for _, r := range recs {
 		puts = append(puts,
-			clientv3.OpPut(s.key(dirResults, rec.Model, "\x00", idHex(r.ID)), string(r.Value)),
-			clientv3.OpPut(s.key(dirIDs, idHex(r.ID)), rec.Model))
-		if fp := rec.GetAudit().GetFingerprint(); fp != "" {
-			if m, ok := claims[fp]; ok && m != rec.Model {
-				return fmt.Errorf("import: result %d: fingerprint %s… labels models %q and %q: %w", r.ID, short(fp), m, rec.Model, storage.ErrExists)
+			clientv3.OpPut(s.key(dirResults, r.model, "\x00", idHex(r.ID)), string(r.Value)),
+			clientv3.OpPut(s.key(dirIDs, idHex(r.ID)), r.model),
+			clientv3.OpPut(s.cohortKey(r.model, r.cohort, r.ID), ""))
+		if mk := s.modelCohortKey(r.model, r.cohort); !listed[mk] {
+			listed[mk] = true
+			puts = append(puts, clientv3.OpPut(mk, ""))
+		}
+		if fp := r.fingerprint; fp != "" {
+			if m, ok := claims[fp]; ok && m != r.model {
+				return fmt.Errorf("import: result %d: fingerprint %s… labels models %q and %q: %w", r.ID, short(fp), m, r.model, storage.ErrExists)
 			} else if !ok { // the first result of a fingerprint keeps it
-				claims[fp] = rec.Model
-				puts = append(puts, clientv3.OpPut(s.key(dirFingerprints, fp), fingerprintClaim(rec.Model, r.ID)))
+				claims[fp] = r.model
+				puts = append(puts, clientv3.OpPut(s.key(dirFingerprints, fp), fingerprintClaim(r.model, r.ID)))
 			}
 		}
-		if c, ok := latest[r.ID]; ok {
+		if c := r.current; c != nil {
 			v, err := proto.Marshal(records.Latest(c))
 			if err != nil {
 				return err
@@ -152,7 +190,7 @@ func (s *Store) importTxn(ctx context.Context, recs []storage.Record, latest map
 			return err
 		}
 		if rev == 0 {
-			return s.importTxn(ctx, recs, latest)
+			return s.importTxn(ctx, recs)
 		}
 		return nil
 	}

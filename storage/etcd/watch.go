@@ -1,7 +1,7 @@
 package etcdstore
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,18 +23,24 @@ import (
 // after its member lost the leader.
 const retryWatch = 200 * time.Millisecond
 
-// Watch sends the events after revision `after`, from etcd's history, then
-// live ones, from one etcd watch on the prefix. A revision etcd compacted
-// away, or one not yet written, ends it with ErrCompacted. So does falling
-// WatchBuffer writes behind live ones: etcd never holds up a writer for a
-// watcher, and this keeps the client from buffering without bound for one.
-func (s *Store) Watch(ctx context.Context, after int64) <-chan storage.WatchResponse {
+// Watch sends the events after revision `after` that pass f, from etcd's
+// history, then live ones, from one etcd watch on the prefix. A revision
+// etcd compacted away, or one not yet written, ends it with ErrCompacted.
+// So does falling WatchBuffer responses behind live ones: etcd never holds
+// up a writer for a watcher, and this keeps the client from buffering
+// without bound for one.
+//
+// A result's model is in its key (results/<model> 0x00 <id>): f is
+// applied to the key, and only the results that pass are decoded, a
+// response's worth at a time (storage.WatchMaxEvents); a revision with
+// more is split, More set on all but its last response.
+func (s *Store) Watch(ctx context.Context, after int64, f storage.WatchFilter) <-chan storage.WatchResponse {
 	out := make(chan storage.WatchResponse, 1)
-	go s.watch(ctx, after, out)
+	go s.watch(ctx, after, f, out)
 	return out
 }
 
-func (s *Store) watch(ctx context.Context, after int64, out chan<- storage.WatchResponse) {
+func (s *Store) watch(ctx context.Context, after int64, f storage.WatchFilter, out chan<- storage.WatchResponse) {
 	defer close(out)
 	send := func(r storage.WatchResponse) bool {
 		select {
@@ -53,7 +59,8 @@ func (s *Store) watch(ctx context.Context, after int64, out chan<- storage.Watch
 		send(storage.WatchResponse{Err: fmt.Errorf("revision %d: the latest is %d: %w", after, now, storage.ErrCompacted)})
 		return
 	}
-	q := make(chan []storage.Event, s.opt.WatchBuffer)
+	// q holds responses: events, or progress (neither).
+	q := make(chan storage.WatchResponse, s.opt.WatchBuffer)
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// A watcher of its own is a gRPC stream of its own: etcd reports
@@ -63,22 +70,22 @@ func (s *Store) watch(ctx context.Context, after int64, out chan<- storage.Watch
 	w := clientv3.NewWatcher(s.cli)
 	done := make(chan error, 1)
 	go func() {
-		done <- s.follow(fctx, w, after, now, q)
+		done <- s.follow(fctx, w, after, now, f, q)
 		cancel()
 		w.Close()
 	}()
 	for {
 		select {
-		case evs := <-q:
-			if !send(storage.WatchResponse{Events: evs}) {
+		case r := <-q:
+			if !send(r) {
 				return
 			}
 		case err := <-done:
 			// Send what came before the end, then say why it ends.
 			for empty := false; !empty; {
 				select {
-				case evs := <-q:
-					if !send(storage.WatchResponse{Events: evs}) {
+				case r := <-q:
+					if !send(r) {
 						return
 					}
 				default:
@@ -93,15 +100,16 @@ func (s *Store) watch(ctx context.Context, after int64, out chan<- storage.Watch
 	}
 }
 
-// follow puts the events of each revision after `after` on q. Revisions up
-// to `now` are history: when q is full, it cancels the etcd watch, so that
-// nothing piles up in the client, waits for the reader, then watches again
-// from the next revision. Past `now`, a full q means the reader fell behind
-// live writes.
-func (s *Store) follow(ctx context.Context, w clientv3.Watcher, after, now int64, q chan<- []storage.Event) error {
+// follow puts the events of each revision after `after` that pass f on q,
+// in responses. Revisions up to `now` are history: when q is full, it
+// cancels the etcd watch, so that nothing piles up in the client, hands on
+// the rest of the revision as the reader takes it, waits for the reader,
+// then watches again from the next revision. Past `now`, a full q means
+// the reader fell behind live writes.
+func (s *Store) follow(ctx context.Context, w clientv3.Watcher, after, now int64, f storage.WatchFilter, q chan<- storage.WatchResponse) error {
 	next := after + 1
 	for {
-		wait, err := s.followFrom(ctx, w, &next, now, q)
+		wait, err := s.followFrom(ctx, w, &next, now, f, q)
 		if wait == nil {
 			return err
 		}
@@ -127,7 +135,7 @@ func retry(ctx context.Context) error {
 
 // drained waits until the reader has taken half of q, so that a slow reader
 // of history costs a watch every cap(q)/2 revisions, not every revision.
-func drained(q chan<- []storage.Event) pause {
+func drained(q chan<- storage.WatchResponse) pause {
 	return func(ctx context.Context) error {
 		for len(q) > cap(q)/2 {
 			select {
@@ -143,7 +151,7 @@ func drained(q chan<- []storage.Event) pause {
 // followFrom runs one etcd watch from *next, advancing it past every
 // revision it hands on. It returns what to wait for before watching again,
 // or nil and why the watch ends.
-func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64, now int64, q chan<- []storage.Event) (pause, error) {
+func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64, now int64, f storage.WatchFilter, q chan<- storage.WatchResponse) (pause, error) {
 	// Without a leader a member's watch would go silent; this way it ends,
 	// and the next one may reach a member that has one.
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
@@ -165,7 +173,7 @@ func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64,
 			// hears of progress from the next one.
 			if len(q) == 0 {
 				select {
-				case q <- nil:
+				case q <- storage.WatchResponse{}:
 				default:
 				}
 			}
@@ -176,28 +184,41 @@ func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64,
 			if rev < *next {
 				continue
 			}
-			out, err := s.eventsOf(rev, evs)
-			if err != nil {
+			// Hand on each response of the revision; once q is full, in
+			// history, the etcd watch is cancelled and the rest of the
+			// revision waits for the reader.
+			full := false
+			err := s.eventsOf(rev, evs, f, func(r storage.WatchResponse) error {
+				if !full {
+					select {
+					case q <- r:
+						return nil
+					default:
+					}
+					if rev > now {
+						return fmt.Errorf("the watcher fell %d responses behind: %w", cap(q), storage.ErrCompacted)
+					}
+					full = true
+					cancel()
+				}
+				select {
+				case q <- r:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			switch {
+			case err == nil:
+			case errors.Is(err, storage.ErrCompacted) || ctx.Err() != nil:
+				return nil, err
+			default:
 				return nil, fmt.Errorf("watch: revision %d: %w", rev, err)
 			}
-			if len(out) > 0 {
-				select {
-				case q <- out:
-				default:
-					if rev > now {
-						return nil, fmt.Errorf("the watcher fell %d writes behind: %w", cap(q), storage.ErrCompacted)
-					}
-					cancel()
-					select {
-					case q <- out:
-					case <-ctx.Done():
-						return nil, ctx.Err()
-					}
-					*next = rev + 1
-					return drained(q), nil
-				}
-			}
 			*next = rev + 1
+			if full {
+				return drained(q), nil
+			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -241,78 +262,129 @@ func revisions(evs []*clientv3.Event) func(func([]*clientv3.Event) bool) {
 	}
 }
 
-// eventsOf turns the puts of one revision into the seam's events.
-func (s *Store) eventsOf(rev int64, evs []*clientv3.Event) ([]storage.Event, error) {
+// eventsOf turns the puts of one revision that pass f into the seam's
+// events, and hands them to emit in responses within the bounds
+// (storage.WatchMaxEvents, WatchMaxBytes), More set on all but the last.
+// A result passes or not on the model its key names; only those that
+// pass are decoded, one response's worth at a time. It emits nothing for
+// a revision nothing of passes.
+func (s *Store) eventsOf(rev int64, evs []*clientv3.Event, f storage.WatchFilter, emit func(storage.WatchResponse) error) error {
 	results := slices.ContainsFunc(evs, func(ev *clientv3.Event) bool {
 		return strings.HasPrefix(string(ev.Kv.Key), s.prefix+dirResults)
 	})
-	var out []storage.Event
+	// The puts that make events, a batch's results in id order, as Append
+	// hands them out: an id is 16 hex digits at the key's end.
+	var puts []*mvccpb.KeyValue
 	for _, ev := range evs {
 		if ev.Type != mvccpb.PUT {
 			continue
 		}
 		k, _ := strings.CutPrefix(string(ev.Kv.Key), s.prefix)
-		e := storage.Event{Revision: rev}
 		switch {
 		case strings.HasPrefix(k, dirResults):
-			id, rec, err := s.decodeResult(ev.Kv)
-			if err != nil {
-				return nil, err
+			model, _, ok := strings.Cut(k[len(dirResults):], "\x00")
+			if ok && !f.Matches(model) {
+				continue
 			}
-			h := records.HistoryEntry(id, rev, rec)
-			e.Kind, e.Result = storage.ResultAdded, &h
 		case strings.HasPrefix(k, dirTokens) && !results: // with results, it is their token's last use
-			var p storev1.Token
-			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
-				return nil, fmt.Errorf("%q: %w", k, err)
-			}
-			t := records.TokenOf(&p)
-			e.Kind, e.Token = storage.TokenPut, &t
-		case strings.HasPrefix(k, dirReleases):
-			var p storev1.Release
-			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
-				return nil, fmt.Errorf("%q: %w", k, err)
-			}
-			e.Kind, e.Release = storage.ReleaseCreated, records.ReleaseOf(&p)
-		case strings.HasPrefix(k, dirVerifications):
-			var p storev1.Verification
-			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
-				return nil, fmt.Errorf("%q: %w", k, err)
-			}
-			v, err := records.VerificationOf(&p)
-			if err != nil {
-				return nil, err
-			}
-			v.Revision = rev
-			e.Kind, e.Verification = storage.VerificationAdded, &v
-		case strings.HasPrefix(k, dirAccelerators):
-			var p storev1.Accelerator
-			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
-				return nil, fmt.Errorf("%q: %w", k, err)
-			}
-			a := records.AcceleratorOf(&p)
-			e.Kind, e.Accelerator = storage.AcceleratorAdded, &a
-		case strings.HasPrefix(k, dirDatasets):
-			var p storev1.Dataset
-			if err := proto.Unmarshal(ev.Kv.Value, &p); err != nil {
-				return nil, fmt.Errorf("%q: %w", k, err)
-			}
-			ds, err := records.DatasetOf(&p)
-			if err != nil {
-				return nil, err
-			}
-			e.Kind, e.Dataset = storage.DatasetAdded, &ds
+		case strings.HasPrefix(k, dirReleases), strings.HasPrefix(k, dirVerifications),
+			strings.HasPrefix(k, dirAccelerators), strings.HasPrefix(k, dirDatasets):
 		default:
 			continue
 		}
-		out = append(out, e)
+		puts = append(puts, ev.Kv)
 	}
-	// A batch's results in id order, as Append hands them out.
-	slices.SortStableFunc(out, func(a, b storage.Event) int {
-		if a.Result == nil || b.Result == nil {
-			return 0
+	if results {
+		slices.SortStableFunc(puts, func(a, b *mvccpb.KeyValue) int {
+			return strings.Compare(resultID(a.Key), resultID(b.Key))
+		})
+	}
+	var out []storage.Event
+	size := 0
+	for _, kv := range puts {
+		e, err := s.eventOf(rev, kv)
+		if err != nil {
+			return err
 		}
-		return cmp.Compare(a.Result.ID, b.Result.ID)
-	})
-	return out, nil
+		n := storage.EventBytes(&e)
+		if !storage.WatchFits(len(out), size, n) {
+			if err := emit(storage.WatchResponse{Events: out, More: true}); err != nil {
+				return err
+			}
+			out, size = make([]storage.Event, 0, min(len(out), storage.WatchMaxEvents)), 0
+		}
+		out, size = append(out, e), size+n
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return emit(storage.WatchResponse{Events: out})
+}
+
+// resultID is the hex id at the end of a results/ key; "" for another key.
+func resultID(k []byte) string {
+	i := bytes.LastIndexByte(k, 0)
+	if i < 0 {
+		return ""
+	}
+	return string(k[i+1:])
+}
+
+// eventOf decodes one put that eventsOf kept.
+func (s *Store) eventOf(rev int64, kv *mvccpb.KeyValue) (storage.Event, error) {
+	k, _ := strings.CutPrefix(string(kv.Key), s.prefix)
+	e := storage.Event{Revision: rev}
+	switch {
+	case strings.HasPrefix(k, dirResults):
+		id, rec, err := s.decodeResult(kv)
+		if err != nil {
+			return e, err
+		}
+		h := records.HistoryEntry(id, rev, rec)
+		e.Kind, e.Result = storage.ResultAdded, &h
+	case strings.HasPrefix(k, dirTokens):
+		var p storev1.Token
+		if err := proto.Unmarshal(kv.Value, &p); err != nil {
+			return e, fmt.Errorf("%q: %w", k, err)
+		}
+		t := records.TokenOf(&p)
+		e.Kind, e.Token = storage.TokenPut, &t
+	case strings.HasPrefix(k, dirReleases):
+		var p storev1.Release
+		if err := proto.Unmarshal(kv.Value, &p); err != nil {
+			return e, fmt.Errorf("%q: %w", k, err)
+		}
+		e.Kind, e.Release = storage.ReleaseCreated, records.ReleaseOf(&p)
+	case strings.HasPrefix(k, dirVerifications):
+		var p storev1.Verification
+		if err := proto.Unmarshal(kv.Value, &p); err != nil {
+			return e, fmt.Errorf("%q: %w", k, err)
+		}
+		v, err := records.VerificationOf(&p)
+		if err != nil {
+			return e, err
+		}
+		v.Revision = rev
+		e.Kind, e.Verification = storage.VerificationAdded, &v
+	case strings.HasPrefix(k, dirAccelerators):
+		var p storev1.Accelerator
+		if err := proto.Unmarshal(kv.Value, &p); err != nil {
+			return e, fmt.Errorf("%q: %w", k, err)
+		}
+		a := records.AcceleratorOf(&p)
+		e.Kind, e.Accelerator = storage.AcceleratorAdded, &a
+	case strings.HasPrefix(k, dirDatasets):
+		var p storev1.Dataset
+		if err := proto.Unmarshal(kv.Value, &p); err != nil {
+			return e, fmt.Errorf("%q: %w", k, err)
+		}
+		ds, err := records.DatasetOf(&p)
+		if err != nil {
+			return e, err
+		}
+		e.Kind, e.Dataset = storage.DatasetAdded, &ds
+	default:
+		return e, fmt.Errorf("%q: not an event's key", k)
+	}
+	return e, nil
 }

@@ -9,7 +9,11 @@
 // roles and last use), operators' registry entries, star releases and
 // surveyors' verifications follow, in the order they were made. Revisions are the target's own:
 // history keeps its order and its labels, not the source's revision
-// numbers, so a WatchRatings client resumes from the target's.
+// numbers, so a WatchRatings client resumes from the target's. The
+// target rebuilds its history index (each model's results by cohort,
+// what filtered history reads) from the records it imports; the summary
+// compares the two indexes, so that the copy answers filtered history as
+// the source does.
 package move
 
 import (
@@ -33,11 +37,16 @@ import (
 	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
-// From is a backend a move reads: one that lists its records.
+// From is a backend a move reads: one that lists its records and its
+// history index.
 type From interface {
 	storage.Backend
 	// EachRecord calls fn on every stored result, as stored, in any order.
 	EachRecord(ctx context.Context, fn func(storage.Record) error) error
+	// EachIndexed calls fn on every entry of the history index, in model,
+	// cohort key and id order: a result id of a model in a cohort, its
+	// key as records.CohortKey spells it.
+	EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error
 }
 
 // To is a backend a move fills.
@@ -168,6 +177,10 @@ type Summary struct {
 	// their records, without the revisions, which are each backend's own).
 	Tokens, Accelerators, Datasets, Releases, Verifications int
 	OthersSHA256                                            string
+	// Indexed counts the history index's entries, one per result, and
+	// IndexSHA256 covers them, in model, cohort and id order.
+	Indexed     int
+	IndexSHA256 string
 }
 
 // Summarize reads everything a backend holds and sums it up, grading
@@ -249,6 +262,17 @@ func Summarize(ctx context.Context, b From, scheme *rating.GradeScheme) (*Summar
 		fmt.Fprintf(h, "verification %x\n", sha256.Sum256(v))
 	}
 	sum.OthersSHA256 = hexSum(h)
+
+	h = sha256.New()
+	err = b.EachIndexed(ctx, func(model, cohort string, id uint64) error {
+		sum.Indexed++
+		fmt.Fprintf(h, "%q %q %d\n", model, cohort, id)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum.IndexSHA256 = hexSum(h)
 	return sum, nil
 }
 
@@ -290,6 +314,8 @@ func Report(w io.Writer, from, to *Summary) error {
 		{"releases", fmt.Sprint(from.Releases), fmt.Sprint(to.Releases)},
 		{"verifications", fmt.Sprint(from.Verifications), fmt.Sprint(to.Verifications)},
 		{"tokens…verifications sha256", from.OthersSHA256, to.OthersSHA256},
+		{"history index", fmt.Sprint(from.Indexed), fmt.Sprint(to.Indexed)},
+		{"history index sha256", from.IndexSHA256, to.IndexSHA256},
 	}
 	var differ []string
 	fmt.Fprintf(w, "%-36s %-64s %s\n", "", "from", "to")

@@ -21,9 +21,9 @@ import (
 )
 
 // A bbolt store moved into etcd reads the same from etcd: every result
-// under its id, every history, the current ratings, tokens, registries,
-// releases and verifications; fingerprints claim their models there; and
-// new results continue its ids.
+// under its id, every history, filtered by cohort or not, the current
+// ratings, tokens, registries, releases and verifications; fingerprints
+// claim their models there; and new results continue its ids.
 func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 	ctx := t.Context()
 	from, err := boltdb.Open(t.TempDir(), boltdb.Options{})
@@ -41,6 +41,15 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 		}
 	}
 	if _, _, err := from.Append(ctx, []storage.Accepted{storagetest.Accepted("b/four", 7), storagetest.Accepted("b/five", 8)}); err != nil {
+		t.Fatal(err)
+	}
+	// c/many has results in every cohort the history checks tell apart,
+	// more than one import transaction's worth.
+	var many []storage.Accepted
+	for i := range 60 {
+		many = append(many, storagetest.InCohort("c/many", float64(i+1), storagetest.HistoryCohorts[(i*i+i/7)%len(storagetest.HistoryCohorts)]))
+	}
+	if _, _, err := from.Append(ctx, many); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
@@ -82,8 +91,8 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 	if err := move.Copy(ctx, from, to, func(n int) { progress = append(progress, n) }); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(progress, []int{7}) {
-		t.Errorf("progress %v, want [7]", progress)
+	if !slices.Equal(progress, []int{67}) {
+		t.Errorf("progress %v, want [67]", progress)
 	}
 	schemes, err := calibration.Schemes()
 	if err != nil {
@@ -101,7 +110,7 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 	if err := move.Report(&out, sf, st); err != nil {
 		t.Errorf("%v\n%s", err, out.String())
 	}
-	if sf.Results != 7 || sf.Ratings != 5 || sf.Tokens != 3 || sf.Accelerators != 1 || sf.Datasets != 1 || sf.Releases != 2 || sf.Release != "r2" ||
+	if sf.Results != 67 || sf.Indexed != 67 || sf.Ratings != 10 || sf.Tokens != 3 || sf.Accelerators != 1 || sf.Datasets != 1 || sf.Releases != 2 || sf.Release != "r2" ||
 		sf.Verifications != 3 {
 		t.Errorf("source summary %+v", sf)
 	}
@@ -109,10 +118,29 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 		t.Errorf("report:\n%s", out.String())
 	}
 
-	// Read back through the seam, the two agree.
-	for _, model := range []string{"a/one", "a/two", "b/three", "b/four", "b/five"} {
-		hf, err1 := from.History(ctx, storage.HistoryQuery{Model: model, Limit: 10})
-		ht, err2 := to.History(ctx, storage.HistoryQuery{Model: model, Limit: 10})
+	// Read back through the seam, the two agree; filtered, etcd's history
+	// is its whole history filtered, and bbolt's.
+	storagetest.CheckHistory(t, to, "c/many")
+	for _, q := range []storage.HistoryQuery{
+		{Model: "c/many", Hardware: "B200", Limit: 100},
+		{Model: "c/many", Task: "text-generation", Limit: 5, Newest: true},
+		{Model: "c/many", Task: "text-generation", After: 30, Limit: 5},
+		{Model: "a/one", Hardware: "H100", Limit: 100},
+	} {
+		hf, err1 := from.History(ctx, q)
+		ht, err2 := to.History(ctx, q)
+		if err1 != nil || err2 != nil || len(hf) == 0 || len(hf) != len(ht) {
+			t.Fatalf("%+v: %d entries from bbolt (%v), %d from etcd (%v)", q, len(hf), err1, len(ht), err2)
+		}
+		for i := range hf {
+			if hf[i].ID != ht[i].ID || hf[i].Measure != ht[i].Measure || hf[i].Label != ht[i].Label {
+				t.Errorf("%+v: entry %d\nbbolt %+v\netcd  %+v", q, i, hf[i], ht[i])
+			}
+		}
+	}
+	for _, model := range []string{"a/one", "a/two", "b/three", "b/four", "b/five", "c/many"} {
+		hf, err1 := from.History(ctx, storage.HistoryQuery{Model: model, Limit: 100})
+		ht, err2 := to.History(ctx, storage.HistoryQuery{Model: model, Limit: 100})
 		if err1 != nil || err2 != nil || len(hf) == 0 || len(hf) != len(ht) {
 			t.Fatalf("%s: history %d entries from bbolt (%v), %d from etcd (%v)", model, len(hf), err1, len(ht), err2)
 		}
@@ -175,8 +203,8 @@ func TestAMoveFromBboltToEtcdLosesNothing(t *testing.T) {
 	if _, _, err := to.Append(ctx, []storage.Accepted{free}); err != nil {
 		t.Errorf("a payload hash a/one's result holds, for another model: %v", err)
 	}
-	if id, _, err := to.Append(ctx, []storage.Accepted{storagetest.Accepted("b/next", 1)}); err != nil || id != 9 {
-		t.Errorf("the next result after the move: id %d, %v; want 9", id, err)
+	if id, _, err := to.Append(ctx, []storage.Accepted{storagetest.Accepted("b/next", 1)}); err != nil || id != 69 {
+		t.Errorf("the next result after the move: id %d, %v; want 69", id, err)
 	}
 
 	if err := move.Copy(ctx, from, to, nil); !errors.Is(err, move.ErrNotEmpty) {

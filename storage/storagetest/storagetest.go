@@ -1,8 +1,9 @@
 // Package storagetest is the conformance suite every storage backend must
 // pass, as containerd's snapshotter testsuite is for snapshotters: ordering,
-// atomic batches, revisions, reopening, tokens, history, events after a
-// reopen, measurement fingerprints, surveyors' verifications, and the
-// fields the read model's trust rests on.
+// atomic batches, revisions, reopening, tokens, history (filtered by
+// cohort, paged, newest first), events after a reopen, measurement
+// fingerprints, surveyors' verifications, and the fields the read model's
+// trust rests on.
 package storagetest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -40,6 +42,8 @@ func Run(t *testing.T, newOpener func(t *testing.T) Opener) {
 		{"Tokens", testTokens},
 		{"RegistriesAndReleases", testRegistriesAndReleases},
 		{"History", testHistory},
+		{"HistoryByCohort", testHistoryByCohort},
+		{"HistoryFilterOnALongHistory", testHistoryFilterOnALongHistory},
 		{"WatchFollowsWrites", testWatchFollowsWrites},
 		{"WatchReplaysAfterReopen", testWatchReplaysAfterReopen},
 		{"WatchRefusesAFutureRevision", testWatchRefusesAFutureRevision},
@@ -52,6 +56,7 @@ func Run(t *testing.T, newOpener func(t *testing.T) Opener) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newOpener(t)) })
 	}
+	runWatchTests(t, newOpener) // watch.go
 }
 
 var clf = rating.Cohort{Task: "text-classification", Dataset: "AIEnergyScore/text_classification", Hardware: "H100", Basis: rating.Query}
@@ -378,6 +383,244 @@ func testHistory(t *testing.T, o Opener) {
 	}
 }
 
+// InCohort is Accepted in cohort c: the result's task, dataset and
+// accelerator are the cohort's.
+func InCohort(model string, x float64, c rating.Cohort) storage.Accepted {
+	a := Accepted(model, x)
+	a.Result.Task, a.Result.Dataset, a.Result.Accelerator, a.Result.SizeClass = c.Task, c.Dataset, c.Hardware, c.SizeClass
+	a.Measure.Cohort = c
+	return a
+}
+
+// Cohorts of the history tests: clf is on H100; the others differ from it
+// in hardware, in task, dataset and basis, and in size class alone.
+var (
+	clfB200 = rating.Cohort{Task: clf.Task, Dataset: clf.Dataset, Hardware: "B200", Basis: rating.Query}
+	gen     = rating.Cohort{Task: "text-generation", Dataset: "AIEnergyScore/text_generation", SizeClass: "B", Hardware: "H100", Basis: rating.OutputToken}
+	genA    = rating.Cohort{Task: "text-generation", Dataset: "AIEnergyScore/text_generation", SizeClass: "A", Hardware: "H100", Basis: rating.OutputToken}
+	genB200 = rating.Cohort{Task: "text-generation", Dataset: "acme/eval", SizeClass: "B", Hardware: "B200", Basis: rating.OutputToken}
+)
+
+// HistoryCohorts are cohorts that CheckHistory's filters tell apart: a
+// backend's own tests put results in them.
+var HistoryCohorts = []rating.Cohort{clf, clfB200, gen, genA, genB200}
+
+// filterHistory is what a filtered query must return: the entries of the
+// whole history that it matches, as oldest-first paging after q.After, or
+// newest, would take them.
+func filterHistory(all []storage.HistoryEntry, q storage.HistoryQuery) []storage.HistoryEntry {
+	var out []storage.HistoryEntry
+	for _, e := range all {
+		if q.Matches(e.Measure.Cohort) && (q.Newest || e.ID > q.After) {
+			out = append(out, e)
+		}
+	}
+	if q.Newest {
+		return out[max(0, len(out)-q.Limit):]
+	}
+	return out[:min(len(out), q.Limit)]
+}
+
+// wholeHistory reads a model's whole history, unfiltered, in pages.
+func wholeHistory(t *testing.T, b storage.Backend, model string) []storage.HistoryEntry {
+	t.Helper()
+	var all []storage.HistoryEntry
+	for {
+		after := uint64(0)
+		if len(all) > 0 {
+			after = all[len(all)-1].ID
+		}
+		page, err := b.History(ctx(t), storage.HistoryQuery{Model: model, After: after, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+	}
+}
+
+// CheckHistory reads model's history through filters by task, dataset
+// and hardware (several cohorts each, one, none), paged oldest first with
+// several page sizes and newest first, and fails t unless each page is
+// the whole unfiltered history filtered, entry for entry: what a
+// backend's cohort index must answer, after a write, a migration or a
+// move. The filters name the cohorts of InCohort's tests.
+func CheckHistory(t *testing.T, b storage.Backend, model string) {
+	t.Helper()
+	all := wholeHistory(t, b, model)
+	if len(all) == 0 {
+		t.Fatalf("%s has no history", model)
+	}
+	filters := []storage.HistoryQuery{
+		{Task: clf.Task},
+		{Task: gen.Task},
+		{Hardware: "H100"},
+		{Hardware: "B200"},
+		{Dataset: gen.Dataset},
+		{Task: gen.Task, Hardware: "H100"},
+		{Task: gen.Task, Dataset: genB200.Dataset, Hardware: "B200"},
+		{Task: clf.Task, Dataset: clf.Dataset, Hardware: "H100"},
+		{Hardware: "TPU v5"},                   // no cohort
+		{Task: clf.Task, Dataset: "acme/eval"}, // each matches a cohort, together none
+		{Task: "text-classification-other"},    // extends a task's name
+	}
+	for _, f := range filters {
+		f.Model = model
+		for _, limit := range []int{1, 3, 7, 1000} {
+			q := f
+			q.Limit = limit
+			var got []storage.HistoryEntry
+			for pages := 0; ; pages++ {
+				page, err := b.History(ctx(t), q)
+				if err != nil {
+					t.Fatalf("%+v: %v", q, err)
+				}
+				if want := filterHistory(all, q); !sameEntries(page, want) {
+					t.Fatalf("%+v: %d entries %v, want %d %v", q, len(page), historyIDs(page), len(want), historyIDs(want))
+				}
+				got = append(got, page...)
+				if len(page) < limit {
+					break
+				}
+				q.After = page[len(page)-1].ID
+			}
+			if want := filterHistory(all, storage.HistoryQuery{Model: model, Task: f.Task, Dataset: f.Dataset, Hardware: f.Hardware, Limit: len(all)}); !reflect.DeepEqual(historyIDs(got), historyIDs(want)) {
+				t.Errorf("%+v paged by %d: %v, want %v", f, limit, historyIDs(got), historyIDs(want))
+			}
+			// Newest ignores After.
+			q = f
+			q.Limit, q.Newest, q.After = limit, true, all[len(all)/2].ID
+			newest, err := b.History(ctx(t), q)
+			if err != nil {
+				t.Fatalf("%+v: %v", q, err)
+			}
+			if want := filterHistory(all, q); !sameEntries(newest, want) {
+				t.Errorf("%+v: %v, want %v", q, historyIDs(newest), historyIDs(want))
+			}
+		}
+		q := f
+		q.Limit, q.After = 10, math.MaxUint64
+		if h, err := b.History(ctx(t), q); err != nil || len(h) != 0 {
+			t.Errorf("%+v: %v, %v; want nothing after the highest id", q, historyIDs(h), err)
+		}
+	}
+}
+
+// sameEntries reports whether two histories hold equal entries; nil and
+// empty are the same.
+func sameEntries(a, b []storage.HistoryEntry) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
+}
+
+func historyIDs(h []storage.HistoryEntry) []uint64 {
+	ids := make([]uint64, len(h))
+	for i := range h {
+		ids[i] = h[i].ID
+	}
+	return ids
+}
+
+// testHistoryByCohort: a model's history filtered by task, dataset or
+// hardware, paged oldest first after an id or read newest first, is its
+// whole history filtered, entry for entry (label and revision included),
+// for results appended one at a time and in batches, in cohorts that
+// interleave; a model whose name extends this one's, or sorts before it,
+// is not among them; and so after a reopen.
+func testHistoryByCohort(t *testing.T, o Opener) {
+	b := o(t)
+	defer func() { b.Close() }()
+	cohorts := HistoryCohorts
+	// The cohort of the i'th result: uneven, so that some pages come from
+	// one cohort and some from several.
+	cohortOf := func(i int) rating.Cohort { return cohorts[(i*i+i/3)%len(cohorts)] }
+	n := 0
+	for round := range 8 {
+		var batch []storage.Accepted
+		for range round%3 + 1 {
+			a := InCohort("a/model", float64(n+1), cohortOf(n))
+			a.Label.Stars = n%5 + 1
+			batch = append(batch, a)
+			n++
+		}
+		// Neighbours: a model whose name extends this one's, one that sorts
+		// before it, in the same cohorts.
+		batch = append(batch, InCohort("a/model-x", 1, cohortOf(n)), InCohort("a/mode", 1, cohortOf(n+1)))
+		if _, _, err := b.Append(ctx(t), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if all := wholeHistory(t, b, "a/model"); len(all) != n {
+		t.Fatalf("%d entries of a/model, want %d", len(all), n)
+	}
+	CheckHistory(t, b, "a/model")
+	b.Close()
+	b = o(t)
+	CheckHistory(t, b, "a/model")
+	// Results appended after a reopen are indexed too.
+	if _, _, err := b.Append(ctx(t), []storage.Accepted{InCohort("a/model", 1, genB200), InCohort("a/model", 2, clf)}); err != nil {
+		t.Fatal(err)
+	}
+	CheckHistory(t, b, "a/model")
+}
+
+// testHistoryFilterOnALongHistory: on a model with many results, a filter
+// that matches nothing returns nothing, and one that matches a cohort of
+// three results among them returns those, oldest first or newest.
+func testHistoryFilterOnALongHistory(t *testing.T, o Opener) {
+	b := open(t, o)
+	const n, batch = 600, 10
+	var rare []uint64
+	for from := 0; from < n; from += batch {
+		var as []storage.Accepted
+		for i := from; i < from+batch; i++ {
+			c := []rating.Cohort{clf, gen}[i%2]
+			if i == 5 || i == 299 || i == 594 {
+				c = genB200
+			}
+			as = append(as, InCohort("a/long", float64(i+1), c))
+		}
+		first, _, err := b.Append(ctx(t), as)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i < from+batch; i++ {
+			if i == 5 || i == 299 || i == 594 {
+				rare = append(rare, first+uint64(i-from))
+			}
+		}
+	}
+	for _, q := range []storage.HistoryQuery{
+		{Model: "a/long", Hardware: "TPU v5", Limit: 100},
+		{Model: "a/long", Hardware: "TPU v5", Limit: 100, Newest: true},
+		{Model: "a/long", Task: clf.Task, Hardware: "B200", Limit: 100},
+		{Model: "a/other", Task: clf.Task, Limit: 100},
+	} {
+		if h, err := b.History(ctx(t), q); err != nil || len(h) != 0 {
+			t.Errorf("%+v: %v, %v; want nothing", q, historyIDs(h), err)
+		}
+	}
+	for _, q := range []storage.HistoryQuery{
+		{Model: "a/long", Hardware: "B200", Limit: 100},
+		{Model: "a/long", Dataset: genB200.Dataset, Limit: 100, Newest: true},
+		{Model: "a/long", Task: gen.Task, Hardware: "B200", Limit: 3},
+	} {
+		if h, err := b.History(ctx(t), q); err != nil || !slices.Equal(historyIDs(h), rare) || h[1].Measure.X() != 300 {
+			t.Errorf("%+v: %v, %v; want %v", q, historyIDs(h), err, rare)
+		}
+	}
+	h, err := b.History(ctx(t), storage.HistoryQuery{Model: "a/long", Hardware: "B200", After: rare[0], Limit: 1})
+	if err != nil || !slices.Equal(historyIDs(h), rare[1:2]) {
+		t.Errorf("the page of one after %d: %v, %v; want %v", rare[0], historyIDs(h), err, rare[1:2])
+	}
+	h, err = b.History(ctx(t), storage.HistoryQuery{Model: "a/long", Hardware: "B200", Limit: 2, Newest: true})
+	if err != nil || !slices.Equal(historyIDs(h), rare[1:]) {
+		t.Errorf("the newest two: %v, %v; want %v", historyIDs(h), err, rare[1:])
+	}
+	CheckHistory(t, b, "a/long")
+}
+
 // collect reads watch responses until it has n events or the timeout.
 func collect(t *testing.T, ch <-chan storage.WatchResponse, n int) ([]storage.Event, error) {
 	t.Helper()
@@ -405,7 +648,7 @@ func testWatchFollowsWrites(t *testing.T, o Opener) {
 	rev, _ := b.Revision(ctx(t))
 	wctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
-	ch := b.Watch(wctx, rev)
+	ch := b.Watch(wctx, rev, storage.WatchFilter{})
 	id, r1 := appendOne(t, b, Accepted("a/one", 1))
 	r2, err := b.CreateRelease(ctx(t), &rating.Release{Name: "r1", Cohorts: map[rating.Cohort]rating.Bounds{}})
 	if err != nil {
@@ -436,7 +679,7 @@ func testWatchReplaysAfterReopen(t *testing.T, o Opener) {
 	wctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
 	// From the start: every event, in order; from r1: exactly those after it.
-	evs, err := collect(t, b.Watch(wctx, rev0), 3)
+	evs, err := collect(t, b.Watch(wctx, rev0, storage.WatchFilter{}), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +687,7 @@ func testWatchReplaysAfterReopen(t *testing.T, o Opener) {
 		evs[2].Revision != r3 || evs[2].Result.Model != "a/two" {
 		t.Errorf("replayed %+v", evs)
 	}
-	ch := b.Watch(wctx, r1)
+	ch := b.Watch(wctx, r1, storage.WatchFilter{})
 	evs, err = collect(t, ch, 2)
 	if err != nil || evs[0].Revision != r2 || evs[1].Revision != r3 {
 		t.Fatalf("resumed from %d: %+v, %v", r1, evs, err)
@@ -460,7 +703,7 @@ func testWatchReplaysAfterReopen(t *testing.T, o Opener) {
 func testWatchRefusesAFutureRevision(t *testing.T, o Opener) {
 	b := open(t, o)
 	rev, _ := b.Revision(ctx(t))
-	_, err := collect(t, b.Watch(ctx(t), rev+100), 1)
+	_, err := collect(t, b.Watch(ctx(t), rev+100, storage.WatchFilter{}), 1)
 	if !errors.Is(err, storage.ErrCompacted) {
 		t.Errorf("a watch from a revision not yet written: %v, want ErrCompacted", err)
 	}
@@ -473,7 +716,7 @@ func testWatchSendsProgress(t *testing.T, o Opener) {
 	rev, _ := b.Revision(ctx(t))
 	wctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
-	ch := b.Watch(wctx, rev)
+	ch := b.Watch(wctx, rev, storage.WatchFilter{})
 	progress := func(what string) {
 		t.Helper()
 		deadline := time.After(4 * storage.ProgressInterval)
@@ -595,7 +838,7 @@ func testSourcesAndRolesRoundTrip(t *testing.T, o Opener) {
 		}
 		wctx, cancel := context.WithCancel(ctx(t))
 		defer cancel()
-		evs, err := collect(t, b.Watch(wctx, rev0), len(tokens)+len(batch))
+		evs, err := collect(t, b.Watch(wctx, rev0, storage.WatchFilter{}), len(tokens)+len(batch))
 		if err != nil {
 			t.Fatalf("%s: %v", when, err)
 		}
@@ -682,7 +925,7 @@ func testVerifications(t *testing.T, o Opener) {
 		}
 		wctx, cancel := context.WithCancel(ctx(t))
 		defer cancel()
-		evs, err := collect(t, b.Watch(wctx, rev0), len(want))
+		evs, err := collect(t, b.Watch(wctx, rev0, storage.WatchFilter{}), len(want))
 		if err != nil {
 			t.Fatalf("%s: %v", when, err)
 		}
@@ -696,7 +939,7 @@ func testVerifications(t *testing.T, o Opener) {
 	// Live, the watch sends the same.
 	wctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
-	ch := b.Watch(wctx, last)
+	ch := b.Watch(wctx, last, storage.WatchFilter{})
 	next := surveyed("acme/one", one, 2, 2.0, rating.Survey{Status: rating.StatusVerified, Measurements: 2, DeterminedX: 2.1, DeterminedWh: 3.15})
 	rev, err := b.AddVerification(ctx(t), &next)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
@@ -129,7 +130,7 @@ func HistoryEntry(id uint64, rev int64, p *storev1.Result) storage.HistoryEntry 
 	return storage.HistoryEntry{
 		Current:  Current(id, p),
 		Label:    storage.Label{Grade: l.GetGrade(), EEI: l.GetEei(), Scheme: l.GetScheme(), Stars: int(l.GetStars()), Release: l.GetRelease()},
-		Revision: rev,
+		Revision: rev, StoredBytes: proto.Size(p),
 	}
 }
 
@@ -284,13 +285,6 @@ func TimeOf(ts *timestamppb.Timestamp) time.Time {
 		return time.Time{}
 	}
 	return ts.AsTime()
-}
-
-// CohortKey spells a cohort as keys do: task, dataset, size class, hardware
-// and basis joined by 0x1f.
-func CohortKey(c rating.Cohort) string {
-	const sep = "\x1f"
-	return c.Task + sep + c.Dataset + sep + c.SizeClass + sep + c.Hardware + sep + c.Basis.String()
 }
 
 // Verification is the record of a surveyor's measurement.
