@@ -73,6 +73,13 @@ func TestCostlyReadsDrawOnTheCallersBudgetOnly(t *testing.T) {
 	if resp := get(web, "/search?q=acme"); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("search past the budget: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
+	// A page built already costs nothing more to serve.
+	if resp := get(httpFrom("127.0.0.4"), "/tasks/text-classification"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a task page: %d", resp.StatusCode)
+	}
+	if resp := get(web, "/tasks/text-classification"); resp.StatusCode != http.StatusOK {
+		t.Errorf("a cached task page past the budget: %d", resp.StatusCode)
+	}
 	resp := get(web, "/label/acme/x.png")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || resp.Header.Get("Cache-Control") != "max-age=10" {
 		t.Errorf("a PNG label past the budget: %d %s %s, want a busy PNG", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))

@@ -23,12 +23,6 @@ import (
 	"github.com/energylabel/energylabel/storage"
 )
 
-// The routes of the pages that draw on a caller's read budget.
-const (
-	taskRoute   = "GET /tasks/{task}"
-	searchRoute = "GET /search"
-)
-
 // imageMaxAge is how long caches may keep a badge or label.
 const imageMaxAge = "max-age=300"
 
@@ -44,14 +38,15 @@ type HTTP struct {
 	responses *responseCache // nil when the store has no Version
 	metrics   *httpMetrics
 	hits      *cachedRoutes // the response cache's hits' series
-	search    searchIndex
-	draining  atomic.Bool
-	rpc       *rpcHTTP // the RatingService's reads
+	// site is the server's: the model list search scans, and the page cache.
+	site     *pageState
+	draining atomic.Bool
+	rpc      *rpcHTTP // the RatingService's reads
 }
 
 // NewHTTP builds the HTTP handler. Its image caches are the server's.
 func (s *Server) NewHTTP() *HTTP {
-	h := &HTTP{s: s, mux: http.NewServeMux(), images: s.images, responses: s.responses,
+	h := &HTTP{s: s, mux: http.NewServeMux(), images: s.images, responses: s.responses, site: &s.site,
 		metrics: s.metrics.http, hits: s.metrics.http.cachedRoutes()}
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
@@ -60,9 +55,9 @@ func (s *Server) NewHTTP() *HTTP {
 	h.mux.HandleFunc(labelRoute, h.label)
 	h.mux.HandleFunc(historyRoute, h.history)
 	h.mux.HandleFunc("GET /models/{owner}/{name}", h.modelPage)
-	h.mux.HandleFunc(taskRoute, h.taskPage)
+	h.mux.HandleFunc("GET /tasks/{task}", h.taskPage)
 	h.mux.HandleFunc("GET /{$}", h.indexPage)
-	h.mux.HandleFunc(searchRoute, h.searchPage)
+	h.mux.HandleFunc("GET /search", h.searchPage)
 	h.mux.HandleFunc("GET /favicon.svg", favicon)
 	h.mux.HandleFunc("GET /favicon.ico", favicon)
 	h.rpc = s.mountRPC(h.mux)
@@ -83,35 +78,19 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	if pattern := costlyPage(r); pattern != "" {
-		if err := h.s.reads.take(h.clientOf(r), start); err != nil {
-			tooMany(sw, err.(*budgetError))
-			h.metrics.observe(pattern, sw.status(), time.Since(start))
-			return
-		}
-	}
 	h.mux.ServeHTTP(sw, r)
 	h.metrics.observe(r.Pattern, sw.status(), time.Since(start)) // the mux set the pattern
-}
-
-// costlyPage is the route pattern of a page that draws on its caller's
-// read budget (search, and task pages, which read much of the index), or
-// "" for any other request.
-func costlyPage(r *http.Request) string {
-	switch {
-	case r.Method != http.MethodGet:
-		return ""
-	case r.URL.Path == "/search":
-		return searchRoute
-	case strings.HasPrefix(r.URL.Path, "/tasks/"):
-		return taskRoute
-	}
-	return ""
 }
 
 // clientOf is the address per-client limits count a request as.
 func (h *HTTP) clientOf(r *http.Request) string {
 	return h.s.limits.clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+}
+
+// admit draws on r's caller's read budget: what a page that must be
+// built costs.
+func (h *HTTP) admit(r *http.Request) func() error {
+	return func() error { return h.s.reads.take(h.clientOf(r), time.Now()) }
 }
 
 // tooMany answers a page request past its caller's read budget: 429, and

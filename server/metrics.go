@@ -168,7 +168,7 @@ func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // cacheCollector reports the caches at scrape time: rendered images,
-// image responses, and GetRating's encoded answers.
+// image responses, HTML pages, and GetRating's encoded answers.
 type cacheCollector struct{ s *Server }
 
 var (
@@ -201,5 +201,6 @@ func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	report("images", c.s.images.stats(), imageCacheBudget)
 	report("responses", c.s.responses.lru.stats(), responseCacheBudget)
+	report("pages", c.s.site.cache.stats(), pageCacheBudget)
 	report("answers", c.s.answers.lru.stats(), answerCacheBudget)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -12,14 +13,40 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
 )
 
-// leaderboardLimit caps a cohort's table on a page; the API pages further.
-const leaderboardLimit = 500
+// The pages' bounds: each page lists at most so many things and links
+// the rest, so that no page grows with the registry. The largest is a
+// task page of five full cohorts: about 210 KB with model ids of ordinary
+// length, 380 KB with every id at the longest the validator allows (193
+// bytes). pages_test.go builds such registries and holds every page to
+// 250 KB and 400 KB.
+const (
+	// taskCohortRows are the rows of each cohort's table on its task's
+	// page: the best, then a link to the cohort's own pages. The AI
+	// Energy Score leaderboard's largest cohort, 32 models, shows whole.
+	taskCohortRows = 50
+	// taskPageCohorts are the cohorts of one task page, in cohort order;
+	// /tasks/{task}?page=N shows the next ones.
+	taskPageCohorts = 5
+	// cohortPageRows are the rows of a page of one cohort's list,
+	// /tasks/{task}?cohort=<anchor>&page=N.
+	cohortPageRows = 100
+	// modelPageCohorts are the ratings, one per cohort, of a page of a
+	// model's, /models/{owner}/{name}?page=N.
+	modelPageCohorts = 20
+	// maxPageDigits bounds page=: nine digits, more pages than any list
+	// has.
+	maxPageDigits = 9
+	// maxCohortParam bounds cohort=, a cohort's anchor: a dataset name,
+	// an accelerator family and a size class, each far shorter.
+	maxCohortParam = 512
+)
 
 type cohortTable struct {
 	Task, Dataset, SizeClass, Hardware, Basis, Unit string
@@ -29,8 +56,12 @@ type cohortTable struct {
 	// its energy per unit is a figure of its own.
 	PerUnit bool
 	Ratings []ratingView
-	More    bool
-	// Chart is the cohort's strip chart, inline SVG.
+	// Total is how many models the cohort has; More, when the table
+	// shows only the best of them, the address of the cohort's own
+	// pages.
+	Total int
+	More  string
+	// Chart is the strip chart of the table's rows, inline SVG.
 	Chart template.HTML
 	// Ranked says among which references the ranks are places.
 	Ranked string
@@ -117,89 +148,357 @@ type modelView struct {
 	Leaderboard string
 }
 
-// render executes a page template; nothing is loaded from other hosts.
-func (h *HTTP) render(w http.ResponseWriter, status int, name string, data any) {
+// page renders a page template: its status and body, or a 500 when the
+// template fails. Nothing is loaded from other hosts.
+func (h *HTTP) page(status int, name string, data any) (int, []byte) {
 	var buf bytes.Buffer
 	if err := h.pages.ExecuteTemplate(&buf, name, data); err != nil {
-		httpError(w, err)
-		return
+		return http.StatusInternalServerError, []byte(html.EscapeString(clip(err.Error(), maxMessageBytes)))
 	}
+	return status, buf.Bytes()
+}
+
+// writePage answers with a rendered page.
+func writePage(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; img-src 'self'")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
-func (h *HTTP) indexPage(w http.ResponseWriter, _ *http.Request) {
+// render answers with a page template, uncached: for pages that cost
+// nothing to make, such as errors.
+func (h *HTTP) render(w http.ResponseWriter, status int, name string, data any) {
+	status, body := h.page(status, name, data)
+	writePage(w, status, body)
+}
+
+// problem answers 400 for a page's malformed parameters, saying which and
+// why.
+func (h *HTTP) problem(w http.ResponseWriter, err error) {
+	h.render(w, http.StatusBadRequest, "problem.html", map[string]any{"Title": "Bad request", "Message": clip(err.Error(), maxMessageBytes)})
+}
+
+// pastTheEnd is the 404 of a page number past a list's last page: it says
+// how many pages there are and links the first and the last.
+func (h *HTTP) pastTheEnd(title, noun string, pg pager) (int, []byte) {
+	msg := fmt.Sprintf("There is no page %d of %s: the last is page %d.", pg.Page, noun, pg.Pages)
+	if pg.Total == 0 {
+		msg = fmt.Sprintf("There is no page %d of %s: there are none.", pg.Page, noun)
+	}
+	links := []pageLink{{Href: pg.url(1), Text: "First page"}}
+	if pg.Pages > 1 {
+		links = append(links, pageLink{Href: pg.url(pg.Pages), Text: fmt.Sprintf("Last page (%d)", pg.Pages)})
+	}
+	return h.page(http.StatusNotFound, "problem.html", map[string]any{"Title": title, "Message": msg, "Links": links})
+}
+
+// pageLink is a link a problem page offers.
+type pageLink struct{ Href, Text string }
+
+// pager says where a page is in a paginated list, and links the pages
+// around it. Links are "" where there is no such page.
+type pager struct {
+	// Label names the list to assistive technology: "Pages of cohorts".
+	Label string
+	// Noun is what the list holds, plural: "models".
+	Noun string
+	// Page is this page's number, from 1, of Pages; Per is how many
+	// items a full page holds.
+	Page, Pages, Per int
+	// From and To are the numbers, from 1, of the first and last items
+	// of this page, of Total.
+	From, To, Total         int
+	First, Prev, Next, Last string
+	url                     func(page int) string
+}
+
+// newPager places page, of per items a page, in a list of total items;
+// url is the address of a page of the list. An empty list has one page,
+// which is empty.
+func newPager(label, noun string, page, per, total int, url func(int) string) pager {
+	pg := pager{Label: label, Noun: noun, Page: page, Per: per, Total: total, Pages: max(1, (total+per-1)/per), url: url}
+	if page > pg.Pages {
+		return pg
+	}
+	pg.From, pg.To = min((page-1)*per+1, total), min(page*per, total)
+	if page > 1 {
+		pg.First, pg.Prev = url(1), url(page-1)
+	}
+	if page < pg.Pages {
+		pg.Next, pg.Last = url(page+1), url(pg.Pages)
+	}
+	return pg
+}
+
+// offset is the index of the page's first item.
+func (pg pager) offset() int { return (pg.Page - 1) * pg.Per }
+
+// pageParams parses a page's query: each of the named parameters at most
+// once. Other parameters are ignored (a link's tracking tag changes
+// nothing, and is not part of the page's cache key); a query that does
+// not parse, or names a parameter twice, is refused.
+func pageParams(rawQuery string, names ...string) (map[string]string, error) {
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return map[string]string{}, fmt.Errorf("malformed query: %v", err)
+	}
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		switch vs := vals[n]; len(vs) {
+		case 0:
+		case 1:
+			out[n] = vs[0]
+		default:
+			return out, fmt.Errorf("%s is given %d times; give it once", n, len(vs))
+		}
+	}
+	return out, nil
+}
+
+// pageNumber reads page=: a whole number from 1, of at most maxPageDigits
+// digits; "" (no page=) is the first page.
+func pageNumber(v string) (int, error) {
+	if v == "" {
+		return 1, nil
+	}
+	bad := len(v) > maxPageDigits
+	for _, c := range []byte(v) {
+		bad = bad || c < '0' || c > '9'
+	}
+	if n, err := strconv.Atoi(v); !bad && err == nil && n >= 1 {
+		return n, nil
+	}
+	return 0, fmt.Errorf("page must be a whole number from 1 to %s, got %s", strings.Repeat("9", maxPageDigits), rating.Quote(clip(v, 32)))
+}
+
+func (h *HTTP) indexPage(w http.ResponseWriter, r *http.Request) {
+	h.site.cache.serve(w, h.admit(r), "/", h.buildIndexPage)
+}
+
+func (h *HTTP) buildIndexPage() (int, []byte) {
 	var tasks []taskLink
 	for _, t := range rating.Tasks() {
 		n := 0
 		for _, c := range h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
-			if top := h.s.index.ListCohort(c, nil, 1); len(top) > 0 {
-				n += top[0].CohortSize
-			}
+			_, size := h.s.index.ListCohortAt(c, 0, 0)
+			n += size
 		}
 		tasks = append(tasks, taskLink{ID: t.ID, Alias: t.AIESAlias, Unit: t.Unit.Symbol(), Ratings: n})
 	}
-	h.render(w, http.StatusOK, "index.html", map[string]any{"Tasks": tasks, "Scheme": h.s.current.Version})
+	return h.page(http.StatusOK, "index.html", map[string]any{"Tasks": tasks, "Scheme": h.s.current.Version})
 }
 
+// taskPage answers /tasks/{task}: its cohorts, taskPageCohorts a page
+// (page=N), each with its best taskCohortRows models and a link to the
+// rest; or, with cohort=<anchor>, the pages of one cohort, cohortPageRows
+// models a page. A page past the last is a 404 that links back to the
+// first and the last. Each page is built once per revision of the index
+// (see pageCache).
 func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 	t, ok := rating.LookupTask(r.PathValue("task"))
 	if !ok {
 		http.Error(w, html.EscapeString(clip("unknown task "+r.PathValue("task"), maxMessageBytes)), http.StatusNotFound)
 		return
 	}
-	var tables []cohortTable
-	for _, c := range h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
-		rated := h.s.index.ListCohort(c, nil, leaderboardLimit+1)
-		tb := cohortTable{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(), Unit: c.Basis.Symbol(),
-			ID: cohortAnchor(c.Dataset, c.Hardware, c.SizeClass), PerUnit: c.Basis != rating.Query}
-		if len(rated) > leaderboardLimit {
-			rated, tb.More = rated[:leaderboardLimit], true
-		}
-		chart := label.StripChart{Unit: tb.Unit}
-		for i := range rated {
-			p := h.s.ratingProto(&rated[i], h.s.current)
-			tb.Ratings = append(tb.Ratings, viewOf(p))
-			if tb.Ranked == "" && p.GetRelease() != "" && p.GetReleaseCohortSize() > 0 {
-				tb.Ranked = fmt.Sprintf("among the %d reference models of release %s", p.GetReleaseCohortSize(), p.GetRelease())
-			}
-			chart.Reference = p.GetReference()
-			chart.Points = append(chart.Points, label.StripPoint{Model: p.Model, Href: "/models/" + p.Model, X: p.EnergyPerUnit, Grade: p.GetGrade()})
-		}
-		// Best first by the figures the ratings show: a corrected one
-		// takes the place of its determined figure, not its declared one.
-		slices.SortStableFunc(tb.Ratings, func(a, b ratingView) int { return cmp.Compare(a.EnergyPerUnit, b.EnergyPerUnit) })
-		// The chart holds only shapes, links to this server and text that
-		// it escapes itself.
-		tb.Chart = template.HTML(chart.SVG())
-		tables = append(tables, tb)
+	params, err := pageParams(r.URL.RawQuery, "cohort", "page")
+	if err != nil {
+		h.problem(w, err)
+		return
 	}
-	h.render(w, http.StatusOK, "task.html", map[string]any{"Task": t, "Cohorts": tables, "Scheme": h.s.current.Version})
+	page, err := pageNumber(params["page"])
+	if err != nil {
+		h.problem(w, err)
+		return
+	}
+	anchor, one := params["cohort"]
+	switch {
+	case one && anchor == "":
+		err = errors.New("cohort is empty: give the anchor of one of the task's cohorts, as its “all models” link does")
+	case len(anchor) > maxCohortParam:
+		err = fmt.Errorf("cohort is %d bytes, more than any cohort's anchor (at most %d)", len(anchor), maxCohortParam)
+	}
+	if err != nil {
+		h.problem(w, err)
+		return
+	}
+	pages := h.site.cache
+	if one {
+		pages.serve(w, h.admit(r), cohortURL(t.ID, anchor, page), func() (int, []byte) { return h.buildCohortPage(t, anchor, page) })
+		return
+	}
+	pages.serve(w, h.admit(r), taskURL(t.ID, page), func() (int, []byte) { return h.buildTaskPage(t, page) })
 }
 
+// taskCohorts are a task's cohorts, in the order its pages list them.
+func (h *HTTP) taskCohorts(task string) []rating.Cohort {
+	return h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == task })
+}
+
+func (h *HTTP) buildTaskPage(t rating.Task, page int) (int, []byte) {
+	cohorts := h.taskCohorts(t.ID)
+	pg := newPager("Pages of cohorts", "cohorts", page, taskPageCohorts, len(cohorts), func(n int) string { return taskURL(t.ID, n) })
+	if page > pg.Pages {
+		return h.pastTheEnd(t.ID, "cohorts", pg)
+	}
+	tables := make([]cohortTable, 0, taskPageCohorts)
+	for _, c := range cohorts[pg.offset():pg.To] {
+		rated, total := h.s.index.ListCohortAt(c, 0, taskCohortRows)
+		tb := h.cohortTable(c, rated)
+		if tb.Total = total; total > len(rated) {
+			tb.More = cohortURL(t.ID, tb.ID, 1)
+		}
+		tables = append(tables, tb)
+	}
+	return h.page(http.StatusOK, "task.html", map[string]any{"Title": t.ID, "Task": t, "Cohorts": tables, "Scheme": h.s.current.Version,
+		"Pager": pg, "PerCohort": cohortPageRows})
+}
+
+// buildCohortPage renders a page of one cohort of a task, the one whose
+// anchor is given. Two cohorts of a task whose names differ only where an
+// anchor has "_" share an anchor; the first in cohort order answers.
+func (h *HTTP) buildCohortPage(t rating.Task, anchor string, page int) (int, []byte) {
+	cohorts := h.taskCohorts(t.ID)
+	at := slices.IndexFunc(cohorts, func(c rating.Cohort) bool { return cohortAnchor(c.Dataset, c.Hardware, c.SizeClass) == anchor })
+	if at < 0 {
+		return h.page(http.StatusNotFound, "problem.html", map[string]any{"Title": t.ID,
+			"Message": "Task " + t.ID + " has no cohort " + rating.Quote(clip(anchor, maxMessageBytes)) + ".",
+			"Links":   []pageLink{{Href: taskURL(t.ID, 1), Text: "Every cohort of " + t.ID}}})
+	}
+	c := cohorts[at]
+	_, total := h.s.index.ListCohortAt(c, 0, 0)
+	pg := newPager("Pages of this cohort", "models", page, cohortPageRows, total, func(n int) string { return cohortURL(t.ID, anchor, n) })
+	if page > pg.Pages {
+		return h.pastTheEnd(t.ID+" · "+anchor, "models of this cohort", pg)
+	}
+	rated, total := h.s.index.ListCohortAt(c, pg.offset(), cohortPageRows)
+	if total != pg.Total { // the cohort grew between the two reads: place the page again
+		pg = newPager(pg.Label, pg.Noun, page, cohortPageRows, total, pg.url)
+	}
+	tb := h.cohortTable(c, rated)
+	tb.Total = total
+	back := cohortLink(t.ID, at, tb.ID)
+	return h.page(http.StatusOK, "task.html", map[string]any{"Title": t.ID + " · " + anchor, "Task": t, "Cohorts": []cohortTable{tb},
+		"Scheme": h.s.current.Version, "Pager": pg, "Single": true, "Back": back})
+}
+
+// cohortTable is the table of a cohort's rows: rated, best first.
+func (h *HTTP) cohortTable(c rating.Cohort, rated []index.Rated) cohortTable {
+	tb := cohortTable{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(), Unit: c.Basis.Symbol(),
+		ID: cohortAnchor(c.Dataset, c.Hardware, c.SizeClass), PerUnit: c.Basis != rating.Query}
+	chart := label.StripChart{Unit: tb.Unit}
+	tb.Ratings = make([]ratingView, 0, len(rated))
+	for i := range rated {
+		p := h.s.ratingProto(&rated[i], h.s.current)
+		tb.Ratings = append(tb.Ratings, viewOf(p))
+		if tb.Ranked == "" && p.GetRelease() != "" && p.GetReleaseCohortSize() > 0 {
+			tb.Ranked = fmt.Sprintf("among the %d reference models of release %s", p.GetReleaseCohortSize(), p.GetRelease())
+		}
+		chart.Reference = p.GetReference()
+		chart.Points = append(chart.Points, label.StripPoint{Model: p.Model, Href: "/models/" + p.Model, X: p.EnergyPerUnit, Grade: p.GetGrade()})
+	}
+	// Best first by the figures the ratings show, as the index orders
+	// them: a corrected one takes the place of its determined figure, not
+	// its declared one.
+	slices.SortStableFunc(tb.Ratings, func(a, b ratingView) int { return cmp.Compare(a.EnergyPerUnit, b.EnergyPerUnit) })
+	// The chart holds only shapes, links to this server and text that
+	// it escapes itself.
+	tb.Chart = template.HTML(chart.SVG())
+	return tb
+}
+
+// taskURL is the address of a page of a task's cohorts; the first page
+// has no page=.
+func taskURL(task string, page int) string {
+	u := "/tasks/" + task
+	if page > 1 {
+		u += "?page=" + strconv.Itoa(page)
+	}
+	return u
+}
+
+// cohortURL is the address of a page of one cohort of a task.
+func cohortURL(task, anchor string, page int) string {
+	u := "/tasks/" + task + "?cohort=" + url.QueryEscape(anchor)
+	if page > 1 {
+		u += "&page=" + strconv.Itoa(page)
+	}
+	return u
+}
+
+// cohortLink is the address of a cohort's table on its task's pages: the
+// page that holds the at-th of the task's cohorts, and the table's anchor.
+func cohortLink(task string, at int, anchor string) string {
+	return taskURL(task, at/taskPageCohorts+1) + "#" + anchor
+}
+
+// modelPage answers /models/{owner}/{name}: the model's ratings, one card
+// per cohort in cohort order, modelPageCohorts a page (page=N). A page
+// past the last is a 404 that links back to the first and the last; a
+// model with no rating is a 404 that says so. Each page is built once per
+// revision of the index (see pageCache).
 func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 	model := r.PathValue("owner") + "/" + r.PathValue("name")
-	rated, err := h.s.ModelRatings(model, "")
-	if err != nil {
+	if err := rating.ValidateModel(model); err != nil {
 		http.Error(w, html.EscapeString(clip(err.Error(), maxMessageBytes)), http.StatusNotFound)
 		return
 	}
-	var views []modelView
+	params, err := pageParams(r.URL.RawQuery, "page")
+	if err != nil {
+		h.problem(w, err)
+		return
+	}
+	page, err := pageNumber(params["page"])
+	if err != nil {
+		h.problem(w, err)
+		return
+	}
+	h.site.cache.serve(w, h.admit(r), modelURL(model, page), func() (int, []byte) { return h.buildModelPage(model, page) })
+}
+
+func (h *HTTP) buildModelPage(model string, page int) (int, []byte) {
+	_, total := h.s.index.ModelRatingsAt(model, 0, 0)
+	pg := newPager("Pages of this model's ratings", "ratings", page, modelPageCohorts, total, func(n int) string { return modelURL(model, n) })
+	if page > pg.Pages {
+		return h.pastTheEnd(model, "ratings of "+model, pg)
+	}
+	rated, total := h.s.index.ModelRatingsAt(model, pg.offset(), modelPageCohorts)
+	if total != pg.Total {
+		pg = newPager(pg.Label, pg.Noun, page, modelPageCohorts, total, pg.url)
+	}
+	// Each card links its cohort's table, on the page of its task that
+	// holds it.
+	places := map[rating.Cohort]int{}
+	for i := range rated {
+		if c := rated[i].Measure.Cohort; places[c] == 0 {
+			for j, tc := range h.taskCohorts(c.Task) {
+				places[tc] = j + 1
+			}
+		}
+	}
+	views := make([]modelView, 0, len(rated))
 	for i := range rated {
 		p := h.s.ratingProto(&rated[i], h.s.current)
 		// Each card shows its own cohort's images, whatever the model's
 		// other cohorts of the task.
 		q := cardQuery(p)
 		views = append(views, modelView{Rating: viewOf(p), Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q),
-			Leaderboard: "/tasks/" + p.Task + "#" + cohortAnchor(p.Dataset, p.Hardware, p.SizeClass)})
+			Leaderboard: cohortLink(p.Task, places[rated[i].Measure.Cohort]-1, cohortAnchor(p.Dataset, p.Hardware, p.SizeClass))})
 	}
 	status := http.StatusOK
 	if len(views) == 0 {
 		status = http.StatusNotFound
 	}
-	h.render(w, status, "model.html", map[string]any{"Model": model, "Ratings": views})
+	return h.page(status, "model.html", map[string]any{"Model": model, "Ratings": views, "Pager": pg})
+}
+
+// modelURL is the address of a page of a model's ratings.
+func modelURL(model string, page int) string {
+	u := "/models/" + model
+	if page > 1 {
+		u += "?page=" + strconv.Itoa(page)
+	}
+	return u
 }
 
 // cardQuery is the query of a card's images, naming its cohort: task,

@@ -2,22 +2,27 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/energylabel/energylabel/rating"
-	"github.com/energylabel/energylabel/storage"
 )
 
 // Search finds models by a substring of their id, case-insensitively.
 const (
 	// maxSearchQuery bounds a query in bytes: a model id is at most 193.
 	maxSearchQuery = 193
-	// maxSearchResults bounds the models a search lists.
+	// maxSearchResults bounds the models a page of search results lists;
+	// page=N lists the next ones.
 	maxSearchResults = 50
+	// searchModelRatings bounds the ratings listed under each model found:
+	// its page lists the rest.
+	searchModelRatings = 5
 )
 
 // parseSearchQuery reads the q of /search: trimmed and lowercased. A query
@@ -51,41 +56,32 @@ type modelIDs struct {
 	lower []string
 }
 
-// searchIndex rebuilds the model list when the index has moved since.
-type searchIndex struct {
+// modelList rebuilds the model list when the index has moved since.
+type modelList struct {
 	mu   sync.Mutex
 	last *modelIDs
 }
 
-func (si *searchIndex) models(s *Server) *modelIDs {
+func (ml *modelList) models(s *Server) *modelIDs {
 	rev := s.index.Revision()
-	si.mu.Lock()
-	defer si.mu.Unlock()
-	if si.last != nil && si.last.rev == rev {
-		return si.last
+	ml.mu.Lock()
+	defer ml.mu.Unlock()
+	if ml.last != nil && ml.last.rev == rev {
+		return ml.last
 	}
-	seen := map[string]bool{}
-	s.index.EachLatest(func(e *storage.Current) { seen[e.Model] = true })
-	m := &modelIDs{rev: rev, ids: make([]string, 0, len(seen))}
-	for id := range seen {
-		m.ids = append(m.ids, id)
-	}
+	m := &modelIDs{rev: rev}
+	s.index.EachModel(func(id string) { m.ids = append(m.ids, id) })
 	slices.Sort(m.ids)
 	m.lower = make([]string, len(m.ids))
 	for i, id := range m.ids {
 		m.lower[i] = strings.ToLower(id)
 	}
-	si.last = m
+	ml.last = m
 	return m
 }
 
-// search returns the ids that contain q, at most maxSearchResults, and
-// whether there were more.
-func (si *searchIndex) search(s *Server, q string) (ids []string, more bool) {
-	return si.models(s).find(q)
-}
-
-// find returns the ids that contain q, a parsed query, in order.
+// find returns the ids that contain q, a parsed query, in order: the
+// first maxSearchResults, and whether there were more.
 func (m *modelIDs) find(q string) (ids []string, more bool) {
 	for i, l := range m.lower {
 		if strings.Contains(l, q) {
@@ -98,36 +94,90 @@ func (m *modelIDs) find(q string) (ids []string, more bool) {
 	return ids, false
 }
 
-// searchResult is one model a search found, with its ratings.
+// findPage returns at most limit of the ids that contain q, from the
+// offset-th in order, and how many contain it in all.
+func (m *modelIDs) findPage(q string, offset, limit int) (ids []string, total int) {
+	for i, l := range m.lower {
+		if strings.Contains(l, q) {
+			if total >= offset && len(ids) < limit {
+				ids = append(ids, m.ids[i])
+			}
+			total++
+		}
+	}
+	return ids, total
+}
+
+// searchResult is one model a search found, with its first ratings.
 type searchResult struct {
 	Model   string
 	Ratings []ratingView
+	// More is how many more ratings the model has than are listed.
+	More int
 }
 
-// searchPage answers /search?q=: the models whose id contains q.
+// searchPage answers /search?q=&page=: the models whose id contains q, in
+// the order of their ids, maxSearchResults a page, each with its first
+// searchModelRatings ratings. A page past the last is a 404 that links
+// back to the first and the last. Each page is built once per revision
+// of the index (see pageCache).
 func (h *HTTP) searchPage(w http.ResponseWriter, r *http.Request) {
-	raw := r.URL.Query().Get("q")
-	q, err := parseSearchQuery(raw)
-	data := map[string]any{"Query": clip(strings.TrimSpace(raw), maxSearchQuery), "Max": maxSearchResults}
-	if err != nil {
-		data["Error"] = clip(err.Error(), maxMessageBytes)
+	params, perr := pageParams(r.URL.RawQuery, "q", "page")
+	raw := params["q"]
+	shown := clip(strings.TrimSpace(raw), maxSearchQuery)
+	data := map[string]any{"Query": shown, "Max": maxSearchResults}
+	refuse := func(msg string) {
+		data["Error"] = clip(msg, maxMessageBytes)
 		h.render(w, http.StatusBadRequest, "search.html", data)
+	}
+	if perr != nil {
+		refuse(perr.Error())
+		return
+	}
+	q, err := parseSearchQuery(raw)
+	if err != nil {
+		refuse("That query cannot match a model id: " + err.Error())
+		return
+	}
+	page, err := pageNumber(params["page"])
+	if err != nil {
+		refuse(err.Error())
 		return
 	}
 	if q == "" {
 		h.render(w, http.StatusOK, "search.html", data)
 		return
 	}
-	ids, more := h.search.search(h.s, q)
-	var results []searchResult
+	h.site.cache.serve(w, h.admit(r), searchURL(shown, page), func() (int, []byte) { return h.buildSearchPage(q, shown, page, data) })
+}
+
+// buildSearchPage renders one page of the models whose id contains q, a
+// parsed query; shown is the query as the page echoes it.
+func (h *HTTP) buildSearchPage(q, shown string, page int, data map[string]any) (int, []byte) {
+	ids, total := h.site.models(h.s).findPage(q, (page-1)*maxSearchResults, maxSearchResults)
+	pg := newPager("Pages of results", "models", page, maxSearchResults, total, func(n int) string { return searchURL(shown, n) })
+	if page > pg.Pages {
+		return h.pastTheEnd("Search “"+shown+"”", "models", pg)
+	}
+	results := make([]searchResult, 0, len(ids))
 	for _, id := range ids {
-		res := searchResult{Model: id}
-		rated := h.s.index.ModelRatings(id)
+		rated, n := h.s.index.ModelRatingsAt(id, 0, searchModelRatings)
+		res := searchResult{Model: id, More: n - len(rated)}
 		for i := range rated {
 			res.Ratings = append(res.Ratings, viewOf(h.s.ratingProto(&rated[i], h.s.current)))
 		}
 		results = append(results, res)
 	}
-	data["Results"], data["More"], data["Searched"] = results, more, true
-	h.render(w, http.StatusOK, "search.html", data)
+	data["Results"], data["Total"], data["Pager"], data["Searched"] = results, total, pg, true
+	return h.page(http.StatusOK, "search.html", data)
+}
+
+// searchURL is the address of a page of search results; the first page
+// has no page=.
+func searchURL(q string, page int) string {
+	u := "/search?q=" + url.QueryEscape(q)
+	if page > 1 {
+		u += "&page=" + strconv.Itoa(page)
+	}
+	return u
 }

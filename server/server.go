@@ -85,6 +85,8 @@ type Server struct {
 	// The HTTP surface's caches of rendered images.
 	images    *imageCache
 	responses *responseCache
+	// site is the HTML pages' state: search's model list, the page cache.
+	site pageState
 	// answers are GetRating's encoded answers.
 	answers *answerCache
 	// staleAfter is Config.StaleAfter; stale caches the staleness header.
@@ -134,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 	s.renders = newRenderSlots()
 	s.responses = newResponseCache(s.index, responseCacheBudget)
 	s.answers = newAnswerCache(answerCacheBudget)
+	s.site.cache = newPageCache(s.index, pageCacheBudget)
 	s.metrics = newMetrics(s)
 	if err := s.startFollowing(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
