@@ -8,19 +8,19 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/storage"
 )
 
 // ErrBadToken is matched by every authentication failure: unknown,
 // revoked and expired tokens.
-var ErrBadToken = errors.New("invalid token")
+var ErrBadToken = errdefs.New(errdefs.Unauthenticated, "invalid token")
 
 // SecretPrefix starts every publisher token, so that a leaked one is easy
 // to recognise.

@@ -10,17 +10,19 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
+
+	"github.com/energylabel/energylabel/errdefs"
 )
 
 // Errors a call can be tested for with errors.Is. The error itself keeps the
-// server's message.
+// server's message; errdefs.KindOf gives its kind.
 var (
-	ErrNotFound          = errors.New("not found")
-	ErrInvalidArgument   = errors.New("invalid argument")
-	ErrUnauthenticated   = errors.New("unauthenticated")
-	ErrPermissionDenied  = errors.New("permission denied")
-	ErrResourceExhausted = errors.New("resource exhausted")
-	ErrUnavailable       = errors.New("unavailable")
+	ErrNotFound          = errdefs.New(errdefs.NotFound, "not found")
+	ErrInvalidArgument   = errdefs.New(errdefs.Invalid, "invalid argument")
+	ErrUnauthenticated   = errdefs.New(errdefs.Unauthenticated, "unauthenticated")
+	ErrPermissionDenied  = errdefs.New(errdefs.PermissionDenied, "permission denied")
+	ErrResourceExhausted = errdefs.New(errdefs.Exhausted, "resource exhausted")
+	ErrUnavailable       = errdefs.New(errdefs.Unavailable, "unavailable")
 )
 
 var sentinels = map[codes.Code]error{
@@ -68,6 +70,9 @@ func (e *InvalidArgumentError) Error() string {
 // Is makes errors.Is(err, ErrInvalidArgument) true.
 func (e *InvalidArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
 
+// Kind makes it an errdefs.Invalid error.
+func (e *InvalidArgumentError) Kind() errdefs.Kind { return errdefs.Invalid }
+
 // GRPCStatus keeps status.Code and status.FromError working on the error.
 func (e *InvalidArgumentError) GRPCStatus() *status.Status { return e.status }
 
@@ -113,6 +118,9 @@ func (e *ConnectError) Error() string {
 
 // Is makes errors.Is(err, ErrUnavailable) true.
 func (e *ConnectError) Is(target error) bool { return target == ErrUnavailable }
+
+// Kind makes it an errdefs.Unavailable error.
+func (e *ConnectError) Kind() errdefs.Kind { return errdefs.Unavailable }
 
 // GRPCStatus keeps status.Code and status.FromError working on the error.
 func (e *ConnectError) GRPCStatus() *status.Status { return e.status }

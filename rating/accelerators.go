@@ -269,7 +269,7 @@ func (v Accelerator) validate() error {
 		vs = append(vs, Violation{"source", fmt.Sprintf("printable ASCII of at most %d bytes", MaxSourceLen)})
 	}
 	if len(vs) > 0 {
-		return &InvalidError{Violations: vs}
+		return &InvalidError{Subject: "accelerator", Violations: vs}
 	}
 	return nil
 }

@@ -1,16 +1,17 @@
 package rating
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/energylabel/energylabel/errdefs"
 )
 
 // ErrInvalid is matched by every validation error.
-var ErrInvalid = errors.New("invalid")
+var ErrInvalid = errdefs.New(errdefs.Invalid, "invalid")
 
 // Violation is one thing wrong with one field.
 type Violation struct {
@@ -19,8 +20,12 @@ type Violation struct {
 	Description string
 }
 
-// InvalidError lists every violation found in a result.
+// InvalidError lists every violation found in a request: a result, an
+// accelerator, or one field of a read.
 type InvalidError struct {
+	// Subject is what was validated as a whole ("result",
+	// "accelerator"), or "" when one field of a request was wrong.
+	Subject    string
 	Violations []Violation
 }
 
@@ -29,15 +34,26 @@ func (e *InvalidError) Error() string {
 	for i, v := range e.Violations {
 		parts[i] = v.Field + ": " + v.Description
 	}
-	return "invalid result: " + strings.Join(parts, "; ")
+	if e.Subject == "" {
+		return strings.Join(parts, "; ")
+	}
+	return "invalid " + e.Subject + ": " + strings.Join(parts, "; ")
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
-// Invalid returns an *InvalidError for one field.
+// Kind makes it an errdefs.Invalid error.
+func (e *InvalidError) Kind() errdefs.Kind { return errdefs.Invalid }
+
+// Invalid returns an *InvalidError for one field of a request.
 func Invalid(field, format string, args ...any) error {
 	return &InvalidError{Violations: []Violation{{field, fmt.Sprintf(format, args...)}}}
+}
+
+// UnknownTask is the error of a task name that names no task, as field.
+func UnknownTask(field, name string) error {
+	return Invalid(field, "unknown task %s (see ListTasks)", Quote(name))
 }
 
 // The limits of a result's fields. Each is documented in the README's
@@ -203,7 +219,7 @@ func (c *checker) err() error {
 		n := len(c.vs)
 		c.vs = append(c.vs[:MaxViolations-1], Violation{"result", fmt.Sprintf("and %d more violations", n-MaxViolations+1)})
 	}
-	return &InvalidError{Violations: c.vs}
+	return &InvalidError{Subject: "result", Violations: c.vs}
 }
 
 func (c *checker) check() {
@@ -213,7 +229,7 @@ func (c *checker) check() {
 	}
 	c.task, c.taskOK = LookupTask(r.Task)
 	if !c.taskOK {
-		c.bad("task", "unknown task %s (see ListTasks)", quote(r.Task))
+		c.vs = append(c.vs, UnknownTask("task", r.Task).(*InvalidError).Violations...)
 	}
 	c.checkHardware()
 	c.checkCounts()

@@ -19,10 +19,10 @@ export PATH="/usr/local/go/bin:$PATH"
 N=${1:-300000}
 DUR=${FLOOD_DURATION:-10s}
 OUT=${BENCH_OUT:-BENCHMARKS.md}
-KINDS=${FLOOD_KINDS:-"watch-hold watch-replay history task-page search label-png badge-hardware unknown-model"}
+KINDS=${FLOOD_KINDS:-"watch-hold watch-replay import-watched history task-page search label-png badge-hardware unknown-model"}
 READ_RATE=100
-declare -A RATE=([watch-hold]=0 [watch-replay]=20 [history]=200 [task-page]=200 [search]=200 [label-png]=200 [badge-hardware]=2000 [unknown-model]=5000)
-declare -A WORKERS=([watch-hold]=1 [watch-replay]=12 [history]=8 [task-page]=8 [search]=8 [label-png]=8 [badge-hardware]=16 [unknown-model]=16)
+declare -A RATE=([watch-hold]=0 [import-watched]=0 [watch-replay]=20 [history]=200 [task-page]=200 [search]=200 [label-png]=200 [badge-hardware]=2000 [unknown-model]=5000)
+declare -A WORKERS=([watch-hold]=1 [import-watched]=1 [watch-replay]=12 [history]=8 [task-page]=8 [search]=8 [label-png]=8 [badge-hardware]=16 [unknown-model]=16)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/energylabel-flood.XXXXXX")"
 pid=""
@@ -60,7 +60,7 @@ for k in $KINDS; do
 	reader >"$res/quiet-$k.json"
 	before=$(stat -c %s "$log")
 	taskset -c 1 "$EL" flood -kind "$k" -addr "$GRPC" -http "$HTTP" -from 127.0.0.3 -rate "${RATE[$k]}" \
-		-c "${WORKERS[$k]}" -d "$DUR" -n "$N" >"$res/flood-$k.json" &
+		-c "${WORKERS[$k]}" -d "$DUR" -n "$N" -token "$ENERGYLABEL_ADMIN_TOKEN" >"$res/flood-$k.json" &
 	fpid=$!
 	sleep 1 # the flood under way
 	reader >"$res/reader-$k.json"

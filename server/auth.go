@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -12,19 +11,20 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/energylabel/energylabel/auth"
+	"github.com/energylabel/energylabel/errdefs"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/storage"
 )
 
-// Authentication and authorisation failures, mapped to codes in toStatus.
+// The server's own failures, each of its errdefs kind.
 var (
-	errUnauthenticated  = errors.New("unauthenticated")
-	errPermissionDenied = errors.New("permission denied")
-	errUnsupported      = errors.New("not supported by this store")
+	errUnauthenticated  = errdefs.New(errdefs.Unauthenticated, "unauthenticated")
+	errPermissionDenied = errdefs.New(errdefs.PermissionDenied, "permission denied")
+	errUnsupported      = errdefs.New(errdefs.Unimplemented, "not supported by this store")
 	// errResourceExhausted and errOutOfRange end a watch that fell behind,
 	// or that asked for a revision the backend no longer keeps.
-	errResourceExhausted = errors.New("resource exhausted")
-	errOutOfRange        = errors.New("out of range")
+	errResourceExhausted = errdefs.New(errdefs.Exhausted, "resource exhausted")
+	errOutOfRange        = errdefs.New(errdefs.OutOfRange, "out of range")
 )
 
 // adminTokenID stands for the admin token in audit records.

@@ -3,8 +3,10 @@ package server
 import (
 	"errors"
 	"net/http"
+	"sync"
 	"unicode/utf8"
 
+	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
 )
@@ -110,18 +112,49 @@ func problemWords(err error) string {
 	return "server error"
 }
 
-// imageError answers an image URL that cannot be answered with its image.
-// A badge still gets a badge, grey, saying what is wrong, with status 200
-// and a short max-age; other images get the status the error maps to.
+// imageError answers an image URL that cannot be answered with its image:
+// a grey image saying what is wrong, a badge for a badge, with status 200
+// and a short max-age, so that a model card shows no broken picture and
+// image proxies cache no failure.
 func (h *HTTP) imageError(w http.ResponseWriter, r *http.Request, kind imageKind, look badgeLook, err error) {
-	if !kind.isBadge() {
-		httpError(w, err)
-		return
+	if errdefs.KindOf(err) == errdefs.Internal {
+		h.s.log.Warn("image", "path", clip(r.URL.Path, maxFieldBytes), "error", clip(err.Error(), maxMessageBytes))
 	}
-	if !isInvalid(err) {
-		h.s.log.Warn("badge", "path", clip(r.URL.Path, maxFieldBytes), "error", clip(err.Error(), maxMessageBytes))
+	words := problemWords(err)
+	var img *image
+	if kind.isBadge() {
+		img = look.render(label.ProblemBadge(words, clip(err.Error(), maxProblemDetail)), kind)
+	} else {
+		img = problemImage(words, kind == labelPNG)
 	}
-	img := look.render(label.ProblemBadge(problemWords(err), clip(err.Error(), maxProblemDetail)), kind)
-	img.cacheControl = problemCacheControl
-	img.serve(w, r)
+	problem := *img
+	problem.cacheControl = problemCacheControl
+	problem.serve(w, r)
+}
+
+// problemImages are the grey images of labels and charts that cannot be
+// drawn, by their words and format: the words come from a short list
+// (problemWords), so the map stays small.
+var problemImages sync.Map
+
+type problemImageKey struct {
+	words string
+	png   bool
+}
+
+// problemImage is the grey image saying words, as PNG or SVG, drawn once.
+func problemImage(words string, png bool) *image {
+	key := problemImageKey{words, png}
+	if img, ok := problemImages.Load(key); ok {
+		return img.(*image)
+	}
+	d := label.Problem(words)
+	img := newImage("image/svg+xml", d.SVG())
+	if png {
+		if b, err := d.PNG(); err == nil {
+			img = newImage("image/png", b)
+		}
+	}
+	got, _ := problemImages.LoadOrStore(key, img)
+	return got.(*image)
 }

@@ -109,7 +109,7 @@ func TestAProblemBadgeIsShortLived(t *testing.T) {
 	}
 	w = httptest.NewRecorder()
 	h.imageError(w, httptest.NewRequest("GET", "/label/a/b.svg", nil), labelSVG, badgeLook{}, rating.Invalid("task", "x"))
-	if w.Code != 400 {
-		t.Errorf("a label's error: %d, want 400", w.Code)
+	if w.Code != 200 || w.Header().Get("Cache-Control") != "max-age=60" || !bytes.Contains(w.Body.Bytes(), []byte("unknown task")) {
+		t.Errorf("a label's error: %d %v %s, want a grey image saying so, status 200, kept a minute", w.Code, w.Header(), w.Body.Bytes())
 	}
 }

@@ -152,6 +152,7 @@ type busyError struct{ retryAfter time.Duration }
 
 func (e *busyError) Error() string             { return "every PNG render slot is taken; retry in a second" }
 func (e *busyError) retryDelay() time.Duration { return e.retryAfter }
+func (e *busyError) Unwrap() error             { return errResourceExhausted }
 
 // take holds a render slot until release is called.
 func (rs renderSlots) take(ctx context.Context) (release func(), err error) {
@@ -196,13 +197,25 @@ func newReadBudget(l RateLimit) *readBudget {
 		overflow: rate.NewLimiter(rate.Limit(l.Rate), max(1, l.Burst))}
 }
 
+// What the costlier reads cost in reads: drawing a PNG label takes some
+// 20 ms of a core and allocates megabytes; a watch that replays from an
+// old revision reads the change log since.
+const (
+	pngRenderCost = 4
+	replayCost    = 4
+)
+
 // take spends one costly read of addr's, or says how long to wait.
-func (b *readBudget) take(addr string, now time.Time) error {
+func (b *readBudget) take(addr string, now time.Time) error { return b.takeN(addr, 1, now) }
+
+// takeN spends n reads of addr's at once, or none and says how long to
+// wait.
+func (b *readBudget) takeN(addr string, n int, now time.Time) error {
 	if b == nil || b.limit.Rate <= 0 {
 		return nil
 	}
 	lim := b.limiter(addr, now)
-	r := lim.ReserveN(now, 1)
+	r := lim.ReserveN(now, min(n, lim.Burst()))
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return &budgetError{retryAfter: d}

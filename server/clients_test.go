@@ -29,21 +29,21 @@ func httpFrom(from string) *http.Client {
 // and HTTP alike, and its images turn into a grey "busy" picture with
 // status 200; a client on another address reads on.
 func TestCostlyReadsDrawOnTheCallersBudgetOnly(t *testing.T) {
-	srv := servertest.StartWith(t, servertest.Options{Limits: server.Limits{ReadBudget: server.RateLimit{Rate: 0.01, Burst: 3}}})
+	srv := servertest.StartWith(t, servertest.Options{Limits: server.Limits{ReadBudget: server.RateLimit{Rate: 0.01, Burst: 8}}})
 	admin := energylabelv1.NewRatingServiceClient(dial(t, srv.Addr))
 	if _, err := admin.SubmitResult(withToken(srv.AdminToken), &energylabelv1.SubmitResultRequest{Result: clf("acme/x", 1)}); err != nil {
 		t.Fatal(err)
 	}
 	greedy := energylabelv1.NewRatingServiceClient(dialFrom(t, "127.0.0.3", srv.Addr))
 	ctx := context.Background()
-	for i := range 3 {
+	for i := range 8 {
 		if _, err := greedy.GetHistory(ctx, &energylabelv1.GetHistoryRequest{Model: "acme/x"}); err != nil {
 			t.Fatalf("history %d: %v", i, err)
 		}
 	}
 	_, err := greedy.GetHistory(ctx, &energylabelv1.GetHistoryRequest{Model: "acme/x"})
 	if status.Code(err) != codes.ResourceExhausted {
-		t.Fatalf("a fourth history read: %v, want ResourceExhausted", err)
+		t.Fatalf("a ninth history read: %v, want ResourceExhausted", err)
 	}
 	retry := false
 	for _, d := range status.Convert(err).Details() {

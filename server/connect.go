@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/energylabel/energylabel/errdefs"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/proto/energylabel/v1/energylabelv1connect"
 )
@@ -58,7 +59,7 @@ const maxHTTPRequestBytes = MaxRequestBytes + 5
 const endStreamGrace = 5 * time.Second
 
 // errShuttingDown ends the streams of a server that drains.
-var errShuttingDown = errors.New("the server is shutting down; resume from the last revision received")
+var errShuttingDown = errdefs.New(errdefs.Unavailable, "the server is shutting down; resume from the last revision received")
 
 // errNotOverHTTP answers a call of a method that HTTP does not serve.
 var errNotOverHTTP = connect.NewError(connect.CodeUnimplemented, "this method is served on the gRPC port only; HTTP serves the RatingService's reads")

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -15,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/energylabel/energylabel/auth"
+	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 )
@@ -43,7 +42,10 @@ const (
 	unavailableMessage = "storage unavailable: the server cannot reach a quorum of its storage, so it cannot write now; reads go on; retry later"
 )
 
-// toStatus is the one place that turns domain errors into gRPC status codes.
+// toStatus is the one place that turns domain errors into gRPC statuses:
+// the code is the error's kind's (errdefs); this adds what a client needs
+// beside it (field violations, when to retry) and keeps the server's own
+// failures' causes out of the message.
 func toStatus(err error) error {
 	if err == nil {
 		return nil
@@ -58,41 +60,23 @@ func toStatus(err error) error {
 	var limited interface{ retryDelay() time.Duration }
 	switch {
 	case errors.As(err, &limited):
-		st := status.New(codes.ResourceExhausted, clip(err.Error(), maxMessageBytes))
+		st := status.New(errdefs.KindOf(err).GRPCCode(), clip(err.Error(), maxMessageBytes))
 		if withDetails, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(limited.retryDelay())}); derr == nil {
 			st = withDetails
 		}
 		return st.Err()
 	case errors.As(err, &invalid):
 		return invalidStatus(err.Error(), invalid.Violations).Err()
-	case errors.Is(err, errUnauthenticated), errors.Is(err, auth.ErrBadToken):
-		return statusError(codes.Unauthenticated, err)
-	case errors.Is(err, errPermissionDenied):
-		return statusError(codes.PermissionDenied, err)
-	case errors.Is(err, storage.ErrNotFound):
-		return statusError(codes.NotFound, err)
-	case errors.Is(err, storage.ErrExists):
-		return statusError(codes.AlreadyExists, err)
-	case errors.Is(err, errUnsupported):
-		return statusError(codes.Unimplemented, err)
-	case errors.Is(err, errOutOfRange):
-		return statusError(codes.OutOfRange, err)
-	case errors.Is(err, errResourceExhausted):
-		return statusError(codes.ResourceExhausted, err)
 	case errors.Is(err, storage.ErrFull):
 		return status.Error(codes.ResourceExhausted, fullMessage)
 	case errors.Is(err, storage.ErrUnavailable):
 		return status.Error(codes.Unavailable, unavailableMessage)
-	case errors.Is(err, errStreamStalled):
-		return statusError(codes.DeadlineExceeded, err)
-	case errors.Is(err, errShuttingDown):
-		return statusError(codes.Unavailable, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return statusError(codes.DeadlineExceeded, err)
-	case errors.Is(err, context.Canceled):
-		return statusError(codes.Canceled, err)
 	}
-	return status.Error(codes.Internal, internalMessage)
+	code := errdefs.KindOf(err).GRPCCode()
+	if code == codes.Internal {
+		return status.Error(codes.Internal, internalMessage)
+	}
+	return statusError(code, err)
 }
 
 func statusError(code codes.Code, err error) error {

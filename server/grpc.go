@@ -200,7 +200,7 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 	if st != nil {
 		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))
 	}
-	if cause != nil && (code == codes.Internal || errors.Is(cause, storage.ErrFull) || errors.Is(cause, storage.ErrUnavailable)) {
+	if cause != nil && (code == codes.Internal || code == codes.Unavailable || errors.Is(cause, storage.ErrFull)) {
 		// The client was told only that something failed; the log says what.
 		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
 	}

@@ -32,7 +32,7 @@ func (s *Server) History(ctx context.Context, model, task, hardware, dataset str
 	if task != "" {
 		t, ok := rating.LookupTask(task)
 		if !ok {
-			return nil, "", rating.Invalid("task", "unknown task %s", rating.Quote(task))
+			return nil, "", rating.UnknownTask("task", task)
 		}
 		q.Task = t.ID
 	}
@@ -130,7 +130,7 @@ func (rs ratingService) WatchRatings(req *energylabelv1.WatchRatingsRequest, str
 	if req.GetTask() != "" {
 		t, ok := rating.LookupTask(req.GetTask())
 		if !ok {
-			return rating.Invalid("task", "unknown task %s", rating.Quote(req.GetTask()))
+			return rating.UnknownTask("task", req.GetTask())
 		}
 		f.task = t.ID
 	}
@@ -148,7 +148,7 @@ func (rs ratingService) WatchRatings(req *energylabelv1.WatchRatingsRequest, str
 	defer s.watches.give(addr)
 	if req.GetStartRevision() != 0 {
 		// A replay reads the store: it is a costly read.
-		if err := s.reads.take(addr, time.Now()); err != nil {
+		if err := s.reads.takeN(addr, replayCost, time.Now()); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html"
 	"html/template"
 	"net/http"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	"github.com/energylabel/energylabel/rating"
@@ -192,7 +192,7 @@ func (q imageQuery) choice(accels *rating.Accelerators) (index.Choice, error) {
 	if q.task != "" {
 		t, ok := rating.LookupTask(q.task)
 		if !ok {
-			return c, rating.Invalid("task", "unknown task %q", q.task)
+			return c, rating.UnknownTask("task", q.task)
 		}
 		c.Task = t.ID
 	}
@@ -336,7 +336,7 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 	case !found && kind.isBadge():
 		img = look.render(label.NotRatedBadge(model), kind)
 	case !found:
-		http.Error(w, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)), http.StatusNotFound)
+		h.imageError(w, r, kind, look, &problem{"not rated", errdefs.New(errdefs.NotFound, fmt.Sprintf("model %s has no rating%s", model, forTask(c.Task)))})
 		return
 	default:
 		if img, err = h.image(r, &rt, kind, scheme, look); err != nil {
@@ -361,7 +361,11 @@ func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *r
 		return img, nil
 	}
 	if kind == labelPNG || kind == historySVG {
-		if err := h.s.reads.take(h.clientOf(r), time.Now()); err != nil {
+		cost := 1
+		if kind == labelPNG {
+			cost = pngRenderCost
+		}
+		if err := h.s.reads.takeN(h.clientOf(r), cost, time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -435,19 +439,6 @@ func serveBusy(w http.ResponseWriter, r *http.Request, kind imageKind, retryAfte
 var faviconImage = newImage("image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M2 6h20l8 10-8 10H2z" fill="#00a651"/><text x="11" y="22" font-family="Verdana,sans-serif" font-size="15" font-weight="bold" fill="#fff" text-anchor="middle">A</text></svg>`))
 
 func favicon(w http.ResponseWriter, r *http.Request) { faviconImage.serve(w, r) }
-
-// httpError answers with the status the domain error maps to. The message
-// may echo a hostile path, so it is bounded, and escaped even though it is
-// plain text.
-func httpError(w http.ResponseWriter, err error) {
-	code := http.StatusInternalServerError
-	if isInvalid(err) {
-		code = http.StatusBadRequest
-	}
-	http.Error(w, html.EscapeString(clip(err.Error(), maxMessageBytes)), code)
-}
-
-func isInvalid(err error) bool { return errors.Is(err, rating.ErrInvalid) }
 
 var pageFuncs = template.FuncMap{
 	"num":  label.FormatNumber,

@@ -137,8 +137,10 @@ func TestBadgesAndLabels(t *testing.T) {
 	if b := img.Bounds(); b.Dx() < 520 || b.Dy() < 728 {
 		t.Errorf("label PNG is %v, want at least 520×728", b)
 	}
-	if resp, _ := get(t, base+"/label/acme/never-heard-of.png"); resp.StatusCode != 404 {
-		t.Errorf("label of an unknown model: %d, want 404", resp.StatusCode)
+	// A label of a model without a rating is a grey picture saying so, as
+	// a model card must not show a broken one.
+	if resp, body := get(t, base+"/label/acme/never-heard-of.png"); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || resp.Header.Get("Cache-Control") != "max-age=60" || len(body) == 0 {
+		t.Errorf("label of an unknown model: %d %v, want a grey PNG, status 200", resp.StatusCode, resp.Header)
 	}
 }
 

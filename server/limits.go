@@ -22,6 +22,7 @@ type rateLimitedError struct {
 }
 
 func (e *rateLimitedError) retryDelay() time.Duration { return e.retryAfter }
+func (e *rateLimitedError) Unwrap() error             { return errResourceExhausted }
 
 func (e *rateLimitedError) Error() string {
 	return fmt.Sprintf("token %s is over its submission rate limit; retry in %s", e.tokenID, e.retryAfter.Round(time.Millisecond))

@@ -38,7 +38,7 @@ func parseFilter(reg rating.Registry, task, dataset, sizeClass, hardware string)
 	}
 	t, ok := rating.LookupTask(task)
 	if !ok {
-		return Filter{}, rating.Invalid("task", "unknown task %q", task)
+		return Filter{}, rating.UnknownTask("task", task)
 	}
 	if sizeClass != "" && !slices.Contains([]string{"A", "B", "C"}, sizeClass) {
 		return Filter{}, rating.Invalid("size_class", "must be A, B or C, got %q", sizeClass)

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
@@ -173,10 +173,16 @@ func (h *HTTP) render(w http.ResponseWriter, status int, name string, data any) 
 	writePage(w, status, body)
 }
 
-// problem answers 400 for a page's malformed parameters, saying which and
-// why.
+// problem answers a page request that failed with a styled page saying
+// why, with the status its kind maps to (errdefs), and a way back.
 func (h *HTTP) problem(w http.ResponseWriter, err error) {
-	h.render(w, http.StatusBadRequest, "problem.html", map[string]any{"Title": "Bad request", "Message": clip(err.Error(), maxMessageBytes)})
+	status := errdefs.KindOf(err).HTTPStatus()
+	msg := clip(err.Error(), maxMessageBytes)
+	if status == http.StatusInternalServerError {
+		h.s.log.Error("page", "error", msg)
+		msg = internalMessage
+	}
+	h.render(w, status, "problem.html", map[string]any{"Title": http.StatusText(status), "Message": msg})
 }
 
 // pastTheEnd is the 404 of a page number past a list's last page: it says
@@ -241,7 +247,7 @@ func (pg pager) offset() int { return (pg.Page - 1) * pg.Per }
 func pageParams(rawQuery string, names ...string) (map[string]string, error) {
 	vals, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return map[string]string{}, fmt.Errorf("malformed query: %v", err)
+		return map[string]string{}, rating.Invalid("query", "malformed: %v", err)
 	}
 	out := make(map[string]string, len(names))
 	for _, n := range names {
@@ -250,7 +256,7 @@ func pageParams(rawQuery string, names ...string) (map[string]string, error) {
 		case 1:
 			out[n] = vs[0]
 		default:
-			return out, fmt.Errorf("%s is given %d times; give it once", n, len(vs))
+			return out, rating.Invalid(n, "given %d times; give it once", len(vs))
 		}
 	}
 	return out, nil
@@ -269,7 +275,7 @@ func pageNumber(v string) (int, error) {
 	if n, err := strconv.Atoi(v); !bad && err == nil && n >= 1 {
 		return n, nil
 	}
-	return 0, fmt.Errorf("page must be a whole number from 1 to %s, got %s", strings.Repeat("9", maxPageDigits), rating.Quote(clip(v, 32)))
+	return 0, rating.Invalid("page", "a whole number from 1 to %s, got %s", strings.Repeat("9", maxPageDigits), rating.Quote(clip(v, 32)))
 }
 
 func (h *HTTP) indexPage(w http.ResponseWriter, r *http.Request) {
@@ -298,7 +304,7 @@ func (h *HTTP) buildIndexPage() (int, []byte) {
 func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 	t, ok := rating.LookupTask(r.PathValue("task"))
 	if !ok {
-		http.Error(w, html.EscapeString(clip("unknown task "+r.PathValue("task"), maxMessageBytes)), http.StatusNotFound)
+		h.problem(w, errdefs.New(errdefs.NotFound, "there is no task "+rating.Quote(r.PathValue("task"))+"; the front page lists them"))
 		return
 	}
 	params, err := pageParams(r.URL.RawQuery, "cohort", "page")
@@ -314,9 +320,9 @@ func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 	anchor, one := params["cohort"]
 	switch {
 	case one && anchor == "":
-		err = errors.New("cohort is empty: give the anchor of one of the task's cohorts, as its “all models” link does")
+		err = rating.Invalid("cohort", "empty: give the anchor of one of the task's cohorts, as its “all models” link does")
 	case len(anchor) > maxCohortParam:
-		err = fmt.Errorf("cohort is %d bytes, more than any cohort's anchor (at most %d)", len(anchor), maxCohortParam)
+		err = rating.Invalid("cohort", "%d bytes, more than any cohort's anchor (at most %d)", len(anchor), maxCohortParam)
 	}
 	if err != nil {
 		h.problem(w, err)
@@ -440,7 +446,7 @@ func cohortLink(task string, at int, anchor string) string {
 func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 	model := r.PathValue("owner") + "/" + r.PathValue("name")
 	if err := rating.ValidateModel(model); err != nil {
-		http.Error(w, html.EscapeString(clip(err.Error(), maxMessageBytes)), http.StatusNotFound)
+		h.problem(w, err)
 		return
 	}
 	params, err := pageParams(r.URL.RawQuery, "page")

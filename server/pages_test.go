@@ -415,19 +415,19 @@ func TestPageParametersAreChecked(t *testing.T) {
 	importAIES(t, rs, srv.AdminToken)
 	c := &pageCrawler{t: t, base: "http://" + srv.HTTPAddr, bound: ordinaryPageBytes}
 	for path, want := range map[string]string{
-		"/tasks/asr?page=abc":                           "page must be a whole number from 1",
-		"/tasks/asr?page=0":                             "page must be a whole number from 1",
-		"/tasks/asr?page=-1":                            "page must be a whole number from 1",
-		"/tasks/asr?page=1e3":                           "page must be a whole number from 1",
-		"/tasks/asr?page=99999999999999999999":          "page must be a whole number from 1",
-		"/tasks/asr?page=1&page=2":                      "page is given 2 times",
-		"/tasks/asr?cohort=":                            "cohort is empty",
+		"/tasks/asr?page=abc":                           "page: a whole number from 1",
+		"/tasks/asr?page=0":                             "page: a whole number from 1",
+		"/tasks/asr?page=-1":                            "page: a whole number from 1",
+		"/tasks/asr?page=1e3":                           "page: a whole number from 1",
+		"/tasks/asr?page=99999999999999999999":          "page: a whole number from 1",
+		"/tasks/asr?page=1&page=2":                      "page: given 2 times",
+		"/tasks/asr?cohort=":                            "cohort: empty",
 		"/tasks/asr?cohort=" + strings.Repeat("a", 600): "more than any cohort",
-		"/tasks/asr?page=%zz":                           "malformed query",
-		"/models/openai/whisper-large-v3?page=x":        "page must be a whole number from 1",
-		"/search?q=whisper&page=0":                      "page must be a whole number from 1",
+		"/tasks/asr?page=%zz":                           "query: malformed",
+		"/models/openai/whisper-large-v3?page=x":        "page: a whole number from 1",
+		"/search?q=whisper&page=0":                      "page: a whole number from 1",
 		"/search?q=whisper&page=%3Cb%3E":                "got &#34;&lt;b&gt;&#34;",
-		"/search?q=a&q=b":                               "q is given 2 times",
+		"/search?q=a&q=b":                               "q: given 2 times",
 	} {
 		if body := c.get(path, http.StatusBadRequest); !strings.Contains(body, want) {
 			t.Errorf("%s: the 400 does not say %q:\n%s", path, want, mainOf(body))

@@ -28,7 +28,7 @@ func (rs ratingService) ListDatasets(_ context.Context, req *energylabelv1.ListD
 	if req.GetTask() != "" {
 		t, ok := rating.LookupTask(req.GetTask())
 		if !ok {
-			return nil, rating.Invalid("task", "unknown task %s (see ListTasks)", rating.Quote(req.GetTask()))
+			return nil, rating.UnknownTask("task", req.GetTask())
 		}
 		task = t.ID
 	}
@@ -95,7 +95,7 @@ func (as adminService) AddDataset(ctx context.Context, req *energylabelv1.AddDat
 	d := rating.Dataset{Name: p.GetName(), Task: p.GetTask()}
 	t, ok := rating.LookupTask(p.GetTask())
 	if !ok {
-		return nil, rating.Invalid("dataset.task", "unknown task %s (see ListTasks)", rating.Quote(p.GetTask()))
+		return nil, rating.UnknownTask("dataset.task", p.GetTask())
 	}
 	switch p.GetBasis() {
 	case "query":

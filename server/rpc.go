@@ -30,6 +30,11 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 		return nil, rating.Invalid("result", "required")
 	}
 	r := wire.Result(req.GetResult())
+	// A model id that is no model id is invalid, whoever sends it: only a
+	// valid one names a namespace to check the token against.
+	if err := rating.ValidateModel(r.Model); err != nil {
+		return nil, err
+	}
 	p := principalFrom(ctx)
 	owner, _, _ := strings.Cut(r.Model, "/")
 	if p != nil && p.surveyor() {

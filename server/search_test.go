@@ -1,11 +1,14 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/energylabel/energylabel/rating"
 )
 
 func testModelIDs() *modelIDs {
@@ -41,7 +44,7 @@ func TestSearchFindsSubstringsInAnyCase(t *testing.T) {
 		t.Errorf("a search matching 120 models lists %d, more %v; want the first %d and more", len(got), more, maxSearchResults)
 	}
 	for _, bad := range []string{strings.Repeat("x", maxSearchQuery+1), strings.Repeat("Ⱥ", maxSearchQuery/2), "a\x00b", "\xff", "a\u202eb"} {
-		if _, err := parseSearchQuery(bad); err == nil || !isInvalid(err) {
+		if _, err := parseSearchQuery(bad); err == nil || !errors.Is(err, rating.ErrInvalid) {
 			t.Errorf("parseSearchQuery(%.20q) = %v, want an invalid-argument error", bad, err)
 		}
 	}
@@ -55,7 +58,7 @@ func FuzzSearchQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := parseSearchQuery(raw)
 		if err != nil {
-			if !isInvalid(err) {
+			if !errors.Is(err, rating.ErrInvalid) {
 				t.Fatalf("parseSearchQuery(%q): %v is not an invalid-argument error", raw, err)
 			}
 			return

@@ -254,7 +254,7 @@ func (s *Server) ModelRatings(model, task string) ([]index.Rated, error) {
 	}
 	t, ok := rating.LookupTask(task)
 	if !ok {
-		return nil, rating.Invalid("task", "unknown task %q", task)
+		return nil, rating.UnknownTask("task", task)
 	}
 	out := all[:0] // all is ours: filter it in place
 	for _, r := range all {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"sync/atomic"
@@ -10,6 +9,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/energylabel/energylabel/errdefs"
 )
 
 // Limits bound what one client can hold of the server: streams, and
@@ -122,7 +123,7 @@ func (l Limits) connectionOptions() []grpc.ServerOption {
 }
 
 // errStreamStalled ends a stream whose client stopped reading or sending.
-var errStreamStalled = errors.New("stream stalled")
+var errStreamStalled = errdefs.New(errdefs.DeadlineExceeded, "stream stalled")
 
 // guardedStream is a server stream that knows since when its handler has
 // been waiting on the client, in SendMsg or RecvMsg.

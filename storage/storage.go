@@ -13,36 +13,37 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/rating"
 )
 
-// Sentinel errors every backend returns, matched with errors.Is.
+// Sentinel errors every backend returns, matched with errors.Is. Each has
+// its errdefs kind, which the server's edges map to codes.
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = errdefs.New(errdefs.NotFound, "not found")
 	// ErrExists means a name, or a measurement's fingerprint for another
 	// model, is taken.
-	ErrExists = errors.New("already exists")
+	ErrExists = errdefs.New(errdefs.AlreadyExists, "already exists")
 	// ErrDuplicate means the same measurement is already stored for the
 	// same model: Append returns it as a *DuplicateError naming the
 	// stored result, and stores nothing.
-	ErrDuplicate = errors.New("measurement already stored")
+	ErrDuplicate = errdefs.New(errdefs.AlreadyExists, "measurement already stored")
 	// ErrFull means the backend refuses writes for want of space; reads go on.
-	ErrFull = errors.New("storage full")
+	ErrFull = errdefs.New(errdefs.Exhausted, "storage full")
 	// ErrCompacted means a watch asked for revisions the backend no longer
 	// keeps: the watcher must load a snapshot again.
-	ErrCompacted = errors.New("revision compacted")
+	ErrCompacted = errdefs.New(errdefs.OutOfRange, "revision compacted")
 	// ErrClosed means the backend was closed.
-	ErrClosed = errors.New("storage closed")
+	ErrClosed = errdefs.New(errdefs.Unavailable, "storage closed")
 	// ErrUnavailable means the backend cannot commit or answer for now: an
 	// etcd cluster without quorum, or out of reach. Whether a write that
 	// failed with it was stored is unknown; the read model's reads go on.
-	ErrUnavailable = errors.New("storage unavailable")
+	ErrUnavailable = errdefs.New(errdefs.Unavailable, "storage unavailable")
 )
 
 // DuplicateError says which stored result already holds a measurement.
@@ -381,7 +382,12 @@ func (q HistoryQuery) Matches(c rating.Cohort) bool {
 }
 
 // Backend is what energylabel needs of a storage engine. Every write is
-// durable when it returns, and atomic: all of it or none.
+// durable when it returns, and atomic: all of it or none. Package
+// storagetest is the contract in full: every backend runs it.
+//
+// A call whose context is done already returns the context's error, and
+// a write then stores nothing; once Close was called, every call fails
+// with ErrClosed, and every watch ends with it.
 type Backend interface {
 	// Append stores a batch of accepted results in one write, as one
 	// revision, and returns the id of the first (ids are consecutive in
@@ -390,8 +396,13 @@ type Backend interface {
 	// model: one stored for another model fails the whole batch with
 	// ErrExists, one stored for the same model with a *DuplicateError
 	// naming that result, and nothing is stored. PayloadSHA256 claims
-	// nothing. Each result's token, if stored, records its
-	// last use in the same write.
+	// nothing. Each result's token, if stored, records its last use in
+	// the same write, unless it recorded a later one already.
+	//
+	// Concurrent Appends may share a write, and so a revision (etcd's
+	// do), each batch whole with ids of its own; one that cannot be
+	// stored fails alone. No id is handed out twice, and none is skipped.
+	// One caller's Appends get increasing revisions.
 	Append(ctx context.Context, batch []Accepted) (first uint64, rev int64, err error)
 	// Snapshot reads everything the read model needs, at one revision.
 	Snapshot(ctx context.Context) (*Snapshot, error)
@@ -408,11 +419,15 @@ type Backend interface {
 	// no progress between them. A results' revision f passes nothing of
 	// sends nothing, and costs no decoding of its results.
 	Watch(ctx context.Context, after int64, f WatchFilter) <-chan WatchResponse
-	// Revision is the revision of the last committed write.
+	// Revision is the revision of the last committed write, read as a
+	// write would see it (linearizable): it never goes back, and after a
+	// write returns it is at least that write's revision.
 	Revision(ctx context.Context) (int64, error)
 	// History returns a model's accepted results, oldest first.
 	History(ctx context.Context, q HistoryQuery) ([]HistoryEntry, error)
-	// Record returns a stored result with its audit trail.
+	// Record returns a stored result with its audit trail, as Append was
+	// given them (times as CanonicalTime makes them); an id never handed
+	// out is ErrNotFound.
 	Record(ctx context.Context, id uint64) (*rating.Result, Audit, error)
 
 	// PutToken creates or replaces a token; Tokens lists them, with the
@@ -437,6 +452,51 @@ type Backend interface {
 	// Size is the space the backend uses, in bytes.
 	Size() int64
 	Close() error
+}
+
+// The optional capabilities: a backend that has one says so with a
+// compile-time assertion (var _ storage.BatchLimiter = (*Store)(nil)),
+// and callers find it with a type assertion on the interface, never on an
+// anonymous one, so that renaming a method breaks the build, not the
+// behaviour.
+
+// BatchLimiter is a backend whose Append takes a batch of bounded size:
+// etcd's, whose transaction holds at most its --max-txn-ops operations. A
+// caller that stores many results at once (an import) splits them into
+// batches of at most MaxBatch; a backend that is no BatchLimiter takes
+// a batch of any size in one write.
+type BatchLimiter interface {
+	// MaxBatch is the largest batch Append always takes in one write.
+	MaxBatch() int
+}
+
+// Exporter is a backend that lists what it stores as it stores it: the
+// source of a move into another backend (package move), which copies
+// every record byte for byte and compares the two history indexes.
+type Exporter interface {
+	// EachRecord calls fn on every stored result, as stored, once each,
+	// until fn fails. bbolt lists them in id order, which a move needs of
+	// its source; etcd by model, then id.
+	EachRecord(ctx context.Context, fn func(Record) error) error
+	// EachIndexed calls fn on every entry of the history index, in model,
+	// cohort key and id order: a result id of a model in a cohort, its key
+	// as the records' cohort key spells it (task, dataset, size class,
+	// hardware and basis joined by 0x1f). There is one entry per result.
+	EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error
+}
+
+// Importer is a backend that a move fills: it stores records under the
+// ids they had in the source, which Append cannot.
+type Importer interface {
+	// Empty reports whether it holds nothing yet: a move fills only an
+	// empty backend.
+	Empty(ctx context.Context) (bool, error)
+	// Import stores records under their ids, higher than any stored, with
+	// their history index entries, their fingerprints' claims, and the
+	// latest pointers of current, the records' current results (those not
+	// in recs are left alone). Nothing else may write meanwhile. Later
+	// Appends hand out ids after the highest imported.
+	Import(ctx context.Context, recs []Record, current []Current) error
 }
 
 // CanonicalTime is how a time reads back from any backend: UTC, without a

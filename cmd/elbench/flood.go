@@ -115,6 +115,7 @@ var floodKinds = map[string]string{
 	"label-png":      "label.png of ever different models",
 	"badge-hardware": "badges with hardware= of 128 random characters",
 	"unknown-model":  "GetRating of models that do not exist",
+	"import-watched": "64 watches from one address (as many as it may hold are), then an admin import of 16,384 results",
 }
 
 // flood sends one kind of costly request at an offered rate, from its own
@@ -197,8 +198,8 @@ func flood(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Write
 		case "watch-replay":
 			// The server replays every revision, sends nothing (the
 			// filter matches nothing), then waits: its cost is the
-			// replay, so the client lets go after a second.
-			wctx, cancel := context.WithTimeout(ctx, time.Second)
+			// replay, so the client lets go after a quarter second.
+			wctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
 			defer cancel()
 			stream, err := rs.WatchRatings(wctx, &energylabelv1.WatchRatingsRequest{StartRevision: 1, Model: "nobody/none"})
 			if err == nil {
@@ -233,8 +234,11 @@ func flood(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Write
 	}
 
 	start := time.Now()
-	if *kind == "watch-hold" {
+	switch *kind {
+	case "watch-hold":
 		return holdWatches(ctx, rs, *addr, stdout)
+	case "import-watched":
+		return importWatched(ctx, rs, *addr, *token, stdout)
 	}
 	lim := rate.NewLimiter(rate.Limit(*perSecond), 1)
 	slots := make(chan struct{}, *workers)
@@ -264,29 +268,25 @@ func flood(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Write
 func holdWatches(ctx context.Context, rs energylabelv1.RatingServiceClient, addr string, stdout io.Writer) error {
 	// Watches open 32 at a time; a refused one ends at once, a held one
 	// sends nothing.
-	held, refusal := 0, ""
+	opened, refusal := 0, ""
 	ended := make(chan error, 2048)
-	for held < 2048 && refusal == "" {
+	for opened < 2048 && refusal == "" {
 		for range 32 {
+			opened++
 			stream, err := rs.WatchRatings(ctx, &energylabelv1.WatchRatingsRequest{})
 			if err != nil {
 				ended <- err
 				continue
 			}
-			held++
 			go func() { _, err := stream.Recv(); ended <- err }()
 		}
-		select {
-		case err := <-ended:
-			held--
-			refusal = status.Convert(err).Message()
-		case <-time.After(200 * time.Millisecond):
+		time.Sleep(300 * time.Millisecond)
+		if len(ended) > 0 {
+			refusal = status.Convert(<-ended).Message()
+			ended <- nil // counted below
 		}
 	}
-	for len(ended) > 0 {
-		<-ended
-		held--
-	}
+	held := opened - len(ended)
 	other, err := grpcFrom("127.0.0.2", addr)
 	if err != nil {
 		return err
@@ -307,6 +307,66 @@ func holdWatches(ctx context.Context, rs energylabelv1.RatingServiceClient, addr
 	}
 	<-ctx.Done() // hold them while the reader reads
 	return printJSON(stdout, map[string]any{"kind": "watch-hold", "held": held, "refused_with": refusal, "another_address_watches": otherOK})
+}
+
+// importWatched holds watches that match everything and read all they
+// get, while the admin imports 16,384 results in one stream: every
+// watcher is sent each of them.
+func importWatched(ctx context.Context, rs energylabelv1.RatingServiceClient, addr, token string, stdout io.Writer) error {
+	var events, watching atomic.Int64
+	for range 64 {
+		stream, err := rs.WatchRatings(ctx, &energylabelv1.WatchRatingsRequest{})
+		if err != nil {
+			break
+		}
+		go func() {
+			counted := false
+			for {
+				resp, err := stream.Recv()
+				if err != nil {
+					return // refused, past the address's share, or the end
+				}
+				if !counted {
+					watching.Add(1)
+					counted = true
+				}
+				events.Add(int64(len(resp.GetEvents())))
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	conn, err := dialGRPC(addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stream, err := energylabelv1.NewAdminServiceClient(conn).ImportResults(withToken(ctx, token))
+	if err != nil {
+		return err
+	}
+	run := time.Now().UnixNano()
+	req := &energylabelv1.ImportResultsRequest{}
+	for i := range 16_384 {
+		req.Results = append(req.Results, &energylabelv1.BenchmarkResult{
+			Model: fmt.Sprintf("flood/import-%d-%d", run, i), Task: "text-classification", Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
+			Queries: 1000, GpuEnergyWh: 2 + float64(i)*1e-4, DurationSeconds: 60,
+		})
+		if len(req.Results) == perMessage {
+			if err := stream.Send(req); err != nil {
+				break
+			}
+			req = &energylabelv1.ImportResultsRequest{}
+		}
+	}
+	if len(req.Results) > 0 {
+		stream.Send(req)
+	}
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return printJSON(stdout, map[string]any{"kind": "import-watched", "watchers": watching.Load(), "imported": resp.GetImported(), "events_received": events.Load()})
 }
 
 // deepModel is the model the history flood reads: 20,000 results in one

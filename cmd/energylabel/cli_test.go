@@ -10,6 +10,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/energylabel/energylabel/errdefs"
+)
+
+// The exit codes of errors the server sends, by kind.
+var (
+	exitNotFound   = errdefs.NotFound.ExitCode()
+	exitNotAllowed = errdefs.PermissionDenied.ExitCode()
 )
 
 // cli runs the CLI as a user would and returns its exit code and output.

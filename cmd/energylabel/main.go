@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/energylabel/energylabel/client"
+	"github.com/energylabel/energylabel/errdefs"
 )
 
 func main() {
@@ -175,13 +176,13 @@ func commandUsage(name string) string {
 		"\nGlobal flags: -addr HOST:PORT, -token T, -json, -tls, -ca FILE (see 'energylabel help').\n"
 }
 
-// Exit codes, as the usage text documents them.
+// Exit codes, as the usage text documents them. An error that came back
+// from the server exits with its kind's code (errdefs.Kind.ExitCode): 3
+// for not found, 4 for not allowed, 1 otherwise.
 const (
-	exitOK         = 0
-	exitError      = 1
-	exitUsage      = 2
-	exitNotFound   = 3
-	exitNotAllowed = 4
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
 )
 
 // exit reports err and turns it into the exit code, always with a one-line
@@ -209,13 +210,7 @@ func (a *app) exit(err error) int {
 		return exitError
 	}
 	fmt.Fprintf(a.stderr, "energylabel: %s\n", oneLine(err.Error()))
-	switch {
-	case errors.Is(err, client.ErrNotFound):
-		return exitNotFound
-	case errors.Is(err, client.ErrUnauthenticated), errors.Is(err, client.ErrPermissionDenied):
-		return exitNotAllowed
-	}
-	return exitError
+	return errdefs.KindOf(err).ExitCode()
 }
 
 // wrapf prefixes err with the command and its subject, leaving out the

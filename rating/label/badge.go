@@ -401,10 +401,16 @@ func num(v float64) string {
 
 // Busy is a small grey image that stands in for a label or chart the
 // server is too busy to draw for its caller now.
-func Busy() *Drawing {
+func Busy() *Drawing { return Problem("busy, retry soon") }
+
+// Problem is a small grey image that stands in for a label or chart that
+// cannot be drawn, saying why in a few words ("not rated", "pick a
+// task"), so that a model card shows no broken picture.
+func Problem(words string) *Drawing {
 	const w, h = 220, 40
-	d := &Drawing{width: w, height: h, title: "AI energy label: busy, retry soon"}
+	text := "AI energy label: " + clean(words)
+	d := &Drawing{width: w, height: h, title: text}
 	d.rect(0, 0, w, h, labelGrey)
-	d.text(w/2, 25, "AI energy label: busy, retry soon", 12, false, middle, white)
+	d.boxed(w/2, 25, text, 12, false, middle, white, w-12)
 	return d
 }
