@@ -196,6 +196,20 @@ func (c *Client) GetRating(ctx context.Context, model, task, scheme string) ([]*
 	return resp.GetRatings(), nil
 }
 
+// BadgeRating returns the one rating a badge or label of model shows for
+// task, hardware and dataset (each optional), as the server chooses it;
+// a model rated for several tasks needs a task.
+func (c *Client) BadgeRating(ctx context.Context, model, task, hardware, dataset, scheme string) (*energylabelv1.Rating, error) {
+	resp, err := c.ratings.GetRating(ctx, &energylabelv1.GetRatingRequest{Model: model, Task: task, Hardware: hardware, Dataset: dataset, Scheme: scheme, ForBadge: true})
+	if err != nil {
+		return nil, c.fromStatus(err)
+	}
+	if len(resp.GetRatings()) != 1 {
+		return nil, fmt.Errorf("the server chose %d ratings for a badge, not one", len(resp.GetRatings()))
+	}
+	return resp.GetRatings()[0], nil
+}
+
 // ListRatings returns one page of a cohort filter's ratings, best first.
 func (c *Client) ListRatings(ctx context.Context, req *energylabelv1.ListRatingsRequest) (*energylabelv1.ListRatingsResponse, error) {
 	resp, err := c.ratings.ListRatings(ctx, req)

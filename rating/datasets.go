@@ -139,7 +139,7 @@ func datasetNameProblem(name string) string {
 		return "required"
 	case len(name) > MaxDatasetName:
 		return fmt.Sprintf("at most %d bytes, got %d", MaxDatasetName, len(name))
-	case !printableASCII(name) || strings.TrimSpace(name) != name:
+	case !PrintableASCII(name) || strings.TrimSpace(name) != name:
 		return fmt.Sprintf("%s: only printable ASCII without surrounding spaces is accepted", quote(name))
 	}
 	return ""

@@ -60,7 +60,7 @@ func FuzzResolveAccelerator(f *testing.F) {
 			}
 			return
 		}
-		if !printableASCII(name) || a.Family == "" || !(a.BoardWatts > 0) || n < 0 || n > 99999 {
+		if !PrintableASCII(name) || a.Family == "" || !(a.BoardWatts > 0) || n < 0 || n > 99999 {
 			t.Fatalf("Resolve(%q) = %+v, %d", name, a, n)
 		}
 	})

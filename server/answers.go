@@ -17,7 +17,10 @@ type answerCache struct {
 	lru *lru[answerKey, encodedAnswer]
 }
 
-type answerKey struct{ model, task, scheme string }
+type answerKey struct {
+	model, task, scheme, hardware, dataset string
+	forBadge                               bool
+}
 
 type encodedAnswer struct {
 	rev   int64
@@ -32,7 +35,7 @@ func newAnswerCache(budget int) *answerCache {
 	return &answerCache{lru: newLRU(budget, cacheShards,
 		func(k answerKey) uint64 { return maphash.String(seed, k.model) },
 		func(k answerKey, a encodedAnswer) int {
-			return len(k.model) + len(k.task) + len(k.scheme) + len(a.bytes)
+			return len(k.model) + len(k.task) + len(k.scheme) + len(k.hardware) + len(k.dataset) + len(a.bytes)
 		})}
 }
 

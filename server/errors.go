@@ -125,7 +125,7 @@ func boundStatus(st *status.Status) *status.Status {
 // format characters (ANSI escapes, bidi overrides) become U+FFFD, and
 // beyond max bytes it is cut, saying how long it was.
 func clip(s string, max int) string {
-	if len(s) <= max && printableASCII(s) {
+	if len(s) <= max && rating.PrintableASCII(s) {
 		return s // the common case, without a copy
 	}
 	var b strings.Builder
@@ -145,15 +145,6 @@ func clip(s string, max int) string {
 		b.WriteString("… (" + strconv.Itoa(len(s)) + " bytes in all)")
 	}
 	return b.String()
-}
-
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // retryAfterOf is the retry delay a status carries, if any.

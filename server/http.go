@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,10 +121,6 @@ func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// maxQueryValue bounds the task, hardware and dataset of an image URL:
-// longer ones name nothing that can be rated.
-const maxQueryValue = 256
-
 // imageQuery is what an image URL's query says: which of a model's
 // ratings to show, and for badges, how. Other parameters are ignored.
 type imageQuery struct {
@@ -180,54 +175,9 @@ func parseImageQuery(raw string) imageQuery {
 	return q
 }
 
-// choice turns the query into the store's choice: a task id, a cohort's
-// hardware (any name the accelerator registry knows) and a dataset.
+// choice is what an image URL's query chooses of a model's ratings.
 func (q imageQuery) choice(accels *rating.Accelerators) (index.Choice, error) {
-	for _, f := range []struct{ name, v string }{{"task", q.task}, {"hardware", q.hardware}, {"dataset", q.dataset}} {
-		if len(f.v) > maxQueryValue {
-			return index.Choice{}, rating.Invalid(f.name, "at most %d bytes, got %d", maxQueryValue, len(f.v))
-		}
-	}
-	c := index.Choice{Dataset: q.dataset}
-	if q.task != "" {
-		t, ok := rating.LookupTask(q.task)
-		if !ok {
-			return c, rating.UnknownTask("task", q.task)
-		}
-		c.Task = t.ID
-	}
-	if q.hardware != "" {
-		c.Hardware = accels.Family(q.hardware)
-		if c.Hardware == "" {
-			c.Hardware = q.hardware // no cohort has it: not rated
-		}
-	}
-	return c, nil
-}
-
-// modelRating finds the rating an image shows: the one the choice picks
-// (store.ModelRating says how), so long as the choice names one task.
-// ok is false when the model has no such rating.
-func (h *HTTP) modelRating(model string, c index.Choice) (r index.Rated, ok bool, err error) {
-	if err := rating.ValidateModel(model); err != nil {
-		return r, false, err
-	}
-	r, n := h.s.index.ModelRating(model, c)
-	if n == 0 {
-		return r, false, nil
-	}
-	if n > 1 && c.Task == "" {
-		var tasks []string
-		for _, rt := range h.s.index.ModelRatings(model) {
-			if t := rt.Measure.Cohort.Task; c.Matches(rt.Measure.Cohort) && !slices.Contains(tasks, t) {
-				tasks = append(tasks, t)
-			}
-		}
-		if len(tasks) > 1 {
-			return r, false, &problem{"pick a task", rating.Invalid("task", "model %s is rated for %d tasks (%s): add ?task=", model, len(tasks), strings.Join(tasks, ", "))}
-		}
-	}
-	return r, true, nil
+	return choiceOf(accels, q.task, q.hardware, q.dataset)
 }
 
 func (h *HTTP) pageURL(model string) string {
@@ -326,7 +276,7 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		return
 	}
 	version := h.responses.version() // before reading the store
-	rt, found, err := h.modelRating(model, c)
+	rt, found, err := h.s.chosenRating(model, c)
 	if err != nil {
 		h.imageError(w, r, kind, look, err)
 		return

@@ -150,9 +150,6 @@ func unescape(s string) (string, bool) {
 	return u, err == nil
 }
 
-// Versioned is a store that says when its ratings change.
-type Versioned interface{ Version() uint64 }
-
 // imageSelection is everything the answer to an image URL depends on: the
 // kind of image, the model, and the choice among its ratings (a task id, a
 // cohort's hardware, a dataset), as parsed and resolved from the URL.

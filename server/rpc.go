@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/energylabel/energylabel/auth"
+	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -82,7 +83,7 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 }
 
 func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatingRequest) (*energylabelv1.GetRatingResponse, error) {
-	key := answerKey{req.GetModel(), req.GetTask(), req.GetScheme()}
+	key := answerKey{req.GetModel(), req.GetTask(), req.GetScheme(), req.GetHardware(), req.GetDataset(), req.GetForBadge()}
 	rev := rs.s.index.Revision() // before reading the index
 	if resp, ok := rs.s.answers.get(key, rev); ok {
 		return resp, nil
@@ -91,12 +92,12 @@ func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatin
 	if err != nil {
 		return nil, err
 	}
-	rated, err := rs.s.ModelRatings(req.GetModel(), req.GetTask())
+	rated, err := rs.s.chosenRatings(req)
 	if err != nil {
 		return nil, err
 	}
 	if len(rated) == 0 {
-		return nil, fmt.Errorf("model %q has no rating%s: %w", req.GetModel(), forTask(req.GetTask()), storage.ErrNotFound)
+		return nil, fmt.Errorf("model %q has no rating%s: %w", req.GetModel(), forChoice(req), storage.ErrNotFound)
 	}
 	resp := &energylabelv1.GetRatingResponse{Ratings: make([]*energylabelv1.Rating, len(rated))}
 	for i := range rated {
@@ -104,6 +105,47 @@ func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatin
 	}
 	rs.s.answers.put(key, rev, resp)
 	return resp, nil
+}
+
+// chosenRatings are the ratings a GetRating asks for: those of the model
+// on the task, hardware and dataset given, or the one a badge shows.
+func (s *Server) chosenRatings(req *energylabelv1.GetRatingRequest) ([]index.Rated, error) {
+	if err := rating.ValidateModel(req.GetModel()); err != nil {
+		return nil, err
+	}
+	c, err := choiceOf(s.Registry().Accelerators, req.GetTask(), req.GetHardware(), req.GetDataset())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetForBadge() {
+		r, ok, err := s.chosenRating(req.GetModel(), c)
+		if !ok || err != nil {
+			return nil, err
+		}
+		return []index.Rated{r}, nil
+	}
+	all := s.index.ModelRatings(req.GetModel())
+	out := all[:0] // all is ours: filter it in place
+	for _, r := range all {
+		if c.Matches(r.Measure.Cohort) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// forChoice says what a GetRating narrowed its ratings to, for a message.
+func forChoice(req *energylabelv1.GetRatingRequest) string {
+	var parts []string
+	for _, p := range [][2]string{{"task", req.GetTask()}, {"hardware", req.GetHardware()}, {"dataset", req.GetDataset()}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+" "+p[1])
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " for " + strings.Join(parts, ", ")
 }
 
 func forTask(task string) string {

@@ -242,25 +242,3 @@ func (s *Server) Scheme(version string) (*rating.GradeScheme, error) {
 	}
 	return nil, rating.Invalid("scheme", "unknown grade scheme %q (current is %s)", version, s.current.Version)
 }
-
-// ModelRatings returns a model's current ratings, for one task or all.
-func (s *Server) ModelRatings(model, task string) ([]index.Rated, error) {
-	if err := rating.ValidateModel(model); err != nil {
-		return nil, err
-	}
-	all := s.index.ModelRatings(model)
-	if task == "" {
-		return all, nil
-	}
-	t, ok := rating.LookupTask(task)
-	if !ok {
-		return nil, rating.UnknownTask("task", task)
-	}
-	out := all[:0] // all is ours: filter it in place
-	for _, r := range all {
-		if r.Measure.Cohort.Task == t.ID {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}

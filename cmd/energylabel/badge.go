@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/energylabel/energylabel/client"
@@ -100,23 +99,14 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer c.Close()
-	ratings, err := c.GetRating(ctx, model, o.task, o.scheme)
-	if err == nil {
-		ratings = filterRatings(ratings, o.hardware, o.dataset)
-		if len(ratings) == 0 {
-			err = fmt.Errorf("no rating on %s: %w", describeChoice(o), client.ErrNotFound)
-		}
-	}
+	// The server chooses the rating, as its own badges do.
+	r, err := c.BadgeRating(ctx, model, o.task, o.hardware, o.dataset, o.scheme)
 	if errors.Is(err, client.ErrNotFound) && o.kind == "badge" && !*markdown {
 		// As on a model card: a grey badge, never a broken image.
 		return a.writeImage(*out, label.NotRated(model))
 	}
 	if err != nil {
 		return wrapf("badge", model, err)
-	}
-	r, err := pickRating(model, ratings, o.task)
-	if err != nil {
-		return err
 	}
 	if o.kind == "badge" && !*markdown {
 		kind := label.GradeBadge
@@ -146,70 +136,6 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	return a.writeImage(*out, body)
-}
-
-// filterRatings keeps the ratings on hardware (an accelerator family, or a
-// name the registry resolves to one) and dataset, where they are given.
-func filterRatings(rs []*energylabelv1.Rating, hardware, dataset string) []*energylabelv1.Rating {
-	if hardware == "" && dataset == "" {
-		return rs
-	}
-	family := hardware
-	if f := rating.BuiltinAccelerators().Family(hardware); f != "" {
-		family = f
-	}
-	var out []*energylabelv1.Rating
-	for _, r := range rs {
-		if (hardware == "" || strings.EqualFold(r.GetHardware(), family)) && (dataset == "" || r.GetDataset() == dataset) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func describeChoice(o badgeOptions) string {
-	var parts []string
-	for _, p := range [][2]string{{"-task", o.task}, {"-hardware", o.hardware}, {"-dataset", o.dataset}} {
-		if p[1] != "" {
-			parts = append(parts, p[0]+" "+p[1])
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-// pickRating chooses the rating a badge shows. Ratings of several tasks
-// need -task. Among one task's cohorts it chooses as the server's badge
-// does: the task's default dataset, then the cohort with the most models,
-// then the first.
-func pickRating(model string, rs []*energylabelv1.Rating, task string) (*energylabelv1.Rating, error) {
-	var tasks []string
-	for _, r := range rs {
-		if !slices.Contains(tasks, r.GetTask()) {
-			tasks = append(tasks, r.GetTask())
-		}
-	}
-	if len(tasks) > 1 && task == "" {
-		return nil, briefUsageErrorf("badge", "%s is rated for %d tasks (%s): pass -task", model, len(tasks), strings.Join(tasks, ", "))
-	}
-	best := rs[0]
-	for _, r := range rs[1:] {
-		if better(r, best) {
-			best = r
-		}
-	}
-	return best, nil
-}
-
-// better reports whether a badge shows r rather than cur.
-func better(r, cur *energylabelv1.Rating) bool {
-	def := func(x *energylabelv1.Rating) bool {
-		t, ok := rating.LookupTask(x.GetTask())
-		return ok && t.DefaultDataset == x.GetDataset()
-	}
-	if def(r) != def(cur) {
-		return def(r)
-	}
-	return r.GetCohortSize() > cur.GetCohortSize()
 }
 
 // writeImage writes to the file, or to stdout when there is none.

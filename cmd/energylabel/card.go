@@ -101,7 +101,16 @@ func runCard(ctx context.Context, a *app, args []string) error {
 			return fmt.Errorf("card: %w", err)
 		}
 	}
-	edited := layout.with(cardSection(base, ratings, badgeOptions{show: *show}, *heading))
+	// One badge per task, of the rating the server's badge shows.
+	shown := map[string]*energylabelv1.Rating{}
+	for _, r := range ratings {
+		if t := r.GetTask(); shown[t] == nil {
+			if shown[t], err = c.BadgeRating(ctx, *model, t, "", "", ""); err != nil {
+				return wrapf("card", *model, err)
+			}
+		}
+	}
+	edited := layout.with(cardSection(base, ratings, shown, badgeOptions{show: *show}, *heading))
 
 	switch {
 	case *out == "-":
@@ -192,7 +201,7 @@ func writeFileAtomic(name string, data []byte) (err error) {
 
 // cardSection is the Markdown between the markers: a heading, a badge per
 // task, the table of every rating, and a line on how they are graded.
-func cardSection(base string, rs []*energylabelv1.Rating, o badgeOptions, heading string) string {
+func cardSection(base string, rs []*energylabelv1.Rating, shown map[string]*energylabelv1.Rating, o badgeOptions, heading string) string {
 	rs = slices.Clone(rs)
 	slices.SortStableFunc(rs, func(x, y *energylabelv1.Rating) int {
 		return cmp.Or(cmp.Compare(x.GetTask(), y.GetTask()), cmp.Compare(x.GetDataset(), y.GetDataset()),
@@ -202,7 +211,8 @@ func cardSection(base string, rs []*energylabelv1.Rating, o badgeOptions, headin
 	if h := markdownText(strings.Join(strings.Fields(heading), " ")); h != "" {
 		fmt.Fprintf(&b, "## %s\n\n", h)
 	}
-	// One badge per task, of the rating the server's badge shows.
+	// One badge per task (rs is in task order), of the rating the
+	// server's badge shows.
 	var tasks []string
 	for _, r := range rs {
 		if !slices.Contains(tasks, r.GetTask()) {
@@ -210,14 +220,9 @@ func cardSection(base string, rs []*energylabelv1.Rating, o badgeOptions, headin
 		}
 	}
 	for _, t := range tasks {
-		var ofTask []*energylabelv1.Rating
-		for _, r := range rs {
-			if r.GetTask() == t {
-				ofTask = append(ofTask, r)
-			}
+		if r := shown[t]; r != nil {
+			b.WriteString(markdownImage(base, r, badgeOptions{kind: "badge", show: o.show}) + "\n")
 		}
-		r, _ := pickRating("", ofTask, t)
-		b.WriteString(markdownImage(base, r, badgeOptions{kind: "badge", show: o.show}) + "\n")
 	}
 	b.WriteString("\n| Task | Dataset | Hardware | Size class | Grade | Stars | Energy per unit | Status | Release | Label |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")

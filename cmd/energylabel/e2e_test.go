@@ -402,7 +402,7 @@ func TestBadgeRendersTheRatingLocally(t *testing.T) {
 	code, _, stderr = cli(t, "-addr", srv.Addr, "badge", "acme/unrated", "-kind", "label")
 	wantOneLineExit(t, exitNotFound, code, stderr, "badge: ", "acme/unrated", "not found")
 	code, _, stderr = cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-markdown", "-hardware", "B200")
-	wantOneLineExit(t, exitNotFound, code, stderr, "badge acme/tiny-clf: no rating on -hardware B200")
+	wantOneLineExit(t, exitNotFound, code, stderr, "badge: ", "acme/tiny-clf", "has no rating for hardware B200")
 
 	// The CLI draws with the server's code: the same rating, the same bytes.
 	_, local, _ := cli(t, "-addr", srv.Addr, "badge", "acme/tiny-clf", "-task", "text_classification", "-http", httpBase)

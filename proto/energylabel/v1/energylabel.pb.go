@@ -2323,7 +2323,16 @@ type GetRatingRequest struct {
 	// Optional task id or alias.
 	Task string `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
 	// Optional grade scheme version; empty means the current one.
-	Scheme        string `protobuf:"bytes,3,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	Scheme string `protobuf:"bytes,3,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	// Optional accelerator (a family, or any name the server's registry
+	// resolves to one) and dataset: only the ratings on them.
+	Hardware string `protobuf:"bytes,4,opt,name=hardware,proto3" json:"hardware,omitempty"`
+	Dataset  string `protobuf:"bytes,5,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	// for_badge asks for the one rating a badge or label of the model shows
+	// for the task, hardware and dataset given, chosen as the server's
+	// images choose it (the task's default dataset, then the cohort with
+	// the most models); a model rated for several tasks needs a task.
+	ForBadge      bool `protobuf:"varint,6,opt,name=for_badge,json=forBadge,proto3" json:"for_badge,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2377,6 +2386,27 @@ func (x *GetRatingRequest) GetScheme() string {
 		return x.Scheme
 	}
 	return ""
+}
+
+func (x *GetRatingRequest) GetHardware() string {
+	if x != nil {
+		return x.Hardware
+	}
+	return ""
+}
+
+func (x *GetRatingRequest) GetDataset() string {
+	if x != nil {
+		return x.Dataset
+	}
+	return ""
+}
+
+func (x *GetRatingRequest) GetForBadge() bool {
+	if x != nil {
+		return x.ForBadge
+	}
+	return false
 }
 
 // GetRatingResponse holds a model's current ratings, one per cohort.
@@ -3994,11 +4024,14 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\x11wh_per_1k_queries\x18\x02 \x01(\x01R\x0ewhPer1kQueries\x12&\n" +
 	"\x0fenergy_per_unit\x18\x03 \x01(\x01R\renergyPerUnit\x12)\n" +
 	"\x10within_tolerance\x18\x04 \x01(\bR\x0fwithinTolerance\x12.\n" +
-	"\x06rating\x18\x05 \x01(\v2\x16.energylabel.v1.RatingR\x06rating\"T\n" +
+	"\x06rating\x18\x05 \x01(\v2\x16.energylabel.v1.RatingR\x06rating\"\xa7\x01\n" +
 	"\x10GetRatingRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x16\n" +
-	"\x06scheme\x18\x03 \x01(\tR\x06scheme\"E\n" +
+	"\x06scheme\x18\x03 \x01(\tR\x06scheme\x12\x1a\n" +
+	"\bhardware\x18\x04 \x01(\tR\bhardware\x12\x18\n" +
+	"\adataset\x18\x05 \x01(\tR\adataset\x12\x1b\n" +
+	"\tfor_badge\x18\x06 \x01(\bR\bforBadge\"E\n" +
 	"\x11GetRatingResponse\x120\n" +
 	"\aratings\x18\x01 \x03(\v2\x16.energylabel.v1.RatingR\aratings\"\xb9\x01\n" +
 	"\x12ListRatingsRequest\x12\x12\n" +
