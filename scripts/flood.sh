@@ -19,10 +19,10 @@ export PATH="/usr/local/go/bin:$PATH"
 N=${1:-300000}
 DUR=${FLOOD_DURATION:-10s}
 OUT=${BENCH_OUT:-BENCHMARKS.md}
-KINDS=${FLOOD_KINDS:-"watch-hold watch-replay import-watched history task-page search label-png badge-hardware unknown-model"}
+KINDS=${FLOOD_KINDS:-"watch-hold watch-replay import import-watched history task-page search label-png badge-hardware unknown-model"}
 READ_RATE=100
-declare -A RATE=([watch-hold]=0 [import-watched]=0 [watch-replay]=20 [history]=200 [task-page]=200 [search]=200 [label-png]=200 [badge-hardware]=2000 [unknown-model]=5000)
-declare -A WORKERS=([watch-hold]=1 [import-watched]=1 [watch-replay]=12 [history]=8 [task-page]=8 [search]=8 [label-png]=8 [badge-hardware]=16 [unknown-model]=16)
+declare -A RATE=([watch-hold]=0 [import]=0 [import-watched]=0 [watch-replay]=20 [history]=200 [task-page]=200 [search]=200 [label-png]=200 [badge-hardware]=2000 [unknown-model]=5000)
+declare -A WORKERS=([watch-hold]=1 [import]=1 [import-watched]=1 [watch-replay]=12 [history]=8 [task-page]=8 [search]=8 [label-png]=8 [badge-hardware]=16 [unknown-model]=16)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/energylabel-flood.XXXXXX")"
 pid=""

@@ -115,6 +115,7 @@ var floodKinds = map[string]string{
 	"label-png":      "label.png of ever different models",
 	"badge-hardware": "badges with hardware= of 128 random characters",
 	"unknown-model":  "GetRating of models that do not exist",
+	"import":         "an admin import of 16,384 results, no one watching: the baseline of import-watched",
 	"import-watched": "64 watches from one address (as many as it may hold are), then an admin import of 16,384 results",
 }
 
@@ -237,8 +238,10 @@ func flood(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Write
 	switch *kind {
 	case "watch-hold":
 		return holdWatches(ctx, rs, *addr, stdout)
+	case "import":
+		return importWatched(ctx, rs, *addr, *token, 0, stdout)
 	case "import-watched":
-		return importWatched(ctx, rs, *addr, *token, stdout)
+		return importWatched(ctx, rs, *addr, *token, 64, stdout)
 	}
 	lim := rate.NewLimiter(rate.Limit(*perSecond), 1)
 	slots := make(chan struct{}, *workers)
@@ -312,9 +315,9 @@ func holdWatches(ctx context.Context, rs energylabelv1.RatingServiceClient, addr
 // importWatched holds watches that match everything and read all they
 // get, while the admin imports 16,384 results in one stream: every
 // watcher is sent each of them.
-func importWatched(ctx context.Context, rs energylabelv1.RatingServiceClient, addr, token string, stdout io.Writer) error {
+func importWatched(ctx context.Context, rs energylabelv1.RatingServiceClient, addr, token string, watches int, stdout io.Writer) error {
 	var events, watching atomic.Int64
-	for range 64 {
+	for range watches {
 		stream, err := rs.WatchRatings(ctx, &energylabelv1.WatchRatingsRequest{})
 		if err != nil {
 			break
@@ -366,7 +369,11 @@ func importWatched(ctx context.Context, rs energylabelv1.RatingServiceClient, ad
 		return err
 	}
 	<-ctx.Done()
-	return printJSON(stdout, map[string]any{"kind": "import-watched", "watchers": watching.Load(), "imported": resp.GetImported(), "events_received": events.Load()})
+	kind := "import-watched"
+	if watches == 0 {
+		kind = "import"
+	}
+	return printJSON(stdout, map[string]any{"kind": kind, "watchers": watching.Load(), "imported": resp.GetImported(), "events_received": events.Load()})
 }
 
 // deepModel is the model the history flood reads: 20,000 results in one

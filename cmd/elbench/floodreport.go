@@ -78,6 +78,9 @@ func floodReport(_ context.Context, fs *flag.FlagSet, args []string, stdout io.W
 
 // answers is how the server answered a flood, most frequent first.
 func answers(fl map[string]any) string {
+	if fl["kind"] == "import" {
+		return fmt.Sprintf("%v results imported", fl["imported"])
+	}
 	if fl["kind"] == "import-watched" {
 		return fmt.Sprintf("%v watchers served (one address's share) were each sent the %v imported results: %v events received in all", fl["watchers"], fl["imported"], fl["events_received"])
 	}
