@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/energylabel/energylabel/client"
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 

@@ -7,13 +7,12 @@ package index
 import (
 	"cmp"
 	"context"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/google/btree"
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
@@ -80,18 +79,49 @@ type Cursor struct {
 // that stars come from the ends of the order instead of a scan.
 //
 // The index is most of the server's heap, and the garbage collector walks
-// all of it in every cycle; how long a cycle takes is what a large registry
-// adds to the tail latency of every call. So it keeps few objects with few
-// pointers: a compact entry (its model's string and its cohort are its only
-// pointers), the model's string, and a slot in its cohort's btree and in the
-// models map. Reads expand entries into Entry values.
+// the pointers of all of it in every cycle; at two million entries, how
+// long a cycle takes, and how much memory the heap needs beside it, is
+// what a large registry adds to every call. So the entries hold no
+// pointers at all, and neither does anything else kept per entry:
+//
+//   - entries are fixed-size records in a slab of large blocks (slab),
+//     named by their slot; a model's id and its cohort are small numbers;
+//   - model ids are interned once, their text in blocks shared by many
+//     (names), found through a hash table of numbers;
+//   - each cohort's best-first order is a list of sorted blocks of
+//     (x, model number, slot) items (order);
+//   - a model's entries, one per cohort, are a chain through their next
+//     fields, in cohort order, from the model's first.
+//
+// Reads expand entries into Entry values, whose Model shares the interned
+// text. Load builds all of it in bulk: it numbers and places every entry,
+// then sorts each cohort once, the cohorts in parallel, rather than
+// inserting entries one by one.
 type Index struct {
-	mu      sync.RWMutex
-	cohorts map[rating.Cohort]*cohortIndex
-	models  map[string]modelCohorts
+	mu sync.RWMutex
+	data
+	// rev is the revision of the last applied event; advanced signals
+	// (by closing) that it moved.
+	rev      atomic.Int64
+	advanced chan struct{}
+}
+
+// data is what Load replaces at once.
+type data struct {
+	names names
+	// first is the slot + 1 of each model's first entry in cohort order,
+	// by model number; 0 for none.
+	first   []uint32
+	entries slab
+	// cohorts are numbered in the order they came; cohortNum finds them.
+	cohorts   []*cohortIndex
+	cohortNum map[rating.Cohort]uint32
 	// tools are the distinct (name, version) pairs entries refer to.
 	tools  []tool
 	toolID map[tool]uint32
+	// carried are the references that entries carry, by slot: few
+	// entries carry one, so the slab keeps none.
+	carried map[uint32]storage.Reference
 	// surveys hold the latest surveyor measurement of each model and
 	// cohort, which holds the whole state of its surveillance.
 	surveys map[surveyKey]*storage.Verification
@@ -103,10 +133,6 @@ type Index struct {
 	owners map[string]int
 	// release is the current star release, which ranks come from.
 	release *rating.Release
-	// rev is the revision of the last applied event; advanced signals
-	// (by closing) that it moved.
-	rev      atomic.Int64
-	advanced chan struct{}
 }
 
 type tool struct{ name, version string }
@@ -116,130 +142,168 @@ type surveyKey struct {
 	cohort rating.Cohort
 }
 
-// entry is an Entry as the index keeps it. Its pointers come first, so that
-// the collector stops scanning it after them.
+// entry is an Entry as the index keeps it: 96 bytes, no pointers.
 type entry struct {
-	model                  string
-	ci                     *cohortIndex
 	id                     uint64
 	x, whPer1k, params     float64
+	floorRatio             float64
 	measuredS, receivedS   int64 // Unix seconds and nanoseconds, which
 	measuredNs, receivedNs int32 // round-trip the zero time too
-	floorRatio             float64
 	// sortX is the x the cohort orders the entry by: the figure it
 	// shows, which surveyors' correction may set apart from x.
-	sortX   float64
-	carried storage.Reference
-	gpus    int32
-	tool    uint32
-	checks  rating.Checks
-	source  rating.Source
+	sortX float64
+	// model is the model's number in names, cohort an index into
+	// cohorts, tool into tools.
+	model, cohort, tool uint32
+	// next is the slot + 1 of the model's next entry in cohort order; 0
+	// ends the chain.
+	next   uint32
+	gpus   int32
+	checks rating.Checks
+	source int8
 }
 
-// modelCohorts are a model's current entries, one per cohort, in cohort
-// order. Most models are rated in one cohort, which is kept inline.
-type modelCohorts struct {
-	first *entry
-	more  []*entry
+// slab holds entries in blocks of slabBlock, never moved: a slot names
+// one for as long as the index lives (an entry is replaced in place).
+type slab struct {
+	blocks [][]entry
+	n      uint32
 }
 
-func (mc modelCohorts) len() int {
-	if mc.first == nil {
-		return 0
-	}
-	return 1 + len(mc.more)
-}
+const (
+	slabShift = 13
+	slabBlock = 1 << slabShift
+)
 
-func (mc modelCohorts) at(i int) *entry {
-	if i == 0 {
-		return mc.first
-	}
-	return mc.more[i-1]
-}
+func (s *slab) at(slot uint32) *entry { return &s.blocks[slot>>slabShift][slot&(slabBlock-1)] }
 
-// in returns the model's entry in a cohort, or nil.
-func (mc modelCohorts) in(ci *cohortIndex) *entry {
-	for i := range mc.len() {
-		if e := mc.at(i); e.ci == ci {
-			return e
-		}
+// add returns the slot of a new, zero entry.
+func (s *slab) add() uint32 {
+	if int(s.n>>slabShift) == len(s.blocks) {
+		s.blocks = append(s.blocks, make([]entry, slabBlock))
 	}
-	return nil
-}
-
-// with returns mc with e added.
-func (mc modelCohorts) with(e *entry) modelCohorts {
-	all := make([]*entry, 0, mc.len()+1)
-	for i := range mc.len() {
-		all = append(all, mc.at(i))
-	}
-	all = append(all, e)
-	slices.SortFunc(all, func(a, b *entry) int { return compareCohorts(a.ci.cohort, b.ci.cohort) })
-	if len(all) == 1 {
-		return modelCohorts{first: all[0]}
-	}
-	return modelCohorts{first: all[0], more: all[1:]}
+	s.n++
+	return s.n - 1
 }
 
 type cohortIndex struct {
 	cohort rating.Cohort
 	// isDefault is true when the cohort's dataset is its task's default.
 	isDefault bool
-	order     *btree.BTreeG[*entry]
+	order     order
 }
 
 // New returns an empty index at revision 0.
 func New() *Index {
-	return &Index{cohorts: map[rating.Cohort]*cohortIndex{}, models: map[string]modelCohorts{}, toolID: map[tool]uint32{},
-		surveys: map[surveyKey]*storage.Verification{}, verifications: map[string][]*storage.Verification{}, owners: map[string]int{},
-		advanced: make(chan struct{})}
+	return &Index{data: newData(0), advanced: make(chan struct{})}
 }
 
-func bestFirst(a, b *entry) bool {
-	if a.sortX != b.sortX {
-		return a.sortX < b.sortX
+// newData is an empty index's data, with room for about n entries.
+func newData(n int) data {
+	return data{names: newNames(n), first: make([]uint32, 0, n), cohortNum: map[rating.Cohort]uint32{}, toolID: map[tool]uint32{},
+		carried: map[uint32]storage.Reference{}, surveys: map[surveyKey]*storage.Verification{},
+		verifications: map[string][]*storage.Verification{}, owners: map[string]int{}}
+}
+
+// cohort returns the number of a cohort, numbering it if it has none.
+func (d *data) cohort(c rating.Cohort) uint32 {
+	if i, ok := d.cohortNum[c]; ok {
+		return i
 	}
-	return a.model < b.model
+	t, _ := rating.LookupTask(c.Task)
+	i := uint32(len(d.cohorts))
+	d.cohorts = append(d.cohorts, &cohortIndex{cohort: c, isDefault: c.Dataset == t.DefaultDataset})
+	d.cohortNum[c] = i
+	return i
 }
 
-// compact makes the index's entry of e, in cohort ci.
-func (ix *Index) compact(e *Entry, ci *cohortIndex) *entry {
-	t := tool{e.ToolName, e.ToolVersion}
-	id, ok := ix.toolID[t]
+// fill sets e to in, in cohort co; e keeps its place in its model's
+// chain, and sortX is left to the caller.
+func (d *data) fill(e *entry, slot uint32, in *Entry, co uint32) {
+	t := tool{in.ToolName, in.ToolVersion}
+	id, ok := d.toolID[t]
 	if !ok {
-		id = uint32(len(ix.tools))
-		ix.tools = append(ix.tools, t)
-		ix.toolID[t] = id
+		id = uint32(len(d.tools))
+		d.tools = append(d.tools, t)
+		d.toolID[t] = id
 	}
-	m, r := e.MeasuredAt, e.ReceivedAt
-	return &entry{
-		model: e.Model, ci: ci, id: e.ID,
-		x: e.Measure.EnergyPerUnit, whPer1k: e.Measure.WhPer1kQueries, params: e.ParamsBillions,
-		measuredS: m.Unix(), measuredNs: int32(m.Nanosecond()), receivedS: r.Unix(), receivedNs: int32(r.Nanosecond()),
-		gpus: int32(e.GPUCount), tool: id, checks: e.Measure.Checks,
-		floorRatio: e.Measure.FloorRatio, carried: e.Carried, source: e.Source, sortX: e.Measure.EnergyPerUnit,
+	m, r := in.MeasuredAt, in.ReceivedAt
+	e.id, e.cohort, e.tool = in.ID, co, id
+	e.x, e.whPer1k, e.params, e.floorRatio = in.Measure.EnergyPerUnit, in.Measure.WhPer1kQueries, in.ParamsBillions, in.Measure.FloorRatio
+	e.measuredS, e.measuredNs, e.receivedS, e.receivedNs = m.Unix(), int32(m.Nanosecond()), r.Unix(), int32(r.Nanosecond())
+	e.gpus, e.checks, e.source = int32(in.GPUCount), in.Measure.Checks, int8(in.Source)
+	if in.Carried != (storage.Reference{}) {
+		d.carried[slot] = in.Carried
+	} else if len(d.carried) > 0 {
+		delete(d.carried, slot)
 	}
 }
 
-// expand is the Entry of e.
-func (ix *Index) expand(e *entry) Entry {
-	t := ix.tools[e.tool]
-	return Entry{
-		ID: e.id, Model: e.model,
-		Measure: rating.Measure{Cohort: e.ci.cohort, WhPer1kQueries: e.whPer1k, EnergyPerUnit: e.x, Checks: e.checks,
+// entryIn returns the slot of a model's entry in a cohort.
+func (d *data) entryIn(model, co uint32) (uint32, bool) {
+	for s := d.first[model]; s != 0; s = d.entries.at(s - 1).next {
+		if d.entries.at(s-1).cohort == co {
+			return s - 1, true
+		}
+	}
+	return 0, false
+}
+
+// link puts a new entry into its model's chain, in cohort order; a model
+// new to the index counts for its owner.
+func (d *data) link(slot uint32) {
+	e := d.entries.at(slot)
+	m := e.model
+	if d.first[m] == 0 {
+		owner, _, _ := strings.Cut(d.names.name(m), "/")
+		d.owners[owner]++
+	}
+	c := d.cohorts[e.cohort].cohort
+	at := &d.first[m]
+	for *at != 0 {
+		next := d.entries.at(*at - 1)
+		if compareCohorts(c, d.cohorts[next.cohort].cohort) < 0 {
+			break
+		}
+		at = &next.next
+	}
+	e.next, *at = *at, slot+1
+}
+
+// model returns a model's number, numbering it if it has none.
+func (d *data) model(name string) uint32 {
+	m, added := d.names.intern(name)
+	if added {
+		d.first = append(d.first, 0)
+	}
+	return m
+}
+
+// expand is the Entry of the entry in slot.
+func (d *data) expand(slot uint32) Entry {
+	e := d.entries.at(slot)
+	t := d.tools[e.tool]
+	out := Entry{
+		ID: e.id, Model: d.names.name(e.model),
+		Measure: rating.Measure{Cohort: d.cohorts[e.cohort].cohort, WhPer1kQueries: e.whPer1k, EnergyPerUnit: e.x, Checks: e.checks,
 			FloorRatio: e.floorRatio},
 		GPUCount: int(e.gpus), ParamsBillions: e.params,
 		MeasuredAt: time.Unix(e.measuredS, int64(e.measuredNs)).UTC(), ReceivedAt: time.Unix(e.receivedS, int64(e.receivedNs)).UTC(),
-		ToolName: t.name, ToolVersion: t.version, Source: e.source, Carried: e.carried,
+		ToolName: t.name, ToolVersion: t.version, Source: rating.Source(e.source),
 	}
+	if len(d.carried) > 0 {
+		out.Carried = d.carried[slot]
+	}
+	return out
 }
 
-// rated expands e with its surveillance and its place in the current
-// release. Callers hold the read lock.
-func (ix *Index) rated(e *entry) Rated {
-	r := Rated{Entry: ix.expand(e), CohortSize: e.ci.order.Len()}
-	r.Survey, r.CheckedAt = ix.surveyOf(e)
-	r.Rank, r.RankOf = ix.release.Rank(e.ci.cohort, r.Shown().X())
+// rated expands the entry in slot with its surveillance and its place in
+// the current release. Callers hold the read lock.
+func (d *data) rated(slot uint32) Rated {
+	e := d.entries.at(slot)
+	r := Rated{Entry: d.expand(slot), CohortSize: d.cohorts[e.cohort].order.n}
+	r.Survey, r.CheckedAt = d.surveyOf(e)
+	r.Rank, r.RankOf = d.release.Rank(r.Measure.Cohort, r.Shown().X())
 	return r
 }
 
@@ -247,42 +311,193 @@ func (ix *Index) rated(e *entry) Rated {
 // of its model and cohort holds it when it measured this entry; a
 // publisher's later result stays under review when the one before it
 // was; anything else is as its source says.
-func (ix *Index) surveyOf(e *entry) (rating.Survey, time.Time) {
+func (d *data) surveyOf(e *entry) (rating.Survey, time.Time) {
+	source := rating.Source(e.source)
 	base := rating.Survey{Status: rating.StatusDeclared}
-	if e.source == rating.Published {
+	if source == rating.Published {
 		base.Status = rating.StatusPublished
 	}
-	if len(ix.surveys) == 0 {
+	if len(d.surveys) == 0 {
 		return base, time.Time{}
 	}
-	v := ix.surveys[surveyKey{e.model, e.ci.cohort}]
+	v := d.surveys[surveyKey{d.names.name(e.model), d.cohorts[e.cohort].cohort}]
 	switch {
 	case v == nil:
 		return base, time.Time{}
 	case v.ResultID == e.id:
 		return v.Survey, v.At
-	case e.source == rating.Publisher && e.id > v.ResultID && v.Survey.Status == rating.StatusUnderReview:
+	case source == rating.Publisher && e.id > v.ResultID && v.Survey.Status == rating.StatusUnderReview:
 		return v.Survey, v.At
 	}
 	return base, time.Time{}
 }
 
+// shownX is the x an entry shows: the determined one once corrected.
+func (d *data) shownX(e *entry) float64 {
+	if s, _ := d.surveyOf(e); s.Status == rating.StatusCorrected {
+		return s.DeterminedX
+	}
+	return e.x
+}
+
+// itemOf is the order's item of the entry in slot.
+func (d *data) itemOf(slot uint32) item {
+	e := d.entries.at(slot)
+	return item{x: e.sortX, model: e.model, slot: slot}
+}
+
+// put makes in its model's current entry in its cohort, unless the entry
+// there is of a later result.
+func (d *data) put(in *Entry) {
+	co := d.cohort(in.Measure.Cohort)
+	ci := d.cohorts[co]
+	m := d.model(in.Model)
+	if slot, ok := d.entryIn(m, co); ok {
+		e := d.entries.at(slot)
+		if e.id > in.ID {
+			return
+		}
+		ci.order.remove(&d.names, d.itemOf(slot))
+		d.fill(e, slot, in, co)
+		e.sortX = d.shownX(e)
+		ci.order.insert(&d.names, d.itemOf(slot))
+		return
+	}
+	slot := d.entries.add()
+	e := d.entries.at(slot)
+	e.model = m
+	d.fill(e, slot, in, co)
+	e.sortX = d.shownX(e)
+	d.link(slot)
+	ci.order.insert(&d.names, d.itemOf(slot))
+}
+
+// bulk puts every current of a snapshot into empty data: it numbers and
+// places the entries, then builds each cohort's order from its sorted
+// items, the cohorts in parallel. Without surveys yet, each entry's sortX
+// is its own x, as put would make it.
+func (d *data) bulk(currents []Entry) {
+	lastCohort, co := rating.Cohort{}, uint32(0)
+	counted := false
+	for i := range currents {
+		in := &currents[i]
+		// A snapshot comes in cohort order: the cohort of the one before
+		// saves a lookup.
+		if !counted || in.Measure.Cohort != lastCohort {
+			lastCohort, co, counted = in.Measure.Cohort, d.cohort(in.Measure.Cohort), true
+		}
+		m := d.model(in.Model)
+		if slot, ok := d.entryIn(m, co); ok { // twice in a snapshot: the later result counts
+			if e := d.entries.at(slot); e.id <= in.ID {
+				d.fill(e, slot, in, co)
+				e.sortX = e.x
+			}
+			continue
+		}
+		slot := d.entries.add()
+		e := d.entries.at(slot)
+		e.model = m
+		d.fill(e, slot, in, co)
+		e.sortX = e.x
+		d.link(slot)
+	}
+	sizes := make([]int, len(d.cohorts))
+	for slot := range d.entries.n {
+		sizes[d.entries.at(slot).cohort]++
+	}
+	items := make([][]item, len(d.cohorts))
+	for c, n := range sizes {
+		items[c] = make([]item, 0, n)
+	}
+	for slot := range d.entries.n {
+		e := d.entries.at(slot)
+		items[e.cohort] = append(items[e.cohort], item{x: e.sortX, model: e.model, slot: slot})
+	}
+	// The largest cohorts first, so that the workers finish together.
+	todo := make([]int, len(d.cohorts))
+	for i := range todo {
+		todo[i] = i
+	}
+	slices.SortFunc(todo, func(a, b int) int { return cmp.Compare(sizes[b], sizes[a]) })
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(todo) {
+					return
+				}
+				c := todo[k]
+				d.cohorts[c].order = build(&d.names, items[c])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// survey records a verification as the latest of its model and cohort:
+// verifications arrive in the order they were stored.
+func (d *data) survey(v *storage.Verification) {
+	k := surveyKey{v.Model, v.Cohort}
+	cp := *v
+	cp.Measurement = nil // the log keeps it; the read model needs the state
+	d.surveys[k] = &cp
+	d.verifications[v.Model] = append(d.verifications[v.Model], &cp)
+	// A correction moves the entry to the figure it now shows.
+	co, ok := d.cohortNum[v.Cohort]
+	if !ok {
+		return
+	}
+	m, ok := d.names.find(v.Model)
+	if !ok {
+		return
+	}
+	if slot, ok := d.entryIn(m, co); ok {
+		e := d.entries.at(slot)
+		if x := d.shownX(e); x != e.sortX {
+			o := &d.cohorts[co].order
+			o.remove(&d.names, d.itemOf(slot))
+			e.sortX = x
+			o.insert(&d.names, d.itemOf(slot))
+		}
+	}
+}
+
+// modelEntries calls fn with the slot of each of a model's entries, in
+// cohort order, until fn returns false.
+func (d *data) modelEntries(model string, fn func(slot uint32) bool) {
+	m, ok := d.names.find(model)
+	if !ok {
+		return
+	}
+	for s := d.first[m]; s != 0; s = d.entries.at(s - 1).next {
+		if !fn(s - 1) {
+			return
+		}
+	}
+}
+
+// modelLen is how many entries a model has.
+func (d *data) modelLen(model string) int {
+	n := 0
+	d.modelEntries(model, func(uint32) bool { n++; return true })
+	return n
+}
+
 // Load replaces the index's contents with a snapshot's current results,
 // at the snapshot's revision.
 func (ix *Index) Load(snap *storage.Snapshot) {
-	fresh := New()
-	for i := range snap.Currents {
-		fresh.putLocked(&snap.Currents[i])
-	}
+	fresh := newData(len(snap.Currents))
+	fresh.bulk(snap.Currents)
 	for i := range snap.Verifications {
-		fresh.surveyLocked(&snap.Verifications[i])
+		fresh.survey(&snap.Verifications[i])
 	}
 	if n := len(snap.Releases); n > 0 {
 		fresh.release = snap.Releases[n-1]
 	}
 	ix.mu.Lock()
-	ix.cohorts, ix.models, ix.tools, ix.toolID = fresh.cohorts, fresh.models, fresh.tools, fresh.toolID
-	ix.surveys, ix.verifications, ix.release, ix.owners = fresh.surveys, fresh.verifications, fresh.release, fresh.owners
+	ix.data = fresh
 	ix.mu.Unlock()
 	ix.advance(snap.Revision)
 }
@@ -308,9 +523,9 @@ func (ix *Index) Apply(events []storage.Event, complete bool) {
 		}
 		switch ev.Kind {
 		case storage.ResultAdded:
-			ix.putLocked(&ev.Result.Current)
+			ix.put(&ev.Result.Current)
 		case storage.VerificationAdded:
-			ix.surveyLocked(ev.Verification)
+			ix.survey(ev.Verification)
 		case storage.ReleaseCreated:
 			ix.release = ev.Release
 		}
@@ -359,71 +574,6 @@ func (ix *Index) WaitFor(ctx context.Context, rev int64) error {
 	}
 }
 
-func (ix *Index) putLocked(in *Entry) {
-	ci := ix.cohorts[in.Measure.Cohort]
-	if ci == nil {
-		c := in.Measure.Cohort
-		t, _ := rating.LookupTask(c.Task)
-		ci = &cohortIndex{cohort: c, isDefault: c.Dataset == t.DefaultDataset, order: btree.NewG(32, bestFirst)}
-		ix.cohorts[ci.cohort] = ci
-	}
-	e := ix.compact(in, ci)
-	mc := ix.models[e.model]
-	if mc.len() > 0 {
-		e.model = mc.first.model // one copy of the string, shared with the map's key
-	}
-	old := mc.in(ci)
-	if old != nil {
-		if old.id > e.id {
-			return
-		}
-		ci.order.Delete(old)
-	}
-	e.sortX = ix.shownX(e)
-	ci.order.ReplaceOrInsert(e)
-	switch {
-	case old == nil:
-		if mc.len() == 0 {
-			owner, _, _ := strings.Cut(e.model, "/")
-			ix.owners[owner]++
-		}
-		ix.models[e.model] = mc.with(e)
-	case mc.first == old:
-		mc.first = e
-		ix.models[e.model] = mc
-	default: // readers copy entries out under the read lock: mc.more may change in place
-		mc.more[slices.Index(mc.more, old)] = e
-	}
-}
-
-// surveyLocked records a verification as the latest of its model and
-// cohort: verifications arrive in the order they were stored.
-func (ix *Index) surveyLocked(v *storage.Verification) {
-	k := surveyKey{v.Model, v.Cohort}
-	cp := *v
-	cp.Measurement = nil // the log keeps it; the read model needs the state
-	ix.surveys[k] = &cp
-	ix.verifications[v.Model] = append(ix.verifications[v.Model], &cp)
-	// A correction moves the entry to the figure it now shows.
-	if ci := ix.cohorts[v.Cohort]; ci != nil {
-		if e := ix.models[v.Model].in(ci); e != nil {
-			if x := ix.shownX(e); x != e.sortX {
-				ci.order.Delete(e)
-				e.sortX = x
-				ci.order.ReplaceOrInsert(e)
-			}
-		}
-	}
-}
-
-// shownX is the x an entry shows: the determined one once corrected.
-func (ix *Index) shownX(e *entry) float64 {
-	if s, _ := ix.surveyOf(e); s.Status == rating.StatusCorrected {
-		return s.DeterminedX
-	}
-	return e.x
-}
-
 // Verifications returns every verification of a model, oldest first.
 func (ix *Index) Verifications(model string) []storage.Verification {
 	ix.mu.RLock()
@@ -432,18 +582,6 @@ func (ix *Index) Verifications(model string) []storage.Verification {
 	out := make([]storage.Verification, len(vs))
 	for i, v := range vs {
 		out[i] = *v
-	}
-	return out
-}
-
-// model returns a model's current entries, one per cohort, in cohort order.
-func (ix *Index) model(model string) []Rated {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	mc := ix.models[model]
-	out := make([]Rated, mc.len())
-	for i := range out {
-		out[i] = ix.rated(mc.at(i))
 	}
 	return out
 }
@@ -461,92 +599,13 @@ func (c Choice) Matches(co rating.Cohort) bool {
 		(c.Hardware == "" || co.Hardware == c.Hardware)
 }
 
-// pick returns the rating of a model that a choice shows, and how many of
-// the model's ratings the choice matches. Among several it prefers the
-// task's default dataset, then the cohort with the most models, then the
-// first in cohort order: nobody steers it by naming a dataset that sorts
-// first.
-func (ix *Index) pick(model string, c Choice) (Rated, int) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	mc := ix.models[model]
-	var best *entry
-	n := 0
-	for i := range mc.len() {
-		e := mc.at(i)
-		if !c.Matches(e.ci.cohort) {
-			continue
-		}
-		n++
-		if best == nil || preferred(e.ci, best.ci) {
-			best = e
-		}
-	}
-	if best == nil {
-		return Rated{}, 0
-	}
-	return ix.rated(best), n
-}
-
 // preferred reports whether a is a better cohort to show than b, which
 // comes first in cohort order.
 func preferred(a, b *cohortIndex) bool {
 	if a.isDefault != b.isDefault {
 		return a.isDefault
 	}
-	return a.order.Len() > b.order.Len()
-}
-
-// Count is the number of entries.
-func (ix *Index) Count() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	n := 0
-	for _, ci := range ix.cohorts {
-		n += ci.order.Len()
-	}
-	return n
-}
-
-// matching returns the cohorts keep accepts, in cohort order.
-func (ix *Index) matching(keep func(rating.Cohort) bool) []rating.Cohort {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	var out []rating.Cohort
-	for c := range ix.cohorts {
-		if keep(c) {
-			out = append(out, c)
-		}
-	}
-	slices.SortFunc(out, compareCohorts)
-	return out
-}
-
-// list returns up to limit entries of a cohort, best first, after the cursor.
-func (ix *Index) list(c rating.Cohort, after *Cursor, limit int) []Rated {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	ci := ix.cohorts[c]
-	if ci == nil || limit <= 0 {
-		return nil
-	}
-	out := make([]Rated, 0, min(limit, ci.order.Len()))
-	visit := func(e *entry) bool {
-		out = append(out, ix.rated(e))
-		return len(out) < limit
-	}
-	if after == nil {
-		ci.order.Ascend(visit)
-		return out
-	}
-	pivot := &entry{model: after.Model, sortX: after.X}
-	ci.order.AscendGreaterOrEqual(pivot, func(e *entry) bool {
-		if e.model == after.Model && e.sortX == after.X {
-			return true // the cursor's own entry was on the last page
-		}
-		return visit(e)
-	})
-	return out
+	return a.order.n > b.order.n
 }
 
 func compareCohorts(a, b rating.Cohort) int {
@@ -559,66 +618,121 @@ func compareCohorts(a, b rating.Cohort) int {
 	)
 }
 
-// ModelRatings returns a model's current entries with their cohort bounds.
-func (ix *Index) ModelRatings(model string) []Rated { return ix.model(model) }
+// Count is the number of entries.
+func (ix *Index) Count() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := 0
+	for _, ci := range ix.cohorts {
+		n += ci.order.n
+	}
+	return n
+}
+
+// ModelRatings returns a model's current entries with their cohort bounds,
+// in cohort order.
+func (ix *Index) ModelRatings(model string) []Rated {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]Rated, 0, ix.modelLen(model))
+	ix.modelEntries(model, func(slot uint32) bool {
+		out = append(out, ix.rated(slot))
+		return true
+	})
+	return out
+}
 
 // ModelRating returns the rating of a model that a choice shows, and how
-// many of the model's ratings the choice matches. It allocates nothing:
-// every badge asks.
-func (ix *Index) ModelRating(model string, c Choice) (Rated, int) { return ix.pick(model, c) }
+// many of the model's ratings the choice matches. Among several it prefers
+// the task's default dataset, then the cohort with the most models, then
+// the first in cohort order: nobody steers it by naming a dataset that
+// sorts first. It allocates nothing: every badge asks.
+func (ix *Index) ModelRating(model string, c Choice) (Rated, int) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var best *cohortIndex
+	bestSlot, n := uint32(0), 0
+	ix.modelEntries(model, func(slot uint32) bool {
+		ci := ix.cohorts[ix.entries.at(slot).cohort]
+		if !c.Matches(ci.cohort) {
+			return true
+		}
+		n++
+		if best == nil || preferred(ci, best) {
+			best, bestSlot = ci, slot
+		}
+		return true
+	})
+	if best == nil {
+		return Rated{}, 0
+	}
+	return ix.rated(bestSlot), n
+}
 
 // Cohorts returns the cohorts keep accepts, in a stable order.
 func (ix *Index) Cohorts(keep func(rating.Cohort) bool) []rating.Cohort {
-	return ix.matching(keep)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var out []rating.Cohort
+	for _, ci := range ix.cohorts {
+		if keep(ci.cohort) {
+			out = append(out, ci.cohort)
+		}
+	}
+	slices.SortFunc(out, compareCohorts)
+	return out
 }
 
 // ListCohort returns up to limit ratings of a cohort, best first, after the
 // cursor (nil for the first page).
 func (ix *Index) ListCohort(c rating.Cohort, after *Cursor, limit int) []Rated {
-	return ix.list(c, after, limit)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	co, ok := ix.cohortNum[c]
+	if !ok || limit <= 0 {
+		return nil
+	}
+	o := &ix.cohorts[co].order
+	out := make([]Rated, 0, min(limit, o.n))
+	b, i := 0, 0
+	if after != nil {
+		b, i = o.search(&ix.names, after.X, after.Model)
+	}
+	o.ascend(b, i, func(it item) bool {
+		if after != nil && it.x == after.X && ix.names.name(it.model) == after.Model {
+			return true // the cursor's own entry was on the last page
+		}
+		out = append(out, ix.rated(it.slot))
+		return len(out) < limit
+	})
+	return out
 }
 
 // ListCohortAt returns up to limit ratings of a cohort, best first, from
 // its offset-th (0 is the best), and how many ratings the cohort has, both
 // as of one moment: pages by number, as the leaderboard pages link them.
-// It steps over the entries before the page without expanding them, from
-// whichever end of the cohort is nearer, so that the last page of a large
-// cohort costs no more than the first.
+// It steps over the blocks of entries before the page without looking at
+// their entries, so that the last page of a large cohort costs about what
+// the first does.
 func (ix *Index) ListCohortAt(c rating.Cohort, offset, limit int) (page []Rated, total int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	ci := ix.cohorts[c]
-	if ci == nil {
+	co, ok := ix.cohortNum[c]
+	if !ok {
 		return nil, 0
 	}
-	total = ci.order.Len()
+	o := &ix.cohorts[co].order
+	total = o.n
 	offset = max(offset, 0)
 	if limit <= 0 || offset >= total {
 		return nil, total
 	}
-	end := offset + min(limit, total-offset) // past the page's last entry
-	page = make([]Rated, 0, end-offset)
-	if offset <= total-end {
-		i := 0
-		ci.order.Ascend(func(e *entry) bool {
-			if i >= offset {
-				page = append(page, ix.rated(e))
-			}
-			i++
-			return i < end
-		})
-		return page, total
-	}
-	// Nearer the worst end: walk back to the page, and turn it round.
-	i := total
-	ci.order.Descend(func(e *entry) bool {
-		i--
-		if i < end {
-			page = append(page, ix.rated(e))
-		}
-		return i > offset
+	page = make([]Rated, 0, min(limit, total-offset))
+	b, i := o.at(offset)
+	o.ascend(b, i, func(it item) bool {
+		page = append(page, ix.rated(it.slot))
+		return len(page) < limit
 	})
-	slices.Reverse(page)
 	return page, total
 }
 
@@ -629,16 +743,20 @@ func (ix *Index) ListCohortAt(c rating.Cohort, offset, limit int) (page []Rated,
 func (ix *Index) ModelRatingsAt(model string, offset, limit int) (page []Rated, total int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	mc := ix.models[model]
-	total = mc.len()
+	total = ix.modelLen(model)
 	offset = max(offset, 0)
 	if limit <= 0 || offset >= total {
 		return nil, total
 	}
 	page = make([]Rated, 0, min(limit, total-offset))
-	for i := offset; i < total && len(page) < limit; i++ {
-		page = append(page, ix.rated(mc.at(i)))
-	}
+	i := 0
+	ix.modelEntries(model, func(slot uint32) bool {
+		if i >= offset {
+			page = append(page, ix.rated(slot))
+		}
+		i++
+		return len(page) < limit
+	})
 	return page, total
 }
 
@@ -650,17 +768,23 @@ func (ix *Index) ReferenceBounds() map[rating.Cohort]rating.Bounds {
 	defer ix.mu.RUnlock()
 	out := make(map[rating.Cohort]rating.Bounds, len(ix.cohorts))
 	var xs []float64
-	for c, ci := range ix.cohorts {
+	for _, ci := range ix.cohorts {
 		xs = xs[:0]
-		ci.order.Ascend(func(e *entry) bool {
-			r := ix.rated(e)
+		ci.order.ascend(0, 0, func(it item) bool {
+			// Only what Reference reads.
+			e := ix.entries.at(it.slot)
+			r := Rated{Entry: Entry{ID: e.id, Measure: rating.Measure{EnergyPerUnit: e.x, WhPer1kQueries: e.whPer1k}}}
+			if len(ix.carried) > 0 {
+				r.Carried = ix.carried[it.slot]
+			}
+			r.Survey, _ = ix.surveyOf(e)
 			if ref, ok := r.Reference(); ok {
 				xs = append(xs, ref.X)
 			}
 			return true
 		})
 		if len(xs) > 0 {
-			out[c] = rating.BoundsOf(xs)
+			out[ci.cohort] = rating.BoundsOf(xs)
 		}
 	}
 	return out
@@ -672,8 +796,8 @@ func (ix *Index) EachLatest(fn func(*Entry)) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	for _, ci := range ix.cohorts {
-		ci.order.Ascend(func(e *entry) bool {
-			x := ix.expand(e)
+		ci.order.ascend(0, 0, func(it item) bool {
+			x := ix.expand(it.slot)
 			fn(&x)
 			return true
 		})
@@ -686,8 +810,8 @@ func (ix *Index) EachRated(fn func(*Rated)) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	for _, ci := range ix.cohorts {
-		ci.order.Ascend(func(e *entry) bool {
-			r := ix.rated(e)
+		ci.order.ascend(0, 0, func(it item) bool {
+			r := ix.rated(it.slot)
 			fn(&r)
 			return true
 		})
@@ -698,15 +822,19 @@ func (ix *Index) EachRated(fn func(*Rated)) {
 func (ix *Index) Rating(model string, c rating.Cohort) (Rated, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	ci := ix.cohorts[c]
-	if ci == nil {
+	co, ok := ix.cohortNum[c]
+	if !ok {
 		return Rated{}, false
 	}
-	e := ix.models[model].in(ci)
-	if e == nil {
+	m, ok := ix.names.find(model)
+	if !ok {
 		return Rated{}, false
 	}
-	return ix.rated(e), true
+	slot, ok := ix.entryIn(m, co)
+	if !ok {
+		return Rated{}, false
+	}
+	return ix.rated(slot), true
 }
 
 // EachOwner calls fn for every namespace that owns a rated model.
@@ -724,8 +852,8 @@ func (ix *Index) EachOwner(fn func(owner string)) {
 func (ix *Index) EachModel(fn func(model string)) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	for m := range ix.models {
-		fn(m)
+	for m := range ix.names.len() {
+		fn(ix.names.name(uint32(m)))
 	}
 }
 

@@ -228,7 +228,7 @@ if [ "$ETCD_N" -gt 0 ]; then
 
 	echo "--- etcd durable writes (storage benchmarks against the members)"
 	for _ in 1 2; do
-		ENERGYLABEL_TEST_ETCD="127.0.0.1:${eclient[m1]}" go test ./storage/etcd -run '^$' \
+		ENERGYLABEL_TEST_ETCD="127.0.0.1:${eclient[m1]}" go test ./storage/etcdstore -run '^$' \
 			-bench '^(BenchmarkAppendDurable|BenchmarkRawTxnPutBaseline)$' -benchtime "$STORE_TIME" | grep -v '^{' | tee -a "$e/store-bench.txt"
 	done
 

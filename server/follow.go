@@ -112,8 +112,8 @@ func (s *Server) followFrom(ctx context.Context, rev int64) {
 				s.follow.confirm(time.Now())
 			}
 		}
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil || errors.Is(err, storage.ErrClosed) {
+			return // stopped, or the backend closed under it: nothing more to follow
 		}
 		if errors.Is(err, storage.ErrCompacted) {
 			s.log.Warn("rebuilding the index from a new snapshot", "after_revision", rev, "reason", err)

@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/energylabel/energylabel/internal/wire"
+	"github.com/energylabel/energylabel/internal/pbtime"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
@@ -93,7 +93,7 @@ func historyProto(h *storage.HistoryEntry) *energylabelv1.HistoryEntry {
 		Kind: historyKindResult, ResultId: h.ID, Revision: h.Revision, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware,
 		Basis: c.Basis.String(), WhPer_1KQueries: h.Measure.WhPer1kQueries, EnergyPerUnit: h.Measure.EnergyPerUnit, Unit: c.Basis.Symbol(),
 		Scheme: h.Label.Scheme, Release: h.Label.Release, GpuCount: int32(h.GPUCount),
-		MeasuredAt: wire.Timestamp(h.MeasuredAt), ReceivedAt: wire.Timestamp(h.ReceivedAt), Checks: h.Measure.Checks.Names(),
+		MeasuredAt: pbtime.Timestamp(h.MeasuredAt), ReceivedAt: pbtime.Timestamp(h.ReceivedAt), Checks: h.Measure.Checks.Names(),
 	}
 	if h.Label.Grade != "" {
 		p.Grade, p.Eei = &h.Label.Grade, &h.Label.EEI

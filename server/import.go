@@ -161,7 +161,7 @@ func (c *committer) wait() (*energylabelv1.ImportResultsResponse, error) {
 // batchLimit is the most results one Append of the backend takes: an etcd
 // transaction holds a bounded number of operations, a bbolt one does not.
 func batchLimit(b storage.Backend) int {
-	if m, ok := b.(interface{ MaxBatch() int }); ok {
+	if m, ok := b.(storage.BatchLimiter); ok {
 		return m.MaxBatch()
 	}
 	return math.MaxInt

@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 
+	"github.com/energylabel/energylabel/internal/pbtime"
 	"github.com/energylabel/energylabel/internal/version"
-	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 )
@@ -52,7 +52,7 @@ func (rs ratingService) ListReleases(context.Context, *energylabelv1.ListRelease
 
 func releaseProto(rel *rating.Release) *energylabelv1.Release {
 	cohorts, starred, models := ReleaseSummary(rel)
-	return &energylabelv1.Release{Name: rel.Name, CreatedAt: wire.Timestamp(rel.CreatedAt),
+	return &energylabelv1.Release{Name: rel.Name, CreatedAt: pbtime.Timestamp(rel.CreatedAt),
 		Cohorts: int32(cohorts), StarredCohorts: int32(starred), Models: int32(models)}
 }
 

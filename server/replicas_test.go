@@ -16,12 +16,12 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/energylabel/energylabel/internal/etcdtest"
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/etcdtest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/server"
 	"github.com/energylabel/energylabel/storage"
-	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
 )
 
 // replica starts a server on an etcd client of its own, under the prefix

@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 

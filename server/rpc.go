@@ -13,6 +13,7 @@ import (
 
 	"github.com/energylabel/energylabel/auth"
 	"github.com/energylabel/energylabel/index"
+	"github.com/energylabel/energylabel/internal/pbtime"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -208,7 +209,7 @@ func (as adminService) CreateToken(ctx context.Context, req *energylabelv1.Creat
 	if err := as.s.checkNamespaces(req.GetNamespaces()); err != nil {
 		return nil, err
 	}
-	expires := wire.Time(req.GetExpiresAt())
+	expires := pbtime.Time(req.GetExpiresAt())
 	if now := as.s.now(); !expires.IsZero() && !expires.After(now) {
 		return nil, rating.Invalid("expires_at", "%s is not in the future (the server's time is %s)",
 			expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
@@ -243,8 +244,8 @@ func (as adminService) ListTokens(ctx context.Context, _ *energylabelv1.ListToke
 	resp := &energylabelv1.ListTokensResponse{}
 	for _, t := range ts {
 		resp.Tokens = append(resp.Tokens, &energylabelv1.TokenInfo{
-			Id: t.ID, Namespaces: t.Namespaces, CreatedAt: wire.Timestamp(t.CreatedAt),
-			LastUsedAt: wire.Timestamp(t.LastUsedAt), ExpiresAt: wire.Timestamp(t.ExpiresAt), Revoked: t.Revoked,
+			Id: t.ID, Namespaces: t.Namespaces, CreatedAt: pbtime.Timestamp(t.CreatedAt),
+			LastUsedAt: pbtime.Timestamp(t.LastUsedAt), ExpiresAt: pbtime.Timestamp(t.ExpiresAt), Revoked: t.Revoked,
 			Role: cmp.Or(t.Role, storage.RolePublisher),
 		})
 	}

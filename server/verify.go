@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/energylabel/energylabel/index"
+	"github.com/energylabel/energylabel/internal/pbtime"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -175,10 +176,10 @@ func (s *Server) verificationHistoryProto(v *storage.Verification) *energylabelv
 		Kind: historyKindVerification, ResultId: v.ResultID, Revision: v.Revision,
 		Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(),
 		WhPer_1KQueries: v.WhPer1k, EnergyPerUnit: v.X, Unit: c.Basis.Symbol(), Scheme: s.current.Version,
-		ReceivedAt: wire.Timestamp(v.At), TokenId: v.TokenID,
+		ReceivedAt: pbtime.Timestamp(v.At), TokenId: v.TokenID,
 		Verification: &energylabelv1.Verification{
 			Status: v.Survey.Status.String(), DeclaredWhPer_1KQueries: v.Declared.WhPer1k, DeclaredEnergyPerUnit: v.Declared.X,
-			Measurements: int32(v.Survey.Measurements), CheckedAt: wire.Timestamp(v.At), Tolerance: s.current.Tolerance,
+			Measurements: int32(v.Survey.Measurements), CheckedAt: pbtime.Timestamp(v.At), Tolerance: s.current.Tolerance,
 		},
 	}
 	if g := s.current.Grade(rating.Measure{Cohort: c, EnergyPerUnit: v.X}); g.Grade != 0 {
@@ -190,7 +191,7 @@ func (s *Server) verificationHistoryProto(v *storage.Verification) *energylabelv
 		p.Verification.DeterminedEnergyPerUnit = &v.Survey.DeterminedX
 	}
 	if m := v.Measurement; m != nil {
-		p.GpuCount, p.MeasuredAt = int32(m.GPUCount), wire.Timestamp(m.MeasuredAt)
+		p.GpuCount, p.MeasuredAt = int32(m.GPUCount), pbtime.Timestamp(m.MeasuredAt)
 	}
 	return p
 }

@@ -278,7 +278,7 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	fmt.Fprintf(w, "- Durable writes: `go test ./storage/boltdb -bench 'SubmitDurable|BoltBatchBaseline'`, twice each, alternating.\n")
 	fmt.Fprintf(w, "- Submission latency: ghz `-c 1`, new models in one cohort, admin token, each call one fsynced transaction.\n")
 	if etcd {
-		fmt.Fprintf(w, "- etcd: three members of %s on loopback ports, on the same machine and disk. E1 is `go test ./storage/etcd -bench 'AppendDurable|RawTxnPutBaseline'` against them, twice each, alternating. For E2 a replica (`energylabeld -etcd`) and a bbolt server each hold the same %s synthetic results (the replica's loaded through itself, then restarted to time E3), and GetRating runs against them in ABBA order with the same requests.\n",
+		fmt.Fprintf(w, "- etcd: three members of %s on loopback ports, on the same machine and disk. E1 is `go test ./storage/etcdstore -bench 'AppendDurable|RawTxnPutBaseline'` against them, twice each, alternating. For E2 a replica (`energylabeld -etcd`) and a bbolt server each hold the same %s synthetic results (the replica's loaded through itself, then restarted to time E3), and GetRating runs against them in ABBA order with the same requests.\n",
 			params.Etcd, count(params.EtcdN))
 	}
 	fmt.Fprintf(w, "\n## Every run, in order\n\n| Registry | Run | Successful calls/s | p50 | p99 |\n|---|---|---|---|---|\n")

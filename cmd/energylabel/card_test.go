@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 )
 
 // TestCardFromABenchmarkFileInThreeCommands is issue 13's case: a

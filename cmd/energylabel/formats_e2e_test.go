@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 )
 
 // The measuring tools' files, kept with their provenance in testdata.

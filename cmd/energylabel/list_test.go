@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 )
 
 // TestListPrintsOneBlockPerCohort proves that a listing over several

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 )
 
 func TestOperatorsExtendTheRegistries(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 )
 
 // aiebenchResults is ai_energy_benchmarks' results file in testdata; its

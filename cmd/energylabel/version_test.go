@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 	"github.com/energylabel/energylabel/internal/version"
 )
 

@@ -28,7 +28,7 @@ import (
 	"github.com/energylabel/energylabel/server"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
-	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
 	"github.com/energylabel/energylabel/storage/move"
 )
 

@@ -14,11 +14,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/energylabel/energylabel/internal/aiesoracle"
-	"github.com/energylabel/energylabel/internal/etcdtest"
-	"github.com/energylabel/energylabel/internal/servertest"
+	"github.com/energylabel/energylabel/internal/testkit/aiesoracle"
+	"github.com/energylabel/energylabel/internal/testkit/etcdtest"
+	"github.com/energylabel/energylabel/internal/testkit/servertest"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
-	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
 )
 
 // The AIES 2025-02 import, moved from its bbolt data directory into etcd,

@@ -3,10 +3,9 @@
 package wire
 
 import (
-	"time"
-
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/energylabel/energylabel/internal/pbtime"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
@@ -90,22 +89,6 @@ func BenchmarkResult(r *rating.Result) *energylabelv1.BenchmarkResult {
 	return p
 }
 
-// Timestamp converts a time, giving nil for the zero time.
-func Timestamp(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
-}
-
-// Time converts a timestamp, giving the zero time for nil.
-func Time(ts *timestamppb.Timestamp) time.Time {
-	if ts == nil {
-		return time.Time{}
-	}
-	return ts.AsTime()
-}
-
 // LabelRating converts an API rating into what badges and labels draw.
 // pageURL is the model's page, which the label's QR code encodes. The date
 // is when the result was measured; a result that does not say (a row of a
@@ -114,7 +97,7 @@ func LabelRating(r *energylabelv1.Rating, pageURL string) label.Rating {
 	return label.Rating{
 		Model: r.GetModel(), Task: r.GetTask(), Dataset: r.GetDataset(), SizeClass: r.GetSizeClass(),
 		Hardware: r.GetHardware(), GPUCount: int(r.GetGpuCount()),
-		Date: Time(r.GetMeasuredAt()), WhPer1kQueries: r.GetWhPer_1KQueries(), EnergyPerUnit: r.GetEnergyPerUnit(),
+		Date: pbtime.Time(r.GetMeasuredAt()), WhPer1kQueries: r.GetWhPer_1KQueries(), EnergyPerUnit: r.GetEnergyPerUnit(),
 		Unit: r.GetUnit(), Basis: r.GetBasis(), Stars: int(r.GetStars()), Grade: r.GetGrade(),
 		EEI: r.GetEei(), Scheme: r.GetScheme(), PageURL: pageURL,
 		Verification: LabelVerification(r.GetVerification()),
@@ -126,7 +109,7 @@ func LabelRating(r *energylabelv1.Rating, pageURL string) label.Rating {
 // declared and determined figures.
 func LabelVerification(v *energylabelv1.Verification) label.Verification {
 	return label.Verification{
-		Status: v.GetStatus(), CheckedAt: Time(v.GetCheckedAt()), DeclaredGrade: v.GetDeclaredGrade(),
+		Status: v.GetStatus(), CheckedAt: pbtime.Time(v.GetCheckedAt()), DeclaredGrade: v.GetDeclaredGrade(),
 		DeclaredWhPer1kQueries: v.GetDeclaredWhPer_1KQueries(), DeclaredEnergyPerUnit: v.GetDeclaredEnergyPerUnit(),
 		DeterminedWhPer1kQueries: v.GetDeterminedWhPer_1KQueries(), DeterminedEnergyPerUnit: v.GetDeterminedEnergyPerUnit(),
 	}

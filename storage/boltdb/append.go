@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/energylabel/energylabel/internal/pbtime"
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/internal/records"
@@ -183,7 +184,9 @@ func parseFingerprintClaim(v []byte) (string, uint64, error) {
 func short(fp string) string { return fp[:min(12, len(fp))] }
 
 // touchToken records a token's last use in the write's own transaction, so
-// it costs no extra fsync.
+// it costs no extra fsync. It only moves forward: concurrent submissions
+// commit in any order, and the last to commit may have been received
+// before another.
 func touchToken(tx *bolt.Tx, id string, at time.Time) error {
 	b := tx.Bucket(bucketTokens)
 	v := b.Get([]byte(id))
@@ -194,7 +197,10 @@ func touchToken(tx *bolt.Tx, id string, at time.Time) error {
 	if err := proto.Unmarshal(v, &t); err != nil {
 		return fmt.Errorf("token %s: %w", id, err)
 	}
-	t.LastUsedAt = records.Timestamp(at)
+	if !at.After(pbtime.Time(t.LastUsedAt)) {
+		return nil
+	}
+	t.LastUsedAt = pbtime.Timestamp(at)
 	nv, err := proto.Marshal(&t)
 	if err != nil {
 		return err

@@ -44,8 +44,10 @@
 // transaction bumps meta/revision once and records its Event; Watch
 // replays events/ from disk, then follows commits as they happen.
 //
-// Migrations: version 1 kept result ids in latest/ (rewritten as Latest
-// records); version 2 had no registries or releases; version 3 had no
+// Migrations: version 1 kept result ids in latest/, and version 2 Latest
+// records, both under cohorts named as they were then, and neither had
+// registries or releases (latest/ is rebuilt from results/, each model's
+// latest result in each cohort as history now measures it); version 3 had no
 // revisions, history/ or events/ (history/ is filled from results/ at
 // revision 0, and results stored before keep no Label: history shows what
 // they said as unknown); version 4 had payloads/, claims of the client's
@@ -63,6 +65,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,7 +150,12 @@ type DB struct {
 	first atomic.Pointer[storage.Snapshot]
 }
 
-var _ storage.Backend = (*DB)(nil)
+// A DB is a Backend, and the source of a move (see move.go); its Append
+// takes a batch of any size.
+var (
+	_ storage.Backend  = (*DB)(nil)
+	_ storage.Exporter = (*DB)(nil)
+)
 
 // Open opens or creates the database in dir. A damaged file is refused
 // with ErrDamaged, an empty one with ErrEmpty, and a file another process
@@ -212,10 +220,13 @@ func (d *DB) Size() int64 {
 }
 
 // Revision is the revision of the last committed write.
-func (d *DB) Revision(context.Context) (int64, error) {
+func (d *DB) Revision(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	var rev int64
 	err := d.db.View(func(tx *bolt.Tx) error { rev = revisionOf(tx); return nil })
-	return rev, err
+	return rev, storageError("revision", err)
 }
 
 // Check runs bbolt's consistency check over the whole file.
@@ -260,7 +271,7 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	steps := []struct {
 		to  uint64
 		run func(*bolt.Tx) error
-	}{{2, migrateLatestValues}, {4, migrateHistory}, {5, migrateTrust}, {6, migrateHistoryCohorts}}
+	}{{3, migrateLatest}, {4, migrateHistory}, {5, migrateTrust}, {6, migrateHistoryCohorts}}
 	for _, s := range steps {
 		if from < s.to {
 			if err := s.run(tx); err != nil {
@@ -271,19 +282,44 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	return nil
 }
 
-// migrateLatestValues turns version 1's result ids in latest/ into Latest
-// records, with the measure the current code computes for each result.
-func migrateLatestValues(tx *bolt.Tx) error {
-	results := tx.Bucket(bucketResults)
-	return rewriteLatest(tx, func(k, idb []byte) ([]byte, error) {
-		id := binary.BigEndian.Uint64(idb)
-		var rec storev1.Result
-		if err := getProto(results, idb, &rec); err != nil {
-			return nil, fmt.Errorf("latest points at result %d: %w", id, err)
-		}
-		c := records.Current(id, &rec)
-		return proto.Marshal(records.Latest(&c))
+// migrateLatest brings schema 1 and 2 to 3: latest/ is rebuilt from
+// results/. Schema 1 kept result ids there and schema 2 Latest records,
+// each under the cohort the code of its day named; schema 3 named
+// cohorts anew (a registered accelerator's family, a dataset's own
+// basis: the AIES text-generation set counts queries, not tokens), and
+// the records of those days keep no measure, so that history measures
+// them again (records.Current). Rewriting the values under the old keys
+// would leave a model's later result beside its earlier one, in what is
+// now one cohort; the rebuild keys each model's latest result in each
+// cohort as history reads it.
+func migrateLatest(tx *bolt.Tx) error {
+	latest := map[string]storage.Current{}
+	err := eachRecord(tx, func(id uint64, rec *storev1.Result) error { // in id order: the later wins
+		c := records.Current(id, rec)
+		latest[string(latestKey(c.Measure.Cohort, c.Model))] = c
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bucketLatest); err != nil {
+		return err
+	}
+	lb, err := tx.CreateBucket(bucketLatest)
+	if err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(latest)) { // each page written once
+		c := latest[k]
+		v, err := proto.Marshal(records.Latest(&c))
+		if err != nil {
+			return err
+		}
+		if err := lb.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rewriteLatest replaces each latest/ value for which fn returns a new one

@@ -3,15 +3,14 @@ package boltdb
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -41,9 +40,10 @@ func openTest(t *testing.T, dir string) *DB {
 
 // TestConformance runs the suite, then opens each test's file once more
 // to run bbolt's consistency check over it and to check history-cohorts/
-// against history/ and results/.
+// against history/ and results/. Its slow watchers are Options.WatchBuffer
+// and its compaction is the event retention's, all at once.
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storagetest.Opener {
+	opener := func(t *testing.T, opt Options) storagetest.Opener {
 		dir := t.TempDir()
 		t.Cleanup(func() { // after the suite closed what it opened
 			d, err := Open(dir, Options{})
@@ -57,12 +57,23 @@ func TestConformance(t *testing.T) {
 			checkHistoryIndex(t, d)
 		})
 		return func(t *testing.T) storage.Backend {
-			d, err := Open(dir, Options{})
+			d, err := Open(dir, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return d
 		}
+	}
+	storagetest.Run(t, storagetest.Factory{
+		New:          func(t *testing.T) storagetest.Opener { return opener(t, Options{}) },
+		SlowWatchers: func(t *testing.T, n int) storagetest.Opener { return opener(t, Options{WatchBuffer: n}) },
+		Compact: func(t *testing.T, b storage.Backend, rev int64) {
+			// What retention deletes a few events per write, at once.
+			err := b.(*DB).db.Update(func(tx *bolt.Tx) error { return dropEvents(tx, rev, math.MaxInt) })
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
 
@@ -100,39 +111,6 @@ func checkHistoryIndex(t *testing.T, d *DB) {
 	if !slices.EqualFunc(got, want, bytes.Equal) {
 		t.Errorf("history-cohorts/ holds %d keys, history/ and results/ make %d:\n%q\nwant\n%q", len(got), len(want), got, want)
 	}
-}
-
-func TestASlowWatcherIsCutOffAndHoldsUpNoWriter(t *testing.T) {
-	d, err := Open(t.TempDir(), Options{WatchBuffer: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx := t.Context()
-	ch := d.Watch(ctx, 0, storage.WatchFilter{}) // never read until the writes are done
-	start := time.Now()
-	for i := range 50 {
-		if _, _, err := d.Append(ctx, []storage.Accepted{storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if took := time.Since(start); took > 20*time.Second {
-		t.Errorf("50 writes took %s with a stalled watcher", took)
-	}
-	var events int
-	for r := range ch {
-		events += len(r.Events)
-		if r.Err != nil {
-			if !errors.Is(r.Err, storage.ErrCompacted) {
-				t.Errorf("the watch ended with %v, want ErrCompacted", r.Err)
-			}
-			if events < 8 || events >= 50 {
-				t.Errorf("%d events before the cut, want the buffer's 8 or more and fewer than all 50", events)
-			}
-			return
-		}
-	}
-	t.Error("the stalled watcher was never cut off")
 }
 
 // A backup carries the history index: a store started from it answers

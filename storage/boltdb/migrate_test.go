@@ -3,6 +3,7 @@ package boltdb
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -304,4 +306,225 @@ func TestASchema5FileOpensWithoutLoss(t *testing.T) {
 		t.Errorf("a result appended after the migration: %+v, %v; want result %d", h, err, first)
 	}
 	storagetest.CheckHistory(t, d, "acme/multi")
+}
+
+// oldFixture is what testdata/oldstore wrote into a schema 1 or schema 2
+// file, read from the .json beside it.
+type oldFixture struct {
+	Schema  int
+	Results []struct {
+		ID     uint64
+		Result rating.Result
+		Audit  storage.Audit
+	}
+	Tokens []storage.Token
+}
+
+func readOldFixture(t *testing.T, file string) *oldFixture {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f oldFixture
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return &f
+}
+
+// TestSchema1And2FilesMigrate opens files written by the store at schema
+// 1 (latest/ holds result ids) and at schema 2 (latest/ holds Latest
+// records; no registries, releases, revisions, history or events), made
+// by testdata/oldstore as testdata/README.md says, and migrates them to
+// the current schema: every result reads back as it was submitted, with
+// its audit trail; each model's latest result in each cohort is current,
+// as history and a later result agree; both tokens keep their hash,
+// scopes, last use and revocation; and history, filtered or not, lists
+// every result of each model at revision 0, its label unknown.
+func TestSchema1And2FilesMigrate(t *testing.T) {
+	for _, schema := range []int{1, 2} {
+		t.Run(fmt.Sprintf("schema%d", schema), func(t *testing.T) {
+			testAnOldSchemaMigrates(t, schema)
+		})
+	}
+}
+
+func testAnOldSchemaMigrates(t *testing.T, schema int) {
+	fix := readOldFixture(t, fmt.Sprintf("testdata/schema%d.json", schema))
+	if fix.Schema != schema || len(fix.Results) == 0 || len(fix.Tokens) != 2 {
+		t.Fatalf("testdata/schema%d.json: schema %d, %d results, %d tokens", schema, fix.Schema, len(fix.Results), len(fix.Tokens))
+	}
+	dir := copyOf(t, fmt.Sprintf("testdata/schema%d.db", schema))
+	ctx := t.Context()
+
+	// What the file must read as: every result re-measured by this code,
+	// the admin's published; the latest of each model in each cohort
+	// current; each model's history in id order.
+	type modelCohort struct {
+		model  string
+		cohort rating.Cohort
+	}
+	var want struct {
+		currents map[modelCohort]storage.Current
+		history  map[string][]storage.HistoryEntry
+		lastID   uint64
+	}
+	want.currents, want.history = map[modelCohort]storage.Current{}, map[string][]storage.HistoryEntry{}
+	for _, r := range fix.Results {
+		res := r.Result
+		res.MeasuredAt = storage.CanonicalTime(res.MeasuredAt)
+		src := rating.Publisher
+		if r.Audit.TokenID == "admin" {
+			src = rating.Published
+		}
+		c := storage.CurrentOf(r.ID, &storage.Accepted{Result: &res, Measure: rating.MeasureOf(&res), Audit: r.Audit, Source: src})
+		want.currents[modelCohort{c.Model, c.Measure.Cohort}] = c
+		want.history[c.Model] = append(want.history[c.Model], storage.HistoryEntry{Current: c})
+		want.lastID = max(want.lastID, r.ID)
+	}
+
+	check := func(d *DB, when string) {
+		t.Helper()
+		var version uint64
+		d.db.View(func(tx *bolt.Tx) error {
+			version = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keyVersion))
+			return nil
+		})
+		if version != schemaVersion {
+			t.Errorf("%s: schema version %d, want %d", when, version, schemaVersion)
+		}
+		for _, r := range fix.Results {
+			got, audit, err := d.Record(ctx, r.ID)
+			if err != nil {
+				t.Errorf("%s: result %d: %v", when, r.ID, err)
+				continue
+			}
+			res, a := r.Result, r.Audit
+			res.MeasuredAt, a.ReceivedAt = storage.CanonicalTime(res.MeasuredAt), storage.CanonicalTime(a.ReceivedAt)
+			got.MeasuredAt, audit.ReceivedAt = storage.CanonicalTime(got.MeasuredAt), storage.CanonicalTime(audit.ReceivedAt)
+			if !reflect.DeepEqual(*got, res) || audit != a {
+				t.Errorf("%s: result %d reads\n%+v %+v\nwant, as submitted,\n%+v %+v", when, r.ID, *got, audit, res, a)
+			}
+		}
+		if _, _, err := d.Record(ctx, want.lastID+1); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s: result %d, never stored: %v, want ErrNotFound", when, want.lastID+1, err)
+		}
+		if n, _ := d.CountResults(); n != len(fix.Results) {
+			t.Errorf("%s: %d results, want %d", when, n, len(fix.Results))
+		}
+
+		s, err := d.Snapshot(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		if s.Revision != 0 || len(s.Accelerators)+len(s.Datasets)+len(s.Releases)+len(s.Verifications) != 0 {
+			t.Errorf("%s: snapshot at revision %d with %d accelerators, %d datasets, %d releases, %d verifications; want none at 0",
+				when, s.Revision, len(s.Accelerators), len(s.Datasets), len(s.Releases), len(s.Verifications))
+		}
+		got := map[modelCohort]storage.Current{}
+		for _, c := range s.Currents {
+			got[modelCohort{c.Model, c.Measure.Cohort}] = c
+		}
+		if len(s.Currents) != len(want.currents) || !reflect.DeepEqual(got, want.currents) {
+			t.Errorf("%s: current results\n%+v\nwant\n%+v", when, s.Currents, want.currents)
+		}
+		tokens := s.Tokens
+		slices.SortFunc(tokens, func(a, b storage.Token) int { return strings.Compare(a.ID, b.ID) })
+		wantTokens := slices.Clone(fix.Tokens)
+		slices.SortFunc(wantTokens, func(a, b storage.Token) int { return strings.Compare(a.ID, b.ID) })
+		for i := range wantTokens {
+			w := &wantTokens[i]
+			w.CreatedAt, w.ExpiresAt, w.LastUsedAt = storage.CanonicalTime(w.CreatedAt), storage.CanonicalTime(w.ExpiresAt), storage.CanonicalTime(w.LastUsedAt)
+		}
+		if listed, err := d.Tokens(ctx); err != nil || !reflect.DeepEqual(tokens, wantTokens) || len(listed) != len(tokens) {
+			t.Errorf("%s: tokens\n%+v\n(Tokens: %d, %v)\nwant\n%+v", when, tokens, len(listed), err, wantTokens)
+		}
+
+		for model, entries := range want.history {
+			h, err := d.History(ctx, storage.HistoryQuery{Model: model, Limit: 100})
+			if err != nil || !reflect.DeepEqual(withoutSizes(h), entries) {
+				t.Errorf("%s: history of %s\n%+v, %v\nwant\n%+v", when, model, h, err, entries)
+			}
+			for _, e := range h {
+				if e.StoredBytes <= 0 {
+					t.Errorf("%s: result %d stores %d bytes", when, e.ID, e.StoredBytes)
+				}
+			}
+			storagetest.CheckHistory(t, d, model)
+		}
+		checkHistoryIndex(t, d)
+		// Nothing to replay: no events were recorded before schema 4.
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if r := <-d.Watch(wctx, 0, storage.WatchFilter{}); r.Err != nil || len(r.Events) != 0 {
+			t.Errorf("%s: a watch from revision 0: %+v, want progress", when, r)
+		}
+		if err := d.Check(); err != nil {
+			t.Errorf("%s: %v", when, err)
+		}
+	}
+
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(d, "migrated")
+	d.Close()
+	d = openTest(t, dir) // nothing left to migrate
+	check(d, "reopened")
+
+	// A later result of a migrated model in a migrated cohort takes its
+	// place: latest/ keys are this code's.
+	var last storage.Current
+	for _, c := range want.currents {
+		if c.ID > last.ID && c.Source == rating.Publisher {
+			last = c
+		}
+	}
+	r, a, err := d.Record(ctx, last.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ReceivedAt = a.ReceivedAt.Add(time.Hour)
+	id, rev, err := d.Append(ctx, []storage.Accepted{{Result: r, Measure: rating.MeasureOf(r), Audit: a, Source: rating.Publisher,
+		Label: storage.Label{Grade: "C", Scheme: "grade/2025.1"}}})
+	if err != nil || id != want.lastID+1 || rev != 1 {
+		t.Fatalf("a result after the migration: id %d at revision %d, %v; want id %d at 1", id, rev, err, want.lastID+1)
+	}
+	s, err := d.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range s.Currents {
+		if c.Model == last.Model && c.Measure.Cohort == last.Measure.Cohort {
+			n++
+			if c.ID != id {
+				t.Errorf("%s's current result in %v is %d, want %d", c.Model, c.Measure.Cohort, c.ID, id)
+			}
+		}
+	}
+	if n != 1 || len(s.Currents) != len(want.currents) {
+		t.Errorf("%d current results of %s in its cohort, %d in all; want 1 of %d", n, last.Model, len(s.Currents), len(want.currents))
+	}
+	h, err := d.History(ctx, storage.HistoryQuery{Model: last.Model, Hardware: last.Measure.Cohort.Hardware, Limit: 1, Newest: true})
+	if err != nil || len(h) != 1 || h[0].ID != id || h[0].Revision != 1 || h[0].Label.Grade != "C" {
+		t.Errorf("the newest of %s on %s: %+v, %v", last.Model, last.Measure.Cohort.Hardware, h, err)
+	}
+	ts, _ := d.Tokens(ctx)
+	for _, tok := range ts {
+		if tok.ID == a.TokenID && !tok.LastUsedAt.Equal(a.ReceivedAt) {
+			t.Errorf("token %s last used %v, want %v", tok.ID, tok.LastUsedAt, a.ReceivedAt)
+		}
+	}
+}
+
+// withoutSizes is h with StoredBytes zero, which a test cannot know.
+func withoutSizes(h []storage.HistoryEntry) []storage.HistoryEntry {
+	out := slices.Clone(h)
+	for i := range out {
+		out[i].StoredBytes = 0
+	}
+	return out
 }

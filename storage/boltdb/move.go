@@ -18,6 +18,9 @@ const recordChunk = 10000
 // EachRecord calls fn on every stored result, in id order, as stored:
 // what a move to another backend copies.
 func (d *DB) EachRecord(ctx context.Context, fn func(storage.Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var after uint64
 	for {
 		var recs []storage.Record
@@ -50,6 +53,9 @@ func (d *DB) EachRecord(ctx context.Context, fn func(storage.Record) error) erro
 // model, the key of a cohort it has results in, and one of those results'
 // ids. A move compares it with the target's.
 func (d *DB) EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var after []byte
 	for {
 		type entry struct {

@@ -22,6 +22,9 @@ import (
 // bucket, is not paged in. The first call after Open returns what Open
 // read to check the file.
 func (d *DB) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if s := d.first.Swap(nil); s != nil {
 		if rev, err := d.Revision(ctx); err == nil && rev == s.Revision {
 			return s, nil
@@ -38,25 +41,16 @@ func (d *DB) Snapshot(ctx context.Context) (*storage.Snapshot, error) {
 	if err != nil {
 		return nil, storageError("snapshot", err)
 	}
-	return s, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func readSnapshot(tx *bolt.Tx) (*storage.Snapshot, error) {
 	s := &storage.Snapshot{Revision: revisionOf(tx)}
-	var rec storev1.Latest
-	err := tx.Bucket(bucketLatest).ForEach(func(k, v []byte) error {
-		rec.Reset()
-		if err := proto.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("latest %q: %w", k, err)
-		}
-		c, err := records.CurrentOfLatest(&rec)
-		if err != nil {
-			return err
-		}
-		s.Currents = append(s.Currents, c)
-		return nil
-	})
-	if err != nil {
+	var err error
+	if s.Currents, err = readLatest(tx); err != nil {
 		return s, err
 	}
 	if s.Tokens, err = tokens(tx); err != nil {
@@ -130,6 +124,9 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 // historyByCohort), which reads about a page whatever the model's history
 // holds.
 func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.HistoryEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if q.Limit <= 0 || q.After == math.MaxUint64 && !q.Newest {
 		return nil, nil
 	}
@@ -177,18 +174,24 @@ func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.His
 }
 
 // Record returns a stored result with its audit trail.
-func (d *DB) Record(_ context.Context, id uint64) (*rating.Result, storage.Audit, error) {
+func (d *DB) Record(ctx context.Context, id uint64) (*rating.Result, storage.Audit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, storage.Audit{}, err
+	}
 	var rec storev1.Result
 	err := d.db.View(func(tx *bolt.Tx) error { return getProto(tx.Bucket(bucketResults), u64(id), &rec) })
 	if err != nil {
-		return nil, storage.Audit{}, fmt.Errorf("result %d: %w", id, err)
+		return nil, storage.Audit{}, storageError(fmt.Sprintf("result %d", id), err)
 	}
 	r, a := records.ResultOf(&rec)
 	return r, a, nil
 }
 
 // Tokens lists every stored token.
-func (d *DB) Tokens(context.Context) ([]storage.Token, error) {
+func (d *DB) Tokens(ctx context.Context) ([]storage.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var out []storage.Token
 	err := d.db.View(func(tx *bolt.Tx) error {
 		var err error

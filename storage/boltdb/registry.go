@@ -15,8 +15,11 @@ import (
 
 // write runs one write transaction that records the event fn returns as
 // a new revision, rev, and publishes the event yield makes once the commit
-// is on disk.
-func (d *DB) write(op string, fn func(tx *bolt.Tx, rev int64) (*storev1.Event, error), yield func(rev int64) storage.Event) (int64, error) {
+// is on disk. A context done already stores nothing.
+func (d *DB) write(ctx context.Context, op string, fn func(tx *bolt.Tx, rev int64) (*storev1.Event, error), yield func(rev int64) storage.Event) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	var rev int64
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		ev, err := fn(tx, revisionOf(tx)+1)
@@ -35,14 +38,14 @@ func (d *DB) write(op string, fn func(tx *bolt.Tx, rev int64) (*storev1.Event, e
 
 // PutToken creates or replaces a token.
 // Its event, like every live event, is what a replay reads back.
-func (d *DB) PutToken(_ context.Context, t storage.Token) (int64, error) {
+func (d *DB) PutToken(ctx context.Context, t storage.Token) (int64, error) {
 	p := records.Token(&t)
 	v, err := proto.Marshal(p)
 	if err != nil {
 		return 0, err
 	}
 	tok := records.TokenOf(p)
-	return d.write("token "+t.ID, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
+	return d.write(ctx, "token "+t.ID, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		return &storev1.Event{Kind: storev1.Event_KIND_TOKEN, TokenId: t.ID}, tx.Bucket(bucketTokens).Put([]byte(t.ID), v)
 	}, func(rev int64) storage.Event {
 		return storage.Event{Revision: rev, Kind: storage.TokenPut, Token: &tok}
@@ -50,12 +53,12 @@ func (d *DB) PutToken(_ context.Context, t storage.Token) (int64, error) {
 }
 
 // AddAccelerator stores an accelerator variant an operator registered.
-func (d *DB) AddAccelerator(_ context.Context, a rating.Accelerator) (int64, error) {
+func (d *DB) AddAccelerator(ctx context.Context, a rating.Accelerator) (int64, error) {
 	v, err := proto.Marshal(records.Accelerator(&a))
 	if err != nil {
 		return 0, err
 	}
-	return d.write("accelerator "+a.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
+	return d.write(ctx, "accelerator "+a.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		seq, err := appendUnique(tx.Bucket(bucketAccelerators), a.Name, v, func(p []byte) (string, error) {
 			var o storev1.Accelerator
 			return o.Name, proto.Unmarshal(p, &o)
@@ -67,12 +70,12 @@ func (d *DB) AddAccelerator(_ context.Context, a rating.Accelerator) (int64, err
 }
 
 // AddDataset stores a dataset an operator registered.
-func (d *DB) AddDataset(_ context.Context, ds rating.Dataset) (int64, error) {
+func (d *DB) AddDataset(ctx context.Context, ds rating.Dataset) (int64, error) {
 	v, err := proto.Marshal(records.Dataset(&ds))
 	if err != nil {
 		return 0, err
 	}
-	return d.write("dataset "+ds.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
+	return d.write(ctx, "dataset "+ds.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		seq, err := appendUnique(tx.Bucket(bucketDatasets), ds.Name, v, func(p []byte) (string, error) {
 			var o storev1.Dataset
 			return o.Name, proto.Unmarshal(p, &o)
@@ -84,14 +87,14 @@ func (d *DB) AddDataset(_ context.Context, ds rating.Dataset) (int64, error) {
 }
 
 // CreateRelease stores a release; its name must be new.
-func (d *DB) CreateRelease(_ context.Context, rel *rating.Release) (int64, error) {
+func (d *DB) CreateRelease(ctx context.Context, rel *rating.Release) (int64, error) {
 	p := records.Release(rel)
 	v, err := proto.Marshal(p)
 	if err != nil {
 		return 0, err
 	}
 	stored := records.ReleaseOf(p)
-	return d.write("release "+rel.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
+	return d.write(ctx, "release "+rel.Name, func(tx *bolt.Tx, _ int64) (*storev1.Event, error) {
 		seq, err := appendUnique(tx.Bucket(bucketReleases), rel.Name, v, func(p []byte) (string, error) {
 			var o storev1.Release
 			return o.Name, proto.Unmarshal(p, &o)
@@ -129,7 +132,7 @@ func appendUnique(b *bolt.Bucket, name string, v []byte, nameOf func([]byte) (st
 // AddVerification stores a surveyor's measurement under the revision
 // that stores it, unless another measurement of the same state took its
 // name first: verification-names/ holds the names taken.
-func (d *DB) AddVerification(_ context.Context, v *storage.Verification) (int64, error) {
+func (d *DB) AddVerification(ctx context.Context, v *storage.Verification) (int64, error) {
 	p := records.Verification(v)
 	b, err := proto.Marshal(p)
 	if err != nil {
@@ -141,7 +144,7 @@ func (d *DB) AddVerification(_ context.Context, v *storage.Verification) (int64,
 		return 0, err
 	}
 	name := storage.VerificationName(v)
-	return d.write("verification "+name, func(tx *bolt.Tx, rev int64) (*storev1.Event, error) {
+	return d.write(ctx, "verification "+name, func(tx *bolt.Tx, rev int64) (*storev1.Event, error) {
 		names := tx.Bucket(bucketVerificationNames)
 		if names.Get([]byte(name)) != nil {
 			return nil, fmt.Errorf("%q: %w", name, storage.ErrExists)

@@ -76,7 +76,13 @@ func pruneEvents(tx *bolt.Tx, rev int64) error {
 	if keep < 0 {
 		return nil
 	}
-	cut := rev - int64(keep) // revisions up to cut go
+	return dropEvents(tx, rev-int64(keep), pruneBatch)
+}
+
+// dropEvents deletes up to limit of the events at or below revision cut,
+// oldest first, and moves meta/events-from past them: past cut once none
+// is left, so that a watch from a revision before cut is ErrCompacted.
+func dropEvents(tx *bolt.Tx, cut int64, limit int) error {
 	from := oldestKept(tx)
 	if cut < from {
 		return nil
@@ -84,21 +90,21 @@ func pruneEvents(tx *bolt.Tx, rev int64) error {
 	events := tx.Bucket(bucketEvents)
 	// The keys are collected first: a cursor must not walk a bucket that
 	// changes under it.
-	var gone [pruneBatch]uint64
-	n := 0
+	var kept [pruneBatch]uint64
+	gone := kept[:0]
 	c := events.Cursor()
-	for k, _ := c.Seek(u64(uint64(from))); k != nil && n < pruneBatch; k, _ = c.Next() {
+	for k, _ := c.Seek(u64(uint64(from))); k != nil && len(gone) < limit; k, _ = c.Next() {
 		r := binary.BigEndian.Uint64(k)
 		if int64(r) > cut {
 			break
 		}
-		gone[n], n = r, n+1
+		gone = append(gone, r)
 	}
 	next := cut + 1 // nothing more at or below cut
-	if n == pruneBatch {
-		next = int64(gone[n-1]) + 1
+	if len(gone) == limit {
+		next = int64(gone[len(gone)-1]) + 1
 	}
-	for _, r := range gone[:n] {
+	for _, r := range gone {
 		if err := events.Delete(u64(r)); err != nil {
 			return err
 		}

@@ -45,9 +45,20 @@ type watcher struct {
 	// live carries one committed revision's events at a time, as the
 	// writer made them: shared by every watcher, never changed.
 	live chan []storage.Event
-	// cut is closed when the watcher fell behind.
+	// cut is closed when the watch must end, once it has sent what live
+	// holds: the watcher fell behind, or the store was closed. err says
+	// which; it is set before cut is closed.
 	cut  chan struct{}
+	err  error
 	once sync.Once
+}
+
+// end ends the watch with err, unless it was ended already.
+func (w *watcher) end(err error) {
+	w.once.Do(func() {
+		w.err = err
+		close(w.cut)
+	})
 }
 
 func newHub(rev int64, buffer int) *hub {
@@ -71,7 +82,7 @@ func (h *hub) publish(rev int64, events []storage.Event) {
 			select {
 			case w.live <- evs:
 			default: // it fell behind: it must reload, never hold up writers
-				w.once.Do(func() { close(w.cut) })
+				w.end(fmt.Errorf("the watcher fell %d writes behind: %w", cap(w.live), storage.ErrCompacted))
 				delete(h.watchers, w)
 			}
 		}
@@ -102,7 +113,7 @@ func (h *hub) close() {
 	defer h.mu.Unlock()
 	h.closed = true
 	for w := range h.watchers {
-		w.once.Do(func() { close(w.cut) })
+		w.end(fmt.Errorf("watch: %w", storage.ErrClosed))
 		delete(h.watchers, w)
 	}
 }
@@ -112,8 +123,10 @@ func (h *hub) close() {
 // (see storage.WatchResponse). On disk, a result passes or not on its
 // model alone, read from its record without decoding it (modelOf); only
 // the results that pass are decoded. A revision older than events/ keeps
-// (see EventRetention) is ErrCompacted. Live events, which the writer
-// decoded already, are filtered and split the same way.
+// (see EventRetention) is ErrCompacted, and so is falling more than
+// Options.WatchBuffer writes behind live ones; Close ends every watch with
+// ErrClosed. Live events, which the writer decoded already, are filtered
+// and split the same way.
 func (d *DB) Watch(ctx context.Context, after int64, f storage.WatchFilter) <-chan storage.WatchResponse {
 	out := make(chan storage.WatchResponse, 1)
 	w, upTo, ok := d.hub.subscribe()
@@ -145,7 +158,7 @@ func (d *DB) Watch(ctx context.Context, after int64, f storage.WatchFilter) <-ch
 				return
 			}
 			if err != nil {
-				send(storage.WatchResponse{Err: err})
+				send(storage.WatchResponse{Err: storageError("watch", err)})
 				return
 			}
 			if len(resp.Events) > 0 && !send(resp) {
@@ -177,7 +190,7 @@ func (d *DB) Watch(ctx context.Context, after int64, f storage.WatchFilter) <-ch
 						drained = true
 					}
 				}
-				send(storage.WatchResponse{Err: fmt.Errorf("the watcher fell %d writes behind: %w", cap(w.live), storage.ErrCompacted)})
+				send(storage.WatchResponse{Err: w.err})
 				return
 			case <-ctx.Done():
 				return

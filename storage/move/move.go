@@ -38,25 +38,17 @@ import (
 )
 
 // From is a backend a move reads: one that lists its records and its
-// history index.
+// history index (storage.Exporter). Copy needs its records in id order,
+// as bbolt lists them.
 type From interface {
 	storage.Backend
-	// EachRecord calls fn on every stored result, as stored, in any order.
-	EachRecord(ctx context.Context, fn func(storage.Record) error) error
-	// EachIndexed calls fn on every entry of the history index, in model,
-	// cohort key and id order: a result id of a model in a cohort, its
-	// key as records.CohortKey spells it.
-	EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error
+	storage.Exporter
 }
 
-// To is a backend a move fills.
+// To is a backend a move fills (storage.Importer), and then reads back.
 type To interface {
 	From
-	// Empty reports whether it holds nothing yet.
-	Empty(ctx context.Context) (bool, error)
-	// Import stores records under the ids they had, with the latest
-	// pointers of those that are current.
-	Import(ctx context.Context, recs []storage.Record, current []storage.Current) error
+	storage.Importer
 }
 
 // ErrNotEmpty refuses a move into a backend that holds data already.

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/energylabel/energylabel/internal/etcdtest"
+	"github.com/energylabel/energylabel/internal/testkit/etcdtest"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
-	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
 	"github.com/energylabel/energylabel/storage/move"
 	"github.com/energylabel/energylabel/storage/storagetest"
 )

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -20,14 +21,24 @@ var watchTests = []struct {
 	{"WatchFilter", testWatchFilter},
 }
 
-func runWatchTests(t *testing.T, newOpener func(t *testing.T) Opener) {
-	for _, tt := range watchTests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newOpener(t)) })
-	}
+// The watch tests that need a hook of the factory.
+var hookedWatchTests = []struct {
+	name string
+	fn   func(*testing.T, Factory)
+}{
+	{"ASlowWatcherIsCutOff", testASlowWatcherIsCutOff},
+	{"ASlowReaderOfHistoryGetsAllOfIt", testASlowReaderOfHistoryGetsAllOfIt},
+	{"ACompactedRevisionEndsTheWatch", testACompactedRevisionEndsTheWatch},
 }
 
-// batcher is a backend that says how many results one Append may hold.
-type batcher interface{ MaxBatch() int }
+func runWatchTests(t *testing.T, f Factory) {
+	for _, tt := range watchTests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, f.New(t)) })
+	}
+	for _, tt := range hookedWatchTests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, f) })
+	}
+}
 
 // responses reads watch responses, progress included, until they hold n
 // events, an error, or 10s.
@@ -60,7 +71,7 @@ func responses(t *testing.T, ch <-chan storage.WatchResponse, n int) []storage.W
 func testWatchSplitsALargeRevision(t *testing.T, o Opener) {
 	const n = storage.WatchMaxEvents + 44
 	b := open(t, o)
-	if mb, ok := b.(batcher); ok && mb.MaxBatch() < n {
+	if mb, ok := b.(storage.BatchLimiter); ok && mb.MaxBatch() < n {
 		t.Skipf("the backend takes batches of %d at most, this test needs %d in one revision", mb.MaxBatch(), n)
 	}
 	rev0, _ := b.Revision(ctx(t))
@@ -224,5 +235,123 @@ func testWatchFilter(t *testing.T, o Opener) {
 	}
 	if f := (storage.WatchFilter{Owner: "acme"}); !f.Matches("acme/x") || f.Matches("acmeco/x") || f.Matches("other/acme") {
 		t.Error("an owner's filter passes what is not its models, or not one of them")
+	}
+}
+
+// watchBuffer is how many writes the slow watchers' backends let a
+// watcher fall behind (Factory.SlowWatchers).
+const watchBuffer = 8
+
+// testASlowWatcherIsCutOff: a caught-up watcher that stops reading holds
+// up no writer; once it falls more writes behind than the backend
+// buffers, it is sent ErrCompacted, after what came before.
+func testASlowWatcherIsCutOff(t *testing.T, f Factory) {
+	if f.SlowWatchers == nil {
+		t.Skip("the factory has no SlowWatchers hook to open a backend with a small watch buffer")
+	}
+	const writes = 50
+	b := open(t, f.SlowWatchers(t, watchBuffer))
+	rev, _ := b.Revision(ctx(t))
+	ch := b.Watch(ctx(t), rev, storage.WatchFilter{})
+	caughtUp(t, ch) // lifecycle.go; from now on, not read until the writes are done
+	start := time.Now()
+	for i := range writes {
+		appendOne(t, b, Accepted(fmt.Sprintf("a/m%d", i), 1))
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("%d writes took %s with a stalled watcher", writes, took)
+	}
+	time.Sleep(200 * time.Millisecond) // let the watch take in the last of them
+	events := 0
+	for r := range ch {
+		events += len(r.Events)
+		if r.Err != nil {
+			if !errors.Is(r.Err, storage.ErrCompacted) {
+				t.Errorf("the watch ended with %v, want ErrCompacted", r.Err)
+			}
+			if events < watchBuffer || events >= writes {
+				t.Errorf("%d events before the cut, want the buffer's %d or more and fewer than all %d", events, watchBuffer, writes)
+			}
+			return
+		}
+	}
+	t.Error("the stalled watcher was never cut off")
+}
+
+// testASlowReaderOfHistoryGetsAllOfIt: a watch from far behind, read
+// slowly, is not cut off however little the backend buffers: the
+// revisions before it started are the backend's to keep, and the watch
+// waits for its reader. Then it follows live writes.
+func testASlowReaderOfHistoryGetsAllOfIt(t *testing.T, f Factory) {
+	if f.SlowWatchers == nil {
+		t.Skip("the factory has no SlowWatchers hook to open a backend with a small watch buffer")
+	}
+	b := open(t, f.SlowWatchers(t, 4))
+	rev0, _ := b.Revision(ctx(t))
+	var revs []int64
+	for i := range 30 {
+		_, rev := appendOne(t, b, Accepted(fmt.Sprintf("a/m%d", i), 1))
+		revs = append(revs, rev)
+	}
+	ch := b.Watch(ctx(t), rev0, storage.WatchFilter{})
+	var got []int64
+	for len(got) < len(revs) {
+		time.Sleep(5 * time.Millisecond)
+		evs, err := collect(t, ch, 1)
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(got), err)
+		}
+		for _, e := range evs {
+			got = append(got, e.Revision)
+		}
+	}
+	if !slices.Equal(got, revs) {
+		t.Fatalf("revisions %v, want %v", got, revs)
+	}
+	_, rev := appendOne(t, b, Accepted("a/live", 1))
+	if evs, err := collect(t, ch, 1); err != nil || evs[0].Revision != rev {
+		t.Errorf("live after history: %+v, %v", evs, err)
+	}
+}
+
+// testACompactedRevisionEndsTheWatch: once the backend no longer keeps
+// the revisions before rev (Factory.Compact), a watch from one of them is
+// ErrCompacted, and one from rev misses nothing; what the store holds is
+// whole, and a watch from a new snapshot's revision follows new writes.
+func testACompactedRevisionEndsTheWatch(t *testing.T, f Factory) {
+	if f.Compact == nil {
+		t.Skip("the factory has no Compact hook: the backend's compaction is out of the suite's reach")
+	}
+	b := open(t, f.New(t))
+	rev0, _ := b.Revision(ctx(t))
+	one, r1 := appendOne(t, b, Accepted("a/one", 1))
+	_, r2 := appendOne(t, b, Accepted("a/two", 2))
+	r3, err := b.PutToken(ctx(t), storage.Token{ID: "tok_c", Namespaces: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Compact(t, b, r2)
+	for _, after := range []int64{rev0, r1} {
+		if evs, err := collect(t, b.Watch(ctx(t), after, storage.WatchFilter{}), 1); !errors.Is(err, storage.ErrCompacted) {
+			t.Errorf("a watch from revision %d, compacted before %d: %+v, %v; want ErrCompacted", after, r2, evs, err)
+		}
+	}
+	if evs, err := collect(t, b.Watch(ctx(t), r2, storage.WatchFilter{}), 1); err != nil || evs[0].Revision != r3 || evs[0].Kind != storage.TokenPut {
+		t.Errorf("a watch from revision %d, the compaction's: %+v, %v; want the token at %d", r2, evs, err, r3)
+	}
+	snap, err := b.Snapshot(ctx(t))
+	if err != nil || len(snap.Currents) != 2 || len(snap.Tokens) != 1 || snap.Revision != r3 {
+		t.Fatalf("the snapshot after compaction: %+v, %v; want 2 current results and the token at %d", snap, err, r3)
+	}
+	if h, err := b.History(ctx(t), storage.HistoryQuery{Model: "a/one", Limit: 10}); err != nil || len(h) != 1 || h[0].ID != one || h[0].Revision != r1 {
+		t.Errorf("history of a/one after compaction: %+v, %v", h, err)
+	}
+	if r, _, err := b.Record(ctx(t), one); err != nil || r.Model != "a/one" {
+		t.Errorf("Record(%d) after compaction: %+v, %v", one, r, err)
+	}
+	ch := b.Watch(ctx(t), snap.Revision, storage.WatchFilter{})
+	_, r4 := appendOne(t, b, Accepted("a/three", 3))
+	if evs, err := collect(t, ch, 1); err != nil || evs[0].Revision != r4 {
+		t.Errorf("a watch from the new snapshot: %+v, %v; want the result at %d", evs, err, r4)
 	}
 }

@@ -88,7 +88,7 @@ func TestLatestDecoderReadsAsCurrentOfLatest(t *testing.T) {
 	}
 	// The fast path takes a record as the backends write it.
 	b, _ := proto.Marshal(Latest(&storage.Current{ID: 1, Model: "a/b", MeasuredAt: time.Unix(5, 0).UTC()}))
-	if _, ok := d.decode(b); !ok {
+	if !d.decode(b, new(storage.Current)) {
 		t.Error("a well-formed record took the slow path")
 	}
 }

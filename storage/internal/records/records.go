@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/energylabel/energylabel/internal/pbtime"
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
@@ -32,7 +33,7 @@ func Result(a *storage.Accepted) *storev1.Result {
 		AudioSeconds:       r.Output.AudioSeconds,
 		ParametersBillions: r.ParamsBillions, SizeClass: r.SizeClass, Precision: r.Precision,
 		BatchSize: int32(r.BatchSize), ToolName: r.ToolName, ToolVersion: r.ToolVersion,
-		MeasuredAt:                Timestamp(r.MeasuredAt),
+		MeasuredAt:                pbtime.Timestamp(r.MeasuredAt),
 		ThroughputTokensPerSecond: r.ThroughputTokensPerSecond,
 		ActiveParametersBillions:  r.ActiveParamsBillions,
 		Audit:                     audit(&a.Audit),
@@ -47,12 +48,12 @@ func Result(a *storage.Accepted) *storev1.Result {
 }
 
 func audit(a *storage.Audit) *storev1.Audit {
-	return &storev1.Audit{TokenId: a.TokenID, ReceivedAt: Timestamp(a.ReceivedAt),
+	return &storev1.Audit{TokenId: a.TokenID, ReceivedAt: pbtime.Timestamp(a.ReceivedAt),
 		ClientAddr: a.ClientAddr, PayloadSha256: a.PayloadSHA256, Fingerprint: a.Fingerprint}
 }
 
 func auditOf(a *storev1.Audit) storage.Audit {
-	return storage.Audit{TokenID: a.GetTokenId(), ReceivedAt: TimeOf(a.GetReceivedAt()), ClientAddr: a.GetClientAddr(),
+	return storage.Audit{TokenID: a.GetTokenId(), ReceivedAt: pbtime.Time(a.GetReceivedAt()), ClientAddr: a.GetClientAddr(),
 		PayloadSHA256: a.GetPayloadSha256(), Fingerprint: a.GetFingerprint()}
 }
 
@@ -115,7 +116,7 @@ func ResultOf(p *storev1.Result) (*rating.Result, storage.Audit) {
 		},
 		ParamsBillions: p.ParametersBillions, SizeClass: p.SizeClass, Precision: p.Precision,
 		BatchSize: int(p.BatchSize), ToolName: p.ToolName, ToolVersion: p.ToolVersion,
-		MeasuredAt:                TimeOf(p.MeasuredAt),
+		MeasuredAt:                pbtime.Time(p.MeasuredAt),
 		ThroughputTokensPerSecond: p.ThroughputTokensPerSecond,
 		ActiveParamsBillions:      p.ActiveParametersBillions,
 	}
@@ -159,7 +160,7 @@ func Latest(e *storage.Current) *storev1.Latest {
 		WhPer_1KQueries: e.Measure.WhPer1kQueries, EnergyPerUnit: e.Measure.EnergyPerUnit,
 		PowerChecked: e.Measure.PowerChecked(), Checks: uint32(e.Measure.Checks),
 		GpuCount: int32(e.GPUCount), ParametersBillions: e.ParamsBillions,
-		MeasuredAt: Timestamp(e.MeasuredAt), ReceivedAt: Timestamp(e.ReceivedAt),
+		MeasuredAt: pbtime.Timestamp(e.MeasuredAt), ReceivedAt: pbtime.Timestamp(e.ReceivedAt),
 		ToolName: e.ToolName, ToolVersion: e.ToolVersion,
 		FloorRatio: e.Measure.FloorRatio, Source: sourceRecord(e.Source), CarriedReference: referenceRecord(e.Carried),
 	}
@@ -182,7 +183,7 @@ func CurrentOfLatest(p *storev1.Latest) (storage.Current, error) {
 			WhPer1kQueries: p.WhPer_1KQueries, EnergyPerUnit: p.EnergyPerUnit, Checks: checks, FloorRatio: p.FloorRatio,
 		},
 		GPUCount: int(p.GpuCount), ParamsBillions: p.ParametersBillions,
-		MeasuredAt: storage.CanonicalTime(TimeOf(p.MeasuredAt)), ReceivedAt: storage.CanonicalTime(TimeOf(p.ReceivedAt)),
+		MeasuredAt: storage.CanonicalTime(pbtime.Time(p.MeasuredAt)), ReceivedAt: storage.CanonicalTime(pbtime.Time(p.ReceivedAt)),
 		ToolName: p.ToolName, ToolVersion: p.ToolVersion,
 		// A Latest record does not keep the token: one from before the
 		// source was kept reads as published only if it says so.
@@ -193,15 +194,15 @@ func CurrentOfLatest(p *storev1.Latest) (storage.Current, error) {
 // Token is the record of a token.
 func Token(t *storage.Token) *storev1.Token {
 	return &storev1.Token{
-		Id: t.ID, SecretSha256: t.SecretSHA256, Namespaces: t.Namespaces, CreatedAt: Timestamp(t.CreatedAt),
-		ExpiresAt: Timestamp(t.ExpiresAt), LastUsedAt: Timestamp(t.LastUsedAt), Revoked: t.Revoked, Role: t.Role,
+		Id: t.ID, SecretSha256: t.SecretSHA256, Namespaces: t.Namespaces, CreatedAt: pbtime.Timestamp(t.CreatedAt),
+		ExpiresAt: pbtime.Timestamp(t.ExpiresAt), LastUsedAt: pbtime.Timestamp(t.LastUsedAt), Revoked: t.Revoked, Role: t.Role,
 	}
 }
 
 // TokenOf reads a token record back.
 func TokenOf(p *storev1.Token) storage.Token {
 	return storage.Token{
-		ID: p.Id, SecretSHA256: p.SecretSha256, Namespaces: p.Namespaces, CreatedAt: storage.CanonicalTime(TimeOf(p.CreatedAt)),
+		ID: p.Id, SecretSHA256: p.SecretSha256, Namespaces: p.Namespaces, CreatedAt: storage.CanonicalTime(pbtime.Time(p.CreatedAt)),
 		ExpiresAt: canonicalOrZero(p.ExpiresAt), LastUsedAt: canonicalOrZero(p.LastUsedAt), Revoked: p.Revoked, Role: p.Role,
 	}
 }
@@ -236,7 +237,7 @@ func DatasetOf(p *storev1.Dataset) (rating.Dataset, error) {
 
 // Release is the record of a release, cohorts in a stable order.
 func Release(rel *rating.Release) *storev1.Release {
-	p := &storev1.Release{Name: rel.Name, CreatedAt: Timestamp(rel.CreatedAt)}
+	p := &storev1.Release{Name: rel.Name, CreatedAt: pbtime.Timestamp(rel.CreatedAt)}
 	for c, b := range rel.Cohorts {
 		p.Cohorts = append(p.Cohorts, &storev1.CohortBounds{Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass,
 			Hardware: c.Hardware, Basis: c.Basis.String(), Lo: b.Lo, Hi: b.Hi, Models: int32(b.Models), References: b.References})
@@ -247,7 +248,7 @@ func Release(rel *rating.Release) *storev1.Release {
 
 // ReleaseOf reads a release record back.
 func ReleaseOf(p *storev1.Release) *rating.Release {
-	rel := &rating.Release{Name: p.Name, CreatedAt: storage.CanonicalTime(TimeOf(p.CreatedAt)), Cohorts: make(map[rating.Cohort]rating.Bounds, len(p.Cohorts))}
+	rel := &rating.Release{Name: p.Name, CreatedAt: storage.CanonicalTime(pbtime.Time(p.CreatedAt)), Cohorts: make(map[rating.Cohort]rating.Bounds, len(p.Cohorts))}
 	for _, b := range p.Cohorts {
 		rel.Cohorts[cohortOfBounds(b)] = rating.Bounds{Lo: b.Lo, Hi: b.Hi, Models: int(b.Models), References: b.References}
 	}
@@ -271,28 +272,12 @@ func canonicalOrZero(ts *timestamppb.Timestamp) time.Time {
 	return storage.CanonicalTime(ts.AsTime())
 }
 
-// Timestamp is t as a message; nil for the zero time.
-func Timestamp(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
-}
-
-// TimeOf is a message's time; the zero time for nil.
-func TimeOf(ts *timestamppb.Timestamp) time.Time {
-	if ts == nil {
-		return time.Time{}
-	}
-	return ts.AsTime()
-}
-
 // Verification is the record of a surveyor's measurement.
 func Verification(v *storage.Verification) *storev1.Verification {
 	c, s := v.Cohort, v.Survey
 	p := &storev1.Verification{
 		Model: v.Model, Task: c.Task, Dataset: c.Dataset, SizeClass: c.SizeClass, Hardware: c.Hardware, Basis: c.Basis.String(),
-		ResultId: v.ResultID, TokenId: v.TokenID, At: Timestamp(v.At),
+		ResultId: v.ResultID, TokenId: v.TokenID, At: pbtime.Timestamp(v.At),
 		EnergyPerUnit: v.X, WhPer_1KQueries: v.WhPer1k,
 		DeclaredEnergyPerUnit: v.Declared.X, DeclaredWhPer_1KQueries: v.Declared.WhPer1k,
 		Status: s.Status.String(), Measurements: int32(s.Measurements),
@@ -319,7 +304,7 @@ func VerificationOf(p *storev1.Verification) (storage.Verification, error) {
 	v := storage.Verification{
 		Model:    p.Model,
 		Cohort:   rating.Cohort{Task: p.Task, Dataset: p.Dataset, SizeClass: p.SizeClass, Hardware: p.Hardware, Basis: basis},
-		ResultID: p.ResultId, TokenID: p.TokenId, At: storage.CanonicalTime(TimeOf(p.At)),
+		ResultID: p.ResultId, TokenID: p.TokenId, At: storage.CanonicalTime(pbtime.Time(p.At)),
 		X: p.EnergyPerUnit, WhPer1k: p.WhPer_1KQueries,
 		Declared: storage.Reference{ResultID: p.ResultId, X: p.DeclaredEnergyPerUnit, WhPer1k: p.DeclaredWhPer_1KQueries},
 		Survey: rating.Survey{Status: status, Measurements: int(p.Measurements),

@@ -32,7 +32,7 @@ import (
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
-	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
 	"github.com/energylabel/energylabel/storage/internal/records"
 	"github.com/energylabel/energylabel/storage/storagetest"
 )
@@ -168,12 +168,25 @@ func rawClient(t *testing.T) *clientv3.Client {
 	return cli
 }
 
+// TestConformance runs the suite on prefixes of their own. Its slow
+// watchers are Options.WatchBuffer, and its compaction etcd's own,
+// through a plain client: it compacts the whole cluster, every prefix's
+// history with it, which no other test reads back.
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storagetest.Opener {
-		prefix := newPrefix(t)
-		return func(t *testing.T) storage.Backend {
-			return open(t, etcdstore.Options{Prefix: prefix, MaxTxnOps: conformanceTxnOps})
-		}
+	opener := func(t *testing.T, opt etcdstore.Options) storagetest.Opener {
+		opt.Prefix, opt.MaxTxnOps = newPrefix(t), conformanceTxnOps
+		return func(t *testing.T) storage.Backend { return open(t, opt) }
+	}
+	storagetest.Run(t, storagetest.Factory{
+		New: func(t *testing.T) storagetest.Opener { return opener(t, etcdstore.Options{}) },
+		SlowWatchers: func(t *testing.T, n int) storagetest.Opener {
+			return opener(t, etcdstore.Options{WatchBuffer: n})
+		},
+		Compact: func(t *testing.T, _ storage.Backend, rev int64) {
+			if _, err := rawClient(t).Compact(t.Context(), rev); err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
 
@@ -286,90 +299,6 @@ func TestTwoReplicasAppendAtOnce(t *testing.T) {
 	ts, err := replicas[1].Tokens(ctx)
 	if err != nil || len(ts) != 1 || !ts[0].LastUsedAt.Equal(start.Add(time.Duration(total-1)*time.Second)) {
 		t.Errorf("Tokens() = %+v, %v; want the last use of all %d", ts, err, total)
-	}
-}
-
-func TestASlowWatcherIsCutOffAndHoldsUpNoWriter(t *testing.T) {
-	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t), WatchBuffer: 8})
-	ctx := t.Context()
-	rev, _ := s.Revision(ctx)
-	ch := s.Watch(ctx, rev, storage.WatchFilter{}) // never read until the writes are done
-	start := time.Now()
-	for i := range 50 {
-		appendOne(t, s, storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1))
-	}
-	if took := time.Since(start); took > 20*time.Second {
-		t.Errorf("50 writes took %s with a stalled watcher", took)
-	}
-	time.Sleep(200 * time.Millisecond) // let the watch take in the last of them
-	var events int
-	for r := range ch {
-		events += len(r.Events)
-		if r.Err != nil {
-			if !errors.Is(r.Err, storage.ErrCompacted) {
-				t.Errorf("the watch ended with %v, want ErrCompacted", r.Err)
-			}
-			if events < 8 || events >= 50 {
-				t.Errorf("%d events before the cut, want the buffer's 8 or more and fewer than all 50", events)
-			}
-			return
-		}
-	}
-	t.Error("the stalled watcher was never cut off")
-}
-
-// A watcher far behind in history is not cut off, however slowly it reads:
-// history is etcd's to keep, and the watch waits for it.
-func TestASlowReaderOfHistoryGetsAllOfIt(t *testing.T) {
-	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t), WatchBuffer: 4})
-	ctx := t.Context()
-	rev0, _ := s.Revision(ctx)
-	var revs []int64
-	for i := range 30 {
-		_, rev := appendOne(t, s, storagetest.Accepted(fmt.Sprintf("a/m%d", i), 1))
-		revs = append(revs, rev)
-	}
-	ch := s.Watch(ctx, rev0, storage.WatchFilter{})
-	var got []int64
-	for len(got) < len(revs) {
-		time.Sleep(5 * time.Millisecond)
-		evs, err := collect(ch, 1)
-		if err != nil {
-			t.Fatalf("after %d events: %v", len(got), err)
-		}
-		for _, e := range evs {
-			got = append(got, e.Revision)
-		}
-	}
-	if !slices.Equal(got, revs) {
-		t.Fatalf("revisions %v, want %v", got, revs)
-	}
-	_, rev := appendOne(t, s, storagetest.Accepted("a/live", 1))
-	if evs, err := collect(ch, 1); err != nil || evs[0].Revision != rev {
-		t.Errorf("live after history: %+v, %v", evs, err)
-	}
-}
-
-func TestACompactedRevisionEndsTheWatch(t *testing.T) {
-	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t)})
-	ctx := t.Context()
-	rev0, _ := s.Revision(ctx)
-	appendOne(t, s, storagetest.Accepted("a/one", 1))
-	_, rev := appendOne(t, s, storagetest.Accepted("a/two", 2))
-	if _, err := rawClient(t).Compact(ctx, rev); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := collect(s.Watch(ctx, rev0, storage.WatchFilter{}), 2); !errors.Is(err, storage.ErrCompacted) {
-		t.Errorf("a watch from a compacted revision: %v, want ErrCompacted", err)
-	}
-	snap, err := s.Snapshot(ctx)
-	if err != nil || len(snap.Currents) != 2 || snap.Revision < rev {
-		t.Fatalf("the snapshot after compaction: %+v, %v", snap, err)
-	}
-	ch := s.Watch(ctx, snap.Revision, storage.WatchFilter{})
-	_, rev3 := appendOne(t, s, storagetest.Accepted("a/three", 3))
-	if evs, err := collect(ch, 1); err != nil || evs[0].Revision != rev3 {
-		t.Errorf("a watch from the new snapshot: %+v, %v", evs, err)
 	}
 }
 
@@ -576,23 +505,6 @@ func TestALayout1PrefixIsUpgraded(t *testing.T) {
 	}
 }
 
-func TestAClosedStore(t *testing.T) {
-	s := open(t, etcdstore.Options{Prefix: newPrefix(t)})
-	ctx := t.Context()
-	rev, err := s.Revision(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := s.Watch(ctx, rev, storage.WatchFilter{})
-	s.Close()
-	if _, _, err := s.Append(ctx, []storage.Accepted{storagetest.Accepted("a/one", 1)}); !errors.Is(err, storage.ErrClosed) {
-		t.Errorf("Append after Close: %v, want ErrClosed", err)
-	}
-	if _, err := collect(ch, 1); !errors.Is(err, storage.ErrClosed) {
-		t.Errorf("a watch across Close: %v, want ErrClosed", err)
-	}
-}
-
 // TLS with a client certificate, and etcd's own users: what a production
 // cluster asks of a client.
 func TestTLSAndAuth(t *testing.T) {
@@ -763,11 +675,12 @@ func TestAnUnreachableClusterIsUnavailable(t *testing.T) {
 	}
 }
 
-// Appends that wait for one of the replica's transactions share the next,
-// each whole, with ids of its own; a batch the shared transaction cannot
-// take, its measurement claimed by another model, fails alone; so does
-// one whose measurement its model has stored already.
-func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
+// Appends that wait for one of the replica's transactions share the next:
+// fewer transactions than appends. A batch the shared transaction cannot
+// take, its measurement claimed by another model or stored by its own, is
+// tried again alone, and fails alone; the suite's ConcurrentAppends checks
+// what every backend promises of concurrent appends.
+func TestConcurrentAppendsShareTransactions(t *testing.T) {
 	s := openTest(t, etcdstore.Options{Prefix: newPrefix(t)})
 	ctx := t.Context()
 	claimed := storagetest.Fingerprinted("a/first", 1, 1)
@@ -777,9 +690,8 @@ func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
 
 	const writers = 32
 	type result struct {
-		first uint64
-		rev   int64
-		err   error
+		rev int64
+		err error
 	}
 	results := make([]result, writers)
 	var wg sync.WaitGroup
@@ -795,37 +707,25 @@ func TestConcurrentAppendsShareTransactionsAndFailAlone(t *testing.T) {
 				batch[0].Audit.Fingerprint = mine.Audit.Fingerprint
 			}
 			r := &results[i]
-			r.first, r.rev, r.err = s.Append(ctx, batch)
+			_, r.rev, r.err = s.Append(ctx, batch)
 		})
 	}
 	wg.Wait()
-	revs, ids := map[int64]bool{}, map[uint64]bool{}
+	revs := map[int64]bool{}
 	for i, r := range results {
-		if i == 7 {
+		switch {
+		case i == 7:
 			if !errors.Is(r.err, storage.ErrExists) || !strings.Contains(r.err.Error(), "a/first") {
 				t.Errorf("the batch with another model's measurement: %v, want ErrExists naming a/first", r.err)
 			}
-			continue
-		}
-		if i == 9 {
+		case i == 9:
 			if dup := (*storage.DuplicateError)(nil); !errors.As(r.err, &dup) || dup.ResultID != mineID {
 				t.Errorf("the batch with its model's stored measurement: %v, want a DuplicateError naming result %d", r.err, mineID)
 			}
-			continue
-		}
-		if r.err != nil {
+		case r.err != nil:
 			t.Fatalf("writer %d: %v", i, r.err)
-		}
-		revs[r.rev] = true
-		for _, id := range []uint64{r.first, r.first + 1} {
-			if ids[id] {
-				t.Fatalf("id %d handed out twice", id)
-			}
-			ids[id] = true
-			rec, _, err := s.Record(ctx, id)
-			if want := fmt.Sprintf("a/w%d", i); err != nil || rec.Model != want && rec.Model != want+"-second" {
-				t.Errorf("writer %d's id %d holds %+v, %v", i, id, rec, err)
-			}
+		default:
+			revs[r.rev] = true
 		}
 	}
 	if len(revs) >= writers-2 {

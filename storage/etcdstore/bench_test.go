@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/energylabel/energylabel/storage"
-	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
 	"github.com/energylabel/energylabel/storage/internal/records"
 	"github.com/energylabel/energylabel/storage/storagetest"
 )

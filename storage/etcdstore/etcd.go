@@ -178,7 +178,14 @@ type Store struct {
 	watches  atomic.Uint64
 }
 
-var _ storage.Backend = (*Store)(nil)
+// A Store is a Backend whose batches are bounded, and both the source and
+// the target of a move (see move.go).
+var (
+	_ storage.Backend      = (*Store)(nil)
+	_ storage.BatchLimiter = (*Store)(nil)
+	_ storage.Exporter     = (*Store)(nil)
+	_ storage.Importer     = (*Store)(nil)
+)
 
 // Open connects to etcd and checks, or on an empty prefix records, the
 // layout version.

@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/energylabel/energylabel/internal/pbtime"
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
@@ -407,8 +408,8 @@ func (p *appendPlan) write(s *Store, st *appendState) (uint64, []clientv3.Cmp, [
 			return 0, nil, nil, fmt.Errorf("append: token %s: %w", id, err)
 		}
 		// Replicas' clocks differ a little: keep the latest use.
-		if at := p.lastUse[id]; at.After(records.TimeOf(t.LastUsedAt)) {
-			t.LastUsedAt = records.Timestamp(at)
+		if at := p.lastUse[id]; at.After(pbtime.Time(t.LastUsedAt)) {
+			t.LastUsedAt = pbtime.Timestamp(at)
 		}
 		v, err := proto.Marshal(&t)
 		if err != nil {

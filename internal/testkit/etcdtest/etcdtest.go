@@ -20,7 +20,7 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 
-	etcdstore "github.com/energylabel/energylabel/storage/etcd"
+	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
 )
 
 // Cluster is a running test cluster.

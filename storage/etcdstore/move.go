@@ -24,6 +24,9 @@ const importBytes = 512 << 10
 // Empty reports whether the prefix holds nothing but the layout version
 // that Open records: whether a move may fill it.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
+	if err := s.closed("empty"); err != nil {
+		return false, err
+	}
 	var resp *clientv3.GetResponse
 	err := s.do(ctx, "empty", func(ctx context.Context) error {
 		var err error
@@ -44,6 +47,9 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 // EachRecord calls fn on every stored result, as stored, all read at one
 // revision, in the order of results/: by model, then id.
 func (s *Store) EachRecord(ctx context.Context, fn func(storage.Record) error) error {
+	if err := s.closed("records"); err != nil {
+		return err
+	}
 	var rev int64
 	return s.rangeAll(ctx, dirResults, &rev, func(kv *mvccpb.KeyValue) error {
 		k := string(kv.Key)
@@ -59,6 +65,9 @@ func (s *Store) EachRecord(ctx context.Context, fn func(storage.Record) error) e
 // in key order: a model, the key of a cohort it has results in, and one of
 // those results' ids. A move compares it with the source's.
 func (s *Store) EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error {
+	if err := s.closed("history index"); err != nil {
+		return err
+	}
 	var rev int64
 	return s.rangeAll(ctx, dirCohorts, &rev, func(kv *mvccpb.KeyValue) error {
 		k := strings.TrimPrefix(string(kv.Key), s.key(dirCohorts))

@@ -1,0 +1,5 @@
+// Package testkit holds nothing itself: its subpackages are the kits that
+// tests (and only tests) build on: servertest starts a real server on real
+// sockets, etcdtest an embedded etcd cluster, and aiesoracle recomputes
+// the published AI Energy Score stars the grading must reproduce.
+package testkit
