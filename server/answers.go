@@ -3,18 +3,19 @@ package server
 import (
 	"hash/maphash"
 
-	"google.golang.org/protobuf/proto"
 
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 
-// answerCache keeps GetRating's answers encoded, per index revision: an
-// answer changes only when the revision moves, so a read between two
-// writes costs a lookup and the copy of its bytes into the reply, not the
-// encoding of a dozen messages. Any new revision retires every entry at
+// answerCache keeps GetRating's answers, per index revision, with their
+// encoding: an answer changes only when the revision moves, so a read
+// between two writes costs a lookup, and the codec writes the bytes
+// encoded once instead of encoding a dozen messages again (see
+// preEncoded in codec.go). Every interceptor and transcoder sees the
+// answer as the message it is. Any new revision retires every entry at
 // once. It is bounded in bytes like the image caches.
 type answerCache struct {
-	lru *lru[answerKey, encodedAnswer]
+	lru *lru[answerKey, cachedAnswer]
 }
 
 type answerKey struct {
@@ -22,41 +23,39 @@ type answerKey struct {
 	forBadge                               bool
 }
 
-type encodedAnswer struct {
-	rev   int64
-	bytes []byte
+type cachedAnswer struct {
+	rev  int64
+	resp *energylabelv1.GetRatingResponse
+	size int
 }
 
-// answerCacheBudget bounds the encoded answers kept.
+// answerCacheBudget bounds the answers kept, counted by their encoding.
 const answerCacheBudget = 16 << 20
 
 func newAnswerCache(budget int) *answerCache {
 	seed := maphash.MakeSeed()
 	return &answerCache{lru: newLRU(budget, cacheShards,
 		func(k answerKey) uint64 { return maphash.String(seed, k.model) },
-		func(k answerKey, a encodedAnswer) int {
-			return len(k.model) + len(k.task) + len(k.scheme) + len(k.hardware) + len(k.dataset) + len(a.bytes)
+		func(k answerKey, a cachedAnswer) int {
+			// The message and its encoding are each about the size of
+			// the encoding.
+			return len(k.model) + len(k.task) + len(k.scheme) + len(k.hardware) + len(k.dataset) + 2*a.size
 		})}
 }
 
-// get returns the answer to k as encoded at revision rev, as a response
-// whose wire form is those bytes: they are its unknown fields, which
-// marshalling copies as they are.
+// get returns the answer to k as it was at revision rev. It is shared:
+// nothing may change it.
 func (c *answerCache) get(k answerKey, rev int64) (*energylabelv1.GetRatingResponse, bool) {
-	a, ok := c.lru.get(k, func(a encodedAnswer) bool { return a.rev == rev })
-	if !ok {
-		return nil, false
-	}
-	resp := &energylabelv1.GetRatingResponse{}
-	resp.ProtoReflect().SetUnknown(a.bytes)
-	return resp, true
+	a, ok := c.lru.get(k, func(a cachedAnswer) bool { return a.rev == rev })
+	return a.resp, ok
 }
 
-// put encodes and keeps the answer to k at revision rev.
+// put keeps the answer to k at revision rev, encoded once. resp must not
+// change from now on.
 func (c *answerCache) put(k answerKey, rev int64, resp *energylabelv1.GetRatingResponse) {
-	b, err := proto.Marshal(resp)
-	if err != nil {
+	size, ok := preEncode(resp)
+	if !ok {
 		return // not kept; the caller still answers with resp
 	}
-	c.lru.put(k, encodedAnswer{rev: rev, bytes: b})
+	c.lru.put(k, cachedAnswer{rev: rev, resp: resp, size: size})
 }

@@ -22,7 +22,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/energylabel/energylabel/errdefs"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
@@ -235,24 +234,6 @@ func newJSONCodec() jsonCodec {
 	c.MarshalOptions.UseProtoNames = responseJSON.UseProtoNames
 	c.MarshalOptions.EmitUnpopulated = responseJSON.EmitUnpopulated
 	return jsonCodec{c}
-}
-
-// MarshalWrite first decodes a message that carries its encoding as
-// unknown fields, as GetRating's cached answers do: protojson drops
-// unknown fields.
-func (c jsonCodec) MarshalWrite(ctx context.Context, dst io.Writer, msg any) error {
-	if m, ok := msg.(proto.Message); ok && len(m.ProtoReflect().GetUnknown()) > 0 {
-		b, err := proto.Marshal(m)
-		if err != nil {
-			return err
-		}
-		decoded := m.ProtoReflect().New().Interface()
-		if err := proto.Unmarshal(b, decoded); err != nil {
-			return err
-		}
-		msg = decoded
-	}
-	return c.JSONCodec.MarshalWrite(ctx, dst, msg)
 }
 
 // metadataHeaders is where the edge's gRPC metadata goes on HTTP: into the
