@@ -7,6 +7,8 @@ package index
 import (
 	"cmp"
 	"context"
+	"maps"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -108,10 +110,8 @@ type Index struct {
 
 // data is what Load replaces at once.
 type data struct {
-	names names
-	// first is the slot + 1 of each model's first entry in cohort order,
-	// by model number; 0 for none.
-	first   []uint32
+	// names number the models, and keep where each one's entries start.
+	names   names
 	entries slab
 	// cohorts are numbered in the order they came; cohortNum finds them.
 	cohorts   []*cohortIndex
@@ -165,10 +165,14 @@ type entry struct {
 
 // slab holds entries in blocks of slabBlock, never moved: a slot names
 // one for as long as the index lives (an entry is replaced in place).
+// A slot Load left empty (a snapshot's second current of a model in a
+// cohort) has the cohort deadCohort, and is in no order and no chain.
 type slab struct {
 	blocks [][]entry
 	n      uint32
 }
+
+const deadCohort = math.MaxUint32
 
 const (
 	slabShift = 13
@@ -179,11 +183,16 @@ func (s *slab) at(slot uint32) *entry { return &s.blocks[slot>>slabShift][slot&(
 
 // add returns the slot of a new, zero entry.
 func (s *slab) add() uint32 {
-	if int(s.n>>slabShift) == len(s.blocks) {
+	s.grow(1)
+	return s.n - 1
+}
+
+// grow adds k zero entries, whose slots follow the last one's.
+func (s *slab) grow(k int) {
+	s.n += uint32(k)
+	for len(s.blocks)<<slabShift < int(s.n) {
 		s.blocks = append(s.blocks, make([]entry, slabBlock))
 	}
-	s.n++
-	return s.n - 1
 }
 
 type cohortIndex struct {
@@ -200,7 +209,7 @@ func New() *Index {
 
 // newData is an empty index's data, with room for about n entries.
 func newData(n int) data {
-	return data{names: newNames(n), first: make([]uint32, 0, n), cohortNum: map[rating.Cohort]uint32{}, toolID: map[tool]uint32{},
+	return data{names: newNames(n), cohortNum: map[rating.Cohort]uint32{}, toolID: map[tool]uint32{},
 		carried: map[uint32]storage.Reference{}, surveys: map[surveyKey]*storage.Verification{},
 		verifications: map[string][]*storage.Verification{}, owners: map[string]int{}}
 }
@@ -217,23 +226,33 @@ func (d *data) cohort(c rating.Cohort) uint32 {
 	return i
 }
 
-// fill sets e to in, in cohort co; e keeps its place in its model's
-// chain, and sortX is left to the caller.
-func (d *data) fill(e *entry, slot uint32, in *Entry, co uint32) {
-	t := tool{in.ToolName, in.ToolVersion}
+// tool returns the number of a tool, numbering it if it has none.
+func (d *data) tool(t tool) uint32 {
 	id, ok := d.toolID[t]
 	if !ok {
 		id = uint32(len(d.tools))
 		d.tools = append(d.tools, t)
 		d.toolID[t] = id
 	}
+	return id
+}
+
+// set makes e the entry of in, in cohort co with tool t, but for its model
+// and its place in the model's chain, which stay, and its sortX, which is
+// the caller's. What it carries is the caller's too (data.carry).
+func (e *entry) set(in *Entry, co, t uint32) {
 	m, r := in.MeasuredAt, in.ReceivedAt
-	e.id, e.cohort, e.tool = in.ID, co, id
+	e.id, e.cohort, e.tool = in.ID, co, t
 	e.x, e.whPer1k, e.params, e.floorRatio = in.Measure.EnergyPerUnit, in.Measure.WhPer1kQueries, in.ParamsBillions, in.Measure.FloorRatio
 	e.measuredS, e.measuredNs, e.receivedS, e.receivedNs = m.Unix(), int32(m.Nanosecond()), r.Unix(), int32(r.Nanosecond())
 	e.gpus, e.checks, e.source = int32(in.GPUCount), in.Measure.Checks, int8(in.Source)
-	if in.Carried != (storage.Reference{}) {
-		d.carried[slot] = in.Carried
+}
+
+// carry records the reference the entry in slot carries, or that it
+// carries none.
+func (d *data) carry(slot uint32, r storage.Reference) {
+	if r != (storage.Reference{}) {
+		d.carried[slot] = r
 	} else if len(d.carried) > 0 {
 		delete(d.carried, slot)
 	}
@@ -241,7 +260,7 @@ func (d *data) fill(e *entry, slot uint32, in *Entry, co uint32) {
 
 // entryIn returns the slot of a model's entry in a cohort.
 func (d *data) entryIn(model, co uint32) (uint32, bool) {
-	for s := d.first[model]; s != 0; s = d.entries.at(s - 1).next {
+	for s := *d.names.first(model); s != 0; s = d.entries.at(s - 1).next {
 		if d.entries.at(s-1).cohort == co {
 			return s - 1, true
 		}
@@ -249,17 +268,12 @@ func (d *data) entryIn(model, co uint32) (uint32, bool) {
 	return 0, false
 }
 
-// link puts a new entry into its model's chain, in cohort order; a model
-// new to the index counts for its owner.
+// link puts the entry in slot, new, into its model's chain, in cohort
+// order. It reads and writes only that model's entries.
 func (d *data) link(slot uint32) {
 	e := d.entries.at(slot)
-	m := e.model
-	if d.first[m] == 0 {
-		owner, _, _ := strings.Cut(d.names.name(m), "/")
-		d.owners[owner]++
-	}
 	c := d.cohorts[e.cohort].cohort
-	at := &d.first[m]
+	at := d.names.first(e.model)
 	for *at != 0 {
 		next := d.entries.at(*at - 1)
 		if compareCohorts(c, d.cohorts[next.cohort].cohort) < 0 {
@@ -270,13 +284,10 @@ func (d *data) link(slot uint32) {
 	e.next, *at = *at, slot+1
 }
 
-// model returns a model's number, numbering it if it has none.
-func (d *data) model(name string) uint32 {
-	m, added := d.names.intern(name)
-	if added {
-		d.first = append(d.first, 0)
-	}
-	return m
+// ownerOf is the owner (namespace) of a model id.
+func ownerOf(model string) string {
+	owner, _, _ := strings.Cut(model, "/")
+	return owner
 }
 
 // expand is the Entry of the entry in slot.
@@ -351,14 +362,18 @@ func (d *data) itemOf(slot uint32) item {
 func (d *data) put(in *Entry) {
 	co := d.cohort(in.Measure.Cohort)
 	ci := d.cohorts[co]
-	m := d.model(in.Model)
+	m, added := d.names.intern(d.names.hash(in.Model), in.Model)
+	if added {
+		d.owners[ownerOf(in.Model)]++
+	}
 	if slot, ok := d.entryIn(m, co); ok {
 		e := d.entries.at(slot)
 		if e.id > in.ID {
 			return
 		}
 		ci.order.remove(&d.names, d.itemOf(slot))
-		d.fill(e, slot, in, co)
+		e.set(in, co, d.tool(tool{in.ToolName, in.ToolVersion}))
+		d.carry(slot, in.Carried)
 		e.sortX = d.shownX(e)
 		ci.order.insert(&d.names, d.itemOf(slot))
 		return
@@ -366,72 +381,171 @@ func (d *data) put(in *Entry) {
 	slot := d.entries.add()
 	e := d.entries.at(slot)
 	e.model = m
-	d.fill(e, slot, in, co)
+	e.set(in, co, d.tool(tool{in.ToolName, in.ToolVersion}))
+	d.carry(slot, in.Carried)
 	e.sortX = d.shownX(e)
 	d.link(slot)
 	ci.order.insert(&d.names, d.itemOf(slot))
 }
 
-// bulk puts every current of a snapshot into empty data: it numbers and
-// places the entries, then builds each cohort's order from its sorted
-// items, the cohorts in parallel. Without surveys yet, each entry's sortX
-// is its own x, as put would make it.
+// bulk puts every current of a snapshot into empty data, on every
+// processor at once for a large one:
+//
+//  1. each worker fills the entries of a run of the currents, in slots
+//     numbered as the currents are, and hashes their models' ids;
+//  2. each worker interns the ids of some of the name shards, whichever
+//     currents they are in, and links each model's entries into its
+//     chain: a model's entries are all one worker's;
+//  3. a model's second current in a cohort, which no backend's snapshot
+//     holds, is settled as put would (the later result counts), and its
+//     slot left empty;
+//  4. the workers count and gather each cohort's items, and sort and cut
+//     the cohorts into blocks, the largest cohorts first.
+//
+// Without surveys yet, each entry's sortX is its own x, as put would make
+// it; Load applies the verifications after.
 func (d *data) bulk(currents []Entry) {
-	lastCohort, co := rating.Cohort{}, uint32(0)
-	counted := false
-	for i := range currents {
-		in := &currents[i]
-		// A snapshot comes in cohort order: the cohort of the one before
-		// saves a lookup.
-		if !counted || in.Measure.Cohort != lastCohort {
-			lastCohort, co, counted = in.Measure.Cohort, d.cohort(in.Measure.Cohort), true
-		}
-		m := d.model(in.Model)
-		if slot, ok := d.entryIn(m, co); ok { // twice in a snapshot: the later result counts
-			if e := d.entries.at(slot); e.id <= in.ID {
-				d.fill(e, slot, in, co)
-				e.sortX = e.x
+	n := len(currents)
+	workers := 1
+	if n >= parallelLoad {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	d.entries.grow(n)
+	hashes := make([]uint64, n)
+	carried := make([]map[uint32]storage.Reference, workers)
+	var mu sync.Mutex // cohorts and tools, in step 1
+	parallel(workers, func(w int) {
+		carried[w] = map[uint32]storage.Reference{}
+		// A snapshot comes in cohort order, mostly with one tool: those
+		// of the current before save a locked lookup.
+		var lastCohort rating.Cohort
+		var lastTool tool
+		co, t := uint32(deadCohort), uint32(0)
+		for i := w * n / workers; i < (w+1)*n/workers; i++ {
+			in := &currents[i]
+			if co == deadCohort || in.Measure.Cohort != lastCohort || in.ToolName != lastTool.name || in.ToolVersion != lastTool.version {
+				lastCohort, lastTool = in.Measure.Cohort, tool{in.ToolName, in.ToolVersion}
+				mu.Lock()
+				co, t = d.cohort(lastCohort), d.tool(lastTool)
+				mu.Unlock()
 			}
-			continue
+			e := d.entries.at(uint32(i))
+			e.set(in, co, t)
+			e.sortX = e.x
+			if in.Carried != (storage.Reference{}) {
+				carried[w][uint32(i)] = in.Carried
+			}
+			hashes[i] = d.names.hash(in.Model)
 		}
-		slot := d.entries.add()
-		e := d.entries.at(slot)
-		e.model = m
-		d.fill(e, slot, in, co)
-		e.sortX = e.x
-		d.link(slot)
+	})
+	for _, c := range carried {
+		maps.Copy(d.carried, c)
 	}
-	sizes := make([]int, len(d.cohorts))
-	for slot := range d.entries.n {
-		sizes[d.entries.at(slot).cohort]++
+
+	owners := make([]map[string]int, workers)
+	twice := make([][]uint32, workers) // slots of seconds currents, in order
+	parallel(workers, func(w int) {
+		owners[w] = map[string]int{}
+		for i, h := range hashes {
+			if int(h%nameShards)%workers != w {
+				continue
+			}
+			slot := uint32(i)
+			m, added := d.names.intern(h, currents[i].Model)
+			if added {
+				owners[w][ownerOf(currents[i].Model)]++
+			}
+			e := d.entries.at(slot)
+			e.model = m
+			if _, ok := d.entryIn(m, e.cohort); ok {
+				twice[w] = append(twice[w], slot)
+				continue
+			}
+			d.link(slot)
+		}
+	})
+	for _, o := range owners {
+		for owner, k := range o {
+			d.owners[owner] += k
+		}
 	}
+	for _, slots := range twice {
+		for _, slot := range slots {
+			e := d.entries.at(slot)
+			at, _ := d.entryIn(e.model, e.cohort)
+			if kept := d.entries.at(at); kept.id <= e.id {
+				next := kept.next
+				*kept = *e
+				kept.next = next
+				d.carry(at, d.carried[slot])
+			}
+			delete(d.carried, slot)
+			e.cohort = deadCohort
+		}
+	}
+
+	// Each worker counts its run's entries of each cohort, then puts their
+	// items after the runs' before.
+	counts := make([][]int, workers)
+	parallel(workers, func(w int) {
+		counts[w] = make([]int, len(d.cohorts))
+		for slot := w * n / workers; slot < (w+1)*n/workers; slot++ {
+			if co := d.entries.at(uint32(slot)).cohort; co != deadCohort {
+				counts[w][co]++
+			}
+		}
+	})
 	items := make([][]item, len(d.cohorts))
-	for c, n := range sizes {
-		items[c] = make([]item, 0, n)
+	sizes := make([]int, len(d.cohorts))
+	for co := range items {
+		for w := range workers {
+			at := sizes[co]
+			sizes[co] += counts[w][co]
+			counts[w][co] = at
+		}
+		items[co] = make([]item, sizes[co])
 	}
-	for slot := range d.entries.n {
-		e := d.entries.at(slot)
-		items[e.cohort] = append(items[e.cohort], item{x: e.sortX, model: e.model, slot: slot})
-	}
-	// The largest cohorts first, so that the workers finish together.
+	parallel(workers, func(w int) {
+		at := counts[w]
+		for slot := w * n / workers; slot < (w+1)*n/workers; slot++ {
+			e := d.entries.at(uint32(slot))
+			if e.cohort != deadCohort {
+				items[e.cohort][at[e.cohort]] = item{x: e.sortX, model: e.model, slot: uint32(slot)}
+				at[e.cohort]++
+			}
+		}
+	})
 	todo := make([]int, len(d.cohorts))
 	for i := range todo {
 		todo[i] = i
 	}
 	slices.SortFunc(todo, func(a, b int) int { return cmp.Compare(sizes[b], sizes[a]) })
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(todo)) {
-		wg.Go(func() {
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(todo) {
-					return
-				}
-				c := todo[k]
-				d.cohorts[c].order = build(&d.names, items[c])
+	parallel(min(workers, len(todo)), func(int) {
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(todo) {
+				return
 			}
-		})
+			c := todo[k]
+			d.cohorts[c].order = build(&d.names, items[c])
+		}
+	})
+}
+
+// parallelLoad is the fewest currents Load puts on more than one
+// processor.
+const parallelLoad = 1 << 14
+
+// parallel runs fn(0), …, fn(workers-1) at once, and waits for them.
+func parallel(workers int, fn func(w int)) {
+	if workers <= 1 {
+		fn(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { fn(w) })
 	}
 	wg.Wait()
 }
@@ -471,7 +585,7 @@ func (d *data) modelEntries(model string, fn func(slot uint32) bool) {
 	if !ok {
 		return
 	}
-	for s := d.first[m]; s != 0; s = d.entries.at(s - 1).next {
+	for s := *d.names.first(m); s != 0; s = d.entries.at(s - 1).next {
 		if !fn(s - 1) {
 			return
 		}
@@ -852,9 +966,7 @@ func (ix *Index) EachOwner(fn func(owner string)) {
 func (ix *Index) EachModel(fn func(model string)) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	for m := range ix.names.len() {
-		fn(ix.names.name(uint32(m)))
-	}
+	ix.names.each(func(m uint32) { fn(ix.names.name(m)) })
 }
 
 // Place is the rank x would take among the current release's references

@@ -133,17 +133,16 @@ func (o *order) ascend(b, i int, fn func(item) bool) {
 	}
 }
 
-// build makes the order of items, which it sorts and keeps.
+// build makes the order of items, which it sorts and keeps: it cuts them
+// into blocks of bulkBlock items, each with no room beyond its own items,
+// so that the first insertion into one moves it into an array of its own
+// and never writes the next block's.
 func build(n *names, items []item) order {
 	slices.SortFunc(items, n.compareItems)
-	o := order{n: len(items)}
+	o := order{n: len(items), blocks: make([][]item, 0, (len(items)+bulkBlock-1)/bulkBlock)}
 	for len(items) > 0 {
 		k := min(bulkBlock, len(items))
-		// A block's room beyond its items is its own: the blocks share no
-		// array, so that an insertion into one never writes another.
-		blk := make([]item, k, maxBlock)
-		copy(blk, items[:k])
-		o.blocks = append(o.blocks, blk)
+		o.blocks = append(o.blocks, items[:k:k])
 		items = items[k:]
 	}
 	return o

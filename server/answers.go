@@ -3,7 +3,6 @@ package server
 import (
 	"hash/maphash"
 
-
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 
