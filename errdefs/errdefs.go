@@ -7,6 +7,10 @@ package errdefs
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 )
@@ -154,3 +158,55 @@ func KindOf(err error) Kind {
 	}
 	return Internal
 }
+
+// What the edge echoes back to a client, and logs, is bounded whatever the
+// request held: a message quoting a 1 MB model id is cut to a prefix that
+// says how long it was.
+const (
+	// MaxMessageBytes bounds a status message and a logged error.
+	MaxMessageBytes = 512
+	// MaxViolations bounds the field violations of one BadRequest.
+	MaxViolations = 20
+	// MaxFieldBytes and MaxDescriptionBytes bound each violation.
+	MaxFieldBytes       = 96
+	MaxDescriptionBytes = 256
+)
+
+// Clip makes s fit a message or a log line: invalid UTF-8, control and
+// format characters (ANSI escapes, bidi overrides) become U+FFFD, and
+// beyond max bytes it is cut, saying how long it was.
+func Clip(s string, max int) string {
+	if len(s) <= max && printableASCII(s) {
+		return s // the common case, without a copy
+	}
+	var b strings.Builder
+	b.Grow(min(len(s), max) + 32)
+	cut := false
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			r = utf8.RuneError
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			cut = true
+			break
+		}
+		b.WriteRune(r)
+	}
+	if cut {
+		b.WriteString("… (" + strconv.Itoa(len(s)) + " bytes in all)")
+	}
+	return b.String()
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// InternalMessage is all a client is told of the server's own failure:
+// its cause is logged, never told.
+const InternalMessage = "internal error; the server's log has the details"

@@ -3,6 +3,7 @@ package server
 import (
 	"hash/maphash"
 
+	"github.com/energylabel/energylabel/internal/lru"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 
@@ -14,7 +15,7 @@ import (
 // answer as the message it is. Any new revision retires every entry at
 // once. It is bounded in bytes like the image caches.
 type answerCache struct {
-	lru *lru[answerKey, cachedAnswer]
+	lru *lru.Cache[answerKey, cachedAnswer]
 }
 
 type answerKey struct {
@@ -28,12 +29,16 @@ type cachedAnswer struct {
 	size int
 }
 
-// answerCacheBudget bounds the answers kept, counted by their encoding.
-const answerCacheBudget = 16 << 20
+// answerCacheBudget bounds the answers kept, counted by their encoding,
+// in answerShards.
+const (
+	answerCacheBudget = 16 << 20
+	answerShards      = 16
+)
 
 func newAnswerCache(budget int) *answerCache {
 	seed := maphash.MakeSeed()
-	return &answerCache{lru: newLRU(budget, cacheShards,
+	return &answerCache{lru: lru.New(budget, answerShards,
 		func(k answerKey) uint64 { return maphash.String(seed, k.model) },
 		func(k answerKey, a cachedAnswer) int {
 			// The message and its encoding are each about the size of
@@ -45,7 +50,7 @@ func newAnswerCache(budget int) *answerCache {
 // get returns the answer to k as it was at revision rev. It is shared:
 // nothing may change it.
 func (c *answerCache) get(k answerKey, rev int64) (*energylabelv1.GetRatingResponse, bool) {
-	a, ok := c.lru.get(k, func(a cachedAnswer) bool { return a.rev == rev })
+	a, ok := c.lru.Get(k, func(a cachedAnswer) bool { return a.rev == rev })
 	return a.resp, ok
 }
 
@@ -56,5 +61,5 @@ func (c *answerCache) put(k answerKey, rev int64, resp *energylabelv1.GetRatingR
 	if !ok {
 		return // not kept; the caller still answers with resp
 	}
-	c.lru.put(k, cachedAnswer{rev: rev, resp: resp, size: size})
+	c.lru.Put(k, cachedAnswer{rev: rev, resp: resp, size: size})
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/energylabel/energylabel/server"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
+	"github.com/energylabel/energylabel/web"
 )
 
 // benchServer is a server over a store loaded with n synthetic results,
@@ -89,7 +90,7 @@ func startBench(b *testing.B, n int) *benchServer {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { conn.Close() })
-	return &benchServer{conn: conn, http: srv.NewHTTP(), series: reg.Series()}
+	return &benchServer{conn: conn, http: web.New(srv), series: reg.Series()}
 }
 
 type discard struct{}

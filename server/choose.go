@@ -18,7 +18,7 @@ const maxChoiceValue = 256
 
 // choiceOf turns a task (id or alias), hardware (any name the registry
 // resolves) and dataset into the index's choice.
-func choiceOf(accels *rating.Accelerators, task, hardware, dataset string) (index.Choice, error) {
+func ChoiceOf(accels *rating.Accelerators, task, hardware, dataset string) (index.Choice, error) {
 	for _, f := range []struct{ name, v string }{{"task", task}, {"hardware", hardware}, {"dataset", dataset}} {
 		if len(f.v) > maxChoiceValue {
 			return index.Choice{}, rating.Invalid(f.name, "at most %d bytes, got %d", maxChoiceValue, len(f.v))
@@ -44,7 +44,7 @@ func choiceOf(accels *rating.Accelerators, task, hardware, dataset string) (inde
 // chosenRating is the rating an image of model shows for the choice (see
 // index.ModelRating), so long as the choice names one task. ok is false
 // when the model has no such rating.
-func (s *Server) chosenRating(model string, c index.Choice) (r index.Rated, ok bool, err error) {
+func (s *Server) ChosenRating(model string, c index.Choice) (r index.Rated, ok bool, err error) {
 	if err := rating.ValidateModel(model); err != nil {
 		return r, false, err
 	}
@@ -60,8 +60,15 @@ func (s *Server) chosenRating(model string, c index.Choice) (r index.Rated, ok b
 			}
 		}
 		if len(tasks) > 1 {
-			return r, false, &problem{"pick a task", rating.Invalid("task", "model %s is rated for %d tasks (%s): name one (task=)", model, len(tasks), strings.Join(tasks, ", "))}
+			return r, false, &ManyTasksError{rating.Invalid("task", "model %s is rated for %d tasks (%s): name one (task=)", model, len(tasks), strings.Join(tasks, ", "))}
 		}
 	}
 	return r, true, nil
 }
+
+// ManyTasksError says that a choice of a model's rating names no task,
+// and the model is rated for several: a badge says "pick a task".
+type ManyTasksError struct{ err error }
+
+func (e *ManyTasksError) Error() string { return e.err.Error() }
+func (e *ManyTasksError) Unwrap() error { return e.err }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"github.com/energylabel/energylabel/errdefs"
 	"math"
 	"net"
 	"net/netip"
@@ -30,7 +31,7 @@ import (
 func (l Limits) clientAddr(remote string, xff []string) string {
 	addr, ok := parseHost(remote)
 	if !ok {
-		return clip(remote, maxFieldBytes) // not an IP (a test's pipe): counted as it is
+		return errdefs.Clip(remote, errdefs.MaxFieldBytes) // not an IP (a test's pipe): counted as it is
 	}
 	if len(xff) > 0 && l.trusted(addr) {
 		// Hops are read from the right, at most a few, so that a huge
@@ -126,12 +127,12 @@ func (e *budgetError) Error() string {
 
 func (e *budgetError) Unwrap() error { return errResourceExhausted }
 
-func (e *budgetError) retryDelay() time.Duration { return e.retryAfter }
+func (e *budgetError) RetryDelay() time.Duration { return e.retryAfter }
 
 // retryLater is an error that says when to try again.
 type retryLater interface {
 	error
-	retryDelay() time.Duration
+	RetryDelay() time.Duration
 }
 
 // renderSlots bound the PNG labels the server draws at once. A render
@@ -151,7 +152,7 @@ var errRendersBusy = &busyError{retryAfter: time.Second}
 type busyError struct{ retryAfter time.Duration }
 
 func (e *busyError) Error() string             { return "every PNG render slot is taken; retry in a second" }
-func (e *busyError) retryDelay() time.Duration { return e.retryAfter }
+func (e *busyError) RetryDelay() time.Duration { return e.retryAfter }
 func (e *busyError) Unwrap() error             { return errResourceExhausted }
 
 // take holds a render slot until release is called.

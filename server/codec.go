@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/energylabel/energylabel/errdefs"
 	"runtime"
 	"sync"
 	"weak"
@@ -74,7 +75,7 @@ func malformedRequest(req any) error {
 
 // malformed is the error for a request that does not decode.
 func malformed(why string) error {
-	return status.Error(codes.InvalidArgument, clip("malformed request: "+why, maxMessageBytes))
+	return status.Error(codes.InvalidArgument, errdefs.Clip("malformed request: "+why, errdefs.MaxMessageBytes))
 }
 
 // Marshal writes a pre-encoded answer's bytes, and encodes anything else.

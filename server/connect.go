@@ -57,14 +57,17 @@ const maxHTTPRequestBytes = MaxRequestBytes + 5
 // its handler has returned.
 const endStreamGrace = 5 * time.Second
 
+// openAPIMaxAge is how long caches may keep the OpenAPI document.
+const openAPIMaxAge = "max-age=300"
+
 // errShuttingDown ends the streams of a server that drains.
 var errShuttingDown = errdefs.New(errdefs.Unavailable, "the server is shutting down; resume from the last revision received")
 
 // errNotOverHTTP answers a call of a method that HTTP does not serve.
 var errNotOverHTTP = connect.NewError(connect.CodeUnimplemented, "this method is served on the gRPC port only; HTTP serves the RatingService's reads")
 
-// rpcHTTP serves the reads on the HTTP port.
-type rpcHTTP struct {
+// RPCHTTP serves the reads on the HTTP port.
+type RPCHTTP struct {
 	s *Server
 	// stopping is done when the server drains; it ends the streams.
 	stopping context.Context
@@ -73,8 +76,8 @@ type rpcHTTP struct {
 
 // mountRPC serves the reads on mux, under the service's path, and the
 // OpenAPI document of the reads at /openapi.json.
-func (s *Server) mountRPC(mux *http.ServeMux) *rpcHTTP {
-	r := &rpcHTTP{s: s}
+func (s *Server) MountRPC(mux *http.ServeMux) *RPCHTTP {
+	r := &RPCHTTP{s: s}
 	r.stopping, r.stop = context.WithCancel(context.Background())
 	cs := connect.NewServer(r.edge)
 	energylabelv1connect.RegisterRatingServiceHandler(cs, connectRatings{ratingService{s: s}})
@@ -97,8 +100,8 @@ func (s *Server) mountRPC(mux *http.ServeMux) *rpcHTTP {
 	return r
 }
 
-// drain ends the streams, now and from now on.
-func (r *rpcHTTP) drain() { r.stop() }
+// Drain ends the streams, now and from now on.
+func (r *RPCHTTP) Drain() { r.stop() }
 
 // corsForReads lets pages on any origin call the reads: they are public,
 // and take no credentials.
@@ -131,7 +134,7 @@ func (c connectRatings) WatchRatings(ctx context.Context, req *energylabelv1.Wat
 
 // edge runs each call through the gRPC port's edge. A call that is not a
 // read is refused before its request is read.
-func (r *rpcHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
+func (r *RPCHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
 	return func(ctx context.Context, spec connect.Spec, stream connect.ServerStream) error {
 		if !httpReads[spec.Procedure] {
 			return errNotOverHTTP
@@ -159,7 +162,7 @@ func (r *rpcHTTP) edge(next connect.ServerFunc) connect.ServerFunc {
 // of the stall limit, and the call waits for the handler. The server's
 // WriteTimeout, which would end the stream early, gives way to the
 // stream's own limits once its request is in.
-func (r *rpcHTTP) serveStream(ctx context.Context, spec connect.Spec, stream connect.ServerStream, md metadataHeaders, rc *http.ResponseController, next connect.ServerFunc) error {
+func (r *RPCHTTP) serveStream(ctx context.Context, spec connect.Spec, stream connect.ServerStream, md metadataHeaders, rc *http.ResponseController, next connect.ServerFunc) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopWhenDrained := context.AfterFunc(r.stopping, func() { cancel(errShuttingDown) })
@@ -197,7 +200,7 @@ func fromConnect(err error) error {
 	if ce.Code() == connect.CodeInvalidArgument {
 		return malformed(ce.Message())
 	}
-	return status.Error(codes.Code(ce.Code()), clip(ce.Message(), maxMessageBytes))
+	return status.Error(codes.Code(ce.Code()), errdefs.Clip(ce.Message(), errdefs.MaxMessageBytes))
 }
 
 // connectError is the edge's status as a Connect error: the same code,
@@ -360,7 +363,7 @@ var openAPIETag = func() string {
 
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", imageMaxAge)
+	w.Header().Set("Cache-Control", openAPIMaxAge)
 	w.Header().Set("ETag", openAPIETag)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(openAPI))
 }

@@ -26,6 +26,7 @@ import (
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/proto/energylabel/v1/energylabelv1connect"
 	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/web"
 )
 
 // rpcURL is a procedure's URL on a test server's HTTP port.
@@ -441,7 +442,7 @@ func TestAWatchOverHTTPOutlivesTheServersTimeouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hs := &http.Server{Handler: srv.Server.NewHTTP(), ReadHeaderTimeout: 200 * time.Millisecond,
+			hs := &http.Server{Handler: web.New(srv.Server), ReadHeaderTimeout: 200 * time.Millisecond,
 				ReadTimeout: 300 * time.Millisecond, WriteTimeout: 500 * time.Millisecond}
 			hc, base := http.DefaultClient, "http://"+l.Addr().String()
 			if c.tls {

@@ -25,7 +25,8 @@ type capListener struct {
 	open map[string]int
 }
 
-func (s *Server) capConnections(l net.Listener) net.Listener {
+// CapConnections wraps a listener in the per-address connection cap.
+func (s *Server) CapConnections(l net.Listener) net.Listener {
 	return &capListener{Listener: l, limits: s.limits, refused: &s.refusedConns, open: map[string]int{},
 		logRefusal: func(addr string) {
 			if ok, suppressed := s.logSample.allow(sampleKey{"connection", codes.ResourceExhausted}, time.Now()); ok {

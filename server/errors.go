@@ -3,11 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -19,24 +15,10 @@ import (
 	"github.com/energylabel/energylabel/storage"
 )
 
-// What the edge echoes back to a client, and logs, is bounded whatever the
-// request held: a message quoting a 1 MB model id is cut to a prefix that
-// says how long it was.
-const (
-	// maxMessageBytes bounds a status message and a logged error.
-	maxMessageBytes = 512
-	// maxViolations bounds the field violations of one BadRequest.
-	maxViolations = 20
-	// maxFieldBytes and maxDescriptionBytes bound each violation.
-	maxFieldBytes       = 96
-	maxDescriptionBytes = 256
-)
-
 // Messages of the codes whose cause is the server's own business: they
 // never carry a file path or other internals.
 const (
-	internalMessage = "internal error; the server's log has the details"
-	fullMessage     = "storage full: the server refuses writes until an operator frees space; reads go on"
+	fullMessage = "storage full: the server refuses writes until an operator frees space; reads go on"
 	// Whether a write that failed so was stored is unknown: a retry may
 	// store it twice, which the model's history shows.
 	unavailableMessage = "storage unavailable: the server cannot reach a quorum of its storage, so it cannot write now; reads go on; retry later"
@@ -52,16 +34,16 @@ func toStatus(err error) error {
 	}
 	if st, ok := status.FromError(err); ok {
 		if st.Code() == codes.Internal {
-			return status.Error(codes.Internal, internalMessage)
+			return status.Error(codes.Internal, errdefs.InternalMessage)
 		}
 		return boundStatus(st).Err()
 	}
 	var invalid *rating.InvalidError
-	var limited interface{ retryDelay() time.Duration }
+	var limited interface{ RetryDelay() time.Duration }
 	switch {
 	case errors.As(err, &limited):
-		st := status.New(errdefs.KindOf(err).GRPCCode(), clip(err.Error(), maxMessageBytes))
-		if withDetails, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(limited.retryDelay())}); derr == nil {
+		st := status.New(errdefs.KindOf(err).GRPCCode(), errdefs.Clip(err.Error(), errdefs.MaxMessageBytes))
+		if withDetails, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(limited.RetryDelay())}); derr == nil {
 			st = withDetails
 		}
 		return st.Err()
@@ -74,23 +56,23 @@ func toStatus(err error) error {
 	}
 	code := errdefs.KindOf(err).GRPCCode()
 	if code == codes.Internal {
-		return status.Error(codes.Internal, internalMessage)
+		return status.Error(codes.Internal, errdefs.InternalMessage)
 	}
 	return statusError(code, err)
 }
 
 func statusError(code codes.Code, err error) error {
-	return status.Error(code, clip(err.Error(), maxMessageBytes))
+	return status.Error(code, errdefs.Clip(err.Error(), errdefs.MaxMessageBytes))
 }
 
 // invalidStatus is InvalidArgument with google.rpc.BadRequest details, each
-// bounded, and at most maxViolations of them.
+// bounded, and at most errdefs.MaxViolations of them.
 func invalidStatus(msg string, violations []rating.Violation) *status.Status {
-	st := status.New(codes.InvalidArgument, clip(msg, maxMessageBytes))
+	st := status.New(codes.InvalidArgument, errdefs.Clip(msg, errdefs.MaxMessageBytes))
 	br := &errdetails.BadRequest{}
-	for _, v := range violations[:min(len(violations), maxViolations)] {
+	for _, v := range violations[:min(len(violations), errdefs.MaxViolations)] {
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-			Field: clip(v.Field, maxFieldBytes), Description: clip(v.Description, maxDescriptionBytes),
+			Field: errdefs.Clip(v.Field, errdefs.MaxFieldBytes), Description: errdefs.Clip(v.Description, errdefs.MaxDescriptionBytes),
 		})
 	}
 	if withDetails, derr := st.WithDetails(br); derr == nil {
@@ -104,13 +86,13 @@ func invalidStatus(msg string, violations []rating.Violation) *status.Status {
 // within bounds is returned as it is.
 func boundStatus(st *status.Status) *status.Status {
 	p := st.Proto()
-	if len(p.GetMessage()) <= maxMessageBytes && len(p.GetDetails()) == 0 {
+	if len(p.GetMessage()) <= errdefs.MaxMessageBytes && len(p.GetDetails()) == 0 {
 		return st
 	}
 	var vs []rating.Violation
 	for _, d := range st.Details() {
 		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.FieldViolations[:min(len(br.FieldViolations), maxViolations)] {
+			for _, v := range br.FieldViolations[:min(len(br.FieldViolations), errdefs.MaxViolations)] {
 				vs = append(vs, rating.Violation{Field: v.GetField(), Description: v.GetDescription()})
 			}
 		}
@@ -118,33 +100,7 @@ func boundStatus(st *status.Status) *status.Status {
 	if st.Code() == codes.InvalidArgument && len(vs) > 0 {
 		return invalidStatus(p.GetMessage(), vs)
 	}
-	return status.New(st.Code(), clip(p.GetMessage(), maxMessageBytes))
-}
-
-// clip makes s fit a message or a log line: invalid UTF-8, control and
-// format characters (ANSI escapes, bidi overrides) become U+FFFD, and
-// beyond max bytes it is cut, saying how long it was.
-func clip(s string, max int) string {
-	if len(s) <= max && rating.PrintableASCII(s) {
-		return s // the common case, without a copy
-	}
-	var b strings.Builder
-	b.Grow(min(len(s), max) + 32)
-	cut := false
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > max {
-			cut = true
-			break
-		}
-		b.WriteRune(r)
-	}
-	if cut {
-		b.WriteString("… (" + strconv.Itoa(len(s)) + " bytes in all)")
-	}
-	return b.String()
+	return status.New(st.Code(), errdefs.Clip(p.GetMessage(), errdefs.MaxMessageBytes))
 }
 
 // retryAfterOf is the retry delay a status carries, if any.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/energylabel/energylabel/errdefs"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -22,12 +23,12 @@ func TestClipBoundsAndCleansText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := clip(tt.in, tt.max)
+			got := errdefs.Clip(tt.in, tt.max)
 			if got != tt.want {
-				t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+				t.Errorf("errdefs.Clip(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
 			}
 			if !utf8.ValidString(got) {
-				t.Errorf("clip(%q) = %q is not valid UTF-8", tt.in, got)
+				t.Errorf("errdefs.Clip(%q) = %q is not valid UTF-8", tt.in, got)
 			}
 		})
 	}
@@ -37,17 +38,17 @@ func FuzzClip(f *testing.F) {
 	f.Add("a\x1b[31m\xff\u202e", 8)
 	f.Fuzz(func(t *testing.T, s string, max int) {
 		max = max & 1023
-		got := clip(s, max)
+		got := errdefs.Clip(s, max)
 		if !utf8.ValidString(got) {
-			t.Fatalf("clip(%q, %d) = %q is not valid UTF-8", s, max, got)
+			t.Fatalf("errdefs.Clip(%q, %d) = %q is not valid UTF-8", s, max, got)
 		}
 		body, _, _ := strings.Cut(got, "… (")
 		if len(body) > max {
-			t.Fatalf("clip(%q, %d) keeps %d bytes", s, max, len(body))
+			t.Fatalf("errdefs.Clip(%q, %d) keeps %d bytes", s, max, len(body))
 		}
 		for _, r := range got {
 			if r < 0x20 || r == 0x7f {
-				t.Fatalf("clip(%q) = %q keeps a control character", s, got)
+				t.Fatalf("errdefs.Clip(%q) = %q keeps a control character", s, got)
 			}
 		}
 	})

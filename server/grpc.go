@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/energylabel/energylabel/errdefs"
 	"log/slog"
 	"slices"
 	"time"
@@ -188,7 +189,7 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("request_id", newRequestID()), slog.String("method", clip(method, maxFieldBytes)),
+		slog.String("request_id", newRequestID()), slog.String("method", errdefs.Clip(method, errdefs.MaxFieldBytes)),
 		slog.String("code", code.String()), slog.Duration("duration", time.Since(start)),
 	}
 	if c.tokenID != "" {
@@ -198,11 +199,11 @@ func (s *Server) logCall(ctx context.Context, c *call, method string, start time
 		attrs = append(attrs, slog.String("protocol", c.protocol))
 	}
 	if st != nil {
-		attrs = append(attrs, slog.String("error", clip(status.Convert(st).Message(), maxMessageBytes)))
+		attrs = append(attrs, slog.String("error", errdefs.Clip(status.Convert(st).Message(), errdefs.MaxMessageBytes)))
 	}
 	if cause != nil && (code == codes.Internal || code == codes.Unavailable || errors.Is(cause, storage.ErrFull)) {
 		// The client was told only that something failed; the log says what.
-		attrs = append(attrs, slog.String("cause", clip(cause.Error(), maxMessageBytes)))
+		attrs = append(attrs, slog.String("cause", errdefs.Clip(cause.Error(), errdefs.MaxMessageBytes)))
 	}
 	if suppressed > 0 {
 		attrs = append(attrs, slog.Int("suppressed_before", suppressed))

@@ -217,7 +217,7 @@ func (s *Server) ratingEvent(ev *storage.Event, f watchFilter) *energylabelv1.Ra
 // then, placed in its cohort as the index has it now.
 func (s *Server) ratingAsAccepted(h *storage.HistoryEntry) *energylabelv1.Rating {
 	r := s.rated(h.Current)
-	p := s.ratingProto(&r, s.current)
+	p := s.RatingProto(&r, s.current)
 	p.Release, p.StarsNote, p.Stars = h.Label.Release, "", nil
 	if h.Label.Stars > 0 {
 		stars := int32(h.Label.Stars)

@@ -21,7 +21,7 @@ type rateLimitedError struct {
 	retryAfter time.Duration
 }
 
-func (e *rateLimitedError) retryDelay() time.Duration { return e.retryAfter }
+func (e *rateLimitedError) RetryDelay() time.Duration { return e.retryAfter }
 func (e *rateLimitedError) Unwrap() error             { return errResourceExhausted }
 
 func (e *rateLimitedError) Error() string {

@@ -2,7 +2,9 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/energylabel/energylabel/index"
+	"github.com/energylabel/energylabel/internal/lru"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 )
@@ -29,7 +32,8 @@ type metrics struct {
 	// grpc_code} and the rest), which dashboards and alerts for any gRPC
 	// server already know.
 	grpc *grpcprom.ServerMetrics
-	http *httpMetrics
+	// caches are the caches reported at scrape time.
+	caches *cacheCollector
 }
 
 func newMetrics(s *Server) *metrics {
@@ -46,9 +50,8 @@ func newMetrics(s *Server) *metrics {
 		}, []string{"outcome", "reason"}),
 		grpc: grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
 			grpcprom.WithHistogramBuckets(prometheus.ExponentialBuckets(50e-6, 2.5, 12)))),
-		http: newHTTPMetrics(),
+		caches: &cacheCollector{},
 	}
-	m.registry.MustRegister(m.http.collectors()...)
 	m.registry.MustRegister(m.grpc, m.rpcDuration, m.submissions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -58,7 +61,7 @@ func newMetrics(s *Server) *metrics {
 		Name: "energylabel_connections_refused_total", Help: "Connections closed as accepted, their client address having its cap of open ones.",
 	}, func() float64 { return float64(s.refusedConns.Load()) }))
 	m.registry.MustRegister(&gradeCollector{s: s})
-	m.registry.MustRegister(cacheCollector{s})
+	m.registry.MustRegister(m.caches)
 	return m
 }
 
@@ -167,9 +170,35 @@ func (g *gradeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// cacheCollector reports the caches at scrape time: rendered images,
-// image responses, HTML pages, and GetRating's encoded answers.
-type cacheCollector struct{ s *Server }
+// cacheCollector reports the caches at scrape time: GetRating's answers,
+// and the web's images, image responses and pages (ReportCache).
+type cacheCollector struct {
+	mu     sync.Mutex
+	caches []reportedCache
+}
+
+type reportedCache struct {
+	name   string
+	stats  func() lru.Stats
+	budget int
+}
+
+// ReportCache adds a cache to those the metrics report, as
+// energylabel_cache_*{cache="name"}, in place of an earlier one of the
+// name.
+func (s *Server) ReportCache(name string, stats func() lru.Stats, budget int) {
+	c := s.metrics.caches
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.caches = slices.DeleteFunc(c.caches, func(rc reportedCache) bool { return rc.name == name })
+	c.caches = append(c.caches, reportedCache{name, stats, budget})
+}
+
+// MetricsRegistry is the registry /metrics serves, for the web's own.
+func (s *Server) MetricsRegistry() *prometheus.Registry { return s.metrics.registry }
+
+// MetricsHandler serves the metrics.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 var (
 	cacheBytesDesc   = prometheus.NewDesc("energylabel_cache_bytes", "Bytes a cache of rendered images holds, keys and overhead included, within its budget (images: by what they are drawn from; responses: by the selection of an image URL).", []string{"cache"}, nil)
@@ -180,14 +209,14 @@ var (
 	cacheRatioDesc   = prometheus.NewDesc("energylabel_cache_hit_ratio", "Hits over lookups of a cache of rendered images since start; rate(hits)/rate(hits+misses) gives it over a window.", []string{"cache"}, nil)
 )
 
-func (cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+func (*cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{cacheBytesDesc, cacheBudgetDesc, cacheEntriesDesc, cacheHitsDesc, cacheMissesDesc, cacheRatioDesc} {
 		ch <- d
 	}
 }
 
-func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
-	report := func(name string, st cacheStats, budget int) {
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	report := func(name string, st lru.Stats, budget int) {
 		ch <- prometheus.MustNewConstMetric(cacheBytesDesc, prometheus.GaugeValue, float64(st.Bytes), name)
 		ch <- prometheus.MustNewConstMetric(cacheBudgetDesc, prometheus.GaugeValue, float64(budget), name)
 		ch <- prometheus.MustNewConstMetric(cacheEntriesDesc, prometheus.GaugeValue, float64(st.Entries), name)
@@ -199,8 +228,9 @@ func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(cacheRatioDesc, prometheus.GaugeValue, ratio, name)
 	}
-	report("images", c.s.images.stats(), imageCacheBudget)
-	report("responses", c.s.responses.lru.stats(), responseCacheBudget)
-	report("pages", c.s.site.cache.stats(), pageCacheBudget)
-	report("answers", c.s.answers.lru.stats(), answerCacheBudget)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, rc := range c.caches {
+		report(rc.name, rc.stats(), rc.budget)
+	}
 }

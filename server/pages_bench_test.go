@@ -15,6 +15,7 @@ import (
 	"github.com/energylabel/energylabel/server"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
+	"github.com/energylabel/energylabel/web"
 )
 
 // pageBenchResults is the size of the synthetic registry the page
@@ -25,7 +26,7 @@ const pageBenchResults = 300_000
 // pageBenchResults synthetic results and one publisher's 50 models rated
 // in every rateable cohort (see rateableCohorts), named
 // everywhere/model-NN.
-func startPageBench(b *testing.B) *server.HTTP {
+func startPageBench(b *testing.B) *web.HTTP {
 	b.Helper()
 	st, err := boltdb.Open(b.TempDir(), boltdb.Options{})
 	if err != nil {
@@ -68,7 +69,7 @@ func startPageBench(b *testing.B) *server.HTTP {
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	return srv.NewHTTP()
+	return web.New(srv)
 }
 
 // BenchmarkPage serves the heaviest pages of a large registry, each built
@@ -92,7 +93,7 @@ func BenchmarkPage(b *testing.B) {
 				name = p.name + "/cached"
 			}
 			b.Run(name, func(b *testing.B) {
-				server.SetPageCache(h, cached)
+				web.SetPageCache(h, cached)
 				size := 0
 				b.ReportAllocs()
 				for b.Loop() {

@@ -192,7 +192,7 @@ func (e *quotaError) Error() string {
 }
 
 func (e *quotaError) Unwrap() error             { return errResourceExhausted }
-func (e *quotaError) retryDelay() time.Duration { return e.resets }
+func (e *quotaError) RetryDelay() time.Duration { return e.resets }
 
 // check says whether namespace may store n more results on the day of
 // now within q. A result's size is known once it is stored: the bytes a

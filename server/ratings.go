@@ -35,7 +35,7 @@ var gradeLetters = [7]string{"A", "B", "C", "D", "E", "F", "G"}
 // and its grade under a grade scheme, both of the figures it shows (the
 // determined ones of a corrected result), its place among the release's
 // references, what surveyors found, and what explains all of it.
-func (s *Server) ratingProto(r *index.Rated, scheme *rating.GradeScheme) *energylabelv1.Rating {
+func (s *Server) RatingProto(r *index.Rated, scheme *rating.GradeScheme) *energylabelv1.Rating {
 	c := r.Measure.Cohort
 	shown := r.Shown()
 	g := scheme.Grade(shown)
@@ -108,7 +108,7 @@ func (s *Server) verificationProto(v *energylabelv1.Verification, r *index.Rated
 }
 
 // stars is a rated entry's stars under the current release, 0 for none.
-func (s *Server) stars(r *index.Rated) int { return s.Release().Stars(r.Shown()).Stars }
+func (s *Server) Stars(r *index.Rated) int { return s.Release().Stars(r.Shown()).Stars }
 
 // timestampIn is wire.Timestamp into a given message: nil for the zero time.
 func timestampIn(ts *timestamppb.Timestamp, t time.Time) *timestamppb.Timestamp {

@@ -70,7 +70,7 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 		}
 		resp := &energylabelv1.SubmitResultResponse{ResultId: dup.ResultID, AlreadyStored: true}
 		for i := range stored {
-			resp.Ratings = append(resp.Ratings, rs.s.ratingProto(&stored[i], rs.s.current))
+			resp.Ratings = append(resp.Ratings, rs.s.RatingProto(&stored[i], rs.s.current))
 		}
 		return resp, nil
 	}
@@ -80,7 +80,7 @@ func (rs ratingService) SubmitResult(ctx context.Context, req *energylabelv1.Sub
 	if err != nil {
 		return nil, err
 	}
-	return &energylabelv1.SubmitResultResponse{ResultId: own.ID, Ratings: []*energylabelv1.Rating{rs.s.ratingProto(&own, rs.s.current)}}, nil
+	return &energylabelv1.SubmitResultResponse{ResultId: own.ID, Ratings: []*energylabelv1.Rating{rs.s.RatingProto(&own, rs.s.current)}}, nil
 }
 
 func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatingRequest) (*energylabelv1.GetRatingResponse, error) {
@@ -102,7 +102,7 @@ func (rs ratingService) GetRating(_ context.Context, req *energylabelv1.GetRatin
 	}
 	resp := &energylabelv1.GetRatingResponse{Ratings: make([]*energylabelv1.Rating, len(rated))}
 	for i := range rated {
-		resp.Ratings[i] = rs.s.ratingProto(&rated[i], scheme)
+		resp.Ratings[i] = rs.s.RatingProto(&rated[i], scheme)
 	}
 	rs.s.answers.put(key, rev, resp)
 	return resp, nil
@@ -114,12 +114,12 @@ func (s *Server) chosenRatings(req *energylabelv1.GetRatingRequest) ([]index.Rat
 	if err := rating.ValidateModel(req.GetModel()); err != nil {
 		return nil, err
 	}
-	c, err := choiceOf(s.Registry().Accelerators, req.GetTask(), req.GetHardware(), req.GetDataset())
+	c, err := ChoiceOf(s.Registry().Accelerators, req.GetTask(), req.GetHardware(), req.GetDataset())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetForBadge() {
-		r, ok, err := s.chosenRating(req.GetModel(), c)
+		r, ok, err := s.ChosenRating(req.GetModel(), c)
 		if !ok || err != nil {
 			return nil, err
 		}
@@ -167,7 +167,7 @@ func (rs ratingService) ListRatings(_ context.Context, req *energylabelv1.ListRa
 	}
 	resp := &energylabelv1.ListRatingsResponse{NextPageToken: page.Next, Ratings: make([]*energylabelv1.Rating, len(page.Ratings))}
 	for i := range page.Ratings {
-		resp.Ratings[i] = rs.s.ratingProto(&page.Ratings[i], rs.s.current)
+		resp.Ratings[i] = rs.s.RatingProto(&page.Ratings[i], rs.s.current)
 		resp.Ratings[i].Classes = nil // the same for every row of a cohort; GetRating gives them
 	}
 	return resp, nil

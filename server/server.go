@@ -1,6 +1,8 @@
-// Package server is energylabeld's edge: the gRPC services, their
-// interceptors, and the HTTP surface, over a storage backend, the read
-// model that follows it, and the rating domain.
+// Package server is the application service behind energylabel's API:
+// submitting, rating, registries, releases, imports and quotas over a
+// storage backend and the read model that follows it, with the gRPC
+// services that expose it (and their interceptors, per-client limits and
+// the reads over Connect); package web is the site.
 package server
 
 import (
@@ -82,11 +84,6 @@ type Server struct {
 	refusedConns atomic.Int64
 	metrics      *metrics
 	reg          registries
-	// The HTTP surface's caches of rendered images.
-	images    *imageCache
-	responses *responseCache
-	// site is the HTML pages' state: search's model list, the page cache.
-	site pageState
 	// answers are GetRating's encoded answers.
 	answers *answerCache
 	// staleAfter is Config.StaleAfter; stale caches the staleness header.
@@ -113,7 +110,6 @@ func New(cfg Config) (*Server, error) {
 		limiter:   newSubmitLimiter(cfg.SubmitLimit),
 		logSample: newLogSampler(),
 		limits:    cfg.Limits.withDefaults(),
-		images:    newImageCache(imageCacheBudget),
 
 		staleAfter: cmp.Or(cfg.StaleAfter, DefaultStaleAfter),
 	}
@@ -134,10 +130,9 @@ func New(cfg Config) (*Server, error) {
 	s.watches = &watchSlots{max: s.limits.MaxWatches, perAddr: s.limits.WatchesPerAddress}
 	s.reads = newReadBudget(s.limits.ReadBudget)
 	s.renders = newRenderSlots()
-	s.responses = newResponseCache(s.index, responseCacheBudget)
 	s.answers = newAnswerCache(answerCacheBudget)
-	s.site.cache = newPageCache(s.index, pageCacheBudget)
 	s.metrics = newMetrics(s)
+	s.ReportCache("answers", s.answers.lru.Stats, answerCacheBudget)
 	if err := s.startFollowing(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -242,3 +237,6 @@ func (s *Server) Scheme(version string) (*rating.GradeScheme, error) {
 	}
 	return nil, rating.Invalid("scheme", "unknown grade scheme %q (current is %s)", version, s.current.Version)
 }
+
+// Logger is the server's log, for the parts that serve it.
+func (s *Server) Logger() *slog.Logger { return s.log }

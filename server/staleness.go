@@ -59,10 +59,10 @@ func (s *Server) sayStaleness(ctx context.Context, method string) {
 // readinessPoll is how often health follows Ready.
 const readinessPoll = 100 * time.Millisecond
 
-// reportReadiness keeps gRPC health in step with Ready until ctx ends:
+// ReportReadiness keeps gRPC health in step with Ready until ctx ends:
 // NOT_SERVING while the index is rebuilt or the backend is silent, so
 // that balancers send reads to a replica that is current.
-func (s *Server) reportReadiness(ctx context.Context, hs *health.Server, services []string) {
+func (s *Server) ReportReadiness(ctx context.Context, hs *health.Server, services []string) {
 	t := time.NewTicker(readinessPoll)
 	defer t.Stop()
 	ready := true // NewGRPC starts SERVING

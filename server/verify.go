@@ -123,7 +123,7 @@ func (rs ratingService) VerifyResult(ctx context.Context, req *energylabelv1.Ver
 	}
 	return &energylabelv1.VerifyResultResponse{
 		ResultId: out.Rated.ID, WhPer_1KQueries: out.Measure.WhPer1kQueries, EnergyPerUnit: out.Measure.EnergyPerUnit,
-		WithinTolerance: out.Within, Rating: rs.s.ratingProto(&out.Rated, rs.s.current),
+		WithinTolerance: out.Within, Rating: rs.s.RatingProto(&out.Rated, rs.s.current),
 	}, nil
 }
 

@@ -50,9 +50,9 @@ func soundDatabase(t *testing.T) []byte {
 	return b
 }
 
-// daemon runs the test binary as energylabeld with args, and returns its
+// runDaemon runs the test binary as energylabeld with args, and returns its
 // exit code and stdout and stderr; it fails the test if it runs on.
-func daemon(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runDaemon(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -103,7 +103,7 @@ func TestDamagedDatabasesStopTheServerWithOneLine(t *testing.T) {
 				{"-data", dir, "-grpc", "127.0.0.1:0", "-http", "127.0.0.1:0"},
 				{"-check", "-data", dir},
 			} {
-				code, _, stderr := daemon(t, args...)
+				code, _, stderr := runDaemon(t, args...)
 				t.Logf("energylabeld %s: exit %d: %s", args[0], code, stderr)
 				if code != 1 {
 					t.Errorf("energylabeld %s exited %d, want 1", args[0], code)
@@ -129,7 +129,7 @@ func TestCheckReportsASoundDatabase(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, boltdb.FileName), soundDatabase(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := daemon(t, "-check", "-data", dir)
+	code, stdout, stderr := runDaemon(t, "-check", "-data", dir)
 	if code != 0 || !strings.Contains(stdout, "3000 results") || !strings.Contains(stdout, "ok: tx.Check found no problem") {
 		t.Errorf("energylabeld -check on a sound database: exit %d\n%s%s", code, stdout, stderr)
 	}

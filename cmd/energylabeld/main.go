@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/energylabel/energylabel/daemon"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
 	"github.com/energylabel/energylabel/server"
@@ -270,7 +271,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		}
 		log.Info("demo data imported", "results", n, "source", "AI Energy Score leaderboard 2025-02", "release", demoRelease, "data", c.dataDir)
 	}
-	var l server.Listeners
+	var l daemon.Listeners
 	if l.GRPC, err = net.Listen("tcp", c.grpcAddr); err != nil {
 		return err
 	}
@@ -278,7 +279,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		l.GRPC.Close()
 		return err
 	}
-	return srv.Serve(ctx, l, server.ServeOptions{TLS: tlsConfig})
+	return daemon.Serve(ctx, srv, l, daemon.ServeOptions{TLS: tlsConfig})
 }
 
 // checkStorageFlags refuses flags that mean nothing with the storage the

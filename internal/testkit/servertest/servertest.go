@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/energylabel/energylabel/daemon"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/server"
 	"github.com/energylabel/energylabel/storage"
@@ -132,7 +133,7 @@ func (s *Server) start(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.Server, s.cancel, s.done = srv, cancel, make(chan error, 1)
 	go func() {
-		s.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, HTTP: hl}, server.ServeOptions{TLS: s.opt.TLS})
+		s.done <- daemon.Serve(ctx, srv, daemon.Listeners{GRPC: gl, HTTP: hl}, daemon.ServeOptions{TLS: s.opt.TLS})
 	}()
 }
 

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/url"
@@ -36,42 +36,6 @@ func FuzzParseImageQuery(f *testing.F) {
 	f.Add("t%61sk=a+b;c&task=%zz")
 	f.Add("style=flat-square&label=AI+%E2%9A%A1&label=x")
 	f.Fuzz(func(t *testing.T, q string) { agree(t, q) })
-}
-
-func TestImageCacheStaysInItsBudgetAndKeepsWhatIsUsed(t *testing.T) {
-	c := newImageCache(cacheShards * 10 << 10)
-	body := make([]byte, 1000)
-	for i := range 100 * cacheShards {
-		c.put(imageKey{result: uint64(i)}, newImage("image/svg+xml", body))
-		c.get(imageKey{result: 0}, nil) // used again and again
-		for s := range c.shards {
-			if sh := &c.shards[s]; sh.bytes > sh.budget {
-				t.Fatalf("after %d puts shard %d holds %d bytes, over its budget of %d", i+1, s, sh.bytes, sh.budget)
-			}
-		}
-	}
-	for s := range c.shards {
-		if n := len(c.shards[s].m); n < 5 || n > 10 {
-			t.Errorf("shard %d holds %d images of 1 kB in 10 kB", s, n)
-		}
-	}
-	if _, ok := c.get(imageKey{result: 100*cacheShards - 1}, nil); !ok {
-		t.Error("the last image put is not in the cache")
-	}
-	if _, ok := c.get(imageKey{result: 0}, nil); !ok {
-		t.Error("the image used after every put was evicted")
-	}
-	if _, ok := c.get(imageKey{result: cacheShards}, nil); ok {
-		t.Error("an image put early and never used again is still there")
-	}
-	c.put(imageKey{result: 1}, newImage("image/png", make([]byte, 20<<10)))
-	if img, ok := c.get(imageKey{result: 1}, nil); ok && len(img.body) > 1000 {
-		t.Error("an image larger than a shard's budget was kept")
-	}
-	st := c.stats()
-	if st.Bytes > cacheShards*10<<10 || st.Hits == 0 || st.Misses == 0 {
-		t.Errorf("stats %+v", st)
-	}
 }
 
 func TestSelectionIgnoresWhatDoesNotSelect(t *testing.T) {

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
+	"github.com/energylabel/energylabel/server"
 )
 
 // Badges follow shields.io's conventions: style= and label= as shields
@@ -90,6 +91,9 @@ func problemWords(err error) string {
 	if errors.As(err, &p) {
 		return p.words
 	}
+	if _, ok := errors.AsType[*server.ManyTasksError](err); ok {
+		return "pick a task"
+	}
 	var invalid *rating.InvalidError
 	if errors.As(err, &invalid) && len(invalid.Violations) > 0 {
 		switch f := invalid.Violations[0].Field; f {
@@ -118,12 +122,12 @@ func problemWords(err error) string {
 // image proxies cache no failure.
 func (h *HTTP) imageError(w http.ResponseWriter, r *http.Request, kind imageKind, look badgeLook, err error) {
 	if errdefs.KindOf(err) == errdefs.Internal {
-		h.s.log.Warn("image", "path", clip(r.URL.Path, maxFieldBytes), "error", clip(err.Error(), maxMessageBytes))
+		h.s.Logger().Warn("image", "path", errdefs.Clip(r.URL.Path, errdefs.MaxFieldBytes), "error", errdefs.Clip(err.Error(), errdefs.MaxMessageBytes))
 	}
 	words := problemWords(err)
 	var img *image
 	if kind.isBadge() {
-		img = look.render(label.ProblemBadge(words, clip(err.Error(), maxProblemDetail)), kind)
+		img = look.render(label.ProblemBadge(words, errdefs.Clip(err.Error(), maxProblemDetail)), kind)
 	} else {
 		img = problemImage(words, kind == labelPNG)
 	}

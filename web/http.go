@@ -1,10 +1,15 @@
-package server
+// Package web is energylabel's site: health and metrics, badges, labels
+// and history charts, the leaderboard, task, model and search pages, and
+// the caches that keep them cheap, over the application service (package
+// server), whose reads it also serves over Connect.
+package web
 
 import (
 	"context"
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/energylabel/energylabel/server"
 	"html/template"
 	"net/http"
 	"strings"
@@ -19,7 +24,6 @@ import (
 	"github.com/energylabel/energylabel/internal/wire"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
-	"github.com/energylabel/energylabel/storage"
 )
 
 // imageMaxAge is how long caches may keep a badge or label.
@@ -30,7 +34,7 @@ var templateFS embed.FS
 
 // HTTP is the HTTP surface: health, metrics, badges, labels and pages.
 type HTTP struct {
-	s         *Server
+	s         *server.Server
 	mux       *http.ServeMux
 	pages     *template.Template
 	images    *imageCache
@@ -40,16 +44,23 @@ type HTTP struct {
 	// site is the server's: the model list search scans, and the page cache.
 	site     *pageState
 	draining atomic.Bool
-	rpc      *rpcHTTP // the RatingService's reads
+	rpc      *server.RPCHTTP // the RatingService's reads
 }
 
-// NewHTTP builds the HTTP handler. Its image caches are the server's.
-func (s *Server) NewHTTP() *HTTP {
-	h := &HTTP{s: s, mux: http.NewServeMux(), images: s.images, responses: s.responses, site: &s.site,
-		metrics: s.metrics.http, hits: s.metrics.http.cachedRoutes()}
+// New builds the HTTP handler of s: its pages, images and their caches,
+// health and metrics, and the reads over Connect. A server has one.
+func New(s *server.Server) *HTTP {
+	metrics := newHTTPMetrics()
+	metrics.register(s.MetricsRegistry())
+	h := &HTTP{s: s, mux: http.NewServeMux(), images: newImageCache(imageCacheBudget),
+		responses: newResponseCache(s.Index(), responseCacheBudget), site: &pageState{cache: newPageCache(s.Index(), pageCacheBudget)},
+		metrics: metrics, hits: metrics.cachedRoutes()}
+	s.ReportCache("images", h.images.Stats, imageCacheBudget)
+	s.ReportCache("responses", h.responses.lru.Stats, responseCacheBudget)
+	s.ReportCache("pages", h.site.cache.stats, pageCacheBudget)
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
-	h.mux.Handle("GET /metrics", s.metrics.handler())
+	h.mux.Handle("GET /metrics", s.MetricsHandler())
 	h.mux.HandleFunc(badgeRoute, h.badge)
 	h.mux.HandleFunc(labelRoute, h.label)
 	h.mux.HandleFunc(historyRoute, h.history)
@@ -59,13 +70,13 @@ func (s *Server) NewHTTP() *HTTP {
 	h.mux.HandleFunc("GET /search", h.searchPage)
 	h.mux.HandleFunc("GET /favicon.svg", favicon)
 	h.mux.HandleFunc("GET /favicon.ico", favicon)
-	h.rpc = s.mountRPC(h.mux)
+	h.rpc = s.MountRPC(h.mux)
 	return h
 }
 
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	w.Header()[httpStalenessHeader] = h.s.staleness().http
+	w.Header()[server.StalenessHTTPHeader] = h.s.StalenessHeader()
 	// Only images are cached, and only GET requests look: whatever else
 	// reaches the handlers as before.
 	if r.Method == http.MethodGet && h.responses != nil {
@@ -83,19 +94,19 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // clientOf is the address per-client limits count a request as.
 func (h *HTTP) clientOf(r *http.Request) string {
-	return h.s.limits.clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+	return h.s.ClientAddr(r)
 }
 
 // admit draws on r's caller's read budget: what a page that must be
 // built costs.
 func (h *HTTP) admit(r *http.Request) func() error {
-	return func() error { return h.s.reads.take(h.clientOf(r), time.Now()) }
+	return func() error { return h.s.SpendReads(h.clientOf(r), 1) }
 }
 
 // tooMany answers a page request past its caller's read budget: 429, and
 // when to retry.
-func tooMany(w http.ResponseWriter, err *budgetError) {
-	w.Header().Set("Retry-After", retrySeconds(err.retryAfter))
+func tooMany(w http.ResponseWriter, err server.RetryLater) {
+	w.Header().Set("Retry-After", server.RetryAfter(err.RetryDelay()))
 	http.Error(w, err.Error(), http.StatusTooManyRequests)
 }
 
@@ -103,7 +114,7 @@ func tooMany(w http.ResponseWriter, err *budgetError) {
 // before shutdown, and ends the streams of the reads.
 func (h *HTTP) Drain() {
 	h.draining.Store(true)
-	h.rpc.drain()
+	h.rpc.Drain()
 }
 
 func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -177,11 +188,19 @@ func parseImageQuery(raw string) imageQuery {
 
 // choice is what an image URL's query chooses of a model's ratings.
 func (q imageQuery) choice(accels *rating.Accelerators) (index.Choice, error) {
-	return choiceOf(accels, q.task, q.hardware, q.dataset)
+	return server.ChoiceOf(accels, q.task, q.hardware, q.dataset)
+}
+
+// forTask names a task in a message, or nothing.
+func forTask(task string) string {
+	if task == "" {
+		return ""
+	}
+	return " for task " + task
 }
 
 func (h *HTTP) pageURL(model string) string {
-	return h.s.baseURL + "/models/" + model
+	return h.s.BaseURL() + "/models/" + model
 }
 
 // badge answers /badge/{owner}/{name}.svg, and .json for shields'
@@ -238,7 +257,7 @@ func (h *HTTP) history(w http.ResponseWriter, r *http.Request) {
 // latest results, at most as many as the chart shows.
 func (h *HTTP) historyChart(ctx context.Context, rt *index.Rated, scheme *rating.GradeScheme) (*image, error) {
 	c := rt.Measure.Cohort
-	entries, err := h.s.backend.History(ctx, storage.HistoryQuery{Model: rt.Model, Task: c.Task, Dataset: c.Dataset, Hardware: c.Hardware, Limit: maxHistoryChart, Newest: true})
+	entries, err := h.s.RecentHistory(ctx, rt.Model, c, maxHistoryChart)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +295,7 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		return
 	}
 	version := h.responses.version() // before reading the store
-	rt, found, err := h.s.chosenRating(model, c)
+	rt, found, err := h.s.ChosenRating(model, c)
 	if err != nil {
 		h.imageError(w, r, kind, look, err)
 		return
@@ -290,8 +309,8 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		return
 	default:
 		if img, err = h.image(r, &rt, kind, scheme, look); err != nil {
-			if busy, ok := errors.AsType[retryLater](err); ok {
-				serveBusy(w, r, kind, busy.retryDelay())
+			if busy, ok := errors.AsType[server.RetryLater](err); ok {
+				serveBusy(w, r, kind, busy.RetryDelay())
 				return
 			}
 			h.imageError(w, r, kind, look, err)
@@ -306,21 +325,21 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 // PNG label or a history chart, which reads the store, draws on the
 // caller's read budget; badges and SVG labels cost microseconds.
 func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *rating.GradeScheme, look badgeLook) (*image, error) {
-	key := keyOf(rt, h.s.stars(rt), kind, scheme.Version, look)
-	if img, ok := h.images.get(key, nil); ok {
+	key := keyOf(rt, h.s.Stars(rt), kind, scheme.Version, look)
+	if img, ok := h.images.Get(key, nil); ok {
 		return img, nil
 	}
 	if kind == labelPNG || kind == historySVG {
 		cost := 1
 		if kind == labelPNG {
-			cost = pngRenderCost
+			cost = server.PNGRenderCost
 		}
-		if err := h.s.reads.takeN(h.clientOf(r), cost, time.Now()); err != nil {
+		if err := h.s.SpendReads(h.clientOf(r), cost); err != nil {
 			return nil, err
 		}
 	}
 	if kind == labelPNG {
-		release, err := h.s.renders.take(r.Context())
+		release, err := h.s.TakeRenderSlot(r.Context())
 		if err != nil {
 			return nil, err
 		}
@@ -329,11 +348,11 @@ func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *r
 	if kind == historySVG {
 		img, err := h.historyChart(r.Context(), rt, scheme)
 		if err == nil {
-			h.images.put(key, img)
+			h.images.Put(key, img)
 		}
 		return img, err
 	}
-	lr := wire.LabelRating(h.s.ratingProto(rt, scheme), h.pageURL(rt.Model))
+	lr := wire.LabelRating(h.s.RatingProto(rt, scheme), h.pageURL(rt.Model))
 	var img *image
 	switch kind {
 	case gradeBadge, gradeJSON:
@@ -355,7 +374,7 @@ func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *r
 			img = newImage("image/png", png)
 		}
 	}
-	h.images.put(key, img)
+	h.images.Put(key, img)
 	return img, nil
 }
 
@@ -381,7 +400,7 @@ func serveBusy(w http.ResponseWriter, r *http.Request, kind imageKind, retryAfte
 	}
 	busy := *img
 	busy.cacheControl = busyCacheControl
-	w.Header().Set("Retry-After", retrySeconds(retryAfter))
+	w.Header().Set("Retry-After", server.RetryAfter(retryAfter))
 	busy.serve(w, r)
 }
 

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -98,7 +98,7 @@ func TestProblemWords(t *testing.T) {
 }
 
 func TestAProblemBadgeIsShortLived(t *testing.T) {
-	h := &HTTP{s: &Server{}}
+	h := &HTTP{}
 	w := httptest.NewRecorder()
 	h.imageError(w, httptest.NewRequest("GET", "/badge/a/b.svg", nil), gradeBadge, badgeLook{}, rating.Invalid("task", "x"))
 	if w.Code != 200 || w.Header().Get("Cache-Control") != "max-age=60" || w.Header().Get("Content-Type") != "image/svg+xml" {

@@ -1,13 +1,15 @@
-package server
+// Package lru is a least-recently-used cache bounded in bytes, in shards,
+// for the server's answers, images and pages.
+package lru
 
 import "sync"
 
-// lru is a least-recently-used cache bounded in bytes: putting an entry
+// Cache is a least-recently-used cache bounded in bytes: putting an entry
 // evicts the least recently used ones until the cache is within its
 // budget. It is split in shards by a hash of the key, each with its own
 // lock and an even share of the budget, so that concurrent hits seldom
 // wait for one another.
-type lru[K comparable, V any] struct {
+type Cache[K comparable, V any] struct {
 	shards []lruShard[K, V]
 	hash   func(K) uint64
 	// size is what an entry costs, key and value, in bytes.
@@ -36,8 +38,10 @@ type lruNode[K comparable, V any] struct {
 // node, its map slot, and the pointers in them.
 const lruEntryOverhead = 128
 
-func newLRU[K comparable, V any](budget, shards int, hash func(K) uint64, size func(K, V) int) *lru[K, V] {
-	c := &lru[K, V]{shards: make([]lruShard[K, V], shards), hash: hash, size: size}
+// New makes a cache of budget bytes in shards; hash spreads keys over
+// the shards, size says what an entry costs.
+func New[K comparable, V any](budget, shards int, hash func(K) uint64, size func(K, V) int) *Cache[K, V] {
+	c := &Cache[K, V]{shards: make([]lruShard[K, V], shards), hash: hash, size: size}
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.m, sh.budget = map[K]*lruNode[K, V]{}, budget/shards
@@ -46,11 +50,11 @@ func newLRU[K comparable, V any](budget, shards int, hash func(K) uint64, size f
 	return c
 }
 
-func (c *lru[K, V]) shard(k K) *lruShard[K, V] { return &c.shards[c.hash(k)%uint64(len(c.shards))] }
+func (c *Cache[K, V]) shard(k K) *lruShard[K, V] { return &c.shards[c.hash(k)%uint64(len(c.shards))] }
 
-// get returns the entry of k if fresh accepts it; an entry it refuses
+// Get returns the entry of k if fresh accepts it; an entry it refuses
 // counts as a miss, and stays until put replaces it or it ages out.
-func (c *lru[K, V]) get(k K, fresh func(V) bool) (V, bool) {
+func (c *Cache[K, V]) Get(k K, fresh func(V) bool) (V, bool) {
 	sh := c.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -66,9 +70,9 @@ func (c *lru[K, V]) get(k K, fresh func(V) bool) (V, bool) {
 	return n.val, true
 }
 
-// put adds or replaces the entry of k. An entry larger than a shard's
+// Put adds or replaces the entry of k. An entry larger than a shard's
 // budget is not kept.
-func (c *lru[K, V]) put(k K, v V) {
+func (c *Cache[K, V]) Put(k K, v V) {
 	size := c.size(k, v) + lruEntryOverhead
 	sh := c.shard(k)
 	sh.mu.Lock()
@@ -104,14 +108,14 @@ func (sh *lruShard[K, V]) remove(n *lruNode[K, V]) {
 	sh.bytes -= n.size
 }
 
-// cacheStats are a cache's figures, for the metrics.
-type cacheStats struct {
+// Stats are a cache's figures, for the metrics.
+type Stats struct {
 	Bytes, Entries int
 	Hits, Misses   uint64
 }
 
-func (c *lru[K, V]) stats() cacheStats {
-	var s cacheStats
+func (c *Cache[K, V]) Stats() Stats {
+	var s Stats
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()

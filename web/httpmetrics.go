@@ -1,6 +1,7 @@
-package server
+package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -33,8 +34,22 @@ func newHTTPMetrics() *httpMetrics {
 	}
 }
 
-func (m *httpMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.requests, m.duration}
+// register registers the metrics in reg, or takes over those an earlier
+// handler of the same server registered there.
+func (m *httpMetrics) register(reg prometheus.Registerer) {
+	m.requests = registered(reg, m.requests)
+	m.duration = registered(reg, m.duration)
+}
+
+func registered[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	err := reg.Register(c)
+	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+		return are.ExistingCollector.(C)
+	}
+	if err != nil {
+		panic(err) // two different metrics of one name: a bug
+	}
+	return c
 }
 
 // observe counts a request that a route answered with code.

@@ -1,6 +1,8 @@
-package server
+package web
 
 import (
+	"github.com/energylabel/energylabel/errdefs"
+	"github.com/energylabel/energylabel/server"
 	"net/http"
 	"net/url"
 	"slices"
@@ -62,15 +64,15 @@ type modelList struct {
 	last *modelIDs
 }
 
-func (ml *modelList) models(s *Server) *modelIDs {
-	rev := s.index.Revision()
+func (ml *modelList) models(s *server.Server) *modelIDs {
+	rev := s.Index().Revision()
 	ml.mu.Lock()
 	defer ml.mu.Unlock()
 	if ml.last != nil && ml.last.rev == rev {
 		return ml.last
 	}
 	m := &modelIDs{rev: rev}
-	s.index.EachModel(func(id string) { m.ids = append(m.ids, id) })
+	s.Index().EachModel(func(id string) { m.ids = append(m.ids, id) })
 	slices.Sort(m.ids)
 	m.lower = make([]string, len(m.ids))
 	for i, id := range m.ids {
@@ -124,10 +126,10 @@ type searchResult struct {
 func (h *HTTP) searchPage(w http.ResponseWriter, r *http.Request) {
 	params, perr := pageParams(r.URL.RawQuery, "q", "page")
 	raw := params["q"]
-	shown := clip(strings.TrimSpace(raw), maxSearchQuery)
+	shown := errdefs.Clip(strings.TrimSpace(raw), maxSearchQuery)
 	data := map[string]any{"Query": shown, "Max": maxSearchResults}
 	refuse := func(msg string) {
-		data["Error"] = clip(msg, maxMessageBytes)
+		data["Error"] = errdefs.Clip(msg, errdefs.MaxMessageBytes)
 		h.render(w, http.StatusBadRequest, "search.html", data)
 	}
 	if perr != nil {
@@ -161,10 +163,10 @@ func (h *HTTP) buildSearchPage(q, shown string, page int, data map[string]any) (
 	}
 	results := make([]searchResult, 0, len(ids))
 	for _, id := range ids {
-		rated, n := h.s.index.ModelRatingsAt(id, 0, searchModelRatings)
+		rated, n := h.s.Index().ModelRatingsAt(id, 0, searchModelRatings)
 		res := searchResult{Model: id, More: n - len(rated)}
 		for i := range rated {
-			res.Ratings = append(res.Ratings, viewOf(h.s.ratingProto(&rated[i], h.s.current)))
+			res.Ratings = append(res.Ratings, viewOf(h.s.RatingProto(&rated[i], h.s.CurrentScheme())))
 		}
 		results = append(results, res)
 	}

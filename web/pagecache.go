@@ -1,7 +1,9 @@
-package server
+package web
 
 import (
 	"errors"
+	"github.com/energylabel/energylabel/internal/lru"
+	"github.com/energylabel/energylabel/server"
 	"hash/maphash"
 	"net/http"
 	"sync"
@@ -44,7 +46,7 @@ type pageState struct {
 // is at the revision they were built from.
 type pageCache struct {
 	index *index.Index
-	lru   *lru[string, cachedPage]
+	lru   *lru.Cache[string, cachedPage]
 	// off, set only by tests and benchmarks, builds every page anew.
 	off atomic.Bool
 
@@ -74,7 +76,7 @@ type pageFlight struct {
 func newPageCache(ix *index.Index, budget int) *pageCache {
 	seed := maphash.MakeSeed()
 	return &pageCache{index: ix, building: map[pageFlightKey]*pageFlight{},
-		lru: newLRU(budget, pageCacheShards,
+		lru: lru.New(budget, pageCacheShards,
 			func(k string) uint64 { return maphash.String(seed, k) },
 			func(k string, p cachedPage) int { return len(k) + len(p.body) })}
 }
@@ -93,7 +95,7 @@ type pageBuilder func() (status int, body []byte)
 // microseconds, building one milliseconds.
 func (c *pageCache) serve(w http.ResponseWriter, admit func() error, key string, build pageBuilder) {
 	status, body, err := c.get(admit, key, build)
-	if busy, ok := errors.AsType[*budgetError](err); ok {
+	if busy, ok := errors.AsType[server.RetryLater](err); ok {
 		tooMany(w, busy)
 		return
 	}
@@ -108,7 +110,7 @@ func (c *pageCache) get(admit func() error, key string, build pageBuilder) (int,
 		return status, body, nil
 	}
 	rev := c.index.Revision()
-	if p, ok := c.lru.get(key, func(p cachedPage) bool { return p.revision == rev }); ok {
+	if p, ok := c.lru.Get(key, func(p cachedPage) bool { return p.revision == rev }); ok {
 		return http.StatusOK, p.body, nil
 	}
 	fk := pageFlightKey{key, rev}
@@ -143,10 +145,10 @@ func (c *pageCache) get(admit func() error, key string, build pageBuilder) (int,
 	}()
 	f.status, f.body = build()
 	if f.status == http.StatusOK {
-		c.lru.put(key, cachedPage{body: f.body, revision: rev})
+		c.lru.Put(key, cachedPage{body: f.body, revision: rev})
 	}
 	return f.status, f.body, nil
 }
 
 // stats are the cache's figures.
-func (c *pageCache) stats() cacheStats { return c.lru.stats() }
+func (c *pageCache) stats() lru.Stats { return c.lru.Stats() }

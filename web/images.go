@@ -1,8 +1,9 @@
-package server
+package web
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/energylabel/energylabel/internal/lru"
 	"hash/maphash"
 	"net/http"
 	"net/url"
@@ -93,10 +94,10 @@ const (
 // imageCache keeps rendered images by what they are drawn from, least
 // recently used first out. Images of superseded results or moved stars
 // are never asked for again and age out.
-type imageCache = lru[imageKey, *image]
+type imageCache = lru.Cache[imageKey, *image]
 
 func newImageCache(budget int) *imageCache {
-	return newLRU(budget, cacheShards,
+	return lru.New(budget, cacheShards,
 		func(k imageKey) uint64 { return k.result },
 		func(k imageKey, img *image) int { return len(k.scheme) + len(k.look.label) + imageSize(img) })
 }
@@ -231,7 +232,7 @@ func badgeKind(show string) (imageKind, error) {
 // image: the bound errs on the safe side.
 type responseCache struct {
 	index *index.Index
-	lru   *lru[imageSelection, cachedResponse]
+	lru   *lru.Cache[imageSelection, cachedResponse]
 }
 
 type cachedResponse struct {
@@ -241,7 +242,7 @@ type cachedResponse struct {
 
 func newResponseCache(ix *index.Index, budget int) *responseCache {
 	seed := maphash.MakeSeed()
-	return &responseCache{index: ix, lru: newLRU(budget, cacheShards,
+	return &responseCache{index: ix, lru: lru.New(budget, cacheShards,
 		func(s imageSelection) uint64 { return maphash.String(seed, s.model) ^ uint64(s.kind) },
 		func(s imageSelection, cr cachedResponse) int {
 			c := s.choice
@@ -264,7 +265,7 @@ func (c *responseCache) get(sel imageSelection) *image {
 		return nil
 	}
 	v := uint64(c.index.Revision())
-	cr, ok := c.lru.get(sel, func(cr cachedResponse) bool { return cr.version == v })
+	cr, ok := c.lru.Get(sel, func(cr cachedResponse) bool { return cr.version == v })
 	if !ok {
 		return nil
 	}
@@ -277,5 +278,5 @@ func (c *responseCache) put(sel imageSelection, v uint64, img *image) {
 	if c == nil {
 		return
 	}
-	c.lru.put(sel, cachedResponse{img: img, version: v})
+	c.lru.Put(sel, cachedResponse{img: img, version: v})
 }

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -153,7 +153,7 @@ type modelView struct {
 func (h *HTTP) page(status int, name string, data any) (int, []byte) {
 	var buf bytes.Buffer
 	if err := h.pages.ExecuteTemplate(&buf, name, data); err != nil {
-		return http.StatusInternalServerError, []byte(html.EscapeString(clip(err.Error(), maxMessageBytes)))
+		return http.StatusInternalServerError, []byte(html.EscapeString(errdefs.Clip(err.Error(), errdefs.MaxMessageBytes)))
 	}
 	return status, buf.Bytes()
 }
@@ -177,10 +177,10 @@ func (h *HTTP) render(w http.ResponseWriter, status int, name string, data any) 
 // why, with the status its kind maps to (errdefs), and a way back.
 func (h *HTTP) problem(w http.ResponseWriter, err error) {
 	status := errdefs.KindOf(err).HTTPStatus()
-	msg := clip(err.Error(), maxMessageBytes)
+	msg := errdefs.Clip(err.Error(), errdefs.MaxMessageBytes)
 	if status == http.StatusInternalServerError {
-		h.s.log.Error("page", "error", msg)
-		msg = internalMessage
+		h.s.Logger().Error("page", "error", msg)
+		msg = errdefs.InternalMessage
 	}
 	h.render(w, status, "problem.html", map[string]any{"Title": http.StatusText(status), "Message": msg})
 }
@@ -275,7 +275,7 @@ func pageNumber(v string) (int, error) {
 	if n, err := strconv.Atoi(v); !bad && err == nil && n >= 1 {
 		return n, nil
 	}
-	return 0, rating.Invalid("page", "a whole number from 1 to %s, got %s", strings.Repeat("9", maxPageDigits), rating.Quote(clip(v, 32)))
+	return 0, rating.Invalid("page", "a whole number from 1 to %s, got %s", strings.Repeat("9", maxPageDigits), rating.Quote(errdefs.Clip(v, 32)))
 }
 
 func (h *HTTP) indexPage(w http.ResponseWriter, r *http.Request) {
@@ -286,13 +286,13 @@ func (h *HTTP) buildIndexPage() (int, []byte) {
 	var tasks []taskLink
 	for _, t := range rating.Tasks() {
 		n := 0
-		for _, c := range h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
-			_, size := h.s.index.ListCohortAt(c, 0, 0)
+		for _, c := range h.s.Index().Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
+			_, size := h.s.Index().ListCohortAt(c, 0, 0)
 			n += size
 		}
 		tasks = append(tasks, taskLink{ID: t.ID, Alias: t.AIESAlias, Unit: t.Unit.Symbol(), Ratings: n})
 	}
-	return h.page(http.StatusOK, "index.html", map[string]any{"Tasks": tasks, "Scheme": h.s.current.Version})
+	return h.page(http.StatusOK, "index.html", map[string]any{"Tasks": tasks, "Scheme": h.s.CurrentScheme().Version})
 }
 
 // taskPage answers /tasks/{task}: its cohorts, taskPageCohorts a page
@@ -338,7 +338,7 @@ func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 
 // taskCohorts are a task's cohorts, in the order its pages list them.
 func (h *HTTP) taskCohorts(task string) []rating.Cohort {
-	return h.s.index.Cohorts(func(c rating.Cohort) bool { return c.Task == task })
+	return h.s.Index().Cohorts(func(c rating.Cohort) bool { return c.Task == task })
 }
 
 func (h *HTTP) buildTaskPage(t rating.Task, page int) (int, []byte) {
@@ -349,14 +349,14 @@ func (h *HTTP) buildTaskPage(t rating.Task, page int) (int, []byte) {
 	}
 	tables := make([]cohortTable, 0, taskPageCohorts)
 	for _, c := range cohorts[pg.offset():pg.To] {
-		rated, total := h.s.index.ListCohortAt(c, 0, taskCohortRows)
+		rated, total := h.s.Index().ListCohortAt(c, 0, taskCohortRows)
 		tb := h.cohortTable(c, rated)
 		if tb.Total = total; total > len(rated) {
 			tb.More = cohortURL(t.ID, tb.ID, 1)
 		}
 		tables = append(tables, tb)
 	}
-	return h.page(http.StatusOK, "task.html", map[string]any{"Title": t.ID, "Task": t, "Cohorts": tables, "Scheme": h.s.current.Version,
+	return h.page(http.StatusOK, "task.html", map[string]any{"Title": t.ID, "Task": t, "Cohorts": tables, "Scheme": h.s.CurrentScheme().Version,
 		"Pager": pg, "PerCohort": cohortPageRows})
 }
 
@@ -368,16 +368,16 @@ func (h *HTTP) buildCohortPage(t rating.Task, anchor string, page int) (int, []b
 	at := slices.IndexFunc(cohorts, func(c rating.Cohort) bool { return cohortAnchor(c.Dataset, c.Hardware, c.SizeClass) == anchor })
 	if at < 0 {
 		return h.page(http.StatusNotFound, "problem.html", map[string]any{"Title": t.ID,
-			"Message": "Task " + t.ID + " has no cohort " + rating.Quote(clip(anchor, maxMessageBytes)) + ".",
+			"Message": "Task " + t.ID + " has no cohort " + rating.Quote(errdefs.Clip(anchor, errdefs.MaxMessageBytes)) + ".",
 			"Links":   []pageLink{{Href: taskURL(t.ID, 1), Text: "Every cohort of " + t.ID}}})
 	}
 	c := cohorts[at]
-	_, total := h.s.index.ListCohortAt(c, 0, 0)
+	_, total := h.s.Index().ListCohortAt(c, 0, 0)
 	pg := newPager("Pages of this cohort", "models", page, cohortPageRows, total, func(n int) string { return cohortURL(t.ID, anchor, n) })
 	if page > pg.Pages {
 		return h.pastTheEnd(t.ID+" · "+anchor, "models of this cohort", pg)
 	}
-	rated, total := h.s.index.ListCohortAt(c, pg.offset(), cohortPageRows)
+	rated, total := h.s.Index().ListCohortAt(c, pg.offset(), cohortPageRows)
 	if total != pg.Total { // the cohort grew between the two reads: place the page again
 		pg = newPager(pg.Label, pg.Noun, page, cohortPageRows, total, pg.url)
 	}
@@ -385,7 +385,7 @@ func (h *HTTP) buildCohortPage(t rating.Task, anchor string, page int) (int, []b
 	tb.Total = total
 	back := cohortLink(t.ID, at, tb.ID)
 	return h.page(http.StatusOK, "task.html", map[string]any{"Title": t.ID + " · " + anchor, "Task": t, "Cohorts": []cohortTable{tb},
-		"Scheme": h.s.current.Version, "Pager": pg, "Single": true, "Back": back})
+		"Scheme": h.s.CurrentScheme().Version, "Pager": pg, "Single": true, "Back": back})
 }
 
 // cohortTable is the table of a cohort's rows: rated, best first.
@@ -395,7 +395,7 @@ func (h *HTTP) cohortTable(c rating.Cohort, rated []index.Rated) cohortTable {
 	chart := label.StripChart{Unit: tb.Unit}
 	tb.Ratings = make([]ratingView, 0, len(rated))
 	for i := range rated {
-		p := h.s.ratingProto(&rated[i], h.s.current)
+		p := h.s.RatingProto(&rated[i], h.s.CurrentScheme())
 		tb.Ratings = append(tb.Ratings, viewOf(p))
 		if tb.Ranked == "" && p.GetRelease() != "" && p.GetReleaseCohortSize() > 0 {
 			tb.Ranked = fmt.Sprintf("among the %d reference models of release %s", p.GetReleaseCohortSize(), p.GetRelease())
@@ -463,12 +463,12 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *HTTP) buildModelPage(model string, page int) (int, []byte) {
-	_, total := h.s.index.ModelRatingsAt(model, 0, 0)
+	_, total := h.s.Index().ModelRatingsAt(model, 0, 0)
 	pg := newPager("Pages of this model's ratings", "ratings", page, modelPageCohorts, total, func(n int) string { return modelURL(model, n) })
 	if page > pg.Pages {
 		return h.pastTheEnd(model, "ratings of "+model, pg)
 	}
-	rated, total := h.s.index.ModelRatingsAt(model, pg.offset(), modelPageCohorts)
+	rated, total := h.s.Index().ModelRatingsAt(model, pg.offset(), modelPageCohorts)
 	if total != pg.Total {
 		pg = newPager(pg.Label, pg.Noun, page, modelPageCohorts, total, pg.url)
 	}
@@ -484,11 +484,11 @@ func (h *HTTP) buildModelPage(model string, page int) (int, []byte) {
 	}
 	views := make([]modelView, 0, len(rated))
 	for i := range rated {
-		p := h.s.ratingProto(&rated[i], h.s.current)
+		p := h.s.RatingProto(&rated[i], h.s.CurrentScheme())
 		// Each card shows its own cohort's images, whatever the model's
 		// other cohorts of the task.
 		q := cardQuery(p)
-		views = append(views, modelView{Rating: viewOf(p), Query: "?" + q, Markdown: label.Markdown(h.s.baseURL, p.Model, q),
+		views = append(views, modelView{Rating: viewOf(p), Query: "?" + q, Markdown: label.Markdown(h.s.BaseURL(), p.Model, q),
 			Leaderboard: cohortLink(p.Task, places[rated[i].Measure.Cohort]-1, cohortAnchor(p.Dataset, p.Hardware, p.SizeClass))})
 	}
 	status := http.StatusOK

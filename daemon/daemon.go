@@ -1,4 +1,7 @@
-package server
+// Package daemon runs energylabel as one process: the application service
+// with its gRPC API on one port, and the web with the reads over Connect on
+// the other, shutting both down gracefully.
+package daemon
 
 import (
 	"context"
@@ -12,9 +15,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/web"
 )
 
-// Listeners are where a Server serves.
+// Listeners are where the process serves.
 type Listeners struct {
 	GRPC net.Listener
 	HTTP net.Listener
@@ -32,16 +38,16 @@ type ServeOptions struct {
 // shuts down gracefully: health goes NOT_SERVING, in-flight calls finish
 // (GracefulStop, falling back to Stop after the timeout), and HTTP drains.
 // The caller closes the store after Serve returns.
-func (s *Server) Serve(ctx context.Context, l Listeners, opt ServeOptions) error {
+func Serve(ctx context.Context, s *server.Server, l Listeners, opt ServeOptions) error {
 	var gopts []grpc.ServerOption
 	if opt.TLS != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(opt.TLS)))
 	}
 	g, hs := s.NewGRPC(gopts...)
-	h := s.NewHTTP()
+	h := web.New(s)
 	rctx, stopReporting := context.WithCancel(ctx)
 	defer stopReporting()
-	go s.reportReadiness(rctx, hs, slices.Collect(maps.Keys(g.GetServiceInfo())))
+	go s.ReportReadiness(rctx, hs, slices.Collect(maps.Keys(g.GetServiceInfo())))
 	hsrv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -52,7 +58,7 @@ func (s *Server) Serve(ctx context.Context, l Listeners, opt ServeOptions) error
 		TLSConfig:         opt.TLS,
 	}
 	errc := make(chan error, 2)
-	l.GRPC, l.HTTP = s.capConnections(l.GRPC), s.capConnections(l.HTTP)
+	l.GRPC, l.HTTP = s.CapConnections(l.GRPC), s.CapConnections(l.HTTP)
 	go func() { errc <- g.Serve(l.GRPC) }()
 	go func() {
 		var err error
@@ -66,7 +72,7 @@ func (s *Server) Serve(ctx context.Context, l Listeners, opt ServeOptions) error
 		}
 		errc <- err
 	}()
-	s.log.Info("serving", "grpc", l.GRPC.Addr().String(), "http", l.HTTP.Addr().String(), "tls", opt.TLS != nil)
+	s.Logger().Info("serving", "grpc", l.GRPC.Addr().String(), "http", l.HTTP.Addr().String(), "tls", opt.TLS != nil)
 
 	var err error
 	select {
@@ -77,7 +83,7 @@ func (s *Server) Serve(ctx context.Context, l Listeners, opt ServeOptions) error
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	s.log.Info("shutting down", "timeout", timeout)
+	s.Logger().Info("shutting down", "timeout", timeout)
 	hs.Shutdown()
 	h.Drain()
 	stopped := make(chan struct{})
