@@ -176,7 +176,7 @@ const (
 // format characters (ANSI escapes, bidi overrides) become U+FFFD, and
 // beyond max bytes it is cut, saying how long it was.
 func Clip(s string, max int) string {
-	if len(s) <= max && printableASCII(s) {
+	if len(s) <= max && PrintableASCII(s) {
 		return s // the common case, without a copy
 	}
 	var b strings.Builder
@@ -198,7 +198,9 @@ func Clip(s string, max int) string {
 	return b.String()
 }
 
-func printableASCII(s string) bool {
+// PrintableASCII reports whether s holds printable ASCII only: no control
+// characters, nothing a terminal or a log would read as more than text.
+func PrintableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return false

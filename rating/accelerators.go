@@ -2,6 +2,7 @@ package rating
 
 import (
 	"fmt"
+	"github.com/energylabel/energylabel/errdefs"
 	"slices"
 	"strconv"
 	"strings"
@@ -259,13 +260,13 @@ func (v Accelerator) validate() error {
 	if v.PeakTFLOPS16 > 0 && v.PeakTFLOPSFastest > 0 && v.PeakTFLOPSFastest < v.PeakTFLOPS16 {
 		vs = append(vs, Violation{"peak_tflops", fmt.Sprintf("the fastest precision's peak %v is below the 16-bit peak %v", v.PeakTFLOPSFastest, v.PeakTFLOPS16)})
 	}
-	if len(v.FastestPrecision) > MaxFastestPrecision || !PrintableASCII(v.FastestPrecision) {
+	if len(v.FastestPrecision) > MaxFastestPrecision || !errdefs.PrintableASCII(v.FastestPrecision) {
 		vs = append(vs, Violation{"fastest_precision", fmt.Sprintf("printable ASCII of at most %d bytes", MaxFastestPrecision)})
 	}
 	if len(v.Aliases) > MaxAliases {
 		vs = append(vs, Violation{"aliases", fmt.Sprintf("at most %d, got %d", MaxAliases, len(v.Aliases))})
 	}
-	if len(v.Source) > MaxSourceLen || !PrintableASCII(v.Source) {
+	if len(v.Source) > MaxSourceLen || !errdefs.PrintableASCII(v.Source) {
 		vs = append(vs, Violation{"source", fmt.Sprintf("printable ASCII of at most %d bytes", MaxSourceLen)})
 	}
 	if len(vs) > 0 {
@@ -338,7 +339,7 @@ func acceleratorNameProblem(name string) string {
 		return `required, e.g. "H100"`
 	case len(name) > MaxAcceleratorName:
 		return fmt.Sprintf("at most %d bytes, got %d", MaxAcceleratorName, len(name))
-	case !PrintableASCII(name):
+	case !errdefs.PrintableASCII(name):
 		return fmt.Sprintf("%s: only printable ASCII is accepted (look-alike letters, invisible and full-width characters are refused)", quote(name))
 	}
 	return ""
@@ -422,15 +423,4 @@ func EditDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-// PrintableASCII reports whether s holds printable ASCII only: no control
-// characters, nothing a terminal or a log would read as more than text.
-func PrintableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package rating
 
 import (
 	"fmt"
+	"github.com/energylabel/energylabel/errdefs"
 	"slices"
 	"strings"
 )
@@ -139,7 +140,7 @@ func datasetNameProblem(name string) string {
 		return "required"
 	case len(name) > MaxDatasetName:
 		return fmt.Sprintf("at most %d bytes, got %d", MaxDatasetName, len(name))
-	case !PrintableASCII(name) || strings.TrimSpace(name) != name:
+	case !errdefs.PrintableASCII(name) || strings.TrimSpace(name) != name:
 		return fmt.Sprintf("%s: only printable ASCII without surrounding spaces is accepted", quote(name))
 	}
 	return ""

@@ -2,6 +2,7 @@ package rating
 
 import (
 	"errors"
+	"github.com/energylabel/energylabel/errdefs"
 	"math"
 	"testing"
 )
@@ -60,7 +61,7 @@ func FuzzResolveAccelerator(f *testing.F) {
 			}
 			return
 		}
-		if !PrintableASCII(name) || a.Family == "" || !(a.BoardWatts > 0) || n < 0 || n > 99999 {
+		if !errdefs.PrintableASCII(name) || a.Family == "" || !(a.BoardWatts > 0) || n < 0 || n > 99999 {
 			t.Fatalf("Resolve(%q) = %+v, %d", name, a, n)
 		}
 	})

@@ -355,7 +355,7 @@ func (c *checker) checkText() {
 		switch {
 		case len(f.value) > f.max:
 			c.bad(f.field, "at most %d bytes, got %d", f.max, len(f.value))
-		case !PrintableASCII(f.value):
+		case !errdefs.PrintableASCII(f.value):
 			c.bad(f.field, "%s: only printable ASCII is accepted", quote(f.value))
 		}
 	}
