@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/energylabel/energylabel/internal/lru"
 	"github.com/energylabel/energylabel/internal/pbtime"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
@@ -197,6 +199,24 @@ func (s *Server) sendRatingEvents(stream energylabelv1.RatingService_WatchRating
 	return stream.Send(out)
 }
 
+// sharedEventKey names a result's event as the index placed it at one
+// revision.
+type sharedEventKey struct {
+	result uint64
+	index  int64
+}
+
+// sharedEventsBudget bounds the events kept for the watchers of a
+// revision: an import's thousands of results, each made once however
+// many watch.
+const sharedEventsBudget = 8 << 20
+
+func newSharedEvents() *lru.Cache[sharedEventKey, *energylabelv1.RatingEvent] {
+	return lru.New(sharedEventsBudget, answerShards,
+		func(k sharedEventKey) uint64 { return k.result },
+		func(_ sharedEventKey, ev *energylabelv1.RatingEvent) int { return proto.Size(ev) })
+}
+
 // ratingEvent is the event a watcher sees of a backend event, or nil.
 func (s *Server) ratingEvent(ev *storage.Event, f watchFilter) *energylabelv1.RatingEvent {
 	switch ev.Kind {
@@ -205,8 +225,15 @@ func (s *Server) ratingEvent(ev *storage.Event, f watchFilter) *energylabelv1.Ra
 		if !f.matches(&h.Current) {
 			return nil
 		}
-		r := s.ratingAsAccepted(h)
-		return &energylabelv1.RatingEvent{Revision: ev.Revision, Kind: energylabelv1.RatingEvent_KIND_RESULT, Rating: r}
+		// Every watcher of a revision gets the same events: each is made
+		// once per index revision, and shared (nothing changes it).
+		key := sharedEventKey{result: h.ID, index: s.index.Revision()}
+		if shared, ok := s.events.Get(key, nil); ok {
+			return shared
+		}
+		out := &energylabelv1.RatingEvent{Revision: ev.Revision, Kind: energylabelv1.RatingEvent_KIND_RESULT, Rating: s.ratingAsAccepted(h)}
+		s.events.Put(key, out)
+		return out
 	case storage.ReleaseCreated:
 		return &energylabelv1.RatingEvent{Revision: ev.Revision, Kind: energylabelv1.RatingEvent_KIND_RELEASE, Release: releaseProto(ev.Release)}
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/energylabel/energylabel/auth"
 	"github.com/energylabel/energylabel/index"
+	"github.com/energylabel/energylabel/internal/lru"
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 )
@@ -84,6 +86,8 @@ type Server struct {
 	refusedConns atomic.Int64
 	metrics      *metrics
 	reg          registries
+	// events are the watch events of recent results, shared by watchers.
+	events *lru.Cache[sharedEventKey, *energylabelv1.RatingEvent]
 	// answers are GetRating's encoded answers.
 	answers *answerCache
 	// staleAfter is Config.StaleAfter; stale caches the staleness header.
@@ -131,8 +135,10 @@ func New(cfg Config) (*Server, error) {
 	s.reads = newReadBudget(s.limits.ReadBudget)
 	s.renders = newRenderSlots()
 	s.answers = newAnswerCache(answerCacheBudget)
+	s.events = newSharedEvents()
 	s.metrics = newMetrics(s)
 	s.ReportCache("answers", s.answers.lru.Stats, answerCacheBudget)
+	s.ReportCache("events", s.events.Stats, sharedEventsBudget)
 	if err := s.startFollowing(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
