@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"image/png"
 	"math"
+	"sync"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
@@ -21,16 +22,35 @@ const PNGScale = 2
 
 // PNG rasterises the drawing at PNGScale.
 func (d *Drawing) PNG() ([]byte, error) {
-	img, err := d.raster(PNGScale)
-	if err != nil {
-		return nil, err
+	c := d.raster(PNGScale)
+	defer canvases.Put(c)
+	if c.err != nil {
+		return nil, c.err
 	}
 	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
+	if err := pngEncoder.Encode(&b, c.img); err != nil {
 		return nil, fmt.Errorf("label png: %w", err)
 	}
 	return b.Bytes(), nil
 }
+
+// A label's pixels and the rasteriser's coverage buffer are megabytes,
+// its encoder's buffers hundreds of kilobytes: they are reused from one
+// rendering to the next, so that a server drawing labels does not make
+// the garbage collector run for everyone else.
+var (
+	canvases   sync.Pool
+	pngEncoder = png.Encoder{BufferPool: &encoderBuffers{}}
+)
+
+type encoderBuffers struct{ p sync.Pool }
+
+func (e *encoderBuffers) Get() *png.EncoderBuffer {
+	b, _ := e.p.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (e *encoderBuffers) Put(b *png.EncoderBuffer) { e.p.Put(b) }
 
 // canvas is the state of one rasterisation.
 type canvas struct {
@@ -46,9 +66,15 @@ type faceKey struct {
 	size float64
 }
 
-func (d *Drawing) raster(scale float64) (*image.RGBA, error) {
+// raster paints the drawing on a canvas from the pool, which the caller
+// puts back once done with its image.
+func (d *Drawing) raster(scale float64) *canvas {
 	w, h := int(math.Ceil(d.width*scale)), int(math.Ceil(d.height*scale))
-	c := &canvas{img: image.NewRGBA(image.Rect(0, 0, w, h)), scale: scale, faces: map[faceKey]font.Face{}}
+	c, _ := canvases.Get().(*canvas)
+	if c == nil || c.img.Rect.Dx() != w || c.img.Rect.Dy() != h {
+		c = &canvas{img: image.NewRGBA(image.Rect(0, 0, w, h))}
+	}
+	c.scale, c.faces, c.err = scale, map[faceKey]font.Face{}, nil
 	draw.Draw(c.img, c.img.Bounds(), image.White, image.Point{}, draw.Src)
 	for _, it := range d.items {
 		it.paint(c)
@@ -56,7 +82,8 @@ func (d *Drawing) raster(scale float64) (*image.RGBA, error) {
 	for _, f := range c.faces {
 		f.Close()
 	}
-	return c.img, c.err
+	c.faces = nil
+	return c
 }
 
 // fill blends colour into the pixel at x, y with coverage a in [0, 1].
