@@ -47,10 +47,14 @@ pid=$!
 echo "--- $N results: bulk load"
 "$EL" load -addr "$GRPC" -token "$ENERGYLABEL_ADMIN_TOKEN" -n "$N" | tee "$res/load.json"
 "$EL" prepare -addr "$GRPC" -http "$HTTP" -n "$N" -out "$res" >/dev/null
+awk '/^VmHWM/ { print "{\"load_hwm_kib\": " $2 "}" }' "/proc/$pid/status" >"$res/load-mem.json"
 
 for k in $KINDS; do
 	"$EL" flood -setup -kind "$k" -addr "$GRPC" -token "$ENERGYLABEL_ADMIN_TOKEN"
 done
+
+# The peak from here on is the floods': the bulk load's is recorded above.
+echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || echo "--- cannot reset the peak RSS (not root?): peaks include the bulk load"
 
 mem() { awk '/^VmRSS|^VmHWM/ { sub(":", "", $1); v[$1] = $2 } END { printf "{\"rss_kib\": %d, \"hwm_kib\": %d}\n", v["VmRSS"], v["VmHWM"] }' "/proc/$pid/status"; }
 reader() { "$EL" reader -http "$HTTP" -from 127.0.0.2 -urls "$res/badges.tsv" -rate "$READ_RATE" -d "$DUR"; }

@@ -71,7 +71,14 @@ func floodReport(_ context.Context, fs *flag.FlagSet, args []string, stdout io.W
 			k, floodKinds[k], offered, quiet.P99, flooded.P99, ratio, flooded.Failed, flooded.Reads+flooded.Failed,
 			mem.RSS>>10, mem.HWM>>10, float64(log.Bytes)/secs, answers(fl))
 	}
-	fmt.Fprintf(w, "\nWorst ratio %.2f×; the server's peak RSS %d MiB.\n<!-- collateral:end -->\n", worst, peak>>10)
+	var load struct {
+		HWM int `json:"load_hwm_kib"`
+	}
+	loadPeak := ""
+	if read("load-mem.json", &load) == nil && load.HWM > 0 {
+		loadPeak = fmt.Sprintf(" (the bulk load of the %d results before them peaked at %d MiB)", *n, load.HWM>>10)
+	}
+	fmt.Fprintf(w, "\nWorst ratio %.2f×; the server's peak RSS during the floods %d MiB%s.\n<!-- collateral:end -->\n", worst, peak>>10, loadPeak)
 	_, err := io.WriteString(stdout, w.String())
 	return err
 }
@@ -106,9 +113,15 @@ func answers(fl map[string]any) string {
 	return strings.Join(parts, ", ")
 }
 
+// sumOK counts the responses with a body: status 200, busy or not.
 func sumOK(out map[string]any) float64 {
-	v, _ := out["200"].(float64)
-	return v
+	n := 0.0
+	for k, v := range out {
+		if strings.HasPrefix(k, "200") {
+			n += v.(float64)
+		}
+	}
+	return n
 }
 
 func parseSeconds(d string) float64 {
