@@ -278,6 +278,17 @@ func pageNumber(v string) (int, error) {
 	return 0, rating.Invalid("page", "a whole number from 1 to %s, got %s", strings.Repeat("9", maxPageDigits), rating.Quote(errdefs.Clip(v, 32)))
 }
 
+// pagedParams reads a paginated page's query: the parameters named, and
+// its page number (page=, 1 when absent).
+func pagedParams(raw string, names ...string) (map[string]string, int, error) {
+	params, err := pageParams(raw, append(names, "page")...)
+	if err != nil {
+		return nil, 0, err
+	}
+	page, err := pageNumber(params["page"])
+	return params, page, err
+}
+
 func (h *HTTP) indexPage(w http.ResponseWriter, r *http.Request) {
 	h.site.cache.serve(w, h.admit(r), "/", h.buildIndexPage)
 }
@@ -307,12 +318,7 @@ func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, errdefs.New(errdefs.NotFound, "there is no task "+rating.Quote(r.PathValue("task"))+"; the front page lists them"))
 		return
 	}
-	params, err := pageParams(r.URL.RawQuery, "cohort", "page")
-	if err != nil {
-		h.problem(w, err)
-		return
-	}
-	page, err := pageNumber(params["page"])
+	params, page, err := pagedParams(r.URL.RawQuery, "cohort")
 	if err != nil {
 		h.problem(w, err)
 		return
@@ -449,12 +455,7 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, err)
 		return
 	}
-	params, err := pageParams(r.URL.RawQuery, "page")
-	if err != nil {
-		h.problem(w, err)
-		return
-	}
-	page, err := pageNumber(params["page"])
+	_, page, err := pagedParams(r.URL.RawQuery)
 	if err != nil {
 		h.problem(w, err)
 		return

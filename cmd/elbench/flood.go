@@ -338,33 +338,15 @@ func importWatched(ctx context.Context, rs energylabelv1.RatingServiceClient, ad
 		}()
 	}
 	time.Sleep(300 * time.Millisecond)
-	conn, err := dialGRPC(addr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	stream, err := energylabelv1.NewAdminServiceClient(conn).ImportResults(withToken(ctx, token))
-	if err != nil {
-		return err
-	}
 	run := time.Now().UnixNano()
-	req := &energylabelv1.ImportResultsRequest{}
-	for i := range 16_384 {
-		req.Results = append(req.Results, &energylabelv1.BenchmarkResult{
+	results := make([]*energylabelv1.BenchmarkResult, 16_384)
+	for i := range results {
+		results[i] = &energylabelv1.BenchmarkResult{
 			Model: fmt.Sprintf("flood/import-%d-%d", run, i), Task: "text-classification", Hardware: &energylabelv1.Hardware{Accelerator: "H100", Count: 1},
 			Queries: 1000, GpuEnergyWh: 2 + float64(i)*1e-4, DurationSeconds: 60,
-		})
-		if len(req.Results) == perMessage {
-			if err := stream.Send(req); err != nil {
-				break
-			}
-			req = &energylabelv1.ImportResultsRequest{}
 		}
 	}
-	if len(req.Results) > 0 {
-		stream.Send(req)
-	}
-	resp, err := stream.CloseAndRecv()
+	resp, err := importResults(ctx, addr, token, results)
 	if err != nil {
 		return err
 	}
@@ -416,25 +398,31 @@ func setUp(ctx context.Context, kind, addr, token string) error {
 	if token == "" {
 		return errors.New("-token is needed to set the data up")
 	}
-	conn, err := dialGRPC(addr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	stream, err := energylabelv1.NewAdminServiceClient(conn).ImportResults(withToken(ctx, token))
-	if err != nil {
-		return err
-	}
-	for part := range slices.Chunk(results, perMessage) {
-		if err := stream.Send(&energylabelv1.ImportResultsRequest{Results: part}); err != nil {
-			break
-		}
-	}
-	_, err = stream.CloseAndRecv()
+	_, err := importResults(ctx, addr, token, results)
 	if status.Code(err) == codes.AlreadyExists {
 		return nil // set up by an earlier run
 	}
 	return err
+}
+
+// importResults imports results through the admin token, in messages of
+// perMessage.
+func importResults(ctx context.Context, addr, token string, results []*energylabelv1.BenchmarkResult) (*energylabelv1.ImportResultsResponse, error) {
+	conn, err := dialGRPC(addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stream, err := energylabelv1.NewAdminServiceClient(conn).ImportResults(withToken(ctx, token))
+	if err != nil {
+		return nil, err
+	}
+	for part := range slices.Chunk(results, perMessage) {
+		if err := stream.Send(&energylabelv1.ImportResultsRequest{Results: part}); err != nil {
+			break // CloseAndRecv says why
+		}
+	}
+	return stream.CloseAndRecv()
 }
 
 func randomName(n int) string {

@@ -199,27 +199,6 @@ func appendOne(t *testing.T, b storage.Backend, a storage.Accepted) (uint64, int
 	return id, rev
 }
 
-// collect reads watch responses until it has n events, an error, or 10s.
-func collect(ch <-chan storage.WatchResponse, n int) ([]storage.Event, error) {
-	var out []storage.Event
-	timeout := time.After(10 * time.Second)
-	for len(out) < n {
-		select {
-		case r, ok := <-ch:
-			if !ok {
-				return out, errors.New("the watch ended")
-			}
-			if r.Err != nil {
-				return out, r.Err
-			}
-			out = append(out, r.Events...)
-		case <-timeout:
-			return out, fmt.Errorf("timed out with %d of %d events", len(out), n)
-		}
-	}
-	return out, nil
-}
-
 // Two replicas write at once, each from several goroutines: ids are handed
 // out once, in order, and each replica's watch sees every write, its own
 // and the other's.
@@ -285,7 +264,7 @@ func TestTwoReplicasAppendAtOnce(t *testing.T) {
 		}
 	}
 	for r, ch := range watches {
-		evs, err := collect(ch, total)
+		evs, err := storagetest.Collect(ch, total)
 		if err != nil {
 			t.Fatalf("replica %d's watch: %v", r, err)
 		}

@@ -45,7 +45,7 @@ func testBatchLimiter(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatalf("a batch of MaxBatch() = %d: %v", n, err)
 	}
-	evs, err := collect(t, b.Watch(ctx(t), rev0, storage.WatchFilter{}), n)
+	evs, err := Collect(b.Watch(ctx(t), rev0, storage.WatchFilter{}), n)
 	if err != nil {
 		t.Fatal(err)
 	}

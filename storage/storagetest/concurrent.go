@@ -122,7 +122,7 @@ func testConcurrentAppends(t *testing.T, o Opener) {
 
 	// The watch has each result once, in id order, at its append's
 	// revision, and nothing of the refused batches.
-	evs, err := collect(t, b.Watch(ctx(t), rev0, storage.WatchFilter{}), len(ids))
+	evs, err := Collect(b.Watch(ctx(t), rev0, storage.WatchFilter{}), len(ids))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -661,9 +661,9 @@ func testHistoryFilterOnALongHistory(t *testing.T, o Opener) {
 	CheckHistory(t, b, "a/long")
 }
 
-// collect reads watch responses until it has n events or the timeout.
-func collect(t *testing.T, ch <-chan storage.WatchResponse, n int) ([]storage.Event, error) {
-	t.Helper()
+// Collect reads watch responses until it has n events, an error, the end
+// of the watch, or 10 s.
+func Collect(ch <-chan storage.WatchResponse, n int) ([]storage.Event, error) {
 	var out []storage.Event
 	timeout := time.After(10 * time.Second)
 	for len(out) < n {
@@ -694,7 +694,7 @@ func testWatchFollowsWrites(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := collect(t, ch, 2)
+	evs, err := Collect(ch, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -719,7 +719,7 @@ func testWatchReplaysAfterReopen(t *testing.T, o Opener) {
 	wctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
 	// From the start: every event, in order; from r1: exactly those after it.
-	evs, err := collect(t, b.Watch(wctx, rev0, storage.WatchFilter{}), 3)
+	evs, err := Collect(b.Watch(wctx, rev0, storage.WatchFilter{}), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -728,13 +728,13 @@ func testWatchReplaysAfterReopen(t *testing.T, o Opener) {
 		t.Errorf("replayed %+v", evs)
 	}
 	ch := b.Watch(wctx, r1, storage.WatchFilter{})
-	evs, err = collect(t, ch, 2)
+	evs, err = Collect(ch, 2)
 	if err != nil || evs[0].Revision != r2 || evs[1].Revision != r3 {
 		t.Fatalf("resumed from %d: %+v, %v", r1, evs, err)
 	}
 	// Then live writes follow on the same watch.
 	_, r4 := appendOne(t, b, Accepted("a/three", 3))
-	evs, err = collect(t, ch, 1)
+	evs, err = Collect(ch, 1)
 	if err != nil || evs[0].Revision != r4 {
 		t.Errorf("live after replay: %+v, %v", evs, err)
 	}
@@ -743,7 +743,7 @@ func testWatchReplaysAfterReopen(t *testing.T, o Opener) {
 func testWatchRefusesAFutureRevision(t *testing.T, o Opener) {
 	b := open(t, o)
 	rev, _ := b.Revision(ctx(t))
-	_, err := collect(t, b.Watch(ctx(t), rev+100, storage.WatchFilter{}), 1)
+	_, err := Collect(b.Watch(ctx(t), rev+100, storage.WatchFilter{}), 1)
 	if !errors.Is(err, storage.ErrCompacted) {
 		t.Errorf("a watch from a revision not yet written: %v, want ErrCompacted", err)
 	}
@@ -776,7 +776,7 @@ func testWatchSendsProgress(t *testing.T, o Opener) {
 	}
 	progress("idle")
 	_, r1 := appendOne(t, b, Accepted("a/one", 1))
-	evs, err := collect(t, ch, 1)
+	evs, err := Collect(ch, 1)
 	if err != nil || evs[0].Revision != r1 {
 		t.Fatalf("the write: %+v, %v", evs, err)
 	}
@@ -987,7 +987,7 @@ func testSourcesAndRolesRoundTrip(t *testing.T, o Opener) {
 		}
 		wctx, cancel := context.WithCancel(ctx(t))
 		defer cancel()
-		evs, err := collect(t, b.Watch(wctx, rev0, storage.WatchFilter{}), len(tokens)+len(batch))
+		evs, err := Collect(b.Watch(wctx, rev0, storage.WatchFilter{}), len(tokens)+len(batch))
 		if err != nil {
 			t.Fatalf("%s: %v", when, err)
 		}
@@ -1074,7 +1074,7 @@ func testVerifications(t *testing.T, o Opener) {
 		}
 		wctx, cancel := context.WithCancel(ctx(t))
 		defer cancel()
-		evs, err := collect(t, b.Watch(wctx, rev0, storage.WatchFilter{}), len(want))
+		evs, err := Collect(b.Watch(wctx, rev0, storage.WatchFilter{}), len(want))
 		if err != nil {
 			t.Fatalf("%s: %v", when, err)
 		}
@@ -1098,7 +1098,7 @@ func testVerifications(t *testing.T, o Opener) {
 	w.Measurement, w.Revision = &m, rev
 	w.At, w.Audit.ReceivedAt = storage.CanonicalTime(w.At), storage.CanonicalTime(w.Audit.ReceivedAt)
 	want = append(want, w)
-	evs, err := collect(t, ch, 1)
+	evs, err := Collect(ch, 1)
 	if err != nil || evs[0].Kind != storage.VerificationAdded || evs[0].Revision != rev || !reflect.DeepEqual(*evs[0].Verification, w) {
 		t.Errorf("the live event %+v, %v; want\n%+v", evs, err, w)
 	}

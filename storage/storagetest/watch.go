@@ -297,7 +297,7 @@ func testASlowReaderOfHistoryGetsAllOfIt(t *testing.T, f Factory) {
 	var got []int64
 	for len(got) < len(revs) {
 		time.Sleep(5 * time.Millisecond)
-		evs, err := collect(t, ch, 1)
+		evs, err := Collect(ch, 1)
 		if err != nil {
 			t.Fatalf("after %d events: %v", len(got), err)
 		}
@@ -309,7 +309,7 @@ func testASlowReaderOfHistoryGetsAllOfIt(t *testing.T, f Factory) {
 		t.Fatalf("revisions %v, want %v", got, revs)
 	}
 	_, rev := appendOne(t, b, Accepted("a/live", 1))
-	if evs, err := collect(t, ch, 1); err != nil || evs[0].Revision != rev {
+	if evs, err := Collect(ch, 1); err != nil || evs[0].Revision != rev {
 		t.Errorf("live after history: %+v, %v", evs, err)
 	}
 }
@@ -332,11 +332,11 @@ func testACompactedRevisionEndsTheWatch(t *testing.T, f Factory) {
 	}
 	f.Compact(t, b, r2)
 	for _, after := range []int64{rev0, r1} {
-		if evs, err := collect(t, b.Watch(ctx(t), after, storage.WatchFilter{}), 1); !errors.Is(err, storage.ErrCompacted) {
+		if evs, err := Collect(b.Watch(ctx(t), after, storage.WatchFilter{}), 1); !errors.Is(err, storage.ErrCompacted) {
 			t.Errorf("a watch from revision %d, compacted before %d: %+v, %v; want ErrCompacted", after, r2, evs, err)
 		}
 	}
-	if evs, err := collect(t, b.Watch(ctx(t), r2, storage.WatchFilter{}), 1); err != nil || evs[0].Revision != r3 || evs[0].Kind != storage.TokenPut {
+	if evs, err := Collect(b.Watch(ctx(t), r2, storage.WatchFilter{}), 1); err != nil || evs[0].Revision != r3 || evs[0].Kind != storage.TokenPut {
 		t.Errorf("a watch from revision %d, the compaction's: %+v, %v; want the token at %d", r2, evs, err, r3)
 	}
 	snap, err := b.Snapshot(ctx(t))
@@ -351,7 +351,7 @@ func testACompactedRevisionEndsTheWatch(t *testing.T, f Factory) {
 	}
 	ch := b.Watch(ctx(t), snap.Revision, storage.WatchFilter{})
 	_, r4 := appendOne(t, b, Accepted("a/three", 3))
-	if evs, err := collect(t, ch, 1); err != nil || evs[0].Revision != r4 {
+	if evs, err := Collect(ch, 1); err != nil || evs[0].Revision != r4 {
 		t.Errorf("a watch from the new snapshot: %+v, %v; want the result at %d", evs, err, r4)
 	}
 }
