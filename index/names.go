@@ -67,15 +67,6 @@ func newNames(capacity int) names {
 // hash is an id's hash: its low bits pick its shard.
 func (n *names) hash(s string) uint64 { return maphash.String(n.seed, s) }
 
-// len is the number of ids.
-func (n *names) len() int {
-	k := 0
-	for i := range n.shards {
-		k += len(n.shards[i].at)
-	}
-	return k
-}
-
 // each calls fn with the number of every id.
 func (n *names) each(fn func(m uint32)) {
 	for sh := range n.shards {

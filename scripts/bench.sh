@@ -4,13 +4,24 @@
 # HTTP load against it, and writes the table of targets to BENCHMARKS.md.
 #
 #   scripts/bench.sh [N]          N results, default 1000000 (a few minutes)
+#   scripts/bench.sh scale [N]    the targets of a large registry, N results,
+#                                 default 10000000 (10 to 30 minutes, most
+#                                 of it the bulk load; 8 GB in TMPDIR)
 #   scripts/bench.sh flood [N]    the collateral cost of floods, on N results
 #                                 (default 300000; see scripts/flood.sh)
 #
-# Then the etcd run: three local etcd members (Debian's etcd-server, as
-# scripts/cluster.sh starts them), Append against a raw etcd transaction
-# put, and a replica on etcd against a bbolt server, each holding
-# BENCH_ETCD_N results.
+# A full run ends with the etcd run: three local etcd members (Debian's
+# etcd-server, as scripts/cluster.sh starts them), Append against a raw etcd
+# transaction put, and a replica on etcd against a bbolt server, each
+# holding BENCH_ETCD_N results. It rewrites BENCHMARKS.md but for the scale
+# and collateral sections, which it keeps as they are.
+#
+# A scale run loads N results into one server (bulk load rate, and the
+# file's bytes per result), restarts it three times (start-up, the best of
+# three), runs GetRating and ListRatings against it and against a server of
+# 1,000 results in ABBA order, reads its memory (RssAnon beside VmRSS), and
+# writes its own section of BENCHMARKS.md, between the scale markers,
+# leaving the rest of the file as it is.
 #
 # Environment: BENCH_DURATION (each load run, default 10s), BENCH_OUT (the
 # table, default BENCHMARKS.md), BENCH_STORE_TIME (go test -benchtime of the
@@ -25,8 +36,15 @@ if [ "${1:-}" = flood ]; then
 	shift
 	exec scripts/flood.sh "$@"
 fi
-
-N=${1:-1000000}
+SCALE=0
+if [ "${1:-}" = scale ]; then
+	SCALE=1
+	shift
+	N=${1:-10000000}
+	BENCH_ETCD_N=0 # nor durable writes, nor the HTTP and floor runs
+else
+	N=${1:-1000000}
+fi
 SMALL=1000
 DUR=${BENCH_DURATION:-10s}
 OUT=${BENCH_OUT:-BENCHMARKS.md}
@@ -48,9 +66,10 @@ GHZ="$GOBIN/ghz"
 work="$(mktemp -d "${TMPDIR:-/tmp}/energylabel-bench.XXXXXX")"
 pid=""
 rpid=""
+spid=""
 etcd_pids=()
 cleanup() {
-	for p in "$pid" "$rpid" "${etcd_pids[@]}"; do
+	for p in "$pid" "$rpid" "$spid" "${etcd_pids[@]}"; do
 		if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
 	done
 	for p in "${etcd_pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -92,8 +111,11 @@ stop() {
 	pid=""
 }
 
+# rss is the server's memory, in KiB: VmRSS is its own (RssAnon) and the
+# pages of the mapped database file it has read (RssFile).
 rss() {
-	awk '/^VmRSS|^VmHWM/ { sub(":", "", $1); v[$1] = $2 } END { printf "{\"VmRSS\": %d, \"VmHWM\": %d}\n", v["VmRSS"], v["VmHWM"] }' "/proc/$pid/status"
+	awk '/^VmRSS|^VmHWM|^RssAnon|^RssFile/ { sub(":", "", $1); v[$1] = $2 }
+		END { printf "{\"VmRSS\": %d, \"VmHWM\": %d, \"RssAnon\": %d, \"RssFile\": %d}\n", v["VmRSS"], v["VmHWM"], v["RssAnon"], v["RssFile"] }' "/proc/$pid/status"
 }
 
 # cputicks is energylabeld's user and system CPU time so far, in clock ticks.
@@ -139,10 +161,86 @@ load() {
 	"$EL" load -addr "$GRPC" -token "$ENERGYLABEL_ADMIN_TOKEN" -n "$1" -seed "$SEED" | tee "$2/load.json"
 	rss >"$2/load-rss.json"
 	stop
+	# The file's size, and the bytes the filesystem allocated for it.
+	local db="$data/energylabel.db"
+	echo "{\"bytes\": $(stat -c %s "$db"), \"allocated\": $(($(stat -c %b "$db") * $(stat -c %B "$db")))}" >"$2/disk.json"
 	start "$data" "$2"
 	echo "  start-up: $(cat "$2/startup.json")"
 	"$EL" prepare -addr "$GRPC" -http "$HTTP" -n "$1" -seed "$SEED" -out "$2" | tee "$2/prepare.json"
 }
+
+# splice SECTION NAME: puts the file SECTION, which holds a section between
+# NAME's markers, into OUT in place of the one there, else before the
+# collateral section, else at the end.
+splice() {
+	if grep -q "<!-- $2:start -->" "$OUT" 2>/dev/null; then
+		awk -v f="$1" -v start="<!-- $2:start -->" -v end="<!-- $2:end -->" '
+			$0 == start { while ((getline l < f) > 0) print l; skip = 1; next }
+			$0 == end { skip = 0; next }
+			!skip' "$OUT" >"$work/spliced.md"
+	elif grep -q '<!-- collateral:start -->' "$OUT" 2>/dev/null; then
+		awk -v f="$1" '
+			$0 == "<!-- collateral:start -->" { while ((getline l < f) > 0) print l }
+			{ print }' "$OUT" >"$work/spliced.md"
+	else
+		{ cat "$OUT" 2>/dev/null || true; cat "$1"; } >"$work/spliced.md"
+	fi
+	cp "$work/spliced.md" "$OUT"
+}
+
+# params writes the run's parameters for elbench report.
+params() {
+	local commit fs
+	commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with local changes)"; fi
+	fs="$(df -T "$work" | awk 'NR == 2 { print $2 }')"
+	cat >"$results/params.json" <<EOF
+{"n": $N, "small": $SMALL, "duration": "$DUR", "concurrency": $C, "seed": $SEED, "etcd_n": $ETCD_N, "etcd": "${etcd_version:-}",
+ "go_version": "$(go version)", "filesystem": "$fs", "commit": "$commit"}
+EOF
+}
+
+if [ "$SCALE" = 1 ]; then
+	# The small server stays up, on ports of its own, so that both sizes
+	# run in ABBA order (small, large, large, small).
+	large_grpc=$GRPC large_http=$HTTP
+	GRPC="127.0.0.1:$(free_port)" HTTP="127.0.0.1:$(free_port)"
+	small_grpc=$GRPC
+	load "$SMALL" "$results/small"
+	spid=$pid pid=""
+	GRPC=$large_grpc HTTP=$large_http
+	load "$N" "$results/large"
+	s="$results/small"
+	l="$results/large"
+	# Start-up is the best of three: other work on the machine only slows
+	# one down.
+	cp "$l/startup.json" "$l/startup-1.json"
+	for i in 2 3; do
+		stop
+		start "$work/data-$N" "$l"
+		cp "$l/startup.json" "$l/startup-$i.json"
+		echo "  start-up: $(cat "$l/startup.json")"
+	done
+	echo "--- $SMALL and $N results: load runs (ABBA)"
+	for run in getrating list; do
+		TARGET=$small_grpc "$run" "$s/$run-1.json" "$s"
+		"$run" "$l/$run-1.json" "$l"
+		"$run" "$l/$run-2.json" "$l"
+		TARGET=$small_grpc "$run" "$s/$run-2.json" "$s"
+	done
+	rss >"$l/rss.json"
+	echo "  memory: $(cat "$l/rss.json")"
+	stop
+	kill -TERM "$spid"
+	wait "$spid" || true
+	spid=""
+	params
+	"$EL" report -scale -dir "$results" >"$work/scale.md"
+	splice "$work/scale.md" scale
+	echo
+	cat "$work/scale.md"
+	exit 0
+fi
 
 echo "--- durable writes (store benchmarks)"
 for _ in 1 2; do
@@ -263,16 +361,12 @@ if [ "$ETCD_N" -gt 0 ]; then
 	stop
 fi
 
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with local changes)"; fi
-fs="$(df -T "$work" | awk 'NR == 2 { print $2 }')"
-cat >"$results/params.json" <<EOF
-{"n": $N, "small": $SMALL, "duration": "$DUR", "concurrency": $C, "seed": $SEED, "etcd_n": $ETCD_N, "etcd": "$etcd_version",
- "go_version": "$(go version)", "filesystem": "$fs", "commit": "$commit"}
-EOF
+params
 "$EL" report -dir "$results" >"$work/report.md"
-# The collateral section, which scripts/flood.sh writes, stays.
+# The scale section (scripts/bench.sh scale) and the collateral one
+# (scripts/flood.sh) stay.
 if [ -f "$OUT" ]; then
+	sed -n '/<!-- scale:start -->/,/<!-- scale:end -->/p' "$OUT" >>"$work/report.md"
 	sed -n '/<!-- collateral:start -->/,/<!-- collateral:end -->/p' "$OUT" >>"$work/report.md"
 fi
 cp "$work/report.md" "$OUT"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -83,5 +84,55 @@ func TestCount(t *testing.T) {
 		if got := count(n); got != want {
 			t.Errorf("count(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// The section of a scale run holds its targets between the scale markers,
+// from the files scripts/bench.sh scale writes.
+func TestScaleReport(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(p99ms float64) string {
+		return fmt.Sprintf(`{"count": 1000, "total": 1000000000, "statusCodeDistribution": {"OK": 1000},
+			"latencyDistribution": [{"percentage": 50, "latency": 1000000}, {"percentage": 99, "latency": %d}]}`, int64(p99ms*1e6))
+	}
+	write("params.json", `{"n": 10000000, "small": 1000, "duration": "10s", "concurrency": 16, "seed": 1, "go_version": "go", "filesystem": "ext4", "commit": "abc"}`)
+	for _, size := range []string{"small", "large"} {
+		write(size+"/prepare.json", `{"list_rows_per_page": 50}`)
+		for i, p99 := range []float64{3, 2} {
+			if size == "large" {
+				p99 *= 1.2
+			}
+			write(fmt.Sprintf("%s/getrating-%d.json", size, i+1), run(p99))
+			write(fmt.Sprintf("%s/list-%d.json", size, i+1), run(10*p99))
+		}
+	}
+	write("large/startup-1.json", `{"seconds": 4.5}`)
+	write("large/startup-2.json", `{"seconds": 3.5}`)
+	write("large/startup-3.json", `{"seconds": 3.9}`)
+	write("large/rss.json", `{"VmRSS": 2500000, "VmHWM": 3000000, "RssAnon": 1000000, "RssFile": 1500000}`)
+	write("large/load-rss.json", `{"VmRSS": 2000000, "VmHWM": 2100000, "RssAnon": 900000, "RssFile": 1100000}`)
+	write("large/load.json", `{"results": 10000000, "seconds": 400, "results_per_second": 25000, "series": 2000000}`)
+	write("large/disk.json", `{"bytes": 7500000000, "allocated": 7400000000}`)
+	var out bytes.Buffer
+	if err := report(context.Background(), flag.NewFlagSet("report", flag.ContinueOnError), []string{"-scale", "-dir", dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{scaleStart + "\n## At 10,000,000 results", "| S1. Start-up with 10,000,000 results, index rebuilt | ≤ 5 s | **3.50 s** |", "the best of 3 restarts: 4.50 s, 3.50 s, 3.90 s",
+		"**977 MiB**", "**1.20×**", "**25,000/s**", "**750 bytes**", "5 of 5 targets met.", "| 1,000 | list-2 |", scaleEnd + "\n"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the section lacks %q:\n%s", want, s)
+		}
+	}
+	if !strings.HasSuffix(s, scaleEnd+"\n") {
+		t.Error("the section does not end with its marker")
 	}
 }

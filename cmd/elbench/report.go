@@ -107,25 +107,57 @@ type row struct {
 	info                                           bool // not a target: context for the one above
 }
 
-// report writes the table of targets from a directory of results.
+// benchParams is params.json, which scripts/bench.sh writes.
+type benchParams struct {
+	N, Small    int
+	Duration    string
+	Concurrency int
+	Seed        uint64
+	GoVersion   string `json:"go_version"`
+	Filesystem  string
+	Commit      string
+	EtcdN       int    `json:"etcd_n"`
+	Etcd        string // the members' version
+}
+
+// memory is what scripts/bench.sh reads of the server's /proc status, in
+// KiB: RssAnon is its own memory, VmRSS that with the pages of the mapped
+// database file it has read (RssFile), VmHWM the peak of VmRSS. Files
+// written before RssAnon was kept read it as 0.
+type memory struct {
+	VmRSS, VmHWM, RssAnon, RssFile int64
+}
+
+func mib(kib int64) string { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
+
+// disk is the database file after the bulk load: its size, and the bytes
+// the filesystem allocated for it.
+type disk struct {
+	Bytes, Allocated int64
+}
+
+// bulkLoad is what elbench load printed.
+type bulkLoad struct {
+	Results int64
+	Seconds float64
+	Rate    float64 `json:"results_per_second"`
+	Series  int
+}
+
+// report writes the table of targets from a directory of results; with
+// -scale, the section of a scale run (scripts/bench.sh scale).
 func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	dir := fs.String("dir", ".", "results directory written by scripts/bench.sh")
+	scaleRun := fs.Bool("scale", false, "the section of a scale run (scripts/bench.sh scale), between its markers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	d := &reportDir{dir: *dir}
-	var params struct {
-		N, Small    int
-		Duration    string
-		Concurrency int
-		Seed        uint64
-		GoVersion   string `json:"go_version"`
-		Filesystem  string
-		Commit      string
-		EtcdN       int    `json:"etcd_n"`
-		Etcd        string // the members' version
-	}
+	var params benchParams
 	d.read("params.json", &params)
+	if *scaleRun {
+		return scaleReport(d, params, stdout)
+	}
 
 	var rows []row
 	ratio := func(target, required string, min, measured, baseline float64, unit, extra string) {
@@ -195,26 +227,26 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	d.read("large/startup.json", &startup)
 	rows = append(rows, row{"4d. Start-up with " + count(params.N) + " results, index rebuilt", "≤ 5 s",
 		fmt.Sprintf("**%.2f s**", startup.Seconds), "", "from exec to the first /healthz 200", startup.Seconds <= 5, false})
-	var rss struct {
-		VmRSS, VmHWM int64 // kB
-	}
+	var rss memory
 	d.read("large/rss.json", &rss)
+	anon := ""
+	if rss.RssAnon > 0 {
+		anon = fmt.Sprintf("the server's own memory (RssAnon) %s and the mapped database's pages (RssFile) %s; ", mib(rss.RssAnon), mib(rss.RssFile))
+	}
 	rows = append(rows, row{"4e. Server RSS at " + count(params.N) + " results (VmRSS after the load runs)", "≤ 512 MiB",
-		fmt.Sprintf("**%.0f MiB**", float64(rss.VmRSS)/1024), "", fmt.Sprintf("peak (VmHWM) %.0f MiB", float64(rss.VmHWM)/1024), float64(rss.VmRSS)/1024 <= 512, false})
+		fmt.Sprintf("**%s**", mib(rss.VmRSS)), "", fmt.Sprintf("%speak (VmHWM) %s", anon, mib(rss.VmHWM)), float64(rss.VmRSS)/1024 <= 512, false})
 
 	// 5. Bulk load.
-	var load struct {
-		Results int64
-		Seconds float64
-		Rate    float64 `json:"results_per_second"`
-		Series  int
-	}
+	var load bulkLoad
 	d.read("large/load.json", &load)
 	var loadRSS struct{ VmHWM int64 }
 	d.read("large/load-rss.json", &loadRSS)
 	rows = append(rows, row{"5. Bulk load over AdminService.ImportResults, durable at the end", "≥ 20,000/s",
 		fmt.Sprintf("**%s/s**", num(load.Rate)), "", fmt.Sprintf("%s results in %.1f s; server peak RSS %.0f MiB", count(int(load.Results)), load.Seconds, float64(loadRSS.VmHWM)/1024),
 		load.Rate >= 20000, false})
+	if r, ok := diskRow("5′. Disk bytes per result, after the bulk load", d, "large", params.N); ok {
+		rows = append(rows, r)
+	}
 	// E. The etcd run, when there was one.
 	etcd := false
 	if _, err := os.Stat(filepath.Join(*dir, "etcd")); err == nil {
@@ -251,21 +283,7 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 	fmt.Fprintf(w, "# Benchmarks\n\n")
 	fmt.Fprintf(w, "Written by `scripts/bench.sh %d` on %s. Every target is a ratio of two figures measured in the same run on the same machine; absolute figures are for information.\n\n",
 		params.N, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(w, "| Target | Required | Measured | Baseline | Absolute | Result |\n|---|---|---|---|---|---|\n")
-	passed, targets := 0, 0
-	for _, r := range rows {
-		result := "**FAIL**"
-		switch {
-		case r.info:
-			result = "—"
-		case r.pass:
-			result, passed = "pass", passed+1
-		}
-		if !r.info {
-			targets++
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.target, r.required, r.measured, r.baseline, r.absolute, result)
-	}
+	passed, targets := writeRows(w, rows)
 	fmt.Fprintf(w, "\n%d of %d targets met.\n\n", passed, targets)
 	fmt.Fprintf(w, "## Machine\n\n%s\n", machine(params.GoVersion, params.Filesystem, params.Commit))
 	fmt.Fprintf(w, "## How it was measured\n\n")
@@ -304,6 +322,143 @@ func report(_ context.Context, fs *flag.FlagSet, args []string, stdout io.Writer
 			fmt.Fprintf(w, "| %s (etcd run) | %s | %s | %s | %s |\n", count(params.EtcdN), name, num(r.rps()), ms(r.pct(50)), ms(r.pct(99)))
 		}
 	}
+	return w.Flush()
+}
+
+// writeRows writes the table of rows, and counts the targets and those
+// met.
+func writeRows(w io.Writer, rows []row) (passed, targets int) {
+	fmt.Fprintf(w, "| Target | Required | Measured | Baseline | Absolute | Result |\n|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		result := "**FAIL**"
+		switch {
+		case r.info:
+			result = "—"
+		case r.pass:
+			result, passed = "pass", passed+1
+		}
+		if !r.info {
+			targets++
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.target, r.required, r.measured, r.baseline, r.absolute, result)
+	}
+	return passed, targets
+}
+
+// diskRow is the row of the database's bytes per result, from dir's
+// disk.json, which runs from before it was kept lack (ok false).
+func diskRow(target string, d *reportDir, dir string, n int) (row, bool) {
+	if _, err := os.Stat(filepath.Join(d.dir, dir, "disk.json")); err != nil || n == 0 {
+		return row{}, false
+	}
+	var f disk
+	d.read(filepath.Join(dir, "disk.json"), &f)
+	return row{target: target, required: "(information)", measured: fmt.Sprintf("**%s bytes**", num(float64(f.Bytes)/float64(n))),
+		absolute: fmt.Sprintf("a file of %.2f GiB for %s results, %.2f GiB allocated on disk", float64(f.Bytes)/(1<<30), count(n), float64(f.Allocated)/(1<<30)),
+		pass:     true, info: true}, true
+}
+
+// The markers of the scale run's section of BENCHMARKS.md, which
+// scripts/bench.sh replaces in place and keeps when it writes the rest.
+const (
+	scaleStart = "<!-- scale:start -->"
+	scaleEnd   = "<!-- scale:end -->"
+)
+
+// scaleRuns are the runs of a scale run, in order: each kind at the small
+// size, at N, at N, at the small size.
+var scaleRuns = [][2]string{
+	{"small", "getrating-1"}, {"large", "getrating-1"}, {"large", "getrating-2"}, {"small", "getrating-2"},
+	{"small", "list-1"}, {"large", "list-1"}, {"large", "list-2"}, {"small", "list-2"},
+}
+
+// scaleReport writes the section of a scale run (scripts/bench.sh scale
+// N): the targets of a registry of N results on one machine, against a
+// registry of d's small size where a target is a ratio.
+func scaleReport(d *reportDir, params benchParams, stdout io.Writer) error {
+	var rows []row
+	scale := func(target string, atN, atSmall time.Duration, extra string) {
+		r := float64(atN) / float64(atSmall)
+		rows = append(rows, row{target, "≤ 1.5×", fmt.Sprintf("**%.2f×**", r), fmt.Sprintf("%s at %s", ms(atSmall), count(params.Small)),
+			fmt.Sprintf("%s at %s%s", ms(atN), count(params.N), extra), r <= 1.5, false})
+	}
+	// Start-up, the best of the restarts scripts/bench.sh made.
+	var starts []string
+	best := 0.0
+	for i := 1; ; i++ {
+		name := fmt.Sprintf("large/startup-%d.json", i)
+		if _, err := os.Stat(filepath.Join(d.dir, name)); err != nil {
+			break
+		}
+		var startup struct{ Seconds float64 }
+		d.read(name, &startup)
+		if i == 1 || startup.Seconds < best {
+			best = startup.Seconds
+		}
+		starts = append(starts, fmt.Sprintf("%.2f s", startup.Seconds))
+	}
+	if len(starts) == 0 && d.err == nil {
+		d.err = fmt.Errorf("%s: no large/startup-1.json", d.dir)
+	}
+	var prep struct {
+		Rows float64 `json:"list_rows_per_page"`
+	}
+	d.read("large/prepare.json", &prep)
+	rows = append(rows, row{"S1. Start-up with " + count(params.N) + " results, index rebuilt", "≤ 5 s",
+		fmt.Sprintf("**%.2f s**", best), "", fmt.Sprintf("from exec to the first /healthz 200; the best of %d restarts: %s", len(starts), strings.Join(starts, ", ")),
+		best <= 5, false})
+	var rss, loadRSS memory
+	d.read("large/rss.json", &rss)
+	d.read("large/load-rss.json", &loadRSS)
+	rows = append(rows, row{"S2. The server's own memory at " + count(params.N) + " results (RssAnon after the load runs)", "≤ 2 GiB",
+		fmt.Sprintf("**%s**", mib(rss.RssAnon)), "",
+		fmt.Sprintf("VmRSS %s, of it the mapped database's pages (RssFile) %s; peak VmHWM %s since the restart", mib(rss.VmRSS), mib(rss.RssFile), mib(rss.VmHWM)),
+		rss.RssAnon > 0 && rss.RssAnon <= 2<<20, false})
+	sg1, sg2 := d.pair("small/getrating")
+	g1, g2 := d.pair("large/getrating")
+	vs := count(params.N) + " vs " + count(params.Small) + " results"
+	scale("S3. GetRating p99, "+vs, bestPct(99, g1, g2), bestPct(99, sg1, sg2), "")
+	var smallPrep struct {
+		Rows float64 `json:"list_rows_per_page"`
+	}
+	d.read("small/prepare.json", &smallPrep)
+	sl1, sl2 := d.pair("small/list")
+	l1, l2 := d.pair("large/list")
+	scale("S4. ListRatings (page of 50) p99, "+vs, bestPct(99, l1, l2), bestPct(99, sl1, sl2),
+		fmt.Sprintf(" (%.0f vs %.0f rows a page)", prep.Rows, smallPrep.Rows))
+	var load bulkLoad
+	d.read("large/load.json", &load)
+	rows = append(rows, row{"S5. Bulk load over AdminService.ImportResults, durable at the end", "≥ 20,000/s",
+		fmt.Sprintf("**%s/s**", num(load.Rate)), "",
+		fmt.Sprintf("%s results in %.1f s; at its end the server's RssAnon %s, VmRSS %s (peak %s)", count(int(load.Results)), load.Seconds,
+			mib(loadRSS.RssAnon), mib(loadRSS.VmRSS), mib(loadRSS.VmHWM)),
+		load.Rate >= 20000, false})
+	if r, ok := diskRow("S6. Disk bytes per result, after the bulk load", d, "large", params.N); ok {
+		rows = append(rows, r)
+	}
+	if d.err != nil {
+		return d.err
+	}
+
+	w := bufio.NewWriter(stdout)
+	fmt.Fprintf(w, "%s\n## At %s results\n\n", scaleStart, count(params.N))
+	fmt.Fprintf(w, "Written by `scripts/bench.sh scale %d` on %s: one energylabeld on this machine loaded with %s synthetic results (%d series, as above), then restarted; GetRating and ListRatings as above, against it and against one of %s results in ABBA order (small, large, large, small), each figure the better of two runs.\n\n",
+		params.N, time.Now().UTC().Format("2006-01-02 15:04 UTC"), count(params.N), load.Series, count(params.Small))
+	passed, targets := writeRows(w, rows)
+	fmt.Fprintf(w, "\n%d of %d targets met.\n\n%s", passed, targets, machine(params.GoVersion, params.Filesystem, params.Commit))
+	fmt.Fprintf(w, "\n| Registry | Run | Successful calls/s | p50 | p99 |\n|---|---|---|---|---|\n")
+	for _, run := range scaleRuns {
+		r := d.run(filepath.Join(run[0], run[1]+".json"))
+		if d.err != nil {
+			return d.err
+		}
+		n := params.N
+		if run[0] == "small" {
+			n = params.Small
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", count(n), run[1], num(r.rps()), ms(r.pct(50)), ms(r.pct(99)))
+	}
+	fmt.Fprintf(w, "%s\n", scaleEnd)
 	return w.Flush()
 }
 

@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,9 @@ import (
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/storagetest"
 )
+
+// manyModels is how many models manyLatest rates.
+const manyModels = 1 << 14
 
 // manyLatest makes a store of n models' results in two cohorts each, so
 // that latest/ holds 2n records: enough for readLatest to read them in
@@ -60,7 +64,7 @@ func serially(t *testing.T, d *DB) []storage.Current {
 // The parallel read of latest/ gives what a serial one does, record for
 // record in key order, while writers commit.
 func TestSnapshotReadsInParallelWhileWriting(t *testing.T) {
-	d := manyLatest(t, t.TempDir(), parallelFrom)
+	d := manyLatest(t, t.TempDir(), manyModels)
 	defer d.Close()
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -82,7 +86,7 @@ func TestSnapshotReadsInParallelWhileWriting(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if len(got) < 2*parallelFrom || !reflect.DeepEqual(got, want) {
+			if len(got) < 2*manyModels || !reflect.DeepEqual(got, want) {
 				t.Errorf("parallel read: %d records, serial %d, or they differ", len(got), len(want))
 			}
 			return nil
@@ -101,17 +105,60 @@ func TestSnapshotReadsInParallelWhileWriting(t *testing.T) {
 	}
 }
 
+// The runs readLatest cuts latest/ into are in key order, and hold every
+// key once; midKey lies between its keys.
+func TestSplitLatestCoversEveryKey(t *testing.T) {
+	for _, p := range [][2]string{{"a", "b"}, {"a", "a\x00"}, {"\xff\xfe", "\xff\xff"}, {"text-generation\x1fA\x00lab-1/x", "text-to-video\x00lab-99/y"}, {"", "\x01"}} {
+		a, b := []byte(p[0]), []byte(p[1])
+		if m := midKey(a, b); bytes.Compare(m, a) < 0 || bytes.Compare(m, b) > 0 {
+			t.Errorf("midKey(%q, %q) = %q, not between them", a, b, m)
+		}
+	}
+	d := manyLatest(t, t.TempDir(), 3000)
+	defer d.Close()
+	d.db.View(func(tx *bolt.Tx) error {
+		starts, err := splitLatest(tx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(starts) < 64 {
+			t.Errorf("%d runs", len(starts))
+		}
+		var all, runs [][]byte
+		tx.Bucket(bucketLatest).ForEach(func(k, _ []byte) error { all = append(all, k); return nil })
+		c := tx.Bucket(bucketLatest).Cursor()
+		for i, s := range starts {
+			r := latestRun{start: s}
+			if i+1 < len(starts) {
+				r.end = starts[i+1]
+			}
+			n := 0
+			for k, _ := c.Seek(r.start); r.holds(k); k, _ = c.Next() {
+				runs = append(runs, k)
+				n++
+			}
+			if n == 0 {
+				t.Errorf("run %d from %q is empty", i, s)
+			}
+		}
+		if !reflect.DeepEqual(all, runs) {
+			t.Errorf("the runs hold %d keys, latest/ %d", len(runs), len(all))
+		}
+		return nil
+	})
+}
+
 // A record that does not decode fails the snapshot, naming its key, as
 // the serial read names the first that fails; Open refuses the file.
 func TestSnapshotNamesTheFirstBadRecord(t *testing.T) {
 	dir := t.TempDir()
-	d := manyLatest(t, dir, parallelFrom)
+	d := manyLatest(t, dir, manyModels)
 	var keys [][]byte
 	d.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLatest).Cursor()
 		i := 0
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if i == 3*batchLen+17 || i == 20000 {
+			if i == 3089 || i == 20000 {
 				keys = append(keys, append([]byte(nil), k...))
 			}
 			i++
@@ -152,7 +199,7 @@ func TestSnapshotNamesTheFirstBadRecord(t *testing.T) {
 // parallel read meets the missing pages.
 func TestATruncatedLargeFileIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	manyLatest(t, dir, parallelFrom).Close()
+	manyLatest(t, dir, manyModels).Close()
 	path := filepath.Join(dir, FileName)
 	whole, err := os.ReadFile(path)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storev1 "github.com/energylabel/energylabel/proto/energylabel/store/v1"
@@ -90,6 +91,25 @@ func TestLatestDecoderReadsAsCurrentOfLatest(t *testing.T) {
 	b, _ := proto.Marshal(Latest(&storage.Current{ID: 1, Model: "a/b", MeasuredAt: time.Unix(5, 0).UTC()}))
 	if !d.decode(b, new(storage.Current)) {
 		t.Error("a well-formed record took the slow path")
+	}
+}
+
+// Every field of Latest is one the fast path reads, with its wire type: a
+// field added to the message must be added to the decoder.
+func TestLatestDecoderKnowsEveryField(t *testing.T) {
+	fields := (&storev1.Latest{}).ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		want := protowire.BytesType
+		switch f.Kind() {
+		case protoreflect.DoubleKind:
+			want = protowire.Fixed64Type
+		case protoreflect.BoolKind, protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Uint32Kind, protoreflect.Uint64Kind:
+			want = protowire.VarintType
+		}
+		if typ, known := latestWireType(f.Number()); !known || typ != want {
+			t.Errorf("field %d (%s) is not read by LatestDecoder as %v", f.Number(), f.Name(), want)
+		}
 	}
 }
 
