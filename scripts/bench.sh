@@ -100,7 +100,7 @@ HTTP="127.0.0.1:$(free_port)"
 start() {
 	local since
 	since=$(date +%s%N)
-	"$work/energylabeld" -data "$1" -grpc "$GRPC" -http "$HTTP" -log-level warn -submit-rate 0 2>>"$work/daemon.log" &
+	"$work/energylabeld" -data "$1" -grpc "$GRPC" -http "$HTTP" -log-level warn -submit-rate 0 -stream-timeout 2h 2>>"$work/daemon.log" &
 	pid=$!
 	"$EL" wait -http "$HTTP" -since "$since" >"$2/startup.json"
 }
