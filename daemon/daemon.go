@@ -1,6 +1,7 @@
 // Package daemon runs energylabel as one process: the application service
-// with its gRPC API on one port, and the web with the reads over Connect on
-// the other, shutting both down gracefully.
+// with its gRPC API on one port, and the web with the API's reads over
+// Connect on the other, under one set of per-client limits, shutting both
+// down gracefully.
 package daemon
 
 import (
@@ -16,7 +17,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/grpcapi"
+	"github.com/energylabel/energylabel/limits"
+	"github.com/energylabel/energylabel/service"
 	"github.com/energylabel/energylabel/web"
 )
 
@@ -30,6 +33,9 @@ type Listeners struct {
 type ServeOptions struct {
 	// TLS, when set, serves both gRPC and HTTP over TLS.
 	TLS *tls.Config
+	// Limits bound what each client may cost; the zero value takes the
+	// defaults.
+	Limits limits.Limits
 	// ShutdownTimeout bounds the graceful drain; 0 means 10s.
 	ShutdownTimeout time.Duration
 }
@@ -38,16 +44,18 @@ type ServeOptions struct {
 // shuts down gracefully: health goes NOT_SERVING, in-flight calls finish
 // (GracefulStop, falling back to Stop after the timeout), and HTTP drains.
 // The caller closes the store after Serve returns.
-func Serve(ctx context.Context, s *server.Server, l Listeners, opt ServeOptions) error {
+func Serve(ctx context.Context, s *service.Service, l Listeners, opt ServeOptions) error {
 	var gopts []grpc.ServerOption
 	if opt.TLS != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(opt.TLS)))
 	}
-	g, hs := s.NewGRPC(gopts...)
-	h := web.New(s)
+	clients := limits.New(opt.Limits, s.Logger())
+	api := grpcapi.New(s, clients)
+	g, hs := api.NewGRPC(gopts...)
+	h := web.New(s, clients, api.HTTPReads())
 	rctx, stopReporting := context.WithCancel(ctx)
 	defer stopReporting()
-	go s.ReportReadiness(rctx, hs, slices.Collect(maps.Keys(g.GetServiceInfo())))
+	go api.ReportReadiness(rctx, hs, slices.Collect(maps.Keys(g.GetServiceInfo())))
 	hsrv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -58,7 +66,7 @@ func Serve(ctx context.Context, s *server.Server, l Listeners, opt ServeOptions)
 		TLSConfig:         opt.TLS,
 	}
 	errc := make(chan error, 2)
-	l.GRPC, l.HTTP = s.CapConnections(l.GRPC), s.CapConnections(l.HTTP)
+	l.GRPC, l.HTTP = clients.CapConnections(l.GRPC), clients.CapConnections(l.HTTP)
 	go func() { errc <- g.Serve(l.GRPC) }()
 	go func() {
 		var err error

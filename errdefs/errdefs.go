@@ -45,6 +45,10 @@ const (
 	DeadlineExceeded
 	// Canceled: the client ended the call.
 	Canceled
+	// FailedPrecondition: the request is valid, but the state it acts on
+	// does not allow it now (a corrected result awaits its publisher's
+	// next one).
+	FailedPrecondition
 )
 
 // mapping is each kind's name and codes: the one place they are chosen.
@@ -68,6 +72,8 @@ var mapping = [...]struct {
 	Unimplemented:    {"unimplemented", codes.Unimplemented, 501, 1},
 	DeadlineExceeded: {"deadline exceeded", codes.DeadlineExceeded, 504, 1},
 	Canceled:         {"canceled", codes.Canceled, 499, 1},
+
+	FailedPrecondition: {"failed precondition", codes.FailedPrecondition, 400, 1},
 }
 
 // Kinds are every kind, in order.
@@ -124,7 +130,7 @@ func OfCode(c codes.Code) Kind {
 			return Kind(i)
 		}
 	}
-	return Internal // Unknown, DataLoss, FailedPrecondition, Aborted: nothing this server sends
+	return Internal // Unknown, DataLoss, Aborted: nothing this server sends
 }
 
 // Error is an error of a kind.

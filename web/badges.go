@@ -9,7 +9,7 @@ import (
 	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
-	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/service"
 )
 
 // Badges follow shields.io's conventions: style= and label= as shields
@@ -91,7 +91,7 @@ func problemWords(err error) string {
 	if errors.As(err, &p) {
 		return p.words
 	}
-	if _, ok := errors.AsType[*server.ManyTasksError](err); ok {
+	if _, ok := errors.AsType[*service.ManyTasksError](err); ok {
 		return "pick a task"
 	}
 	var invalid *rating.InvalidError

@@ -1,7 +1,7 @@
 // Package web is energylabel's site: health and metrics, badges, labels
 // and history charts, the leaderboard, task, model and search pages, and
-// the caches that keep them cheap, over the application service (package
-// server), whose reads it also serves over Connect.
+// the caches that keep them cheap, over the application service; beside
+// them, on the same port, the API's reads over Connect.
 package web
 
 import (
@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/energylabel/energylabel/server"
 	"html/template"
 	"net/http"
 	"strings"
@@ -22,8 +21,11 @@ import (
 	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
+	"github.com/energylabel/energylabel/limits"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
+	"github.com/energylabel/energylabel/service"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // imageMaxAge is how long caches may keep a badge or label.
@@ -34,7 +36,8 @@ var templateFS embed.FS
 
 // HTTP is the HTTP surface: health, metrics, badges, labels and pages.
 type HTTP struct {
-	s         *server.Server
+	s         *service.Service
+	clients   *limits.Clients
 	mux       *http.ServeMux
 	pages     *template.Template
 	images    *imageCache
@@ -44,15 +47,24 @@ type HTTP struct {
 	// site is the server's: the model list search scans, and the page cache.
 	site     *pageState
 	draining atomic.Bool
-	rpc      *server.RPCHTTP // the RatingService's reads
+	stale    atomic.Pointer[stalenessValue]
+	rpc      Mounter // the API's reads
+}
+
+// Mounter serves more routes on the site's mux: the API's reads over
+// Connect and gRPC-Web. Drain ends its streams.
+type Mounter interface {
+	Mount(mux *http.ServeMux)
+	Drain()
 }
 
 // New builds the HTTP handler of s: its pages, images and their caches,
-// health and metrics, and the reads over Connect. A server has one.
-func New(s *server.Server) *HTTP {
+// health and metrics, under the per-client limits of clients, with rpc's
+// routes beside them. A process has one.
+func New(s *service.Service, clients *limits.Clients, rpc Mounter) *HTTP {
 	metrics := newHTTPMetrics()
 	metrics.register(s.MetricsRegistry())
-	h := &HTTP{s: s, mux: http.NewServeMux(), images: newImageCache(imageCacheBudget),
+	h := &HTTP{s: s, clients: clients, rpc: rpc, mux: http.NewServeMux(), images: newImageCache(imageCacheBudget),
 		responses: newResponseCache(s.Index(), responseCacheBudget), site: &pageState{cache: newPageCache(s.Index(), pageCacheBudget)},
 		metrics: metrics, hits: metrics.cachedRoutes()}
 	s.ReportCache("images", h.images.Stats, imageCacheBudget)
@@ -60,7 +72,7 @@ func New(s *server.Server) *HTTP {
 	s.ReportCache("pages", h.site.cache.stats, pageCacheBudget)
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
-	h.mux.Handle("GET /metrics", s.MetricsHandler())
+	h.mux.Handle("GET /metrics", promhttp.HandlerFor(s.MetricsRegistry(), promhttp.HandlerOpts{Registry: s.MetricsRegistry()}))
 	h.mux.HandleFunc(badgeRoute, h.badge)
 	h.mux.HandleFunc(labelRoute, h.label)
 	h.mux.HandleFunc(historyRoute, h.history)
@@ -70,13 +82,13 @@ func New(s *server.Server) *HTTP {
 	h.mux.HandleFunc("GET /search", h.searchPage)
 	h.mux.HandleFunc("GET /favicon.svg", favicon)
 	h.mux.HandleFunc("GET /favicon.ico", favicon)
-	h.rpc = s.MountRPC(h.mux)
+	rpc.Mount(h.mux)
 	return h
 }
 
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	w.Header()[server.StalenessHTTPHeader] = h.s.StalenessHeader()
+	w.Header()[stalenessHeader] = h.staleness()
 	// Only images are cached, and only GET requests look: whatever else
 	// reaches the handlers as before.
 	if r.Method == http.MethodGet && h.responses != nil {
@@ -94,19 +106,19 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // clientOf is the address per-client limits count a request as.
 func (h *HTTP) clientOf(r *http.Request) string {
-	return h.s.ClientAddr(r)
+	return h.clients.Addr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 }
 
 // admit draws on r's caller's read budget: what a page that must be
 // built costs.
 func (h *HTTP) admit(r *http.Request) func() error {
-	return func() error { return h.s.SpendReads(h.clientOf(r), 1) }
+	return func() error { return h.clients.SpendReads(h.clientOf(r), 1) }
 }
 
 // tooMany answers a page request past its caller's read budget: 429, and
 // when to retry.
-func tooMany(w http.ResponseWriter, err server.RetryLater) {
-	w.Header().Set("Retry-After", server.RetryAfter(err.RetryDelay()))
+func tooMany(w http.ResponseWriter, err limits.RetryLater) {
+	w.Header().Set("Retry-After", limits.RetryAfter(err.RetryDelay()))
 	http.Error(w, err.Error(), http.StatusTooManyRequests)
 }
 
@@ -188,7 +200,7 @@ func parseImageQuery(raw string) imageQuery {
 
 // choice is what an image URL's query chooses of a model's ratings.
 func (q imageQuery) choice(accels *rating.Accelerators) (index.Choice, error) {
-	return server.ChoiceOf(accels, q.task, q.hardware, q.dataset)
+	return service.ChoiceOf(accels, q.task, q.hardware, q.dataset)
 }
 
 // forTask names a task in a message, or nothing.
@@ -309,7 +321,7 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 		return
 	default:
 		if img, err = h.image(r, &rt, kind, scheme, look); err != nil {
-			if busy, ok := errors.AsType[server.RetryLater](err); ok {
+			if busy, ok := errors.AsType[limits.RetryLater](err); ok {
 				serveBusy(w, r, kind, busy.RetryDelay())
 				return
 			}
@@ -332,14 +344,14 @@ func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *r
 	if kind == labelPNG || kind == historySVG {
 		cost := 1
 		if kind == labelPNG {
-			cost = server.PNGRenderCost
+			cost = limits.PNGRenderCost
 		}
-		if err := h.s.SpendReads(h.clientOf(r), cost); err != nil {
+		if err := h.clients.SpendReads(h.clientOf(r), cost); err != nil {
 			return nil, err
 		}
 	}
 	if kind == labelPNG {
-		release, err := h.s.TakeRenderSlot(r.Context())
+		release, err := h.clients.TakeRenderSlot(r.Context())
 		if err != nil {
 			return nil, err
 		}
@@ -352,7 +364,7 @@ func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *r
 		}
 		return img, err
 	}
-	lr := wire.LabelRating(h.s.RatingProto(rt, scheme), h.pageURL(rt.Model))
+	lr := wire.LabelRating(wire.Rating(rt, scheme, h.s.Release()), h.pageURL(rt.Model))
 	var img *image
 	switch kind {
 	case gradeBadge, gradeJSON:
@@ -400,7 +412,7 @@ func serveBusy(w http.ResponseWriter, r *http.Request, kind imageKind, retryAfte
 	}
 	busy := *img
 	busy.cacheControl = busyCacheControl
-	w.Header().Set("Retry-After", server.RetryAfter(retryAfter))
+	w.Header().Set("Retry-After", limits.RetryAfter(retryAfter))
 	busy.serve(w, r)
 }
 
@@ -428,4 +440,24 @@ var pageFuncs = template.FuncMap{
 	"energy":   label.FormatEnergy,
 	"sizeNote": sizeClassNote,
 	"short":    shortUnit,
+}
+
+// stalenessHeader is service.StalenessHeader in canonical HTTP form.
+var stalenessHeader = http.CanonicalHeaderKey(service.StalenessHeader)
+
+// staleness is the staleness header's value now, made once per tenth of
+// a second of staleness: under load, most responses share it.
+func (h *HTTP) staleness() []string {
+	tenths := int64(h.s.Staleness() / (100 * time.Millisecond))
+	if v := h.stale.Load(); v != nil && v.tenths == tenths {
+		return v.value
+	}
+	v := &stalenessValue{tenths: tenths, value: []string{service.StalenessText(tenths)}}
+	h.stale.Store(v)
+	return v.value
+}
+
+type stalenessValue struct {
+	tenths int64
+	value  []string
 }

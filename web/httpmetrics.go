@@ -1,11 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/energylabel/energylabel/service"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -37,19 +37,8 @@ func newHTTPMetrics() *httpMetrics {
 // register registers the metrics in reg, or takes over those an earlier
 // handler of the same server registered there.
 func (m *httpMetrics) register(reg prometheus.Registerer) {
-	m.requests = registered(reg, m.requests)
-	m.duration = registered(reg, m.duration)
-}
-
-func registered[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		return are.ExistingCollector.(C)
-	}
-	if err != nil {
-		panic(err) // two different metrics of one name: a bug
-	}
-	return c
+	m.requests = service.Registered(reg, m.requests)
+	m.duration = service.Registered(reg, m.duration)
 }
 
 // observe counts a request that a route answered with code.

@@ -2,12 +2,13 @@ package web
 
 import (
 	"errors"
-	"github.com/energylabel/energylabel/internal/lru"
-	"github.com/energylabel/energylabel/server"
 	"hash/maphash"
 	"net/http"
 	"sync"
 	"sync/atomic"
+
+	"github.com/energylabel/energylabel/internal/lru"
+	"github.com/energylabel/energylabel/limits"
 
 	"github.com/energylabel/energylabel/index"
 )
@@ -95,7 +96,7 @@ type pageBuilder func() (status int, body []byte)
 // microseconds, building one milliseconds.
 func (c *pageCache) serve(w http.ResponseWriter, admit func() error, key string, build pageBuilder) {
 	status, body, err := c.get(admit, key, build)
-	if busy, ok := errors.AsType[server.RetryLater](err); ok {
+	if busy, ok := errors.AsType[limits.RetryLater](err); ok {
 		tooMany(w, busy)
 		return
 	}

@@ -401,7 +401,7 @@ func (h *HTTP) cohortTable(c rating.Cohort, rated []index.Rated) cohortTable {
 	chart := label.StripChart{Unit: tb.Unit}
 	tb.Ratings = make([]ratingView, 0, len(rated))
 	for i := range rated {
-		p := h.s.RatingProto(&rated[i], h.s.CurrentScheme())
+		p := wire.Rating(&rated[i], h.s.CurrentScheme(), h.s.Release())
 		tb.Ratings = append(tb.Ratings, viewOf(p))
 		if tb.Ranked == "" && p.GetRelease() != "" && p.GetReleaseCohortSize() > 0 {
 			tb.Ranked = fmt.Sprintf("among the %d reference models of release %s", p.GetReleaseCohortSize(), p.GetRelease())
@@ -485,7 +485,7 @@ func (h *HTTP) buildModelPage(model string, page int) (int, []byte) {
 	}
 	views := make([]modelView, 0, len(rated))
 	for i := range rated {
-		p := h.s.RatingProto(&rated[i], h.s.CurrentScheme())
+		p := wire.Rating(&rated[i], h.s.CurrentScheme(), h.s.Release())
 		// Each card shows its own cohort's images, whatever the model's
 		// other cohorts of the task.
 		q := cardQuery(p)

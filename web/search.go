@@ -1,8 +1,6 @@
 package web
 
 import (
-	"github.com/energylabel/energylabel/errdefs"
-	"github.com/energylabel/energylabel/server"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +9,10 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/energylabel/energylabel/errdefs"
+	"github.com/energylabel/energylabel/internal/wire"
+	"github.com/energylabel/energylabel/service"
 
 	"github.com/energylabel/energylabel/rating"
 )
@@ -64,7 +66,7 @@ type modelList struct {
 	last *modelIDs
 }
 
-func (ml *modelList) models(s *server.Server) *modelIDs {
+func (ml *modelList) models(s *service.Service) *modelIDs {
 	rev := s.Index().Revision()
 	ml.mu.Lock()
 	defer ml.mu.Unlock()
@@ -166,7 +168,7 @@ func (h *HTTP) buildSearchPage(q, shown string, page int, data map[string]any) (
 		rated, n := h.s.Index().ModelRatingsAt(id, 0, searchModelRatings)
 		res := searchResult{Model: id, More: n - len(rated)}
 		for i := range rated {
-			res.Ratings = append(res.Ratings, viewOf(h.s.RatingProto(&rated[i], h.s.CurrentScheme())))
+			res.Ratings = append(res.Ratings, viewOf(wire.Rating(&rated[i], h.s.CurrentScheme(), h.s.Release())))
 		}
 		results = append(results, res)
 	}

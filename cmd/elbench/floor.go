@@ -14,8 +14,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/energylabel/energylabel/grpcapi"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
-	"github.com/energylabel/energylabel/server"
 )
 
 // floor serves what the measure of target 1 cannot go below: a bare gRPC
@@ -57,7 +57,7 @@ func floor(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	g := grpc.NewServer(server.TransportOptions()...)
+	g := grpc.NewServer(grpcapi.TransportOptions()...)
 	energylabelv1.RegisterRatingServiceServer(g, canned)
 	healthpb.RegisterHealthServer(g, health.NewServer())
 	reflection.Register(g)

@@ -15,8 +15,8 @@ import (
 
 	"github.com/energylabel/energylabel/internal/testkit/aiesoracle"
 	"github.com/energylabel/energylabel/internal/testkit/servertest"
+	"github.com/energylabel/energylabel/limits"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
-	"github.com/energylabel/energylabel/server"
 )
 
 const leaderboardDir = "../../testdata/aienergyscore-2025-02"
@@ -310,7 +310,7 @@ func TestServerSideRefusalsReachTheUser(t *testing.T) {
 }
 
 func TestImportWaitsOutThePublisherRateLimit(t *testing.T) {
-	srv := servertest.StartWith(t, servertest.Options{SubmitLimit: server.RateLimit{Rate: 200, Burst: 5}})
+	srv := servertest.StartWith(t, servertest.Options{SubmitLimit: limits.RateLimit{Rate: 200, Burst: 5}})
 	code, token, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "create", "-namespace", "*")
 	if code != 0 {
 		t.Fatalf("token create: exit %d: %s", code, stderr)

@@ -24,9 +24,10 @@ import (
 	"time"
 
 	"github.com/energylabel/energylabel/daemon"
+	"github.com/energylabel/energylabel/limits"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/rating/formats/aienergyscore"
-	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/service"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
 	etcdstore "github.com/energylabel/energylabel/storage/etcdstore"
@@ -49,9 +50,9 @@ type config struct {
 	logFormat      string
 	logLevel       slog.Level
 	baseURL        string
-	submitLimit    server.RateLimit
-	limits         server.Limits
-	quotas         server.Quotas
+	submitLimit    limits.RateLimit
+	limits         limits.Limits
+	quotas         service.Quotas
 	check          bool
 	init           bool
 	etcd           string
@@ -108,34 +109,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.submitLimit.Rate, "submit-rate", 5, "submissions per second allowed to each publisher token (0: no limit; the admin token is exempt)")
 	fs.IntVar(&c.submitLimit.Burst, "submit-burst", 50, "burst of submissions allowed to each publisher token")
 	fs.StringVar(&c.baseURL, "base-url", "", "public HTTP URL that labels link to (default http://<-http address>)")
-	fs.DurationVar(&c.limits.StreamTimeout, "stream-timeout", server.DefaultStreamTimeout, "longest a gRPC stream (backup, import) may run")
-	fs.DurationVar(&c.limits.StreamIdle, "stream-idle", server.DefaultStreamIdle, "end a gRPC stream whose client reads or sends nothing for this long")
-	fs.Func("max-streams", fmt.Sprintf("concurrent gRPC calls per connection (default %d)", server.DefaultMaxStreams), func(v string) error {
+	fs.DurationVar(&c.limits.StreamTimeout, "stream-timeout", limits.DefaultStreamTimeout, "longest a gRPC stream (backup, import) may run")
+	fs.DurationVar(&c.limits.StreamIdle, "stream-idle", limits.DefaultStreamIdle, "end a gRPC stream whose client reads or sends nothing for this long")
+	fs.Func("max-streams", fmt.Sprintf("concurrent gRPC calls per connection (default %d)", limits.DefaultMaxStreams), func(v string) error {
 		n, err := strconv.ParseUint(v, 10, 32)
 		c.limits.MaxStreams = uint32(n)
 		return err
 	})
-	fs.DurationVar(&c.limits.ConnIdle, "conn-idle", server.DefaultConnIdle, "close a gRPC connection without calls for this long")
-	fs.IntVar(&c.limits.MaxWatches, "max-watches", server.DefaultMaxWatches, "WatchRatings streams served at once, over gRPC and HTTP")
-	fs.IntVar(&c.limits.WatchesPerAddress, "watches-per-address", server.DefaultWatchesPerAddress, "WatchRatings streams one client address may hold at once")
-	fs.DurationVar(&c.limits.WatchMaxAge, "watch-max-age", server.DefaultWatchMaxAge, "end a WatchRatings stream after this long, idle or not; clients resume from their last revision")
-	fs.IntVar(&c.limits.ConnsPerAddress, "conns-per-address", server.DefaultConnsPerAddress, "open connections one client address may hold on each port; more are closed as they come (trusted proxies are exempt)")
-	fs.Float64Var(&c.limits.ReadBudget.Rate, "read-rate", server.DefaultReadBudget.Rate, "costly reads per second allowed to each client address: history, search and task pages, replaying watches, PNG labels and history charts not cached (-1: no limit)")
-	fs.IntVar(&c.limits.ReadBudget.Burst, "read-burst", server.DefaultReadBudget.Burst, "burst of costly reads allowed to each client address")
-	c.quotas = server.Quotas{Default: server.DefaultQuota, By: map[string]server.Quota{}}
-	fs.IntVar(&c.quotas.Default.ResultsPerDay, "quota-results", server.DefaultQuota.ResultsPerDay, "results each namespace's publishers may store a UTC day (0: no limit; the admin token is exempt)")
-	fs.Func("quota-bytes", fmt.Sprintf("bytes each namespace's publishers may store a UTC day, as 128MB (default %dMB; 0: no limit)", server.DefaultQuota.BytesPerDay>>20), func(v string) error {
+	fs.DurationVar(&c.limits.ConnIdle, "conn-idle", limits.DefaultConnIdle, "close a gRPC connection without calls for this long")
+	fs.IntVar(&c.limits.MaxWatches, "max-watches", limits.DefaultMaxWatches, "WatchRatings streams served at once, over gRPC and HTTP")
+	fs.IntVar(&c.limits.WatchesPerAddress, "watches-per-address", limits.DefaultWatchesPerAddress, "WatchRatings streams one client address may hold at once")
+	fs.DurationVar(&c.limits.WatchMaxAge, "watch-max-age", limits.DefaultWatchMaxAge, "end a WatchRatings stream after this long, idle or not; clients resume from their last revision")
+	fs.IntVar(&c.limits.ConnsPerAddress, "conns-per-address", limits.DefaultConnsPerAddress, "open connections one client address may hold on each port; more are closed as they come (trusted proxies are exempt)")
+	fs.Float64Var(&c.limits.ReadBudget.Rate, "read-rate", limits.DefaultReadBudget.Rate, "costly reads per second allowed to each client address: history, search and task pages, replaying watches, PNG labels and history charts not cached (-1: no limit)")
+	fs.IntVar(&c.limits.ReadBudget.Burst, "read-burst", limits.DefaultReadBudget.Burst, "burst of costly reads allowed to each client address")
+	c.quotas = service.Quotas{Default: service.DefaultQuota, By: map[string]service.Quota{}}
+	fs.IntVar(&c.quotas.Default.ResultsPerDay, "quota-results", service.DefaultQuota.ResultsPerDay, "results each namespace's publishers may store a UTC day (0: no limit; the admin token is exempt)")
+	fs.Func("quota-bytes", fmt.Sprintf("bytes each namespace's publishers may store a UTC day, as 128MB (default %dMB; 0: no limit)", service.DefaultQuota.BytesPerDay>>20), func(v string) error {
 		var err error
-		c.quotas.Default.BytesPerDay, err = server.ParseBytes(v)
+		c.quotas.Default.BytesPerDay, err = service.ParseBytes(v)
 		return err
 	})
 	fs.Func("quota", "NAMESPACE=RESULTS/BYTES: another quota for one namespace, as acme=50000/1GB (repeatable)", func(v string) error {
-		ns, q, err := server.ParseQuota(v)
+		ns, q, err := service.ParseQuota(v)
 		c.quotas.By[ns] = q
 		return err
 	})
 	fs.Func("trusted-proxy", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client (default: none, the header is ignored)", func(v string) error {
-		p, err := server.ParseTrustedProxies(v)
+		p, err := limits.ParseTrustedProxies(v)
 		c.limits.TrustedProxies = append(c.limits.TrustedProxies, p...)
 		return err
 	})
@@ -145,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.etcdCert, "etcd-cert", "", "with -etcd: client certificate file (PEM), for etcd's --client-cert-auth")
 	fs.StringVar(&c.etcdKey, "etcd-key", "", "with -etcd: the client certificate's private key file (PEM)")
 	fs.StringVar(&c.importFrom, "import-from", "", "with -etcd: copy the bbolt data directory DIR (stopped) into the empty -etcd-prefix, compare counts and checksums, print them, and exit")
-	fs.DurationVar(&c.staleAfter, "stale-after", server.DefaultStaleAfter, "report NOT_SERVING (gRPC health; /healthz 503) while the storage has not confirmed this server's index current for this long (an etcd without quorum)")
+	fs.DurationVar(&c.staleAfter, "stale-after", service.DefaultStaleAfter, "report NOT_SERVING (gRPC health; /healthz 503) while the storage has not confirmed this server's index current for this long (an etcd without quorum)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -250,9 +251,9 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		}
 		baseURL = scheme + "://" + c.httpAddr
 	}
-	srv, err := server.New(server.Config{
+	srv, err := service.New(service.Config{
 		Backend: st, Schemes: schemes, AdminToken: admin, Logger: log, BaseURL: baseURL,
-		SubmitLimit: c.submitLimit, Limits: c.limits, StaleAfter: c.staleAfter, Quotas: &c.quotas,
+		SubmitLimit: c.submitLimit, StaleAfter: c.staleAfter, Quotas: &c.quotas,
 	})
 	if err != nil {
 		return err
@@ -279,7 +280,7 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		l.GRPC.Close()
 		return err
 	}
-	return daemon.Serve(ctx, srv, l, daemon.ServeOptions{TLS: tlsConfig})
+	return daemon.Serve(ctx, srv, l, daemon.ServeOptions{TLS: tlsConfig, Limits: c.limits})
 }
 
 // checkStorageFlags refuses flags that mean nothing with the storage the
@@ -379,7 +380,7 @@ const demoRelease = "aies-2025-02"
 
 // importBundled imports the AIES leaderboard that ships in the binary, as
 // the published figures they are.
-func importBundled(ctx context.Context, srv *server.Server) (int, error) {
+func importBundled(ctx context.Context, srv *service.Service) (int, error) {
 	results, err := aienergyscore.ParseDir(calibration.AIES202502())
 	if err != nil {
 		return 0, err

@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/energylabel/energylabel/daemon"
+	"github.com/energylabel/energylabel/limits"
 	"github.com/energylabel/energylabel/rating/calibration"
-	"github.com/energylabel/energylabel/server"
+	"github.com/energylabel/energylabel/service"
 	"github.com/energylabel/energylabel/storage"
 	"github.com/energylabel/energylabel/storage/boltdb"
 )
@@ -33,7 +34,7 @@ type Server struct {
 	// Logs collects everything the server logged, for tests that inspect it.
 	Logs *SyncBuffer
 
-	Server *server.Server
+	Server *service.Service
 	// Backend is the bbolt backend the server runs on; nil when it runs on
 	// Options.Backend.
 	Backend *boltdb.DB
@@ -45,7 +46,7 @@ type Server struct {
 // Options change how a test server runs. The zero value is a plaintext
 // server without limits.
 type Options struct {
-	SubmitLimit server.RateLimit
+	SubmitLimit limits.RateLimit
 	MaxDBSize   int
 	TLS         *tls.Config
 	// DataDir, when set, starts on an existing data directory.
@@ -54,7 +55,7 @@ type Options struct {
 	// server's defaults, except the read budget and the connections per
 	// address, which are off unless set, as every test client calls from
 	// one address.
-	Limits server.Limits
+	Limits limits.Limits
 	// Now, when set, is the server's clock.
 	Now func() time.Time
 	// LogLevel is the least severe level logged; the zero value is info.
@@ -66,7 +67,7 @@ type Options struct {
 	// StaleAfter is the server's Config.StaleAfter.
 	StaleAfter time.Duration
 	// Quotas, when set, are the server's namespace quotas.
-	Quotas *server.Quotas
+	Quotas *service.Quotas
 	// EventRetention is the bbolt file's boltdb.Options.EventRetention.
 	EventRetention int
 }
@@ -110,19 +111,18 @@ func (s *Server) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	s.Addr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
-	limits := s.opt.Limits
-	if limits.ReadBudget.Rate == 0 {
-		limits.ReadBudget.Rate = -1
+	lim := s.opt.Limits
+	if lim.ReadBudget.Rate == 0 {
+		lim.ReadBudget.Rate = -1
 	}
-	if limits.ConnsPerAddress == 0 {
-		limits.ConnsPerAddress = math.MaxInt
+	if lim.ConnsPerAddress == 0 {
+		lim.ConnsPerAddress = math.MaxInt
 	}
-	srv, err := server.New(server.Config{
+	srv, err := service.New(service.Config{
 		Backend: st, Schemes: schemes, AdminToken: s.AdminToken,
 		Logger:      slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: s.opt.LogLevel})),
 		BaseURL:     "http://" + s.HTTPAddr,
 		SubmitLimit: s.opt.SubmitLimit,
-		Limits:      limits,
 		Now:         s.opt.Now,
 		StaleAfter:  s.opt.StaleAfter,
 		Quotas:      s.opt.Quotas,
@@ -133,7 +133,7 @@ func (s *Server) start(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.Server, s.cancel, s.done = srv, cancel, make(chan error, 1)
 	go func() {
-		s.done <- daemon.Serve(ctx, srv, daemon.Listeners{GRPC: gl, HTTP: hl}, daemon.ServeOptions{TLS: s.opt.TLS})
+		s.done <- daemon.Serve(ctx, srv, daemon.Listeners{GRPC: gl, HTTP: hl}, daemon.ServeOptions{TLS: s.opt.TLS, Limits: lim})
 	}()
 }
 
