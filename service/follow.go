@@ -14,9 +14,9 @@ import (
 // follower runs the loop that applies the backend's events to the
 // server's index, tokens and registries: the only way they change, so that
 // every replica of one backend reads the same. It also knows how current
-// the index is: since when the backend last confirmed that it had every
-// committed write (a snapshot, events, or a watch's progress), and whether
-// it is being rebuilt.
+// the index is, as of its data rather than of the events' arrival: a time
+// before which every committed write is in the index (see confirmLoop),
+// and whether it is being rebuilt.
 type follower struct {
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -67,7 +67,16 @@ func (s *Service) startFollowing() error {
 	s.follow.confirm(asked)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.follow.cancel, s.follow.done = cancel, make(chan struct{})
-	go s.followFrom(ctx, snap.Revision)
+	confirmed := make(chan struct{})
+	go func() {
+		defer close(confirmed)
+		s.confirmLoop(ctx)
+	}()
+	go func() {
+		s.followFrom(ctx, snap.Revision)
+		<-confirmed
+		close(s.follow.done)
+	}()
 	return nil
 }
 
@@ -94,7 +103,6 @@ func (s *Service) load(snap *storage.Snapshot) error {
 // from the revision before it, which sends that revision again from its
 // start (applying a result again changes nothing).
 func (s *Service) followFrom(ctx context.Context, rev int64) {
-	defer close(s.follow.done)
 	pause := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		var err error
@@ -111,9 +119,6 @@ func (s *Service) followFrom(ctx context.Context, rev int64) {
 				}
 				rev = max(rev, last)
 				pause = 50 * time.Millisecond
-			}
-			if !resp.More {
-				s.follow.confirm(time.Now())
 			}
 		}
 		if ctx.Err() != nil || errors.Is(err, storage.ErrClosed) {
@@ -144,6 +149,37 @@ func (s *Service) followFrom(ctx context.Context, rev int64) {
 	}
 }
 
+// confirmEvery is how often the follower confirms its index current.
+const confirmEvery = storage.ProgressInterval
+
+// confirmLoop confirms, every confirmEvery, how current the index is, as
+// of its data: it notes the time, then reads the backend's current
+// revision by a linearizable read, and once the index has applied that
+// revision, every write committed before the noted time is in it. Not the
+// arrival of events or of a watch's progress: events buffered while the
+// process was paused arrive at once and old, and etcd 3.4 before 3.4.25
+// can send a requested progress notice ahead of its revision's events. So
+// a replica that was paused, or whose watch is cut off, reports its true
+// staleness until it has caught up.
+func (s *Service) confirmLoop(ctx context.Context) {
+	t := time.NewTicker(confirmEvery)
+	defer t.Stop()
+	for {
+		asked := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, s.staleAfter)
+		rev, err := s.backend.Revision(rctx)
+		if err == nil && s.index.WaitFor(rctx, rev) == nil {
+			s.follow.confirm(asked)
+		}
+		cancel()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // apply applies one batch of events: tokens and registries first, the
 // index last, since its revision is what writers wait for. complete says
 // whether the last event's revision is whole (storage.WatchResponse.More).
@@ -165,7 +201,7 @@ func (s *Service) apply(events []storage.Event, complete bool) {
 
 // Staleness is how long ago the backend last confirmed that this server's
 // index had every committed write: the most its reads can miss. Healthy,
-// it stays under storage.ProgressInterval.
+// it stays under confirmEvery and a round trip to the backend.
 func (s *Service) Staleness() time.Duration { return s.follow.staleness() }
 
 // Ready says whether the server should take traffic, and if not, why: its
