@@ -82,6 +82,10 @@ func (a *Accelerators) floorBasis(reported string, v Accelerator) floorBasis {
 	return b
 }
 
+// precisionSeparators are the characters a precision's spelling may
+// hold or not ("float-16", "float_16", "float 16").
+var precisionSeparators = strings.NewReplacer("-", "", "_", "", " ", "")
+
 // BytesPerParameter is the size of a weight at a declared precision: 4
 // for fp32, 2 for 16-bit, 1 for 8-bit, 0.5 for 4-bit formats and for an
 // undeclared or unknown precision (the most lenient of the common ones).
@@ -90,7 +94,7 @@ func (a *Accelerators) floorBasis(reported string, v Accelerator) floorBasis {
 func BytesPerParameter(precision string) float64 {
 	p := strings.ToLower(strings.TrimSpace(precision))
 	p = strings.TrimPrefix(p, "torch.")
-	p = strings.NewReplacer("-", "", "_", "", " ", "").Replace(p)
+	p = precisionSeparators.Replace(p)
 	switch p {
 	case "fp32", "float32", "f32", "tf32", "float", "32bit":
 		return 4

@@ -122,7 +122,7 @@ func (a *app) adminRelease(ctx context.Context, pos []string, f adminFlags) erro
 	if err != nil {
 		return err
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("admin release create", "the admin token")
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (a *app) adminHardware(ctx context.Context, pos []string, f adminFlags) err
 	if len(missing) > 0 {
 		return missingFlags("admin hardware add", missing...)
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("admin hardware add", "the admin token")
 	if err != nil {
 		return err
 	}
@@ -171,6 +171,9 @@ func (a *app) adminHardware(ctx context.Context, pos []string, f adminFlags) err
 		PeakDenseTflopsFastest: f.peak, PeakDenseTflops_16Bit: f.peak16, FastestPrecision: f.fastestPrecision, MemoryGb: f.memoryGB}
 	if err := c.AddAccelerator(ctx, acc); err != nil {
 		return wrapf("hardware add", name, err)
+	}
+	if a.cfg.JSON {
+		return a.printJSON(acc)
 	}
 	floors := "no physical floor: pass -peak-tflops and -memory-gb for one"
 	if f.peak > 0 && f.memoryGB > 0 {
@@ -202,20 +205,24 @@ func (a *app) adminDataset(ctx context.Context, pos []string, f adminFlags) erro
 	if err != nil {
 		return err
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("admin dataset add", "the admin token")
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.AddDataset(ctx, &energylabelv1.Dataset{Name: name, Task: task, Basis: f.basis}); err != nil {
+	d := &energylabelv1.Dataset{Name: name, Task: task, Basis: f.basis}
+	if err := c.AddDataset(ctx, d); err != nil {
 		return wrapf("dataset add", name, err)
+	}
+	if a.cfg.JSON {
+		return a.printJSON(d)
 	}
 	fmt.Fprintf(a.stdout, "dataset %s registered for task %s, graded per %s\n", name, task, f.basis)
 	return nil
 }
 
 func (a *app) adminBackup(ctx context.Context, out string) error {
-	c, err := a.dial()
+	c, err := a.dialWithToken("admin backup", "the admin token")
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/energylabel/energylabel/client"
+	"github.com/energylabel/energylabel/errdefs"
 )
 
 const defaultAddr = "127.0.0.1:50051"
@@ -32,9 +33,12 @@ type config struct {
 	// "ENERGYLABEL_ADDR" or "the default".
 	AddrFrom string
 	Token    string
-	JSON     bool
-	TLS      bool
-	CACert   string
+	// TokenFrom says where Token came from: "-token" or
+	// "ENERGYLABEL_TOKEN"; "" when there is none.
+	TokenFrom string
+	JSON      bool
+	TLS       bool
+	CACert    string
 }
 
 // globalFlags holds the global flags as given; nil means not given, so that
@@ -91,6 +95,13 @@ func (g *globalFlags) resolve(getenv func(string) string) config {
 		c.AddrFrom = "-addr"
 	case getenv("ENERGYLABEL_ADDR") != "":
 		c.AddrFrom = "ENERGYLABEL_ADDR"
+	}
+	switch {
+	case c.Token == "":
+	case g.token != nil:
+		c.TokenFrom = "-token"
+	default:
+		c.TokenFrom = "ENERGYLABEL_TOKEN"
 	}
 	if g.json != nil {
 		c.JSON = *g.json
@@ -175,6 +186,17 @@ func (a *app) dial() (*client.Client, error) {
 		opts = append(opts, client.WithTLS(&tls.Config{MinVersion: tls.VersionTLS12}))
 	}
 	return client.Dial(a.cfg.Addr, opts...)
+}
+
+// dialWithToken connects for a command that needs a token, refusing
+// before any call when none is given: need says which token, e.g. "a
+// publisher token for the model's owner".
+func (a *app) dialWithToken(cmd, need string) (*client.Client, error) {
+	if a.cfg.Token == "" {
+		return nil, errdefs.New(errdefs.Unauthenticated,
+			fmt.Sprintf("%s: %s: no token: this needs %s; pass -token T or set ENERGYLABEL_TOKEN", cmd, errdefs.Unauthenticated, need))
+	}
+	return a.dial()
 }
 
 // checkAddr refuses an address that gRPC would take for something else:

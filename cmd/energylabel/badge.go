@@ -11,7 +11,6 @@ import (
 	"github.com/energylabel/energylabel/client"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
-	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
 )
 
@@ -37,6 +36,10 @@ const badgeHelp = `
                  model's page, its alt text saying the grade (or stars) and the energy
   -http URL      the server's public HTTP address for links and the label's QR code
                  (env ENERGYLABEL_HTTP); by default the one the server reports
+  -json          with -markdown, one JSON line: the Markdown, its image and link URLs,
+                 its alt text and the rating; with -o FILE, one line saying what was
+                 written. (Without either, the image would share stdout: refused.)
+  MODEL is owner/name; one that differs only in case from one rated model reads it.
   The rating comes over gRPC; the image is drawn here with the server's own code.
 `
 
@@ -82,10 +85,12 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("badge", "-markdown prints text; it does not take -o")
 	case *markdown && o.scheme != "" && o.kind == "label":
 		return usageErrorf("badge", "-scheme: the server's labels show the current scheme; it applies to badges")
+	case a.cfg.JSON && !*markdown && *out == "":
+		return briefUsageErrorf("badge", "badge: -json prints a JSON line where the image would go: give -o FILE (the line then says what was written) or -markdown")
 	}
 	model := pos[0]
-	if err := rating.ValidateModel(model); err != nil {
-		return wrapf("badge", model, err)
+	if err := checkModel("badge", "MODEL", model); err != nil {
+		return err
 	}
 	override, err := a.httpOverride(*httpFlag)
 	if err != nil {
@@ -101,9 +106,17 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 	defer c.Close()
 	// The server chooses the rating, as its own badges do.
 	r, err := c.BadgeRating(ctx, model, o.task, o.hardware, o.dataset, o.scheme)
-	if errors.Is(err, client.ErrNotFound) && o.kind == "badge" && !*markdown {
-		// As on a model card: a grey badge, never a broken image.
-		return a.writeImage(*out, label.NotRated(model))
+	if err != nil {
+		// A model id in another case: show the one model it names.
+		notFound := err
+		var other string
+		if other, err = a.spelledOtherwise(ctx, c, "badge", model, o.task, err); err == nil {
+			model = other
+			r, err = c.BadgeRating(ctx, model, o.task, o.hardware, o.dataset, o.scheme)
+		} else if err == notFound && o.kind == "badge" && !*markdown {
+			// As on a model card: a grey badge, never a broken image.
+			return a.writeImage(*out, label.NotRated(model), badgeWritten{Model: model, Kind: o.kind, Format: *format})
+		}
 	}
 	if err != nil {
 		return wrapf("badge", model, err)
@@ -113,7 +126,7 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		if o.show == "stars" {
 			kind = label.StarsBadge
 		}
-		return a.writeImage(*out, label.Badge(wire.LabelRating(r, ""), kind))
+		return a.writeImage(*out, label.Badge(wire.LabelRating(r, ""), kind), badgeWritten{Model: model, Kind: o.kind, Format: *format, rating: r})
 	}
 	base := override
 	if base == "" {
@@ -122,6 +135,10 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if *markdown {
+		if a.cfg.JSON {
+			return a.printObjectJSON(badgeMarkdown{Markdown: markdownImage(base, r, o), ImageURL: imageURL(base, r, o),
+				LinkURL: modelPage(base, r.GetModel()), AltText: altText(r, o)}, r)
+		}
 		_, err := fmt.Fprintln(a.stdout, markdownImage(base, r, o))
 		return err
 	}
@@ -135,17 +152,41 @@ func runBadge(ctx context.Context, a *app, args []string) error {
 			return wrapf("badge", model, err)
 		}
 	}
-	return a.writeImage(*out, body)
+	return a.writeImage(*out, body, badgeWritten{Model: model, Kind: o.kind, Format: *format, rating: r})
 }
 
-// writeImage writes to the file, or to stdout when there is none.
-func (a *app) writeImage(file string, body []byte) error {
+// badgeMarkdown is badge -markdown -json's line.
+type badgeMarkdown struct {
+	Markdown string `json:"markdown"`
+	ImageURL string `json:"image_url"`
+	LinkURL  string `json:"link_url"`
+	AltText  string `json:"alt_text"`
+}
+
+// badgeWritten is badge -o FILE -json's line: the image written, and the
+// rating it shows (none for a "not rated" badge).
+type badgeWritten struct {
+	File   string `json:"file"`
+	Model  string `json:"model"`
+	Kind   string `json:"kind"`
+	Format string `json:"format"`
+	Bytes  int    `json:"bytes"`
+	rating *energylabelv1.Rating
+}
+
+// writeImage writes to the file, or to stdout when there is none; with
+// -json, a line saying what it wrote.
+func (a *app) writeImage(file string, body []byte, w badgeWritten) error {
 	if file == "" {
 		_, err := a.stdout.Write(body)
 		return err
 	}
 	if err := os.WriteFile(file, body, 0o644); err != nil {
 		return fmt.Errorf("badge: %w", err)
+	}
+	if a.cfg.JSON {
+		w.File, w.Bytes = file, len(body)
+		return a.printObjectJSON(w, w.rating)
 	}
 	return nil
 }

@@ -42,8 +42,18 @@ func TestCardFromABenchmarkFileInThreeCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("submit: exit %d: %s", code, stderr)
 	}
-	// 2. card
+	// 2. card: the test server's public URL is on loopback, which readers
+	// of a published card cannot reach; -allow-local writes it anyway.
 	code, stdout, stderr := cli(t, "card", "-model", "acme/m", readme)
+	wantOneLineExit(t, exitUsage, code, stderr, "card: the server's public URL "+base+" is a loopback address", "-http", "-allow-local")
+	if after, _ := os.ReadFile(readme); stdout != "" || !bytes.Equal(after, original) {
+		t.Fatalf("a refused card: stdout %q, card changed: %v", stdout, !bytes.Equal(after, original))
+	}
+	t.Setenv("ENERGYLABEL_HTTP", base) // the same, from the environment: refused too
+	code, _, stderr = cli(t, "card", "-model", "acme/m", readme)
+	wantOneLineExit(t, exitUsage, code, stderr, "card: -http "+base+" is a loopback address")
+	t.Setenv("ENERGYLABEL_HTTP", "")
+	code, stdout, stderr = cli(t, "card", "-allow-local", "-model", "acme/m", readme)
 	if code != 0 || stdout != "" || stderr != readme+": energy section of acme/m added (1 rating)\n" {
 		t.Fatalf("card: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -62,11 +72,12 @@ func TestCardFromABenchmarkFileInThreeCommands(t *testing.T) {
 	want := "\n" + cardStart + "\n" +
 		"## Energy use\n\n" +
 		"[![AI energy: " + r.GetGrade() + " · " + energy(r.GetWhPer_1KQueries(), "Wh/1k queries") + "](" + base + "/badge/acme/m.svg" + query + ")](" + base + "/models/acme/m)\n" +
-		"\n| Task | Dataset | Hardware | Size class | Grade | Stars | Energy per unit | Status | Release | Label |\n" +
-		"|---|---|---|---|---|---|---|---|---|---|\n" +
-		"| text-generation | AIEnergyScore/text_generation | H100×1 | A | " + r.GetGrade() + " | - | " + energyPerUnit(r) + " | declared by the publisher | - | [label](" + base + "/label/acme/m.svg" + query + ") |\n" +
-		"\nGrades A–G are against fixed references (grade/2025.1); stars 1–5 rank the model within its cohort as of the star release. " +
-		"All ratings and their history: [acme/m](" + base + "/models/acme/m).\n\n" +
+		"\n| Task (dataset, hardware) | Size class | Grade | Stars | Energy | Status |\n" +
+		"|---|---|---|---|---|---|\n" +
+		"| text-generation (AIEnergyScore/text_generation, H100×1) | A | [" + r.GetGrade() + "](" + base + "/label/acme/m.svg" + query + ") | - | " + energyPerUnit(r) + " | declared by the publisher |\n" +
+		"\nThe grade (A–G) is absolute: it compares the energy with fixed references (grade/2025.1), whatever other models do. " +
+		"The stars (1–5) are relative: they rank the model within its cohort in a star release, and there is none yet.\n" +
+		"\nEach grade links to its full label. All ratings and their history: [acme/m](" + base + "/models/acme/m).\n\n" +
 		cardEnd + "\n"
 	if added != want {
 		t.Errorf("the diff adds\n%s\nwant\n%s", added, want)
@@ -89,7 +100,7 @@ func TestCardFromABenchmarkFileInThreeCommands(t *testing.T) {
 	}
 
 	// A second run leaves the file byte-identical.
-	code, _, stderr = cli(t, "card", "-model", "acme/m", readme)
+	code, _, stderr = cli(t, "card", "-model", "acme/m", "-allow-local", readme)
 	if again, _ := os.ReadFile(readme); code != 0 || !bytes.Equal(again, edited) {
 		t.Errorf("a second run changed the card: exit %d, %s", code, stderr)
 	}
@@ -97,7 +108,7 @@ func TestCardFromABenchmarkFileInThreeCommands(t *testing.T) {
 		t.Errorf("second run: stderr %q", stderr)
 	}
 	// -o - prints the card and leaves the file as it is.
-	code, stdout, _ = cli(t, "card", "-model", "acme/m", "-o", "-", readme)
+	code, stdout, _ = cli(t, "card", "-model", "acme/m", "-allow-local", "-o", "-", readme)
 	if code != 0 || stdout != string(edited) {
 		t.Errorf("-o -: exit %d, printed\n%s", code, stdout)
 	}
@@ -106,12 +117,13 @@ func TestCardFromABenchmarkFileInThreeCommands(t *testing.T) {
 	if code, _, stderr := cli(t, "-token", srv.AdminToken, "admin", "release", "create", "r1"); code != 0 {
 		t.Fatalf("release: %s", stderr)
 	}
-	code, _, stderr = cli(t, "card", "-model", "acme/m", readme)
+	code, _, stderr = cli(t, "card", "-model", "acme/m", "-allow-local", readme)
 	updated, _ := os.ReadFile(readme)
 	if code != 0 || stderr != readme+": energy section of acme/m updated (1 rating)\n" {
 		t.Fatalf("card after a release: exit %d, %s", code, stderr)
 	}
-	if !bytes.HasPrefix(updated, original) || !bytes.HasSuffix(updated, []byte(cardEnd+"\n")) || !strings.Contains(string(updated), " | r1 | ") {
+	if !bytes.HasPrefix(updated, original) || !bytes.HasSuffix(updated, []byte(cardEnd+"\n")) || !strings.Contains(string(updated), " | none in r1 | ") ||
+		!strings.Contains(string(updated), "within its cohort in star release r1.") {
 		t.Errorf("after a release:\n%s", updated[len(original):])
 	}
 }
@@ -129,7 +141,7 @@ func TestCardRefusals(t *testing.T) {
 	card := write("README.md", "---\nlicense: mit\n---\n# m\n")
 
 	// A model with no rating: not found, and the card untouched.
-	code, _, stderr := cli(t, "-addr", srv.Addr, "card", "-model", "acme/none", card)
+	code, _, stderr := cli(t, "-addr", srv.Addr, "card", "-allow-local", "-model", "acme/none", card)
 	wantOneLineExit(t, exitNotFound, code, stderr, "card: ", "acme/none", "not found")
 
 	// Cards the editor cannot edit safely are refused before any call.
@@ -156,8 +168,34 @@ func TestCardRefusals(t *testing.T) {
 	if n := connections.Load(); n != 0 {
 		t.Errorf("the CLI connected %d times for cards it refused", n)
 	}
-	code, _, stderr = cli(t, "card", "-model", "../etc", card)
-	wantOneLineError(t, code, stderr, "model")
+	// Arguments the CLI can check itself are usage errors, before any call.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-model", "../etc"}, `card: -model "../etc": ".." is not a valid owner or name`},
+		{[]string{"-model", "whisper-large-v3"}, `card: -model "whisper-large-v3" is not of the form owner/name: a model id names its owner too`},
+		{[]string{"-model", "acme/m", "-heading", "###Energy"}, `card: -heading "###Energy": want a heading line, e.g. "### Energy"`},
+		{[]string{"-model", "acme/m", "-heading", "####### Energy"}, `card: -heading "####### Energy"`},
+		{[]string{"-model", "acme/m", "-after", "#"}, `card: -after "#": want a heading line of the card`},
+		{[]string{"-model", "acme/m", "-http", "http://localhost:8080"}, "card: -http http://localhost:8080 is localhost, which readers of the model card cannot reach"},
+		{[]string{"-model", "acme/m", "-http", "10.1.2.3"}, "card: -http http://10.1.2.3 is a private address"},
+		{[]string{"-model", "acme/m", "-http", "https://[fd00::1]"}, "is a private address"},
+		{[]string{"-model", "acme/m", "-http", "http://169.254.169.254"}, "is a link-local address"},
+		{[]string{"-model", "acme/m", "-http", "http://[::1]:8080/"}, "is a loopback address"},
+	} {
+		code, stdout, stderr := cli(t, append(append([]string{"-addr", addr, "card"}, tc.args...), card)...)
+		wantOneLineExit(t, exitUsage, code, stderr, tc.want)
+		if stdout != "" {
+			t.Errorf("%q: stdout %q", tc.args, stdout)
+		}
+	}
+	// A heading -after names that the card lacks: the card's own are named.
+	code, _, stderr = cli(t, "-addr", addr, "card", "-model", "acme/m", "-after", "## Environmental Impact", card)
+	wantOneLineError(t, code, stderr, `card: `+card+`: -after "## Environmental Impact": no such heading; the card's headings are "# m"`)
+	if n := connections.Load(); n != 0 {
+		t.Errorf("the CLI connected %d times for arguments it refused", n)
+	}
 }
 
 // TestCardWritesThroughASymlink proves that a card behind a symbolic link

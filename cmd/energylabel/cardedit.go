@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -31,6 +32,80 @@ type cardLayout struct {
 	found bool
 	// eol is the file's line ending, "\n" or "\r\n".
 	eol string
+	// headings are the card's ATX headings, outside the front matter
+	// and code blocks, in order.
+	headings []heading
+}
+
+// heading is one ATX heading of a card.
+type heading struct {
+	level int
+	text  string
+	// at is the offset of its line; line its number, from 1.
+	at, line int
+}
+
+// atxHeading matches an ATX heading line: up to three spaces, one to six
+// #s, then the text after a space, without a closing run of #s.
+var atxHeading = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
+
+// parseHeadingLine reads a heading line as -heading and -after give it:
+// "### Energy" (one to six #s, a space, the text). Text without #s is a
+// level-2 heading's text. ok is false for what is neither.
+func parseHeadingLine(s string) (level int, text string, ok bool) {
+	s = strings.Join(strings.Fields(s), " ")
+	if !strings.HasPrefix(s, "#") {
+		return 2, s, true
+	}
+	m := atxHeading.FindStringSubmatch(s)
+	if m == nil || strings.TrimSpace(m[2]) == "" {
+		return 0, "", false
+	}
+	return len(m[1]), strings.TrimSpace(m[2]), true
+}
+
+// sameHeadingText compares heading texts as a reader does: ignoring
+// case and runs of spaces.
+func sameHeadingText(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+// placeAfter places a new section at the end of the section of the first
+// heading that reads after ("## Environmental Impact"; text alone matches
+// a heading of any level): before the next heading of its level or
+// above, or at the end of the card. A card whose section exists keeps
+// it where it is.
+func (l cardLayout) placeAfter(after string) (cardLayout, error) {
+	if l.found || after == "" {
+		return l, nil
+	}
+	level, text, _ := parseHeadingLine(after)
+	anyLevel := !strings.HasPrefix(strings.TrimSpace(after), "#")
+	for i, h := range l.headings {
+		if !sameHeadingText(h.text, text) || !anyLevel && h.level != level {
+			continue
+		}
+		l.from, l.to = len(l.doc), len(l.doc)
+		for _, next := range l.headings[i+1:] {
+			if next.level <= h.level {
+				l.from, l.to = next.at, next.at
+				break
+			}
+		}
+		return l, nil
+	}
+	var have []string
+	for _, h := range l.headings {
+		if len(have) == 5 {
+			have = append(have, "…")
+			break
+		}
+		have = append(have, strconv.Quote(strings.Repeat("#", h.level)+" "+h.text))
+	}
+	if len(have) == 0 {
+		return l, fmt.Errorf("-after %s: the card has no headings", quoteShort(after))
+	}
+	return l, fmt.Errorf("-after %s: no such heading; the card's headings are %s", quoteShort(after), strings.Join(have, ", "))
 }
 
 // parseCard finds the energy section of a model card. Marker lines count
@@ -85,6 +160,10 @@ func parseCard(doc []byte) (cardLayout, error) {
 		}
 		if f := opensFence(line); f != "" {
 			fence, fenceLine = f, lineNo
+			continue
+		}
+		if h := atxHeading.FindStringSubmatch(line); h != nil {
+			l.headings = append(l.headings, heading{level: len(h[1]), text: strings.TrimSpace(h[2]), at: begin, line: lineNo})
 			continue
 		}
 		m := markerLine.FindStringSubmatch(line)
@@ -171,32 +250,38 @@ func closesFence(line, fence string) bool {
 }
 
 // with returns the card with body (lines ending in "\n") between the
-// markers: in place of the old section, or at the end after a blank line.
-// The bytes outside the section are the card's own.
+// markers: in place of the old section, or where it was placed (at the
+// end by default) between blank lines. The bytes outside the section
+// are the card's own.
 func (l cardLayout) with(body string) []byte {
 	section := cardStart + "\n" + body + cardEnd
 	if l.eol != "\n" {
 		section = strings.ReplaceAll(section, "\n", l.eol)
 	}
+	before, after := l.doc[:l.from], l.doc[l.to:]
 	var out bytes.Buffer
 	out.Grow(len(l.doc) + len(section) + 4)
-	out.Write(l.doc[:l.from])
+	out.Write(before)
 	if !l.found {
 		switch {
-		case len(l.doc) == 0:
-		case bytes.HasSuffix(l.doc, []byte("\r")):
+		case len(before) == 0:
+		case bytes.HasSuffix(before, []byte("\r")):
 			out.WriteString("\n" + l.eol) // end its line as it began to
-		case !bytes.HasSuffix(l.doc, []byte("\n")):
+		case !bytes.HasSuffix(before, []byte("\n")):
 			out.WriteString(l.eol + l.eol)
-		case !bytes.HasSuffix(l.doc, []byte("\n"+l.eol)) && !bytes.HasSuffix(l.doc, []byte("\n\n")):
+		case !bytes.HasSuffix(before, []byte("\n"+l.eol)) && !bytes.HasSuffix(before, []byte("\n\n")):
 			out.WriteString(l.eol)
 		}
 	}
 	out.WriteString(section)
-	// The end marker keeps the line ending it had; a new one gets one.
+	// The end marker keeps the line ending it had; a new one gets one,
+	// and a blank line before the heading it is placed above.
 	if !l.found || bytes.HasSuffix(l.doc[:l.to], []byte("\n")) {
 		out.WriteString(l.eol)
 	}
-	out.Write(l.doc[l.to:])
+	if !l.found && len(after) > 0 && !bytes.HasPrefix(after, []byte("\n")) && !bytes.HasPrefix(after, []byte("\r\n")) {
+		out.WriteString(l.eol)
+	}
+	out.Write(after)
 	return out.Bytes()
 }

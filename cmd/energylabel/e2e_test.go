@@ -98,7 +98,7 @@ func TestImportReproducesThePublishedLeaderboard(t *testing.T) {
 		for class, want := range classes {
 			args := []string{"-addr", srv.Addr, "-json", "list", "-task", task}
 			if class != "" {
-				args = append(args, "-class", class)
+				args = append(args, "-size-class", class)
 			}
 			code, stdout, stderr := cli(t, args...)
 			if code != 0 {
@@ -150,7 +150,7 @@ func TestImportReproducesThePublishedLeaderboard(t *testing.T) {
 	_, all, _ := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text_generation", "-page-size", "3")
 	var perClass []string
 	for _, c := range []string{"A", "B", "C"} {
-		_, out, _ := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-generation", "-class", c)
+		_, out, _ := cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-generation", "-size-class", c)
 		for _, r := range ratingsOf(t, out) {
 			perClass = append(perClass, r.GetModel()+"/"+r.GetSizeClass())
 		}
@@ -190,11 +190,15 @@ func TestTokensScopeSubmissionsAndReadsArePublic(t *testing.T) {
 	orgA := writeResult(t, dir, "org-a.json", `"acme/tiny-clf"`, `"org-a/tiny-clf"`)
 	orgB := writeResult(t, dir, "org-b.json", `"acme/tiny-clf"`, `"org-b/x"`)
 
-	code, _, stderr := cli(t, "-addr", srv.Addr, "submit", orgA)
-	wantOneLineExit(t, exitNotAllowed, code, stderr, "submit "+orgA, "unauthenticated")
-
+	// No token: the flag and the variable that give one, not a gRPC
+	// header, before any call.
+	code, stdout, stderr := cli(t, "-addr", srv.Addr, "submit", orgA)
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "submit: unauthenticated: no token", "pass -token T or set ENERGYLABEL_TOKEN")
+	if stdout != "" || strings.Contains(stderr, "authorization") || strings.Contains(stderr, "header") {
+		t.Errorf("submit without a token: stdout %q, stderr %q", stdout, stderr)
+	}
 	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", "not-a-token", "submit", orgA)
-	wantOneLineExit(t, exitNotAllowed, code, stderr, "unauthenticated")
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "submit "+orgA, "unauthenticated", "(the token from -token)")
 
 	code, token, stderr := cli(t, "token", "create", "-namespace", "org-a", "-addr", srv.Addr, "-token", srv.AdminToken)
 	if code != 0 || strings.Count(token, "\n") != 1 || strings.TrimSpace(token) == "" || strings.ContainsAny(strings.TrimSpace(token), " \t") {
@@ -212,7 +216,7 @@ func TestTokensScopeSubmissionsAndReadsArePublic(t *testing.T) {
 	// The token comes from the environment when no flag gives it.
 	t.Setenv("ENERGYLABEL_ADDR", srv.Addr)
 	t.Setenv("ENERGYLABEL_TOKEN", token)
-	code, stdout, stderr := cli(t, "submit", orgA)
+	code, stdout, stderr = cli(t, "submit", orgA)
 	if code != 0 || !strings.Contains(stdout, "org-a/tiny-clf") || !strings.HasPrefix(stdout, "FILE") {
 		t.Fatalf("submit with a token for org-a: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -294,11 +298,9 @@ func TestBadResultsAreRefusedAndNothingIsStored(t *testing.T) {
 
 func TestServerSideRefusalsReachTheUser(t *testing.T) {
 	srv := servertest.Start(t)
-	// The server checks what the CLI does not: here, an unknown size class
-	// filter, which the CLI passes through.
-	code, _, stderr := cli(t, "-addr", srv.Addr, "list", "-task", "text-generation", "-class", "Z")
-	wantOneLineError(t, code, stderr, "list -task text-generation", "invalid argument", "size_class")
-	code, _, stderr = cli(t, "-addr", srv.Addr, "list", "-task", "juggling")
+	// The server checks what the CLI does not: here, a namespace, and a
+	// token id.
+	code, _, stderr := cli(t, "-addr", srv.Addr, "list", "-task", "juggling")
 	wantOneLineExit(t, exitUsage, code, stderr, "task", "juggling")
 	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "token", "create", "-namespace", "../etc")
 	wantOneLineError(t, code, stderr, "token create", "namespaces[0]")
@@ -364,19 +366,20 @@ func TestBadgeRendersTheRatingLocally(t *testing.T) {
 	// image URL naming the cohort, the alt text saying grade and energy.
 	_, stdout, _ = cli(t, "-addr", srv.Addr, "-json", "get", "acme/tiny-clf")
 	g := ratingsOf(t, stdout)[0].GetGrade()
+	e := energy(ratingsOf(t, stdout)[0].GetWhPer_1KQueries(), "Wh/1k queries") // as the label package prints it
 	t.Setenv("ENERGYLABEL_HTTP", "")
 	query := "?task=text-classification&hardware=H100&dataset=AIEnergyScore/text_classification"
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"-markdown"}, "[![AI energy: " + g + " · 900 mWh/1k queries](" + httpBase + "/badge/acme/tiny-clf.svg" + query + ")](" + httpBase + "/models/acme/tiny-clf)\n"},
+		{[]string{"-markdown"}, "[![AI energy: " + g + " · " + e + "](" + httpBase + "/badge/acme/tiny-clf.svg" + query + ")](" + httpBase + "/models/acme/tiny-clf)\n"},
 		{[]string{"-markdown", "-http", "https://energy.example.org/"},
-			"[![AI energy: " + g + " · 900 mWh/1k queries](https://energy.example.org/badge/acme/tiny-clf.svg" + query + ")](https://energy.example.org/models/acme/tiny-clf)\n"},
+			"[![AI energy: " + g + " · " + e + "](https://energy.example.org/badge/acme/tiny-clf.svg" + query + ")](https://energy.example.org/models/acme/tiny-clf)\n"},
 		{[]string{"-markdown", "-show", "stars", "-scheme", "grade/2025.1"},
-			"[![AI energy: no stars · 900 mWh/1k queries](" + httpBase + "/badge/acme/tiny-clf.svg" + query + "&show=stars&scheme=grade%2F2025.1)](" + httpBase + "/models/acme/tiny-clf)\n"},
+			"[![AI energy: no stars · " + e + "](" + httpBase + "/badge/acme/tiny-clf.svg" + query + "&show=stars&scheme=grade%2F2025.1)](" + httpBase + "/models/acme/tiny-clf)\n"},
 		{[]string{"-markdown", "-kind", "label", "-task", "text_classification", "-hardware", "NVIDIA H100 80GB HBM3"},
-			"[![AI energy label: " + g + " · 900 mWh/1k queries](" + httpBase + "/label/acme/tiny-clf.svg" + query + ")](" + httpBase + "/models/acme/tiny-clf)\n"},
+			"[![AI energy label: " + g + " · " + e + "](" + httpBase + "/label/acme/tiny-clf.svg" + query + ")](" + httpBase + "/models/acme/tiny-clf)\n"},
 	} {
 		code, stdout, stderr := cli(t, append([]string{"-addr", srv.Addr, "badge", "acme/tiny-clf"}, tc.args...)...)
 		if code != 0 || stdout != tc.want {
@@ -417,7 +420,7 @@ func TestBadgeRendersTheRatingLocally(t *testing.T) {
 	}
 
 	code, _, stderr = cli(t, "badge", "../etc", "-markdown")
-	wantOneLineError(t, code, stderr, "model")
+	wantOneLineExit(t, exitUsage, code, stderr, `badge: MODEL "../etc"`)
 	for _, args := range [][]string{
 		{"badge"}, {"badge", "acme/x", "-format", "png"}, {"badge", "acme/x", "-kind", "poster"},
 		{"badge", "acme/x", "-markdown", "-o", "f"}, {"badge", "acme/x", "-http", "ftp://x"},

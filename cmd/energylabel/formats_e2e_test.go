@@ -258,7 +258,7 @@ func TestImportMLEnergy(t *testing.T) {
 	if n := len(ratingsOf(t, stdout)); n != 113 {
 		t.Errorf("import printed %d ratings, want 113", n)
 	}
-	code, stdout, stderr = cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-generation", "-dataset", "ml.energy/lm-arena-chat", "-hardware", "H100", "-class", "A")
+	code, stdout, stderr = cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-generation", "-dataset", "ml.energy/lm-arena-chat", "-hardware", "H100", "-size-class", "A")
 	if code != 0 {
 		t.Fatal(stderr)
 	}

@@ -18,6 +18,8 @@ var getCommand = &command{
 }
 
 const getHelp = `
+  MODEL is owner/name. A model id that matches no model but differs only in
+  case from one rated model reads that model, saying so on stderr.
   -task T     only this task (id or AIES alias)
   -scheme S   grade scheme version, e.g. grade/2025.1; default the current one
 `
@@ -38,6 +40,9 @@ func runGet(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("get", "unexpected argument %q", pos[1])
 	}
 	model := pos[0]
+	if err := checkModel("get", "MODEL", model); err != nil {
+		return err
+	}
 	t, err := resolveTask("get", *task)
 	if err != nil {
 		return err
@@ -47,9 +52,14 @@ func runGet(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer c.Close()
-	rs, err := c.GetRating(ctx, model, t, *scheme)
-	if err == nil && len(rs) == 0 {
-		err = client.ErrNotFound // asking for one model that has none is an error
+	rs, err := getRatings(ctx, c, model, t, *scheme)
+	if err != nil {
+		// A model id in another case: read the one model it names.
+		var other string
+		if other, err = a.spelledOtherwise(ctx, c, "get", model, t, err); err == nil {
+			model = other
+			rs, err = getRatings(ctx, c, model, t, *scheme)
+		}
 	}
 	if err != nil {
 		return wrapf("get", model, err)
@@ -60,6 +70,16 @@ func runGet(ctx context.Context, a *app, args []string) error {
 	return a.printModelRatings(rs)
 }
 
+// getRatings is a model's ratings: not found when it has none, as asking
+// for one model that has none is an error.
+func getRatings(ctx context.Context, c *client.Client, model, task, scheme string) ([]*energylabelv1.Rating, error) {
+	rs, err := c.GetRating(ctx, model, task, scheme)
+	if err == nil && len(rs) == 0 {
+		err = client.ErrNotFound
+	}
+	return rs, err
+}
+
 // printModelRatings prints one row per cohort a model is rated in.
 func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
 	notes := false
@@ -67,7 +87,7 @@ func (a *app) printModelRatings(rs []*energylabelv1.Rating) error {
 		notes = notes || ratingNote(r) != ""
 	}
 	w := newTable(a.stdout)
-	header := []string{"MODEL", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "RELEASE", "RANK", "PER 1K QUERIES", "ENERGY/UNIT", "FLOOR", "STATUS", "SCHEME", "CHECKS"}
+	header := []string{"MODEL", "TASK", "DATASET", "SIZE CLASS", "HARDWARE", "GRADE", "EEI", "STARS", "RELEASE", "RANK", "PER 1K QUERIES", "ENERGY/UNIT", "FLOOR", "STATUS", "SCHEME", "CHECKS"}
 	if notes {
 		header = append(header, "NOTE")
 	}

@@ -11,6 +11,7 @@ import (
 	grpcstatus "google.golang.org/grpc/status"
 
 	"github.com/energylabel/energylabel/client"
+	"github.com/energylabel/energylabel/errdefs"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 )
 
@@ -44,6 +45,10 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 	case len(pos) > 1:
 		return usageErrorf("history", "unexpected argument %q", pos[1])
 	}
+	model := pos[0]
+	if err := checkModel("history", "MODEL", model); err != nil {
+		return err
+	}
 	t, err := resolveTask("history", *task)
 	if err != nil {
 		return err
@@ -53,18 +58,18 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer c.Close()
-	req := &energylabelv1.GetHistoryRequest{Model: pos[0], Task: t, Hardware: *hw, Dataset: *dataset, PageSize: historyPage}
-	var entries []*energylabelv1.HistoryEntry
-	for {
-		resp, err := c.History(ctx, req)
-		if err != nil {
-			return wrapf("history", pos[0], err)
+	req := &energylabelv1.GetHistoryRequest{Model: model, Task: t, Hardware: *hw, Dataset: *dataset, PageSize: historyPage}
+	entries, err := history(ctx, c, req)
+	if err != nil {
+		// A model id in another case: read the one model it names.
+		var other string
+		if other, err = a.spelledOtherwise(ctx, c, "history", model, t, err); err == nil {
+			model, req.Model, req.PageToken = other, other, ""
+			entries, err = history(ctx, c, req)
 		}
-		entries = append(entries, resp.GetEntries()...)
-		if resp.GetNextPageToken() == "" {
-			break
-		}
-		req.PageToken = resp.GetNextPageToken()
+	}
+	if err != nil {
+		return wrapf("history", model, err)
 	}
 	if a.cfg.JSON {
 		for _, e := range entries {
@@ -74,12 +79,8 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 		}
 		return nil
 	}
-	if len(entries) == 0 {
-		fmt.Fprintf(a.stdout, "%s has no accepted result\n", pos[0])
-		return nil
-	}
 	w := newTable(a.stdout)
-	row(w, "RESULT", "RECEIVED", "ENTRY", "TASK", "DATASET", "CLASS", "HARDWARE", "GRADE", "STARS", "RELEASE", "PER 1K QUERIES", "ENERGY/UNIT")
+	row(w, "RESULT", "RECEIVED", "ENTRY", "TASK", "DATASET", "SIZE CLASS", "HARDWARE", "GRADE", "STARS", "RELEASE", "PER 1K QUERIES", "ENERGY/UNIT")
 	for _, e := range entries {
 		grade := "-"
 		if e.Grade != nil {
@@ -90,6 +91,37 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 			per1k(e), energy(e.GetEnergyPerUnit(), e.GetUnit()))
 	}
 	return w.Flush()
+}
+
+// history reads every page of a model's history: not found when it has
+// no entry.
+func history(ctx context.Context, c *client.Client, req *energylabelv1.GetHistoryRequest) ([]*energylabelv1.HistoryEntry, error) {
+	var entries []*energylabelv1.HistoryEntry
+	for {
+		resp, err := c.History(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, resp.GetEntries()...)
+		if resp.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+	if len(entries) == 0 {
+		var only []string
+		for _, p := range [][2]string{{"task", req.GetTask()}, {"hardware", req.GetHardware()}, {"dataset", req.GetDataset()}} {
+			if p[1] != "" {
+				only = append(only, p[0]+" "+p[1])
+			}
+		}
+		what := ""
+		if len(only) > 0 {
+			what = " for " + strings.Join(only, ", ")
+		}
+		return nil, errdefs.New(errdefs.NotFound, fmt.Sprintf("model %q has no accepted result%s: %s", req.GetModel(), what, errdefs.NotFound))
+	}
+	return entries, nil
 }
 
 // historyEntryKind says what a history entry is: an accepted result, or a
@@ -117,7 +149,8 @@ resumes after the last revision it printed. When the server no longer
 keeps the changes after it, watch prints the current ratings, one
 "current" line each, and watches on from them.
 `,
-	run: runWatch,
+	run:    runWatch,
+	direct: true,
 }
 
 func runWatch(ctx context.Context, a *app, args []string) error {
@@ -132,6 +165,11 @@ func runWatch(ctx context.Context, a *app, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usageErrorf("watch", "unexpected argument %q", pos[0])
+	}
+	if *model != "" {
+		if err := checkModel("watch", "-model", *model); err != nil {
+			return err
+		}
 	}
 	t, err := resolveTask("watch", *task)
 	if err != nil {
@@ -311,7 +349,7 @@ func describeEvent(ev *energylabelv1.RatingEvent) string {
 func describeRating(what string, r *energylabelv1.Rating) string {
 	parts := []string{what, r.GetModel(), r.GetTask(), r.GetDataset()}
 	if r.GetSizeClass() != "" {
-		parts = append(parts, "class "+r.GetSizeClass())
+		parts = append(parts, "size class "+r.GetSizeClass())
 	}
 	parts = append(parts, hardware(r), "grade "+grade(r), stars(r.GetStars()), energy(r.GetWhPer_1KQueries(), "Wh/1k queries"))
 	return strings.Join(parts, "  ")

@@ -24,7 +24,7 @@ var importCommand = &command{
 const importHelp = `
   DIR holds one <task>.csv per AI Energy Score task (asr.csv, text_generation.csv, ...)
   with columns model, total_gpu_energy (kWh per 1,000 queries) and, for text
-  generation, class. Every row is checked before any is sent, and each
+  generation, class (the size class A, B or C). Every row is checked before any is sent, and each
   model's rows are sent in file order, so its last row is its latest result.
 
   import mlenergy DIR
@@ -66,7 +66,7 @@ func runImport(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("import %s %s: %w", source, dir, err)
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("import", `a token that may publish for every owner ("*"), or the admin token`)
 	if err != nil {
 		return err
 	}

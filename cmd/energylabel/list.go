@@ -10,25 +10,28 @@ import (
 
 var listCommand = &command{
 	name:    "list",
-	usage:   "list -task T [-dataset D] [-class C] [-hardware H]",
+	usage:   "list -task T [-dataset D] [-size-class A|B|C] [-hardware H]",
 	summary: "a cohort's leaderboard, best first (all pages)",
 	help:    listHelp,
 	run:     runList,
 }
 
 const listHelp = `
-  -task T       task id or AIES alias (required)
-  -dataset D    dataset; default the task's standard one
-  -class C      size class A, B or C (text generation and reasoning)
-  -hardware H   accelerator, e.g. H100
-  -page-size N  ratings per request; the server's default when 0
+  -task T          task id or AIES alias (required)
+  -dataset D       dataset; default the task's standard one
+  -size-class C    size class by parameters, A, B or C: ` + sizeClassesHelp + `
+                   (text-generation and reasoning only; -class is a deprecated alias).
+                   Not the grade: grades A-G are in the GRADE column
+  -hardware H      accelerator, e.g. H100
+  -page-size N     ratings per request; the server's default when 0
 `
 
 func runList(ctx context.Context, a *app, args []string) error {
 	fs := a.newFlagSet("list")
 	task := fs.String("task", "", "")
 	dataset := fs.String("dataset", "", "")
-	class := fs.String("class", "", "")
+	var class sizeClassFlag
+	class.register(fs, a.stderr)
 	hw := fs.String("hardware", "", "")
 	pageSize := fs.Int("page-size", 0, "")
 	pos, err := a.parse("list", fs, args)
@@ -47,12 +50,18 @@ func runList(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSizeClass("list", class.value); err != nil {
+		return err
+	}
+	if err := checkTaskSizeClass("list", id, class.value); err != nil {
+		return err
+	}
 	c, err := a.dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	filter := &energylabelv1.ListRatingsRequest{Task: id, Dataset: *dataset, SizeClass: *class, Hardware: *hw, PageSize: int32(*pageSize)}
+	filter := &energylabelv1.ListRatingsRequest{Task: id, Dataset: *dataset, SizeClass: class.value, Hardware: *hw, PageSize: int32(*pageSize)}
 	rs, err := c.AllRatings(ctx, filter)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", describeFilter(filter), err)
@@ -70,7 +79,7 @@ func runList(ctx context.Context, a *app, args []string) error {
 // describeFilter says what a listing asked for, in its flags' words.
 func describeFilter(f *energylabelv1.ListRatingsRequest) string {
 	parts := []string{"-task " + f.GetTask()}
-	for _, p := range [][2]string{{"-dataset", f.GetDataset()}, {"-class", f.GetSizeClass()}, {"-hardware", f.GetHardware()}} {
+	for _, p := range [][2]string{{"-dataset", f.GetDataset()}, {"-size-class", f.GetSizeClass()}, {"-hardware", f.GetHardware()}} {
 		if p[1] != "" {
 			parts = append(parts, p[0]+" "+p[1])
 		}

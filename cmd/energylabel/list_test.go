@@ -69,15 +69,15 @@ func TestListPrintsOneBlockPerCohort(t *testing.T) {
 	if code, _, stderr := cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "import", "mlenergy", mlenergyDir); code != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
-	_, stdout, _ = cli(t, "-addr", srv.Addr, "list", "-task", "text-generation", "-dataset", "ml.energy/lm-arena-chat", "-hardware", "H100", "-class", "A")
+	_, stdout, _ = cli(t, "-addr", srv.Addr, "list", "-task", "text-generation", "-dataset", "ml.energy/lm-arena-chat", "-hardware", "H100", "-size-class", "A")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if len(lines) != 8 || lines[0] != "text-generation · dataset ml.energy/lm-arena-chat · H100 · size class A · per output token (6 models)" ||
 		!strings.Contains(lines[1], "ENERGY/UNIT") || !regexp.MustCompile(`^- +\S+ .* [0-9.]+ [µmk]?Wh +[0-9.]+ [µm]?J/token +published +H100`).MatchString(lines[2]) {
 		t.Errorf("a per-token listing:\n%s", stdout)
 	}
 
-	code, stdout, stderr = cli(t, "-addr", srv.Addr, "list", "-task", "text-generation", "-hardware", "B200", "-class", "A")
-	if code != 0 || stdout != "no ratings match -task text-generation -class A -hardware B200\n" || stderr != "" {
+	code, stdout, stderr = cli(t, "-addr", srv.Addr, "list", "-task", "text-generation", "-hardware", "B200", "-size-class", "A")
+	if code != 0 || stdout != "no ratings match -task text-generation -size-class A -hardware B200\n" || stderr != "" {
 		t.Errorf("empty listing: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	code, stdout, _ = cli(t, "-addr", srv.Addr, "-json", "list", "-task", "text-generation", "-hardware", "B200")

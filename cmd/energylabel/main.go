@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,10 @@ type command struct {
 	// help describes the command's own flags.
 	help string
 	run  func(ctx context.Context, a *app, args []string) error
+	// direct says the command prints as it goes rather than all at once
+	// on success: watch streams, and version prints the client's version
+	// even when no server answers.
+	direct bool
 }
 
 // commands is in the order the usage text lists them.
@@ -75,6 +80,11 @@ Global flags, also accepted after the command:
 
 Exit status: 0 success, 1 error, 2 usage error, 3 not found, 4 not allowed
 (no token, or one that may not do this); the message is one line on stderr.
+A command prints its output once it has succeeded (watch as it goes): one that
+fails prints its error alone.
+Words: a size class is A, B or C by parameters (` + sizeClassesHelp + `;
+text-generation and reasoning only); a grade is A-G, against fixed references;
+stars are 1-5, relative to a cohort in a star release.
 
 Commands:
 `
@@ -108,7 +118,21 @@ func (a *app) main(ctx context.Context, args []string) error {
 	if cmd == nil {
 		return unknownCommand(name)
 	}
-	return cmd.run(ctx, a, rest)
+	if cmd.direct {
+		return cmd.run(ctx, a, rest)
+	}
+	// Output goes out whole and on success only: a command that fails
+	// part-way prints its error and nothing else, never half a table.
+	stdout := a.stdout
+	var buf bytes.Buffer
+	a.stdout = &buf
+	err = cmd.run(ctx, a, rest)
+	a.stdout = stdout
+	if err != nil {
+		return err
+	}
+	_, err = buf.WriteTo(stdout)
+	return err
 }
 
 // unknownCommand names the commands closest to name.
@@ -209,8 +233,14 @@ func (a *app) exit(err error) int {
 		fmt.Fprintf(a.stderr, "energylabel: %s; start energylabeld, or point -addr (or ENERGYLABEL_ADDR) at a running server\n", oneLine(err.Error()))
 		return exitError
 	}
-	fmt.Fprintf(a.stderr, "energylabel: %s\n", oneLine(err.Error()))
-	return errdefs.KindOf(err).ExitCode()
+	kind := errdefs.KindOf(err)
+	msg := oneLine(err.Error())
+	if kind == errdefs.Unauthenticated && a.cfg.TokenFrom != "" {
+		// The server knows no token by that name: say which one was sent.
+		msg += fmt.Sprintf(" (the token from %s)", a.cfg.TokenFrom)
+	}
+	fmt.Fprintf(a.stderr, "energylabel: %s\n", msg)
+	return kind.ExitCode()
 }
 
 // wrapf prefixes err with the command and its subject, leaving out the

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -26,6 +28,34 @@ func (a *app) printJSON(m proto.Message) error {
 		return err
 	}
 	_, err = a.stdout.Write(append(b, '\n'))
+	return err
+}
+
+// printObjectJSON prints, on one line, a JSON object of what a command
+// did that no API message holds (v, a struct with snake_case JSON
+// names), with the rating it concerns as protojson under "rating" (null
+// when there is none).
+func (a *app) printObjectJSON(v any, r *energylabelv1.Rating) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // URLs and Markdown as they are: & and <, not \u0026
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	rb := []byte("null")
+	if r != nil {
+		var err error
+		if rb, err = jsonLine.Marshal(r); err != nil {
+			return err
+		}
+	}
+	if len(b) < 2 || b[len(b)-1] != '}' {
+		return fmt.Errorf("printObjectJSON: %T is not a JSON object", v)
+	}
+	line := append(b[:len(b)-1:len(b)-1], `,"rating":`...)
+	line = append(append(line, rb...), '}', '\n')
+	_, err := a.stdout.Write(line)
 	return err
 }
 

@@ -28,7 +28,7 @@ func TestOperatorsExtendTheRegistries(t *testing.T) {
 	wantOneLineError(t, code, stderr, "already a name of H100 SXM")
 	// Only the admin registers.
 	code, _, stderr = cli(t, append(addr, "admin", "hardware", "add", "X1", "-family", "X1", "-watts", "100")...)
-	wantOneLineExit(t, exitNotAllowed, code, stderr, "unauthenticated")
+	wantOneLineExit(t, exitNotAllowed, code, stderr, "admin hardware add: unauthenticated: no token: this needs the admin token; pass -token T or set ENERGYLABEL_TOKEN")
 
 	code, stdout, stderr = cli(t, append(admin, "-json", "submit", gaudi)...)
 	if rs := ratingsOf(t, stdout); code != 0 || len(rs) != 1 || rs[0].GetHardware() != "Gaudi 3" || !rs[0].GetPowerChecked() {

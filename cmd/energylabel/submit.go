@@ -167,7 +167,7 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("submit", "a publisher token for the models' owners")
 	if err != nil {
 		return err
 	}
@@ -175,17 +175,17 @@ func runSubmit(ctx context.Context, a *app, args []string) error {
 
 	w := newTable(a.stdout)
 	if !a.cfg.JSON {
-		row(w, "FILE", "RESULT", "MODEL", "TASK", "CLASS", "HARDWARE", "GRADE", "STARS", "PER 1K QUERIES", "ENERGY/UNIT")
+		row(w, "FILE", "RESULT", "MODEL", "TASK", "SIZE CLASS", "HARDWARE", "GRADE", "STARS", "PER 1K QUERIES", "ENERGY/UNIT")
 	}
-	submitted := 0
+	var stored []string // what a failure part-way leaves stored, for its message
 	for _, f := range batch {
 		for i := range f.results {
 			resp, err := submit(ctx, c, wire.BenchmarkResult(&f.results[i]), f.sha256)
 			if err != nil {
 				w.Flush()
-				return fmt.Errorf("submit %s: %w%s%s", f.name, err, flagHint(err), alreadySubmitted(submitted))
+				return fmt.Errorf("submit %s: %w%s%s", f.name, err, flagHint(err), alreadySubmitted(len(stored), stored...))
 			}
-			submitted++
+			stored = append(stored, fmt.Sprintf("%s as result %d", f.name, resp.GetResultId()))
 			if resp.GetAlreadyStored() {
 				fmt.Fprintf(a.stderr, "energylabel: %s: already stored as result %d: the same measurement of %s; nothing was written\n",
 					f.name, resp.GetResultId(), f.results[i].Model)
@@ -240,8 +240,20 @@ func (a *app) readResultFiles(cmd string, args []string) ([]resultFile, error) {
 	if len(files) == 0 {
 		return nil, missingFlags(cmd, "FILE")
 	}
-	if _, err := resolveTask(cmd, m.Task); err != nil {
+	task, err := resolveTask(cmd, m.Task)
+	if err != nil {
 		return nil, err
+	}
+	if err := checkSizeClass(cmd, m.SizeClass); err != nil {
+		return nil, err
+	}
+	if err := checkTaskSizeClass(cmd, task, m.SizeClass); err != nil {
+		return nil, err
+	}
+	if m.Model != "" {
+		if err := checkModel(cmd, "-model", strings.TrimSpace(m.Model)); err != nil {
+			return nil, err
+		}
 	}
 	batch := make([]resultFile, 0, len(files))
 	var lacking []string
@@ -347,10 +359,19 @@ func flagHint(err error) string {
 	return " (pass " + strings.Join(fs, " and ") + ")"
 }
 
-// alreadySubmitted tells the user what a failure mid-way left stored.
-func alreadySubmitted(n int) string {
+// alreadySubmitted tells the user what a failure mid-way left stored: how
+// many, and which when known (the first few), as nothing else is printed.
+func alreadySubmitted(n int, which ...string) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%d other result(s) were submitted)", n)
+	list := ""
+	if len(which) > 0 {
+		const shown = 5
+		list = ": " + strings.Join(which[:min(shown, len(which))], ", ")
+		if len(which) > shown {
+			list += fmt.Sprintf(" and %d more", len(which)-shown)
+		}
+	}
+	return fmt.Sprintf(" (%d other result(s) were submitted%s)", n, list)
 }

@@ -83,7 +83,7 @@ func runTokenCreate(ctx context.Context, a *app, args []string) error {
 		}
 		expiresAt = time.Now().Add(d)
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("token create", "the admin token")
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func runTokenRevoke(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageErrorf("token", "token revoke needs exactly one token ID")
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("token revoke", "the admin token")
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func runTokenList(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("token", "unexpected argument %q", pos[0])
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("token list", "the admin token")
 	if err != nil {
 		return err
 	}

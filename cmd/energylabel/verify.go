@@ -31,7 +31,7 @@ func runVerify(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := a.dial()
+	c, err := a.dialWithToken("verify", "a surveyor token (energylabel token create -role surveyor)")
 	if err != nil {
 		return err
 	}

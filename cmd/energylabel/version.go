@@ -14,6 +14,7 @@ var versionCommand = &command{
 	usage:   "version",
 	summary: "this client's version, and the server's with its public URL, grade schemes and star release",
 	run:     runVersion,
+	direct:  true,
 }
 
 func runVersion(ctx context.Context, a *app, args []string) error {
