@@ -27,18 +27,22 @@ import (
 // one revision: the records, their ids, their cohorts/ keys, the latest
 // pointers and model-cohorts/ keys of each model and cohort, the
 // fingerprint claims, the id counter and the tokens' last use, all or
-// none. It returns
-// once a quorum has it. A batch larger than one transaction may hold fails
-// with ErrBatchTooLarge. While etcd elects a leader, or a member is down,
-// it tries again, for up to RequestTimeout in all; a write whose answer
-// was lost is found by its first record, so that it is never stored twice.
+// none. It returns once a quorum has it. A batch larger than one
+// transaction may hold fails with ErrBatchTooLarge. While etcd elects a
+// leader, or a member is down or does not answer, it tries again, each
+// attempt within AttemptTimeout and after a failed one on another member;
+// a write whose answer was lost is found by its first record, so that it
+// is never stored twice.
 //
 // Batches that wait while one of this replica's transactions runs share
 // the next, as far as a transaction holds them, as bbolt's Batch shares a
 // commit: each stays whole and gets consecutive ids, and a batch the
 // shared transaction cannot take (a fingerprint another model claimed,
 // or the same model's stored measurement) is tried again alone, so that it
-// fails alone.
+// fails alone. However long it waited for a transaction, and whatever
+// that transaction met, Append returns within RequestTimeout (or when ctx
+// ends, if sooner): it fails then with storage.ErrUnavailable, and whether
+// a batch that a transaction had taken is stored is unknown.
 func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
@@ -52,7 +56,12 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 	if _, err := s.plan(batch); err != nil {
 		return 0, 0, err
 	}
-	req := &appendReq{batch: batch, done: make(chan struct{})}
+	req := &appendReq{batch: batch, done: make(chan struct{}), deadline: time.Now().Add(s.opt.RequestTimeout)}
+	if d, ok := ctx.Deadline(); ok && d.Before(req.deadline) {
+		req.deadline = d
+	}
+	timeout := time.NewTimer(s.opt.RequestTimeout)
+	defer timeout.Stop()
 	s.mu.Lock()
 	s.pending = append(s.pending, req)
 	s.mu.Unlock()
@@ -61,37 +70,55 @@ func (s *Store) Append(ctx context.Context, batch []storage.Accepted) (uint64, i
 		case <-req.done:
 			return req.first, req.rev, req.err
 		case s.appending <- struct{}{}:
-			// Commit for every batch waiting, ours among them or not.
+			// Commit for every batch waiting, ours among them or not, while
+			// this call waits for its own answer or its end.
 			s.mu.Lock()
 			group := s.takeGroup()
 			s.mu.Unlock()
-			if len(group) > 0 {
+			if len(group) == 0 {
+				<-s.appending
+				continue
+			}
+			go func() {
+				defer func() { <-s.appending }()
 				s.commitGroup(context.WithoutCancel(ctx), group)
-			}
-			<-s.appending
+			}()
 		case <-ctx.Done():
-			s.mu.Lock()
-			i := slices.Index(s.pending, req)
-			if i >= 0 {
-				s.pending = slices.Delete(s.pending, i, i+1)
-			}
-			s.mu.Unlock()
-			if i >= 0 {
+			if s.withdraw(req) {
 				return 0, 0, ctx.Err()
 			}
-			<-req.done // taken: its transaction ends within RequestTimeout
-			return req.first, req.rev, req.err
+			return 0, 0, fmt.Errorf("append: %w (whether it was stored is unknown)", ctx.Err())
+		case <-timeout.C:
+			if s.withdraw(req) {
+				return 0, 0, fmt.Errorf("append: %w (nothing was stored)", s.noAnswer)
+			}
+			return 0, 0, fmt.Errorf("append: %w (whether it was stored is unknown)", s.noAnswer)
 		}
 	}
+}
+
+// withdraw takes req off the batches waiting; false when a transaction
+// took it already.
+func (s *Store) withdraw(req *appendReq) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.pending, req)
+	if i >= 0 {
+		s.pending = slices.Delete(s.pending, i, i+1)
+	}
+	return i >= 0
 }
 
 // appendReq is a batch waiting for a transaction, and what became of it.
 type appendReq struct {
 	batch []storage.Accepted
-	first uint64
-	rev   int64
-	err   error
-	done  chan struct{}
+	// deadline is when its Append gives up: RequestTimeout after it
+	// began, or its context's deadline if sooner.
+	deadline time.Time
+	first    uint64
+	rev      int64
+	err      error
+	done     chan struct{}
 }
 
 // takeGroup takes the waiting batches, in order, that one transaction
@@ -135,16 +162,25 @@ func batchOps(batch []storage.Accepted) int {
 }
 
 // commitGroup stores a group of batches in one transaction, or, when that
-// fails for a reason of one batch's, each batch alone.
+// fails for a reason of one batch's, each batch alone. It tries until the
+// last of their Appends gives up; each gives up at its own deadline.
 func (s *Store) commitGroup(ctx context.Context, group []*appendReq) {
 	var all []storage.Accepted
+	end := group[0].deadline
 	for _, r := range group {
 		all = append(all, r.batch...)
+		if r.deadline.After(end) {
+			end = r.deadline
+		}
 	}
-	first, rev, err := s.appendOne(ctx, all)
+	gctx, cancel := s.within(ctx, end)
+	defer cancel()
+	first, rev, err := s.appendOne(gctx, all)
 	if err != nil && len(group) > 1 && !errors.Is(err, storage.ErrUnavailable) && !errors.Is(err, storage.ErrClosed) {
 		for _, r := range group {
-			r.first, r.rev, r.err = s.appendOne(ctx, r.batch)
+			rctx, cancel := s.within(ctx, r.deadline)
+			r.first, r.rev, r.err = s.appendOne(rctx, r.batch)
+			cancel()
 			close(r.done)
 		}
 		return
@@ -156,85 +192,109 @@ func (s *Store) commitGroup(ctx context.Context, group []*appendReq) {
 	}
 }
 
-// appendOne stores a batch in one transaction, trying again as Append says.
+// within bounds ctx by a deadline, and by the store's end.
+func (s *Store) within(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithDeadlineCause(ctx, deadline, s.noAnswer)
+	stop := context.AfterFunc(s.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// appendOne stores a batch in one transaction, within ctx, trying again
+// as Append says. An attempt whose answer was lost (it timed out, or its
+// member went away) may have committed, or may yet: it is uncertain. It
+// compared meta/last-id's mod revision with what it read, so it can commit
+// only while meta/last-id is unchanged, and then with the ids it was
+// given; every later read of the state also reads those ids' first record
+// (checks), and finds the batch stored, or the attempt ruled out.
 func (s *Store) appendOne(ctx context.Context, batch []storage.Accepted) (uint64, int64, error) {
 	p, err := s.plan(batch)
 	if err != nil {
 		return 0, 0, err
 	}
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
 	reads := p.reads(s)
 	var st *appendState
-	read := func() error {
-		return s.do(ctx, "append", func(ctx context.Context) error {
-			resp, err := s.cli.Txn(ctx).Then(reads...).Commit()
-			if err == nil {
-				st, err = p.state(resp.Responses)
-			}
-			return err
-		})
-	}
-	if err := read(); err != nil {
-		return 0, 0, err
-	}
-	for attempt := 1; ; attempt++ {
-		first, cmps, puts, err := p.write(s, st)
-		if err != nil {
-			return 0, 0, err
-		}
-		resp, err := s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(reads...).Commit()
-		switch {
-		case err == nil && resp.Succeeded:
-			return first, resp.Header.Revision, nil
-		case err == nil:
-			// Another replica wrote first: its state came back in the same
-			// round trip. Back off a little when it keeps happening, so that
-			// no replica starves.
-			if attempt > 2 {
-				select {
-				case <-time.After(rand.N(time.Duration(min(attempt, 20)) * time.Millisecond)):
-				case <-ctx.Done():
-					return 0, 0, s.storageError(ctx, "append", ctx.Err())
+	var uncertain []uncertainWrite
+	a := s.attempts()
+	for conflicts := 0; ; {
+		if st == nil {
+			var stored uncertainWrite
+			err := s.retry(ctx, a, "append", func(ctx context.Context, cli *clientv3.Client) error {
+				resp, err := cli.Txn(ctx).Then(append(slices.Clip(reads), p.checks(s, uncertain)...)...).Commit()
+				if err == nil {
+					st, stored, err = p.state(resp.Responses, uncertain)
 				}
-			}
-			if st, err = p.state(resp.Responses); err != nil {
-				return 0, 0, err
-			}
-		case transient(err) && ctx.Err() == nil:
-			// The write may or may not have committed.
-			var rev int64
-			err := s.do(ctx, "append", func(ctx context.Context) error {
-				var err error
-				rev, err = s.committed(ctx, p.batch[0].Result.Model, first, p.vals[0])
 				return err
 			})
 			if err != nil {
 				return 0, 0, err
 			}
-			if rev != 0 {
-				return first, rev, nil
+			if stored.rev != 0 {
+				return stored.first, stored.rev, nil
 			}
-			if err := read(); err != nil {
+			// Those that could still commit: none once meta/last-id moved.
+			uncertain = slices.DeleteFunc(uncertain, func(u uncertainWrite) bool { return u.lastIDRev != st.lastIDRev })
+		}
+		first, cmps, puts, err := p.write(s, st)
+		if err != nil {
+			return 0, 0, err
+		}
+		var resp *clientv3.TxnResponse
+		err = a.run(ctx, func(ctx context.Context, cli *clientv3.Client) error {
+			var err error
+			resp, err = cli.Txn(ctx).If(cmps...).Then(puts...).Else(reads...).Commit()
+			return err
+		})
+		switch {
+		case err == nil && resp.Succeeded:
+			return first, resp.Header.Revision, nil
+		case err == nil:
+			// Another replica wrote first, or an uncertain write of ours
+			// did. Back off a little when it keeps happening, so that no
+			// replica starves.
+			if conflicts++; conflicts > 2 {
+				select {
+				case <-time.After(rand.N(time.Duration(min(conflicts, 20)) * time.Millisecond)):
+				case <-ctx.Done():
+					return 0, 0, s.storageError(ctx, "append", ctx.Err())
+				}
+			}
+			if len(uncertain) > 0 {
+				st = nil // read again, with the checks
+				continue
+			}
+			// The state came back in the same round trip.
+			if st, _, err = p.state(resp.Responses, nil); err != nil {
 				return 0, 0, err
 			}
+		case a.again(ctx, err):
+			// It may or may not have committed: the next read says.
+			if u := (uncertainWrite{first: first, lastIDRev: st.lastIDRev}); !slices.Contains(uncertain, u) {
+				uncertain = append(uncertain, u)
+			}
+			st = nil
 		default:
 			return 0, 0, s.storageError(ctx, "append", err)
 		}
 	}
 }
 
-// committed returns the revision at which a record was stored under id,
-// or 0 if it was not: the record is there, byte for byte, or not.
-func (s *Store) committed(ctx context.Context, model string, id uint64, value []byte) (int64, error) {
-	resp, err := s.cli.Get(ctx, s.key(dirResults, model, "\x00", idHex(id)))
-	if err != nil {
-		return 0, err
+// uncertainWrite is an attempt of a batch's transaction whose answer was
+// lost: the ids it gave the batch start at first, and it required
+// meta/last-id's mod revision to be lastIDRev. Once stored, rev is its
+// revision.
+type uncertainWrite struct {
+	first     uint64
+	lastIDRev int64
+	rev       int64
+}
+
+// checks read the first record of each uncertain write.
+func (p *appendPlan) checks(s *Store, uncertain []uncertainWrite) []clientv3.Op {
+	var ops []clientv3.Op
+	for _, u := range uncertain {
+		ops = append(ops, clientv3.OpGet(s.key(dirResults, p.batch[0].Result.Model, "\x00", idHex(u.first))))
 	}
-	if len(resp.Kvs) == 1 && bytes.Equal(resp.Kvs[0].Value, value) {
-		return resp.Kvs[0].ModRevision, nil
-	}
-	return 0, nil
+	return ops
 }
 
 // appendPlan is what a batch writes, whatever the state it meets.
@@ -326,21 +386,30 @@ type appendState struct {
 	fingerprints []*mvccpb.KeyValue
 }
 
-func (p *appendPlan) state(rs []*etcdserverpb.ResponseOp) (*appendState, error) {
+func (p *appendPlan) state(rs []*etcdserverpb.ResponseOp, uncertain []uncertainWrite) (*appendState, uncertainWrite, error) {
 	kv := func(i int) *mvccpb.KeyValue {
 		if kvs := rs[i].GetResponseRange().GetKvs(); len(kvs) > 0 {
 			return kvs[0]
 		}
 		return nil
 	}
-	if len(rs) != 1+len(p.tokens)+len(p.fingerprints) {
-		return nil, fmt.Errorf("append: %d responses to %d reads", len(rs), 1+len(p.tokens)+len(p.fingerprints))
+	n := 1 + len(p.tokens) + len(p.fingerprints)
+	if len(rs) != n+len(uncertain) {
+		return nil, uncertainWrite{}, fmt.Errorf("append: %d responses to %d reads", len(rs), n+len(uncertain))
+	}
+	// A write whose answer was lost committed if its first record is
+	// there, byte for byte.
+	for i, u := range uncertain {
+		if c := kv(n + i); c != nil && bytes.Equal(c.Value, p.vals[0]) {
+			u.rev = c.ModRevision
+			return nil, u, nil
+		}
 	}
 	st := &appendState{}
 	if c := kv(0); c != nil {
 		n, err := strconv.ParseUint(string(c.Value), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("append: %s: %w", keyLastID, err)
+			return nil, uncertainWrite{}, fmt.Errorf("append: %s: %w", keyLastID, err)
 		}
 		st.lastID, st.lastIDRev = n, c.ModRevision
 	}
@@ -350,7 +419,7 @@ func (p *appendPlan) state(rs []*etcdserverpb.ResponseOp) (*appendState, error) 
 	for i := range p.fingerprints {
 		st.fingerprints = append(st.fingerprints, kv(1+len(p.tokens)+i))
 	}
-	return st, nil
+	return st, uncertainWrite{}, nil
 }
 
 // write builds the transaction for a state: its guards and its puts.

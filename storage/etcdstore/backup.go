@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/energylabel/energylabel/storage/internal/spool"
 )
 
@@ -26,10 +28,38 @@ func (s *Store) Backup(ctx context.Context) (io.ReadCloser, int64, error) {
 	return f, size, nil
 }
 
+// copySnapshot streams a member's snapshot into w: from the member
+// requests go to first, or, when one has not begun to send within
+// AttemptTimeout, the next, within RequestTimeout. Once it sends, the copy
+// takes as long as it takes; a member that stops answering midway is cut
+// off by the connection's keepalive.
 func (s *Store) copySnapshot(ctx context.Context, w io.Writer) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // ends the stream if the copy fails
-	resp, err := s.cli.SnapshotWithVersion(ctx)
+	defer cancel() // ends the stream if the copy fails, and any that began late
+	type opened struct {
+		resp *clientv3.SnapshotResponse
+		err  error
+	}
+	var resp *clientv3.SnapshotResponse
+	err := s.do(ctx, "backup", func(actx context.Context, cli *clientv3.Client) error {
+		ch := make(chan opened, 1)
+		go func() {
+			r, err := cli.SnapshotWithVersion(ctx)
+			ch <- opened{r, err}
+		}()
+		select {
+		case o := <-ch:
+			resp = o.resp
+			return o.err
+		case <-actx.Done():
+			go func() {
+				if o := <-ch; o.err == nil {
+					o.resp.Snapshot.Close()
+				}
+			}()
+			return actx.Err()
+		}
+	})
 	if err != nil {
 		return 0, err
 	}

@@ -65,15 +65,44 @@
 // again, in the same round trip, and Append retries. A transaction holds at
 // most etcd's --max-txn-ops operations (128 by default), which bounds a
 // batch: see MaxBatch. Batches that wait for one of this replica's
-// transactions share the next.
+// transactions share the next; each waits no longer than its own
+// RequestTimeout, whatever the transaction before it meets.
+//
+// Members and requests. The store keeps a client, so a connection, per
+// endpoint (per member), rather than one client that balances over all:
+// a member that hangs (stopped, or cut off with its connection open)
+// still looks healthy to a balancer, which goes on sending it requests.
+// Requests go to one member, the one that last answered (each replica
+// starts at one picked at random); an attempt that member leaves
+// unanswered for Options.AttemptTimeout (1s by default), or fails for
+// want of a leader or of a connection, is tried again on the next member,
+// which requests then go to. A member whose connection is known to have
+// failed is passed over. Every request, however many attempts it takes,
+// is bounded by Options.RequestTimeout (5s by default): a cluster
+// without quorum, or out of reach, fails it with storage.ErrUnavailable,
+// as it does whatever else etcd or the connection fails with (no leader,
+// a timeout inside etcd, too many requests, a refused token), unless the
+// error says more (storage.ErrFull, ErrBatchTooLarge,
+// storage.ErrCompacted) or the caller's own context ended, when it is
+// that context's error. What may be repeated is repeated: reads, and
+// writes whose guards or content make a second try harmless (Append's
+// and Import's transactions, whose first record shows whether an attempt
+// whose answer was lost committed; a name's creation, whose value shows
+// whose it was; a token's put). Each connection also pings its member
+// after 10s without a frame and gives it up after 3s more without an
+// answer (keepalive: grpc-go pings no more often than every 10s, and etcd
+// refuses pings more frequent than its --grpc-keepalive-min-time, 5s by
+// default), which ends a watch stream or a snapshot on a member that
+// hangs; the attempts' timeout finds one far sooner.
 //
 // A caught-up watch asks etcd for progress (RequestProgress) every
 // storage.ProgressInterval, on a gRPC stream of its own, and passes it on:
-// it is how a replica knows how stale its reads may be. Every request is
-// bounded by Options.RequestTimeout; a cluster without a quorum, or out of
-// reach, fails it with storage.ErrUnavailable, and what may be repeated
-// (reads; a write whose first record shows whether it committed) is,
-// meanwhile, so that a leader election costs a delay, not an error.
+// it is how a replica knows how stale its reads may be. A watch follows
+// one member at a time, and resumes on the next, from the revision after
+// the last it handed on whole, when its member hears nothing for
+// Options.WatchTimeout (3 × storage.ProgressInterval by default), loses
+// its leader, or fails a linearizable read (see Watch). Revision is a
+// linearizable read, as fresh as a write.
 package etcdstore
 
 import (
@@ -83,6 +112,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"sync"
@@ -93,8 +123,8 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/logutil"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap/zapcore"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/energylabel/energylabel/storage"
 )
@@ -135,7 +165,8 @@ var ErrBatchTooLarge = errors.New("batch too large for one etcd transaction")
 
 // Options say how to reach etcd. Endpoints is required.
 type Options struct {
-	// Endpoints are the cluster's client URLs or host:port pairs.
+	// Endpoints are the cluster's client URLs or host:port pairs, one per
+	// member: the store keeps a connection to each.
 	Endpoints []string
 	// Prefix is put before every key; "" means DefaultPrefix. Replicas of
 	// one registry use the same prefix; a prefix should end in "/".
@@ -146,12 +177,24 @@ type Options struct {
 	CAFile, CertFile, KeyFile string
 	// Username and Password authenticate to etcd when its auth is on.
 	Username, Password string
-	// DialTimeout bounds connecting and Open's first request; 0 means 5s.
+	// DialTimeout bounds connecting to a member and Open's first request;
+	// 0 means 5s.
 	DialTimeout time.Duration
-	// RequestTimeout bounds each request after Open; 0 means 5s. A cluster
-	// without quorum keeps a request waiting, and one that waited this long
-	// fails with storage.ErrUnavailable.
+	// RequestTimeout bounds each request after Open, however many attempts
+	// it takes, and however long an Append waited for this replica's
+	// transaction; 0 means 5s. A cluster without quorum keeps a request
+	// waiting, and one that waited this long fails with
+	// storage.ErrUnavailable.
 	RequestTimeout time.Duration
+	// AttemptTimeout bounds each attempt of a request on one member: one
+	// that member leaves unanswered this long is tried again on another,
+	// within RequestTimeout. 0 means a quarter of RequestTimeout, at most
+	// 1s.
+	AttemptTimeout time.Duration
+	// WatchTimeout is how long a watch may hear nothing from its member,
+	// neither an event nor a progress notice, before it resumes on
+	// another; 0 means 3 × storage.ProgressInterval (1.5s).
+	WatchTimeout time.Duration
 	// WatchBuffer is how many writes a watcher may fall behind live ones by
 	// before it is cut off with ErrCompacted; 0 means 1024.
 	WatchBuffer int
@@ -163,7 +206,13 @@ type Options struct {
 
 // Store is the etcd backend.
 type Store struct {
-	cli    *clientv3.Client
+	// members are one per endpoint, each with a client of its own; cur is
+	// the index of the one requests go to first (see attempts).
+	members []*member
+	cur     atomic.Int32
+	// ctx ends when the store is closed.
+	ctx    context.Context
+	cancel context.CancelFunc
 	prefix string
 	opt    Options
 	// appending lets one transaction of this replica's appends run at a
@@ -175,7 +224,6 @@ type Store struct {
 	size      atomic.Int64
 	// noAnswer ends a request that waited RequestTimeout.
 	noAnswer error
-	watches  atomic.Uint64
 }
 
 // A Store is a Backend whose batches are bounded, and both the source and
@@ -196,28 +244,47 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	opt.Prefix = cmp.Or(opt.Prefix, DefaultPrefix)
 	opt.DialTimeout = cmp.Or(opt.DialTimeout, 5*time.Second)
 	opt.RequestTimeout = cmp.Or(opt.RequestTimeout, 5*time.Second)
+	opt.AttemptTimeout = cmp.Or(opt.AttemptTimeout, min(opt.RequestTimeout/4, time.Second))
+	opt.WatchTimeout = cmp.Or(opt.WatchTimeout, 3*storage.ProgressInterval)
 	opt.WatchBuffer = cmp.Or(opt.WatchBuffer, 1024)
 	opt.MaxTxnOps = cmp.Or(opt.MaxTxnOps, 128)
 	tlsConfig, err := opt.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	// The client logs each connection and snapshot at info level.
-	lg, err := logutil.CreateDefaultZapLogger(zapcore.WarnLevel)
+	// The client logs each connection and snapshot at info level, and
+	// each failed attempt, which the store tries again, as a warning.
+	lg, err := logutil.CreateDefaultZapLogger(zapcore.ErrorLevel)
 	if err != nil {
 		return nil, err
 	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints: opt.Endpoints, DialTimeout: opt.DialTimeout, TLS: tlsConfig,
-		Username: opt.Username, Password: opt.Password, Logger: lg,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("etcd %v: %w", opt.Endpoints, err)
-	}
-	s := &Store{cli: cli, prefix: opt.Prefix, opt: opt, appending: make(chan struct{}, 1),
+	sctx, cancel := context.WithCancel(context.Background())
+	s := &Store{ctx: sctx, cancel: cancel, prefix: opt.Prefix, opt: opt, appending: make(chan struct{}, 1),
 		noAnswer: fmt.Errorf("etcd %v did not answer within %s: %w", opt.Endpoints, opt.RequestTimeout, storage.ErrUnavailable)}
+	for _, ep := range opt.Endpoints {
+		s.members = append(s.members, &member{ep: ep, cfg: clientv3.Config{
+			Endpoints: []string{ep}, DialTimeout: opt.DialTimeout, TLS: tlsConfig,
+			DialKeepAliveTime: keepAliveTime, DialKeepAliveTimeout: keepAliveTimeout,
+			Username: opt.Username, Password: opt.Password, Logger: lg, Context: sctx,
+			// At most one more try on the same member (after refreshing an
+			// expired auth token, or a read the client may repeat): the
+			// store tries again itself, on another member.
+			MaxUnaryRetries: 2,
+			DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+				Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
+				MinConnectTimeout: opt.DialTimeout,
+			})},
+		}})
+	}
+	// Spread replicas over the members: each starts at one of them.
+	s.cur.Store(int32(rand.N(len(s.members))))
+	for _, m := range s.members {
+		m.mu.Lock()
+		m.dial()
+		m.mu.Unlock()
+	}
 	if err := s.initialize(ctx); err != nil {
-		cli.Close()
+		s.Close()
 		return nil, fmt.Errorf("etcd %v, prefix %q: %w", opt.Endpoints, opt.Prefix, err)
 	}
 	return s, nil
@@ -254,15 +321,21 @@ func (o *Options) tlsConfig() (*tls.Config, error) {
 // initialize records the layout version on an empty prefix, or checks
 // it, upgrading layout 1.
 func (s *Store) initialize(ctx context.Context) error {
-	dialCtx, cancel := context.WithTimeout(ctx, s.opt.DialTimeout)
+	dialCtx, cancel := context.WithTimeoutCause(ctx, s.opt.DialTimeout,
+		fmt.Errorf("etcd %v did not answer within %s: %w", s.opt.Endpoints, s.opt.DialTimeout, storage.ErrUnavailable))
 	defer cancel()
 	k := s.key(keyVersion)
-	resp, err := s.cli.Txn(dialCtx).
-		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
-		Then(clientv3.OpPut(k, strconv.Itoa(layoutVersion))).
-		Else(clientv3.OpGet(k)).Commit()
+	var resp *clientv3.TxnResponse
+	err := s.retry(dialCtx, s.attempts(), "open", func(ctx context.Context, cli *clientv3.Client) error {
+		var err error
+		resp, err = cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+			Then(clientv3.OpPut(k, strconv.Itoa(layoutVersion))).
+			Else(clientv3.OpGet(k)).Commit()
+		return err
+	})
 	if err != nil {
-		return s.storageError(dialCtx, "open", err)
+		return err
 	}
 	if resp.Succeeded {
 		return nil
@@ -284,23 +357,33 @@ func (s *Store) initialize(ctx context.Context) error {
 // Prefix is the prefix of every key the store uses.
 func (s *Store) Prefix() string { return s.prefix }
 
-// Close ends every watch and closes the connection.
+// Close ends every watch and closes the connections.
 func (s *Store) Close() error {
-	err := s.cli.Close()
-	if errors.Is(err, context.Canceled) {
-		return nil
+	s.cancel()
+	var errs []error
+	for _, m := range s.members {
+		errs = append(errs, m.close())
 	}
-	return err
+	return errors.Join(errs...)
 }
 
-// Revision is the cluster's revision: that of the last write, ours or not.
+// Revision is the cluster's current revision, that of the last write, ours
+// or not, from a linearizable read: etcd answers it once the member that
+// answers has applied everything committed before the request was sent
+// (a read index confirmed by the leader with a quorum). So the revision
+// returned was the newest at some moment between the call and its return:
+// a caller that notes the time before it calls, and has applied every
+// revision up to the one returned, was current at that time. The read is
+// of a count only, of one key: one round trip to a member, and one of the
+// leader's heartbeats. It is tried as every request is (see the package
+// comment), on another member when one leaves an attempt unanswered.
 func (s *Store) Revision(ctx context.Context) (int64, error) {
 	if err := s.closed("revision"); err != nil {
 		return 0, err
 	}
 	var rev int64
-	err := s.do(ctx, "revision", func(ctx context.Context) error {
-		resp, err := s.cli.Get(ctx, s.key(keyVersion), clientv3.WithCountOnly())
+	err := s.do(ctx, "revision", func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.Get(ctx, s.key(keyVersion), clientv3.WithCountOnly())
 		if err == nil {
 			rev = resp.Header.Revision
 		}
@@ -309,14 +392,15 @@ func (s *Store) Revision(ctx context.Context) (int64, error) {
 	return rev, err
 }
 
-// Size is the database size of the first endpoint's member, which holds
-// the whole cluster's keyspace, every prefix's; the last size known while
-// it does not answer.
+// Size is the database size of the member requests go to first, which
+// holds the whole cluster's keyspace, every prefix's; the last size known
+// while it does not answer within AttemptTimeout.
 func (s *Store) Size() int64 {
-	ctx, cancel := context.WithTimeout(s.cli.Ctx(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(s.ctx, s.opt.AttemptTimeout)
 	defer cancel()
-	if eps := s.cli.Endpoints(); len(eps) > 0 {
-		if st, err := s.cli.Status(ctx, eps[0]); err == nil {
+	m := s.members[s.preferred()]
+	if cli, err := m.client(ctx); err == nil {
+		if st, err := cli.Status(ctx, m.ep); err == nil {
 			s.size.Store(st.DbSize)
 		}
 	}
@@ -345,10 +429,9 @@ func (s *Store) key(parts ...string) string {
 	return k
 }
 
-// closed is ErrClosed once Close was called: the client would otherwise
-// retry for a while before it gives up.
+// closed is ErrClosed once Close was called.
 func (s *Store) closed(op string) error {
-	if s.cli.Ctx().Err() != nil {
+	if s.ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", op, storage.ErrClosed)
 	}
 	return nil
@@ -359,53 +442,33 @@ func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeoutCause(ctx, s.opt.RequestTimeout, s.noAnswer)
 }
 
-// transient reports whether etcd failed a request for want of a leader or
-// of a member to answer it: another try, a moment later, may succeed.
-func transient(err error) bool {
-	var etcdErr rpctypes.EtcdError
-	return errors.As(err, &etcdErr) && etcdErr.Code() == codes.Unavailable || status.Code(err) == codes.Unavailable
-}
-
-// do runs a request that may be repeated until it succeeds, fails for
-// another reason than a transient one, or RequestTimeout has passed: an
-// election takes a moment, and a member that is down leaves others to
-// answer.
-func (s *Store) do(ctx context.Context, op string, req func(context.Context) error) error {
-	ctx, cancel := s.bounded(ctx)
-	defer cancel()
-	pause := 20 * time.Millisecond
-	for {
-		err := req(ctx)
-		if err == nil || !transient(err) || ctx.Err() != nil {
-			return s.storageError(ctx, op, err)
-		}
-		select {
-		case <-time.After(pause):
-		case <-ctx.Done():
-			return s.storageError(ctx, op, err)
-		}
-		pause = min(2*pause, 500*time.Millisecond)
-	}
-}
-
 // storageError turns the client's errors into the seam's; ctx is the
-// request's, which bounded may have ended.
+// request's, which bounded may have ended. Whatever etcd or the connection
+// to it failed with is storage.ErrUnavailable, unless it says more (no
+// space, too many operations, a compacted revision) or the caller's own
+// context ended: then it is that context's error. An error that is not the
+// client's (a record that does not decode) is passed on as it is.
 func (s *Store) storageError(ctx context.Context, op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case s.cli.Ctx().Err() != nil:
+	case s.ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", op, storage.ErrClosed)
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), storage.ErrUnavailable):
-		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
+		return fmt.Errorf("%s: %w (%v)", op, context.Cause(ctx), err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", op, ctx.Err()) // the caller's own
 	case errors.Is(err, rpctypes.ErrNoSpace):
 		return fmt.Errorf("%s: %w (%v)", op, storage.ErrFull, err)
 	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge):
 		return fmt.Errorf("%s: %w (%v)", op, ErrBatchTooLarge, err)
 	case errors.Is(err, rpctypes.ErrCompacted), errors.Is(err, rpctypes.ErrFutureRev):
 		return fmt.Errorf("%s: %w (%v)", op, storage.ErrCompacted, err)
-	case transient(err):
-		// No leader, a request timed out inside etcd, no member reachable.
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrClosed):
+		return fmt.Errorf("%s: %w", op, err)
+	case fromEtcd(err):
+		// No leader, a request timed out inside etcd, no member reachable,
+		// or anything else etcd answered that another try would not change.
 		return fmt.Errorf("%s: %w (%v)", op, storage.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)

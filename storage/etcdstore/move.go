@@ -1,6 +1,7 @@
 package etcdstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -28,9 +29,9 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	var resp *clientv3.GetResponse
-	err := s.do(ctx, "empty", func(ctx context.Context) error {
+	err := s.do(ctx, "empty", func(ctx context.Context, cli *clientv3.Client) error {
 		var err error
-		resp, err = s.cli.Get(ctx, s.prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(2))
+		resp, err = cli.Get(ctx, s.prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(2))
 		return err
 	})
 	if err != nil {
@@ -135,28 +136,15 @@ type imported struct {
 	current *storage.Current
 }
 
+// importTxn stores recs in one transaction, guarded by meta/last-id's mod
+// revision, within RequestTimeout. When an attempt's answer is lost, the
+// next read of meta/last-id also reads the first record, which says
+// whether it committed.
 func (s *Store) importTxn(ctx context.Context, recs []imported) error {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
-	var lastID uint64
-	var lastRev int64
-	err := s.do(ctx, "import", func(ctx context.Context) error {
-		resp, err := s.cli.Get(ctx, s.key(keyLastID))
-		if err == nil && len(resp.Kvs) == 1 {
-			lastRev = resp.Kvs[0].ModRevision
-			lastID, err = strconv.ParseUint(string(resp.Kvs[0].Value), 10, 64)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if recs[0].ID <= lastID {
-		return fmt.Errorf("import: result %d: ids up to %d are stored already", recs[0].ID, lastID)
-	}
 	puts := []clientv3.Op{clientv3.OpPut(s.key(keyLastID), strconv.FormatUint(recs[len(recs)-1].ID, 10))}
 	claims, listed := map[string]string{}, map[string]bool{}
-	firstModel := recs[0].model
 	for _, r := range recs {
 		puts = append(puts,
 			clientv3.OpPut(s.key(dirResults, r.model, "\x00", idHex(r.ID)), string(r.Value)),
@@ -182,26 +170,54 @@ func (s *Store) importTxn(ctx context.Context, recs []imported) error {
 			puts = append(puts, clientv3.OpPut(s.key(dirLatest, latestKey(c.Measure.Cohort, c.Model)), string(v)))
 		}
 	}
-	resp, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(s.key(keyLastID)), "=", lastRev)).Then(puts...).Commit()
-	switch {
-	case err == nil && resp.Succeeded:
-		return nil
-	case err == nil:
-		return fmt.Errorf("import: another writer stored results meanwhile: stop every replica on prefix %q", s.prefix)
-	case transient(err) && ctx.Err() == nil:
-		// Whether it committed, its first record says.
-		var rev int64
-		if err := s.do(ctx, "import", func(ctx context.Context) error {
+	firstKey := s.key(dirResults, recs[0].model, "\x00", idHex(recs[0].ID))
+	a := s.attempts()
+	uncertain := false
+	for {
+		var lastID uint64
+		var lastRev int64
+		stored := false
+		err := s.retry(ctx, a, "import", func(ctx context.Context, cli *clientv3.Client) error {
+			resp, err := cli.Txn(ctx).Then(clientv3.OpGet(s.key(keyLastID)), clientv3.OpGet(firstKey)).Commit()
+			if err != nil {
+				return err
+			}
+			lastID, lastRev = 0, 0
+			if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) == 1 {
+				lastRev = kvs[0].ModRevision
+				if lastID, err = strconv.ParseUint(string(kvs[0].Value), 10, 64); err != nil {
+					return err
+				}
+			}
+			kvs := resp.Responses[1].GetResponseRange().GetKvs()
+			stored = uncertain && len(kvs) == 1 && bytes.Equal(kvs[0].Value, recs[0].Value)
+			return nil
+		})
+		switch {
+		case err != nil:
+			return err
+		case stored:
+			return nil
+		case recs[0].ID <= lastID:
+			return fmt.Errorf("import: result %d: ids up to %d are stored already", recs[0].ID, lastID)
+		}
+		var resp *clientv3.TxnResponse
+		err = a.run(ctx, func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			rev, err = s.committed(ctx, firstModel, recs[0].ID, recs[0].Value)
+			resp, err = cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(s.key(keyLastID)), "=", lastRev)).Then(puts...).Commit()
 			return err
-		}); err != nil {
-			return err
+		})
+		switch {
+		case err == nil && resp.Succeeded:
+			return nil
+		case err == nil && !uncertain:
+			return fmt.Errorf("import: another writer stored results meanwhile: stop every replica on prefix %q", s.prefix)
+		case err == nil:
+			// Ours, whose answer was lost, may have: the next read says.
+		case a.again(ctx, err):
+			uncertain = true // whether it committed, its first record says
+		default:
+			return s.storageError(ctx, "import", err)
 		}
-		if rev == 0 {
-			return s.importTxn(ctx, recs)
-		}
-		return nil
 	}
-	return s.storageError(ctx, "import", err)
 }

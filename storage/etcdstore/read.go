@@ -123,9 +123,9 @@ func (s *Store) rangeAll(ctx context.Context, dir string, rev *int64, fn func(*m
 			opts = append(opts, clientv3.WithRev(*rev))
 		}
 		var resp *clientv3.GetResponse
-		err := s.do(ctx, "reading "+dir, func(ctx context.Context) error {
+		err := s.do(ctx, "reading "+dir, func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			resp, err = s.cli.Get(ctx, from, opts...)
+			resp, err = cli.Get(ctx, from, opts...)
 			return err
 		})
 		if err != nil {
@@ -216,9 +216,9 @@ func (s *Store) History(ctx context.Context, q storage.HistoryQuery) ([]storage.
 	}
 	for {
 		var resp *clientv3.GetResponse
-		err := s.do(ctx, "history", func(ctx context.Context) error {
+		err := s.do(ctx, "history", func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			resp, err = s.cli.Get(ctx, from, append([]clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64)))}, order...)...)
+			resp, err = cli.Get(ctx, from, append([]clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(max(q.Limit, 64)))}, order...)...)
 			return err
 		})
 		if err != nil {
@@ -410,9 +410,9 @@ func (s *Store) reads(ctx context.Context, ops []clientv3.Op) ([]*etcdserverpb.R
 		chunk := ops[:min(len(ops), max(1, s.opt.MaxTxnOps))]
 		ops = ops[len(chunk):]
 		var resp *clientv3.TxnResponse
-		err := s.do(ctx, "history", func(ctx context.Context) error {
+		err := s.do(ctx, "history", func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			resp, err = s.cli.Txn(ctx).Then(chunk...).Commit()
+			resp, err = cli.Txn(ctx).Then(chunk...).Commit()
 			return err
 		})
 		if err != nil {
@@ -510,9 +510,9 @@ func (c *cohortCursor) Next() (uint64, bool, error) {
 		}
 		op := c.op()
 		var resp clientv3.OpResponse
-		err := c.s.do(c.ctx, "history", func(ctx context.Context) error {
+		err := c.s.do(c.ctx, "history", func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			resp, err = c.s.cli.Do(ctx, op)
+			resp, err = cli.Do(ctx, op)
 			return err
 		})
 		if err != nil {
@@ -563,9 +563,9 @@ func (s *Store) Record(ctx context.Context, id uint64) (*rating.Result, storage.
 	op := fmt.Sprintf("result %d", id)
 	var resp *clientv3.GetResponse
 	get := func(k string) error {
-		return s.do(ctx, op, func(ctx context.Context) error {
+		return s.do(ctx, op, func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			resp, err = s.cli.Get(ctx, k)
+			resp, err = cli.Get(ctx, k)
 			return err
 		})
 	}

@@ -23,8 +23,8 @@ func (s *Store) PutToken(ctx context.Context, t storage.Token) (int64, error) {
 		return 0, err
 	}
 	var rev int64
-	err = s.do(ctx, "token "+t.ID, func(ctx context.Context) error {
-		resp, err := s.cli.Put(ctx, s.key(dirTokens, t.ID), string(v))
+	err = s.do(ctx, "token "+t.ID, func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.Put(ctx, s.key(dirTokens, t.ID), string(v))
 		if err == nil {
 			rev = resp.Header.Revision
 		}
@@ -71,9 +71,9 @@ func (s *Store) putNew(ctx context.Context, what, dir, name string, v []byte) (i
 	k := s.key(dir, name)
 	var rev int64
 	tries := 0
-	err := s.do(ctx, op, func(ctx context.Context) error {
+	err := s.do(ctx, op, func(ctx context.Context, cli *clientv3.Client) error {
 		tries++
-		resp, err := s.cli.Txn(ctx).
+		resp, err := cli.Txn(ctx).
 			If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
 			Then(clientv3.OpPut(k, string(v))).
 			Else(clientv3.OpGet(k)).Commit()

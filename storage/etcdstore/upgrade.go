@@ -44,8 +44,8 @@ func (s *Store) upgradeSources(ctx context.Context) error {
 		break
 	}
 	k := s.key(keyVersion)
-	return s.do(ctx, "upgrading layout version 1", func(ctx context.Context) error {
-		_, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", "1")).
+	return s.do(ctx, "upgrading layout version 1", func(ctx context.Context, cli *clientv3.Client) error {
+		_, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", "1")).
 			Then(clientv3.OpPut(k, "2")).Commit()
 		return err // not succeeded: another replica recorded it
 	})
@@ -67,8 +67,8 @@ func (s *Store) upgradeCohorts(ctx context.Context) error {
 	var lastID uint64
 	var lastIDRev, rev int64
 	readLastID := func() error {
-		return s.do(ctx, op, func(ctx context.Context) error {
-			resp, err := s.cli.Get(ctx, s.key(keyLastID))
+		return s.do(ctx, op, func(ctx context.Context, cli *clientv3.Client) error {
+			resp, err := cli.Get(ctx, s.key(keyLastID))
 			if err != nil {
 				return err
 			}
@@ -136,9 +136,9 @@ func (s *Store) upgradeCohorts(ctx context.Context) error {
 func (s *Store) recordLayout3(ctx context.Context, lastIDRev int64) (bool, error) {
 	k := s.key(keyVersion)
 	var resp *clientv3.TxnResponse
-	err := s.do(ctx, "upgrading layout version 2", func(ctx context.Context) error {
+	err := s.do(ctx, "upgrading layout version 2", func(ctx context.Context, cli *clientv3.Client) error {
 		var err error
-		resp, err = s.cli.Txn(ctx).
+		resp, err = cli.Txn(ctx).
 			If(clientv3.Compare(clientv3.Value(k), "=", "2"), clientv3.Compare(clientv3.ModRevision(s.key(keyLastID)), "=", lastIDRev)).
 			Then(clientv3.OpPut(k, strconv.Itoa(layoutVersion))).
 			Else(clientv3.OpGet(k)).Commit()
@@ -163,12 +163,12 @@ func (s *Store) indexIDs(ctx context.Context, from, to uint64, rev int64) error 
 	w := s.newIndexWriter(ctx)
 	for id := from; id >= from && id <= to; id++ { // id >= from: no wrap past the highest id
 		var rec storev1.Result
-		err := s.do(ctx, "indexing results", func(ctx context.Context) error {
-			resp, err := s.cli.Get(ctx, s.key(dirIDs, idHex(id)), clientv3.WithRev(rev))
+		err := s.do(ctx, "indexing results", func(ctx context.Context, cli *clientv3.Client) error {
+			resp, err := cli.Get(ctx, s.key(dirIDs, idHex(id)), clientv3.WithRev(rev))
 			if err != nil || len(resp.Kvs) == 0 {
 				return err // no result holds that id
 			}
-			r, err := s.cli.Get(ctx, s.key(dirResults, string(resp.Kvs[0].Value), "\x00", idHex(id)), clientv3.WithRev(rev))
+			r, err := cli.Get(ctx, s.key(dirResults, string(resp.Kvs[0].Value), "\x00", idHex(id)), clientv3.WithRev(rev))
 			if err != nil || len(r.Kvs) == 0 {
 				return err
 			}
@@ -226,9 +226,9 @@ func (w *indexWriter) flush() error {
 	}
 	k := w.s.key(keyVersion)
 	var resp *clientv3.TxnResponse
-	err := w.s.do(w.ctx, "upgrading layout version 2", func(ctx context.Context) error {
+	err := w.s.do(w.ctx, "upgrading layout version 2", func(ctx context.Context, cli *clientv3.Client) error {
 		var err error
-		resp, err = w.s.cli.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", "2")).Then(w.puts...).Commit()
+		resp, err = cli.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", "2")).Then(w.puts...).Commit()
 		return err
 	})
 	w.puts = w.puts[:0]
@@ -280,9 +280,9 @@ func (s *Store) upgradeChunk(ctx context.Context, kvs []*mvccpb.KeyValue) error 
 			gets[i] = clientv3.OpGet(s.key(dirResults, latest[i].Model, "\x00", idHex(latest[i].ResultId)))
 		}
 		var resp *clientv3.TxnResponse
-		err := s.do(ctx, "reading results", func(ctx context.Context) error {
+		err := s.do(ctx, "reading results", func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			resp, err = s.cli.Txn(ctx).Then(gets...).Commit()
+			resp, err = cli.Txn(ctx).Then(gets...).Commit()
 			return err
 		})
 		if err != nil {
@@ -311,9 +311,9 @@ func (s *Store) upgradeChunk(ctx context.Context, kvs []*mvccpb.KeyValue) error 
 		for i, kv := range kvs {
 			reads[i] = clientv3.OpGet(string(kv.Key))
 		}
-		err = s.do(ctx, "upgrading latest", func(ctx context.Context) error {
+		err = s.do(ctx, "upgrading latest", func(ctx context.Context, cli *clientv3.Client) error {
 			var err error
-			resp, err = s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(reads...).Commit()
+			resp, err = cli.Txn(ctx).If(cmps...).Then(puts...).Else(reads...).Commit()
 			return err
 		})
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
@@ -19,16 +18,27 @@ import (
 	"github.com/energylabel/energylabel/storage/internal/records"
 )
 
-// retryWatch is how long a watch waits before it resumes on another try,
-// after its member lost the leader.
+// retryWatch is how long a watch waits before it resumes, after its
+// member lost the leader or its watch ended for no reason given.
 const retryWatch = 200 * time.Millisecond
 
 // Watch sends the events after revision `after` that pass f, from etcd's
-// history, then live ones, from one etcd watch on the prefix. A revision
-// etcd compacted away, or one not yet written, ends it with ErrCompacted.
-// So does falling WatchBuffer responses behind live ones: etcd never holds
-// up a writer for a watcher, and this keeps the client from buffering
-// without bound for one.
+// history, then live ones, from one etcd watch on the prefix at a time. A
+// revision etcd compacted away, or one not yet written, ends it with
+// ErrCompacted. So does falling WatchBuffer responses behind live ones:
+// etcd never holds up a writer for a watcher, and this keeps the client
+// from buffering without bound for one.
+//
+// The etcd watch is on one member, the one requests go to first when it
+// starts. It asks for progress every storage.ProgressInterval, and checks
+// as often that the member still serves a linearizable read (within
+// AttemptTimeout): a member cut off from the leader goes on answering a
+// watch, and its progress notices, with revisions it will not pass. When
+// that read fails, when the member hears nothing for WatchTimeout
+// (neither an event nor a progress notice), or when the member loses its
+// leader, the etcd watch is ended and started again on the next member,
+// from the revision after the last one it handed on whole: nothing is
+// lost, and nothing sent twice.
 //
 // A result's model is in its key (results/<model> 0x00 <id>): f is
 // applied to the key, and only the results that pass are decoded, a
@@ -63,16 +73,10 @@ func (s *Store) watch(ctx context.Context, after int64, f storage.WatchFilter, o
 	q := make(chan storage.WatchResponse, s.opt.WatchBuffer)
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A watcher of its own is a gRPC stream of its own: etcd reports
-	// progress only to a stream whose every watch has caught up, so that
-	// another watch replaying history would keep this one from hearing it.
-	// Closing it closes whatever stream a progress request opened.
-	w := clientv3.NewWatcher(s.cli)
 	done := make(chan error, 1)
 	go func() {
-		done <- s.follow(fctx, w, after, now, f, q)
+		done <- s.follow(fctx, after, now, f, q)
 		cancel()
-		w.Close()
 	}()
 	for {
 		select {
@@ -105,13 +109,20 @@ func (s *Store) watch(ctx context.Context, after int64, f storage.WatchFilter, o
 // cancels the etcd watch, so that nothing piles up in the client, hands on
 // the rest of the revision as the reader takes it, waits for the reader,
 // then watches again from the next revision. Past `now`, a full q means
-// the reader fell behind live writes.
-func (s *Store) follow(ctx context.Context, w clientv3.Watcher, after, now int64, f storage.WatchFilter, q chan<- storage.WatchResponse) error {
+// the reader fell behind live writes. A member that fails the watch
+// leaves it to the next (see Watch).
+func (s *Store) follow(ctx context.Context, after, now int64, f storage.WatchFilter, q chan<- storage.WatchResponse) error {
 	next := after + 1
+	a := s.attempts()
 	for {
-		wait, err := s.followFrom(ctx, w, &next, now, f, q)
+		i := a.pick()
+		wait, moveOn, err := s.followFrom(ctx, i, &next, now, f, q)
 		if wait == nil {
 			return err
+		}
+		if moveOn {
+			s.failed(i)
+			a.next = (i + 1) % len(s.members)
 		}
 		if err := wait(ctx); err != nil {
 			return err
@@ -133,6 +144,9 @@ func retry(ctx context.Context) error {
 	}
 }
 
+// resume resumes at once, on the next member.
+func resume(context.Context) error { return nil }
+
 // drained waits until the reader has taken half of q, so that a slow reader
 // of history costs a watch every cap(q)/2 revisions, not every revision.
 func drained(q chan<- storage.WatchResponse) pause {
@@ -148,25 +162,61 @@ func drained(q chan<- storage.WatchResponse) pause {
 	}
 }
 
-// followFrom runs one etcd watch from *next, advancing it past every
-// revision it hands on. It returns what to wait for before watching again,
-// or nil and why the watch ends.
-func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64, now int64, f storage.WatchFilter, q chan<- storage.WatchResponse) (pause, error) {
+// followFrom runs one etcd watch, on member i, from *next, advancing it
+// past every revision it hands on. It returns what to wait for before
+// watching again, and whether on the next member; or nil and why the watch
+// ends.
+func (s *Store) followFrom(ctx context.Context, i int, next *int64, now int64, f storage.WatchFilter, q chan<- storage.WatchResponse) (pause, bool, error) {
+	m := s.members[i]
+	dctx, cancel := context.WithTimeout(ctx, s.opt.AttemptTimeout)
+	cli, err := m.client(dctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		if !retryable(err) {
+			return nil, false, s.watchError(ctx, err)
+		}
+		return retry, true, nil
+	}
 	// Without a leader a member's watch would go silent; this way it ends,
 	// and the next one may reach a member that has one.
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
+	// A watcher of its own is a gRPC stream of its own: etcd reports
+	// progress only to a stream whose every watch has caught up, so that
+	// another watch replaying history would keep this one from hearing it.
+	// Closing it closes whatever stream a progress request opened; it is
+	// closed aside, so that a member that hangs holds up nothing.
+	w := clientv3.NewWatcher(cli)
+	defer func() { go w.Close() }()
 	// etcd reports progress only to a watch that started at or before its
 	// revision, so the watch starts one revision early, at one that exists,
 	// and skips what was handed on already.
 	ch := w.Watch(wctx, s.prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*next-1, 1)))
-	go requestProgress(wctx, w)
-	for resp := range ch {
+	unhealthy := make(chan error, 1)
+	go s.checkMember(wctx, w, cli, unhealthy)
+	silence := time.NewTimer(s.opt.WatchTimeout)
+	defer silence.Stop()
+	for {
+		var resp clientv3.WatchResponse
+		var ok bool
+		select {
+		case resp, ok = <-ch:
+		case <-silence.C:
+			return resume, true, nil
+		case <-unhealthy:
+			return resume, true, nil
+		}
+		if !ok {
+			break
+		}
 		if err := resp.Err(); err != nil {
-			if errors.Is(err, rpctypes.ErrNoLeader) || transient(err) {
-				return retry, nil
+			if retryable(err) {
+				return retry, true, nil
 			}
-			return nil, s.storageError(ctx, "watch", err)
+			return nil, false, s.watchError(ctx, err)
 		}
 		if resp.IsProgressNotify() {
 			// Caught up; unless events wait for the reader, which then
@@ -177,6 +227,7 @@ func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64,
 				default:
 				}
 			}
+			silence.Reset(s.opt.WatchTimeout)
 			continue
 		}
 		for evs := range revisions(resp.Events) {
@@ -211,35 +262,57 @@ func (s *Store) followFrom(ctx context.Context, w clientv3.Watcher, next *int64,
 			switch {
 			case err == nil:
 			case errors.Is(err, storage.ErrCompacted) || ctx.Err() != nil:
-				return nil, err
+				return nil, false, err
 			default:
-				return nil, fmt.Errorf("watch: revision %d: %w", rev, err)
+				return nil, false, fmt.Errorf("watch: revision %d: %w", rev, err)
 			}
 			*next = rev + 1
 			if full {
-				return drained(q), nil
+				return drained(q), false, nil
 			}
 		}
+		silence.Reset(s.opt.WatchTimeout)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if s.cli.Ctx().Err() != nil {
-		return nil, fmt.Errorf("watch: %w", storage.ErrClosed)
+	if s.ctx.Err() != nil {
+		return nil, false, fmt.Errorf("watch: %w", storage.ErrClosed)
 	}
-	return retry, nil
+	return retry, false, nil
 }
 
-// requestProgress asks etcd every ProgressInterval to tell the watch how
-// far it has caught up, until ctx ends. etcd answers only a watch that has.
-func requestProgress(ctx context.Context, w clientv3.Watcher) {
+// watchError is storageError for a watch that etcd ended: whatever etcd
+// gave as its reason, unless it says more, is storage.ErrUnavailable.
+func (s *Store) watchError(ctx context.Context, err error) error {
+	err = s.storageError(ctx, "watch", err)
+	for _, known := range []error{storage.ErrUnavailable, storage.ErrClosed, storage.ErrCompacted, storage.ErrFull, ctx.Err()} {
+		if known != nil && errors.Is(err, known) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w (%v)", storage.ErrUnavailable, err)
+}
+
+// checkMember asks etcd every ProgressInterval to tell the watch how far
+// it has caught up (etcd answers only a watch that has), and checks that
+// the watch's member serves a linearizable read, until ctx ends; the
+// first that fails is put on unhealthy.
+func (s *Store) checkMember(ctx context.Context, w clientv3.Watcher, cli *clientv3.Client, unhealthy chan<- error) {
 	t := time.NewTicker(storage.ProgressInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			w.RequestProgress(ctx) // a failure shows as the watch's
 		case <-ctx.Done():
+			return
+		}
+		w.RequestProgress(ctx) // a failure shows as the watch's
+		actx, cancel := context.WithTimeout(ctx, s.opt.AttemptTimeout)
+		_, err := cli.Get(actx, s.key(keyVersion), clientv3.WithCountOnly())
+		cancel()
+		if err != nil && ctx.Err() == nil && retryable(err) {
+			unhealthy <- err
 			return
 		}
 	}
