@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,5 +100,90 @@ func TestAFollowerResumesFromTheLastWholeRevision(t *testing.T) {
 	}
 	if from := b.watchedFrom(); len(from) != 2 || from[1] != rev-1 {
 		t.Errorf("watched from %v, want a second watch from %d, the revision before the one cut", from, rev-1)
+	}
+}
+
+// heldBack is a backend whose watch, while held, lets a response through
+// only as the test lets it: a replica paused, or whose watch sits on a
+// cut-off member, while the store's revision moves on.
+type heldBack struct {
+	storage.Backend
+	held atomic.Bool
+	pass chan struct{} // one response through each
+}
+
+func (b *heldBack) Watch(ctx context.Context, after int64, f storage.WatchFilter) <-chan storage.WatchResponse {
+	in := b.Backend.Watch(ctx, after, f)
+	out := make(chan storage.WatchResponse)
+	go func() {
+		defer close(out)
+		for r := range in {
+			if b.held.Load() {
+				select {
+				case <-b.pass:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case out <- r:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// Staleness is of the data, not of arrival: while the watch holds
+// committed writes back, the replica's staleness grows from the first of
+// them and it stops being ready; an old response that then arrives (as
+// after a pause) does not make it current while a later write is still
+// missing; once everything arrives, both recover.
+func TestStalenessIsOfTheDataNotOfArrival(t *testing.T) {
+	st, err := boltdb.Open(t.TempDir(), boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	scheme, err := calibration.Grade2025_1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &heldBack{Backend: st, pass: make(chan struct{})}
+	const staleAfter = 3 * confirmEvery
+	s, err := New(Config{Backend: b, Schemes: []*rating.GradeScheme{scheme}, StaleAfter: staleAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	current := func() bool { return s.Staleness() < 2*confirmEvery && s.Ready() == nil }
+	waitUntil(t, "current at first", current)
+
+	b.held.Store(true)
+	wrote := time.Now()
+	for _, m := range []string{"acme/first", "acme/second"} {
+		if _, _, err := st.Append(t.Context(), []storage.Accepted{storagetest.Accepted(m, 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "not ready while the writes are held back", func() bool { return s.Ready() != nil })
+	b.pass <- struct{}{} // the first write's response, late
+	time.Sleep(2 * confirmEvery)
+	if d, lag := s.Staleness(), time.Since(wrote); d < lag-confirmEvery {
+		t.Errorf("staleness %s while a write of %s ago is missing", d, lag)
+	}
+	b.held.Store(false)
+	close(b.pass)
+	waitUntil(t, "current again", current)
+}
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
