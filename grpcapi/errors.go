@@ -22,7 +22,7 @@ const (
 	fullMessage = "storage full: the server refuses writes until an operator frees space; reads go on"
 	// Whether a write that failed so was stored is unknown: a retry may
 	// store it twice, which the model's history shows.
-	unavailableMessage = "storage unavailable: the server cannot reach a quorum of its storage, so it cannot write now; reads go on; retry later"
+	unavailableMessage = "storage unavailable: the server's storage did not answer in time (no quorum, or no member reachable), so it cannot write now; reads go on; retry later: a write that failed so may be stored, and a repeated submission returns it"
 )
 
 // toStatus is the one place that turns domain errors into gRPC statuses:

@@ -16,6 +16,7 @@ var (
 	errPermissionDenied   = errdefs.New(errdefs.PermissionDenied, "permission denied")
 	errResourceExhausted  = errdefs.New(errdefs.Exhausted, "resource exhausted")
 	errFailedPrecondition = errdefs.New(errdefs.FailedPrecondition, "failed precondition")
+	errNotCaughtUp        = errdefs.New(errdefs.Unavailable, "not caught up")
 )
 
 // AdminTokenID stands for the admin token in audit records.

@@ -3,11 +3,13 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
 	"github.com/energylabel/energylabel/storage"
@@ -186,4 +188,41 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// A write stored while the read model cannot follow its storage waits for
+// it at most CatchUpWait, then says it is stored but not yet shown.
+func TestAStoredWriteWaitsForTheReadModelOnlySoLong(t *testing.T) {
+	st, err := boltdb.Open(t.TempDir(), boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	scheme, err := calibration.Grade2025_1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &heldBack{Backend: st, pass: make(chan struct{})}
+	s, err := New(Config{Backend: b, Schemes: []*rating.GradeScheme{scheme}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b.held.Store(true)
+	acc := storagetest.Accepted("acme/held", 1)
+	start := time.Now()
+	_, err = s.Submit(t.Context(), acc.Result, rating.Published, storage.Audit{})
+	took := time.Since(start)
+	if errdefs.KindOf(err) != errdefs.Unavailable || !strings.Contains(err.Error(), "is stored") {
+		t.Errorf("submit while the read model is held back: %v, want Unavailable saying the result is stored", err)
+	}
+	if took < CatchUpWait || took > CatchUpWait+2*time.Second {
+		t.Errorf("it took %s, want CatchUpWait (%s)", took, CatchUpWait)
+	}
+	b.held.Store(false)
+	close(b.pass)
+	waitUntil(t, "the result shown once the read model catches up", func() bool {
+		_, ok := s.index.Rating("acme/held", acc.Measure.Cohort)
+		return ok
+	})
 }

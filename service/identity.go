@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"github.com/energylabel/energylabel/index"
@@ -69,7 +70,7 @@ func (s *Service) AlreadyStored(ctx context.Context, r *rating.Result, id uint64
 	if err != nil {
 		return nil, err
 	}
-	if err := s.index.WaitFor(ctx, rev); err != nil {
+	if err := s.caughtUp(ctx, rev, fmt.Sprintf("result %d", id)); err != nil {
 		return nil, err
 	}
 	for _, cur := range s.index.ModelRatings(r.Model) {

@@ -83,7 +83,7 @@ func (im *Importer) Finish() (Imported, error) {
 	if cerr != nil {
 		return Imported{}, cerr
 	}
-	if err := im.s.index.WaitFor(im.ctx, im.c.rev); err != nil {
+	if err := im.s.caughtUp(im.ctx, im.c.rev, fmt.Sprintf("the import's %d results", resp.Results)); err != nil {
 		return Imported{}, err
 	}
 	if im.err != nil {

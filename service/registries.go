@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
@@ -113,8 +114,33 @@ func (s *Service) wait(ctx context.Context) func(rev int64, err error) error {
 		if err != nil {
 			return err
 		}
-		return s.index.WaitFor(ctx, rev)
+		return s.caughtUp(ctx, rev, "")
 	}
+}
+
+// CatchUpWait bounds how long a write, once stored, waits for this
+// server's read model to show it, as a write waits for its storage
+// (etcdstore's RequestTimeout): a storage that stops answering right after
+// a commit costs a writer this long, not its whole deadline.
+const CatchUpWait = 5 * time.Second
+
+// caughtUp waits until the read model has applied rev, at most
+// CatchUpWait; what was stored is named by what ("" for the revision).
+// Past the bound the error is Unavailable, and says that the write is
+// stored: it shows once the server catches up, and a repeated submission
+// returns it.
+func (s *Service) caughtUp(ctx context.Context, rev int64, what string) error {
+	wctx, cancel := context.WithTimeout(ctx, CatchUpWait)
+	defer cancel()
+	err := s.index.WaitFor(wctx, rev)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if what == "" {
+		what = fmt.Sprintf("the write (revision %d)", rev)
+	}
+	return fmt.Errorf("%w: %s is stored, but this server's read model has not caught up with its storage within %s; it shows once it has (another replica may show it now)",
+		errNotCaughtUp, what, CatchUpWait)
 }
 
 // ReleaseChange is what creating a release does to the current ratings.

@@ -137,7 +137,7 @@ func (s *Service) Submit(ctx context.Context, r *rating.Result, src rating.Sourc
 	if err != nil {
 		return index.Rated{}, err
 	}
-	if err := s.index.WaitFor(ctx, rev); err != nil {
+	if err := s.caughtUp(ctx, rev, fmt.Sprintf("result %d", id)); err != nil {
 		return index.Rated{}, err
 	}
 	return s.ratedAs(id, &acc), nil

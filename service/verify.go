@@ -72,7 +72,7 @@ func (s *Service) Verify(ctx context.Context, r *rating.Result, a storage.Audit)
 		if err != nil {
 			return Verified{}, err
 		}
-		if err := s.index.WaitFor(ctx, rev); err != nil {
+		if err := s.caughtUp(ctx, rev, "the verification"); err != nil {
 			return Verified{}, err
 		}
 		now, _ := s.index.Rating(r.Model, m.Cohort)
