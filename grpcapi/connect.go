@@ -6,9 +6,13 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,9 +104,10 @@ func (r *RPCHTTP) Mount(mux *http.ServeMux) {
 			return
 		}
 		hc := &httpCall{header: w.Header(), rc: http.NewResponseController(w), client: s.clients.Addr(req.RemoteAddr, req.Header.Values("X-Forwarded-For"))}
-		reads.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), httpCallKey{}, hc)))
+		hc.w = refusalWriter{ResponseWriter: w, req: req}
+		reads.ServeHTTP(&hc.w, req.WithContext(context.WithValue(req.Context(), httpCallKey{}, hc)))
 	}))
-	mux.Handle("GET /openapi.json", readsCORS.Handler(http.HandlerFunc(serveOpenAPI)))
+	mux.Handle("GET /openapi.json", readsCORS.Handler(newOpenAPIDoc(s.svc.BaseURL())))
 }
 
 // Drain ends the streams, now and from now on.
@@ -190,7 +195,88 @@ type httpCall struct {
 	rc     *http.ResponseController
 	// client is the address per-client limits count the call as.
 	client string
+	// w is the response writer the call is served through.
+	w refusalWriter
 }
+
+// refusalWriter gives the bodiless refusals of Connect's handlers a body
+// that says what to send instead: a request whose Content-Type no
+// protocol reads (curl -d sends application/x-www-form-urlencoded, Go's
+// http.Post what it is told, a bare POST none), a GET with a body, or
+// another method. The status stays Connect's. Everything else passes.
+type refusalWriter struct {
+	http.ResponseWriter
+	req *http.Request
+}
+
+func (w *refusalWriter) WriteHeader(code int) {
+	var msg string
+	switch code {
+	case http.StatusUnsupportedMediaType:
+		msg = unsupportedMediaType(w.req, w.Header().Get("Accept-Post"))
+	case http.StatusMethodNotAllowed:
+		msg = fmt.Sprintf("method %s is not allowed for %s; allowed: %s\n",
+			errdefs.Clip(w.req.Method, errdefs.MaxFieldBytes), errdefs.Clip(w.req.URL.Path, errdefs.MaxFieldBytes), w.Header().Get("Allow"))
+	default:
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(msg)))
+	w.ResponseWriter.WriteHeader(code)
+	io.WriteString(w.ResponseWriter, msg)
+}
+
+// unsupportedMediaType says which content types the reads take, from the
+// Accept-Post header Connect's handler set.
+func unsupportedMediaType(req *http.Request, acceptPost string) string {
+	if req.Method == http.MethodGet {
+		return "a GET carries its request in its URL, ?encoding=json&message=<the request as URL-encoded JSON>, and has no body\n"
+	}
+	got := "no Content-Type"
+	if ct := req.Header.Get("Content-Type"); ct != "" {
+		got = "Content-Type " + strconv.Quote(errdefs.Clip(ct, errdefs.MaxFieldBytes))
+	}
+	// Connect's types first, then gRPC-Web's and gRPC's; a type with a
+	// charset is the same type.
+	var types []string
+	for t := range strings.SplitSeq(acceptPost, ",") {
+		if t = strings.TrimSpace(t); t != "" && !strings.Contains(t, ";") {
+			types = append(types, t)
+		}
+	}
+	rank := func(t string) int {
+		switch {
+		case strings.HasPrefix(t, "application/grpc-web"):
+			return 1
+		case strings.HasPrefix(t, "application/grpc"):
+			return 2
+		}
+		return 0
+	}
+	slices.SortStableFunc(types, func(a, b string) int { return rank(a) - rank(b) })
+	if len(types) == 0 {
+		types = []string{"application/json", "application/proto"}
+	}
+	example := "curl -H 'Content-Type: application/json' -d '{...}'"
+	if slices.Contains(types, "application/connect+json") {
+		example = "buf curl --schema proto --data '{...}'" // a stream's messages are enveloped
+	}
+	scheme := "http://"
+	if req.TLS != nil {
+		scheme = "https://"
+	}
+	return fmt.Sprintf("%s: POST the request with a Content-Type the API reads: %s (see /openapi.json); for JSON: %s %s\n",
+		got, strings.Join(types, ", "), example, errdefs.Clip(scheme+req.Host+req.URL.Path, errdefs.MaxMessageBytes))
+}
+
+// Flush, and Unwrap for http.ResponseController, keep the streams
+// working through the wrapper.
+func (w *refusalWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
+
+func (w *refusalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type httpCallKey struct{}
 
@@ -355,20 +441,72 @@ func (w watchStream) SendMsg(m any) error {
 
 func (w watchStream) RecvMsg(any) error { return io.EOF } // a server stream's one request is in already
 
-// openAPI is the OpenAPI 3 document of the reads, which scripts/generate.sh
-// generates from the proto.
+// openAPI is the OpenAPI 3.1 document of the reads and the images, which
+// scripts/generate.sh generates from the proto and openapi.base.yaml.
 //
 //go:embed openapi.json
 var openAPI []byte
 
-var openAPIETag = func() string {
-	sum := sha256.Sum256(openAPI)
-	return `"` + hex.EncodeToString(sum[:16]) + `"`
-}()
+// openAPIDoc is the OpenAPI document as a server serves it: naming the
+// server's public URL as its one server, with an ETag of that.
+type openAPIDoc struct {
+	body []byte
+	etag string
+}
 
-func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+func newOpenAPIDoc(baseURL string) *openAPIDoc {
+	body := withServer(openAPI, baseURL)
+	sum := sha256.Sum256(body)
+	return &openAPIDoc{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+}
+
+func (d *openAPIDoc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", openAPIMaxAge)
-	w.Header().Set("ETag", openAPIETag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(openAPI))
+	w.Header().Set("ETag", d.etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(d.body))
+}
+
+// withServer returns doc with its top-level servers replaced by one, the
+// public base URL, leaving every other byte as it is; doc itself when
+// baseURL is empty or doc has no servers.
+func withServer(doc []byte, baseURL string) []byte {
+	baseURL = strings.TrimRight(baseURL, "/")
+	if baseURL == "" {
+		return doc
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return doc
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return doc
+		}
+		afterKey := dec.InputOffset()
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return doc
+		}
+		if key != "servers" {
+			continue
+		}
+		end := dec.InputOffset()
+		start := afterKey + int64(bytes.IndexByte(doc[afterKey:end], '['))
+		servers, err := json.MarshalIndent([]openAPIServer{{URL: baseURL, Description: "this server's public URL (energylabeld -base-url)"}}, "  ", "  ")
+		if err != nil || start < afterKey {
+			return doc
+		}
+		out := make([]byte, 0, len(doc)+len(servers))
+		out = append(out, doc[:start]...)
+		out = append(out, servers...)
+		return append(out, doc[end:]...)
+	}
+	return doc
+}
+
+type openAPIServer struct {
+	URL         string `json:"url"`
+	Description string `json:"description"`
 }

@@ -71,6 +71,8 @@ func New(s *service.Service, clients *limits.Clients, rpc Mounter) *HTTP {
 	s.ReportCache("responses", h.responses.lru.Stats, responseCacheBudget)
 	s.ReportCache("pages", h.site.cache.stats, pageCacheBudget)
 	h.pages = template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/*.html"))
+	_, h.site.cache.failed = h.page(http.StatusInternalServerError, "problem.html",
+		problemView{Title: http.StatusText(http.StatusInternalServerError), Message: errdefs.InternalMessage})
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.Handle("GET /metrics", promhttp.HandlerFor(s.MetricsRegistry(), promhttp.HandlerOpts{Registry: s.MetricsRegistry()}))
 	h.mux.HandleFunc(badgeRoute, h.badge)
@@ -82,6 +84,7 @@ func New(s *service.Service, clients *limits.Clients, rpc Mounter) *HTTP {
 	h.mux.HandleFunc("GET /search", h.searchPage)
 	h.mux.HandleFunc("GET /favicon.svg", favicon)
 	h.mux.HandleFunc("GET /favicon.ico", favicon)
+	h.mux.HandleFunc(notFoundPattern, h.notFound)
 	rpc.Mount(h.mux)
 	return h
 }
@@ -101,7 +104,11 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	h.mux.ServeHTTP(sw, r)
-	h.metrics.observe(r.Pattern, sw.status(), time.Since(start)) // the mux set the pattern
+	route := r.Pattern // the mux set it
+	if route == notFoundPattern {
+		route = "" // no page's route: unmatched
+	}
+	h.metrics.observe(route, sw.status(), time.Since(start))
 }
 
 // clientOf is the address per-client limits count a request as.
@@ -113,13 +120,6 @@ func (h *HTTP) clientOf(r *http.Request) string {
 // built costs.
 func (h *HTTP) admit(r *http.Request) func() error {
 	return func() error { return h.clients.SpendReads(h.clientOf(r), 1) }
-}
-
-// tooMany answers a page request past its caller's read budget: 429, and
-// when to retry.
-func tooMany(w http.ResponseWriter, err limits.RetryLater) {
-	w.Header().Set("Retry-After", limits.RetryAfter(err.RetryDelay()))
-	http.Error(w, err.Error(), http.StatusTooManyRequests)
 }
 
 // Drain makes /healthz report 503, so that balancers stop sending traffic
@@ -224,7 +224,7 @@ func (h *HTTP) badge(w http.ResponseWriter, r *http.Request) {
 		name, json = strings.CutSuffix(r.PathValue("file"), ".json")
 	}
 	if !ok && !json {
-		http.NotFound(w, r)
+		h.notFound(w, r)
 		return
 	}
 	q := parseImageQuery(r.URL.RawQuery)
@@ -248,7 +248,7 @@ func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
 		name, ok = strings.CutSuffix(file, ".png")
 	}
 	if !ok {
-		http.NotFound(w, r)
+		h.notFound(w, r)
 		return
 	}
 	h.serveImage(w, r, kind, r.PathValue("owner")+"/"+name, parseImageQuery(r.URL.RawQuery))
@@ -259,7 +259,7 @@ func (h *HTTP) label(w http.ResponseWriter, r *http.Request) {
 func (h *HTTP) history(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
 	if !ok {
-		http.NotFound(w, r)
+		h.notFound(w, r)
 		return
 	}
 	h.serveImage(w, r, historySVG, r.PathValue("owner")+"/"+name, parseImageQuery(r.URL.RawQuery))
@@ -276,7 +276,13 @@ func (h *HTTP) historyChart(ctx context.Context, rt *index.Rated, scheme *rating
 	chart := label.HistoryChart{Unit: c.Basis.Symbol(), Reference: scheme.Grade(rt.Measure).Reference}
 	for _, e := range entries {
 		if e.Measure.Cohort == c {
-			chart.Points = append(chart.Points, label.HistoryPoint{At: e.ReceivedAt, X: e.Measure.X(), Grade: e.Label.Grade})
+			// When it was measured (an imported leaderboard's date), else
+			// when it was received.
+			at := e.MeasuredAt
+			if at.IsZero() {
+				at = e.ReceivedAt
+			}
+			chart.Points = append(chart.Points, label.HistoryPoint{At: at, X: e.Measure.X(), Grade: e.Label.Grade})
 		}
 	}
 	return newImage("image/svg+xml", chart.SVG()), nil
@@ -337,7 +343,7 @@ func (h *HTTP) serveImage(w http.ResponseWriter, r *http.Request, kind imageKind
 // PNG label or a history chart, which reads the store, draws on the
 // caller's read budget; badges and SVG labels cost microseconds.
 func (h *HTTP) image(r *http.Request, rt *index.Rated, kind imageKind, scheme *rating.GradeScheme, look badgeLook) (*image, error) {
-	key := keyOf(rt, h.s.Stars(rt), kind, scheme.Version, look)
+	key := keyOf(rt, h.s.Release().Stars(rt.Shown()), kind, scheme.Version, look)
 	if img, ok := h.images.Get(key, nil); ok {
 		return img, nil
 	}
@@ -423,10 +429,9 @@ func favicon(w http.ResponseWriter, r *http.Request) { faviconImage.serve(w, r) 
 
 var pageFuncs = template.FuncMap{
 	"num":  label.FormatNumber,
-	"inc":  func(i int) int { return i + 1 },
 	"join": strings.Join,
 	// classWidth widens each grade's arrow, A shortest, as the EU label does.
-	"classWidth": func(i int) int { return 44 + 12*i },
+	"classWidth": func(i int) int { return 30 + 8*i },
 	"starRow": func(n int32) []bool {
 		row := make([]bool, 5)
 		for i := range row {
@@ -436,10 +441,33 @@ var pageFuncs = template.FuncMap{
 	},
 	"dateOf": func(ts *timestamppb.Timestamp) string { return ts.AsTime().UTC().Format("2006-01-02") },
 
-	// energy writes a figure in unit with an SI prefix: 170 µWh/1k.
-	"energy":   label.FormatEnergy,
+	// energy writes a figure in its unit, in full, by rating/label's one
+	// rule: "86.7 Wh/1k queries", "0.00360 J/token".
+	"energy": label.FormatEnergy,
+	// figure is energy in HTML: the number, then the unit kept whole, so
+	// that a narrow cell breaks between them and nowhere else.
+	"figure": figureHTML,
+	// breakable is a model id that may break after its "/".
+	"breakable": func(model string) template.HTML {
+		owner, name, ok := strings.Cut(model, "/")
+		if !ok {
+			return template.HTML(template.HTMLEscapeString(model))
+		}
+		return template.HTML(template.HTMLEscapeString(owner) + "/<wbr>" + template.HTMLEscapeString(name))
+	},
+	// perQuery is the unit of Wh per 1,000 queries, "Wh/1k queries".
+	"perQuery": func() string { return perQueryUnit },
 	"sizeNote": sizeClassNote,
-	"short":    shortUnit,
+}
+
+// figureHTML writes a figure in its unit as energy does, the unit in a
+// span that does not break: "1.31 <span class="unit">Wh/1k queries</span>".
+func figureHTML(v float64, unit string) template.HTML {
+	n, u := label.SplitEnergy(v, unit)
+	if n == label.Dash || u == "" {
+		return template.HTML(template.HTMLEscapeString(n))
+	}
+	return template.HTML(template.HTMLEscapeString(n) + ` <span class="unit">` + template.HTMLEscapeString(u) + `</span>`)
 }
 
 // stalenessHeader is service.StalenessHeader in canonical HTTP form.

@@ -16,7 +16,9 @@ import (
 	"testing"
 
 	"github.com/energylabel/energylabel/internal/testkit/servertest"
+	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
+	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
 )
 
@@ -82,7 +84,7 @@ func TestBadgesAndLabels(t *testing.T) {
 	if text := servertest.WellFormedSVG(t, body); !strings.Contains(text, "openai/whisper-large-v3") || !strings.Contains(text, "86.7") || !strings.Contains(text, "grade/2025.1") || !strings.Contains(text, "AIEnergyScore/asr") {
 		t.Errorf("label SVG lacks the rating's values: %q", text)
 	}
-	if _, body := servertest.HTTPGet(t, base+"/label/openai-community/gpt2.svg?task=text-generation"); !strings.Contains(servertest.WellFormedSVG(t, body), "Size class\nA\n") {
+	if _, body := servertest.HTTPGet(t, base+"/label/openai-community/gpt2.svg?task=text-generation"); !strings.Contains(servertest.WellFormedSVG(t, body), "Size class\n"+label.SizeClassText("A")+"\n") {
 		t.Errorf("a text-generation label does not show its size class: %q", servertest.WellFormedSVG(t, body))
 	}
 	resp, body = servertest.HTTPGet(t, base+"/label/openai/whisper-large-v3.png?task=asr")
@@ -93,8 +95,8 @@ func TestBadgesAndLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() < 520 || b.Dy() < 728 {
-		t.Errorf("label PNG is %v, want at least 520×728", b)
+	if w, h := labelSize(t); img.Bounds().Dx() != label.PNGScale*w || img.Bounds().Dy() != label.PNGScale*h {
+		t.Errorf("label PNG is %v, want %d×%d", img.Bounds(), label.PNGScale*w, label.PNGScale*h)
 	}
 	// A label of a model without a rating is a grey picture saying so, as
 	// a model card must not show a broken one.
@@ -110,7 +112,7 @@ func TestPages(t *testing.T) {
 	base := "http://" + srv.HTTPAddr
 	for path, wants := range map[string][]string{
 		"/":                      {`href="/tasks/text-generation"`, "40 rated"},
-		"/tasks/text-generation": {`size class <abbr title="over 66 B parameters">C</abbr>`, "class A up to 20 B parameters", `href="/models/openai-community/gpt2"`},
+		"/tasks/text-generation": {html.EscapeString("size class C (" + sizeNote("C") + ")"), html.EscapeString("size class A ≤ 20 B parameters"), `href="/models/openai-community/gpt2"`},
 		"/tasks/asr":             {"openai/whisper-large-v3"},
 		"/models/openai/whisper-large-v3": {
 			`src="/label/openai/whisper-large-v3.svg?task=automatic-speech-recognition&amp;hardware=H100&amp;dataset=AIEnergyScore/asr"`,
@@ -221,7 +223,7 @@ func TestBadgesFollowShieldsConventions(t *testing.T) {
 				t.Errorf("key %q, which shields' endpoint schema refuses", k)
 			}
 		}
-		if e["schemaVersion"] != 1.0 || e["label"] != "AI energy" || e["message"] != "G · 86.7 Wh/1k" || e["color"] != "ed1c24" {
+		if e["schemaVersion"] != 1.0 || e["label"] != "AI energy" || e["message"] != badgeMessage(t, rs, "openai/whisper-large-v3") || e["color"] != "ed1c24" {
 			t.Errorf("endpoint JSON %s", body)
 		}
 		if again, _ := servertest.HTTPGet(t, whisper+".json", "If-None-Match", resp.Header.Get("ETag")); again.StatusCode != http.StatusNotModified {
@@ -346,8 +348,9 @@ func TestPagesAnswerAVisitorsQuestions(t *testing.T) {
 			t.Fatal(err)
 		}
 		chat := page("/tasks/image-text-to-text", 200)
-		if !strings.Contains(chat, `<th class="num">Energy / unit</th>`) || !strings.Contains(chat, "3.60 mJ/token") || !strings.Contains(chat, "200 mWh") {
-			t.Errorf("a per-token cohort lacks its energy per token (3.60 mJ/token) or per 1k queries (200 mWh)")
+		perToken, perQ := label.FormatEnergy(0.2*3600/200_000, "J/token"), label.FormatEnergy(0.2, perQuery)
+		if text := textOf(chat); !strings.Contains(chat, `<th class="num">Energy / unit</th>`) || !strings.Contains(text, perToken) || !strings.Contains(text, perQ) {
+			t.Errorf("a per-token cohort lacks its energy per token (%s) or per 1k queries (%s)", perToken, perQ)
 		}
 	})
 
@@ -365,7 +368,7 @@ func TestPagesAnswerAVisitorsQuestions(t *testing.T) {
 		if !strings.Contains(body, `href="https://huggingface.co/openai-community/gpt2"`) {
 			t.Error("no link to the model on Hugging Face")
 		}
-		if !strings.Contains(body, `size class <abbr title="up to 20 B parameters">A</abbr> (up to 20 B parameters)`) {
+		if !strings.Contains(textOf(body), "size class A ("+sizeNote("A")+")") {
 			t.Error("the size class is not explained")
 		}
 	})
@@ -444,10 +447,10 @@ func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
 		return m[1]
 	}
 	ofE, ofF := gradeCount("E"), gradeCount("F")
-	wh := func(v float64) string { return label.FormatEnergy(v, "Wh/1k") }
+	wh := func(v float64) string { return label.FormatEnergy(v, perQuery) }
 
 	// Published and declared figures say who stands behind them.
-	if svg, msg, _ := badge("openai/whisper-large-v3"); !strings.Contains(svg, "G · 86.7 Wh/1k") || strings.Contains(svg, "✓") || msg != "G · 86.7 Wh/1k" {
+	if svg, msg, _ := badge("openai/whisper-large-v3"); !strings.Contains(svg, badgeMessage(t, rs, "openai/whisper-large-v3")) || strings.Contains(svg, "✓") || msg != badgeMessage(t, rs, "openai/whisper-large-v3") {
 		t.Errorf("a published rating's badge reads %q, endpoint %q", svg, msg)
 	}
 	if text := labelText("openai/whisper-large-v3"); !strings.Contains(text, "published leaderboard") {
@@ -459,7 +462,7 @@ func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
 	if text := labelText("acme/plain"); !strings.Contains(text, "declared by the publisher") {
 		t.Errorf("a declared rating's label lacks its status: %q", text)
 	}
-	if body := page("/models/acme/plain"); !strings.Contains(body, `<p class="status st-declared">declared by the publisher</p>`) {
+	if body := page("/models/acme/plain"); !strings.Contains(body, `<span class="status st-declared">declared by the publisher</span>`) {
 		t.Error("a declared rating's page lacks its status")
 	}
 	_, _, declaredETag := badge("acme/cheat")
@@ -484,8 +487,8 @@ func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
 	if etag == declaredETag || !strings.Contains(svg, "E · "+wh(declared)+" under review") || msg != "E · "+wh(declared)+" under review" {
 		t.Errorf("under review, the badge reads %q, endpoint %q (same ETag as before: %v)", svg, msg, etag == declaredETag)
 	}
-	n, u := label.SplitEnergy(determined, "Wh/1k")
-	if _, du := label.SplitEnergy(declared, "Wh/1k"); du != u {
+	n, u := label.SplitEnergy(determined, perQuery)
+	if _, du := label.SplitEnergy(declared, perQuery); du != u {
 		n += " " + u
 	}
 	review := "under review: declared " + wh(declared) + ", surveyor measured " + n
@@ -509,7 +512,7 @@ func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
 	if corrected.GetVerification().GetStatus() != "corrected" || corrected.GetGrade() != "F" {
 		t.Fatalf("after three follow-ups: %v", corrected)
 	}
-	mean := label.FormatEnergy(corrected.GetWhPer_1KQueries(), "Wh/1k")
+	mean := label.FormatEnergy(corrected.GetWhPer_1KQueries(), perQuery)
 	if svg, msg, _ := badge("acme/cheat"); !strings.Contains(svg, "F · "+mean+" corrected") || msg != "F · "+mean+" corrected" {
 		t.Errorf("a corrected badge reads %q, endpoint %q; want F · %s corrected", svg, msg, mean)
 	}
@@ -518,6 +521,8 @@ func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
 		t.Errorf("a corrected stars badge reads %q, want %d stars, corrected", servertest.WellFormedSVG(t, body), corrected.GetStars())
 	}
 	text := labelText("acme/cheat")
+	// The label heads its figures "Energy per 1,000 queries" and writes
+	// them in Wh.
 	for _, want := range []string{"corrected " + day + " · declared grade E", "\ndeclared\n", label.FormatEnergy(declared, "Wh") + "\n", "grade F", "corrected " + day + ", declared " + label.FormatEnergy(declared, "Wh")} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the corrected label lacks %q: %q", want, text)
@@ -530,8 +535,8 @@ func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
 	body = []byte(page("/models/acme/cheat"))
 	for _, want := range []string{
 		`<span class="grade g-F"`,
-		label.FormatEnergy(corrected.GetWhPer_1KQueries(), "Wh") + ` / 1k queries (declared <del class="declared">` + label.FormatEnergy(declared, "Wh") + `</del>)`,
-		`<p class="status st-corrected">corrected ` + day + `; declared grade E</p>`,
+		`<span class="figure">` + label.FormatEnergy(corrected.GetWhPer_1KQueries(), perQuery) + `</span> <span>(declared <del class="declared">` + label.FormatEnergy(declared, perQuery) + `</del>)</span>`,
+		`<span class="status st-corrected">corrected ` + day + `; declared grade E</span>`,
 	} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("the corrected page lacks %s", want)
@@ -546,7 +551,7 @@ func TestEveryStatusShowsWhereverTheRatingIs(t *testing.T) {
 	// The leaderboard and search say the same.
 	board := page("/tasks/text-classification")
 	for _, want := range []string{`<span class="st st-verified" title="verified ` + day + `">✓ verified</span>`, `<span class="st st-corrected"`,
-		`<del class="declared" title="declared by the publisher, corrected by surveyors">` + label.FormatEnergy(declared, "Wh") + `</del>`, "Ranks are the place each figure would take among the"} {
+		`<del class="declared" title="declared by the publisher, corrected by surveyors">` + label.FormatEnergy(declared, perQuery) + `</del>`, "Ranks are the place each figure would take among the"} {
 		if !strings.Contains(board, want) {
 			t.Errorf("the leaderboard lacks %s", want)
 		}
@@ -617,3 +622,54 @@ func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// perQuery is the unit of Wh per 1,000 queries, as rating/label writes
+// every figure of it.
+var perQuery = rating.Query.Symbol()
+
+// sizeNote is what a size class means, as the label says it after its
+// letter: "≤ 20 billion parameters".
+func sizeNote(class string) string {
+	_, note, _ := strings.Cut(label.SizeClassText(class), " · ")
+	return note
+}
+
+// ratingOf is the one rating of a model.
+func ratingOf(t *testing.T, rs energylabelv1.RatingServiceClient, model string) *energylabelv1.Rating {
+	t.Helper()
+	got, err := rs.GetRating(t.Context(), &energylabelv1.GetRatingRequest{Model: model})
+	if err != nil || len(got.GetRatings()) != 1 {
+		t.Fatalf("%s: %v, %d ratings", model, err, len(got.GetRatings()))
+	}
+	return got.Ratings[0]
+}
+
+// badgeMessage is what the grade badge of a model's rating says, as
+// rating/label draws it from the API's rating.
+func badgeMessage(t *testing.T, rs energylabelv1.RatingServiceClient, model string) string {
+	t.Helper()
+	var e struct{ Message string }
+	if err := json.Unmarshal(label.RatingBadge(wire.LabelRating(ratingOf(t, rs, model), ""), label.GradeBadge).Endpoint(label.Flat, 300), &e); err != nil {
+		t.Fatal(err)
+	}
+	return e.Message
+}
+
+// labelSize is the size of an energy label, in SVG units.
+func labelSize(t *testing.T) (w, h int) {
+	t.Helper()
+	d, err := label.Label(label.Rating{Model: "acme/m", PageURL: "http://localhost/models/acme/m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, fh := d.Size()
+	return int(fw), int(fh)
+}
+
+// textOf is what a page says, without its markup: the text a reader
+// sees, as one string.
+func textOf(page string) string {
+	return html.UnescapeString(markup.ReplaceAllString(page, ""))
+}
+
+var markup = regexp.MustCompile(`<[^>]*>`)

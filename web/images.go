@@ -3,13 +3,13 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/energylabel/energylabel/internal/lru"
 	"hash/maphash"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/energylabel/energylabel/index"
+	"github.com/energylabel/energylabel/internal/lru"
 	"github.com/energylabel/energylabel/rating"
 )
 
@@ -47,24 +47,26 @@ func (k imageKind) asJSON() imageKind {
 }
 
 // imageKey is everything an image of a rating is drawn from: the result
-// (its model, task, energies and grade), what surveyors found of it (the
-// status, and how many measurements: each may change the figures shown
-// or the date), the stars (which move with releases) and the grade
-// scheme. The server's base URL, which labels link to, is fixed for its
-// lifetime.
+// (its model, task, energies, grade and when it was received), what
+// surveyors found of it (the status, and how many measurements: each may
+// change the figures shown or the date), the stars and the release they
+// are of (both move with releases: a label names its release even where
+// the stars stay), and the grade scheme. The server's base URL, which
+// labels link to, is fixed for its lifetime.
 type imageKey struct {
 	result       uint64
 	kind         imageKind
 	stars        int8
 	status       rating.Status
 	measurements int32
+	release      string
 	scheme       string
 	look         badgeLook
 }
 
-func keyOf(r *index.Rated, stars int, kind imageKind, scheme string, look badgeLook) imageKey {
-	return imageKey{result: r.ID, kind: kind, stars: int8(stars), status: r.Survey.Status,
-		measurements: int32(r.Survey.Measurements), scheme: scheme, look: look}
+func keyOf(r *index.Rated, stars rating.Starred, kind imageKind, scheme string, look badgeLook) imageKey {
+	return imageKey{result: r.ID, kind: kind, stars: int8(stars.Stars), status: r.Survey.Status,
+		measurements: int32(r.Survey.Measurements), release: stars.Release, scheme: scheme, look: look}
 }
 
 // image is a rendered image with its headers made once: a cache hit, and
@@ -99,7 +101,9 @@ type imageCache = lru.Cache[imageKey, *image]
 func newImageCache(budget int) *imageCache {
 	return lru.New(budget, cacheShards,
 		func(k imageKey) uint64 { return k.result },
-		func(k imageKey, img *image) int { return len(k.scheme) + len(k.look.label) + imageSize(img) })
+		func(k imageKey, img *image) int {
+			return len(k.release) + len(k.scheme) + len(k.look.label) + imageSize(img)
+		})
 }
 
 func imageSize(img *image) int { return len(img.body) + 2*len(img.etag) + 64 }

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"errors"
 	"hash/maphash"
 	"net/http"
 	"sync"
 	"sync/atomic"
 
 	"github.com/energylabel/energylabel/internal/lru"
-	"github.com/energylabel/energylabel/limits"
 
 	"github.com/energylabel/energylabel/index"
 )
@@ -54,6 +52,10 @@ type pageCache struct {
 	mu sync.Mutex
 	// building are the pages being built, by address and revision.
 	building map[pageFlightKey]*pageFlight
+
+	// failed is what the waiters of a build that panicked answer, with
+	// status 500: the site's styled error page, once it is set.
+	failed []byte
 }
 
 // cachedPage is a rendered page and the index revision it was built from.
@@ -85,26 +87,16 @@ func newPageCache(ix *index.Index, budget int) *pageCache {
 // pageBuilder renders a page from the index: its status and body.
 type pageBuilder func() (status int, body []byte)
 
-// serve answers with the page at key (a canonical address: the path and
-// the parsed parameters it depends on, nothing else of the request),
-// building it at most once per index revision. build must read the index
-// only after serve is called, as serve reads the revision first: a page
-// is then never older than the revision it is kept under.
+// get returns the page at key (a canonical address: the path and the
+// parsed parameters it depends on, nothing else of the request), from
+// the cache or built at most once per index revision. build must read
+// the index only after get is called, as get reads the revision first: a
+// page is then never older than the revision it is kept under.
 //
 // A request that would build the page, and only such a request, first
 // draws on its caller's read budget (admit): a cached page costs
-// microseconds, building one milliseconds.
-func (c *pageCache) serve(w http.ResponseWriter, admit func() error, key string, build pageBuilder) {
-	status, body, err := c.get(admit, key, build)
-	if busy, ok := errors.AsType[limits.RetryLater](err); ok {
-		tooMany(w, busy)
-		return
-	}
-	writePage(w, status, body)
-}
-
-// get returns the page at key, from the cache or built once admit lets
-// it be.
+// microseconds, building one milliseconds. When admit refuses, get
+// returns its error.
 func (c *pageCache) get(admit func() error, key string, build pageBuilder) (int, []byte, error) {
 	if c.off.Load() {
 		status, body := build()
@@ -133,7 +125,10 @@ func (c *pageCache) get(admit func() error, key string, build pageBuilder) (int,
 	}
 	// Until build returns, its page is an error: the waiters of a build
 	// that panicked answer 500.
-	f := &pageFlight{done: make(chan struct{}), status: http.StatusInternalServerError, body: []byte("the page could not be made\n")}
+	f := &pageFlight{done: make(chan struct{}), status: http.StatusInternalServerError, body: c.failed}
+	if f.body == nil {
+		f.body = []byte("the page could not be made\n")
+	}
 	c.building[fk] = f
 	c.mu.Unlock()
 	defer func() {

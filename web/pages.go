@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -15,6 +16,7 @@ import (
 	"github.com/energylabel/energylabel/errdefs"
 	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/internal/wire"
+	"github.com/energylabel/energylabel/limits"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/label"
@@ -22,8 +24,8 @@ import (
 
 // The pages' bounds: each page lists at most so many things and links
 // the rest, so that no page grows with the registry. The largest is a
-// task page of five full cohorts: about 210 KB with model ids of ordinary
-// length, 380 KB with every id at the longest the validator allows (193
+// task page of five full cohorts: about 225 KB with model ids of ordinary
+// length, 395 KB with every id at the longest the validator allows (193
 // bytes). pages_test.go builds such registries and holds every page to
 // 250 KB and 400 KB.
 const (
@@ -93,7 +95,7 @@ func viewOf(p *energylabelv1.Rating) ratingView {
 	v := p.GetVerification()
 	rv := ratingView{Rating: p, Status: label.StatusText(wire.LabelRating(p, "")), Kind: v.GetStatus(), Place: placeOf(p), Rank: rankOf(p)}
 	if v.GetStatus() == label.StatusCorrected {
-		rv.Declared = label.FormatEnergy(v.GetDeclaredWhPer_1KQueries(), "Wh")
+		rv.Declared = label.FormatEnergy(v.GetDeclaredWhPer_1KQueries(), perQueryUnit)
 		rv.DeclaredPerUnit = label.FormatEnergy(v.GetDeclaredEnergyPerUnit(), p.GetUnit())
 		rv.DeclaredGrade = v.GetDeclaredGrade()
 	}
@@ -135,15 +137,73 @@ func rankOf(p *energylabelv1.Rating) string {
 	return strconv.Itoa(int(rank))
 }
 
+// taskLink is a task as the front page and the unknown task's page list
+// it: its id and AIES alias, how many ratings it has, and the units its
+// registered datasets rate it in.
 type taskLink struct {
-	ID, Alias, Unit string
-	Ratings         int
+	ID, Alias string
+	Ratings   int
+	Units     []taskUnit
+}
+
+// taskUnit is a unit a task's ratings are in, and the registered datasets
+// that rate in it: "Wh/1k queries" for AIEnergyScore/text_generation,
+// "J/token" for ml.energy/lm-arena-chat and ml.energy/sourcegraph-fim.
+type taskUnit struct {
+	Unit     string
+	Datasets []string
+}
+
+// perQueryUnit is the unit of a rating's Wh per 1,000 queries, in full,
+// as rating/label writes it.
+var perQueryUnit = rating.Query.Symbol()
+
+// taskUnits are the units each task is rated in, by its registered
+// datasets' bases, in the order of the registry; a task no dataset rates
+// is listed in its own functional unit.
+func taskUnits(ds *rating.Datasets) map[string][]taskUnit {
+	out := map[string][]taskUnit{}
+	for _, d := range ds.All() {
+		units := out[d.Task]
+		unit := d.Basis.Symbol()
+		i := slices.IndexFunc(units, func(u taskUnit) bool { return u.Unit == unit })
+		if i < 0 {
+			units, i = append(units, taskUnit{Unit: unit}), len(units)
+		}
+		units[i].Datasets = append(units[i].Datasets, d.Name)
+		out[d.Task] = units
+	}
+	for _, t := range rating.Tasks() {
+		if len(out[t.ID]) == 0 {
+			out[t.ID] = []taskUnit{{Unit: t.Unit.Symbol()}}
+		}
+	}
+	return out
+}
+
+// taskLinks are every task with its ratings and units, in the order of
+// rating.Tasks.
+func (h *HTTP) taskLinks() []taskLink {
+	units := taskUnits(h.s.Registry().Datasets)
+	var tasks []taskLink
+	for _, t := range rating.Tasks() {
+		n := 0
+		for _, c := range h.s.Index().Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
+			_, size := h.s.Index().ListCohortAt(c, 0, 0)
+			n += size
+		}
+		tasks = append(tasks, taskLink{ID: t.ID, Alias: t.AIESAlias, Ratings: n, Units: units[t.ID]})
+	}
+	return tasks
 }
 
 type modelView struct {
-	Rating   ratingView
-	Query    string // ?task=…&hardware=…&dataset=…, for image links
-	Markdown string
+	Rating ratingView
+	Query  string // ?task=…&hardware=…&dataset=…, for image links
+	// Markdown is the model card snippet of the server's badge;
+	// ShieldsMarkdown the same badge drawn by shields.io from the
+	// endpoint JSON.
+	Markdown, ShieldsMarkdown string
 	// Leaderboard is the address of the rating's cohort table.
 	Leaderboard string
 }
@@ -173,16 +233,113 @@ func (h *HTTP) render(w http.ResponseWriter, status int, name string, data any) 
 	writePage(w, status, body)
 }
 
-// problem answers a page request that failed with a styled page saying
-// why, with the status its kind maps to (errdefs), and a way back.
-func (h *HTTP) problem(w http.ResponseWriter, err error) {
+// problemView is what an error page shows: what went wrong, and the ways
+// back: the links given, the tasks when a task was not found, and always
+// the front page.
+type problemView struct {
+	Title, Message string
+	Links          []pageLink
+	// Tasks, when set, are every task, for a visitor who named none of
+	// them.
+	Tasks []taskLink
+}
+
+// pageLink is a link a problem page offers.
+type pageLink struct{ Href, Text string }
+
+// problemPage renders the page of a failed page request: its status is
+// the one err's kind maps to (errdefs, the one mapping of kinds to
+// statuses); title, "" for the status's name, heads it. An internal error
+// is logged and said in general words.
+func (h *HTTP) problemPage(err error, title string, links ...pageLink) (int, []byte) {
 	status := errdefs.KindOf(err).HTTPStatus()
 	msg := errdefs.Clip(err.Error(), errdefs.MaxMessageBytes)
 	if status == http.StatusInternalServerError {
 		h.s.Logger().Error("page", "error", msg)
 		msg = errdefs.InternalMessage
 	}
-	h.render(w, status, "problem.html", map[string]any{"Title": http.StatusText(status), "Message": msg})
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	return h.page(status, "problem.html", problemView{Title: title, Message: msg, Links: links})
+}
+
+// problem answers a page request that failed with a styled page saying
+// why, with the status its kind maps to, and a way back.
+func (h *HTTP) problem(w http.ResponseWriter, err error, links ...pageLink) {
+	status, body := h.problemPage(err, "", links...)
+	writePage(w, status, body)
+}
+
+// notFoundPattern is the route of every path no other route serves.
+const notFoundPattern = "/"
+
+// notFound answers a path the site has no page at: a styled 404 that
+// links back to the front page and to search. A method other than GET on
+// a path that has a page is a 405 that says which methods it takes.
+func (h *HTTP) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		probe := &http.Request{Method: http.MethodGet, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := h.mux.Handler(probe); pattern != notFoundPattern && pattern != "" {
+			w.Header().Set("Allow", "GET, HEAD")
+			h.render(w, http.StatusMethodNotAllowed, "problem.html", problemView{Title: http.StatusText(http.StatusMethodNotAllowed),
+				Message: "This address has a page to read with GET, and takes no " + rating.Quote(errdefs.Clip(r.Method, 16)) + "."})
+			return
+		}
+	}
+	h.problem(w, errdefs.New(errdefs.NotFound, "There is no page at "+rating.Quote(errdefs.Clip(r.URL.Path, 96))+"."),
+		pageLink{Href: "/search", Text: "Search models by id"})
+}
+
+// unknownTask answers a task page whose task is none of the tasks: a 404
+// that lists them, the closest first.
+func (h *HTTP) unknownTask(w http.ResponseWriter, name string) {
+	msg := "There is no task " + rating.Quote(errdefs.Clip(name, 64)) + "."
+	var links []pageLink
+	for _, t := range closestTasks(name) {
+		links = append(links, pageLink{Href: taskURL(t.ID, 1), Text: "Did you mean " + t.ID + "?"})
+	}
+	h.render(w, errdefs.NotFound.HTTPStatus(), "problem.html", problemView{Title: "No such task", Message: msg + " These are the tasks models are rated for:",
+		Links: links, Tasks: h.taskList()})
+}
+
+// closestTasks are the tasks whose id or AIES alias begins with name or
+// contains it, at most three: "text-gen" is text-generation.
+func closestTasks(name string) []rating.Task {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if len(name) < 3 {
+		return nil
+	}
+	var out []rating.Task
+	for _, t := range rating.Tasks() {
+		if len(out) < 3 && (strings.Contains(t.ID, name) || t.AIESAlias != "" && strings.Contains(t.AIESAlias, name)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// taskList is every task and the units it is rated in, without counting
+// its ratings: what an error page can afford to list.
+func (h *HTTP) taskList() []taskLink {
+	units := taskUnits(h.s.Registry().Datasets)
+	var tasks []taskLink
+	for _, t := range rating.Tasks() {
+		tasks = append(tasks, taskLink{ID: t.ID, Alias: t.AIESAlias, Ratings: -1, Units: units[t.ID]})
+	}
+	return tasks
+}
+
+// servePage answers with the page at key from the page cache, built once
+// per revision of the index (see pageCache); a caller past its read
+// budget gets a styled 429 that says when to retry.
+func (h *HTTP) servePage(w http.ResponseWriter, r *http.Request, key string, build pageBuilder) {
+	status, body, err := h.site.cache.get(h.admit(r), key, build)
+	if busy, ok := errors.AsType[limits.RetryLater](err); ok {
+		w.Header().Set("Retry-After", limits.RetryAfter(busy.RetryDelay()))
+		status, body = h.problemPage(errdefs.New(errdefs.Exhausted, busy.Error()+"; try again in "+limits.RetryAfter(busy.RetryDelay())+" s"), "Too many requests")
+	}
+	writePage(w, status, body)
 }
 
 // pastTheEnd is the 404 of a page number past a list's last page: it says
@@ -196,11 +353,8 @@ func (h *HTTP) pastTheEnd(title, noun string, pg pager) (int, []byte) {
 	if pg.Pages > 1 {
 		links = append(links, pageLink{Href: pg.url(pg.Pages), Text: fmt.Sprintf("Last page (%d)", pg.Pages)})
 	}
-	return h.page(http.StatusNotFound, "problem.html", map[string]any{"Title": title, "Message": msg, "Links": links})
+	return h.problemPage(errdefs.New(errdefs.NotFound, msg), title, links...)
 }
-
-// pageLink is a link a problem page offers.
-type pageLink struct{ Href, Text string }
 
 // pager says where a page is in a paginated list, and links the pages
 // around it. Links are "" where there is no such page.
@@ -290,20 +444,19 @@ func pagedParams(raw string, names ...string) (map[string]string, int, error) {
 }
 
 func (h *HTTP) indexPage(w http.ResponseWriter, r *http.Request) {
-	h.site.cache.serve(w, h.admit(r), "/", h.buildIndexPage)
+	h.servePage(w, r, "/", h.buildIndexPage)
 }
 
 func (h *HTTP) buildIndexPage() (int, []byte) {
-	var tasks []taskLink
-	for _, t := range rating.Tasks() {
-		n := 0
-		for _, c := range h.s.Index().Cohorts(func(c rating.Cohort) bool { return c.Task == t.ID }) {
-			_, size := h.s.Index().ListCohortAt(c, 0, 0)
-			n += size
-		}
-		tasks = append(tasks, taskLink{ID: t.ID, Alias: t.AIESAlias, Unit: t.Unit.Symbol(), Ratings: n})
+	return h.page(http.StatusOK, "index.html", map[string]any{"Tasks": h.taskLinks(), "Scheme": h.s.CurrentScheme().Version, "Release": releaseName(h.s.Release())})
+}
+
+// releaseName is a release's name, "" for none.
+func releaseName(rel *rating.Release) string {
+	if rel == nil {
+		return ""
 	}
-	return h.page(http.StatusOK, "index.html", map[string]any{"Tasks": tasks, "Scheme": h.s.CurrentScheme().Version})
+	return rel.Name
 }
 
 // taskPage answers /tasks/{task}: its cohorts, taskPageCohorts a page
@@ -315,7 +468,7 @@ func (h *HTTP) buildIndexPage() (int, []byte) {
 func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 	t, ok := rating.LookupTask(r.PathValue("task"))
 	if !ok {
-		h.problem(w, errdefs.New(errdefs.NotFound, "there is no task "+rating.Quote(r.PathValue("task"))+"; the front page lists them"))
+		h.unknownTask(w, r.PathValue("task"))
 		return
 	}
 	params, page, err := pagedParams(r.URL.RawQuery, "cohort")
@@ -334,12 +487,11 @@ func (h *HTTP) taskPage(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, err)
 		return
 	}
-	pages := h.site.cache
 	if one {
-		pages.serve(w, h.admit(r), cohortURL(t.ID, anchor, page), func() (int, []byte) { return h.buildCohortPage(t, anchor, page) })
+		h.servePage(w, r, cohortURL(t.ID, anchor, page), func() (int, []byte) { return h.buildCohortPage(t, anchor, page) })
 		return
 	}
-	pages.serve(w, h.admit(r), taskURL(t.ID, page), func() (int, []byte) { return h.buildTaskPage(t, page) })
+	h.servePage(w, r, taskURL(t.ID, page), func() (int, []byte) { return h.buildTaskPage(t, page) })
 }
 
 // taskCohorts are a task's cohorts, in the order its pages list them.
@@ -373,9 +525,8 @@ func (h *HTTP) buildCohortPage(t rating.Task, anchor string, page int) (int, []b
 	cohorts := h.taskCohorts(t.ID)
 	at := slices.IndexFunc(cohorts, func(c rating.Cohort) bool { return cohortAnchor(c.Dataset, c.Hardware, c.SizeClass) == anchor })
 	if at < 0 {
-		return h.page(http.StatusNotFound, "problem.html", map[string]any{"Title": t.ID,
-			"Message": "Task " + t.ID + " has no cohort " + rating.Quote(errdefs.Clip(anchor, errdefs.MaxMessageBytes)) + ".",
-			"Links":   []pageLink{{Href: taskURL(t.ID, 1), Text: "Every cohort of " + t.ID}}})
+		return h.problemPage(errdefs.New(errdefs.NotFound, "Task "+t.ID+" has no cohort "+rating.Quote(errdefs.Clip(anchor, errdefs.MaxMessageBytes))+"."),
+			t.ID, pageLink{Href: taskURL(t.ID, 1), Text: "Every cohort of " + t.ID})
 	}
 	c := cohorts[at]
 	_, total := h.s.Index().ListCohortAt(c, 0, 0)
@@ -460,7 +611,7 @@ func (h *HTTP) modelPage(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, err)
 		return
 	}
-	h.site.cache.serve(w, h.admit(r), modelURL(model, page), func() (int, []byte) { return h.buildModelPage(model, page) })
+	h.servePage(w, r, modelURL(model, page), func() (int, []byte) { return h.buildModelPage(model, page) })
 }
 
 func (h *HTTP) buildModelPage(model string, page int) (int, []byte) {
@@ -490,13 +641,15 @@ func (h *HTTP) buildModelPage(model string, page int) (int, []byte) {
 		// other cohorts of the task.
 		q := cardQuery(p)
 		views = append(views, modelView{Rating: viewOf(p), Query: "?" + q, Markdown: label.Markdown(h.s.BaseURL(), p.Model, q),
-			Leaderboard: cohortLink(p.Task, places[rated[i].Measure.Cohort]-1, cohortAnchor(p.Dataset, p.Hardware, p.SizeClass))})
+			ShieldsMarkdown: label.ShieldsMarkdown(h.s.BaseURL(), p.Model, q),
+			Leaderboard:     cohortLink(p.Task, places[rated[i].Measure.Cohort]-1, cohortAnchor(p.Dataset, p.Hardware, p.SizeClass))})
 	}
 	status := http.StatusOK
 	if len(views) == 0 {
 		status = http.StatusNotFound
 	}
-	return h.page(status, "model.html", map[string]any{"Model": model, "Ratings": views, "Pager": pg})
+	owner, _, _ := strings.Cut(model, "/")
+	return h.page(status, "model.html", map[string]any{"Model": model, "Owner": owner, "Ratings": views, "Pager": pg})
 }
 
 // modelURL is the address of a page of a model's ratings.
@@ -532,22 +685,12 @@ func cohortAnchor(dataset, hardware, sizeClass string) string {
 	}, id)
 }
 
-// sizeClassNote says what a size class means, as rating.SizeClass draws
-// the lines: A ≤ 20 B parameters < B ≤ 66 B < C.
+// sizeClassNote says what a size class means, as the label says it
+// (label.SizeClassText, after the letter): "≤ 20 billion parameters".
 func sizeClassNote(class string) string {
-	switch class {
-	case "A":
-		return "up to 20 B parameters"
-	case "B":
-		return "over 20 B, up to 66 B parameters"
-	case "C":
-		return "over 66 B parameters"
+	_, note, ok := strings.Cut(label.SizeClassText(class), " · ")
+	if !ok {
+		return ""
 	}
-	return ""
-}
-
-// shortUnit is a unit as a table cell has room for: "Wh/1k" of "Wh/1k
-// queries"; a caption or column head gives the whole unit.
-func shortUnit(unit string) string {
-	return strings.TrimSuffix(unit, " queries")
+	return note
 }

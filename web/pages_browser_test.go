@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,26 +17,12 @@ import (
 // headless Chromium, wide and on a phone: the pager names its links in
 // words, and nothing is wider than the screen.
 func TestPaginatedPagesInABrowser(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("no chromium on PATH: install Debian's chromium to run the browser test (CI does)")
-	}
+	ctx := browser(t, 1100, 1400, 120*time.Second)
 	srv := servertest.Start(t)
 	ordinary := func(i int) string { return fmt.Sprintf("lab-crowd/llama-ft-%04d", i) }
 	importResults(t, srv, crowdResults(t, ordinary, 130, 60))
 	importResults(t, srv, spreadResults(t, func(i int) string { return fmt.Sprintf("lab-everywhere/model-%02d", i) }, 2))
 	base := "http://" + srv.HTTPAddr
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1100, 1400))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
 
 	dir := artifactDir(t)
 	pages := []string{"/tasks/text-classification", "/tasks/text-classification?page=2",
@@ -59,7 +44,7 @@ func TestPaginatedPagesInABrowser(t *testing.T) {
 				chromedp.Evaluate(`(() => {
 					const vw = document.documentElement.clientWidth, wide = [];
 					for (const el of document.body.querySelectorAll("*")) {
-						if (el.parentElement.closest(".scroll")) continue;
+						if (el.parentElement.closest(".scroll, .chart")) continue;
 						const r = el.getBoundingClientRect();
 						if ((r.width || r.height) && (r.right > vw + 0.5 || r.left < -0.5)) {
 							wide.push(el.tagName + "." + (el.getAttribute("class") || ""));

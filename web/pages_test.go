@@ -330,7 +330,7 @@ func testPagesReachEveryRow(t *testing.T, modelID func(owner, name string) strin
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines := strings.Count(item, `<br><span class="muted">`)
+			lines := strings.Count(item, `<div class="rating">`)
 			more := 0
 			if m := moreRatings.FindStringSubmatch(item); m != nil {
 				more, _ = strconv.Atoi(m[1])

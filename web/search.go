@@ -152,7 +152,7 @@ func (h *HTTP) searchPage(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusOK, "search.html", data)
 		return
 	}
-	h.site.cache.serve(w, h.admit(r), searchURL(shown, page), func() (int, []byte) { return h.buildSearchPage(q, shown, page, data) })
+	h.servePage(w, r, searchURL(shown, page), func() (int, []byte) { return h.buildSearchPage(q, shown, page, data) })
 }
 
 // buildSearchPage renders one page of the models whose id contains q, a

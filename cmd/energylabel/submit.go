@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -56,6 +57,14 @@ const submitHelp = `
                      and video-text-to-text: the physical floors are per
                      token)
   -duration SECONDS  wall time of the measured run, for the power check
+  -measured-at DATE  when the run was measured: RFC 3339 (2026-11-20T10:00:00Z)
+                     or a day (2026-11-20, UTC). It fills in the date of files
+                     that record none (optimum-benchmark, ai_energy_benchmarks,
+                     a native file without measured_at); a file that records
+                     one (CodeCarbon's and the AIES batch table's timestamp, a
+                     native measured_at) keeps its own, and a -measured-at
+                     more than a day from it is refused. Without either, the
+                     label shows the day the server received the result.
   Counts and a duration that a file states are taken from the file: their
   flags are needed only where it is silent, and one more than 1 % away
   from the file's figure is refused.
@@ -98,6 +107,16 @@ func readResults(name string, data []byte, opts readOptions) ([]rating.Result, e
 		if m := opts.meta; m.Params != 0 || m.ActiveParams != 0 || m.SizeClass != "" {
 			if err := m.ApplySize(name, &r); err != nil && !errors.Is(err, meta.ErrMissing) {
 				return nil, err
+			}
+		}
+		// Its measured_at likewise: -measured-at fills it in, or must agree.
+		var ws []formats.Warning
+		if err := opts.meta.ApplyDate(name, "measured_at", &r, &ws); err != nil {
+			return nil, err
+		}
+		for _, w := range ws {
+			if opts.warn != nil {
+				opts.warn(w)
 			}
 		}
 		return []rating.Result{r}, nil
@@ -225,9 +244,18 @@ func (a *app) readResultFiles(cmd string, args []string) ([]resultFile, error) {
 	fs.Float64Var(&m.Params, "params", 0, "")
 	fs.Float64Var(&m.ActiveParams, "active-params", 0, "")
 	fs.StringVar(&m.SizeClass, "size-class", "", "")
+	measuredAt := fs.String("measured-at", "", "")
 	files, err := a.parse(cmd, fs, args)
 	if err != nil {
 		return nil, err
+	}
+	if given(fs, "measured-at") {
+		if m.MeasuredAt, m.Day, err = meta.ParseMeasuredAt(*measuredAt); err != nil {
+			return nil, briefUsageErrorf(cmd, "%s: -measured-at: %v", cmd, err)
+		}
+		if err := checkMeasuredAt(m.MeasuredAt, time.Now()); err != nil {
+			return nil, briefUsageErrorf(cmd, "%s: -measured-at %s: %v", cmd, strings.TrimSpace(*measuredAt), err)
+		}
 	}
 	if *format != "" {
 		if opts.format, err = formats.ParseFormat(*format); err != nil {
@@ -276,6 +304,19 @@ func (a *app) readResultFiles(cmd string, args []string) ([]resultFile, error) {
 		return nil, briefUsageErrorf(cmd, "%s", strings.Join(lacking, "\n"))
 	}
 	return batch, nil
+}
+
+// checkMeasuredAt refuses a -measured-at that no measurement can have, as
+// the server would: before rating.EarliestMeasurement, or more than
+// rating.FutureSlack after now.
+func checkMeasuredAt(t, now time.Time) error {
+	switch {
+	case t.Before(rating.EarliestMeasurement):
+		return fmt.Errorf("before %s: no such benchmark ran then", rating.EarliestMeasurement.Format(time.DateOnly))
+	case t.After(now.Add(rating.FutureSlack)):
+		return fmt.Errorf("in the future (it is %s)", now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // loadResultFile reads, parses and validates one file.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/energylabel/energylabel/internal/testkit/servertest"
 )
@@ -153,4 +154,77 @@ func TestSurveyorAndPublisherTokens(t *testing.T) {
 	wantOneLineExit(t, exitNotAllowed, code, stderr, "surveyor")
 	code, _, stderr = cli(t, "-addr", srv.Addr, "-token", srv.AdminToken, "verify", result)
 	wantOneLineExit(t, exitNotAllowed, code, stderr, "surveyor")
+}
+
+// -measured-at dates a file that records no time, and must agree with one
+// that does: the file's own time is kept.
+func TestSubmitMeasuredAt(t *testing.T) {
+	srv := servertest.Start(t)
+	dir := t.TempDir()
+	submit := func(args ...string) (int, string, string) {
+		return cli(t, append([]string{"-addr", srv.Addr, "-token", srv.AdminToken, "-json", "submit"}, args...)...)
+	}
+	measuredAt := func(model string) time.Time {
+		t.Helper()
+		code, stdout, stderr := cli(t, "-addr", srv.Addr, "-json", "get", model)
+		if code != 0 {
+			t.Fatalf("get %s: %s", model, stderr)
+		}
+		return ratingsOf(t, stdout)[0].GetMeasuredAt().AsTime()
+	}
+
+	// A native file without measured_at takes the flag's day, or time.
+	undated := writeResult(t, dir, "undated.json")
+	if code, _, stderr := submit("-measured-at", "2026-01-15", undated); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got, want := measuredAt("acme/tiny-clf"), time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("measured_at %v, want %v", got, want)
+	}
+	timed := writeResult(t, dir, "timed.json", `"acme/tiny-clf"`, `"acme/clf-2"`, `0.9`, `0.8`)
+	if code, _, stderr := submit("-measured-at", "2026-01-16T09:30:00+02:00", timed); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got, want := measuredAt("acme/clf-2"), time.Date(2026, 1, 16, 7, 30, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("measured_at %v, want %v", got, want)
+	}
+
+	// A native measured_at is the file's: a flag more than a day away is
+	// refused, and nothing is sent.
+	dated := writeResult(t, dir, "dated.json", `"acme/tiny-clf"`, `"acme/clf-3"`, `0.9`, `0.7`, `"duration_seconds": 41.5`, `"duration_seconds": 41.5, "measured_at": "2025-06-01T10:00:00Z"`)
+	before, _ := srv.Backend.CountResults()
+	code, _, stderr := submit("-measured-at", "2026-01-15", dated)
+	wantOneLineError(t, code, stderr, "dated.json", "-measured-at 2026-01-15 contradicts the file's 2025-06-01T10:00:00Z (measured_at)")
+	if after, _ := srv.Backend.CountResults(); after != before {
+		t.Errorf("%d results stored after a refusal", after-before)
+	}
+	if code, _, stderr := submit("-measured-at", "2025-06-01", dated); code != 0 {
+		t.Fatalf("a flag on the file's day: exit %d: %s", code, stderr)
+	}
+	if got := measuredAt("acme/clf-3"); !got.Equal(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("measured_at %v, want the file's 2025-06-01T10:00:00Z", got)
+	}
+
+	// CodeCarbon's timestamp likewise.
+	cc := []string{"-model", "acme/summariser", "-task", "summarization", "-queries", "1000"}
+	code, _, stderr = submit(append(cc, "-measured-at", "2025-03-01", codecarbonH100)...)
+	wantOneLineError(t, code, stderr, "-measured-at 2025-03-01 contradicts the file's 2025-07-31T15:", "(the latest timestamp of")
+	if code, _, stderr := submit(append(cc, "-measured-at", "2025-07-31", codecarbonH100)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := measuredAt("acme/summariser"); got.Format(time.DateOnly) != "2025-07-31" || got.Hour() != 15 {
+		t.Errorf("measured_at %v, want the log's latest timestamp, 2025-07-31T15:…", got)
+	}
+
+	// A flag that is no date, or no date a measurement can have, is a
+	// usage error.
+	for _, tt := range []struct{ value, want string }{
+		{"15/01/2026", "neither a day (YYYY-MM-DD) nor an RFC 3339 time"},
+		{"2026-01-15 10:00", "neither a day"},
+		{"2014-12-31", "before 2015-01-01"},
+		{time.Now().AddDate(0, 0, 3).Format(time.DateOnly), "in the future"},
+	} {
+		code, _, stderr := submit("-measured-at", tt.value, undated)
+		wantOneLineExit(t, exitUsage, code, stderr, "-measured-at", tt.want)
+	}
 }

@@ -43,6 +43,7 @@ type config struct {
 	httpAddr       string
 	adminTokenFile string
 	demo           bool
+	demoTokenFile  string
 	tlsCert        string
 	tlsKey         string
 	maxDBSize      int
@@ -60,9 +61,22 @@ type config struct {
 	etcdCA         string
 	etcdCert       string
 	etcdKey        string
+	etcdTimeouts   etcdTimeouts
 	importFrom     string
 	staleAfter     time.Duration
 }
+
+// etcdTimeouts are the etcd backend's timeouts, as flags give them; 0 takes
+// the backend's default.
+type etcdTimeouts struct {
+	request, attempt, watch time.Duration
+}
+
+// The etcd backend's defaults (storage/etcdstore Options), which -h shows.
+const (
+	defaultEtcdRequestTimeout = 5 * time.Second
+	defaultEtcdWatchTimeout   = 3 * storage.ProgressInterval
+)
 
 const usage = `usage: energylabeld [flags]
 
@@ -76,9 +90,17 @@ many as you need behind a balancer; see README, Running a cluster).
                                                   move a bbolt data directory into an empty
                                                   etcd prefix, check the copy, and exit
 
-Environment: ENERGYLABEL_ADMIN_TOKEN (the admin token, unless
--admin-token-file), ENERGYLABEL_ETCD_USER and ENERGYLABEL_ETCD_PASSWORD
-(etcd's user, when its auth is on).
+  energylabeld -demo                              a temporary data directory with the AIES
+                                                  2025-02 leaderboard imported; prints a
+                                                  one-run admin token alone on stdout
+
+Environment:
+  ENERGYLABEL_ADMIN_TOKEN    the admin token, at least 32 characters, unless
+                             -admin-token-file names a file holding it; with
+                             neither, the admin API is closed (-demo makes a
+                             one-run token instead)
+  ENERGYLABEL_ETCD_USER, ENERGYLABEL_ETCD_PASSWORD
+                             etcd's user, when its auth is on
 
 Flags:
 `
@@ -97,7 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:50051", "gRPC listen address")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address (badges, labels, pages, /healthz)")
 	fs.StringVar(&c.adminTokenFile, "admin-token-file", "", "file holding the admin token (else env ENERGYLABEL_ADMIN_TOKEN)")
-	fs.BoolVar(&c.demo, "demo", false, "serve a temporary data directory with the AIES 2025-02 leaderboard imported")
+	fs.BoolVar(&c.demo, "demo", false, "serve a temporary data directory with the AIES 2025-02 leaderboard imported; without ENERGYLABEL_ADMIN_TOKEN or -admin-token-file, make a one-run admin token and print it alone on stdout once serving")
+	fs.StringVar(&c.demoTokenFile, "demo-token-file", "", "with -demo: write the one-run admin token to this file (mode 0600) instead of stdout")
 	fs.BoolVar(&c.check, "check", false, "check the data directory's database (bbolt's tx.Check and the store's own reading), report, and exit: 0 when sound")
 	fs.BoolVar(&c.init, "init", false, "start an empty database on an empty (0-byte) "+boltdb.FileName+", which is otherwise refused")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves gRPC and HTTP over TLS")
@@ -145,6 +168,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.etcdCA, "etcd-ca", "", "with -etcd: CA certificate file (PEM) that verifies etcd's servers; any -etcd-* file turns TLS on")
 	fs.StringVar(&c.etcdCert, "etcd-cert", "", "with -etcd: client certificate file (PEM), for etcd's --client-cert-auth")
 	fs.StringVar(&c.etcdKey, "etcd-key", "", "with -etcd: the client certificate's private key file (PEM)")
+	fs.DurationVar(&c.etcdTimeouts.request, "etcd-request-timeout", defaultEtcdRequestTimeout, "with -etcd: longest a request to etcd may take, however many attempts; a write still unanswered then (no quorum) fails Unavailable")
+	fs.DurationVar(&c.etcdTimeouts.attempt, "etcd-attempt-timeout", 0, "with -etcd: longest one attempt of a request may wait on one member before it is tried on another (default a quarter of -etcd-request-timeout, at most 1s)")
+	fs.DurationVar(&c.etcdTimeouts.watch, "etcd-watch-timeout", defaultEtcdWatchTimeout, "with -etcd: how long the watch may hear nothing from its member, neither an event nor a progress notice, before it resumes on another")
 	fs.StringVar(&c.importFrom, "import-from", "", "with -etcd: copy the bbolt data directory DIR (stopped) into the empty -etcd-prefix, compare counts and checksums, print them, and exit")
 	fs.DurationVar(&c.staleAfter, "stale-after", service.DefaultStaleAfter, "report NOT_SERVING (gRPC health; /healthz 503) while the storage has not confirmed this server's index current for this long (an etcd without quorum)")
 	fs.Usage = func() {
@@ -172,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case c.importFrom != "":
 		err = importFrom(ctx, c, stdout)
 	default:
-		err = serve(ctx, c, stderr)
+		err = serve(ctx, c, stdout, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "energylabeld: %s\n", oneLine(err))
@@ -212,12 +238,28 @@ func check(dir string, stdout io.Writer) error {
 	return nil
 }
 
-func serve(ctx context.Context, c config, stderr io.Writer) error {
+func serve(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	log := newLogger(c.logFormat, c.logLevel, stderr)
 	admin, err := adminToken(c)
 	if err != nil {
 		return err
 	}
+	if c.demo && admin != "" && c.demoTokenFile != "" {
+		return errors.New("-demo-token-file: the admin token is given (ENERGYLABEL_ADMIN_TOKEN or -admin-token-file), so -demo makes none")
+	}
+	tlsConfig, err := loadTLS(c.tlsCert, c.tlsKey)
+	if err != nil {
+		return err
+	}
+	// The ports first: a server that cannot listen says so at once, before
+	// it opens, imports or builds anything.
+	l, err := listen(c)
+	if err != nil {
+		return err
+	}
+	defer l.GRPC.Close() // Serve has closed them by then; closing again does nothing
+	defer l.HTTP.Close()
+	var demoToken string
 	if c.demo {
 		dir, err := os.MkdirTemp("", "energylabel-demo-")
 		if err != nil {
@@ -227,12 +269,8 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		c.dataDir = dir
 		if admin == "" {
 			admin = randomToken()
-			fmt.Fprintf(stderr, "demo admin token (this run only): %s\n", admin)
+			demoToken = admin
 		}
-	}
-	tlsConfig, err := loadTLS(c.tlsCert, c.tlsKey)
-	if err != nil {
-		return err
 	}
 	st, err := openBackend(ctx, c)
 	if err != nil {
@@ -272,15 +310,56 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 		}
 		log.Info("demo data imported", "results", n, "source", "AI Energy Score leaderboard 2025-02", "release", demoRelease, "data", c.dataDir)
 	}
+	if demoToken != "" {
+		if err := giveDemoToken(demoToken, c.demoTokenFile, stdout); err != nil {
+			return err
+		}
+		where := "printed on stdout"
+		if c.demoTokenFile != "" {
+			where = "written to " + c.demoTokenFile
+		}
+		log.Info("demo admin token "+where+"; it is valid for this run only", "grpc", c.grpcAddr, "http", c.httpAddr)
+	}
+	return daemon.Serve(ctx, srv, l, daemon.ServeOptions{TLS: tlsConfig, Limits: c.limits})
+}
+
+// listen opens the gRPC and HTTP ports.
+func listen(c config) (daemon.Listeners, error) {
 	var l daemon.Listeners
+	var err error
 	if l.GRPC, err = net.Listen("tcp", c.grpcAddr); err != nil {
-		return err
+		return l, fmt.Errorf("-grpc: %w", err)
 	}
 	if l.HTTP, err = net.Listen("tcp", c.httpAddr); err != nil {
 		l.GRPC.Close()
+		return l, fmt.Errorf("-http: %w", err)
+	}
+	return l, nil
+}
+
+// giveDemoToken hands over the admin token -demo made: alone on a line of
+// stdout, or into file, readable by its owner only, whole or not at all.
+func giveDemoToken(token, file string, stdout io.Writer) error {
+	if file == "" {
+		_, err := fmt.Fprintln(stdout, token)
 		return err
 	}
-	return daemon.Serve(ctx, srv, l, daemon.ServeOptions{TLS: tlsConfig, Limits: c.limits})
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
+	if err != nil {
+		return fmt.Errorf("-demo-token-file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(token + "\n"); err != nil {
+		tmp.Close()
+		return fmt.Errorf("-demo-token-file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("-demo-token-file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("-demo-token-file: %w", err)
+	}
+	return nil
 }
 
 // checkStorageFlags refuses flags that mean nothing with the storage the
@@ -288,13 +367,28 @@ func serve(ctx context.Context, c config, stderr io.Writer) error {
 func checkStorageFlags(fs *flag.FlagSet, c config) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["demo-token-file"] && !c.demo {
+		return errors.New("-demo-token-file needs -demo")
+	}
 	if c.etcd == "" {
-		for _, name := range []string{"etcd-prefix", "etcd-ca", "etcd-cert", "etcd-key", "import-from"} {
+		for _, name := range []string{"etcd-prefix", "etcd-ca", "etcd-cert", "etcd-key", "etcd-request-timeout", "etcd-attempt-timeout", "etcd-watch-timeout", "import-from"} {
 			if set[name] {
 				return fmt.Errorf("-%s needs -etcd", name)
 			}
 		}
 		return nil
+	}
+	t := c.etcdTimeouts
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"etcd-request-timeout", t.request}, {"etcd-attempt-timeout", t.attempt}, {"etcd-watch-timeout", t.watch}} {
+		if d.v < 0 || d.v == 0 && set[d.name] {
+			return fmt.Errorf("-%s %s: want a positive duration", d.name, d.v)
+		}
+	}
+	if t.attempt > t.request {
+		return fmt.Errorf("-etcd-attempt-timeout %s is longer than -etcd-request-timeout %s, which bounds every attempt", t.attempt, t.request)
 	}
 	for _, name := range []string{"data", "demo", "check", "init", "max-db-size", "event-retention"} {
 		if set[name] {
@@ -322,6 +416,7 @@ func etcdOptions(c config) etcdstore.Options {
 	return etcdstore.Options{
 		Endpoints: eps, Prefix: c.etcdPrefix, CAFile: c.etcdCA, CertFile: c.etcdCert, KeyFile: c.etcdKey,
 		Username: os.Getenv("ENERGYLABEL_ETCD_USER"), Password: os.Getenv("ENERGYLABEL_ETCD_PASSWORD"),
+		RequestTimeout: c.etcdTimeouts.request, AttemptTimeout: c.etcdTimeouts.attempt, WatchTimeout: c.etcdTimeouts.watch,
 	}
 }
 

@@ -91,14 +91,19 @@ func BenchmarkResult(r *rating.Result) *energylabelv1.BenchmarkResult {
 
 // LabelRating converts an API rating into what badges and labels draw.
 // pageURL is the model's page, which the label's QR code encodes. The date
-// is when the result was measured; a result that does not say (a row of a
-// published leaderboard) shows none rather than the day it was imported.
+// is when the result was measured (for a published leaderboard's row, the
+// leaderboard's date); a result that does not say shows none rather than
+// the day it was imported, and the label says when the service received
+// it instead. Release names
+// the star release the stars are of. The server's images and the CLI's
+// both convert here, so that they draw the same label.
 func LabelRating(r *energylabelv1.Rating, pageURL string) label.Rating {
 	return label.Rating{
 		Model: r.GetModel(), Task: r.GetTask(), Dataset: r.GetDataset(), SizeClass: r.GetSizeClass(),
 		Hardware: r.GetHardware(), GPUCount: int(r.GetGpuCount()),
-		Date: pbtime.Time(r.GetMeasuredAt()), WhPer1kQueries: r.GetWhPer_1KQueries(), EnergyPerUnit: r.GetEnergyPerUnit(),
-		Unit: r.GetUnit(), Basis: r.GetBasis(), Stars: int(r.GetStars()), Grade: r.GetGrade(),
+		Date: pbtime.Time(r.GetMeasuredAt()), Received: pbtime.Time(r.GetReceivedAt()),
+		WhPer1kQueries: r.GetWhPer_1KQueries(), EnergyPerUnit: r.GetEnergyPerUnit(),
+		Unit: r.GetUnit(), Basis: r.GetBasis(), Stars: int(r.GetStars()), Release: r.GetRelease(), Grade: r.GetGrade(),
 		EEI: r.GetEei(), Scheme: r.GetScheme(), PageURL: pageURL,
 		Verification: LabelVerification(r.GetVerification()),
 	}

@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"
 	"github.com/energylabel/energylabel/rating"
 )
 
@@ -24,5 +26,20 @@ func TestRoundTripKeepsEveryField(t *testing.T) {
 	}
 	if back.MeasuredAt != r.MeasuredAt || back.Output != r.Output || back.GPUCount != 2 || back.ActiveParamsBillions != 2.5 {
 		t.Errorf("round trip: %+v", back)
+	}
+}
+
+// A label drawn from an API rating says when the result was received and
+// which release its stars are of, whoever draws it: the server or the CLI.
+func TestLabelRatingKeepsReceivedAndRelease(t *testing.T) {
+	received := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	p := &energylabelv1.Rating{Model: "acme/m", Task: "text-classification", Release: "aies-2025-02",
+		ReceivedAt: timestamppb.New(received), Stars: proto.Int32(4)}
+	lr := LabelRating(p, "https://example.org/models/acme/m")
+	if !lr.Received.Equal(received) || lr.Release != "aies-2025-02" || lr.Stars != 4 || !lr.Date.IsZero() {
+		t.Errorf("LabelRating: received %v, release %q, stars %d, date %v", lr.Received, lr.Release, lr.Stars, lr.Date)
+	}
+	if lr := LabelRating(&energylabelv1.Rating{}, ""); !lr.Received.IsZero() || lr.Release != "" {
+		t.Errorf("an empty rating gives received %v, release %q", lr.Received, lr.Release)
 	}
 }

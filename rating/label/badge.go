@@ -31,7 +31,7 @@ type BadgeText struct {
 	// Message is the text on the right, without Unit.
 	Message string
 	// Unit, when set, follows Message after a space. It keeps its case in
-	// every style: uppercase would make mWh read MWh.
+	// every style: uppercase would make J/token read J/TOKEN.
 	Unit string
 	// Note, when set, follows the unit after a space: "✓" for a verified
 	// rating, "under review", "corrected".
@@ -46,20 +46,27 @@ type BadgeText struct {
 	Problem bool
 }
 
-// RatingBadge is the badge of a rating: "AI energy | B · 2.37 Wh/1k" or
-// "AI energy | ★★★☆☆".
+// RatingBadge is the badge of a rating: "AI energy | B · 2.37 Wh/1k
+// queries", "AI energy | C · 0.0118 J/token" or "AI energy | ★★★☆☆".
+// The grade badge shows the figure the grade was computed on, in its
+// unit: Wh per 1,000 queries on the query basis, the energy per unit on
+// a per-unit basis. Its colour is the grade's, the stars badge's the
+// stars'.
 func RatingBadge(r Rating, kind Kind) BadgeText {
 	b := BadgeText{Label: DefaultLabel, About: describe(r.Model, r.Task), Color: grey}
 	switch kind {
 	case StarsBadge:
-		b.Color = starsBlue
-		if n, ok := r.stars(); ok {
+		n, ok := r.stars()
+		b.Color = starColours[0]
+		if ok {
+			b.Color = starColours[n]
 			b.Message, b.Said = starString(n), strconv.Itoa(n)+" of 5 stars"
 		} else {
 			b.Message = "no stars"
 		}
 	default:
-		number, unit := SplitEnergy(r.WhPer1kQueries, "Wh/1k")
+		v, unit := r.graded()
+		number, unit := SplitEnergy(v, unit)
 		if number != Dash {
 			b.Unit = unit
 		}
@@ -82,6 +89,17 @@ func RatingBadge(r Rating, kind Kind) BadgeText {
 		b.Said = said + ", " + strings.ReplaceAll(r.Verification.Status, "_", " ")
 	}
 	return b
+}
+
+// graded is the figure a rating's grade is computed on, and its unit:
+// Wh per 1,000 queries on the query basis, else the energy per unit in
+// the rating's unit. A rating that names no unit gives the per-query
+// figure.
+func (r Rating) graded() (float64, string) {
+	if u, b := strings.TrimSpace(clean(r.Unit)), clean(r.Basis); b != "" && b != "query" && u != "" {
+		return r.EnergyPerUnit, u
+	}
+	return r.WhPer1kQueries, perQuery
 }
 
 // badgeNote is what a badge says after its figure of a rating's status:

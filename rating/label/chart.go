@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/energylabel/energylabel/rating"
@@ -20,7 +19,7 @@ type HistoryPoint struct {
 }
 
 // HistoryChart is a model's history in one cohort: energy per unit over
-// time, on a log scale, with the cohort's grade classes as bands behind it.
+// time, on a log scale, with the cohort's grades as bands behind it.
 type HistoryChart struct {
 	// Unit names X's unit, e.g. "Wh/1k queries".
 	Unit string
@@ -30,32 +29,42 @@ type HistoryChart struct {
 	Points    []HistoryPoint
 }
 
-// The chart's geometry, in user units.
+// The chart's geometry, in user units (CSS pixels at native size).
 const (
-	chartW, chartH                 = 520.0, 180.0
-	plotL, plotR, plotT, plotB     = 56.0, 508.0, 10.0, 150.0
-	maxChartPoints                 = 500
-	chartBandOpacity, chartTextPix = 0.28, 10.0
+	chartW, chartH             = 520.0, 230.0
+	plotL, plotR, plotT, plotB = 62.0, 496.0, 12.0, 178.0
+	maxChartPoints             = 500
+	maxTimeTicks               = 5
+	chartBandOpacity           = 0.28
+	// minChartText is the smallest font size on a chart, in px.
+	minChartText = 11.0
 )
 
-// SVG draws the chart. It holds only shapes and escaped text, and at most
-// the latest 500 points.
+// SVG draws the chart: an energy axis with round values, a time axis
+// with distinct dates, and each result as a point whose tooltip (<title>)
+// gives its date, figure and grade. It holds only shapes and escaped
+// text, and at most the latest 500 points.
 func (c HistoryChart) SVG() []byte {
 	pts := c.Points
 	if len(pts) > maxChartPoints {
 		pts = pts[len(pts)-maxChartPoints:]
 	}
+	unit := clean(c.Unit)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="`,
-		chartW, chartH, chartW, chartH)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="`,
+		num(chartW), num(chartH), num(chartW), num(chartH))
 	escape(&b, fmt.Sprintf("Energy history: %d results", len(pts)))
 	b.WriteString(`"><title>`)
-	escape(&b, fmt.Sprintf("Energy per unit (%s) of each accepted result, over time", c.Unit))
-	b.WriteString(`</title><rect width="100%" height="100%" fill="#fff"/>`)
-	if len(pts) == 0 {
-		b.WriteString(`</svg>`)
-		return b.Bytes()
-	}
+	escape(&b, fmt.Sprintf("Energy per unit (%s) of each accepted result, over time", unit))
+	fmt.Fprintf(&b, `</title><rect width="100%%" height="100%%" fill="#fff"/><g font-family="%s" font-size="%s" fill="#333">`,
+		escapeAttr(chartFontFamily), num(minChartText))
+	c.plot(&b, pts, unit)
+	b.WriteString(`</g></svg>`)
+	return b.Bytes()
+}
+
+// plot draws the chart's axes and points.
+func (c HistoryChart) plot(b *bytes.Buffer, pts []HistoryPoint, unit string) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, p := range pts {
 		if p.X > 0 && !math.IsInf(p.X, 0) {
@@ -63,11 +72,10 @@ func (c HistoryChart) SVG() []byte {
 		}
 	}
 	if math.IsInf(lo, 0) {
-		b.WriteString(`</svg>`)
-		return b.Bytes()
+		return
 	}
 	// The axis spans the points and, where there is one, the reference's
-	// D to F classes, so that the bands say where the points stand.
+	// D to F grades, so that the bands say where the points stand.
 	if c.Reference > 0 {
 		lo, hi = min(lo, c.Reference/4), max(hi, c.Reference*2)
 	}
@@ -77,11 +85,17 @@ func (c HistoryChart) SVG() []byte {
 	}
 	t0, t1 := pts[0].At, pts[len(pts)-1].At
 	span := t1.Sub(t0).Seconds()
+	xAtTime := func(t time.Time) float64 {
+		if span <= 0 {
+			return (plotL + plotR) / 2
+		}
+		return plotL + 10 + (plotR-plotL-20)*t.Sub(t0).Seconds()/span
+	}
 	xAt := func(i int, t time.Time) float64 {
 		if span <= 0 {
 			return plotL + (plotR-plotL)*float64(i+1)/float64(len(pts)+1)
 		}
-		return plotL + 8 + (plotR-plotL-16)*t.Sub(t0).Seconds()/span
+		return xAtTime(t)
 	}
 	if c.Reference > 0 {
 		bounds := rating.ClassBounds(c.Reference)
@@ -92,47 +106,59 @@ func (c HistoryChart) SVG() []byte {
 				above = min(bounds[i], hi)
 			}
 			if above > below {
-				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="%.2f"/>`,
+				fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="%.2f"/>`,
 					plotL, y(above), plotR-plotL, y(below)-y(above), hex(gradeColours[i]), chartBandOpacity)
-				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="%.0f" font-family="%s" fill="#333">%c</text>`,
-					plotR-10, (y(above)+y(below))/2+3, chartTextPix, labelFontFamily, 'A'+i)
+				if y(below)-y(above) >= minChartText {
+					// Right of the plot, where no point can hide it.
+					fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-weight="bold">%c</text>`,
+						plotR+5, (y(above)+y(below))/2+4, 'A'+i)
+				}
 			}
 			below = max(below, above)
 		}
 	}
-	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, plotL, plotB, plotR, plotB)
-	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, plotL, plotT, plotL, plotB)
-	base, _, _ := strings.Cut(c.Unit, "/")
-	for _, v := range []float64{lo * 1.5, hi / 1.5} {
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="%.0f" font-family="%s" text-anchor="end" fill="#333">`,
-			plotL-4, y(v)+3, chartTextPix, labelFontFamily)
-		escape(&b, FormatEnergy(v, base))
+	// The energy axis: a tick, a faint grid line and a value at each
+	// round figure.
+	vs, labels := logTicks(lo, hi)
+	for i, v := range vs {
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#000" stroke-opacity=".12"/>`, plotL, y(v), plotR, y(v))
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, plotL-4, y(v), plotL, y(v))
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end">`, plotL-6, y(v)+4)
+		escape(b, labels[i])
 		b.WriteString(`</text>`)
 	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="%.0f" font-family="%s" fill="#333">`, plotL, chartH-12, chartTextPix, labelFontFamily)
-	escape(&b, t0.UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, `</text><text x="%.1f" y="%.1f" font-size="%.0f" font-family="%s" text-anchor="end" fill="#333">`, plotR, chartH-12, chartTextPix, labelFontFamily)
-	escape(&b, t1.UTC().Format("2006-01-02")+" · "+c.Unit)
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, plotL, plotB, plotR, plotB)
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, plotL, plotT, plotL, plotB)
+	// The time axis: distinct dates at round times.
+	ts, dates := timeTicks(t0, t1, maxTimeTicks)
+	for i, t := range ts {
+		x := xAtTime(t)
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, x, plotB, x, plotB+4)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">`, x, plotB+17)
+		escape(b, dates[i])
+		b.WriteString(`</text>`)
+	}
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="12" fill="#5b6770">`, plotL, chartH-10)
+	escape(b, unit+" of each result, log scale; dates in UTC")
 	b.WriteString(`</text>`)
+
 	b.WriteString(`<polyline fill="none" stroke="#1d2327" stroke-width="1.5" points="`)
 	for i, p := range pts {
-		if p.X > 0 {
-			fmt.Fprintf(&b, "%.1f,%.1f ", xAt(i, p.At), y(p.X))
+		if p.X > 0 && !math.IsInf(p.X, 0) {
+			fmt.Fprintf(b, "%.1f,%.1f ", xAt(i, p.At), y(p.X))
 		}
 	}
 	b.WriteString(`"/>`)
 	for i, p := range pts {
-		if !(p.X > 0) {
+		if !(p.X > 0) || math.IsInf(p.X, 0) {
 			continue
 		}
-		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="#1d2327"><title>`, xAt(i, p.At), y(p.X))
+		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="4" fill="#1d2327"><title>`, xAt(i, p.At), y(p.X))
 		grade := p.Grade
 		if grade == "" {
 			grade = Dash
 		}
-		escape(&b, fmt.Sprintf("%s: %s, grade %s", p.At.UTC().Format("2006-01-02 15:04"), FormatEnergy(p.X, c.Unit), grade))
+		escape(b, fmt.Sprintf("%s: %s, grade %s", p.At.UTC().Format("2006-01-02 15:04"), FormatEnergy(p.X, unit), grade))
 		b.WriteString(`</title></circle>`)
 	}
-	b.WriteString(`</svg>`)
-	return b.Bytes()
 }

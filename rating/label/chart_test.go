@@ -40,7 +40,7 @@ func TestHistoryChartIsWellFormedAndPlotsEveryPoint(t *testing.T) {
 		}
 	}
 	if circles != 3 || bands < 4 {
-		t.Errorf("%d points and %d rects, want 3 points and the background plus class bands", circles, bands)
+		t.Errorf("%d points and %d rects, want 3 points and the background plus grade bands", circles, bands)
 	}
 	if !strings.Contains(string(svg), "&lt;queries&gt;") || !strings.Contains(string(svg), "grade D") {
 		t.Errorf("the unit is not escaped or a point lacks its title:\n%s", svg)
@@ -48,11 +48,11 @@ func TestHistoryChartIsWellFormedAndPlotsEveryPoint(t *testing.T) {
 	if empty := (HistoryChart{Unit: "J/token"}).SVG(); !bytes.HasSuffix(empty, []byte("</svg>")) {
 		t.Errorf("an empty chart: %s", empty)
 	}
-	// Small figures keep their digits, with a prefix.
-	tiny := HistoryChart{Unit: "Wh/1k queries", Points: []HistoryPoint{{At: at, X: 0.00017, Grade: "A"}, {At: at.Add(time.Hour), X: 0.00034, Grade: "B"}}}
-	for _, want := range []string{"170 µWh/1k queries, grade A", ">170 µWh<", ">340 µWh<"} {
+	// Small figures keep their digits, without a prefix.
+	tiny := HistoryChart{Unit: "Wh/1k queries", Points: []HistoryPoint{{At: at, X: 0.0554, Grade: "A"}, {At: at.Add(time.Hour), X: 0.0718, Grade: "B"}}}
+	for _, want := range []string{"0.0554 Wh/1k queries, grade A", "0.0718 Wh/1k queries, grade B", ">0.05<", ">0.07<"} {
 		if !bytes.Contains(tiny.SVG(), []byte(want)) {
-			t.Errorf("the chart of 0.00017 Wh/1k lacks %q:\n%s", want, tiny.SVG())
+			t.Errorf("the chart of 0.0554 Wh/1k queries lacks %q:\n%s", want, tiny.SVG())
 		}
 	}
 	if empty := (HistoryChart{Unit: "J/token"}).SVG(); !bytes.HasSuffix(empty, []byte("</svg>")) {
@@ -75,9 +75,9 @@ func TestStripChartLinksEveryModelOverTheClassBands(t *testing.T) {
 		t.Errorf("%d links, want 6", n)
 	}
 	if n := doc.count("rect"); n < 1+7 {
-		t.Errorf("%d rects, want the background and the 7 class bands around a reference", n)
+		t.Errorf("%d rects, want the background and the 7 grade bands around a reference", n)
 	}
-	for _, want := range []string{`href="/models/acme/m3"`, "acme/m0&lt;x&gt;: 10.0 mJ/token, grade C", ">10 mJ<", ">1 J<"} {
+	for _, want := range []string{`href="/models/acme/m3"`, "acme/m0&lt;x&gt;: 0.0100 J/token, grade C", ">0.01<", ">1<", "J/token, log scale"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("the chart lacks %s", want)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"image/color"
+	"slices"
 	"strings"
 )
 
@@ -87,9 +88,10 @@ func (d *Drawing) boxed(x, y float64, s string, size float64, bold bool, a ancho
 	d.add(text{x: x, y: y, s: s, size: size, bold: bold, anchor: a, fill: fill, width: tf.width(s, size), max: max})
 }
 
-// fallbackRatio is how much wider than Go the widest likely fallback font,
-// Verdana, sets the same text.
-const fallbackRatio = 1.25
+// fallbackRatio is how much wider than DejaVu Sans the widest likely
+// fallback font, Verdana, sets the same text, in a viewer that does not
+// load the SVG's own font.
+const fallbackRatio = 1.1
 
 // SVG emits the drawing as a standalone SVG document.
 func (d *Drawing) SVG() []byte {
@@ -100,13 +102,65 @@ func (d *Drawing) SVG() []byte {
 	b.WriteString(`"><title>`)
 	escape(&b, d.title)
 	b.WriteString("</title>\n")
-	fmt.Fprintf(&b, `<g font-family="%s" shape-rendering="geometricPrecision">`+"\n", labelFontFamily)
+	if css := d.fontFaces(); css != "" {
+		b.WriteString("<defs><style>")
+		b.WriteString(css)
+		b.WriteString("</style></defs>\n")
+	}
+	fmt.Fprintf(&b, `<g font-family="%s" shape-rendering="geometricPrecision">`+"\n", escapeAttr(labelFontFamily))
 	for _, it := range d.items {
 		it.svg(&b)
 		b.WriteByte('\n')
 	}
 	b.WriteString("</g></svg>\n")
 	return b.Bytes()
+}
+
+// fontFaces is the @font-face rules of the subsets of the label's font
+// that set the drawing's text, regular and bold; "" when there is no
+// text, or should the fonts fail, whose fallbacks the SVG names.
+func (d *Drawing) fontFaces() string {
+	var used [2]map[rune]bool
+	for _, it := range d.items {
+		t, ok := it.(text)
+		if !ok {
+			continue
+		}
+		i := 0
+		if t.bold {
+			i = 1
+		}
+		if used[i] == nil {
+			used[i] = map[rune]bool{}
+		}
+		for _, r := range t.s {
+			used[i][r] = true
+		}
+	}
+	if _, err := faces(); err != nil {
+		return ""
+	}
+	var css strings.Builder
+	for i, set := range used {
+		runes := make([]rune, 0, len(set))
+		for r := range set {
+			runes = append(runes, r)
+		}
+		slices.Sort(runes)
+		rule, err := face(i == 1).fontFace(runes, i == 1)
+		if err != nil {
+			return ""
+		}
+		css.WriteString(rule)
+	}
+	return css.String()
+}
+
+// escapeAttr is s escaped for an attribute value.
+func escapeAttr(s string) string {
+	var b bytes.Buffer
+	escape(&b, s)
+	return b.String()
 }
 
 func (r rect) svg(b *bytes.Buffer) {
@@ -133,9 +187,15 @@ func (t text) svg(b *bytes.Buffer) {
 		b.WriteString(` text-anchor="end"`)
 	}
 	fmt.Fprintf(b, ` fill="%s"`, hex(t.fill))
+	if strings.HasPrefix(t.s, " ") || strings.HasSuffix(t.s, " ") || strings.Contains(t.s, "  ") {
+		// SVG drops such spaces unless told to keep them, and the PNG
+		// keeps them.
+		b.WriteString(` xml:space="preserve"`)
+	}
 	if t.max > 0 && t.width*fallbackRatio > t.max {
-		// Most viewers lack the Go fonts; pin text that would overflow its
-		// box in a wider fallback to the width the layout measured.
+		// A viewer that does not load the SVG's font sets it in a fallback:
+		// pin text that would overflow its box in a wider one to the width
+		// the layout measured.
 		fmt.Fprintf(b, ` textLength="%s" lengthAdjust="spacingAndGlyphs"`, num(t.width))
 	}
 	b.WriteString(">")

@@ -24,8 +24,13 @@ type Rating struct {
 	Hardware string
 	// GPUCount is 0 when not reported.
 	GPUCount int
-	// Date is when the energy was measured (or received); zero when unknown.
-	Date           time.Time
+	// Date is when the energy was measured; zero when the result does not
+	// say (a row of a published leaderboard).
+	Date time.Time
+	// Received is when the service received the result: its submission,
+	// or its import for a published leaderboard's row. The label shows it
+	// when Date is zero; zero when unknown.
+	Received       time.Time
 	WhPer1kQueries float64
 	EnergyPerUnit  float64
 	// Unit is the unit of EnergyPerUnit, e.g. "J/token" or "Wh/1k queries".
@@ -34,6 +39,9 @@ type Rating struct {
 	Basis string
 	// Stars is 1 to 5; anything else shows as unrated.
 	Stars int
+	// Release names the star release the stars are of, e.g.
+	// "aies-2025-02"; "" when unknown.
+	Release string
 	// Grade is "A" to "G", or "" when the cohort has no reference.
 	Grade  string
 	EEI    float64
@@ -76,8 +84,9 @@ type Verification struct {
 
 // StatusText says in a few words who vouches for a rating's figures:
 // "verified 2026-12-05", "declared by the publisher", "published
-// leaderboard", "under review: declared 2.10 Wh/1k, surveyor measured
-// 3.00" or "corrected 2026-12-05"; "" when the rating does not say.
+// leaderboard", "under review: declared 2.10 Wh/1k queries, surveyor
+// measured 3.00" or "corrected 2026-12-05"; "" when the rating does not
+// say.
 func StatusText(r Rating) string {
 	v := r.Verification
 	switch v.Status {
@@ -90,14 +99,10 @@ func StatusText(r Rating) string {
 	case StatusVerified:
 		return "verified" + onDate(v.CheckedAt, " by a surveyor")
 	case StatusUnderReview:
-		declared := FormatEnergy(v.DeclaredWhPer1kQueries, "Wh/1k")
-		s := "under review: declared " + declared
+		// Both figures are in the same unit, which is said once.
+		s := "under review: declared " + FormatEnergy(v.DeclaredWhPer1kQueries, perQuery)
 		if v.DeterminedWhPer1kQueries > 0 {
-			n, u := SplitEnergy(v.DeterminedWhPer1kQueries, "Wh/1k")
-			if _, du := SplitEnergy(v.DeclaredWhPer1kQueries, "Wh/1k"); du != u {
-				n += " " + u // only a unit that differs is said again
-			}
-			s += ", surveyor measured " + n
+			s += ", surveyor measured " + FormatNumber(v.DeterminedWhPer1kQueries)
 		}
 		return s
 	case StatusCorrected:
@@ -139,13 +144,46 @@ var gradeColours = [7]color.RGBA{
 	{0xed, 0x1c, 0x24, 0xff}, // G
 }
 
+// starColours are the stars badge's fills, for no stars and for 1 to 5:
+// red to green as the grades go, each dark or light enough that the text
+// badge-maker's rule puts on it (white, or #333 on the amber of 3) has at
+// least the 4.5:1 contrast WCAG 2 AA asks of text. Hollow ☆ stay legible.
+var starColours = [6]color.RGBA{
+	{0x6b, 0x6b, 0x6b, 0xff}, // no stars: a grey dark enough for white text
+	{0xb3, 0x26, 0x1e, 0xff}, // 1: red
+	{0xb5, 0x47, 0x08, 0xff}, // 2: dark orange
+	{0xf2, 0xc9, 0x4c, 0xff}, // 3: amber, with dark text
+	{0x4a, 0x7c, 0x1f, 0xff}, // 4: olive green
+	{0x11, 0x7a, 0x3d, 0xff}, // 5: green
+}
+
 var (
-	grey      = color.RGBA{0x9f, 0x9f, 0x9f, 0xff} // shields.io "lightgrey"
-	starsBlue = color.RGBA{0x00, 0x7e, 0xc6, 0xff} // shields.io "blue": stars are not a grade, so they get no grade colour
-	white     = color.RGBA{0xff, 0xff, 0xff, 0xff}
-	ink       = color.RGBA{0x1a, 0x1a, 0x1a, 0xff}
-	darkText  = color.RGBA{0x33, 0x33, 0x33, 0xff}
+	grey     = color.RGBA{0x9f, 0x9f, 0x9f, 0xff} // shields.io "lightgrey"
+	white    = color.RGBA{0xff, 0xff, 0xff, 0xff}
+	ink      = color.RGBA{0x1a, 0x1a, 0x1a, 0xff}
+	darkText = color.RGBA{0x33, 0x33, 0x33, 0xff}
 )
+
+// contrast is the WCAG 2 contrast ratio of two colours, 1 to 21.
+func contrast(a, b color.RGBA) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// luminance is WCAG 2's relative luminance of an sRGB colour.
+func luminance(c color.RGBA) float64 {
+	lin := func(v uint8) float64 {
+		s := float64(v) / 255
+		if s <= 0.04045 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(c.R) + 0.7152*lin(c.G) + 0.0722*lin(c.B)
+}
 
 // light reports whether dark text reads better on c, by badge-maker's rule:
 // perceived brightness (ITU-R BT.601 weights) above 0.69.

@@ -2,6 +2,7 @@ package label
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/energylabel/energylabel/rating/label/internal/fontsubset"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -95,13 +98,35 @@ func golden(t *testing.T, name string, got []byte) {
 	if bytes.Equal(got, want) {
 		return
 	}
-	// A new Go release may compress a PNG differently; only the pixels
-	// are ours to keep stable.
+	// A new Go release may compress a PNG, or an SVG's fonts, differently;
+	// only the pixels, and the fonts' tables, are ours to keep stable.
 	if strings.HasSuffix(name, ".png") && samePixels(t, got, want) {
+		return
+	}
+	if strings.HasSuffix(name, ".svg") && bytes.Equal(uncompressedFonts(t, got), uncompressedFonts(t, want)) {
 		return
 	}
 	t.Errorf("%s differs from the golden file; if the change is intended, run go test -update and review the diff", name)
 }
+
+// uncompressedFonts is an SVG with each embedded WOFF font replaced by
+// the TrueType font it holds.
+func uncompressedFonts(t *testing.T, svg []byte) []byte {
+	t.Helper()
+	return fontData.ReplaceAllFunc(svg, func(m []byte) []byte {
+		woff, err := base64.StdEncoding.DecodeString(string(fontData.FindSubmatch(m)[1]))
+		if err != nil {
+			return m
+		}
+		ttf, err := fontsubset.UnWOFF(woff)
+		if err != nil {
+			return m
+		}
+		return []byte("data:font/ttf;base64," + base64.StdEncoding.EncodeToString(ttf))
+	})
+}
+
+var fontData = regexp.MustCompile(`data:font/woff;base64,([A-Za-z0-9+/=]+)`)
 
 func samePixels(t *testing.T, a, b []byte) bool {
 	t.Helper()
@@ -186,7 +211,7 @@ func TestStatusText(t *testing.T) {
 		StatusPublished:   "published leaderboard",
 		StatusDeclared:    "declared by the publisher",
 		StatusVerified:    "verified 2026-12-05",
-		StatusUnderReview: "under review: declared 2.10 Wh/1k, surveyor measured 3.00",
+		StatusUnderReview: "under review: declared 2.10 Wh/1k queries, surveyor measured 3.00",
 		StatusCorrected:   "corrected 2026-12-05",
 		"":                "",
 	} {
@@ -194,10 +219,10 @@ func TestStatusText(t *testing.T) {
 			t.Errorf("%q: %q, want %q", status, got, want)
 		}
 	}
-	// A measured figure with another prefix says its unit again.
+	// Both figures are in one unit, without a prefix, so it is said once.
 	r := surveyed(StatusUnderReview)
 	r.Verification.DeclaredWhPer1kQueries = 0.9
-	if got, want := StatusText(r), "under review: declared 900 mWh/1k, surveyor measured 3.00 Wh/1k"; got != want {
+	if got, want := StatusText(r), "under review: declared 0.900 Wh/1k queries, surveyor measured 3.00"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
 	r = surveyed(StatusVerified)
@@ -219,7 +244,7 @@ func TestLabelSaysWhoVouchesForTheFigures(t *testing.T) {
 		{StatusPublished, []string{"published leaderboard", "2.10"}, "published leaderboard"},
 		{StatusDeclared, []string{"declared by the publisher", "2.10"}, "declared by the publisher"},
 		{StatusVerified, []string{"verified 2026-12-05", "2.10", "4 of 5 stars"}, "grade C, 4 of 5 stars, 2.10 Wh per 1,000 queries, verified 2026-12-05"},
-		{StatusUnderReview, []string{"under review: declared 2.10 Wh/1k, surveyor measured 3.00", "2.10", "4 of 5 stars"}, "grade C, 4 of 5 stars, 2.10 Wh per 1,000 queries, under review"},
+		{StatusUnderReview, []string{"under review: declared 2.10 Wh/1k queries, surveyor measured 3.00", "2.10", "4 of 5 stars"}, "grade C, 4 of 5 stars, 2.10 Wh per 1,000 queries, under review"},
 		{StatusCorrected, []string{"corrected 2026-12-05 · declared grade C", "3.00", "declared", "2.10 Wh", "3 of 5 stars"},
 			"grade D, 3 of 5 stars, 3.00 Wh per 1,000 queries, corrected 2026-12-05, declared 2.10 Wh per 1,000 queries (grade C)"},
 	} {
@@ -298,11 +323,11 @@ func TestBadgeSaysTheStatus(t *testing.T) {
 	for _, tt := range []struct {
 		status, grade, stars, said string
 	}{
-		{StatusPublished, "C · 2.10 Wh/1k", "★★★★☆", "AI energy: C · 2.10 Wh/1k"},
-		{StatusDeclared, "C · 2.10 Wh/1k", "★★★★☆", "AI energy: C · 2.10 Wh/1k"},
-		{StatusVerified, "C · 2.10 Wh/1k ✓", "★★★★☆ ✓", "AI energy: C · 2.10 Wh/1k, verified"},
-		{StatusUnderReview, "C · 2.10 Wh/1k under review", "★★★★☆ under review", "AI energy: C · 2.10 Wh/1k, under review"},
-		{StatusCorrected, "D · 3.00 Wh/1k corrected", "★★★☆☆ corrected", "AI energy: D · 3.00 Wh/1k, corrected"},
+		{StatusPublished, "C · 2.10 Wh/1k queries", "★★★★☆", "AI energy: C · 2.10 Wh/1k queries"},
+		{StatusDeclared, "C · 2.10 Wh/1k queries", "★★★★☆", "AI energy: C · 2.10 Wh/1k queries"},
+		{StatusVerified, "C · 2.10 Wh/1k queries ✓", "★★★★☆ ✓", "AI energy: C · 2.10 Wh/1k queries, verified"},
+		{StatusUnderReview, "C · 2.10 Wh/1k queries under review", "★★★★☆ under review", "AI energy: C · 2.10 Wh/1k queries, under review"},
+		{StatusCorrected, "D · 3.00 Wh/1k queries corrected", "★★★☆☆ corrected", "AI energy: D · 3.00 Wh/1k queries, corrected"},
 	} {
 		r := surveyed(tt.status)
 		for kind, want := range map[Kind]string{GradeBadge: tt.grade, StarsBadge: tt.stars} {
@@ -324,7 +349,7 @@ func TestBadgeSaysTheStatus(t *testing.T) {
 	}
 	// for-the-badge sets the words in capitals, the unit as it is.
 	doc := parseSVG(t, RatingBadge(surveyed(StatusUnderReview), GradeBadge).SVG(ForTheBadge))
-	if !slices.Contains(doc.texts, "C · 2.10 Wh/1k UNDER REVIEW") {
+	if !slices.Contains(doc.texts, "C · 2.10 Wh/1k queries UNDER REVIEW") {
 		t.Errorf("for-the-badge under review: %q", doc.texts)
 	}
 	// The ✓ widens the badge as the fallback font sets it.
@@ -435,9 +460,9 @@ func TestSVGsAreAccessible(t *testing.T) {
 		svg   []byte
 		names string // what a screen reader must hear
 	}{
-		{"grade badge names the grade and energy", Badge(whisper(), GradeBadge), "AI energy: F · 29.9 Wh/1k"},
+		{"grade badge names the grade and energy", Badge(whisper(), GradeBadge), "AI energy: F · 29.9 Wh/1k queries"},
 		{"stars badge speaks the stars as a number", Badge(whisper(), StarsBadge), "AI energy: 3 of 5 stars"},
-		{"badge without a grade says so", Badge(ungraded(), GradeBadge), "AI energy: no grade · 29.9 Wh/1k"},
+		{"badge without a grade says so", Badge(ungraded(), GradeBadge), "AI energy: no grade · 29.9 Wh/1k queries"},
 		{"not rated badge says so", NotRated("acme/x"), "AI energy: not rated"},
 		{"label names model, grade and stars", mustLabel(t, whisper()).SVG(), "AI energy label: openai/whisper-large-v3, automatic-speech-recognition, grade F, 3 of 5 stars, 29.9 Wh per 1,000 queries"},
 		{"label without a grade says so", mustLabel(t, ungraded()).SVG(), "no grade"},
@@ -493,7 +518,7 @@ func TestLabelShowsTheRating(t *testing.T) {
 
 func TestLabelShowsTheSizeClassWhenThereIsOne(t *testing.T) {
 	doc := parseSVG(t, mustLabel(t, sizeClassed()).SVG())
-	for _, want := range []string{"Size class", "A", "text-generation", "AIEnergyScore/text_generation"} {
+	for _, want := range []string{"Size class", "A · ≤ 20 billion parameters", "text-generation", "AIEnergyScore/text_generation"} {
 		if !slices.Contains(doc.texts, want) {
 			t.Errorf("no text %q in %q", want, doc.texts)
 		}
@@ -507,10 +532,16 @@ func TestLabelShowsTheSizeClassWhenThereIsOne(t *testing.T) {
 	// A long task name makes room for the size class rather than run into it.
 	r := sizeClassed()
 	r.Task = strings.Repeat("very-long-task-", 6)
+	var task, class text
 	for _, it := range mustLabel(t, r).items {
-		if tx, ok := it.(text); ok && strings.HasPrefix(tx.s, "very-long") && tx.x+tx.width > labelWidth-margin-60 {
-			t.Errorf("the task %q ends at %.1f, over the size class", tx.s, tx.x+tx.width)
+		if tx, ok := it.(text); ok && strings.HasPrefix(tx.s, "very-long") {
+			task = tx
+		} else if ok && strings.HasPrefix(tx.s, "A · ") {
+			class = tx
 		}
+	}
+	if class.anchor != end || !strings.HasSuffix(class.s, "parameters") || task.x+task.width > class.x-class.width-8 {
+		t.Errorf("the task %q ends at %.1f, over the size class %q from %.1f", task.s, task.x+task.width, class.s, class.x-class.width)
 	}
 }
 
@@ -529,7 +560,7 @@ func TestLabelDetails(t *testing.T) {
 	r.Hardware, r.GPUCount = "H100", 8
 	r.Date = time.Time{}
 	doc := parseSVG(t, mustLabel(t, r).SVG())
-	for _, want := range []string{"H100 × 8", Dash} {
+	for _, want := range []string{"H100 × 8", "Date", "not stated"} {
 		if !slices.Contains(doc.texts, want) {
 			t.Errorf("no text %q in %q", want, doc.texts)
 		}
@@ -654,8 +685,8 @@ func TestPNG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() < 520 || b.Dy() < 728 {
-		t.Errorf("PNG is %v, want at least 520×728", b.Size())
+	if b := img.Bounds(); b.Dx() != labelWidth*PNGScale || b.Dy() != labelHeight*PNGScale {
+		t.Errorf("PNG is %v, want %d×%d", b.Size(), labelWidth*PNGScale, labelHeight*PNGScale)
 	}
 	// The grade marker is black and the A arrow green, where the layout
 	// puts them: the PNG shows the same drawing as the SVG.
@@ -663,7 +694,7 @@ func TestPNG(t *testing.T) {
 		r, g, b, _ := img.At(int(x*PNGScale), int(y*PNGScale)).RGBA()
 		return [3]uint32{r >> 8, g >> 8, b >> 8}
 	}
-	if c := at(240, ladderTop+5*19+8); c != [3]uint32{0x1a, 0x1a, 0x1a} {
+	if c := at(300, ladderTop+5*ladderStep+ladderRow/2-8); c != [3]uint32{0x1a, 0x1a, 0x1a} {
 		t.Errorf("F marker pixel is %x, want ink", c)
 	}
 	if c := at(60, ladderTop+2); c != [3]uint32{0x00, 0xa6, 0x51} {
@@ -994,15 +1025,15 @@ func TestBadgeStylesDifferInTheirFinish(t *testing.T) {
 }
 
 func TestForTheBadgeKeepsTheUnitsCase(t *testing.T) {
-	r := whisper()
-	r.WhPer1kQueries = 0.00017
+	r := sizeClassed()
+	r.EnergyPerUnit = 0.0554
 	doc := parseSVG(t, RatingBadge(r, GradeBadge).SVG(ForTheBadge))
-	if !slices.Contains(doc.texts, "F · 170 µWh/1k") {
-		t.Errorf("texts %q: want the unit µWh/1k as it is, not in capitals (MWH would be a billion times more)", doc.texts)
+	if !slices.Contains(doc.texts, "F · 0.0554 J/token") {
+		t.Errorf("texts %q: want the unit J/token as it is, not in capitals", doc.texts)
 	}
 	r.Grade = ""
 	doc = parseSVG(t, RatingBadge(r, GradeBadge).SVG(ForTheBadge))
-	if !slices.Contains(doc.texts, "NO GRADE · 170 µWh/1k") {
+	if !slices.Contains(doc.texts, "NO GRADE · 0.0554 J/token") {
 		t.Errorf("texts %q: want the words in capitals and the unit as it is", doc.texts)
 	}
 }
@@ -1033,7 +1064,7 @@ func TestBadgeLabel(t *testing.T) {
 		if len(doc.texts) == 0 || slices.ContainsFunc(doc.texts, func(s string) bool { return strings.Contains(strings.ToUpper(s), "AI ENERGY") }) {
 			t.Errorf("%s with an empty label: texts %q, want the message alone", style, doc.texts)
 		}
-		if aria, _ := doc.attr("aria-label"); aria != "F · 29.9 Wh/1k" {
+		if aria, _ := doc.attr("aria-label"); aria != "F · 29.9 Wh/1k queries" {
 			t.Errorf("%s with an empty label: aria-label %q", style, aria)
 		}
 	}
@@ -1066,7 +1097,7 @@ func TestEndpointFollowsShieldsSchema(t *testing.T) {
 		message string
 		problem bool
 	}{
-		"grade":     {RatingBadge(whisper(), GradeBadge), Flat, "F · 29.9 Wh/1k", false},
+		"grade":     {RatingBadge(whisper(), GradeBadge), Flat, "F · 29.9 Wh/1k queries", false},
 		"stars":     {RatingBadge(whisper(), StarsBadge), ForTheBadge, "★★★☆☆", false},
 		"not rated": {NotRatedBadge("a/b"), Flat, "not rated", false},
 		"problem":   {ProblemBadge("pick a task", "rated for 2 tasks"), Flat, "pick a task", true},
@@ -1101,34 +1132,47 @@ func TestEndpointFollowsShieldsSchema(t *testing.T) {
 	}
 }
 
+// TestFormatEnergy checks the package's one rule for energy figures:
+// three significant figures, the unit as given, never an SI prefix.
 func TestFormatEnergy(t *testing.T) {
 	tests := []struct {
 		v          float64
 		unit, want string
 	}{
-		{0.00017, "Wh/1k", "170 µWh/1k"},
-		{0.000170, "Wh", "170 µWh"},
-		{0.0214, "Wh", "21.4 mWh"},
-		{0.0118, "J/token", "11.8 mJ/token"},
-		{0.5, "Wh", "500 mWh"},
-		{2.37, "Wh/1k", "2.37 Wh/1k"},
+		{0.0554, "Wh/1k queries", "0.0554 Wh/1k queries"},
+		{0.5, "Wh/1k queries", "0.500 Wh/1k queries"},
+		{2.37, "Wh/1k queries", "2.37 Wh/1k queries"},
 		{29.9, "Wh", "29.9 Wh"},
-		{999.6, "Wh", "1.00 kWh"},
-		{0.9996, "Wh", "1.00 Wh"},
-		{0.0009996, "Wh", "1.00 mWh"},
-		{1723.4, "Wh", "1.72 kWh"},
-		{2.5e6, "J/MP", "2.50 MJ/MP"},
-		{1.2e-9, "J/token", "1.20 nJ/token"},
-		{0.001, "Wh", "1.00 mWh"},
-		{1e-15, "Wh", "1.00e-15 Wh"},
+		{134.2, "Wh/1k queries", "134 Wh/1k queries"},
+		{999.6, "Wh", "1000 Wh"},
+		{1723.4, "Wh", "1720 Wh"},
+		{3426.38, "Wh/1k queries", "3430 Wh/1k queries"},
+		{0.0118, "J/token", "0.0118 J/token"},
+		{0.31, "J/token", "0.310 J/token"},
+		{0.0009996, "Wh", "0.00100 Wh"},
+		{0.001, "Wh", "0.00100 Wh"},
+		{2.5e6, "J/MP", "2.50e6 J/MP"},
+		{0.00017, "Wh/1k queries", "1.70e-4 Wh/1k queries"},
 		{0, "Wh", "0 Wh"},
-		{-0.0214, "Wh", "-21.4 mWh"},
+		{-0.0214, "Wh", "-0.0214 Wh"},
 		{math.NaN(), "Wh", Dash},
 		{math.Inf(1), "J/token", Dash},
 	}
 	for _, tt := range tests {
 		if got := FormatEnergy(tt.v, tt.unit); got != tt.want {
 			t.Errorf("FormatEnergy(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
+		}
+	}
+	// Across twelve orders of magnitude, the unit is the one given, and
+	// the number reads back within rounding to three figures.
+	for e := -6.0; e <= 6; e += 0.37 {
+		v := 1.234567 * math.Pow(10, e)
+		for _, unit := range []string{"Wh/1k queries", "J/token", "J/MP"} {
+			n, u := SplitEnergy(v, unit)
+			back, err := strconv.ParseFloat(n, 64)
+			if u != unit || err != nil || math.Abs(back-v)/v > 0.005 {
+				t.Errorf("SplitEnergy(%g, %q) = %q, %q", v, unit, n, u)
+			}
 		}
 	}
 }
@@ -1191,11 +1235,11 @@ func TestNothingOnTheLabelIsCutOff(t *testing.T) {
 		}
 	}
 	r := sizeClassed()
-	r.WhPer1kQueries, r.EnergyPerUnit = 0.00017, 0.0000118
+	r.WhPer1kQueries, r.EnergyPerUnit = 0.0554, 0.0118
 	doc := parseSVG(t, mustLabel(t, r).SVG())
-	for _, want := range []string{"170", "µWh", "11.8 µJ/token", "basis output_token · EEI 1.62", "scheme grade/2025.1"} {
+	for _, want := range []string{"0.0554", "Wh", "0.0118 J/token", "basis output_token · EEI 1.62", "scheme grade/2025.1"} {
 		if !slices.Contains(doc.texts, want) {
-			t.Errorf("the label of 1.70e-4 Wh/1k lacks %q: %q", want, doc.texts)
+			t.Errorf("the label of 0.0554 Wh/1k queries lacks %q: %q", want, doc.texts)
 		}
 	}
 }

@@ -6,55 +6,41 @@ import (
 	"strings"
 )
 
-// siPrefixes are the prefixes FormatEnergy uses, from 10^-12 to 10^9.
-var siPrefixes = [...]string{"p", "n", "µ", "m", "", "k", "M", "G"}
+// Energy figures follow one rule wherever this package writes them, on
+// badges, labels, charts and in status text, and wherever other packages
+// write them with FormatEnergy:
+//
+//   - no SI prefix, ever: a figure is in the unit of its metric, Wh per
+//     1,000 queries, J per output token, J per output megapixel, so that
+//     two figures of one kind compare digit by digit (0.0554 Wh/1k
+//     queries against 3430 Wh/1k queries, never 55.4 mWh/1k against 3.43
+//     kWh/1k);
+//   - the number has three significant figures, as FormatNumber writes
+//     it: a plain decimal from 0.001 to below 1,000,000 (every figure of
+//     the AIES and ML.ENERGY leaderboards), an exponent beyond;
+//   - the unit is always written, in full: "Wh/1k queries", not "Wh/1k".
 
-const siLowest = -12 // the exponent of siPrefixes[0]
+// perQuery is the unit of a rating's WhPer1kQueries, as badges and text
+// name it.
+const perQuery = "Wh/1k queries"
 
-// SplitEnergy formats v, a figure in unit ("Wh", "Wh/1k", "J/token"), to
-// three significant figures with the SI prefix that puts the number between
-// 1 and 999: 0.00017 Wh/1k is "170", "µWh/1k". NaN and infinities give
-// Dash and the unit as it is; figures beyond the prefixes (below 1 p, from
-// 1000 G) keep an exponent, as FormatNumber writes them.
-func SplitEnergy(v float64, unit string) (number, prefixed string) {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return Dash, unit
-	}
-	if v == 0 {
-		return "0", unit
-	}
-	// Round once, in decimal, then read the exponent off the rounded value,
-	// so that 999.6 mWh becomes 1.00 Wh, never 1000 mWh.
-	e := strconv.FormatFloat(v, 'e', 2, 64)
-	i := strings.IndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	p := floorDiv(exp-siLowest, 3)
-	if p < 0 || p >= len(siPrefixes) {
-		return FormatNumber(v), unit
-	}
-	rounded, _ := strconv.ParseFloat(e, 64)
-	shift := siLowest + 3*p // the prefix's exponent
-	scaled := rounded / math.Pow10(shift)
-	return strconv.FormatFloat(scaled, 'f', max(0, 2-(exp-shift)), 64), siPrefixes[p] + unit
+// SplitEnergy formats v, a figure in unit ("Wh/1k queries", "J/token"),
+// by the package's one rule: three significant figures, no SI prefix. It
+// returns the number and the unit, which is unit as it is; NaN and
+// infinities give Dash.
+func SplitEnergy(v float64, unit string) (number, sameUnit string) {
+	return FormatNumber(v), unit
 }
 
-// FormatEnergy is SplitEnergy's number and prefixed unit with a space
-// between them: "170 µWh/1k", "11.8 mJ/token", "1.72 kWh". A figure that is
-// not a number is Dash alone.
+// FormatEnergy is SplitEnergy's number and unit with a space between
+// them: "0.000170 Wh/1k queries", "0.0118 J/token", "1720 Wh". A figure
+// that is not a number is Dash alone.
 func FormatEnergy(v float64, unit string) string {
 	n, u := SplitEnergy(v, unit)
 	if n == Dash || u == "" {
 		return n
 	}
 	return n + " " + u
-}
-
-func floorDiv(a, b int) int {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
 }
 
 // FormatRatio writes a ratio as a multiple, as precisely as a reader

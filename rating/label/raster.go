@@ -22,7 +22,7 @@ const PNGScale = 2
 
 // PNG rasterises the drawing at PNGScale.
 func (d *Drawing) PNG() ([]byte, error) {
-	c := d.raster(PNGScale)
+	c := d.raster(PNGScale, nil)
 	defer canvases.Put(c)
 	if c.err != nil {
 		return nil, c.err
@@ -59,6 +59,20 @@ type canvas struct {
 	z     vector.Rasterizer
 	faces map[faceKey]font.Face
 	err   error
+	// drawn, when not nil, records each text as it is drawn, for tests.
+	drawn *[]drawnText
+}
+
+// drawnText is where the rasteriser put a text, in drawing units: from
+// the pen's first position to its last plus the last glyph's advance, as
+// the face at PNG size measures it, and the box its glyphs' ink covers.
+type drawnText struct {
+	s           string
+	size        float64
+	bold        bool
+	left, right float64
+	baseline    float64
+	ink         image.Rectangle // in PNG pixels; empty for blank text
 }
 
 type faceKey struct {
@@ -67,14 +81,15 @@ type faceKey struct {
 }
 
 // raster paints the drawing on a canvas from the pool, which the caller
-// puts back once done with its image.
-func (d *Drawing) raster(scale float64) *canvas {
+// puts back once done with its image. drawn, when not nil, records where
+// each text went.
+func (d *Drawing) raster(scale float64, drawn *[]drawnText) *canvas {
 	w, h := int(math.Ceil(d.width*scale)), int(math.Ceil(d.height*scale))
 	c, _ := canvases.Get().(*canvas)
 	if c == nil || c.img.Rect.Dx() != w || c.img.Rect.Dy() != h {
 		c = &canvas{img: image.NewRGBA(image.Rect(0, 0, w, h))}
 	}
-	c.scale, c.faces, c.err = scale, map[faceKey]font.Face{}, nil
+	c.scale, c.faces, c.err, c.drawn = scale, map[faceKey]font.Face{}, nil, drawn
 	draw.Draw(c.img, c.img.Bounds(), image.White, image.Point{}, draw.Src)
 	for _, it := range d.items {
 		it.paint(c)
@@ -82,7 +97,7 @@ func (d *Drawing) raster(scale float64) *canvas {
 	for _, f := range c.faces {
 		f.Close()
 	}
-	c.faces = nil
+	c.faces, c.drawn = nil, nil
 	return c
 }
 
@@ -178,16 +193,28 @@ func (t text) paint(c *canvas) {
 	// pixel, so anchored and cut text lands exactly as the SVG places it.
 	src := image.NewUniform(t.fill)
 	starts, _ := tf.layout(t.s, t.size)
+	rec := drawnText{s: t.s, size: t.size, bold: t.bold, baseline: t.y}
 	i := 0
 	for _, r := range t.s {
 		dot := fixed.Point26_6{
 			X: fixed.Int26_6(math.Round((x + starts[i]) * c.scale * 64)),
 			Y: fixed.Int26_6(math.Round(t.y * c.scale * 64)),
 		}
-		i++
-		if dr, mask, mp, _, ok := f.Glyph(dot, r); ok {
-			draw.DrawMask(c.img, dr, src, image.Point{}, mask, mp, draw.Over)
+		if i == 0 {
+			rec.left = float64(dot.X) / 64 / c.scale
 		}
+		i++
+		dr, mask, mp, advance, ok := f.Glyph(dot, r)
+		if ok {
+			draw.DrawMask(c.img, dr, src, image.Point{}, mask, mp, draw.Over)
+			if !dr.Empty() {
+				rec.ink = rec.ink.Union(dr)
+			}
+		}
+		rec.right = float64(dot.X+advance) / 64 / c.scale
+	}
+	if c.drawn != nil {
+		*c.drawn = append(*c.drawn, rec)
 	}
 }
 

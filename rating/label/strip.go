@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/energylabel/energylabel/rating"
 )
@@ -20,7 +19,7 @@ type StripPoint struct {
 }
 
 // StripChart is a cohort on one log-scale axis: a dot per model, linked
-// to its page, over the cohort's grade classes as shaded bands. It is SVG
+// to its page, over the cohort's grades as shaded bands. It is SVG
 // to inline in a page: shapes, links and escaped text, no script.
 type StripChart struct {
 	// Unit is X's unit, e.g. "J/token" or "Wh/1k queries".
@@ -35,11 +34,11 @@ type StripChart struct {
 const (
 	stripW                 = 720.0
 	stripL, stripR         = 16.0, 704.0
-	stripTop               = 18.0 // below the class letters
-	stripDot, stripLane    = 4.0, 9.0
+	stripTop               = 22.0 // below the grade letters
+	stripDot, stripLane    = 4.5, 10.0
 	maxStripLanes          = 10
 	maxStripPoints         = 500
-	stripAxis, stripBottom = 14.0, 30.0 // the axis below the dots, and the space for its labels
+	stripAxis, stripBottom = 17.0, 38.0 // the axis below the dots, and the space for its labels
 )
 
 // SVG draws the chart, with at most 500 points.
@@ -92,7 +91,7 @@ func (c StripChart) SVG() []byte {
 	// No xmlns: inline in HTML, the parser puts it in SVG's namespace.
 	fmt.Fprintf(&b, `<svg class="strip" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-label="`,
 		num(stripW), num(height), num(stripW), num(height))
-	escape(&b, fmt.Sprintf("Strip chart of %d models' energy (%s) on a log scale, with the grade classes", len(pts), c.Unit))
+	escape(&b, fmt.Sprintf("Strip chart of %d models' energy (%s) on a log scale, over the grades A to G", len(pts), clean(c.Unit)))
 	b.WriteString(`"><title>`)
 	escape(&b, fmt.Sprintf("Energy per unit (%s) of each model of the cohort, log scale; each dot links to its model", c.Unit))
 	b.WriteString(`</title>`)
@@ -109,28 +108,28 @@ func (c StripChart) SVG() []byte {
 			if right > left {
 				fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="%.2f"/>`,
 					num(x(left)), num(stripTop), num(x(right)-x(left)), num(plotB-stripTop), hex(gradeColours[i]), chartBandOpacity)
-				if x(right)-x(left) >= 10 {
-					fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="11" font-weight="bold" text-anchor="middle" fill="#333" font-family="%s">%c</text>`,
-						num((x(left)+x(right))/2), num(stripTop-5), labelFontFamily, 'A'+i)
+				if x(right)-x(left) >= 12 {
+					fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="13" font-weight="bold" text-anchor="middle" fill="#333" font-family="%s">%c</text>`,
+						num((x(left)+x(right))/2), num(stripTop-6), escapeAttr(chartFontFamily), 'A'+i)
 				}
 			}
 			left = max(left, right)
 		}
 	}
 
-	// The axis, with a tick at each power of ten.
+	// The axis, with a tick and a value at each round figure, in the
+	// chart's unit (no SI prefix, as every figure is written).
 	axisY := plotB + 2
 	fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#888"/>`, num(stripL), num(axisY), num(stripR), num(axisY))
-	base, _, _ := strings.Cut(clean(c.Unit), "/")
-	for e := math.Ceil(math.Log10(lo)); e <= math.Floor(math.Log10(hi)); e++ {
-		v := math.Pow(10, e)
+	vs, labels := logTicks(lo, hi)
+	for i, v := range vs {
 		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#888"/>`, num(x(v)), num(axisY), num(x(v)), num(axisY+4))
-		fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="10" text-anchor="middle" fill="#333" font-family="%s">`, num(x(v)), num(axisY+stripAxis), labelFontFamily)
-		escape(&b, tick(v, base))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="12" text-anchor="middle" fill="#333" font-family="%s">`, num(x(v)), num(axisY+stripAxis), escapeAttr(chartFontFamily))
+		escape(&b, labels[i])
 		b.WriteString(`</text>`)
 	}
-	fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="10" text-anchor="end" fill="#5b6770" font-family="%s">`, num(stripR), num(height-3), labelFontFamily)
-	escape(&b, c.Unit+", log scale: less energy to the left")
+	fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="12" text-anchor="end" fill="#5b6770" font-family="%s">`, num(stripR), num(height-4), escapeAttr(chartFontFamily))
+	escape(&b, clean(c.Unit)+", log scale: less energy to the left")
 	b.WriteString(`</text>`)
 
 	for i, p := range pts {
@@ -167,13 +166,4 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
-}
-
-// tick labels a power of ten: "1 mJ", "10 mJ", "100 mJ", "1 J".
-func tick(v float64, unit string) string {
-	n, u := SplitEnergy(v, unit)
-	if strings.Contains(n, ".") && !strings.Contains(n, "e") {
-		n = strings.TrimRight(strings.TrimRight(n, "0"), ".")
-	}
-	return n + " " + u
 }

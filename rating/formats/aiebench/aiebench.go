@@ -4,7 +4,8 @@
 //
 // The file gives the queries, the failures, the duration, the output tokens
 // and the energy, and usually the model and dataset (config.model,
-// config.dataset). The task and hardware come from the submitter's flags.
+// config.dataset). The task and hardware come from the submitter's flags,
+// and so does the date (-measured-at): the file records no time.
 //
 // Counts and duration are the file's: queries are summary.total_prompts,
 // output tokens summary.total_completion_tokens, and the duration

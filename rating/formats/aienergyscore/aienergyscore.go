@@ -1,10 +1,22 @@
 // Package aienergyscore reads AI Energy Score leaderboard tables: one
 // <task>.csv per task with columns model, total_gpu_energy (kWh per 1,000
 // queries) and, for text generation, class.
+//
+// The tables carry no date, but a leaderboard is published as an edition
+// ("AIES 2025-02"), and a reader of a label expects that edition's date,
+// not the day someone imported it. So Rows and ParseDir recognise the
+// editions in Editions by their figures (every row's task, model, size
+// class and energy, whatever the files' layout), and date every row of a
+// known edition with its publication: measured_at is the edition's date.
+// An edition that gives only a month is dated the first of it: the
+// February 2025 leaderboard is 2025-02-01. Rows of another leaderboard
+// are left undated, unless RowsPublished is given its date.
 package aienergyscore
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/energylabel/energylabel/rating"
 )
@@ -105,8 +118,67 @@ func ParseDir(fsys fs.FS) ([]rating.Result, error) {
 	return out, nil
 }
 
-// Rows is ParseDir keeping each row's file and line, for messages.
+// Edition is a published leaderboard this package knows.
+type Edition struct {
+	// Name is the edition as AI Energy Score names it, e.g. "2025-02".
+	Name string
+	// Published is its date: its day, or the first of its month.
+	Published time.Time
+	// Digest is Digest of its rows.
+	Digest string
+}
+
+// Editions are the published leaderboards Rows recognises.
+var Editions = []Edition{{
+	// The AI Energy Score leaderboard as of February 2025, 166 rows, as
+	// rating/calibration bundles it (see its PROVENANCE.md).
+	Name:      "2025-02",
+	Published: time.Date(2025, time.February, 1, 0, 0, 0, 0, time.UTC),
+	Digest:    "8bc8f3423cfa0f7ea5c4f57c6ecb77b4278481348232ddfb0c60ef864f78cf15",
+}}
+
+// Digest identifies a leaderboard by its figures: a SHA-256 over every
+// row's task, model, size class and energy, in order. The files' layout
+// (line ends, quoting, column order, the published stars) does not count.
+func Digest(rows []Row) string {
+	h := sha256.New()
+	for _, r := range rows {
+		fmt.Fprintf(h, "%s\t%s\t%s\t%s\n", r.Result.Task, r.Result.Model, r.Result.SizeClass,
+			strconv.FormatFloat(r.Result.GPUEnergyWh, 'g', -1, 64))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Rows is ParseDir keeping each row's file and line, for messages. The rows
+// of a known edition are dated with its publication (see the package
+// comment).
 func Rows(fsys fs.FS) ([]Row, error) {
+	return RowsPublished(fsys, time.Time{})
+}
+
+// RowsPublished is Rows with the leaderboard's publication date given:
+// every row is dated published. The zero time dates a known edition only,
+// as Rows does.
+func RowsPublished(fsys fs.FS, published time.Time) ([]Row, error) {
+	rows, err := undatedRows(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if published.IsZero() {
+		digest := Digest(rows)
+		for _, e := range Editions {
+			if e.Digest == digest {
+				published = e.Published
+			}
+		}
+	}
+	for i := range rows {
+		rows[i].Result.MeasuredAt = published
+	}
+	return rows, nil
+}
+
+func undatedRows(fsys fs.FS) ([]Row, error) {
 	names, err := fs.Glob(fsys, "*.csv")
 	if err != nil {
 		return nil, err

@@ -1,9 +1,14 @@
 package aienergyscore_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/rating/calibration"
@@ -65,4 +70,75 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The bundled leaderboard is the February 2025 edition, and its rows carry
+// that date, whether read from the bundle or from a copy laid out
+// otherwise; another leaderboard's rows carry none, unless given one.
+func TestTheLeaderboardsRowsCarryItsPublicationDate(t *testing.T) {
+	feb := time.Date(2025, time.February, 1, 0, 0, 0, 0, time.UTC)
+	results, err := aienergyscore.ParseDir(calibration.AIES202502())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if !r.MeasuredAt.Equal(feb) {
+			t.Fatalf("%s: measured_at %v, want the leaderboard's 2025-02-01", r.Model, r.MeasuredAt)
+		}
+	}
+
+	// The same figures with CRLF line ends, quoted fields and the columns
+	// in another order are the same edition.
+	copied := fstest.MapFS{}
+	entries, _ := fs.ReadDir(calibration.AIES202502(), ".")
+	for _, e := range entries {
+		data, err := fs.ReadFile(calibration.AIES202502(), e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		copied[e.Name()] = &fstest.MapFile{Data: reorder(t, data)}
+	}
+	rows, err := aienergyscore.Rows(copied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 166 || !rows[0].Result.MeasuredAt.Equal(feb) || !rows[165].Result.MeasuredAt.Equal(feb) {
+		t.Errorf("a copy laid out otherwise: %d rows dated %v", len(rows), rows[0].Result.MeasuredAt)
+	}
+
+	// One figure changed: another leaderboard, undated unless told.
+	other := fstest.MapFS{"asr.csv": {Data: []byte("model,total_gpu_energy,energy_score\nopenai/whisper-base,0.016545973,5\n")}}
+	rows, err = aienergyscore.Rows(other)
+	if err != nil || len(rows) != 1 || !rows[0].Result.MeasuredAt.IsZero() {
+		t.Fatalf("another leaderboard: %+v, %v; want one undated row", rows, err)
+	}
+	day := time.Date(2025, time.December, 4, 0, 0, 0, 0, time.UTC)
+	rows, err = aienergyscore.RowsPublished(other, day)
+	if err != nil || !rows[0].Result.MeasuredAt.Equal(day) {
+		t.Errorf("another leaderboard given its date: %+v, %v", rows, err)
+	}
+	if err := rows[0].Result.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+// reorder writes a leaderboard table with its columns reversed, every
+// field quoted and CRLF line ends.
+func reorder(t *testing.T, data []byte) []byte {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, rec := range recs {
+		for i := range rec {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString(`"` + rec[len(rec)-1-i] + `"`)
+		}
+		out.WriteString("\r\n")
+	}
+	return out.Bytes()
 }

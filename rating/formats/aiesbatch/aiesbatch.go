@@ -16,7 +16,9 @@
 //     total_tokens / total_duration_seconds; it is then left out, with a
 //     warning (see package aiebench).
 //   - timestamp is local time without a zone, as Python's isoformat writes
-//     it; it is read as UTC.
+//     it; it is read as UTC, and is when the row's run was measured.
+//     -measured-at fills it in for rows without one; a row whose timestamp
+//     is more than a day from -measured-at is refused (see package meta).
 //
 // Counts and duration are each row's own: queries are total_prompts,
 // output tokens total_completion_tokens, and the duration
@@ -107,6 +109,9 @@ func Parse(name string, data []byte, m meta.Meta) ([]rating.Result, []meta.Warni
 		}
 		if w != "" {
 			ws = append(ws, meta.Warning{File: name, Where: where, Message: w})
+		}
+		if err := m.ApplyDate(name, where+": timestamp", &r, &ws); err != nil {
+			return nil, nil, err
 		}
 		if err := r.Validate(); err != nil {
 			return nil, nil, fmt.Errorf("%s: %s: %w", name, where, err)

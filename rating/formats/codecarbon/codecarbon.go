@@ -23,7 +23,10 @@
 //     file whose durations are all 0.
 //   - the trackers are parts of one run, not repeated runs: the result has
 //     no per-run energies.
-//   - timestamp is local time without a zone; the latest is read as UTC.
+//   - timestamp is local time without a zone; the latest is read as UTC,
+//     and is when the run was measured. -measured-at fills it in for a
+//     file without timestamps; where the file has one, a -measured-at more
+//     than a day away is refused (see package meta).
 //
 // The file states no count of queries or output tokens: model, task and
 // queries come from the submitter's flags, and output tokens, where the
@@ -203,6 +206,12 @@ func readLog(name string, data []byte, m meta.Meta) (rating.Result, []meta.Warni
 	}
 	r.Accelerator = meta.Name(name, fmt.Sprintf("line %d: gpu_model", expLine), "-hardware", gpuModel, m.Hardware, &ws)
 	var stated meta.Stated
+	if !r.MeasuredAt.IsZero() {
+		stated.MeasuredAt = "timestamp"
+		if len(order) > 1 {
+			stated.MeasuredAt = fmt.Sprintf("the latest timestamp of %d runs", len(order))
+		}
+	}
 	if r.DurationSeconds > 0 {
 		stated.Duration = "duration"
 		if len(order) > 1 {

@@ -14,6 +14,15 @@
 // warning says so when the two differ at all. The file's figure is the
 // one 1 % is taken of, so a file that states 0 output tokens is
 // contradicted by any other -tokens.
+//
+// The measurement's date works the same way (ApplyDate): -measured-at
+// (RFC 3339, or a day as YYYY-MM-DD, read as UTC) fills it in where the
+// file records none, and where it records one the file's is used. Tools
+// write local time without a zone, which is read as UTC, so a flag within
+// a day of the file's time agrees with it; one further away is refused,
+// naming both:
+//
+//	emissions.csv: -measured-at 2024-03-01 contradicts the file's 2024-07-31T11:30:03Z (timestamp)
 package meta
 
 import (
@@ -22,6 +31,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/energylabel/energylabel/rating"
 )
@@ -45,6 +55,23 @@ type Meta struct {
 	ActiveParams float64
 	// SizeClass is A, B or C (-size-class).
 	SizeClass string
+	// MeasuredAt is when the run was measured (-measured-at); Day is set
+	// when the flag gave a day, not a time (see ParseMeasuredAt).
+	MeasuredAt time.Time
+	Day        bool
+}
+
+// ParseMeasuredAt reads -measured-at: an RFC 3339 time, or a day as
+// YYYY-MM-DD, which is its midnight UTC and sets day.
+func ParseMeasuredAt(s string) (t time.Time, day bool, err error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, false, nil
+	}
+	return time.Time{}, false, fmt.Errorf("%s is neither a day (YYYY-MM-DD) nor an RFC 3339 time (2026-11-20T10:00:00Z)", rating.Quote(s))
 }
 
 // Flags names the flag that supplies each field, for error messages.
@@ -141,11 +168,14 @@ type Stated struct {
 	Queries  string
 	Tokens   string
 	Duration string
+	// MeasuredAt says where a result's non-zero MeasuredAt comes from in
+	// the file, e.g. "timestamp"; "" is "the file's time".
+	MeasuredAt string
 }
 
 // Apply fills what only the submitter knows into a result of a single-run
-// file: model, task, dataset, queries, output tokens, duration, hardware
-// and size. The file's parser has set what the file says, and stated says
+// file: model, task, dataset, queries, output tokens, duration, hardware,
+// size and the measurement's date. The file's parser has set what the file says, and stated says
 // how it says its counts. Apply never overwrites what the file says: a
 // name the file gives is kept, and a count or duration flag is checked
 // against the file's figure (see the package comment). Warnings about
@@ -155,6 +185,9 @@ type Stated struct {
 // *MissingError; a flag with a bad value is reported first, on its own.
 func (m Meta) Apply(file string, r *rating.Result, stated Stated, ws *[]Warning) error {
 	if err := m.checkCounts(file); err != nil {
+		return err
+	}
+	if err := m.ApplyDate(file, stated.MeasuredAt, r, ws); err != nil {
 		return err
 	}
 	var missing []string
@@ -214,6 +247,44 @@ func (m Meta) Apply(file string, r *rating.Result, stated Stated, ws *[]Warning)
 		e.Unstated = append(e.Unstated, "duration")
 	}
 	return e
+}
+
+// DateSlack is how far a file's time may be from -measured-at and still
+// agree with it: a day, since tools write local time without a zone.
+const DateSlack = 24 * time.Hour
+
+// ApplyDate fills -measured-at into a result whose file records no time,
+// and checks it against one that does: the file's time is kept, and a flag
+// more than DateSlack away from it (from the flag's day, for a day) is
+// refused. where says where the file records it ("" for "the file's
+// time"). Warnings go to ws, when it is not nil.
+func (m Meta) ApplyDate(file, where string, r *rating.Result, ws *[]Warning) error {
+	if m.MeasuredAt.IsZero() {
+		return nil
+	}
+	if r.MeasuredAt.IsZero() {
+		r.MeasuredAt = m.MeasuredAt
+		return nil
+	}
+	flag, got := m.MeasuredAt.UTC().Format(time.RFC3339Nano), r.MeasuredAt.UTC()
+	from, to := m.MeasuredAt.Add(-DateSlack), m.MeasuredAt.Add(DateSlack)
+	if m.Day {
+		flag = m.MeasuredAt.Format(time.DateOnly)
+		to = to.Add(24 * time.Hour)
+	}
+	fileText := got.Format(time.RFC3339Nano)
+	if where != "" {
+		fileText += " (" + where + ")"
+	}
+	if got.Before(from) || got.After(to) {
+		return fmt.Errorf("%s: -measured-at %s contradicts the file's %s", file, flag, fileText)
+	}
+	same := got.Equal(m.MeasuredAt) || m.Day && got.Format(time.DateOnly) == flag
+	if !same && ws != nil {
+		*ws = append(*ws, Warning{File: file, Message: fmt.Sprintf(
+			"-measured-at %s is within a day of the file's %s: the file's time is used", flag, fileText)})
+	}
+	return nil
 }
 
 // statesCount reports whether an accelerator name states how many ran, as

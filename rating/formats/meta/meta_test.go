@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/energylabel/energylabel/rating"
 )
@@ -225,4 +226,101 @@ func TestCounts(t *testing.T) {
 	if err := m.Apply("f", &r, Stated{}, nil); err == nil || err.Error() != "f: -queries 1000 contradicts the file's 10 queries" {
 		t.Errorf("error %v", err)
 	}
+}
+
+func TestParseMeasuredAt(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Time
+		day  bool
+	}{
+		{"2026-11-20", time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), true},
+		{" 2026-11-20 ", time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), true},
+		{"2026-11-20T10:00:00Z", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), false},
+		{"2026-11-20T10:00:00.5+01:00", time.Date(2026, 11, 20, 9, 0, 0, 5e8, time.UTC), false},
+	} {
+		got, day, err := ParseMeasuredAt(tt.in)
+		if err != nil || !got.Equal(tt.want) || day != tt.day {
+			t.Errorf("ParseMeasuredAt(%q) = %v, %v, %v; want %v, %v", tt.in, got, day, err, tt.want, tt.day)
+		}
+	}
+	for _, in := range []string{"", "20/11/2026", "2026-11-20 10:00", "2026-11-20T10:00:00", "2026-13-01", strings.Repeat("9", 100)} {
+		if _, _, err := ParseMeasuredAt(in); err == nil || len(err.Error()) > 140 {
+			t.Errorf("ParseMeasuredAt(%q): %v; want a short error", in, err)
+		}
+	}
+}
+
+// -measured-at fills in a result the file did not date, and must lie
+// within a day of a time the file records, which is kept.
+func TestApplyDate(t *testing.T) {
+	day := Meta{MeasuredAt: time.Date(2025, 7, 31, 0, 0, 0, 0, time.UTC), Day: true}
+	at := Meta{MeasuredAt: time.Date(2025, 7, 31, 15, 0, 0, 0, time.UTC)}
+	fileTime := time.Date(2025, 7, 31, 15, 34, 35, 0, time.UTC)
+	for _, tt := range []struct {
+		name    string
+		m       Meta
+		file    time.Time
+		want    time.Time
+		err     string
+		warning string
+	}{
+		{"no flag, no time", Meta{}, time.Time{}, time.Time{}, "", ""},
+		{"no flag keeps the file's", Meta{}, fileTime, fileTime, "", ""},
+		{"a day fills in", day, time.Time{}, day.MeasuredAt, "", ""},
+		{"a time fills in", at, time.Time{}, at.MeasuredAt, "", ""},
+		{"the file's day agrees silently", day, fileTime, fileTime, "", ""},
+		{"a day later", day, fileTime.Add(24 * time.Hour), fileTime.Add(24 * time.Hour), "", "-measured-at 2025-07-31 is within a day of the file's 2025-08-01T15:34:35Z (timestamp): the file's time is used"},
+		{"a day and a half before the day's end", day, day.MeasuredAt.Add(-20 * time.Hour), day.MeasuredAt.Add(-20 * time.Hour), "", "within a day"},
+		{"two days later", day, fileTime.Add(48 * time.Hour), time.Time{}, "f: -measured-at 2025-07-31 contradicts the file's 2025-08-02T15:34:35Z (timestamp)", ""},
+		{"a time within a day", at, fileTime, fileTime, "", "-measured-at 2025-07-31T15:00:00Z is within a day"},
+		{"a time 25 hours away", at, at.MeasuredAt.Add(-25 * time.Hour), time.Time{}, "-measured-at 2025-07-31T15:00:00Z contradicts the file's 2025-07-30T14:00:00Z (timestamp)", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rating.Result{MeasuredAt: tt.file}
+			var ws []Warning
+			err := tt.m.ApplyDate("f", "timestamp", &r, &ws)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || !r.MeasuredAt.Equal(tt.want) {
+				t.Fatalf("measured_at %v, %v; want %v", r.MeasuredAt, err, tt.want)
+			}
+			if tt.warning == "" && len(ws) > 0 || tt.warning != "" && (len(ws) != 1 || !strings.Contains(ws[0].String(), tt.warning)) {
+				t.Errorf("warnings %v, want %q", ws, tt.warning)
+			}
+		})
+	}
+	// Apply applies it too, naming where the file records its time.
+	r := rating.Result{GPUEnergyWh: 1, MeasuredAt: fileTime}
+	m := Meta{Model: "acme/m", Task: "summarization", Queries: 1000, Hardware: "H100", MeasuredAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Day: true}
+	if err := m.Apply("f", &r, Stated{MeasuredAt: "the latest timestamp of 3 runs"}, nil); err == nil || !strings.Contains(err.Error(), "(the latest timestamp of 3 runs)") {
+		t.Errorf("Apply: %v", err)
+	}
+}
+
+func FuzzParseMeasuredAt(f *testing.F) {
+	for _, s := range []string{"2026-11-20", "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.123+05:30", "20/11/2026", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		at, day, err := ParseMeasuredAt(s)
+		if err != nil {
+			if len(err.Error()) > 300 {
+				t.Fatalf("an error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if day && (at.Location() != time.UTC || at.Hour() != 0 || at.Minute() != 0 || at.Second() != 0 || at.Nanosecond() != 0) {
+			t.Fatalf("a day that is not a UTC midnight: %v", at)
+		}
+		// Whatever it parsed agrees with itself as a file's time.
+		r := rating.Result{MeasuredAt: at}
+		if err := (Meta{MeasuredAt: at, Day: day}).ApplyDate("f", "", &r, nil); err != nil || !r.MeasuredAt.Equal(at) {
+			t.Fatalf("%v against itself: %v", at, err)
+		}
+	})
 }

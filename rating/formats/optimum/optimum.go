@@ -56,7 +56,8 @@
 //
 // The report records no duration (latency and throughput are null in
 // energy reports): -duration gives it. It names neither model, task nor
-// hardware: those come from the submitter's flags too.
+// hardware, nor when it ran: those come from the submitter's flags too
+// (-measured-at for the date).
 package optimum
 
 import (
