@@ -64,6 +64,17 @@ func parseHeadingLine(s string) (level int, text string, ok bool) {
 	return len(m[1]), strings.TrimSpace(m[2]), true
 }
 
+// headingLine writes a heading as -after reads it back: a text that ends
+// in "#" gets a closing sequence, which Markdown would otherwise take it
+// for.
+func headingLine(level int, text string) string {
+	line := strings.Repeat("#", level) + " " + text
+	if strings.HasSuffix(text, "#") {
+		line += " #"
+	}
+	return line
+}
+
 // sameHeadingText compares heading texts as a reader does: ignoring
 // case and runs of spaces.
 func sameHeadingText(a, b string) bool {
@@ -100,7 +111,7 @@ func (l cardLayout) placeAfter(after string) (cardLayout, error) {
 			have = append(have, "…")
 			break
 		}
-		have = append(have, strconv.Quote(strings.Repeat("#", h.level)+" "+h.text))
+		have = append(have, strconv.Quote(headingLine(h.level, h.text)))
 	}
 	if len(have) == 0 {
 		return l, fmt.Errorf("-after %s: the card has no headings", quoteShort(after))

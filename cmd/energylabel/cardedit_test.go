@@ -170,7 +170,7 @@ func FuzzCardEditor(f *testing.F) {
 		// Placed after a heading, the card's bytes are its own on either
 		// side, and a second run changes nothing.
 		for _, h := range l.headings {
-			after := strings.Repeat("#", h.level) + " " + h.text
+			after := headingLine(h.level, h.text)
 			if _, _, ok := parseHeadingLine(after); !ok || l.found {
 				continue
 			}
