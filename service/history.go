@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
@@ -63,4 +65,45 @@ func (s *Service) History(ctx context.Context, model, task, hardware, dataset st
 		next = "h" + strconv.FormatUint(entries[want-1].ID, 10)
 	}
 	return s.historyWith(model, q, entries, next == ""), next, nil
+}
+
+// historyWith merges a model's verifications into a page of its results:
+// each verification of a result on the page (on the last page, of any
+// later result too), in time order, so that history says who checked
+// what and when.
+func (s *Service) historyWith(model string, q storage.HistoryQuery, entries []storage.HistoryEntry, last bool) []HistoryItem {
+	items := make([]HistoryItem, 0, len(entries))
+	for i := range entries {
+		items = append(items, HistoryItem{Result: &entries[i]})
+	}
+	vs := s.index.Verifications(model)
+	if len(vs) == 0 {
+		return items
+	}
+	hi := uint64(0)
+	if len(entries) > 0 {
+		hi = entries[len(entries)-1].ID
+	}
+	for i := range vs {
+		v := &vs[i]
+		if v.ResultID <= q.After || (!last && v.ResultID > hi) || !q.Matches(v.Cohort) {
+			continue
+		}
+		items = append(items, HistoryItem{Verification: v})
+	}
+	slices.SortStableFunc(items, func(a, b HistoryItem) int { return a.at().Compare(b.at()) })
+	return items
+}
+
+// HistoryItem is one entry of a history page: a result or a verification.
+type HistoryItem struct {
+	Result       *storage.HistoryEntry
+	Verification *storage.Verification
+}
+
+func (h HistoryItem) at() time.Time {
+	if h.Result != nil {
+		return h.Result.ReceivedAt
+	}
+	return h.Verification.At
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/energylabel/energylabel/index"
 	"github.com/energylabel/energylabel/rating"
@@ -88,45 +86,4 @@ func cohortName(c rating.Cohort) string {
 		parts = append(parts, "size class "+c.SizeClass)
 	}
 	return fmt.Sprintf("(%s, on %s)", strings.Join(parts, ", "), c.Hardware)
-}
-
-// historyWith merges a model's verifications into a page of its results:
-// each verification of a result on the page (on the last page, of any
-// later result too), in time order, so that history says who checked
-// what and when.
-func (s *Service) historyWith(model string, q storage.HistoryQuery, entries []storage.HistoryEntry, last bool) []HistoryItem {
-	items := make([]HistoryItem, 0, len(entries))
-	for i := range entries {
-		items = append(items, HistoryItem{Result: &entries[i]})
-	}
-	vs := s.index.Verifications(model)
-	if len(vs) == 0 {
-		return items
-	}
-	hi := uint64(0)
-	if len(entries) > 0 {
-		hi = entries[len(entries)-1].ID
-	}
-	for i := range vs {
-		v := &vs[i]
-		if v.ResultID <= q.After || (!last && v.ResultID > hi) || !q.Matches(v.Cohort) {
-			continue
-		}
-		items = append(items, HistoryItem{Verification: v})
-	}
-	slices.SortStableFunc(items, func(a, b HistoryItem) int { return a.at().Compare(b.at()) })
-	return items
-}
-
-// HistoryItem is one entry of a history page: a result or a verification.
-type HistoryItem struct {
-	Result       *storage.HistoryEntry
-	Verification *storage.Verification
-}
-
-func (h HistoryItem) at() time.Time {
-	if h.Result != nil {
-		return h.Result.ReceivedAt
-	}
-	return h.Verification.At
 }
