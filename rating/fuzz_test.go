@@ -66,3 +66,38 @@ func FuzzResolveAccelerator(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMeasurement feeds arbitrary measurements, the section energylabel
+// measure writes, through the trace checks: a field-naming refusal, or an
+// accepted result whose trace agrees with its energy.
+func FuzzMeasurement(f *testing.F) {
+	f.Add("nvml", 0.1, "NVIDIA H100 80GB HBM3", "counter", uint64(1000), uint64(504838), 0.139955, 2.9, []byte{170, 175, 174, 176})
+	f.Add("nvml", 1.0, "NVIDIA H200", "samples", uint64(0), uint64(0), 2.58, 66.1, []byte{140})
+	f.Add("", math.NaN(), "H100\x00", "x", uint64(9), uint64(1), -1.0, math.Inf(1), []byte{})
+	f.Fuzz(func(t *testing.T, source string, interval float64, name, esrc string, start, end uint64, wh, dur float64, watts []byte) {
+		m := &Measurement{Source: source, IntervalSeconds: interval,
+			Devices: []MeasuredDevice{{Name: name, EnergySource: esrc, EnergyStartMJ: start, EnergyEndMJ: end, EnergyWh: wh}}}
+		for i, w := range watts {
+			m.Trace = append(m.Trace, PowerSample{T: dur * float64(i+1) / float64(len(watts)), Watts: float64(w)})
+		}
+		r := Result{Model: "acme/tiny-clf", Task: "text-classification", Accelerator: "H100", GPUCount: 1, Queries: 1000,
+			GPUEnergyWh: wh, DurationSeconds: dur, Measurement: m}
+		ms, err := Builtin().Normalise(&r, Publisher)
+		if err != nil {
+			var inv *InvalidError
+			if !errors.As(err, &inv) || len(inv.Violations) == 0 || len(inv.Violations) > MaxViolations {
+				t.Fatalf("error without violations: %v", err)
+			}
+			for _, v := range inv.Violations {
+				if v.Field == "" || v.Description == "" {
+					t.Fatalf("violation without field or description: %+v", v)
+				}
+			}
+			return
+		}
+		joules, peak := TraceEnergy(m.Trace)
+		if ms.Checks&CheckTrace == 0 || math.Abs(joules-wh*3600) > TraceTolerance*wh*3600+(TraceLagSeconds+interval)*peak+1e-9 {
+			t.Fatalf("accepted %+v with checks %v", m, ms.Checks.Names())
+		}
+	})
+}

@@ -30,9 +30,12 @@ const (
 	// CheckThroughput: J/token agrees with power over the reported
 	// throughput within 10 %.
 	CheckThroughput
+	// CheckTrace: the result carried a measurement (energylabel measure,
+	// NVML) whose counters, trace and devices agree with its figures.
+	CheckTrace
 )
 
-var checkNames = [...]string{"power", "output_rate", "throughput"}
+var checkNames = [...]string{"power", "output_rate", "throughput", "trace"}
 
 // namesOf holds the names of every combination of checks, made once: every
 // rating read lists them.
@@ -71,6 +74,15 @@ func (m Measure) X() float64 { return m.EnergyPerUnit }
 
 // PowerChecked says whether the physical power check ran and passed.
 func (m Measure) PowerChecked() bool { return m.Checks&CheckPower != 0 }
+
+// MeasuredWith names what measured the figures, when the server checked
+// it: MeasuredWithNVML for a result whose trace checks passed, else "".
+func (m Measure) MeasuredWith() string {
+	if m.Checks&CheckTrace != 0 {
+		return MeasuredWithNVML
+	}
+	return ""
+}
 
 // Source is who vouches for a result, which decides what it must carry.
 type Source int

@@ -31,6 +31,8 @@ type Result struct {
 	// ActiveParamsBillions is the parameters a mixture-of-experts model
 	// activates per token; 0 means all of ParamsBillions.
 	ActiveParamsBillions float64
+	// Measurement is how energylabel measure measured it; nil otherwise.
+	Measurement *Measurement `json:",omitempty"`
 }
 
 // Output is what the user received over all successful queries.

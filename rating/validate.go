@@ -240,6 +240,7 @@ func (c *checker) check() {
 		c.checkOutputSizes()
 	}
 	c.checkDates()
+	c.checkMeasurement()
 	if len(c.vs) == 0 {
 		c.checkFloors()
 	}

@@ -24,6 +24,8 @@ type app struct {
 	getenv         func(string) string
 	flags          globalFlags
 	cfg            config
+	// gpu opens the GPUs' management library for measure; nil is NVML.
+	gpu func() (gpuLibrary, error)
 }
 
 // config is the resolved global configuration.

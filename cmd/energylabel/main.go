@@ -43,6 +43,7 @@ type command struct {
 var commands = []*command{
 	submitCommand,
 	verifyCommand,
+	measureCommand,
 	importCommand,
 	getCommand,
 	listCommand,
@@ -215,9 +216,14 @@ func (a *app) exit(err error) int {
 	var usage *usageError
 	var help *helpError
 	var unreachable *client.ConnectError
+	var status *exitStatusError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &status):
+		// measure's command failed: its status is measure's
+		fmt.Fprintf(a.stderr, "energylabel: %s\n", oneLine(status.msg))
+		return status.code
 	case errors.As(err, &help):
 		fmt.Fprint(a.stdout, commandUsage(help.cmd))
 		return exitOK

@@ -46,7 +46,7 @@ func Rating(r *index.Rated, scheme *rating.GradeScheme, rel *rating.Release) *en
 		Unit: c.Basis.Symbol(), Scheme: scheme.Version, GradeNote: g.Note, PowerChecked: r.Measure.PowerChecked(),
 		ResultId: r.ID, GpuCount: int32(r.GPUCount), CohortSize: int32(r.CohortSize), Rank: int32(r.Rank), ReleaseCohortSize: int32(r.RankOf),
 		ParametersBillions: r.ParamsBillions, Release: st.Release, StarsNote: st.Note,
-		Checks: r.Measure.Checks.Names(), PhysicsNote: rating.PhysicsNote(shown),
+		Checks: r.Measure.Checks.Names(), PhysicsNote: rating.PhysicsNote(shown), MeasuredWith: r.Measure.MeasuredWith(),
 	}}
 	p := &m.rating
 	p.Verification = &m.verification

@@ -48,7 +48,53 @@ func Result(p *energylabelv1.BenchmarkResult) rating.Result {
 	if p.GetMeasuredAt() != nil {
 		r.MeasuredAt = p.GetMeasuredAt().AsTime()
 	}
+	if m := p.GetMeasurement(); m != nil {
+		r.Measurement = Measurement(m)
+	}
 	return r
+}
+
+// Measurement converts an API measurement to the domain.
+func Measurement(p *energylabelv1.Measurement) *rating.Measurement {
+	m := &rating.Measurement{
+		Source: p.GetSource(), IntervalSeconds: p.GetIntervalSeconds(),
+		DriverVersion: p.GetDriverVersion(), CUDAVersion: p.GetCudaVersion(),
+		IdleWatts: p.GetIdleWatts(), IdleSeconds: p.GetIdleSeconds(),
+	}
+	for _, d := range p.GetDevices() {
+		m.Devices = append(m.Devices, rating.MeasuredDevice{
+			Index: int(d.GetIndex()), Name: d.GetName(), UUID: d.GetUuid(), PowerLimitWatts: d.GetPowerLimitWatts(),
+			EnergySource: d.GetEnergySource(), EnergyStartMJ: d.GetEnergyStartMj(), EnergyEndMJ: d.GetEnergyEndMj(),
+			EnergyWh: d.GetEnergyWh(),
+		})
+	}
+	if n := len(p.GetTrace()); n > 0 {
+		m.Trace = make([]rating.PowerSample, n)
+		for i, s := range p.GetTrace() {
+			m.Trace[i] = rating.PowerSample{T: s.GetT(), Watts: s.GetWatts()}
+		}
+	}
+	return m
+}
+
+// MeasurementMessage converts a domain measurement to the API message.
+func MeasurementMessage(m *rating.Measurement) *energylabelv1.Measurement {
+	p := &energylabelv1.Measurement{
+		Source: m.Source, IntervalSeconds: m.IntervalSeconds,
+		DriverVersion: m.DriverVersion, CudaVersion: m.CUDAVersion,
+		IdleWatts: m.IdleWatts, IdleSeconds: m.IdleSeconds,
+	}
+	for _, d := range m.Devices {
+		p.Devices = append(p.Devices, &energylabelv1.MeasuredDevice{
+			Index: int32(d.Index), Name: d.Name, Uuid: d.UUID, PowerLimitWatts: d.PowerLimitWatts,
+			EnergySource: d.EnergySource, EnergyStartMj: d.EnergyStartMJ, EnergyEndMj: d.EnergyEndMJ,
+			EnergyWh: d.EnergyWh,
+		})
+	}
+	for _, s := range m.Trace {
+		p.Trace = append(p.Trace, &energylabelv1.PowerSample{T: s.T, Watts: s.Watts})
+	}
+	return p
 }
 
 // BenchmarkResult converts a domain result to the API message.
@@ -86,6 +132,9 @@ func BenchmarkResult(r *rating.Result) *energylabelv1.BenchmarkResult {
 	if !r.MeasuredAt.IsZero() {
 		p.MeasuredAt = timestamppb.New(r.MeasuredAt)
 	}
+	if r.Measurement != nil {
+		p.Measurement = MeasurementMessage(r.Measurement)
+	}
 	return p
 }
 
@@ -106,6 +155,7 @@ func LabelRating(r *energylabelv1.Rating, pageURL string) label.Rating {
 		Unit: r.GetUnit(), Basis: r.GetBasis(), Stars: int(r.GetStars()), Release: r.GetRelease(), Grade: r.GetGrade(),
 		EEI: r.GetEei(), Scheme: r.GetScheme(), PageURL: pageURL,
 		Verification: LabelVerification(r.GetVerification()),
+		MeasuredWith: r.GetMeasuredWith(),
 	}
 }
 

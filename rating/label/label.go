@@ -52,6 +52,9 @@ type Rating struct {
 	// surveillance found. For a corrected rating, WhPer1kQueries,
 	// EnergyPerUnit, Grade and Stars are the determined figures and theirs.
 	Verification Verification
+	// MeasuredWith names what measured the figures when the service
+	// checked it, e.g. "energylabel measure, NVML"; "" otherwise.
+	MeasuredWith string
 }
 
 // The verification statuses, as the API spells them.
@@ -95,6 +98,9 @@ func StatusText(r Rating) string {
 	case StatusPublished:
 		return "published leaderboard"
 	case StatusDeclared:
+		if r.MeasuredWith != "" {
+			return "declared, measured with " + clean(r.MeasuredWith)
+		}
 		return "declared by the publisher"
 	case StatusVerified:
 		return "verified" + onDate(v.CheckedAt, " by a surveyor")

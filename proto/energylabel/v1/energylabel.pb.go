@@ -74,7 +74,7 @@ func (x RatingEvent_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RatingEvent_Kind.Descriptor instead.
 func (RatingEvent_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13, 0}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16, 0}
 }
 
 // BenchmarkResult is one standardised benchmark run, as a publisher submits it.
@@ -115,8 +115,12 @@ type BenchmarkResult struct {
 	// model; 0 means every parameter is active. The compute floors use it,
 	// the memory fit and the size class use parameters_billions.
 	ActiveParametersBillions float64 `protobuf:"fixed64,18,opt,name=active_parameters_billions,json=activeParametersBillions,proto3" json:"active_parameters_billions,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// How the energy was measured, when `energylabel measure` measured it:
+	// the GPUs' own counters and a power trace. The server checks it against
+	// the figures above (see Measurement).
+	Measurement   *Measurement `protobuf:"bytes,19,opt,name=measurement,proto3" json:"measurement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BenchmarkResult) Reset() {
@@ -275,6 +279,295 @@ func (x *BenchmarkResult) GetActiveParametersBillions() float64 {
 	return 0
 }
 
+func (x *BenchmarkResult) GetMeasurement() *Measurement {
+	if x != nil {
+		return x.Measurement
+	}
+	return nil
+}
+
+// Measurement is how `energylabel measure` measured a result's energy:
+// each GPU's total-energy counter read before and after the command, and
+// the GPUs' power sampled into a trace. A result that carries one is
+// refused unless gpu_energy_wh is the devices' energy, the trace's
+// integral agrees with it (within 10 % plus the power reading's averaging
+// window of about a second at the trace's peak power), the trace covers
+// duration_seconds, and every device's name resolves to the result's
+// accelerator family; hardware.count is the number of devices.
+type Measurement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where the figures come from: "nvml".
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// The sampling interval, in seconds.
+	IntervalSeconds float64 `protobuf:"fixed64,2,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	// The GPUs measured, in the order of their indices.
+	Devices []*MeasuredDevice `protobuf:"bytes,3,rep,name=devices,proto3" json:"devices,omitempty"`
+	// Power over the run, summed over the devices: at most 4,096 points.
+	Trace []*PowerSample `protobuf:"bytes,4,rep,name=trace,proto3" json:"trace,omitempty"`
+	// The NVIDIA driver's version, and the CUDA version it supports.
+	DriverVersion string `protobuf:"bytes,5,opt,name=driver_version,json=driverVersion,proto3" json:"driver_version,omitempty"`
+	CudaVersion   string `protobuf:"bytes,6,opt,name=cuda_version,json=cudaVersion,proto3" json:"cuda_version,omitempty"`
+	// Idle power summed over the devices, measured for idle_seconds before
+	// the command started; 0 when not measured. Reported beside the energy,
+	// never subtracted from it.
+	IdleWatts     float64 `protobuf:"fixed64,7,opt,name=idle_watts,json=idleWatts,proto3" json:"idle_watts,omitempty"`
+	IdleSeconds   float64 `protobuf:"fixed64,8,opt,name=idle_seconds,json=idleSeconds,proto3" json:"idle_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Measurement) Reset() {
+	*x = Measurement{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Measurement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Measurement) ProtoMessage() {}
+
+func (x *Measurement) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Measurement.ProtoReflect.Descriptor instead.
+func (*Measurement) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Measurement) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Measurement) GetIntervalSeconds() float64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *Measurement) GetDevices() []*MeasuredDevice {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+func (x *Measurement) GetTrace() []*PowerSample {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
+func (x *Measurement) GetDriverVersion() string {
+	if x != nil {
+		return x.DriverVersion
+	}
+	return ""
+}
+
+func (x *Measurement) GetCudaVersion() string {
+	if x != nil {
+		return x.CudaVersion
+	}
+	return ""
+}
+
+func (x *Measurement) GetIdleWatts() float64 {
+	if x != nil {
+		return x.IdleWatts
+	}
+	return 0
+}
+
+func (x *Measurement) GetIdleSeconds() float64 {
+	if x != nil {
+		return x.IdleSeconds
+	}
+	return 0
+}
+
+// MeasuredDevice is one GPU a measurement read.
+type MeasuredDevice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Its NVML index.
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// As NVML names it, e.g. "NVIDIA H100 80GB HBM3".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Uuid string `protobuf:"bytes,3,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	// The power limit NVML reports, in W.
+	PowerLimitWatts float64 `protobuf:"fixed64,4,opt,name=power_limit_watts,json=powerLimitWatts,proto3" json:"power_limit_watts,omitempty"`
+	// "counter" (the total-energy counter's difference) or "samples" (the
+	// integral of sampled power, where the device has no counter or the
+	// counter went back, as after a driver reload).
+	EnergySource string `protobuf:"bytes,5,opt,name=energy_source,json=energySource,proto3" json:"energy_source,omitempty"`
+	// The total-energy counter before and after the command, in mJ; 0 when
+	// energy_source is "samples".
+	EnergyStartMj uint64 `protobuf:"varint,6,opt,name=energy_start_mj,json=energyStartMj,proto3" json:"energy_start_mj,omitempty"`
+	EnergyEndMj   uint64 `protobuf:"varint,7,opt,name=energy_end_mj,json=energyEndMj,proto3" json:"energy_end_mj,omitempty"`
+	// This device's energy over the run, in Wh.
+	EnergyWh      float64 `protobuf:"fixed64,8,opt,name=energy_wh,json=energyWh,proto3" json:"energy_wh,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MeasuredDevice) Reset() {
+	*x = MeasuredDevice{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MeasuredDevice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MeasuredDevice) ProtoMessage() {}
+
+func (x *MeasuredDevice) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MeasuredDevice.ProtoReflect.Descriptor instead.
+func (*MeasuredDevice) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MeasuredDevice) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *MeasuredDevice) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MeasuredDevice) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+func (x *MeasuredDevice) GetPowerLimitWatts() float64 {
+	if x != nil {
+		return x.PowerLimitWatts
+	}
+	return 0
+}
+
+func (x *MeasuredDevice) GetEnergySource() string {
+	if x != nil {
+		return x.EnergySource
+	}
+	return ""
+}
+
+func (x *MeasuredDevice) GetEnergyStartMj() uint64 {
+	if x != nil {
+		return x.EnergyStartMj
+	}
+	return 0
+}
+
+func (x *MeasuredDevice) GetEnergyEndMj() uint64 {
+	if x != nil {
+		return x.EnergyEndMj
+	}
+	return 0
+}
+
+func (x *MeasuredDevice) GetEnergyWh() float64 {
+	if x != nil {
+		return x.EnergyWh
+	}
+	return 0
+}
+
+// PowerSample is one point of a power trace: the average power since the
+// previous point (or the start) up to t.
+type PowerSample struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Seconds since the command started.
+	T float64 `protobuf:"fixed64,1,opt,name=t,proto3" json:"t,omitempty"`
+	// Watts, summed over the devices.
+	Watts         float64 `protobuf:"fixed64,2,opt,name=watts,proto3" json:"watts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PowerSample) Reset() {
+	*x = PowerSample{}
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PowerSample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PowerSample) ProtoMessage() {}
+
+func (x *PowerSample) ProtoReflect() protoreflect.Message {
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PowerSample.ProtoReflect.Descriptor instead.
+func (*PowerSample) Descriptor() ([]byte, []int) {
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PowerSample) GetT() float64 {
+	if x != nil {
+		return x.T
+	}
+	return 0
+}
+
+func (x *PowerSample) GetWatts() float64 {
+	if x != nil {
+		return x.Watts
+	}
+	return 0
+}
+
 // Hardware is the accelerator a result was measured on.
 type Hardware struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -290,7 +583,7 @@ type Hardware struct {
 
 func (x *Hardware) Reset() {
 	*x = Hardware{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[1]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -302,7 +595,7 @@ func (x *Hardware) String() string {
 func (*Hardware) ProtoMessage() {}
 
 func (x *Hardware) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[1]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -315,7 +608,7 @@ func (x *Hardware) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hardware.ProtoReflect.Descriptor instead.
 func (*Hardware) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{1}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Hardware) GetAccelerator() string {
@@ -349,7 +642,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[2]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +654,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[2]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +667,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{2}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Output) GetTokens() int64 {
@@ -444,7 +737,7 @@ type Tool struct {
 
 func (x *Tool) Reset() {
 	*x = Tool{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[3]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +749,7 @@ func (x *Tool) String() string {
 func (*Tool) ProtoMessage() {}
 
 func (x *Tool) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[3]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +762,7 @@ func (x *Tool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tool.ProtoReflect.Descriptor instead.
 func (*Tool) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{3}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Tool) GetName() string {
@@ -557,14 +850,19 @@ type Rating struct {
 	// Who vouches for the figures, and what surveyors found.
 	Verification *Verification `protobuf:"bytes,31,opt,name=verification,proto3" json:"verification,omitempty"`
 	// Why the physical floors were not checked, when they were not.
-	PhysicsNote   string `protobuf:"bytes,32,opt,name=physics_note,json=physicsNote,proto3" json:"physics_note,omitempty"`
+	PhysicsNote string `protobuf:"bytes,32,opt,name=physics_note,json=physicsNote,proto3" json:"physics_note,omitempty"`
+	// What measured the figures, when the server checked it: "energylabel
+	// measure, NVML" for a result that carried a measurement whose trace
+	// checks passed (checks then lists "trace"); empty otherwise. Such a
+	// result is still declared: only a surveyor's verification vouches for it.
+	MeasuredWith  string `protobuf:"bytes,33,opt,name=measured_with,json=measuredWith,proto3" json:"measured_with,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rating) Reset() {
 	*x = Rating{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[4]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +874,7 @@ func (x *Rating) String() string {
 func (*Rating) ProtoMessage() {}
 
 func (x *Rating) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[4]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +887,7 @@ func (x *Rating) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rating.ProtoReflect.Descriptor instead.
 func (*Rating) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{4}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Rating) GetModel() string {
@@ -816,6 +1114,13 @@ func (x *Rating) GetPhysicsNote() string {
 	return ""
 }
 
+func (x *Rating) GetMeasuredWith() string {
+	if x != nil {
+		return x.MeasuredWith
+	}
+	return ""
+}
+
 // Verification says who vouches for a rating's figures, and what market
 // surveillance found.
 type Verification struct {
@@ -848,7 +1153,7 @@ type Verification struct {
 
 func (x *Verification) Reset() {
 	*x = Verification{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -860,7 +1165,7 @@ func (x *Verification) String() string {
 func (*Verification) ProtoMessage() {}
 
 func (x *Verification) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[5]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -873,7 +1178,7 @@ func (x *Verification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verification.ProtoReflect.Descriptor instead.
 func (*Verification) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{5}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Verification) GetStatus() string {
@@ -948,7 +1253,7 @@ type GetServerInfoRequest struct {
 
 func (x *GetServerInfoRequest) Reset() {
 	*x = GetServerInfoRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1265,7 @@ func (x *GetServerInfoRequest) String() string {
 func (*GetServerInfoRequest) ProtoMessage() {}
 
 func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[6]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1278,7 @@ func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{6}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
 }
 
 // GetServerInfoResponse describes the server.
@@ -1000,7 +1305,7 @@ type GetServerInfoResponse struct {
 
 func (x *GetServerInfoResponse) Reset() {
 	*x = GetServerInfoResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1317,7 @@ func (x *GetServerInfoResponse) String() string {
 func (*GetServerInfoResponse) ProtoMessage() {}
 
 func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[7]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,7 +1330,7 @@ func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{7}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetServerInfoResponse) GetBaseUrl() string {
@@ -1101,7 +1406,7 @@ type GetHistoryRequest struct {
 
 func (x *GetHistoryRequest) Reset() {
 	*x = GetHistoryRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1418,7 @@ func (x *GetHistoryRequest) String() string {
 func (*GetHistoryRequest) ProtoMessage() {}
 
 func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[8]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1431,7 @@ func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{8}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetHistoryRequest) GetModel() string {
@@ -1182,7 +1487,7 @@ type GetHistoryResponse struct {
 
 func (x *GetHistoryResponse) Reset() {
 	*x = GetHistoryResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1499,7 @@ func (x *GetHistoryResponse) String() string {
 func (*GetHistoryResponse) ProtoMessage() {}
 
 func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[9]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1512,7 @@ func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{9}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetHistoryResponse) GetEntries() []*HistoryEntry {
@@ -1264,7 +1569,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1581,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[10]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1594,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{10}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HistoryEntry) GetResultId() uint64 {
@@ -1462,7 +1767,7 @@ type WatchRatingsRequest struct {
 
 func (x *WatchRatingsRequest) Reset() {
 	*x = WatchRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1779,7 @@ func (x *WatchRatingsRequest) String() string {
 func (*WatchRatingsRequest) ProtoMessage() {}
 
 func (x *WatchRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[11]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1792,7 @@ func (x *WatchRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRatingsRequest.ProtoReflect.Descriptor instead.
 func (*WatchRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{11}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchRatingsRequest) GetModel() string {
@@ -1528,7 +1833,7 @@ type WatchRatingsResponse struct {
 
 func (x *WatchRatingsResponse) Reset() {
 	*x = WatchRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1845,7 @@ func (x *WatchRatingsResponse) String() string {
 func (*WatchRatingsResponse) ProtoMessage() {}
 
 func (x *WatchRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[12]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1858,7 @@ func (x *WatchRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRatingsResponse.ProtoReflect.Descriptor instead.
 func (*WatchRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{12}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchRatingsResponse) GetEvents() []*RatingEvent {
@@ -1576,7 +1881,7 @@ type RatingEvent struct {
 
 func (x *RatingEvent) Reset() {
 	*x = RatingEvent{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +1893,7 @@ func (x *RatingEvent) String() string {
 func (*RatingEvent) ProtoMessage() {}
 
 func (x *RatingEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[13]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +1906,7 @@ func (x *RatingEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RatingEvent.ProtoReflect.Descriptor instead.
 func (*RatingEvent) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{13}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RatingEvent) GetRevision() int64 {
@@ -1645,7 +1950,7 @@ type GradeClass struct {
 
 func (x *GradeClass) Reset() {
 	*x = GradeClass{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +1962,7 @@ func (x *GradeClass) String() string {
 func (*GradeClass) ProtoMessage() {}
 
 func (x *GradeClass) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[14]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +1975,7 @@ func (x *GradeClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GradeClass.ProtoReflect.Descriptor instead.
 func (*GradeClass) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{14}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GradeClass) GetGrade() string {
@@ -1725,7 +2030,7 @@ type Accelerator struct {
 
 func (x *Accelerator) Reset() {
 	*x = Accelerator{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1737,7 +2042,7 @@ func (x *Accelerator) String() string {
 func (*Accelerator) ProtoMessage() {}
 
 func (x *Accelerator) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[15]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1750,7 +2055,7 @@ func (x *Accelerator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Accelerator.ProtoReflect.Descriptor instead.
 func (*Accelerator) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{15}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Accelerator) GetName() string {
@@ -1845,7 +2150,7 @@ type Dataset struct {
 
 func (x *Dataset) Reset() {
 	*x = Dataset{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1857,7 +2162,7 @@ func (x *Dataset) String() string {
 func (*Dataset) ProtoMessage() {}
 
 func (x *Dataset) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[16]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1870,7 +2175,7 @@ func (x *Dataset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dataset.ProtoReflect.Descriptor instead.
 func (*Dataset) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{16}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Dataset) GetName() string {
@@ -1920,7 +2225,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +2237,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[17]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2250,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{17}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Release) GetName() string {
@@ -2000,7 +2305,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2012,7 +2317,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[18]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2025,7 +2330,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{18}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Task) GetId() string {
@@ -2084,7 +2389,7 @@ type SubmitResultRequest struct {
 
 func (x *SubmitResultRequest) Reset() {
 	*x = SubmitResultRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2096,7 +2401,7 @@ func (x *SubmitResultRequest) String() string {
 func (*SubmitResultRequest) ProtoMessage() {}
 
 func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[19]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2109,7 +2414,7 @@ func (x *SubmitResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultRequest.ProtoReflect.Descriptor instead.
 func (*SubmitResultRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{19}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SubmitResultRequest) GetResult() *BenchmarkResult {
@@ -2140,7 +2445,7 @@ type SubmitResultResponse struct {
 
 func (x *SubmitResultResponse) Reset() {
 	*x = SubmitResultResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2152,7 +2457,7 @@ func (x *SubmitResultResponse) String() string {
 func (*SubmitResultResponse) ProtoMessage() {}
 
 func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[20]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2470,7 @@ func (x *SubmitResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResultResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResultResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{20}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SubmitResultResponse) GetResultId() uint64 {
@@ -2199,7 +2504,7 @@ type VerifyResultRequest struct {
 
 func (x *VerifyResultRequest) Reset() {
 	*x = VerifyResultRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2516,7 @@ func (x *VerifyResultRequest) String() string {
 func (*VerifyResultRequest) ProtoMessage() {}
 
 func (x *VerifyResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[21]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2529,7 @@ func (x *VerifyResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResultRequest.ProtoReflect.Descriptor instead.
 func (*VerifyResultRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{21}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *VerifyResultRequest) GetResult() *BenchmarkResult {
@@ -2253,7 +2558,7 @@ type VerifyResultResponse struct {
 
 func (x *VerifyResultResponse) Reset() {
 	*x = VerifyResultResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2265,7 +2570,7 @@ func (x *VerifyResultResponse) String() string {
 func (*VerifyResultResponse) ProtoMessage() {}
 
 func (x *VerifyResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[22]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2278,7 +2583,7 @@ func (x *VerifyResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResultResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResultResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{22}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *VerifyResultResponse) GetResultId() uint64 {
@@ -2339,7 +2644,7 @@ type GetRatingRequest struct {
 
 func (x *GetRatingRequest) Reset() {
 	*x = GetRatingRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2351,7 +2656,7 @@ func (x *GetRatingRequest) String() string {
 func (*GetRatingRequest) ProtoMessage() {}
 
 func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[23]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2364,7 +2669,7 @@ func (x *GetRatingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingRequest.ProtoReflect.Descriptor instead.
 func (*GetRatingRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{23}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetRatingRequest) GetModel() string {
@@ -2419,7 +2724,7 @@ type GetRatingResponse struct {
 
 func (x *GetRatingResponse) Reset() {
 	*x = GetRatingResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +2736,7 @@ func (x *GetRatingResponse) String() string {
 func (*GetRatingResponse) ProtoMessage() {}
 
 func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[24]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +2749,7 @@ func (x *GetRatingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRatingResponse.ProtoReflect.Descriptor instead.
 func (*GetRatingResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{24}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetRatingResponse) GetRatings() []*Rating {
@@ -2470,7 +2775,7 @@ type ListRatingsRequest struct {
 
 func (x *ListRatingsRequest) Reset() {
 	*x = ListRatingsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2482,7 +2787,7 @@ func (x *ListRatingsRequest) String() string {
 func (*ListRatingsRequest) ProtoMessage() {}
 
 func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[25]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2495,7 +2800,7 @@ func (x *ListRatingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsRequest.ProtoReflect.Descriptor instead.
 func (*ListRatingsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{25}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListRatingsRequest) GetTask() string {
@@ -2551,7 +2856,7 @@ type ListRatingsResponse struct {
 
 func (x *ListRatingsResponse) Reset() {
 	*x = ListRatingsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2868,7 @@ func (x *ListRatingsResponse) String() string {
 func (*ListRatingsResponse) ProtoMessage() {}
 
 func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[26]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2881,7 @@ func (x *ListRatingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRatingsResponse.ProtoReflect.Descriptor instead.
 func (*ListRatingsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{26}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListRatingsResponse) GetRatings() []*Rating {
@@ -2602,7 +2907,7 @@ type ListTasksRequest struct {
 
 func (x *ListTasksRequest) Reset() {
 	*x = ListTasksRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2614,7 +2919,7 @@ func (x *ListTasksRequest) String() string {
 func (*ListTasksRequest) ProtoMessage() {}
 
 func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[27]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2627,7 +2932,7 @@ func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
 func (*ListTasksRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{27}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
 }
 
 // ListTasksResponse lists the task classes.
@@ -2640,7 +2945,7 @@ type ListTasksResponse struct {
 
 func (x *ListTasksResponse) Reset() {
 	*x = ListTasksResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2652,7 +2957,7 @@ func (x *ListTasksResponse) String() string {
 func (*ListTasksResponse) ProtoMessage() {}
 
 func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[28]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2665,7 +2970,7 @@ func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
 func (*ListTasksResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{28}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListTasksResponse) GetTasks() []*Task {
@@ -2684,7 +2989,7 @@ type ListAcceleratorsRequest struct {
 
 func (x *ListAcceleratorsRequest) Reset() {
 	*x = ListAcceleratorsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2696,7 +3001,7 @@ func (x *ListAcceleratorsRequest) String() string {
 func (*ListAcceleratorsRequest) ProtoMessage() {}
 
 func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[29]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2709,7 +3014,7 @@ func (x *ListAcceleratorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsRequest.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{29}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
 }
 
 // ListAcceleratorsResponse lists the registry's variants.
@@ -2722,7 +3027,7 @@ type ListAcceleratorsResponse struct {
 
 func (x *ListAcceleratorsResponse) Reset() {
 	*x = ListAcceleratorsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2734,7 +3039,7 @@ func (x *ListAcceleratorsResponse) String() string {
 func (*ListAcceleratorsResponse) ProtoMessage() {}
 
 func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[30]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2747,7 +3052,7 @@ func (x *ListAcceleratorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAcceleratorsResponse.ProtoReflect.Descriptor instead.
 func (*ListAcceleratorsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{30}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListAcceleratorsResponse) GetAccelerators() []*Accelerator {
@@ -2767,7 +3072,7 @@ type ListDatasetsRequest struct {
 
 func (x *ListDatasetsRequest) Reset() {
 	*x = ListDatasetsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2779,7 +3084,7 @@ func (x *ListDatasetsRequest) String() string {
 func (*ListDatasetsRequest) ProtoMessage() {}
 
 func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[31]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2792,7 +3097,7 @@ func (x *ListDatasetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsRequest.ProtoReflect.Descriptor instead.
 func (*ListDatasetsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{31}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListDatasetsRequest) GetTask() string {
@@ -2812,7 +3117,7 @@ type ListDatasetsResponse struct {
 
 func (x *ListDatasetsResponse) Reset() {
 	*x = ListDatasetsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2824,7 +3129,7 @@ func (x *ListDatasetsResponse) String() string {
 func (*ListDatasetsResponse) ProtoMessage() {}
 
 func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[32]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2837,7 +3142,7 @@ func (x *ListDatasetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetsResponse.ProtoReflect.Descriptor instead.
 func (*ListDatasetsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{32}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListDatasetsResponse) GetDatasets() []*Dataset {
@@ -2856,7 +3161,7 @@ type ListReleasesRequest struct {
 
 func (x *ListReleasesRequest) Reset() {
 	*x = ListReleasesRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +3173,7 @@ func (x *ListReleasesRequest) String() string {
 func (*ListReleasesRequest) ProtoMessage() {}
 
 func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[33]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +3186,7 @@ func (x *ListReleasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesRequest.ProtoReflect.Descriptor instead.
 func (*ListReleasesRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{33}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
 }
 
 // ListReleasesResponse lists releases, oldest first.
@@ -2894,7 +3199,7 @@ type ListReleasesResponse struct {
 
 func (x *ListReleasesResponse) Reset() {
 	*x = ListReleasesResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3211,7 @@ func (x *ListReleasesResponse) String() string {
 func (*ListReleasesResponse) ProtoMessage() {}
 
 func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[34]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3224,7 @@ func (x *ListReleasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReleasesResponse.ProtoReflect.Descriptor instead.
 func (*ListReleasesResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{34}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListReleasesResponse) GetReleases() []*Release {
@@ -2942,7 +3247,7 @@ type CreateReleaseRequest struct {
 
 func (x *CreateReleaseRequest) Reset() {
 	*x = CreateReleaseRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2954,7 +3259,7 @@ func (x *CreateReleaseRequest) String() string {
 func (*CreateReleaseRequest) ProtoMessage() {}
 
 func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[35]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2967,7 +3272,7 @@ func (x *CreateReleaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseRequest.ProtoReflect.Descriptor instead.
 func (*CreateReleaseRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{35}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateReleaseRequest) GetName() string {
@@ -2999,7 +3304,7 @@ type CreateReleaseResponse struct {
 
 func (x *CreateReleaseResponse) Reset() {
 	*x = CreateReleaseResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3011,7 +3316,7 @@ func (x *CreateReleaseResponse) String() string {
 func (*CreateReleaseResponse) ProtoMessage() {}
 
 func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[36]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3024,7 +3329,7 @@ func (x *CreateReleaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReleaseResponse.ProtoReflect.Descriptor instead.
 func (*CreateReleaseResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{36}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreateReleaseResponse) GetRelease() *Release {
@@ -3065,7 +3370,7 @@ type AddAcceleratorRequest struct {
 
 func (x *AddAcceleratorRequest) Reset() {
 	*x = AddAcceleratorRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3077,7 +3382,7 @@ func (x *AddAcceleratorRequest) String() string {
 func (*AddAcceleratorRequest) ProtoMessage() {}
 
 func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[37]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3090,7 +3395,7 @@ func (x *AddAcceleratorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorRequest.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{37}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AddAcceleratorRequest) GetAccelerator() *Accelerator {
@@ -3109,7 +3414,7 @@ type AddAcceleratorResponse struct {
 
 func (x *AddAcceleratorResponse) Reset() {
 	*x = AddAcceleratorResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3121,7 +3426,7 @@ func (x *AddAcceleratorResponse) String() string {
 func (*AddAcceleratorResponse) ProtoMessage() {}
 
 func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[38]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3134,7 +3439,7 @@ func (x *AddAcceleratorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAcceleratorResponse.ProtoReflect.Descriptor instead.
 func (*AddAcceleratorResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{38}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{41}
 }
 
 // AddDatasetRequest registers a dataset.
@@ -3147,7 +3452,7 @@ type AddDatasetRequest struct {
 
 func (x *AddDatasetRequest) Reset() {
 	*x = AddDatasetRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +3464,7 @@ func (x *AddDatasetRequest) String() string {
 func (*AddDatasetRequest) ProtoMessage() {}
 
 func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[39]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +3477,7 @@ func (x *AddDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetRequest.ProtoReflect.Descriptor instead.
 func (*AddDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{39}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AddDatasetRequest) GetDataset() *Dataset {
@@ -3191,7 +3496,7 @@ type AddDatasetResponse struct {
 
 func (x *AddDatasetResponse) Reset() {
 	*x = AddDatasetResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3203,7 +3508,7 @@ func (x *AddDatasetResponse) String() string {
 func (*AddDatasetResponse) ProtoMessage() {}
 
 func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[40]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3216,7 +3521,7 @@ func (x *AddDatasetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDatasetResponse.ProtoReflect.Descriptor instead.
 func (*AddDatasetResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{40}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{43}
 }
 
 // CreateTokenRequest scopes a new publisher token, or makes a surveyor token.
@@ -3236,7 +3541,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3248,7 +3553,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[41]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3261,7 +3566,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{41}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateTokenRequest) GetNamespaces() []string {
@@ -3296,7 +3601,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3308,7 +3613,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[42]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3321,7 +3626,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{42}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateTokenResponse) GetId() string {
@@ -3348,7 +3653,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3360,7 +3665,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[43]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3373,7 +3678,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{43}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RevokeTokenRequest) GetId() string {
@@ -3392,7 +3697,7 @@ type RevokeTokenResponse struct {
 
 func (x *RevokeTokenResponse) Reset() {
 	*x = RevokeTokenResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3404,7 +3709,7 @@ func (x *RevokeTokenResponse) String() string {
 func (*RevokeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[44]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3417,7 +3722,7 @@ func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{44}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{47}
 }
 
 // ListTokensRequest is empty.
@@ -3429,7 +3734,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3441,7 +3746,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[45]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3454,7 +3759,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{45}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{48}
 }
 
 // ListTokensResponse lists publisher tokens without secrets.
@@ -3467,7 +3772,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3479,7 +3784,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[46]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3492,7 +3797,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{46}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListTokensResponse) GetTokens() []*TokenInfo {
@@ -3511,7 +3816,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3523,7 +3828,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[47]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3536,7 +3841,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{47}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{50}
 }
 
 // BackupResponse is one chunk of the snapshot, in order.
@@ -3551,7 +3856,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3563,7 +3868,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[48]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3576,7 +3881,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{48}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *BackupResponse) GetChunk() []byte {
@@ -3603,7 +3908,7 @@ type ImportResultsRequest struct {
 
 func (x *ImportResultsRequest) Reset() {
 	*x = ImportResultsRequest{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[49]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3615,7 +3920,7 @@ func (x *ImportResultsRequest) String() string {
 func (*ImportResultsRequest) ProtoMessage() {}
 
 func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[49]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3628,7 +3933,7 @@ func (x *ImportResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsRequest.ProtoReflect.Descriptor instead.
 func (*ImportResultsRequest) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{49}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ImportResultsRequest) GetResults() []*BenchmarkResult {
@@ -3653,7 +3958,7 @@ type ImportResultsResponse struct {
 
 func (x *ImportResultsResponse) Reset() {
 	*x = ImportResultsResponse{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[50]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3665,7 +3970,7 @@ func (x *ImportResultsResponse) String() string {
 func (*ImportResultsResponse) ProtoMessage() {}
 
 func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[50]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3678,7 +3983,7 @@ func (x *ImportResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResultsResponse.ProtoReflect.Descriptor instead.
 func (*ImportResultsResponse) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{50}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ImportResultsResponse) GetImported() int64 {
@@ -3719,7 +4024,7 @@ type TokenInfo struct {
 
 func (x *TokenInfo) Reset() {
 	*x = TokenInfo{}
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[51]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3731,7 +4036,7 @@ func (x *TokenInfo) String() string {
 func (*TokenInfo) ProtoMessage() {}
 
 func (x *TokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_energylabel_v1_energylabel_proto_msgTypes[51]
+	mi := &file_energylabel_v1_energylabel_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3744,7 +4049,7 @@ func (x *TokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenInfo.ProtoReflect.Descriptor instead.
 func (*TokenInfo) Descriptor() ([]byte, []int) {
-	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{51}
+	return file_energylabel_v1_energylabel_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TokenInfo) GetId() string {
@@ -3800,7 +4105,7 @@ var File_energylabel_v1_energylabel_proto protoreflect.FileDescriptor
 
 const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\n" +
-	" energylabel/v1/energylabel.proto\x12\x0eenergylabel.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x05\n" +
+	" energylabel/v1/energylabel.proto\x12\x0eenergylabel.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x06\n" +
 	"\x0fBenchmarkResult\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
@@ -3823,7 +4128,30 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\vmeasured_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"measuredAt\x12?\n" +
 	"\x1cthroughput_tokens_per_second\x18\x11 \x01(\x01R\x19throughputTokensPerSecond\x12<\n" +
-	"\x1aactive_parameters_billions\x18\x12 \x01(\x01R\x18activeParametersBillions\"B\n" +
+	"\x1aactive_parameters_billions\x18\x12 \x01(\x01R\x18activeParametersBillions\x12=\n" +
+	"\vmeasurement\x18\x13 \x01(\v2\x1b.energylabel.v1.MeasurementR\vmeasurement\"\xc9\x02\n" +
+	"\vMeasurement\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12)\n" +
+	"\x10interval_seconds\x18\x02 \x01(\x01R\x0fintervalSeconds\x128\n" +
+	"\adevices\x18\x03 \x03(\v2\x1e.energylabel.v1.MeasuredDeviceR\adevices\x121\n" +
+	"\x05trace\x18\x04 \x03(\v2\x1b.energylabel.v1.PowerSampleR\x05trace\x12%\n" +
+	"\x0edriver_version\x18\x05 \x01(\tR\rdriverVersion\x12!\n" +
+	"\fcuda_version\x18\x06 \x01(\tR\vcudaVersion\x12\x1d\n" +
+	"\n" +
+	"idle_watts\x18\a \x01(\x01R\tidleWatts\x12!\n" +
+	"\fidle_seconds\x18\b \x01(\x01R\vidleSeconds\"\x88\x02\n" +
+	"\x0eMeasuredDevice\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04uuid\x18\x03 \x01(\tR\x04uuid\x12*\n" +
+	"\x11power_limit_watts\x18\x04 \x01(\x01R\x0fpowerLimitWatts\x12#\n" +
+	"\renergy_source\x18\x05 \x01(\tR\fenergySource\x12&\n" +
+	"\x0fenergy_start_mj\x18\x06 \x01(\x04R\renergyStartMj\x12\"\n" +
+	"\renergy_end_mj\x18\a \x01(\x04R\venergyEndMj\x12\x1b\n" +
+	"\tenergy_wh\x18\b \x01(\x01R\benergyWh\"1\n" +
+	"\vPowerSample\x12\f\n" +
+	"\x01t\x18\x01 \x01(\x01R\x01t\x12\x14\n" +
+	"\x05watts\x18\x02 \x01(\x01R\x05watts\"B\n" +
 	"\bHardware\x12 \n" +
 	"\vaccelerator\x18\x01 \x01(\tR\vaccelerator\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x05R\x05count\"\x88\x02\n" +
@@ -3840,7 +4168,7 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\fvideo_height\x18\b \x01(\x05R\vvideoHeight\"4\n" +
 	"\x04Tool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion\"\x90\t\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\"\xb5\t\n" +
 	"\x06Rating\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x18\n" +
@@ -3881,7 +4209,8 @@ const file_energylabel_v1_energylabel_proto_rawDesc = "" +
 	"\vfloor_ratio\x18\x1e \x01(\x01H\x04R\n" +
 	"floorRatio\x88\x01\x01\x12@\n" +
 	"\fverification\x18\x1f \x01(\v2\x1c.energylabel.v1.VerificationR\fverification\x12!\n" +
-	"\fphysics_note\x18  \x01(\tR\vphysicsNoteB\b\n" +
+	"\fphysics_note\x18  \x01(\tR\vphysicsNote\x12#\n" +
+	"\rmeasured_with\x18! \x01(\tR\fmeasuredWithB\b\n" +
 	"\x06_starsB\b\n" +
 	"\x06_gradeB\x06\n" +
 	"\x04_eeiB\f\n" +
@@ -4150,145 +4479,151 @@ func file_energylabel_v1_energylabel_proto_rawDescGZIP() []byte {
 }
 
 var file_energylabel_v1_energylabel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_energylabel_v1_energylabel_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_energylabel_v1_energylabel_proto_goTypes = []any{
 	(RatingEvent_Kind)(0),            // 0: energylabel.v1.RatingEvent.Kind
 	(*BenchmarkResult)(nil),          // 1: energylabel.v1.BenchmarkResult
-	(*Hardware)(nil),                 // 2: energylabel.v1.Hardware
-	(*Output)(nil),                   // 3: energylabel.v1.Output
-	(*Tool)(nil),                     // 4: energylabel.v1.Tool
-	(*Rating)(nil),                   // 5: energylabel.v1.Rating
-	(*Verification)(nil),             // 6: energylabel.v1.Verification
-	(*GetServerInfoRequest)(nil),     // 7: energylabel.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),    // 8: energylabel.v1.GetServerInfoResponse
-	(*GetHistoryRequest)(nil),        // 9: energylabel.v1.GetHistoryRequest
-	(*GetHistoryResponse)(nil),       // 10: energylabel.v1.GetHistoryResponse
-	(*HistoryEntry)(nil),             // 11: energylabel.v1.HistoryEntry
-	(*WatchRatingsRequest)(nil),      // 12: energylabel.v1.WatchRatingsRequest
-	(*WatchRatingsResponse)(nil),     // 13: energylabel.v1.WatchRatingsResponse
-	(*RatingEvent)(nil),              // 14: energylabel.v1.RatingEvent
-	(*GradeClass)(nil),               // 15: energylabel.v1.GradeClass
-	(*Accelerator)(nil),              // 16: energylabel.v1.Accelerator
-	(*Dataset)(nil),                  // 17: energylabel.v1.Dataset
-	(*Release)(nil),                  // 18: energylabel.v1.Release
-	(*Task)(nil),                     // 19: energylabel.v1.Task
-	(*SubmitResultRequest)(nil),      // 20: energylabel.v1.SubmitResultRequest
-	(*SubmitResultResponse)(nil),     // 21: energylabel.v1.SubmitResultResponse
-	(*VerifyResultRequest)(nil),      // 22: energylabel.v1.VerifyResultRequest
-	(*VerifyResultResponse)(nil),     // 23: energylabel.v1.VerifyResultResponse
-	(*GetRatingRequest)(nil),         // 24: energylabel.v1.GetRatingRequest
-	(*GetRatingResponse)(nil),        // 25: energylabel.v1.GetRatingResponse
-	(*ListRatingsRequest)(nil),       // 26: energylabel.v1.ListRatingsRequest
-	(*ListRatingsResponse)(nil),      // 27: energylabel.v1.ListRatingsResponse
-	(*ListTasksRequest)(nil),         // 28: energylabel.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),        // 29: energylabel.v1.ListTasksResponse
-	(*ListAcceleratorsRequest)(nil),  // 30: energylabel.v1.ListAcceleratorsRequest
-	(*ListAcceleratorsResponse)(nil), // 31: energylabel.v1.ListAcceleratorsResponse
-	(*ListDatasetsRequest)(nil),      // 32: energylabel.v1.ListDatasetsRequest
-	(*ListDatasetsResponse)(nil),     // 33: energylabel.v1.ListDatasetsResponse
-	(*ListReleasesRequest)(nil),      // 34: energylabel.v1.ListReleasesRequest
-	(*ListReleasesResponse)(nil),     // 35: energylabel.v1.ListReleasesResponse
-	(*CreateReleaseRequest)(nil),     // 36: energylabel.v1.CreateReleaseRequest
-	(*CreateReleaseResponse)(nil),    // 37: energylabel.v1.CreateReleaseResponse
-	(*AddAcceleratorRequest)(nil),    // 38: energylabel.v1.AddAcceleratorRequest
-	(*AddAcceleratorResponse)(nil),   // 39: energylabel.v1.AddAcceleratorResponse
-	(*AddDatasetRequest)(nil),        // 40: energylabel.v1.AddDatasetRequest
-	(*AddDatasetResponse)(nil),       // 41: energylabel.v1.AddDatasetResponse
-	(*CreateTokenRequest)(nil),       // 42: energylabel.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),      // 43: energylabel.v1.CreateTokenResponse
-	(*RevokeTokenRequest)(nil),       // 44: energylabel.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),      // 45: energylabel.v1.RevokeTokenResponse
-	(*ListTokensRequest)(nil),        // 46: energylabel.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),       // 47: energylabel.v1.ListTokensResponse
-	(*BackupRequest)(nil),            // 48: energylabel.v1.BackupRequest
-	(*BackupResponse)(nil),           // 49: energylabel.v1.BackupResponse
-	(*ImportResultsRequest)(nil),     // 50: energylabel.v1.ImportResultsRequest
-	(*ImportResultsResponse)(nil),    // 51: energylabel.v1.ImportResultsResponse
-	(*TokenInfo)(nil),                // 52: energylabel.v1.TokenInfo
-	(*timestamppb.Timestamp)(nil),    // 53: google.protobuf.Timestamp
+	(*Measurement)(nil),              // 2: energylabel.v1.Measurement
+	(*MeasuredDevice)(nil),           // 3: energylabel.v1.MeasuredDevice
+	(*PowerSample)(nil),              // 4: energylabel.v1.PowerSample
+	(*Hardware)(nil),                 // 5: energylabel.v1.Hardware
+	(*Output)(nil),                   // 6: energylabel.v1.Output
+	(*Tool)(nil),                     // 7: energylabel.v1.Tool
+	(*Rating)(nil),                   // 8: energylabel.v1.Rating
+	(*Verification)(nil),             // 9: energylabel.v1.Verification
+	(*GetServerInfoRequest)(nil),     // 10: energylabel.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),    // 11: energylabel.v1.GetServerInfoResponse
+	(*GetHistoryRequest)(nil),        // 12: energylabel.v1.GetHistoryRequest
+	(*GetHistoryResponse)(nil),       // 13: energylabel.v1.GetHistoryResponse
+	(*HistoryEntry)(nil),             // 14: energylabel.v1.HistoryEntry
+	(*WatchRatingsRequest)(nil),      // 15: energylabel.v1.WatchRatingsRequest
+	(*WatchRatingsResponse)(nil),     // 16: energylabel.v1.WatchRatingsResponse
+	(*RatingEvent)(nil),              // 17: energylabel.v1.RatingEvent
+	(*GradeClass)(nil),               // 18: energylabel.v1.GradeClass
+	(*Accelerator)(nil),              // 19: energylabel.v1.Accelerator
+	(*Dataset)(nil),                  // 20: energylabel.v1.Dataset
+	(*Release)(nil),                  // 21: energylabel.v1.Release
+	(*Task)(nil),                     // 22: energylabel.v1.Task
+	(*SubmitResultRequest)(nil),      // 23: energylabel.v1.SubmitResultRequest
+	(*SubmitResultResponse)(nil),     // 24: energylabel.v1.SubmitResultResponse
+	(*VerifyResultRequest)(nil),      // 25: energylabel.v1.VerifyResultRequest
+	(*VerifyResultResponse)(nil),     // 26: energylabel.v1.VerifyResultResponse
+	(*GetRatingRequest)(nil),         // 27: energylabel.v1.GetRatingRequest
+	(*GetRatingResponse)(nil),        // 28: energylabel.v1.GetRatingResponse
+	(*ListRatingsRequest)(nil),       // 29: energylabel.v1.ListRatingsRequest
+	(*ListRatingsResponse)(nil),      // 30: energylabel.v1.ListRatingsResponse
+	(*ListTasksRequest)(nil),         // 31: energylabel.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),        // 32: energylabel.v1.ListTasksResponse
+	(*ListAcceleratorsRequest)(nil),  // 33: energylabel.v1.ListAcceleratorsRequest
+	(*ListAcceleratorsResponse)(nil), // 34: energylabel.v1.ListAcceleratorsResponse
+	(*ListDatasetsRequest)(nil),      // 35: energylabel.v1.ListDatasetsRequest
+	(*ListDatasetsResponse)(nil),     // 36: energylabel.v1.ListDatasetsResponse
+	(*ListReleasesRequest)(nil),      // 37: energylabel.v1.ListReleasesRequest
+	(*ListReleasesResponse)(nil),     // 38: energylabel.v1.ListReleasesResponse
+	(*CreateReleaseRequest)(nil),     // 39: energylabel.v1.CreateReleaseRequest
+	(*CreateReleaseResponse)(nil),    // 40: energylabel.v1.CreateReleaseResponse
+	(*AddAcceleratorRequest)(nil),    // 41: energylabel.v1.AddAcceleratorRequest
+	(*AddAcceleratorResponse)(nil),   // 42: energylabel.v1.AddAcceleratorResponse
+	(*AddDatasetRequest)(nil),        // 43: energylabel.v1.AddDatasetRequest
+	(*AddDatasetResponse)(nil),       // 44: energylabel.v1.AddDatasetResponse
+	(*CreateTokenRequest)(nil),       // 45: energylabel.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),      // 46: energylabel.v1.CreateTokenResponse
+	(*RevokeTokenRequest)(nil),       // 47: energylabel.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 48: energylabel.v1.RevokeTokenResponse
+	(*ListTokensRequest)(nil),        // 49: energylabel.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),       // 50: energylabel.v1.ListTokensResponse
+	(*BackupRequest)(nil),            // 51: energylabel.v1.BackupRequest
+	(*BackupResponse)(nil),           // 52: energylabel.v1.BackupResponse
+	(*ImportResultsRequest)(nil),     // 53: energylabel.v1.ImportResultsRequest
+	(*ImportResultsResponse)(nil),    // 54: energylabel.v1.ImportResultsResponse
+	(*TokenInfo)(nil),                // 55: energylabel.v1.TokenInfo
+	(*timestamppb.Timestamp)(nil),    // 56: google.protobuf.Timestamp
 }
 var file_energylabel_v1_energylabel_proto_depIdxs = []int32{
-	2,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
-	3,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
-	4,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
-	53, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
-	53, // 4: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
-	53, // 5: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
-	4,  // 6: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
-	15, // 7: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
-	6,  // 8: energylabel.v1.Rating.verification:type_name -> energylabel.v1.Verification
-	53, // 9: energylabel.v1.Verification.checked_at:type_name -> google.protobuf.Timestamp
-	11, // 10: energylabel.v1.GetHistoryResponse.entries:type_name -> energylabel.v1.HistoryEntry
-	53, // 11: energylabel.v1.HistoryEntry.measured_at:type_name -> google.protobuf.Timestamp
-	53, // 12: energylabel.v1.HistoryEntry.received_at:type_name -> google.protobuf.Timestamp
-	6,  // 13: energylabel.v1.HistoryEntry.verification:type_name -> energylabel.v1.Verification
-	14, // 14: energylabel.v1.WatchRatingsResponse.events:type_name -> energylabel.v1.RatingEvent
-	0,  // 15: energylabel.v1.RatingEvent.kind:type_name -> energylabel.v1.RatingEvent.Kind
-	5,  // 16: energylabel.v1.RatingEvent.rating:type_name -> energylabel.v1.Rating
-	18, // 17: energylabel.v1.RatingEvent.release:type_name -> energylabel.v1.Release
-	53, // 18: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
-	1,  // 19: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
-	5,  // 20: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
-	1,  // 21: energylabel.v1.VerifyResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
-	5,  // 22: energylabel.v1.VerifyResultResponse.rating:type_name -> energylabel.v1.Rating
-	5,  // 23: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
-	5,  // 24: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
-	19, // 25: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
-	16, // 26: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
-	17, // 27: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
-	18, // 28: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
-	18, // 29: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
-	16, // 30: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
-	17, // 31: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
-	53, // 32: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
-	52, // 33: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
-	1,  // 34: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
-	53, // 35: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	53, // 36: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
-	53, // 37: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	20, // 38: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
-	22, // 39: energylabel.v1.RatingService.VerifyResult:input_type -> energylabel.v1.VerifyResultRequest
-	24, // 40: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
-	26, // 41: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
-	28, // 42: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
-	30, // 43: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
-	32, // 44: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
-	34, // 45: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
-	7,  // 46: energylabel.v1.RatingService.GetServerInfo:input_type -> energylabel.v1.GetServerInfoRequest
-	9,  // 47: energylabel.v1.RatingService.GetHistory:input_type -> energylabel.v1.GetHistoryRequest
-	12, // 48: energylabel.v1.RatingService.WatchRatings:input_type -> energylabel.v1.WatchRatingsRequest
-	42, // 49: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
-	44, // 50: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
-	46, // 51: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
-	48, // 52: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
-	50, // 53: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
-	36, // 54: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
-	38, // 55: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
-	40, // 56: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
-	21, // 57: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
-	23, // 58: energylabel.v1.RatingService.VerifyResult:output_type -> energylabel.v1.VerifyResultResponse
-	25, // 59: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
-	27, // 60: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
-	29, // 61: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
-	31, // 62: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
-	33, // 63: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
-	35, // 64: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
-	8,  // 65: energylabel.v1.RatingService.GetServerInfo:output_type -> energylabel.v1.GetServerInfoResponse
-	10, // 66: energylabel.v1.RatingService.GetHistory:output_type -> energylabel.v1.GetHistoryResponse
-	13, // 67: energylabel.v1.RatingService.WatchRatings:output_type -> energylabel.v1.WatchRatingsResponse
-	43, // 68: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
-	45, // 69: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
-	47, // 70: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
-	49, // 71: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
-	51, // 72: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
-	37, // 73: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
-	39, // 74: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
-	41, // 75: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
-	57, // [57:76] is the sub-list for method output_type
-	38, // [38:57] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	5,  // 0: energylabel.v1.BenchmarkResult.hardware:type_name -> energylabel.v1.Hardware
+	6,  // 1: energylabel.v1.BenchmarkResult.output:type_name -> energylabel.v1.Output
+	7,  // 2: energylabel.v1.BenchmarkResult.tool:type_name -> energylabel.v1.Tool
+	56, // 3: energylabel.v1.BenchmarkResult.measured_at:type_name -> google.protobuf.Timestamp
+	2,  // 4: energylabel.v1.BenchmarkResult.measurement:type_name -> energylabel.v1.Measurement
+	3,  // 5: energylabel.v1.Measurement.devices:type_name -> energylabel.v1.MeasuredDevice
+	4,  // 6: energylabel.v1.Measurement.trace:type_name -> energylabel.v1.PowerSample
+	56, // 7: energylabel.v1.Rating.measured_at:type_name -> google.protobuf.Timestamp
+	56, // 8: energylabel.v1.Rating.received_at:type_name -> google.protobuf.Timestamp
+	7,  // 9: energylabel.v1.Rating.tool:type_name -> energylabel.v1.Tool
+	18, // 10: energylabel.v1.Rating.classes:type_name -> energylabel.v1.GradeClass
+	9,  // 11: energylabel.v1.Rating.verification:type_name -> energylabel.v1.Verification
+	56, // 12: energylabel.v1.Verification.checked_at:type_name -> google.protobuf.Timestamp
+	14, // 13: energylabel.v1.GetHistoryResponse.entries:type_name -> energylabel.v1.HistoryEntry
+	56, // 14: energylabel.v1.HistoryEntry.measured_at:type_name -> google.protobuf.Timestamp
+	56, // 15: energylabel.v1.HistoryEntry.received_at:type_name -> google.protobuf.Timestamp
+	9,  // 16: energylabel.v1.HistoryEntry.verification:type_name -> energylabel.v1.Verification
+	17, // 17: energylabel.v1.WatchRatingsResponse.events:type_name -> energylabel.v1.RatingEvent
+	0,  // 18: energylabel.v1.RatingEvent.kind:type_name -> energylabel.v1.RatingEvent.Kind
+	8,  // 19: energylabel.v1.RatingEvent.rating:type_name -> energylabel.v1.Rating
+	21, // 20: energylabel.v1.RatingEvent.release:type_name -> energylabel.v1.Release
+	56, // 21: energylabel.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	1,  // 22: energylabel.v1.SubmitResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
+	8,  // 23: energylabel.v1.SubmitResultResponse.ratings:type_name -> energylabel.v1.Rating
+	1,  // 24: energylabel.v1.VerifyResultRequest.result:type_name -> energylabel.v1.BenchmarkResult
+	8,  // 25: energylabel.v1.VerifyResultResponse.rating:type_name -> energylabel.v1.Rating
+	8,  // 26: energylabel.v1.GetRatingResponse.ratings:type_name -> energylabel.v1.Rating
+	8,  // 27: energylabel.v1.ListRatingsResponse.ratings:type_name -> energylabel.v1.Rating
+	22, // 28: energylabel.v1.ListTasksResponse.tasks:type_name -> energylabel.v1.Task
+	19, // 29: energylabel.v1.ListAcceleratorsResponse.accelerators:type_name -> energylabel.v1.Accelerator
+	20, // 30: energylabel.v1.ListDatasetsResponse.datasets:type_name -> energylabel.v1.Dataset
+	21, // 31: energylabel.v1.ListReleasesResponse.releases:type_name -> energylabel.v1.Release
+	21, // 32: energylabel.v1.CreateReleaseResponse.release:type_name -> energylabel.v1.Release
+	19, // 33: energylabel.v1.AddAcceleratorRequest.accelerator:type_name -> energylabel.v1.Accelerator
+	20, // 34: energylabel.v1.AddDatasetRequest.dataset:type_name -> energylabel.v1.Dataset
+	56, // 35: energylabel.v1.CreateTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	55, // 36: energylabel.v1.ListTokensResponse.tokens:type_name -> energylabel.v1.TokenInfo
+	1,  // 37: energylabel.v1.ImportResultsRequest.results:type_name -> energylabel.v1.BenchmarkResult
+	56, // 38: energylabel.v1.TokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	56, // 39: energylabel.v1.TokenInfo.last_used_at:type_name -> google.protobuf.Timestamp
+	56, // 40: energylabel.v1.TokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	23, // 41: energylabel.v1.RatingService.SubmitResult:input_type -> energylabel.v1.SubmitResultRequest
+	25, // 42: energylabel.v1.RatingService.VerifyResult:input_type -> energylabel.v1.VerifyResultRequest
+	27, // 43: energylabel.v1.RatingService.GetRating:input_type -> energylabel.v1.GetRatingRequest
+	29, // 44: energylabel.v1.RatingService.ListRatings:input_type -> energylabel.v1.ListRatingsRequest
+	31, // 45: energylabel.v1.RatingService.ListTasks:input_type -> energylabel.v1.ListTasksRequest
+	33, // 46: energylabel.v1.RatingService.ListAccelerators:input_type -> energylabel.v1.ListAcceleratorsRequest
+	35, // 47: energylabel.v1.RatingService.ListDatasets:input_type -> energylabel.v1.ListDatasetsRequest
+	37, // 48: energylabel.v1.RatingService.ListReleases:input_type -> energylabel.v1.ListReleasesRequest
+	10, // 49: energylabel.v1.RatingService.GetServerInfo:input_type -> energylabel.v1.GetServerInfoRequest
+	12, // 50: energylabel.v1.RatingService.GetHistory:input_type -> energylabel.v1.GetHistoryRequest
+	15, // 51: energylabel.v1.RatingService.WatchRatings:input_type -> energylabel.v1.WatchRatingsRequest
+	45, // 52: energylabel.v1.AdminService.CreateToken:input_type -> energylabel.v1.CreateTokenRequest
+	47, // 53: energylabel.v1.AdminService.RevokeToken:input_type -> energylabel.v1.RevokeTokenRequest
+	49, // 54: energylabel.v1.AdminService.ListTokens:input_type -> energylabel.v1.ListTokensRequest
+	51, // 55: energylabel.v1.AdminService.Backup:input_type -> energylabel.v1.BackupRequest
+	53, // 56: energylabel.v1.AdminService.ImportResults:input_type -> energylabel.v1.ImportResultsRequest
+	39, // 57: energylabel.v1.AdminService.CreateRelease:input_type -> energylabel.v1.CreateReleaseRequest
+	41, // 58: energylabel.v1.AdminService.AddAccelerator:input_type -> energylabel.v1.AddAcceleratorRequest
+	43, // 59: energylabel.v1.AdminService.AddDataset:input_type -> energylabel.v1.AddDatasetRequest
+	24, // 60: energylabel.v1.RatingService.SubmitResult:output_type -> energylabel.v1.SubmitResultResponse
+	26, // 61: energylabel.v1.RatingService.VerifyResult:output_type -> energylabel.v1.VerifyResultResponse
+	28, // 62: energylabel.v1.RatingService.GetRating:output_type -> energylabel.v1.GetRatingResponse
+	30, // 63: energylabel.v1.RatingService.ListRatings:output_type -> energylabel.v1.ListRatingsResponse
+	32, // 64: energylabel.v1.RatingService.ListTasks:output_type -> energylabel.v1.ListTasksResponse
+	34, // 65: energylabel.v1.RatingService.ListAccelerators:output_type -> energylabel.v1.ListAcceleratorsResponse
+	36, // 66: energylabel.v1.RatingService.ListDatasets:output_type -> energylabel.v1.ListDatasetsResponse
+	38, // 67: energylabel.v1.RatingService.ListReleases:output_type -> energylabel.v1.ListReleasesResponse
+	11, // 68: energylabel.v1.RatingService.GetServerInfo:output_type -> energylabel.v1.GetServerInfoResponse
+	13, // 69: energylabel.v1.RatingService.GetHistory:output_type -> energylabel.v1.GetHistoryResponse
+	16, // 70: energylabel.v1.RatingService.WatchRatings:output_type -> energylabel.v1.WatchRatingsResponse
+	46, // 71: energylabel.v1.AdminService.CreateToken:output_type -> energylabel.v1.CreateTokenResponse
+	48, // 72: energylabel.v1.AdminService.RevokeToken:output_type -> energylabel.v1.RevokeTokenResponse
+	50, // 73: energylabel.v1.AdminService.ListTokens:output_type -> energylabel.v1.ListTokensResponse
+	52, // 74: energylabel.v1.AdminService.Backup:output_type -> energylabel.v1.BackupResponse
+	54, // 75: energylabel.v1.AdminService.ImportResults:output_type -> energylabel.v1.ImportResultsResponse
+	40, // 76: energylabel.v1.AdminService.CreateRelease:output_type -> energylabel.v1.CreateReleaseResponse
+	42, // 77: energylabel.v1.AdminService.AddAccelerator:output_type -> energylabel.v1.AddAcceleratorResponse
+	44, // 78: energylabel.v1.AdminService.AddDataset:output_type -> energylabel.v1.AddDatasetResponse
+	60, // [60:79] is the sub-list for method output_type
+	41, // [41:60] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_energylabel_v1_energylabel_proto_init() }
@@ -4296,17 +4631,17 @@ func file_energylabel_v1_energylabel_proto_init() {
 	if File_energylabel_v1_energylabel_proto != nil {
 		return
 	}
-	file_energylabel_v1_energylabel_proto_msgTypes[4].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[5].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[10].OneofWrappers = []any{}
-	file_energylabel_v1_energylabel_proto_msgTypes[14].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[7].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[8].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[13].OneofWrappers = []any{}
+	file_energylabel_v1_energylabel_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_energylabel_v1_energylabel_proto_rawDesc), len(file_energylabel_v1_energylabel_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   52,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
