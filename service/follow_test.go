@@ -143,22 +143,7 @@ func (b *heldBack) Watch(ctx context.Context, after int64, f storage.WatchFilter
 // after a pause) does not make it current while a later write is still
 // missing; once everything arrives, both recover.
 func TestStalenessIsOfTheDataNotOfArrival(t *testing.T) {
-	st, err := boltdb.Open(t.TempDir(), boltdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	scheme, err := calibration.Grade2025_1()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &heldBack{Backend: st, pass: make(chan struct{})}
-	const staleAfter = 3 * confirmEvery
-	s, err := New(Config{Backend: b, Schemes: []*rating.GradeScheme{scheme}, StaleAfter: staleAfter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	st, b, s := heldBackService(t, 3*confirmEvery)
 	current := func() bool { return s.Staleness() < 2*confirmEvery && s.Ready() == nil }
 	waitUntil(t, "current at first", current)
 
@@ -179,6 +164,29 @@ func TestStalenessIsOfTheDataNotOfArrival(t *testing.T) {
 	close(b.pass)
 	waitUntil(t, "current again", current)
 }
+// heldBackService is a Service on a bbolt store whose watch the test
+// holds back (heldBack), reporting itself not ready past staleAfter (0:
+// the default).
+func heldBackService(t *testing.T, staleAfter time.Duration) (*boltdb.DB, *heldBack, *Service) {
+	t.Helper()
+	st, err := boltdb.Open(t.TempDir(), boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	scheme, err := calibration.Grade2025_1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &heldBack{Backend: st, pass: make(chan struct{})}
+	s, err := New(Config{Backend: b, Schemes: []*rating.GradeScheme{scheme}, StaleAfter: staleAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return st, b, s
+}
+
 func waitUntil(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -193,25 +201,11 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 // A write stored while the read model cannot follow its storage waits for
 // it at most CatchUpWait, then says it is stored but not yet shown.
 func TestAStoredWriteWaitsForTheReadModelOnlySoLong(t *testing.T) {
-	st, err := boltdb.Open(t.TempDir(), boltdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	scheme, err := calibration.Grade2025_1()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &heldBack{Backend: st, pass: make(chan struct{})}
-	s, err := New(Config{Backend: b, Schemes: []*rating.GradeScheme{scheme}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	_, b, s := heldBackService(t, 0)
 	b.held.Store(true)
 	acc := storagetest.Accepted("acme/held", 1)
 	start := time.Now()
-	_, err = s.Submit(t.Context(), acc.Result, rating.Published, storage.Audit{})
+	_, err := s.Submit(t.Context(), acc.Result, rating.Published, storage.Audit{})
 	took := time.Since(start)
 	if errdefs.KindOf(err) != errdefs.Unavailable || !strings.Contains(err.Error(), "is stored") {
 		t.Errorf("submit while the read model is held back: %v, want Unavailable saying the result is stored", err)
