@@ -99,20 +99,25 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest, coho
 		return 0, 0, nil, err
 	}
 	entries := make([]storage.HistoryEntry, len(batch))
-	history := tx.Bucket(bucketHistory)
 	for i, v := range vals {
 		id := first + uint64(i)
 		if err := results.Put(u64(id), v); err != nil {
 			return 0, 0, nil, err
 		}
 		a := &batch[i]
-		if err := history.Put(historyKey(a.Result.Model, id), u64(uint64(rev))); err != nil {
-			return 0, 0, nil, err
-		}
 		if err := claimFingerprint(tx, a.Audit.Fingerprint, a.Result.Model, id, first); err != nil {
 			return 0, 0, nil, fmt.Errorf("result %d of the batch: %w", i, err)
 		}
 		entries[i] = storage.HistoryEntry{Current: storage.CurrentOf(id, a), Label: a.Label, Revision: rev, StoredBytes: len(v)}
+	}
+	// history/ is keyed by model, then id: in the cohorts' key order (a
+	// model's cohorts are adjacent there, and its ids increase), each
+	// page is touched once.
+	history := tx.Bucket(bucketHistory)
+	for _, p := range cohorts {
+		if err := history.Put(historyKey(batch[p.at].Result.Model, first+uint64(p.at)), u64(uint64(rev))); err != nil {
+			return 0, 0, nil, err
+		}
 	}
 	index := tx.Bucket(bucketHistoryCohorts)
 	for _, p := range cohorts {
