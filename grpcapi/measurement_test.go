@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/energylabel/energylabel/internal/gpufacts"
+	"github.com/energylabel/energylabel/internal/testkit/gpufacts"
 	"github.com/energylabel/energylabel/internal/testkit/servertest"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"

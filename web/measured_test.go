@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/energylabel/energylabel/internal/gpufacts"
+	"github.com/energylabel/energylabel/internal/testkit/gpufacts"
 	"github.com/energylabel/energylabel/internal/testkit/servertest"
 	"github.com/energylabel/energylabel/internal/wire"
 	energylabelv1 "github.com/energylabel/energylabel/proto/energylabel/v1"

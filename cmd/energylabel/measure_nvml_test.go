@@ -14,7 +14,7 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
 
-	"github.com/energylabel/energylabel/internal/gpufacts"
+	"github.com/energylabel/energylabel/internal/testkit/gpufacts"
 	"github.com/energylabel/energylabel/rating"
 )
 

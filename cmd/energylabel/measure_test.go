@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/energylabel/energylabel/internal/gpufacts"
+	"github.com/energylabel/energylabel/internal/testkit/gpufacts"
 	"github.com/energylabel/energylabel/rating"
 )
 
