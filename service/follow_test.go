@@ -164,6 +164,7 @@ func TestStalenessIsOfTheDataNotOfArrival(t *testing.T) {
 	close(b.pass)
 	waitUntil(t, "current again", current)
 }
+
 // heldBackService is a Service on a bbolt store whose watch the test
 // holds back (heldBack), reporting itself not ready past staleAfter (0:
 // the default).
