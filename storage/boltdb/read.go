@@ -1,12 +1,9 @@
 package boltdb
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -117,60 +114,6 @@ func registered(tx *bolt.Tx, s *storage.Snapshot) error {
 		s.Verifications = append(s.Verifications, v)
 		return err
 	})
-}
-
-// History reads a model's results in id order, from history/ and results/;
-// filtered by task, dataset or hardware, from history-cohorts/ (see
-// historyByCohort), which reads about a page whatever the model's history
-// holds.
-func (d *DB) History(ctx context.Context, q storage.HistoryQuery) ([]storage.HistoryEntry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if q.Limit <= 0 || q.After == math.MaxUint64 && !q.Newest {
-		return nil, nil
-	}
-	if filtered(q) {
-		out, err := d.historyByCohort(ctx, q)
-		return out, storageError("history", err)
-	}
-	var out []storage.HistoryEntry
-	prefix := append([]byte(q.Model), 0)
-	err := d.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketHistory).Cursor()
-		results := tx.Bucket(bucketResults)
-		k, v := c.Seek(historyKey(q.Model, q.After+1))
-		next := c.Next
-		if q.Newest {
-			// From the model's last key backwards, then oldest first.
-			defer func() { slices.Reverse(out) }()
-			upper := historyKey(q.Model, math.MaxUint64)
-			if k, v = c.Seek(upper); k == nil || bytes.Compare(k, upper) > 0 {
-				if k == nil {
-					k, v = c.Last()
-				} else {
-					k, v = c.Prev()
-				}
-			}
-			next = c.Prev
-		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			id := binary.BigEndian.Uint64(k[len(prefix):])
-			var rec storev1.Result
-			if err := getProto(results, k[len(prefix):], &rec); err != nil {
-				return fmt.Errorf("result %d: %w", id, err)
-			}
-			out = append(out, records.HistoryEntry(id, int64(binary.BigEndian.Uint64(v)), &rec))
-			if len(out) == q.Limit {
-				break
-			}
-		}
-		return nil
-	})
-	return out, storageError("history", err)
 }
 
 // Record returns a stored result with its audit trail.
