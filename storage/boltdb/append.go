@@ -45,13 +45,10 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 		latest[i] = latestPut{key: latestKey(batch[i].Measure.Cohort, batch[i].Result.Model), at: i}
 	}
 	slices.SortStableFunc(latest, func(a, b latestPut) int { return bytes.Compare(a.key, b.key) })
-	// So are history-cohorts/ keys; within a model and cohort, the stable
-	// sort keeps the batch's order, which is the ids'.
-	cohorts := make([]latestPut, len(batch))
+	cohorts := make([]string, len(batch))
 	for i := range batch {
-		cohorts[i] = latestPut{key: cohortPrefix(batch[i].Result.Model, records.CohortKey(batch[i].Measure.Cohort)), at: i}
+		cohorts[i] = records.CohortKey(batch[i].Measure.Cohort)
 	}
-	slices.SortStableFunc(cohorts, func(a, b latestPut) int { return bytes.Compare(a.key, b.key) })
 
 	commit := d.db.Batch
 	if d.writers.Add(1) == 1 {
@@ -77,8 +74,7 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 	return first, rev, nil
 }
 
-// latestPut is a key of the batch's result at, in latest/ or, without the
-// id that ends it, in history-cohorts/.
+// latestPut is the latest/ key of the batch's result at.
 type latestPut struct {
 	key []byte
 	at  int // index in the batch
@@ -86,7 +82,7 @@ type latestPut struct {
 
 // appendTx is Append's transaction. Batch may run it more than once, so it
 // returns everything it made.
-func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest, cohorts []latestPut) (uint64, int64, []storage.HistoryEntry, error) {
+func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []latestPut, cohorts []string) (uint64, int64, []storage.HistoryEntry, error) {
 	results := tx.Bucket(bucketResults)
 	results.FillPercent = appendFill
 	seq := results.Sequence()
@@ -110,20 +106,8 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest, coho
 		}
 		entries[i] = storage.HistoryEntry{Current: storage.CurrentOf(id, a), Label: a.Label, Revision: rev, StoredBytes: len(v)}
 	}
-	// history/ is keyed by model, then id: in the cohorts' key order (a
-	// model's cohorts are adjacent there, and its ids increase), each
-	// page is touched once.
-	history := tx.Bucket(bucketHistory)
-	for _, p := range cohorts {
-		if err := history.Put(historyKey(batch[p.at].Result.Model, first+uint64(p.at)), u64(uint64(rev))); err != nil {
-			return 0, 0, nil, err
-		}
-	}
-	index := tx.Bucket(bucketHistoryCohorts)
-	for _, p := range cohorts {
-		if err := index.Put(binary.BigEndian.AppendUint64(slices.Clip(p.key), first+uint64(p.at)), []byte{}); err != nil {
-			return 0, 0, nil, err
-		}
+	if err := putHistory(tx, batch, cohorts, first, rev); err != nil {
+		return 0, 0, nil, err
 	}
 	lb := tx.Bucket(bucketLatest)
 	for i, p := range latest {
@@ -144,6 +128,29 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest, coho
 		}
 	}
 	return first, rev, entries, nil
+}
+
+// putHistory files each result of the batch (ids from first) under its
+// model and cohort in model-history/, at revision rev. The keys are put in
+// key order, so that each page is touched once.
+func putHistory(tx *bolt.Tx, batch []storage.Accepted, cohorts []string, first uint64, rev int64) error {
+	numbers := newCohortNumbers(tx)
+	keys := make([][]byte, len(batch))
+	for i := range batch {
+		n, err := numbers.of(cohorts[i])
+		if err != nil {
+			return err
+		}
+		keys[i] = modelHistoryKey(batch[i].Result.Model, n, first+uint64(i))
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	history, revision := tx.Bucket(bucketModelHistory), u64(uint64(rev))
+	for _, k := range keys {
+		if err := history.Put(k, revision); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // claimFingerprint records that a measurement's fingerprint labels model,

@@ -111,6 +111,7 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "results/s")
+	b.ReportMetric(float64(s.Size())/float64(b.N), "file-bytes/result")
 }
 
 // BenchmarkOpen is start-up: opening a store of synthetic results, which

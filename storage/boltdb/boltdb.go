@@ -1,7 +1,7 @@
 // Package boltdb is the embedded storage backend: one bbolt file in a data
 // directory. It is the only package that imports bbolt.
 //
-// Bucket layout (schema version 6; values are energylabel.store.v1 messages):
+// Bucket layout (schema version 7; values are energylabel.store.v1 messages):
 //
 //	meta/
 //	  version                        -> uint64 BE schema version
@@ -11,10 +11,12 @@
 //	  <id uint64 BE>                 -> Result (with its Audit, Measure and Label)
 //	latest/                          the current result of each model in each cohort
 //	  <cohort key> 0x00 <model>      -> Latest (the result's id and what the read model keeps of it)
-//	history/                         every result of a model, in order
-//	  <model> 0x00 <id uint64 BE>    -> uint64 BE revision it was accepted at
-//	history-cohorts/                 every result of a model by cohort, in order: history/ indexed
-//	  <model> 0x00 <cohort key> 0x00 <id uint64 BE> -> empty
+//	model-history/                   every result of a model, by cohort, in order
+//	  <model> 0x00 <cohort uint32 BE> <id uint64 BE> -> uint64 BE revision it was accepted at
+//	cohorts/                         the cohort keys model-history/ names by number, in order of first use
+//	  <cohort uint32 BE>             -> <cohort key>
+//	cohort-numbers/                  the same, the other way
+//	  <cohort key>                   -> <cohort uint32 BE>
 //	events/                          one entry per committed write, of the newest Options.EventRetention
 //	  <revision uint64 BE>           -> Event (what changed, by reference)
 //	tokens/
@@ -32,13 +34,14 @@
 //
 // A cohort key is task, dataset, size class, hardware and basis joined by
 // 0x1f; names are printable ASCII, so a cohort key holds no 0x00. A
-// result's history/ and history-cohorts/ keys are written in the
-// transaction that stores it, under the cohort history reads it in
-// (records.CohortOf). History filtered by task, dataset or hardware reads
-// the model's cohorts from history-cohorts/, one seek each, and merges the
-// id-ordered keys of those that match, so that it reads about a page of
-// keys and decodes only the results it returns, however long the model's
-// history; unfiltered, it reads history/. Snapshot reads latest/,
+// result's model-history/ key is written in the transaction that stores
+// it, under the cohort history reads it in (records.CohortOf), by the
+// cohort's number: each result is put into three B+trees (results/,
+// model-history/, latest/), and its history key is 13 bytes longer than
+// its model id. History reads the model's cohorts from model-history/,
+// one seek each, and merges the id-ordered keys of those the query
+// matches, so that it reads about a page of keys and decodes only the
+// results it returns, however long the model's history. Snapshot reads latest/,
 // tokens/, the registries, the releases and the verifications, not
 // results/, by far the largest bucket. Every write
 // transaction bumps meta/revision once and records its Event; Watch
@@ -55,7 +58,9 @@
 // fingerprints/ (filled from results/: the first result of a fingerprint
 // keeps it), verification names or sources in latest/ (a Latest record
 // without one takes its result's: published when the admin submitted it);
-// version 5 had no history-cohorts/ (filled from history/ and results/).
+// version 5 had no history index by cohort, and version 6 kept it apart
+// from history/, under whole cohort keys (model-history/ is filled from
+// history/ and results/; both old buckets go).
 package boltdb
 
 import (
@@ -84,7 +89,7 @@ import (
 
 // schemaVersion is bumped with every layout change, together with a
 // migration in migrate.
-const schemaVersion = 6
+const schemaVersion = 7
 
 // FileName is the database file inside a data directory.
 const FileName = "energylabel.db"
@@ -93,8 +98,9 @@ var (
 	bucketMeta              = []byte("meta")
 	bucketResults           = []byte("results")
 	bucketLatest            = []byte("latest")
-	bucketHistory           = []byte("history")
-	bucketHistoryCohorts    = []byte("history-cohorts")
+	bucketModelHistory      = []byte("model-history")
+	bucketCohorts           = []byte("cohorts")
+	bucketCohortNumbers     = []byte("cohort-numbers")
 	bucketEvents            = []byte("events")
 	bucketTokens            = []byte("tokens")
 	bucketFingerprints      = []byte("fingerprints")
@@ -108,8 +114,13 @@ var (
 
 	// bucketPayloads held schema 4's payload claims; migrate drops it.
 	bucketPayloads = []byte("payloads")
+	// bucketHistory held schemas 4 to 6's history by model and id, and
+	// bucketHistoryCohorts schema 6's index of it by cohort key; migrate
+	// fills model-history/ from the first and drops both.
+	bucketHistory        = []byte("history")
+	bucketHistoryCohorts = []byte("history-cohorts")
 
-	allBuckets = [][]byte{bucketMeta, bucketResults, bucketLatest, bucketHistory, bucketHistoryCohorts, bucketEvents, bucketTokens,
+	allBuckets = [][]byte{bucketMeta, bucketResults, bucketLatest, bucketModelHistory, bucketCohorts, bucketCohortNumbers, bucketEvents, bucketTokens,
 		bucketFingerprints, bucketAccelerators, bucketDatasets, bucketReleases, bucketVerifications, bucketVerificationNames}
 )
 
@@ -271,7 +282,7 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	steps := []struct {
 		to  uint64
 		run func(*bolt.Tx) error
-	}{{3, migrateLatest}, {4, migrateHistory}, {5, migrateTrust}, {6, migrateHistoryCohorts}}
+	}{{3, migrateLatest}, {4, migrateHistory}, {5, migrateTrust}, {7, migrateModelHistory}}
 	for _, s := range steps {
 		if from < s.to {
 			if err := s.run(tx); err != nil {
@@ -346,39 +357,51 @@ func rewriteLatest(tx *bolt.Tx, fn func(k, v []byte) ([]byte, error)) error {
 	return nil
 }
 
-// migrateHistory fills history/ from the results stored before schema 4,
-// at revision 0.
+// migrateHistory fills schema 4's history/ from the results stored
+// before it, at revision 0.
 func migrateHistory(tx *bolt.Tx) error {
-	hb := tx.Bucket(bucketHistory)
+	hb, err := tx.CreateBucketIfNotExists(bucketHistory)
+	if err != nil {
+		return err
+	}
 	return eachRecord(tx, func(id uint64, rec *storev1.Result) error {
 		return hb.Put(historyKey(rec.Model, id), u64(0))
 	})
 }
 
-// migrateHistoryCohorts brings schema 5 to 6: history-cohorts/ is filled
-// from history/ and results/, each result under the cohort history reads
-// it in. It walks history/ in key order, a model at a time, and puts each
-// model's index keys in key order, so that each page is written once.
-func migrateHistoryCohorts(tx *bolt.Tx) error {
-	results, index := tx.Bucket(bucketResults), tx.Bucket(bucketHistoryCohorts)
+// migrateModelHistory brings schemas 4 to 6 to 7: model-history/ is filled
+// from history/ (each result's revision) and results/ (the cohort history
+// reads it in), and history/ and schema 6's history-cohorts/ go. It walks
+// history/ in key order, a model at a time, and puts each model's keys in
+// key order, so that each page is written once.
+func migrateModelHistory(tx *bolt.Tx) error {
+	old := tx.Bucket(bucketHistory)
+	if old == nil {
+		return fmt.Errorf("no history/ to migrate")
+	}
+	results, history, numbers := tx.Bucket(bucketResults), tx.Bucket(bucketModelHistory), newCohortNumbers(tx)
 	var model []byte
-	var keys [][]byte
+	var keys, revs [][]byte
 	flush := func() error {
-		slices.SortFunc(keys, bytes.Compare)
-		for _, k := range keys {
-			if err := index.Put(k, []byte{}); err != nil {
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+		for _, i := range order {
+			if err := history.Put(keys[i], revs[i]); err != nil {
 				return err
 			}
 		}
-		keys = keys[:0]
+		keys, revs = keys[:0], revs[:0]
 		return nil
 	}
 	var rec storev1.Result
-	c := tx.Bucket(bucketHistory).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+	c := old.Cursor()
+	for k, rev := c.First(); k != nil; k, rev = c.Next() {
 		n := len(k) - 9
-		if n < 0 || k[n] != 0 {
-			return fmt.Errorf("history key %q is not a model and an id", k)
+		if n < 0 || k[n] != 0 || len(rev) != 8 {
+			return fmt.Errorf("history key %q holding %d bytes is not a model and an id, with a revision", k, len(rev))
 		}
 		if !bytes.Equal(k[:n], model) {
 			if err := flush(); err != nil {
@@ -391,9 +414,22 @@ func migrateHistoryCohorts(tx *bolt.Tx) error {
 		if err := getProto(results, id, &rec); err != nil {
 			return fmt.Errorf("history lists result %d of %q: %w", binary.BigEndian.Uint64(id), model, err)
 		}
-		keys = append(keys, historyCohortKey(string(model), records.CohortKey(records.CohortOf(&rec)), binary.BigEndian.Uint64(id)))
+		cohort, err := numbers.of(records.CohortKey(records.CohortOf(&rec)))
+		if err != nil {
+			return err
+		}
+		keys = append(keys, modelHistoryKey(string(model), cohort, binary.BigEndian.Uint64(id)))
+		revs = append(revs, bytes.Clone(rev))
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	for _, b := range [][]byte{bucketHistory, bucketHistoryCohorts} {
+		if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrateTrust brings schema 4 to 5: payloads/ goes, as a client's hash

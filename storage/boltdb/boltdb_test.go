@@ -77,28 +77,41 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// checkHistoryIndex checks that history-cohorts/ holds exactly one key per
-// history/ key: its model, the cohort its result reads in, its id.
+// checkHistoryIndex checks that model-history/ holds exactly one key per
+// result: its model, the number of the cohort its result reads in, its
+// id; and that cohorts/ and cohort-numbers/ map numbers and keys both
+// ways.
 func checkHistoryIndex(t *testing.T, d *DB) {
 	t.Helper()
 	var want, got [][]byte
 	err := d.db.View(func(tx *bolt.Tx) error {
-		results := tx.Bucket(bucketResults)
-		err := tx.Bucket(bucketHistory).ForEach(func(k, _ []byte) error {
-			n := len(k) - 9
-			var rec storev1.Result
-			if err := getProto(results, k[n+1:], &rec); err != nil {
-				return fmt.Errorf("history key %q: %w", k, err)
+		keys, numbers := tx.Bucket(bucketCohorts), tx.Bucket(bucketCohortNumbers)
+		if kn, nn := keys.Stats().KeyN, numbers.Stats().KeyN; kn != nn {
+			return fmt.Errorf("cohorts/ holds %d keys, cohort-numbers/ %d", kn, nn)
+		}
+		err := keys.ForEach(func(n, k []byte) error {
+			if v := numbers.Get(k); !bytes.Equal(v, n) {
+				return fmt.Errorf("cohort %x is %q in cohorts/, which cohort-numbers/ numbers %x", n, k, v)
 			}
-			want = append(want, historyCohortKey(string(k[:n]), records.CohortKey(records.CohortOf(&rec)), binary.BigEndian.Uint64(k[n+1:])))
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketHistoryCohorts).ForEach(func(k, v []byte) error {
-			if len(v) != 0 {
-				return fmt.Errorf("history-cohorts key %q holds %q", k, v)
+		err = eachRecord(tx, func(id uint64, rec *storev1.Result) error {
+			n := numbers.Get([]byte(records.CohortKey(records.CohortOf(rec))))
+			if len(n) != 4 {
+				return fmt.Errorf("result %d: its cohort has no number", id)
+			}
+			want = append(want, modelHistoryKey(rec.Model, binary.BigEndian.Uint32(n), id))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketModelHistory).ForEach(func(k, v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("model-history key %q holds %q, not a revision", k, v)
 			}
 			got = append(got, bytes.Clone(k))
 			return nil
@@ -109,7 +122,7 @@ func checkHistoryIndex(t *testing.T, d *DB) {
 	}
 	slices.SortFunc(want, bytes.Compare)
 	if !slices.EqualFunc(got, want, bytes.Equal) {
-		t.Errorf("history-cohorts/ holds %d keys, history/ and results/ make %d:\n%q\nwant\n%q", len(got), len(want), got, want)
+		t.Errorf("model-history/ holds %d keys, results/ make %d:\n%q\nwant\n%q", len(got), len(want), got, want)
 	}
 }
 

@@ -236,12 +236,23 @@ func TestASchema4FileWithVerificationsOpens(t *testing.T) {
 	}
 }
 
-// TestASchema5FileOpensWithoutLoss opens a file the bbolt backend wrote at
-// schema 5, before history-cohorts/ (testdata/README.md), and finds the
-// index filled: filtered history, paged or newest first, is the whole
-// history filtered; results appended then are indexed too.
-func TestASchema5FileOpensWithoutLoss(t *testing.T) {
-	dir := copyOf(t, "testdata/schema5.db")
+// TestSchema5And6FilesOpenWithoutLoss opens the files the bbolt backend
+// wrote at schema 5, before the history index by cohort, and at schema 6,
+// which kept that index apart from history/ under whole cohort keys
+// (testdata/README.md). Both hold the same results; each finds
+// model-history/ filled and the old buckets gone: history, filtered or
+// not, paged or newest first, is the whole history filtered; results
+// appended then are filed too.
+func TestSchema5And6FilesOpenWithoutLoss(t *testing.T) {
+	for _, schema := range []int{5, 6} {
+		t.Run(fmt.Sprintf("schema%d", schema), func(t *testing.T) {
+			testASchema5Or6FileOpensWithoutLoss(t, fmt.Sprintf("testdata/schema%d.db", schema))
+		})
+	}
+}
+
+func testASchema5Or6FileOpensWithoutLoss(t *testing.T, fixture string) {
+	dir := copyOf(t, fixture)
 	ctx := context.Background()
 	// acme/multi's results in each of its cohorts: text-classification on
 	// H100 and on B200, text-generation on H100.
@@ -252,6 +263,7 @@ func TestASchema5FileOpensWithoutLoss(t *testing.T) {
 		{Model: "acme/multi", Task: "text-generation", Hardware: "B200"}: nil,
 		{Model: "acme/multi-other", Hardware: "B200"}:                    {34, 35, 36, 37},
 		{Model: "org/pub", Hardware: "H100"}:                             {1, 3},
+		{Model: "acme/multi-other"}:                                      {34, 35, 36, 37},
 	}
 	for range 2 { // the second open finds nothing to migrate
 		d, err := Open(dir, Options{})
@@ -282,6 +294,17 @@ func TestASchema5FileOpensWithoutLoss(t *testing.T) {
 		storagetest.CheckHistory(t, d, "acme/multi")
 		storagetest.CheckHistory(t, d, "org/pub")
 		checkHistoryIndex(t, d)
+		// Each result keeps the revision that stored it: the token is
+		// revision 1, the import 2, then one result a revision.
+		h, err := d.History(ctx, storage.HistoryQuery{Model: "acme/multi", Limit: 100})
+		if err != nil || len(h) != 30 {
+			t.Fatalf("history of acme/multi: %d entries, %v", len(h), err)
+		}
+		for _, e := range h {
+			if e.Revision != int64(e.ID)-1 {
+				t.Errorf("result %d at revision %d, want %d", e.ID, e.Revision, e.ID-1)
+			}
+		}
 		var version uint64
 		d.db.View(func(tx *bolt.Tx) error {
 			version = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keyVersion))
@@ -290,6 +313,14 @@ func TestASchema5FileOpensWithoutLoss(t *testing.T) {
 		if version != schemaVersion {
 			t.Errorf("schema version %d after opening, want %d", version, schemaVersion)
 		}
+		d.db.View(func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bucketHistory, bucketHistoryCohorts} {
+				if tx.Bucket(b) != nil {
+					t.Errorf("bucket %s is still there after the migration", b)
+				}
+			}
+			return nil
+		})
 		if err := d.Check(); err != nil {
 			t.Error(err)
 		}

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"fmt"
+	"math"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -49,38 +50,20 @@ func (d *DB) EachRecord(ctx context.Context, fn func(storage.Record) error) erro
 	}
 }
 
-// EachIndexed calls fn on every key of history-cohorts/, in key order: a
-// model, the key of a cohort it has results in, and one of those results'
-// ids. A move compares it with the target's.
+// EachIndexed calls fn on every key of model-history/, in model, cohort
+// key and id order: a model, the key of a cohort it has results in, and
+// one of those results' ids. A move compares it with the target's.
 func (d *DB) EachIndexed(ctx context.Context, fn func(model, cohortKey string, id uint64) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	var after []byte
+	var after *indexEntry
 	for {
-		type entry struct {
-			model, cohort string
-			id            uint64
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		var chunk []entry
+		var chunk []indexEntry
 		err := d.db.View(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketHistoryCohorts).Cursor()
-			k, _ := c.First()
-			if after != nil {
-				if k, _ = c.Seek(after); bytes.Equal(k, after) {
-					k, _ = c.Next()
-				}
-			}
-			for ; k != nil && len(chunk) < recordChunk; k, _ = c.Next() {
-				n := len(k) - 9
-				model, cohort, ok := bytes.Cut(k[:max(0, n)], []byte{0})
-				if n < 0 || k[n] != 0 || !ok {
-					return fmt.Errorf("history-cohorts key %q is not a model, a cohort and an id", k)
-				}
-				chunk = append(chunk, entry{string(model), string(cohort), binary.BigEndian.Uint64(k[n+1:])})
-				after = append(after[:0], k...)
-			}
-			return nil
+			var err error
+			chunk, err = indexChunk(tx, after)
+			return err
 		})
 		if err != nil {
 			return storageError("history index", err)
@@ -96,5 +79,63 @@ func (d *DB) EachIndexed(ctx context.Context, fn func(model, cohortKey string, i
 		if len(chunk) < recordChunk {
 			return nil
 		}
+		after = &chunk[len(chunk)-1]
 	}
+}
+
+// indexEntry is one entry of the history index as EachIndexed lists it.
+type indexEntry struct {
+	model, cohort string
+	id            uint64
+}
+
+// indexChunk reads up to recordChunk entries of the history index, in
+// EachIndexed's order, from the one after `after` (nil: from the first).
+// Within a model, cohorts are numbered in order of first use, so it
+// reads the model's cohorts first and walks them in key order.
+func indexChunk(tx *bolt.Tx, after *indexEntry) ([]indexEntry, error) {
+	history, keys := tx.Bucket(bucketModelHistory), tx.Bucket(bucketCohorts)
+	c := history.Cursor()
+	k, _ := c.First()
+	if after != nil {
+		k, _ = c.Seek(modelPrefix(after.model))
+	}
+	var chunk []indexEntry
+	for k != nil && len(chunk) < recordChunk {
+		model, _, _, err := parseModelHistoryKey(k)
+		if err != nil {
+			return nil, err
+		}
+		numbers, err := modelCohorts(history, model)
+		if err != nil {
+			return nil, err
+		}
+		cohorts, err := cohortsByKey(keys, numbers)
+		if err != nil {
+			return nil, err
+		}
+		prefix := modelPrefix(string(model))
+		for _, co := range cohorts {
+			from := uint64(0)
+			if after != nil && after.model == string(model) {
+				if co.key < after.cohort || co.key == after.cohort && after.id == math.MaxUint64 {
+					continue
+				}
+				if co.key == after.cohort {
+					from = after.id + 1
+				}
+			}
+			cohort := binary.BigEndian.AppendUint32(slices.Clip(prefix), co.number)
+			ic := history.Cursor()
+			for k, _ := ic.Seek(binary.BigEndian.AppendUint64(slices.Clip(cohort), from)); k != nil && bytes.HasPrefix(k, cohort) && len(chunk) < recordChunk; k, _ = ic.Next() {
+				chunk = append(chunk, indexEntry{string(model), co.key, binary.BigEndian.Uint64(k[len(cohort):])})
+			}
+		}
+		end := prefixEnd(prefix)
+		if end == nil {
+			break
+		}
+		k, _ = c.Seek(end)
+	}
+	return chunk, nil
 }
