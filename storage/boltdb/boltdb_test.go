@@ -39,8 +39,8 @@ func openTest(t *testing.T, dir string) *DB {
 }
 
 // TestConformance runs the suite, then opens each test's file once more
-// to run bbolt's consistency check over it and to check history-cohorts/
-// against history/ and results/. Its slow watchers are Options.WatchBuffer
+// to run bbolt's consistency check over it and to check model-history/
+// and the cohort numbers against results/. Its slow watchers are Options.WatchBuffer
 // and its compaction is the event retention's, all at once.
 func TestConformance(t *testing.T) {
 	opener := func(t *testing.T, opt Options) storagetest.Opener {
