@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/energylabel/energylabel/internal/hugepages"
 	"github.com/energylabel/energylabel/rating"
 	"github.com/energylabel/energylabel/storage"
 )
@@ -189,6 +190,18 @@ func (s *slab) at(slot uint32) *entry { return &s.blocks[slot>>slabShift][slot&(
 func (s *slab) add() uint32 {
 	s.grow(1)
 	return s.n - 1
+}
+
+// fill makes an empty slab k zero entries in one allocation, which it
+// cuts into the blocks and returns: a bulk fill touches it first, all at
+// once, and faults it in huge pages (hugepages.Fill).
+func (s *slab) fill(k int) []entry {
+	all := make([]entry, (k+slabBlock-1)/slabBlock*slabBlock)
+	for at := 0; at < len(all); at += slabBlock {
+		s.blocks = append(s.blocks, all[at:at+slabBlock:at+slabBlock])
+	}
+	s.n = uint32(k)
+	return all
 }
 
 // grow adds k zero entries, whose slots follow the last one's.
@@ -414,34 +427,10 @@ func (d *data) bulk(currents []Entry) {
 	if n >= parallelLoad {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	d.entries.grow(n)
+	all := d.entries.fill(n)
 	hashes := make([]uint64, n)
-	carried := make([]map[uint32]storage.Reference, workers)
-	var mu sync.Mutex // cohorts and tools, in step 1
-	parallel(workers, func(w int) {
-		carried[w] = map[uint32]storage.Reference{}
-		// A snapshot comes in cohort order, mostly with one tool: those
-		// of the current before save a locked lookup.
-		var lastCohort rating.Cohort
-		var lastTool tool
-		co, t := uint32(deadCohort), uint32(0)
-		for i := w * n / workers; i < (w+1)*n/workers; i++ {
-			in := &currents[i]
-			if co == deadCohort || in.Measure.Cohort != lastCohort || in.ToolName != lastTool.name || in.ToolVersion != lastTool.version {
-				lastCohort, lastTool = in.Measure.Cohort, tool{in.ToolName, in.ToolVersion}
-				mu.Lock()
-				co, t = d.cohort(lastCohort), d.tool(lastTool)
-				mu.Unlock()
-			}
-			e := d.entries.at(uint32(i))
-			e.set(in, co, t)
-			e.sortX = e.x
-			if in.Carried != (storage.Reference{}) {
-				carried[w][uint32(i)] = in.Carried
-			}
-			hashes[i] = d.names.hash(in.Model)
-		}
-	})
+	var carried []map[uint32]storage.Reference
+	hugepages.Fill(all, func() { carried = d.place(currents, workers, hashes) })
 	for _, c := range carried {
 		maps.Copy(d.carried, c)
 	}
@@ -535,6 +524,41 @@ func (d *data) bulk(currents []Entry) {
 			d.cohorts[c].order = build(&d.names, items[c])
 		}
 	})
+}
+
+// place is step 1 of bulk: each of workers fills the entries of a run of
+// the currents, in slots numbered as the currents are, and hashes their
+// models' ids into hashes. It returns what the entries carry, by slot, in
+// one map a worker.
+func (d *data) place(currents []Entry, workers int, hashes []uint64) []map[uint32]storage.Reference {
+	n := len(currents)
+	carried := make([]map[uint32]storage.Reference, workers)
+	var mu sync.Mutex // cohorts and tools
+	parallel(workers, func(w int) {
+		carried[w] = map[uint32]storage.Reference{}
+		// A snapshot comes in cohort order, mostly with one tool: those
+		// of the current before save a locked lookup.
+		var lastCohort rating.Cohort
+		var lastTool tool
+		co, t := uint32(deadCohort), uint32(0)
+		for i := w * n / workers; i < (w+1)*n/workers; i++ {
+			in := &currents[i]
+			if co == deadCohort || in.Measure.Cohort != lastCohort || in.ToolName != lastTool.name || in.ToolVersion != lastTool.version {
+				lastCohort, lastTool = in.Measure.Cohort, tool{in.ToolName, in.ToolVersion}
+				mu.Lock()
+				co, t = d.cohort(lastCohort), d.tool(lastTool)
+				mu.Unlock()
+			}
+			e := d.entries.at(uint32(i))
+			e.set(in, co, t)
+			e.sortX = e.x
+			if in.Carried != (storage.Reference{}) {
+				carried[w][uint32(i)] = in.Carried
+			}
+			hashes[i] = d.names.hash(in.Model)
+		}
+	})
+	return carried
 }
 
 // parallelLoad is the fewest currents Load puts on more than one
