@@ -72,8 +72,11 @@ func (s *Service) startFollowing() error {
 		defer close(confirmed)
 		s.confirmLoop(ctx)
 	}()
+	// Only the revision outlives start-up: the snapshot's currents, some
+	// hundreds of MiB at millions of series, are garbage once loaded.
+	rev := snap.Revision
 	go func() {
-		s.followFrom(ctx, snap.Revision)
+		s.followFrom(ctx, rev)
 		<-confirmed
 		close(s.follow.done)
 	}()
