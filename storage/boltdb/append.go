@@ -37,17 +37,15 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 			return 0, 0, err
 		}
 	}
-	// latest/ is keyed by cohort and model, in no relation to arrival:
-	// putting its keys in key order touches each page once. The stable sort
-	// keeps a model's later result after its earlier one.
-	latest := make([]latestPut, len(batch))
-	for i := range batch {
-		latest[i] = latestPut{key: latestKey(batch[i].Measure.Cohort, batch[i].Result.Model), at: i}
-	}
-	slices.SortStableFunc(latest, func(a, b latestPut) int { return bytes.Compare(a.key, b.key) })
 	cohorts := make([]string, len(batch))
 	for i := range batch {
 		cohorts[i] = records.CohortKey(batch[i].Measure.Cohort)
+	}
+
+	if d.checkpointDue() {
+		if err := d.checkpointLatest(ctx); err != nil {
+			return 0, 0, storageError("append: checkpoint of latest/", err)
+		}
 	}
 
 	commit := d.db.Batch
@@ -60,12 +58,13 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 	var entries []storage.HistoryEntry
 	err := commit(func(tx *bolt.Tx) error {
 		var err error
-		first, rev, entries, err = appendTx(tx, batch, vals, latest, cohorts)
+		first, rev, entries, err = appendTx(tx, batch, vals, cohorts)
 		return err
 	})
 	if err != nil {
 		return 0, 0, storageError("append", err)
 	}
+	d.storedThrough(first + uint64(len(batch)) - 1)
 	events := make([]storage.Event, len(entries))
 	for i := range entries {
 		events[i] = storage.Event{Revision: rev, Kind: storage.ResultAdded, Result: &entries[i]}
@@ -74,15 +73,9 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 	return first, rev, nil
 }
 
-// latestPut is the latest/ key of the batch's result at.
-type latestPut struct {
-	key []byte
-	at  int // index in the batch
-}
-
 // appendTx is Append's transaction. Batch may run it more than once, so it
 // returns everything it made.
-func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []latestPut, cohorts []string) (uint64, int64, []storage.HistoryEntry, error) {
+func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, cohorts []string) (uint64, int64, []storage.HistoryEntry, error) {
 	results := tx.Bucket(bucketResults)
 	results.FillPercent = appendFill
 	seq := results.Sequence()
@@ -108,19 +101,6 @@ func appendTx(tx *bolt.Tx, batch []storage.Accepted, vals [][]byte, latest []lat
 	}
 	if err := putHistory(tx, batch, cohorts, first, rev); err != nil {
 		return 0, 0, nil, err
-	}
-	lb := tx.Bucket(bucketLatest)
-	for i, p := range latest {
-		if i+1 < len(latest) && bytes.Equal(p.key, latest[i+1].key) {
-			continue // superseded within the batch
-		}
-		v, err := proto.Marshal(records.Latest(&entries[p.at].Current))
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		if err := lb.Put(p.key, v); err != nil {
-			return 0, 0, nil, err
-		}
 	}
 	for id, at := range lastUse(batch) {
 		if err := touchToken(tx, id, at); err != nil {

@@ -7,9 +7,10 @@
 //	  version                        -> uint64 BE schema version
 //	  revision                       -> uint64 BE revision of the last write
 //	  events-from                    -> uint64 BE oldest revision events/ keeps (absent: 1)
+//	  latest-through                 -> uint64 BE last result whose entry latest/ holds (latest.go)
 //	results/                         append-only, never rewritten
 //	  <id uint64 BE>                 -> Result (with its Audit, Measure and Label)
-//	latest/                          the current result of each model in each cohort
+//	latest/                          the current result of each model in each cohort, as of latest-through
 //	  <cohort key> 0x00 <model>      -> Latest (the result's id and what the read model keeps of it)
 //	model-history/                   every result of a model, by cohort, in order
 //	  <model> 0x00 <cohort uint32 BE> <id uint64 BE> -> uint64 BE revision it was accepted at
@@ -36,16 +37,17 @@
 // 0x1f; names are printable ASCII, so a cohort key holds no 0x00. A
 // result's model-history/ key is written in the transaction that stores
 // it, under the cohort history reads it in (records.CohortOf), by the
-// cohort's number: each result is put into three B+trees (results/,
-// model-history/, latest/), and its history key is 13 bytes longer than
-// its model id. History reads the model's cohorts from model-history/,
-// one seek each, and merges the id-ordered keys of those the query
-// matches, so that it reads about a page of keys and decodes only the
-// results it returns, however long the model's history. Snapshot reads latest/,
-// tokens/, the registries, the releases and the verifications, not
-// results/, by far the largest bucket. Every write
-// transaction bumps meta/revision once and records its Event; Watch
-// replays events/ from disk, then follows commits as they happen.
+// cohort's number: 13 bytes longer than its model id. History reads the
+// model's cohorts from model-history/, one seek each, and merges the
+// id-ordered keys of those the query matches, so that it reads about a
+// page of keys and decodes only the results it returns, however long the
+// model's history. latest/ is written at checkpoints, many results at
+// once, not by each Append (latest.go). Snapshot reads latest/ and the
+// results after latest-through, tokens/, the registries, the releases and
+// the verifications, not the rest of results/, by far the largest bucket.
+// Every write transaction but a checkpoint's bumps meta/revision once and
+// records its Event; Watch replays events/ from disk, then follows
+// commits as they happen.
 //
 // Migrations: version 1 kept result ids in latest/, and version 2 Latest
 // records, both under cohorts named as they were then, and neither had
@@ -60,7 +62,8 @@
 // without one takes its result's: published when the admin submitted it);
 // version 5 had no history index by cohort, and version 6 kept it apart
 // from history/, under whole cohort keys (model-history/ is filled from
-// history/ and results/; both old buckets go).
+// history/ and results/; both old buckets go); before version 7, every
+// Append wrote latest/ (latest-through is the last result).
 package boltdb
 
 import (
@@ -74,6 +77,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -143,6 +147,10 @@ type Options struct {
 	// value keeps every event. Results, history/ and audit records are
 	// never pruned.
 	EventRetention int
+	// LatestCheckpoint is how many results may wait for their latest/
+	// entries before an Append writes them (latest.go); 0 means a quarter
+	// of latest/'s entries, and at least DefaultLatestCheckpoint.
+	LatestCheckpoint int
 	// Init lets Open start an empty database on a file of 0 bytes, which
 	// it otherwise refuses (ErrEmpty): such a file is more often a crash
 	// during its creation, or a failed copy, than a wish to start over.
@@ -159,6 +167,14 @@ type DB struct {
 	// first is the snapshot Open read to check the file, for the first
 	// Snapshot call: start-up reads latest/ once.
 	first atomic.Pointer[storage.Snapshot]
+	// lastID is the id of the last result stored, latestThrough the last
+	// whose entry latest/ holds (meta/latest-through), and latestEntries
+	// about how many entries it holds; checkpoint runs one checkpoint at a
+	// time, when checkpointDue.
+	lastID, latestThrough, latestEntries atomic.Uint64
+	checkpoint                           sync.Mutex
+	checkpointAt                         uint64 // Options.LatestCheckpoint
+	closed                               atomic.Bool
 }
 
 // A DB is a Backend, and the source of a move (see move.go); its Append
@@ -197,6 +213,12 @@ func Open(dir string, opt Options) (*DB, error) {
 			return err
 		}
 		return db.View(func(tx *bolt.Tx) error {
+			through, last, err := latestThrough(tx)
+			if err != nil {
+				return err
+			}
+			d.latestThrough.Store(through)
+			d.lastID.Store(last)
 			snap, err = readSnapshot(tx)
 			return err
 		})
@@ -208,6 +230,8 @@ func Open(dir string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	d.first.Store(snap)
+	d.checkpointAt = uint64(opt.LatestCheckpoint)
+	d.latestEntries.Store(uint64(len(snap.Currents)))
 	d.hub = newHub(snap.Revision, cmp.Or(opt.WatchBuffer, defaultWatchBuffer))
 	setRetention(d.db, opt.EventRetention)
 	return d, nil
@@ -216,11 +240,29 @@ func Open(dir string, opt Options) (*DB, error) {
 // Path is the database file's path.
 func (d *DB) Path() string { return d.path }
 
-// Close ends every watch and closes the file.
+// Close ends every watch, writes the pending latest/ entries, so that the
+// next start reads latest/ alone, and closes the file.
 func (d *DB) Close() error {
 	d.hub.close()
 	forgetRetention(d.db)
-	return d.db.Close()
+	var err error
+	if d.closed.CompareAndSwap(false, true) {
+		if err = d.checkpointLatest(context.Background()); err != nil {
+			err = fmt.Errorf("close %s: checkpoint of latest/: %w", d.path, err)
+		}
+	}
+	return errors.Join(err, d.db.Close())
+}
+
+// storedThrough records that results up to id are stored; Appends that
+// share a commit may report in any order.
+func (d *DB) storedThrough(id uint64) {
+	for {
+		last := d.lastID.Load()
+		if id <= last || d.lastID.CompareAndSwap(last, id) {
+			return
+		}
+	}
 }
 
 // Size is the database file's size in bytes.
@@ -261,6 +303,9 @@ func (d *DB) initialize() error {
 		meta := tx.Bucket(bucketMeta)
 		v := meta.Get(keyVersion)
 		if v == nil {
+			if err := meta.Put(keyLatestThrough, u64(0)); err != nil {
+				return err
+			}
 			return meta.Put(keyVersion, u64(schemaVersion))
 		}
 		if from := binary.BigEndian.Uint64(v); from != schemaVersion {
@@ -282,7 +327,7 @@ func migrate(tx *bolt.Tx, from uint64) error {
 	steps := []struct {
 		to  uint64
 		run func(*bolt.Tx) error
-	}{{3, migrateLatest}, {4, migrateHistory}, {5, migrateTrust}, {7, migrateModelHistory}}
+	}{{3, migrateLatest}, {4, migrateHistory}, {5, migrateTrust}, {7, migrateModelHistory}, {7, migrateLatestThrough}}
 	for _, s := range steps {
 		if from < s.to {
 			if err := s.run(tx); err != nil {
@@ -430,6 +475,12 @@ func migrateModelHistory(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateLatestThrough records that latest/ holds the entry of every
+// result: before schema 7, each Append wrote them.
+func migrateLatestThrough(tx *bolt.Tx) error {
+	return tx.Bucket(bucketMeta).Put(keyLatestThrough, u64(tx.Bucket(bucketResults).Sequence()))
 }
 
 // migrateTrust brings schema 4 to 5: payloads/ goes, as a client's hash

@@ -50,6 +50,9 @@ func readSnapshot(tx *bolt.Tx) (*storage.Snapshot, error) {
 	if s.Currents, err = readLatest(tx); err != nil {
 		return s, err
 	}
+	if s.Currents, err = overlayPending(tx, s.Currents); err != nil {
+		return s, err
+	}
 	if s.Tokens, err = tokens(tx); err != nil {
 		return s, err
 	}

@@ -43,6 +43,9 @@ func manyLatest(t *testing.T, dir string, n int) *DB {
 	if _, _, err := d.Append(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
+	if err := d.checkpointLatest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return d
 }
 
@@ -96,6 +99,9 @@ func TestSnapshotReadsInParallelWhileWriting(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	if err := d.checkpointLatest(ctx); err != nil {
+		t.Fatal(err)
+	}
 	snap, err := d.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
