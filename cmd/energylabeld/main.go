@@ -276,7 +276,13 @@ func serve(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() {
+		// bbolt writes its pending latest/ entries here, so that the next
+		// start reads them from latest/.
+		if err := st.Close(); err != nil {
+			log.Error("closing the store", "err", err)
+		}
+	}()
 	schemes, err := calibration.Schemes()
 	if err != nil {
 		return err
