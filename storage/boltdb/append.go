@@ -42,10 +42,8 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 		cohorts[i] = records.CohortKey(batch[i].Measure.Cohort)
 	}
 
-	if d.checkpointDue() {
-		if err := d.checkpointLatest(ctx); err != nil {
-			return 0, 0, storageError("append: checkpoint of latest/", err)
-		}
+	if err := d.checkpointIfDue(ctx); err != nil {
+		return 0, 0, storageError("append: checkpoint of latest/", err)
 	}
 
 	commit := d.db.Batch

@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -120,7 +121,7 @@ func overlayPending(tx *bolt.Tx, currents []storage.Current) ([]storage.Current,
 			delete(pending, k)
 		}
 	}
-	added := slices.SortedFunc(maps.Values(pending), func(a, b storage.Current) int { return int(a.ID - b.ID) })
+	added := slices.SortedFunc(maps.Values(pending), func(a, b storage.Current) int { return cmp.Compare(a.ID, b.ID) })
 	return append(currents, added...), nil
 }
 
@@ -133,30 +134,35 @@ func (d *DB) checkpointDue() bool {
 	return d.lastID.Load()-d.latestThrough.Load() >= at
 }
 
+// checkpointIfDue runs a checkpoint if enough results wait for one, once
+// whichever other checkpoint is running ends: Appends that found it due
+// together run one.
+func (d *DB) checkpointIfDue(ctx context.Context) error {
+	if !d.checkpointDue() {
+		return nil
+	}
+	d.checkpoint.Lock()
+	defer d.checkpoint.Unlock()
+	if !d.checkpointDue() {
+		return nil
+	}
+	return d.checkpointLocked(ctx)
+}
+
 // checkpointLatest writes the entries of every pending result into
 // latest/ and moves meta/latest-through past them. Appends may go on
 // meanwhile: they do not write latest/, and what they store stays pending.
 func (d *DB) checkpointLatest(ctx context.Context) error {
 	d.checkpoint.Lock()
 	defer d.checkpoint.Unlock()
-	var through, last uint64
-	var pending map[currentKey]storage.Current
-	err := d.db.View(func(tx *bolt.Tx) error {
-		var err error
-		if through, last, err = latestThrough(tx); err != nil || through == last {
-			return err
-		}
-		pending, err = pendingCurrents(tx, through, last)
-		return err
-	})
-	if err != nil || through == last {
+	return d.checkpointLocked(ctx)
+}
+
+func (d *DB) checkpointLocked(ctx context.Context) error {
+	puts, last, err := d.pendingPuts()
+	if err != nil || puts == nil {
 		return err
 	}
-	puts := make([]latestPut, 0, len(pending))
-	for k, cur := range pending {
-		puts = append(puts, latestPut{key: latestKey(k.cohort, k.model), current: cur})
-	}
-	slices.SortFunc(puts, func(a, b latestPut) int { return bytes.Compare(a.key, b.key) })
 	for chunk := range slices.Chunk(puts, latestChunk) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -178,6 +184,32 @@ func (d *DB) checkpointLatest(ctx context.Context) error {
 		d.latestThrough.Store(last)
 	}
 	return err
+}
+
+// pendingPuts reads the pending results into the entries a checkpoint
+// writes, in key order, and the last result's id; nil when none is
+// pending.
+func (d *DB) pendingPuts() ([]latestPut, uint64, error) {
+	var last uint64
+	var pending map[currentKey]storage.Current
+	err := d.db.View(func(tx *bolt.Tx) error {
+		through, l, err := latestThrough(tx)
+		if err != nil || through == l {
+			return err
+		}
+		last = l
+		pending, err = pendingCurrents(tx, through, last)
+		return err
+	})
+	if err != nil || pending == nil {
+		return nil, 0, err
+	}
+	puts := make([]latestPut, 0, len(pending))
+	for k, cur := range pending {
+		puts = append(puts, latestPut{key: latestKey(k.cohort, k.model), current: cur})
+	}
+	slices.SortFunc(puts, func(a, b latestPut) int { return bytes.Compare(a.key, b.key) })
+	return puts, last, nil
 }
 
 // latestPut is an entry a checkpoint writes.

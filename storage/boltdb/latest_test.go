@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
@@ -36,7 +37,7 @@ func sortedCurrents(t *testing.T, d *DB) []storage.Current {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.SortedFunc(slices.Values(s.Currents), func(a, b storage.Current) int { return int(a.ID - b.ID) })
+	return slices.SortedFunc(slices.Values(s.Currents), func(a, b storage.Current) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 func through(t *testing.T, d *DB) (uint64, uint64) {
