@@ -136,8 +136,8 @@ func (d *LatestDecoder) decode(b []byte, c *storage.Current) bool {
 	)
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return false
+		if n < 0 || !num.IsValid() {
+			return false // the slow path names what is wrong
 		}
 		b = b[n:]
 		var v uint64
