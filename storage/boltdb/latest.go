@@ -30,11 +30,11 @@ import (
 // pending results, keeps the highest id of each cohort and model, and
 // writes those entries in key order, so that a page takes many of them at
 // once. It runs when an Append finds enough results pending (a quarter of
-// latest/'s entries: then a checkpoint writes most of its pages, each
-// for several results), before that Append's own transaction, and at
-// Close, so that
-// start-up after a clean stop reads latest/ alone. A snapshot taken with
-// results pending reads them too (overlayPending): a crash loses nothing.
+// latest/'s entries: then a checkpoint writes most of its pages, each for
+// several results), before that Append's own transaction; and at Close,
+// so that start-up after a clean stop reads latest/ alone. A snapshot
+// taken with results pending reads them too (overlayPending): a crash
+// loses nothing.
 //
 // An entry is only ever replaced by one of a higher result id, so a
 // checkpoint cut short (it writes in several transactions, to bound each
