@@ -82,7 +82,7 @@ func TestLatestDecoderReadsAsCurrentOfLatest(t *testing.T) {
 			want, werr := slowLatest(b)
 			got, err := d.Decode(b)
 			// Compared as printed: a NaN figure is equal to itself there.
-		if fmt.Sprint(err) != fmt.Sprint(werr) || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			if fmt.Sprint(err) != fmt.Sprint(werr) || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 				t.Errorf("round %d, case %d:\n got %+v, %v\nwant %+v, %v", round, i, got, err, want, werr)
 			}
 		}
