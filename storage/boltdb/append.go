@@ -42,10 +42,6 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 		cohorts[i] = records.CohortKey(batch[i].Measure.Cohort)
 	}
 
-	if err := d.checkpointIfDue(ctx); err != nil {
-		return 0, 0, storageError("append: checkpoint of latest/", err)
-	}
-
 	commit := d.db.Batch
 	if d.writers.Add(1) == 1 {
 		commit = d.db.Update
@@ -63,6 +59,7 @@ func (d *DB) Append(ctx context.Context, batch []storage.Accepted) (uint64, int6
 		return 0, 0, storageError("append", err)
 	}
 	d.storedThrough(first + uint64(len(batch)) - 1)
+	d.startCheckpointIfDue()
 	events := make([]storage.Event, len(entries))
 	for i := range entries {
 		events[i] = storage.Event{Revision: rev, Kind: storage.ResultAdded, Result: &entries[i]}

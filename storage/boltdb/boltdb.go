@@ -170,10 +170,12 @@ type DB struct {
 	// lastID is the id of the last result stored, latestThrough the last
 	// whose entry latest/ holds (meta/latest-through), and latestEntries
 	// about how many entries it holds; checkpoint runs one checkpoint at a
-	// time, when checkpointDue.
+	// time, and background is the one an Append started, if any.
 	lastID, latestThrough, latestEntries atomic.Uint64
 	checkpoint                           sync.Mutex
 	checkpointAt                         uint64 // Options.LatestCheckpoint
+	checkpointing                        atomic.Bool
+	background                           sync.WaitGroup
 	closed                               atomic.Bool
 }
 
@@ -247,6 +249,7 @@ func (d *DB) Close() error {
 	forgetRetention(d.db)
 	var err error
 	if d.closed.CompareAndSwap(false, true) {
+		d.background.Wait()
 		if err = d.checkpointLatest(context.Background()); err != nil {
 			err = fmt.Errorf("close %s: checkpoint of latest/: %w", d.path, err)
 		}

@@ -29,10 +29,12 @@ import (
 // holds, and every result after it is pending. A checkpoint decodes the
 // pending results, keeps the highest id of each cohort and model, and
 // writes those entries in key order, so that a page takes many of them at
-// once. It runs when an Append finds enough results pending (a quarter of
+// once. An Append that leaves enough results pending (a quarter of
 // latest/'s entries: then a checkpoint writes most of its pages, each for
-// several results), before that Append's own transaction; and at Close,
-// so that start-up after a clean stop reads latest/ alone. A snapshot
+// several results) starts one on a goroutine of its own, so that no
+// caller waits for it and no caller's deadline cuts it short; Close waits
+// for it and writes what is left, so that start-up after a clean stop
+// reads latest/ alone. A snapshot
 // taken with results pending reads them too (overlayPending): a crash
 // loses nothing.
 //
@@ -40,12 +42,16 @@ import (
 // checkpoint cut short (it writes in several transactions, to bound each
 // one's memory) is simply done again.
 
-// DefaultLatestCheckpoint is the fewest results a checkpoint waits for
-// when Options.LatestCheckpoint is 0. A checkpoint holds some 400 bytes a
-// pending result while it runs (at ten million results, two million
-// entries, it waits for 500,000: some 200 MiB), and a start-up after a
-// crash reads the pending results beyond latest/.
-const DefaultLatestCheckpoint = 1 << 17
+// DefaultLatestCheckpoint and maxLatestCheckpoint bound how many results a
+// checkpoint waits for when Options.LatestCheckpoint is 0. A checkpoint
+// holds some 400 bytes a pending result while it runs (at ten million
+// results, two million entries, it waits for 500,000: some 200 MiB; at
+// most some 400 MiB, however many models register), and a start-up after
+// a crash reads the pending results beyond latest/.
+const (
+	DefaultLatestCheckpoint = 1 << 17
+	maxLatestCheckpoint     = 1 << 20
+)
 
 // latestChunk is the most entries one checkpoint transaction writes.
 const latestChunk = 1 << 15
@@ -129,24 +135,23 @@ func overlayPending(tx *bolt.Tx, currents []storage.Current) ([]storage.Current,
 func (d *DB) checkpointDue() bool {
 	at := d.checkpointAt
 	if at == 0 {
-		at = max(DefaultLatestCheckpoint, d.latestEntries.Load()/4)
+		at = min(max(DefaultLatestCheckpoint, d.latestEntries.Load()/4), maxLatestCheckpoint)
 	}
 	return d.lastID.Load()-d.latestThrough.Load() >= at
 }
 
-// checkpointIfDue runs a checkpoint if enough results wait for one, once
-// whichever other checkpoint is running ends: Appends that found it due
-// together run one.
-func (d *DB) checkpointIfDue(ctx context.Context) error {
-	if !d.checkpointDue() {
-		return nil
+// startCheckpointIfDue starts a checkpoint on a goroutine of its own if
+// enough results wait for one and none is running. One that fails (the
+// file's error would fail Appends too) is tried again after the next
+// Append, and at Close, which returns its error.
+func (d *DB) startCheckpointIfDue() {
+	if !d.checkpointDue() || d.closed.Load() || !d.checkpointing.CompareAndSwap(false, true) {
+		return
 	}
-	d.checkpoint.Lock()
-	defer d.checkpoint.Unlock()
-	if !d.checkpointDue() {
-		return nil
-	}
-	return d.checkpointLocked(ctx)
+	d.background.Go(func() {
+		defer d.checkpointing.Store(false)
+		d.checkpointLatest(context.Background())
+	})
 }
 
 // checkpointLatest writes the entries of every pending result into
@@ -155,10 +160,6 @@ func (d *DB) checkpointIfDue(ctx context.Context) error {
 func (d *DB) checkpointLatest(ctx context.Context) error {
 	d.checkpoint.Lock()
 	defer d.checkpoint.Unlock()
-	return d.checkpointLocked(ctx)
-}
-
-func (d *DB) checkpointLocked(ctx context.Context) error {
 	puts, last, err := d.pendingPuts()
 	if err != nil || puts == nil {
 		return err
