@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -13,28 +10,13 @@ import (
 )
 
 func TestDemoServesTheBundledLeaderboardWithItsRelease(t *testing.T) {
-	addrs := freeAddrs(t, 2)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"-demo", "-grpc", addrs[0], "-http", addrs[1]}, io.Discard, io.Discard)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the demo server did not stop")
-		}
-	}()
-	conn, err := grpc.NewClient(addrs[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	addr, _, _ := startDemo(t)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if !serving(conn) {
-		t.Fatal("the demo server did not start")
-	}
+	ctx := t.Context()
 	rs := energylabelv1.NewRatingServiceClient(conn)
 	rels, err := rs.ListReleases(ctx, &energylabelv1.ListReleasesRequest{})
 	if err != nil || len(rels.GetReleases()) != 1 || rels.GetReleases()[0].GetName() != "aies-2025-02" || rels.GetReleases()[0].GetModels() != 164 {
